@@ -1,0 +1,39 @@
+// Bundle each tool in src/tools/ into one CommonJS file, dist/NAME.cjs:
+// module loading is what a Node tool's start-up time is made of, and one
+// pre-bundled file loads fastest (DESIGN.md, "Start-up budget").
+// koffi stays outside (a native module); yargs stays outside because only
+// --help loads it.
+import { build } from 'esbuild';
+import { readdirSync, mkdirSync, rmSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const tools = readdirSync(join(root, 'src/tools')).filter((f) => f.endsWith('.ts'));
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+mkdirSync(join(root, 'dist'), { recursive: true });
+
+const extra = [
+  // Small programs the labs and tests run through the FFI.
+  ...readdirSync(join(root, 'src/programs'), { withFileTypes: true })
+    .filter((d) => d.isFile() && d.name.endsWith('.ts'))
+    .map((d) => ({ in: join(root, 'src/programs', d.name), out: join(root, 'dist/programs', d.name.replace(/\.ts$/, '')) })),
+];
+
+await build({
+  entryPoints: [
+    ...tools.map((f) => ({ in: join(root, 'src/tools', f), out: join(root, 'dist', 'ts-' + f.replace(/\.ts$/, '')) })),
+    ...extra,
+  ],
+  outdir: join(root, 'dist'),
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['koffi', 'yargs', 'yargs/*'],
+  sourcemap: false,
+  minify: false,
+  logLevel: 'warning',
+});
+console.log(`built ${tools.length} tools into dist/`);

@@ -1,0 +1,32 @@
+// Running the user's program: in a cloned child that follows a plan, with the
+// parent supervising and exiting like the child, or in place with execvp.
+import { Call } from '../syscalls/call.js';
+import { PlanOptions, startPlan } from '../syscalls/plan.js';
+import { clearNonBlockingStdio, execCall, exitLikeChild, restoreForExecCalls, superviseChild, waitChild } from '../syscalls/process.js';
+import { PR } from '../syscalls/constants.js';
+import { makeCall } from '../syscalls/call.js';
+import { signalName } from '../syscalls/constants.js';
+
+/** The program to run: argv as given, or a login shell like util-linux's exec_shell(). */
+export function programCalls(argv: readonly string[], shellFallback: { login: boolean; interactive?: boolean } = { login: true }): Call[] {
+  if (argv.length > 0) return [execCall(argv[0], argv)];
+  const shell = process.env.SHELL || '/bin/sh';
+  const base = shell.split('/').pop() || 'sh';
+  if (shellFallback.interactive) return [execCall(shell, [shell, '-i'])];
+  return [execCall(shell, [shellFallback.login ? `-${base}` : base])];
+}
+
+/** prctl(PR_SET_PDEATHSIG): the child gets `signal` when the parent dies (--kill-child). */
+export function deathSignalCall(signal: number): Call {
+  return makeCall('prctl', [PR.PR_SET_PDEATHSIG, signal, 0, 0, 0], `prctl(PR_SET_PDEATHSIG, ${signalName(signal)})`, { what: 'prctl failed' });
+}
+
+/** Start `calls` (ending with an exec) in a child, wait for it, and end as it ends. */
+export async function runInChild(calls: readonly Call[], opts: PlanOptions = {}): Promise<never> {
+  clearNonBlockingStdio();
+  const child = startPlan([...restoreForExecCalls(), ...calls], opts);
+  const unsupervise = superviseChild(child.pid);
+  const info = await waitChild(child.pid);
+  unsupervise();
+  return exitLikeChild(info);
+}

@@ -1,0 +1,46 @@
+// Reading and writing the kernel's files (/proc/PID/uid_map, cgroup files,
+// /proc/self/timens_offsets) with tracing and errno-based errors. Always
+// synchronous: after unshare/setns only the main thread is in the new
+// namespaces, libuv's worker threads are not (see DESIGN.md).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { SyscallError, errnoNumber } from './errors.js';
+import { traceRead, traceWrite } from './trace.js';
+
+function errnoOf(err: unknown): number | undefined {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (typeof code !== 'string' || !code.startsWith('E')) return undefined;
+  try {
+    return errnoNumber(code);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Write a kernel file in one write(2), as the kernel wants for uid_map and friends. */
+export function writeKernelFile(path: string, data: string, opts: { what?: string; hint?: string } = {}): void {
+  try {
+    writeFileSync(path, data, { flag: 'w' });
+    traceWrite(path, data);
+  } catch (err) {
+    const errno = errnoOf(err);
+    if (errno === undefined) throw err;
+    traceWrite(path, data, errno);
+    throw new SyscallError('write', `write(${JSON.stringify(path)})`, errno, { what: opts.what ?? `write ${path}`, hint: opts.hint });
+  }
+}
+
+export function readKernelFile(path: string, opts: { what?: string } = {}): string {
+  try {
+    const text = readFileSync(path, 'utf8');
+    traceRead(path, text.trim());
+    return text;
+  } catch (err) {
+    const errno = errnoOf(err);
+    if (errno === undefined) throw err;
+    traceRead(path, -1);
+    throw new SyscallError('read', `read(${JSON.stringify(path)})`, errno, { what: opts.what ?? `cannot read ${path}` });
+  }
+}
+
+/** errno number from a Node fs error, if it has one. */
+export { errnoOf };

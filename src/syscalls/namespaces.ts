@@ -1,0 +1,83 @@
+// Namespaces: unshare(2), setns(2), and the table of the eight types with the
+// names util-linux uses for them.
+import { statSync } from 'node:fs';
+import { CLONE, CLONE_FLAGS, decodeFlags, O } from './constants.js';
+import { Call, callNow, makeCall } from './call.js';
+import { q } from './trace.js';
+
+export type NamespaceName = 'mnt' | 'uts' | 'ipc' | 'net' | 'pid' | 'user' | 'cgroup' | 'time';
+
+export interface NamespaceType {
+  /** name of the file in /proc/PID/ns */
+  name: NamespaceName;
+  flag: number;
+  /** util-linux long option (--mount, --uts, ...) and short letter */
+  option: string;
+  letter: string;
+  /** pid and time namespaces apply to children: /proc/PID/ns/pid_for_children */
+  forChildren?: string;
+}
+
+// The order util-linux uses when it joins namespaces (nsenter.c): user first
+// in the list, mount last, so that /proc paths still resolve while joining.
+export const NAMESPACES: readonly NamespaceType[] = [
+  { name: 'user', flag: CLONE.CLONE_NEWUSER, option: 'user', letter: 'U' },
+  { name: 'cgroup', flag: CLONE.CLONE_NEWCGROUP, option: 'cgroup', letter: 'C' },
+  { name: 'ipc', flag: CLONE.CLONE_NEWIPC, option: 'ipc', letter: 'i' },
+  { name: 'uts', flag: CLONE.CLONE_NEWUTS, option: 'uts', letter: 'u' },
+  { name: 'net', flag: CLONE.CLONE_NEWNET, option: 'net', letter: 'n' },
+  { name: 'pid', flag: CLONE.CLONE_NEWPID, option: 'pid', letter: 'p', forChildren: 'pid_for_children' },
+  { name: 'mnt', flag: CLONE.CLONE_NEWNS, option: 'mount', letter: 'm' },
+  { name: 'time', flag: CLONE.CLONE_NEWTIME, option: 'time', letter: 'T', forChildren: 'time_for_children' },
+];
+
+export function namespaceByName(name: string): NamespaceType | undefined {
+  return NAMESPACES.find((ns) => ns.name === name || ns.option === name);
+}
+
+export function namespaceByFlag(flag: number): NamespaceType | undefined {
+  return NAMESPACES.find((ns) => ns.flag === flag);
+}
+
+export function decodeNamespaceFlags(flags: number): string {
+  return decodeFlags(CLONE_FLAGS, flags);
+}
+
+export function unshareCall(flags: number): Call {
+  return makeCall('unshare', [flags], `unshare(${decodeNamespaceFlags(flags)})`, { what: `unshare(${decodeNamespaceFlags(flags)})` });
+}
+
+/** unshare(2) in this process (the main thread; never CLONE_NEWUSER from Node). */
+export function unshare(flags: number): void {
+  callNow(unshareCall(flags));
+}
+
+export function setnsCall(fd: number, nstype: number, label?: string): Call {
+  const show = `setns(${fd}${label ? `</proc/…/${label}>` : ''}, ${nstype ? decodeNamespaceFlags(nstype) : '0'})`;
+  return makeCall('setns', [fd, nstype], show);
+}
+
+export function setns(fd: number, nstype: number, what?: string): void {
+  const call = setnsCall(fd, nstype);
+  if (what) call.what = what;
+  callNow(call);
+}
+
+/** open(2) a namespace file, close-on-exec; returns the fd. */
+export function openNamespaceFile(path: string, what?: string): number {
+  return callNow(makeCall('open', [path, O.O_RDONLY | O.O_CLOEXEC], `open(${q(path)}, O_RDONLY|O_CLOEXEC)`, { what: what ?? `cannot open ${path}` }));
+}
+
+export function closeFd(fd: number): void {
+  callNow(makeCall('close', [fd], `close(${fd})`, { optional: true }));
+}
+
+/** The namespace's identity: the inode number of its nsfs file. */
+export function namespaceInode(path: string): number {
+  return statSync(path).ino;
+}
+
+/** 'net:[4026531840]', as readlink /proc/PID/ns/net shows it. */
+export function namespaceId(pid: number | 'self', name: string): string {
+  return `${name}:[${namespaceInode(`/proc/${pid}/ns/${name}`)}]`;
+}

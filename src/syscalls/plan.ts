@@ -1,0 +1,184 @@
+// The child plan: run a list of libc calls in a new process before it execs,
+// without C and without ever returning into JavaScript in the child.
+//
+// Why: Node is multithreaded, so it may not unshare(CLONE_NEWUSER) or setns()
+// into a user namespace, and fork() from JavaScript crashes (the V8 heap is
+// MADV_DONTFORK). So the child is made with glibc clone(setcontext, stack,
+// flags, firstContext) without CLONE_VM: a copy-on-write process that starts
+// in setcontext() and walks a chain of ucontexts built with makecontext(),
+// linked through uc_link. Every call of the plan becomes four links:
+//
+//   memset(&errno, 0, 4) -> the call -> write(resultPipe, &errno, 4) -> read(goPipe, scratch, 1)
+//
+// The parent reads each errno from the result pipe (close-on-exec, so EOF
+// means exec succeeded), runs its own part (writes uid_map, moves the child
+// into a cgroup, ...), and lets the child go on with one byte on the go pipe,
+// or kills it if a call failed. The last link is _exit(127).
+import { readSync, writeSync, closeSync } from 'node:fs';
+import { addressOf, cfunc, koffi, symbolAddress } from './libc.js';
+import { Call } from './call.js';
+import { SyscallError, ToolError } from './errors.js';
+import { decodeCloneFlags, O } from './constants.js';
+import { formatResult, traceLine } from './trace.js';
+
+// ucontext_t is 968 bytes on x86_64 glibc and 4560 on aarch64; links get room to spare.
+const CONTEXT_SIZE = 8192;
+const CALL_STACK = 64 * 1024;
+const SMALL_STACK = 16 * 1024;
+const CLONE_STACK = 64 * 1024;
+// Offsets in ucontext_t shared by x86_64 and aarch64: uc_link, uc_stack{ss_sp, ss_flags, ss_size}.
+const UC_LINK = 8;
+const UC_STACK_SP = 16;
+const UC_STACK_FLAGS = 24;
+const UC_STACK_SIZE = 32;
+// uc_sigmask: after mcontext on x86_64, before it on aarch64. Zeroed so every
+// link runs with no signal blocked (setcontext restores this mask).
+const UC_SIGMASK = process.arch === 'arm64' ? 40 : 296;
+const SIGSET_BYTES = 128;
+
+interface Link {
+  fn: bigint;
+  args: bigint[];
+  stackSize: number;
+}
+
+export class ExecError extends Error {
+  readonly errno: number;
+  readonly file: string;
+  constructor(file: string, errno: number) {
+    super(`failed to execute ${file}`);
+    this.errno = errno;
+    this.file = file;
+  }
+}
+
+export interface PlanOptions {
+  /** clone(2) flags besides the exit signal (SIGCHLD is added). */
+  cloneFlags?: number;
+  /** Parent work after clone, before the child's first call (e.g. write uid_map). */
+  afterClone?: (pid: number) => void;
+  /** Label for trace lines; defaults to "pid N". */
+  label?: string;
+}
+
+export interface StartedChild {
+  pid: number;
+  /** true when the last call was an exec and it succeeded */
+  execed: boolean;
+}
+
+function pipeCloexec(): [number, number] {
+  const fds = new Int32Array(2);
+  const rc = cfunc('int pipe2(_Out_ int *fds, int flags)')(fds, O.O_CLOEXEC);
+  if (rc !== 0) throw new SyscallError('pipe2', 'pipe2([], O_CLOEXEC)', koffi.errno());
+  return [fds[0], fds[1]];
+}
+
+const SIGKILL = 9;
+
+function killAndReap(pid: number): void {
+  cfunc('int kill(int pid, int sig)')(pid, SIGKILL);
+  const status = new Int32Array(1);
+  cfunc('int waitpid(int pid, _Out_ int *status, int options)')(pid, status, 0);
+}
+
+/**
+ * Clone a child that runs `calls` in order and then, if the last call is an
+ * exec, becomes that program. Returns once the child has exec'd (or finished
+ * the plan). Throws SyscallError for a failed call, ExecError for a failed
+ * exec; in both cases the child has been killed and reaped.
+ */
+export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): StartedChild {
+  const errnoAddr = addressOf(cfunc('int *__errno_location()')());
+  const [resultRead, resultWrite] = pipeCloexec();
+  const [goRead, goWrite] = pipeCloexec();
+  const scratch = Buffer.alloc(16);
+  const scratchAddr = addressOf(scratch);
+
+  const fnMemset = symbolAddress('memset');
+  const fnWrite = symbolAddress('write');
+  const fnRead = symbolAddress('read');
+  const waitForGo: Link = { fn: fnRead, args: [BigInt(goRead), scratchAddr, 1n], stackSize: SMALL_STACK };
+
+  const links: Link[] = [waitForGo];
+  for (const call of calls) {
+    links.push({ fn: fnMemset, args: [errnoAddr, 0n, 4n], stackSize: SMALL_STACK });
+    links.push({ fn: symbolAddress(call.fn), args: call.args, stackSize: CALL_STACK });
+    links.push({ fn: fnWrite, args: [BigInt(resultWrite), errnoAddr, 4n], stackSize: SMALL_STACK });
+    if (!call.exec) links.push(waitForGo);
+  }
+  links.push({ fn: symbolAddress('_exit'), args: [127n], stackSize: SMALL_STACK });
+
+  // Build the chain back to front so each link knows the address of the next.
+  const getcontext = cfunc('int getcontext(void *ucp)');
+  const makecontext = cfunc('void makecontext(void *ucp, int64_t func, int argc, ...)');
+  const keep: Buffer[] = [scratch];
+  let next = 0n;
+  for (let i = links.length - 1; i >= 0; i--) {
+    const link = links[i];
+    const ctx = Buffer.alloc(CONTEXT_SIZE);
+    const stack = Buffer.alloc(link.stackSize);
+    keep.push(ctx, stack);
+    if (getcontext(ctx) !== 0) throw new SyscallError('getcontext', 'getcontext()', koffi.errno());
+    ctx.fill(0, UC_SIGMASK, UC_SIGMASK + SIGSET_BYTES);
+    ctx.writeBigUInt64LE(next, UC_LINK);
+    ctx.writeBigUInt64LE(addressOf(stack), UC_STACK_SP);
+    ctx.writeInt32LE(0, UC_STACK_FLAGS);
+    ctx.writeBigUInt64LE(BigInt(link.stackSize), UC_STACK_SIZE);
+    const varargs = link.args.flatMap((a) => ['int64_t', a]);
+    makecontext(ctx, link.fn, link.args.length, ...varargs);
+    next = addressOf(ctx);
+  }
+  const cloneStack = Buffer.alloc(CLONE_STACK);
+  keep.push(cloneStack);
+  const stackTop = (addressOf(cloneStack) + BigInt(CLONE_STACK)) & ~15n;
+  const SIGCHLD = 17;
+  const flags = (opts.cloneFlags ?? 0) | SIGCHLD;
+
+  const clone = cfunc('int clone(int64_t fn, int64_t stack, int flags, int64_t arg, ...)');
+  koffi.errno(0);
+  const pid = clone(symbolAddress('setcontext'), stackTop, flags, next) as number;
+  const cloneErrno = koffi.errno();
+  closeSync(resultWrite);
+  closeSync(goRead);
+  if (pid === -1) {
+    traceLine(`clone(${decodeCloneFlags(flags)}) ${formatResult(-1, cloneErrno)}`);
+    closeSync(resultRead);
+    closeSync(goWrite);
+    throw new SyscallError('clone', `clone(${decodeCloneFlags(flags)})`, cloneErrno);
+  }
+  traceLine(`clone(${decodeCloneFlags(flags)}) = ${pid}`);
+  const who = opts.label ?? `pid ${pid}`;
+
+  const result = Buffer.alloc(4);
+  const go = Buffer.from('g');
+  try {
+    opts.afterClone?.(pid);
+    writeSync(goWrite, go);
+    for (let i = 0; i < calls.length; i++) {
+      const call = calls[i];
+      const n = readSync(resultRead, result, 0, 4, null);
+      if (n === 0) {
+        if (call.exec) {
+          traceLine(`${call.show} = 0`, who);
+          return { pid, execed: true };
+        }
+        throw new ToolError(`child ${pid} died before ${call.show}`);
+      }
+      const errno = result.readInt32LE(0);
+      traceLine(`${call.show} ${errno ? formatResult(-1, errno) : '= 0'}`, who);
+      if (call.exec) throw new ExecError(call.exec.file, errno);
+      if (errno && !call.optional) throw new SyscallError(call.fn, call.show, errno, { what: call.what, hint: call.hint });
+      call.after?.(pid);
+      writeSync(goWrite, go);
+    }
+    return { pid, execed: false };
+  } catch (err) {
+    killAndReap(pid);
+    throw err;
+  } finally {
+    closeSync(resultRead);
+    closeSync(goWrite);
+    keep.length = 0;
+  }
+}

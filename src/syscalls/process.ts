@@ -1,0 +1,157 @@
+// Processes: exec, waiting for a child without blocking the event loop,
+// signals while a foreground child runs, and exit statuses like util-linux.
+import { F_GETFL, F_SETFD, F_SETFL, O, SIG_DFL, WNOHANG, signalName } from './constants.js';
+import { Call, callNow, makeCall } from './call.js';
+import { cfunc, koffi } from './libc.js';
+import { SyscallError } from './errors.js';
+import { ExecError } from './plan.js';
+import { qArray, q, traceLine } from './trace.js';
+
+export function execCall(file: string, argv: readonly string[]): Call {
+  return makeCall('execvp', [file, argv], `execvp(${q(file)}, ${qArray(argv)})`, { exec: { file } });
+}
+
+const SIGPIPE = 13;
+const SIGXFSZ = 25;
+
+/**
+ * Calls for a child before exec: Node ignores SIGPIPE and SIGXFSZ for
+ * itself, and an ignored signal stays ignored across execve(2); fds 0-2 must
+ * not be close-on-exec. (Handlers, unlike SIG_IGN, are reset by exec.)
+ */
+export function restoreForExecCalls(): Call[] {
+  const calls: Call[] = [];
+  for (const fd of [0, 1, 2]) calls.push(makeCall('fcntl', [fd, F_SETFD, 0], `fcntl(${fd}, F_SETFD, 0)`, { optional: true }));
+  calls.push(makeCall('signal', [SIGPIPE, SIG_DFL], 'signal(SIGPIPE, SIG_DFL)'));
+  calls.push(makeCall('signal', [SIGXFSZ, SIG_DFL], 'signal(SIGXFSZ, SIG_DFL)'));
+  return calls;
+}
+
+/**
+ * O_NONBLOCK lives on the open file description, which parent and child
+ * share: Node may have set it on a pipe or tty at fds 0-2, and programs such
+ * as cat or bash fail with EAGAIN on a non-blocking stdin. Clear it here,
+ * in the parent, before the child starts.
+ */
+export function clearNonBlockingStdio(): void {
+  const fcntl = cfunc('int fcntl(int fd, int cmd, int64_t arg)');
+  for (const fd of [0, 1, 2]) {
+    const flags = fcntl(fd, F_GETFL, 0) as number;
+    if (flags !== -1 && flags & O.O_NONBLOCK) callNow(makeCall('fcntl', [fd, F_SETFL, flags & ~O.O_NONBLOCK], `fcntl(${fd}, F_SETFL, ~O_NONBLOCK)`, { optional: true }));
+  }
+}
+
+/**
+ * Run `calls` in this process, the last one an exec: the program replaces
+ * this process and keeps its PID (util-linux without --fork).
+ */
+export function execInPlace(calls: readonly Call[]): never {
+  clearNonBlockingStdio();
+  for (const call of [...restoreForExecCalls(), ...calls]) {
+    try {
+      callNow(call);
+    } catch (err) {
+      if (call.exec && err instanceof SyscallError) throw new ExecError(call.exec.file, err.errno);
+      throw err;
+    }
+  }
+  throw new Error('the plan run in place did not end with an exec');
+}
+
+export interface ExitInfo {
+  pid: number;
+  code?: number;
+  signal?: number;
+  coreDumped?: boolean;
+}
+
+export function decodeWaitStatus(pid: number, status: number): ExitInfo {
+  const sig = status & 0x7f;
+  if (sig === 0) return { pid, code: (status >> 8) & 0xff };
+  return { pid, signal: sig, coreDumped: (status & 0x80) !== 0 };
+}
+
+/**
+ * Wait for a child without blocking the event loop: on each SIGCHLD, try
+ * waitpid(pid, WNOHANG). Not koffi's async call: that needs a thread, and a
+ * process that has unshared CLONE_NEWPID or CLONE_NEWTIME may not create
+ * threads any more (the kernel refuses CLONE_THREAD when pid_for_children
+ * differs from the process's own namespace).
+ */
+export function waitChild(pid: number): Promise<ExitInfo> {
+  const waitpid = cfunc('int waitpid(int pid, _Out_ int *status, int options)');
+  return new Promise((resolve, reject) => {
+    const status = new Int32Array(1);
+    // Signal listeners do not keep Node's event loop alive; this timer does,
+    // and doubles as a safety net should a SIGCHLD be coalesced away.
+    const keepAlive = setInterval(() => check(), 1000);
+    const check = () => {
+      const rc = waitpid(pid, status, WNOHANG) as number;
+      if (rc === 0) return;
+      process.off('SIGCHLD', check);
+      clearInterval(keepAlive);
+      if (rc === -1) {
+        const errno = koffi.errno();
+        if (errno === 4 /* EINTR */) return void process.on('SIGCHLD', check);
+        return reject(new SyscallError('waitpid', `waitpid(${pid})`, errno));
+      }
+      const info = decodeWaitStatus(pid, status[0]);
+      traceLine(`wait4(${pid}) = ${pid} (${info.signal ? `killed by ${signalName(info.signal)}` : `exit ${info.code}`})`);
+      resolve(info);
+    };
+    process.on('SIGCHLD', check);
+    check(); // it may have ended before the listener was there
+  });
+}
+
+/** Blocking waitpid, for short-lived helper children. */
+export function waitChildSync(pid: number): ExitInfo {
+  const status = new Int32Array(1);
+  cfunc('int waitpid(int pid, _Out_ int *status, int options)')(pid, status, 0);
+  return decodeWaitStatus(pid, status[0]);
+}
+
+export function kill(pid: number, signal: number): number {
+  return cfunc('int kill(int pid, int sig)')(pid, signal) as number;
+}
+
+/**
+ * While a foreground child runs: the terminal sends SIGINT/SIGQUIT to the
+ * whole process group, so the parent ignores them and the child decides;
+ * SIGTERM and SIGHUP sent to the parent alone are passed on to the child.
+ */
+export function superviseChild(pid: number): () => void {
+  const ignore = () => {};
+  const forward = (sig: NodeJS.Signals) => kill(pid, signalNumberOf(sig));
+  const handlers: Array<[NodeJS.Signals, (s: NodeJS.Signals) => void]> = [
+    ['SIGINT', ignore],
+    ['SIGQUIT', ignore],
+    ['SIGTERM', forward],
+    ['SIGHUP', forward],
+  ];
+  for (const [sig, h] of handlers) process.on(sig, h);
+  return () => {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  };
+}
+
+function signalNumberOf(sig: NodeJS.Signals): number {
+  return ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 } as Record<string, number>)[sig] ?? 15;
+}
+
+/**
+ * End this process the way the child ended: its exit code, or the same
+ * signal (default action restored, then raised), as util-linux does.
+ */
+export function exitLikeChild(info: ExitInfo): never {
+  if (info.signal) {
+    const signal = cfunc('int64_t signal(int sig, int64_t handler)');
+    const sigprocmask = cfunc('int sigprocmask(int how, void *set, void *old)');
+    signal(info.signal, SIG_DFL);
+    sigprocmask(2 /* SIG_SETMASK */, Buffer.alloc(128), null);
+    kill(process.pid, info.signal);
+    // A signal whose default is to be ignored (SIGCHLD, SIGWINCH) lands here.
+    process.exit(128 + info.signal);
+  }
+  process.exit(info.code ?? 1);
+}
