@@ -1,0 +1,108 @@
+// Shared by the tests: run the built tools (bin/ts-*), as root or as an
+// unprivileged user, and take inventories of what the system holds so a
+// test can prove it left nothing behind.
+import { spawnSync, SpawnSyncOptions } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = join(ROOT, 'bin');
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** run as this unprivileged user through setpriv (uid=gid=65534 for 'nobody') */
+  as?: 'nobody';
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeout?: number;
+}
+
+export const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
+
+/** The path of a built tool: tool('unshare') -> .../bin/ts-unshare */
+export function tool(name: string): string {
+  return join(BIN, `ts-${name}`);
+}
+
+export function run(argv: string[], opts: RunOptions = {}): RunResult {
+  const full = opts.as === 'nobody' ? [...NOBODY, ...argv] : argv;
+  const spawnOpts: SpawnSyncOptions = {
+    input: opts.input ?? '',
+    env: opts.env ?? process.env,
+    cwd: opts.cwd ?? '/',
+    timeout: opts.timeout ?? 60_000,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  };
+  const r = spawnSync(full[0], full.slice(1), spawnOpts);
+  if (r.error) throw r.error;
+  return { code: r.status, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** Run one of our tools: runTool('unshare', ['-fp', 'true']). */
+export function runTool(name: string, args: string[], opts: RunOptions = {}): RunResult {
+  return run([tool(name), ...args], opts);
+}
+
+export function sh(script: string, opts: RunOptions = {}): RunResult {
+  return run(['sh', '-c', script], opts);
+}
+
+export function isRoot(): boolean {
+  return process.geteuid?.() === 0;
+}
+
+/** A skip reason when not root: in CI (root) nothing may skip for this. */
+export function needRoot(): string | false {
+  return isRoot() ? false : 'needs root (CI runs as root)';
+}
+
+/** Mount points of this mount namespace, one string each. */
+export function mounts(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ')[4]);
+}
+
+export function netnsFiles(): string[] {
+  return existsSync('/run/netns') ? readdirSync('/run/netns').sort() : [];
+}
+
+export function links(): string[] {
+  const r = run(['ip', '-o', 'link']);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(': ')[1]?.split('@')[0])
+    .filter(Boolean)
+    .sort();
+}
+
+/** Direct children of this process (to find leaked background processes). */
+export function children(pid = process.pid): number[] {
+  const out: number[] = [];
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const text = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+    if (text) out.push(...text.split(/\s+/).map(Number));
+  }
+  return out;
+}
+
+export interface Inventory {
+  mounts: string[];
+  netns: string[];
+  links: string[];
+}
+
+export function inventory(): Inventory {
+  return { mounts: mounts().sort(), netns: netnsFiles(), links: links() };
+}
