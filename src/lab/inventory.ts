@@ -1,0 +1,107 @@
+// What a lab could leave behind, as the lab runner sees the system: mounts,
+// /run/netns files, network devices, cgroups below our own, System V message
+// queues, and our own child processes. Taken before and after each lab; any
+// difference is reported as a leftover and fails the lab.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { descendants } from './shell.js';
+
+export type Inventory = Record<string, string[]>;
+
+function lines(path: string): string[] {
+  try {
+    return readFileSync(path, 'utf8').trim().split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+function mounts(): string[] {
+  return lines('/proc/self/mountinfo').map((l) => {
+    const f = l.split(' ');
+    return `${f[4]} (${f[f.indexOf('-') + 1]})`;
+  });
+}
+
+function netnsFiles(): string[] {
+  return existsSync('/run/netns') ? readdirSync('/run/netns').map((n) => `/run/netns/${n}`) : [];
+}
+
+function networkDevices(): string[] {
+  return existsSync('/sys/class/net') ? readdirSync('/sys/class/net') : [];
+}
+
+/** Where each of our cgroups is in the file system: one directory per hierarchy. */
+export function ownCgroupDirs(): string[] {
+  const mountsByController = new Map<string, string>();
+  let v2Mount: string | undefined;
+  for (const l of lines('/proc/self/mountinfo')) {
+    const f = l.split(' ');
+    const sep = f.indexOf('-');
+    const fstype = f[sep + 1];
+    if (fstype === 'cgroup2') v2Mount ??= f[4];
+    if (fstype === 'cgroup') for (const opt of f[sep + 3].split(',')) mountsByController.set(opt, f[4]);
+  }
+  const dirs: string[] = [];
+  for (const l of lines('/proc/self/cgroup')) {
+    const [, controllers, path] = l.split(/:(.*?):/);
+    const base = controllers === '' ? v2Mount : mountsByController.get(controllers.split(',')[0]) ?? mountsByController.get(`name=${controllers.replace(/^name=/, '')}`);
+    if (base) dirs.push(join(base, path));
+  }
+  return [...new Set(dirs)].filter((d) => existsSync(d));
+}
+
+function cgroupsBelow(dir: string, depth = 0): string[] {
+  if (depth > 6) return [];
+  const out: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    const full = join(dir, n);
+    try {
+      if (!statSync(full).isDirectory()) continue;
+    } catch {
+      continue;
+    }
+    out.push(full, ...cgroupsBelow(full, depth + 1));
+  }
+  return out;
+}
+
+function messageQueues(): string[] {
+  return lines('/proc/sysvipc/msg')
+    .slice(1)
+    .map((l) => `msqid ${l.trim().split(/\s+/)[1]}`);
+}
+
+function processes(): string[] {
+  return descendants(process.pid).map((pid) => {
+    const comm = lines(`/proc/${pid}/comm`)[0] ?? '?';
+    return `${pid} ${comm}`;
+  });
+}
+
+export function takeInventory(): Inventory {
+  return {
+    mounts: mounts(),
+    'netns files': netnsFiles(),
+    'network devices': networkDevices(),
+    cgroups: ownCgroupDirs().flatMap((d) => cgroupsBelow(d)),
+    'message queues': messageQueues(),
+    processes: processes(),
+  };
+}
+
+/** Things in `after` that were not in `before`, as readable lines. */
+export function leftovers(before: Inventory, after: Inventory): string[] {
+  const out: string[] = [];
+  for (const [kind, items] of Object.entries(after)) {
+    const had = new Set(before[kind] ?? []);
+    for (const item of items) if (!had.has(item)) out.push(`${kind}: ${item}`);
+  }
+  return out;
+}

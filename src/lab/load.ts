@@ -1,0 +1,100 @@
+// Finding and reading labs and exercises (JSON files), with the mistakes a
+// lab author can make reported by file and field rather than at run time.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Check, Exercise, Lab } from './types.js';
+
+export class LabFileError extends Error {}
+
+/** labs/ of this project, unless NSLAB_LABS_DIR points elsewhere (tests, teachers' own labs). */
+export function labsDir(projectRoot: string, override?: string): string {
+  return override ?? process.env.NSLAB_LABS_DIR ?? join(projectRoot, 'labs');
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new LabFileError(`${file}: ${(err as Error).message}`);
+  }
+}
+
+const MATCHERS = ['exit', 'match', 'notMatch', 'contains', 'notContains', 'probe', 'predicate'] as const;
+
+function validateChecks(where: string, checks: Check[] | undefined, problems: string[]): void {
+  for (const [i, c] of (checks ?? []).entries()) {
+    if (!c.that) problems.push(`${where} check ${i + 1}: no 'that' (what the check proves)`);
+    if (!MATCHERS.some((m) => c[m] !== undefined)) problems.push(`${where} check '${c.that}': nothing to check (${MATCHERS.join(', ')})`);
+    for (const re of [c.match, c.notMatch])
+      if (re !== undefined)
+        try {
+          new RegExp(re, 'm');
+        } catch (err) {
+          problems.push(`${where} check '${c.that}': ${(err as Error).message}`);
+        }
+  }
+}
+
+export function validateLab(lab: Lab, file: string): Lab {
+  const problems: string[] = [];
+  if (!lab.id || !/^[a-z0-9-]+$/.test(lab.id)) problems.push(`id must be lower-case words joined by '-'`);
+  if (!lab.title) problems.push('no title');
+  if (!Array.isArray(lab.intro)) problems.push('intro must be a list of paragraphs');
+  if (!Array.isArray(lab.steps) || lab.steps.length === 0) problems.push('no steps');
+  const seen = new Set<string>();
+  for (const step of lab.steps ?? []) {
+    const where = `step '${step.id}'`;
+    if (!step.id) problems.push('a step has no id');
+    if (seen.has(step.id)) problems.push(`${where} appears twice`);
+    seen.add(step.id);
+    if (!step.run) problems.push(`${where}: no command`);
+    if (!step.explain) problems.push(`${where}: no explanation`);
+    const place = step.in ?? 'host';
+    if (place !== 'host' && !lab.sessions?.[place]) problems.push(`${where}: runs in session '${place}', which the lab does not define`);
+    validateChecks(where, step.checks, problems);
+    for (const c of step.checks ?? []) {
+      const s = c.probe?.in ?? (c.predicate && 'session' in c.predicate ? c.predicate.session : 'host');
+      if (s !== 'host' && !lab.sessions?.[s]) problems.push(`${where} check '${c.that}': no session '${s}'`);
+    }
+  }
+  if (problems.length) throw new LabFileError(`${file}: ${problems.join('; ')}`);
+  return { ...lab, file };
+}
+
+export function validateExercise(ex: Exercise, file: string): Exercise {
+  const problems: string[] = [];
+  if (!ex.id || !/^[a-z0-9-]+$/.test(ex.id)) problems.push(`id must be lower-case words joined by '-'`);
+  if (!Array.isArray(ex.task)) problems.push('task must be a list of paragraphs');
+  if (!Array.isArray(ex.grader) || ex.grader.length === 0) problems.push('no grader checks');
+  validateChecks('grader', ex.grader, problems);
+  for (const c of ex.grader ?? []) if (!c.probe && !c.predicate) problems.push(`grader check '${c.that}': needs a probe (the grader looks at the system, not at a step)`);
+  if (problems.length) throw new LabFileError(`${file}: ${problems.join('; ')}`);
+  return { ...ex, file };
+}
+
+function jsonFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+export function loadLabs(dir: string): Lab[] {
+  const labs = jsonFiles(dir).map((f) => validateLab(readJson(f) as Lab, f));
+  const ids = new Set<string>();
+  for (const l of labs) {
+    if (ids.has(l.id)) throw new LabFileError(`${l.file}: lab id '${l.id}' is used twice`);
+    ids.add(l.id);
+  }
+  return labs.sort((a, b) => a.order - b.order);
+}
+
+export function loadExercises(dir: string): Exercise[] {
+  return jsonFiles(join(dir, 'exercises')).map((f) => validateExercise(readJson(f) as Exercise, f));
+}
+
+/** A lab by id, by its order number, or by a unique prefix of the id. */
+export function findLab(labs: Lab[], name: string): Lab | undefined {
+  return labs.find((l) => l.id === name || String(l.order) === name) ?? (labs.filter((l) => l.id.startsWith(name)).length === 1 ? labs.find((l) => l.id.startsWith(name)) : undefined);
+}

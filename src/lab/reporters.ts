@@ -1,0 +1,246 @@
+// How a lab run is shown. Guided (a terminal, colour by chalk, waits for
+// Enter), plain (one parseable line per event), TAP and JSON for CI and
+// graders. chalk is loaded only by the guided reporter: the other paths
+// must start as fast as any other tool.
+import { writeSync } from 'node:fs';
+import { CommandResult } from './shell.js';
+import { Reporter } from './runner.js';
+import { CheckResult, Lab, LabResult, Step, StepResult } from './types.js';
+
+export function out(text = ''): void {
+  try {
+    writeSync(1, text.endsWith('\n') ? text : text + '\n');
+  } catch {
+    // the reader went away
+  }
+}
+
+function indent(text: string, prefix: string): string {
+  return text
+    .replace(/\s+$/, '')
+    .split('\n')
+    .map((l) => prefix + l)
+    .join('\n');
+}
+
+/** Wrap a paragraph for a terminal of `width` columns. */
+export function wrap(text: string, width: number, prefix = ''): string {
+  const words = text.split(/\s+/).filter(Boolean);
+  const rows: string[] = [];
+  let row = '';
+  for (const w of words) {
+    if (row && prefix.length + row.length + 1 + w.length > width) {
+      rows.push(prefix + row);
+      row = w;
+    } else row = row ? `${row} ${w}` : w;
+  }
+  if (row) rows.push(prefix + row);
+  return rows.join('\n');
+}
+
+export interface Tally {
+  labs: { pass: number; fail: number; skip: number };
+  checks: { pass: number; fail: number; skip: number };
+}
+
+export function tally(results: LabResult[]): Tally {
+  const t: Tally = { labs: { pass: 0, fail: 0, skip: 0 }, checks: { pass: 0, fail: 0, skip: 0 } };
+  for (const r of results) {
+    t.labs[r.outcome]++;
+    for (const s of r.steps) {
+      for (const c of s.checks) t.checks[c.outcome]++;
+      if (s.outcome === 'fail' && s.checks.every((c) => c.outcome !== 'fail')) t.checks.fail++;
+    }
+    if (r.leftovers.length) t.checks.fail++;
+  }
+  return t;
+}
+
+function where(step: Step): string {
+  return step.in && step.in !== 'host' ? step.in : 'host';
+}
+
+/** One line per event, for logs, pipes and graders' scripts. */
+export class PlainReporter implements Reporter {
+  /** Also print explanations and outputs (ts-lab run without a terminal). */
+  constructor(private readonly verbose: boolean) {}
+  labStart(lab: Lab) {
+    out(`lab ${lab.order} ${lab.id}: ${lab.title}`);
+    if (this.verbose) for (const p of lab.intro) out(wrap(p, 100, '  '));
+  }
+  labSkipped(lab: Lab, reason: string) {
+    out(`lab ${lab.order} ${lab.id}: ${lab.title}`);
+    out(`  skip   lab: ${reason}`);
+  }
+  sessionStart(name: string, describe: string, command: string) {
+    if (this.verbose) out(`  session ${name} (${describe}): ${command}`);
+  }
+  stepStart(_lab: Lab, step: Step, index: number, command: string) {
+    if (!this.verbose) return;
+    out(`  step ${index + 1} ${step.id}`);
+    out(wrap(step.explain, 100, '    '));
+    out(indent(command, `    [${where(step)}] $ `));
+  }
+  stepSkipped(step: Step, reason: string) {
+    out(`  skip   ${step.id}: ${reason}`);
+  }
+  stepOutput(step: Step, r: CommandResult) {
+    if (this.verbose && r.output.trim()) out(indent(r.output, '    | '));
+    if (r.error) out(`  error  ${step.id}: ${r.error}`);
+  }
+  check(step: Step, c: CheckResult) {
+    out(`  ${c.outcome === 'pass' ? 'ok    ' : c.outcome === 'skip' ? 'skip  ' : 'FAIL  '} ${step.id}: ${c.that}`);
+    if (c.outcome === 'fail') {
+      out(indent(`why: ${c.why}`, '         '));
+      if (c.hint) out(indent(`hint: ${c.hint}`, '         '));
+    }
+  }
+  stepEnd(step: Step) {
+    if (this.verbose && step.note) out(wrap(step.note, 100, '    note: '));
+  }
+  cleanup(_lab: Lab, problems: string[], leftovers: string[]) {
+    for (const p of problems) out(`  note   ${p}`);
+    for (const l of leftovers) out(`  LEFT   ${l}`);
+  }
+  labEnd(lab: Lab, r: LabResult) {
+    const t = tally([r]).checks;
+    out(`result ${lab.id} ${r.outcome} (${t.pass} passed, ${t.fail} failed, ${t.skip} skipped)`);
+  }
+}
+
+/** TAP 14: one test point per check, skips marked SKIP with their reason. */
+export class TapReporter implements Reporter {
+  private n = 0;
+  constructor() {
+    out('TAP version 14');
+  }
+  private point(ok: boolean, name: string, directive?: string, diag?: Record<string, string | undefined>) {
+    this.n++;
+    out(`${ok ? 'ok' : 'not ok'} ${this.n} - ${name.replace(/#/g, '\\#')}${directive ? ` # ${directive}` : ''}`);
+    if (diag) {
+      out('  ---');
+      for (const [k, v] of Object.entries(diag)) if (v !== undefined) out(`  ${k}: ${JSON.stringify(v)}`);
+      out('  ...');
+    }
+  }
+  labSkipped(lab: Lab, reason: string) {
+    this.point(true, `${lab.id}`, `SKIP ${reason}`);
+  }
+  stepSkipped(step: Step, reason: string) {
+    this.point(true, `${step.id}`, `SKIP ${reason}`);
+  }
+  private current = '';
+  labStart(lab: Lab) {
+    this.current = lab.id;
+    out(`# ${lab.id}: ${lab.title}`);
+  }
+  check(step: Step, c: CheckResult) {
+    this.point(c.outcome !== 'fail', `${this.current} / ${step.id}: ${c.that}`, c.outcome === 'skip' ? `SKIP ${c.why}` : undefined, c.outcome === 'fail' ? { why: c.why, hint: c.hint } : undefined);
+  }
+  stepEnd(step: Step, r: StepResult) {
+    if (r.error && r.checks.every((c) => c.outcome !== 'fail')) this.point(false, `${this.current} / ${step.id}: the command finished`, undefined, { why: r.error });
+  }
+  cleanup(lab: Lab, _problems: string[], leftovers: string[]) {
+    this.point(leftovers.length === 0, `${lab.id}: leaves nothing behind`, undefined, leftovers.length ? { left: leftovers.join('; ') } : undefined);
+  }
+  finish() {
+    out(`1..${this.n}`);
+  }
+}
+
+/** Nothing while running; the whole result as one JSON document at the end. */
+export class JsonReporter implements Reporter {
+  labEnd() {
+    // results are printed all at once by finish()
+  }
+  finish(results: LabResult[]) {
+    out(JSON.stringify({ labs: results, summary: tally(results) }, null, 2));
+  }
+}
+
+type Chalk = typeof import('chalk').default;
+
+/** The guided tour on a terminal: colour, progress, a pause before each command. */
+export class GuidedReporter implements Reporter {
+  private chalk!: Chalk;
+  private readonly width = Math.min(process.stdout.columns || 100, 100);
+  private lines?: AsyncIterator<string>;
+  constructor(
+    private readonly pause: boolean,
+    private readonly total = { steps: 0 },
+  ) {}
+
+  /** chalk 5 is ESM-only and costs start-up time: loaded here, for this mode only. */
+  async load(): Promise<void> {
+    this.chalk = (await import('chalk')).default;
+    if (this.pause) {
+      const { createInterface } = await import('node:readline');
+      // terminal: false keeps the tty in cooked mode, so Ctrl-C is a real SIGINT (the CLI cleans up).
+      this.lines = createInterface({ input: process.stdin, terminal: false })[Symbol.asyncIterator]();
+    }
+  }
+
+  private async waitForEnter(prompt: string): Promise<void> {
+    if (!this.lines) return;
+    out(this.chalk.dim(prompt));
+    const next = await this.lines.next();
+    if (next.done) this.lines = undefined;
+  }
+
+  labStart(lab: Lab) {
+    const c = this.chalk;
+    this.total.steps = lab.steps.length;
+    out(c.bold.cyan(`\n━━ Lab ${lab.order}: ${lab.title} ━━`));
+    for (const p of lab.intro) out(wrap(p, this.width) + '\n');
+  }
+  labSkipped(lab: Lab, reason: string) {
+    out(this.chalk.bold.cyan(`\n━━ Lab ${lab.order}: ${lab.title} ━━`));
+    out(this.chalk.yellow(`skipped: ${reason}`));
+  }
+  sessionStart(name: string, describe: string, command: string) {
+    out(this.chalk.magenta(`  ▸ opening session '${name}': ${describe}`));
+    out(this.chalk.magenta(`    $ ${command}`));
+  }
+  async stepStart(_lab: Lab, step: Step, index: number, command: string) {
+    const c = this.chalk;
+    const bar = '●'.repeat(index + 1) + '○'.repeat(Math.max(0, this.total.steps - index - 1));
+    out(`\n${c.bold(`Step ${index + 1}/${this.total.steps}`)} ${c.dim(bar)} ${c.bold(step.id)}`);
+    out(wrap(step.explain, this.width));
+    const place = step.in && step.in !== 'host' ? c.magenta(`[${step.in}]`) : c.blue('[host]');
+    out(indent(command, `  ${place} ${c.green('$')} `));
+    await this.waitForEnter('  (Enter to run it, Ctrl-C to stop)');
+  }
+  stepSkipped(step: Step, reason: string) {
+    out(`\n${this.chalk.bold(step.id)}: ${this.chalk.yellow(`skipped: ${reason}`)}`);
+  }
+  stepOutput(_step: Step, r: CommandResult) {
+    if (r.output.trim()) out(indent(r.output, this.chalk.dim('  │ ')));
+    if (r.error) out(this.chalk.red(`  ${r.error}`));
+  }
+  check(_step: Step, cr: CheckResult) {
+    const c = this.chalk;
+    if (cr.outcome === 'pass') out(c.green(`  ✔ ${cr.that}`));
+    else if (cr.outcome === 'skip') out(c.yellow(`  – ${cr.that} (skipped: ${cr.why})`));
+    else {
+      out(c.red(`  ✘ ${cr.that}`));
+      out(c.red(indent(`why: ${cr.why}`, '      ')));
+      if (cr.hint) out(c.yellow(wrap(`hint: ${cr.hint}`, this.width, '      ')));
+    }
+  }
+  stepEnd(step: Step) {
+    if (step.note) out(this.chalk.italic(wrap(step.note, this.width, '  ')));
+  }
+  cleanup(_lab: Lab, problems: string[], leftovers: string[]) {
+    for (const p of problems) out(this.chalk.dim(`  cleanup: ${p}`));
+    for (const l of leftovers) out(this.chalk.red(`  left behind: ${l}`));
+  }
+  labEnd(lab: Lab, r: LabResult) {
+    const c = this.chalk;
+    const t = tally([r]).checks;
+    const mark = r.outcome === 'pass' ? c.green.bold('passed') : r.outcome === 'skip' ? c.yellow.bold('skipped') : c.red.bold('failed');
+    out(`\nLab ${lab.order} ${mark}: ${t.pass} checks passed, ${t.fail} failed, ${t.skip} skipped.`);
+  }
+  close() {
+    this.lines?.return?.();
+  }
+}

@@ -1,0 +1,53 @@
+// What a lab or step needs, and the reason it is skipped when the machine
+// lacks it. A skip always says how to get what is missing.
+import { accessSync, constants, existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { Requirement } from './types.js';
+
+/** Which package gives a binary (Debian/Ubuntu names); ts-* come from this project. */
+export const PACKAGE_OF: Record<string, string> = {
+  ps: 'procps',
+  ip: 'iproute2',
+  ping: 'iputils-ping',
+  busybox: 'busybox-static',
+  ipcmk: 'util-linux',
+  ipcs: 'util-linux',
+  ipcrm: 'util-linux',
+  setpriv: 'util-linux',
+  unshare: 'util-linux',
+  nsenter: 'util-linux',
+  hostname: 'hostname',
+  bash: 'bash',
+  python3: 'python3',
+  tmux: 'tmux',
+};
+
+export function installHint(binary: string): string {
+  if (binary.startsWith('ts-')) return `${binary} is built by this project: run 'npm run build' (and 'npm link', or scripts/setup-vm.sh)`;
+  const pkg = PACKAGE_OF[binary];
+  return pkg ? `install it with 'apt-get install ${pkg}'` : `install the package that provides ${binary}`;
+}
+
+/** The full path of a binary on PATH, or undefined. */
+export function which(binary: string, path = process.env.PATH ?? ''): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const full = join(dir, binary);
+    try {
+      accessSync(full, constants.X_OK);
+      return full;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Undefined when everything is there, else the skip reason. */
+export function unmet(needs: Requirement | undefined, path: string): string | undefined {
+  if (!needs) return undefined;
+  if (needs.root && process.geteuid?.() !== 0) return 'needs root: run it with sudo';
+  for (const b of needs.binaries ?? []) if (!which(b, path)) return `needs ${b}, which is not on PATH: ${installHint(b)}`;
+  for (const f of needs.files ?? []) if (!existsSync(f)) return `needs ${f}, which this kernel does not have`;
+  return undefined;
+}

@@ -1,0 +1,183 @@
+// Running a lab: sessions started when first used, each step's command run
+// where it belongs, its checks evaluated, and the cleanup run whatever
+// happened (a failed step, a hung session, Ctrl-C). The runner knows no lab;
+// what the student sees is the reporter's business.
+import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { evaluate, hostMountPoints, RunIn } from './checks.js';
+import { leftovers, takeInventory } from './inventory.js';
+import { unmet } from './requirements.js';
+import { CommandResult, killRunningCommands, runOnHost, Session } from './shell.js';
+import { CheckResult, Lab, LabResult, Outcome, Place, Step, StepResult } from './types.js';
+
+const DEFAULT_TIMEOUT = 60;
+
+export interface Reporter {
+  labStart?(lab: Lab): void | Promise<void>;
+  labSkipped?(lab: Lab, reason: string): void;
+  sessionStart?(name: string, describe: string, command: string): void;
+  /** Guided mode waits here for Enter. */
+  stepStart?(lab: Lab, step: Step, index: number, command: string): void | Promise<void>;
+  stepSkipped?(step: Step, reason: string): void;
+  stepOutput?(step: Step, result: CommandResult): void;
+  check?(step: Step, result: CheckResult): void;
+  stepEnd?(step: Step, result: StepResult): void;
+  cleanup?(lab: Lab, problems: string[], leftovers: string[]): void;
+  labEnd?(lab: Lab, result: LabResult): void;
+}
+
+export interface RunOptions {
+  /** Add --trace to every ts-* tool the lab runs. */
+  trace?: boolean;
+  /** Directory holding bin/ts-* (put first on PATH). */
+  binDir: string;
+  projectRoot: string;
+}
+
+/** `ts-unshare -fp bash` -> `ts-unshare --trace -fp bash`, for every ts-* tool in the command. */
+export function withTrace(command: string): string {
+  return command.replace(/(^|[\s;&|(])(ts-(?:unshare|nsenter|chroot|lsns|cgroup|veth))(?=\s|$)/g, '$1$2 --trace');
+}
+
+function combine(outcomes: Outcome[]): Outcome {
+  if (outcomes.includes('fail')) return 'fail';
+  if (outcomes.length && outcomes.every((o) => o === 'skip')) return 'skip';
+  return 'pass';
+}
+
+export class LabRun {
+  readonly lab: Lab;
+  private readonly opts: RunOptions;
+  private readonly reporter: Reporter;
+  private readonly sessions = new Map<string, Session>();
+  private labDir = '';
+  private env: NodeJS.ProcessEnv = {};
+  private cleaned?: Promise<{ problems: string[] }>;
+
+  constructor(lab: Lab, reporter: Reporter, opts: RunOptions) {
+    this.lab = lab;
+    this.reporter = reporter;
+    this.opts = opts;
+  }
+
+  private command(text: string): string {
+    return this.opts.trace ? withTrace(text) : text;
+  }
+
+  private hostOptions(as: 'nobody' | undefined, timeout = DEFAULT_TIMEOUT) {
+    return { env: this.env, cwd: as ? '/' : this.labDir, as, timeoutSeconds: timeout };
+  }
+
+  private async session(name: string): Promise<Session | CommandResult> {
+    const existing = this.sessions.get(name);
+    if (existing) return existing;
+    const spec = this.lab.sessions?.[name];
+    if (!spec) return { exit: null, output: '', error: `the lab has no session named '${name}'` };
+    const s = new Session(name, spec.describe);
+    this.sessions.set(name, s);
+    const start = this.command(spec.start);
+    this.reporter.sessionStart?.(name, spec.describe, start);
+    const ready = await s.start(start, this.hostOptions(spec.as));
+    if (ready.error) return { exit: null, output: ready.output, error: `the session '${name}' (${start}) did not start: ${ready.error}` };
+    // Host commands can reach the session's shell: ts-nsenter -t $SESSION_name_PID
+    if (s.shellPid) this.env[`SESSION_${name.replace(/\W/g, '_')}_PID`] = String(s.shellPid);
+    return s;
+  }
+
+  /** Run a script on the host or in a session. */
+  readonly runIn: RunIn = async (place: Place, script: string, as?: 'nobody', timeout = DEFAULT_TIMEOUT) => {
+    if (place === 'host') return runOnHost(script, this.hostOptions(as, timeout));
+    const s = await this.session(place);
+    if (!(s instanceof Session)) return s;
+    return s.run(script, timeout);
+  };
+
+  async run(): Promise<LabResult> {
+    const lab = this.lab;
+    const result: LabResult = { id: lab.id, title: lab.title, outcome: 'pass', steps: [], cleanupProblems: [], leftovers: [] };
+    const path = `${this.opts.binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
+    const skip = unmet(lab.needs, path);
+    if (skip) {
+      this.reporter.labSkipped?.(lab, skip);
+      result.outcome = 'skip';
+      result.skipReason = skip;
+      this.reporter.labEnd?.(lab, result);
+      return result;
+    }
+    const before = takeInventory();
+    this.labDir = mkdtempSync(join(tmpdir(), `nslab-${lab.id}-`));
+    // Readable by nobody: rootless steps may look at files the lab prepared.
+    chmodSync(this.labDir, 0o755);
+    this.env = { ...process.env, PATH: path, LAB_DIR: this.labDir, NSLAB_ROOT: this.opts.projectRoot, LAB_ID: lab.id };
+    await this.reporter.labStart?.(lab);
+    try {
+      for (const line of lab.setup ?? []) {
+        const r = await this.runIn('host', line);
+        if (r.error || r.exit !== 0) throw new Error(`lab setup failed: ${line}: ${r.error ?? r.output.trim()}`);
+      }
+      for (let i = 0; i < lab.steps.length; i++) result.steps.push(await this.runStep(lab.steps[i], i, path));
+    } catch (err) {
+      result.steps.push({ id: 'setup', outcome: 'fail', command: '', in: 'host', exit: null, output: '', checks: [], error: (err as Error).message });
+    } finally {
+      const { problems } = await this.cleanup();
+      result.cleanupProblems = problems;
+      result.leftovers = leftovers(before, takeInventory());
+      this.reporter.cleanup?.(lab, result.cleanupProblems, result.leftovers);
+    }
+    result.outcome = combine(result.steps.map((s) => s.outcome));
+    // Cleanup lines are best effort (a step may have failed before making what
+    // they remove); what fails the lab is anything actually left behind.
+    if (result.leftovers.length) result.outcome = 'fail';
+    this.reporter.labEnd?.(lab, result);
+    return result;
+  }
+
+  private async runStep(step: Step, index: number, path: string): Promise<StepResult> {
+    const place = step.in ?? 'host';
+    const command = this.command(step.run);
+    const base: StepResult = { id: step.id, outcome: 'pass', command, in: place, exit: null, output: '', checks: [] };
+    const skip = unmet(step.needs, path);
+    if (skip) {
+      this.reporter.stepSkipped?.(step, skip);
+      return { ...base, outcome: 'skip', skipReason: skip, checks: (step.checks ?? []).map((c) => ({ that: c.that, outcome: 'skip', why: skip })) };
+    }
+    await this.reporter.stepStart?.(this.lab, step, index, command);
+    const r = await this.runIn(place, command, step.as, step.timeout ?? DEFAULT_TIMEOUT);
+    this.reporter.stepOutput?.(step, r);
+    base.exit = r.exit;
+    base.output = r.output;
+    if (r.error) base.error = r.error;
+    for (const check of step.checks ?? []) {
+      const c = await evaluate(check, r, this.runIn);
+      this.reporter.check?.(step, c);
+      base.checks.push(c);
+    }
+    // A step that did not finish fails even when it has no checks of its own.
+    base.outcome = r.error ? 'fail' : combine(base.checks.map((c) => c.outcome).concat('pass'));
+    this.reporter.stepEnd?.(step, base);
+    return base;
+  }
+
+  /** Stop the sessions and run the lab's cleanup; safe to call more than once (Ctrl-C during a step). */
+  cleanup(): Promise<{ problems: string[] }> {
+    this.cleaned ??= (async () => {
+      const problems: string[] = [];
+      killRunningCommands();
+      for (const s of this.sessions.values()) await s.stop();
+      for (const line of this.lab.cleanup ?? []) {
+        const r = await runOnHost(line, { env: this.env, cwd: '/', timeoutSeconds: 30 });
+        if (r.error || r.exit !== 0) problems.push(`cleanup '${line}' failed: ${r.error ?? `exit ${r.exit}: ${r.output.trim()}`}`);
+      }
+      if (this.labDir) {
+        // Never delete through a mount point: a bind mount of / left under
+        // LAB_DIR would take the host with it. Leave the directory and say so.
+        const mounted = hostMountPoints().filter((m) => m === this.labDir || m.startsWith(this.labDir + '/'));
+        if (mounted.length) problems.push(`${this.labDir} kept: still mounted there: ${mounted.join(', ')}`);
+        else rmSync(this.labDir, { recursive: true, force: true });
+      }
+      return { problems };
+    })();
+    return this.cleaned;
+  }
+}
