@@ -1,0 +1,147 @@
+// Named network namespaces the way iproute2 keeps them, so that `ip netns`
+// and `ts-veth netns` work on each other's: /run/netns is a mount point of
+// its own with shared propagation (a bind mount made later in another mount
+// namespace still shows up here), and each namespace is its nsfs file
+// bind-mounted onto /run/netns/NAME, which keeps it alive with no process in it.
+import { readdirSync, readFileSync } from 'node:fs';
+import { Call, callNow, makeCall } from '../syscalls/call.js';
+import { CLONE, MNT, MS, O } from '../syscalls/constants.js';
+import { errnoText, SyscallError, ToolError, UsageError } from '../syscalls/errors.js';
+import { mountCall, umountCall } from '../syscalls/mount.js';
+import { closeFd, openNamespaceFile, setns, unshare, unshareCall, setnsCall } from '../syscalls/namespaces.js';
+import { q } from '../syscalls/trace.js';
+import { programCalls, runInChild } from './program.js';
+
+export const NETNS_RUN_DIR = '/run/netns';
+
+/** Turn a failed call into the tool's one line: "cannot create netns blue: File exists". */
+export function naming<T>(what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof SyscallError) throw new ToolError(`cannot ${what}: ${errnoText(err.errno)}`, 1, err.code === 'EPERM' || err.code === 'EACCES' ? 'run as root' : err.hint);
+    throw err;
+  }
+}
+
+/** A name as iproute2 accepts it: one path component. */
+export function checkNetnsName(name: string): void {
+  if (!name || name === '.' || name === '..' || name.includes('/') || Buffer.byteLength(name) > 255) throw new UsageError(`invalid netns name '${name}'`);
+}
+
+/** NAME -> /run/netns/NAME; anything with a slash is taken as a path already (ip -n does the same). */
+export function netnsPath(nameOrPath: string): string {
+  if (nameOrPath.includes('/')) return nameOrPath;
+  checkNetnsName(nameOrPath);
+  return `${NETNS_RUN_DIR}/${nameOrPath}`;
+}
+
+export interface OpenNetns {
+  fd: number;
+  /** "netns blue", for messages */
+  label: string;
+  close(): void;
+}
+
+/** open(2) a named namespace: "cannot open netns blue: No such file or directory". */
+export function openNetns(nameOrPath: string): OpenNetns {
+  const label = `netns ${nameOrPath}`;
+  const fd = naming(`open ${label}`, () => openNamespaceFile(netnsPath(nameOrPath)));
+  return { fd, label, close: () => closeFd(fd) };
+}
+
+export function listNetns(): string[] {
+  try {
+    return readdirSync(NETNS_RUN_DIR).sort();
+  } catch {
+    return [];
+  }
+}
+
+function optional(call: Call): number {
+  call.optional = true;
+  return callNow(call);
+}
+
+/** mkdir /run/netns, and make it a shared mount point (bind-mounting it onto itself first if it is not one). */
+function prepareRunDir(what: string): void {
+  const made = optional(makeCall('mkdir', [NETNS_RUN_DIR, 0o755], `mkdir(${q(NETNS_RUN_DIR)}, 0755)`));
+  if (made < 0 && -made !== 17 /* EEXIST */) throw new SyscallError('mkdir', `mkdir(${q(NETNS_RUN_DIR)})`, -made, { what });
+  const shared = mountCall('', NETNS_RUN_DIR, 'none', MS.MS_SHARED | MS.MS_REC);
+  // EINVAL: not a mount point yet. Make it one, then share it.
+  if (optional(shared) === -22) {
+    callNow(mountCall(NETNS_RUN_DIR, NETNS_RUN_DIR, 'none', MS.MS_BIND | MS.MS_REC, null, what));
+    shared.optional = false;
+    callNow(shared);
+  }
+}
+
+/**
+ * ip netns add: the file, then a new network namespace made by this thread
+ * (unshare from Node's main thread is allowed for CLONE_NEWNET) and bound
+ * onto the file, then back to the namespace we came from. A failure
+ * after the file exists removes it: nothing is left half-made.
+ */
+export function addNetns(name: string): void {
+  checkNetnsName(name);
+  const path = netnsPath(name);
+  const what = `create netns ${name}`;
+  naming(what, () => {
+    prepareRunDir(what);
+    const fd = callNow(makeCall('open', [path, O.O_RDONLY | O.O_CREAT | O.O_EXCL | O.O_CLOEXEC, 0], `open(${q(path)}, O_RDONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0)`));
+    closeFd(fd);
+    let home: number | undefined;
+    try {
+      home = openNamespaceFile('/proc/thread-self/ns/net');
+      unshare(CLONE.CLONE_NEWNET);
+      try {
+        callNow(mountCall('/proc/thread-self/ns/net', path, 'none', MS.MS_BIND));
+      } finally {
+        setns(home, CLONE.CLONE_NEWNET);
+      }
+    } catch (err) {
+      optional(makeCall('unlink', [path], `unlink(${q(path)})`));
+      throw err;
+    } finally {
+      if (home !== undefined) closeFd(home);
+    }
+  });
+}
+
+/** ip netns del: lazy unmount (processes inside keep the namespace alive), then the file. */
+export function deleteNetns(name: string): void {
+  const path = netnsPath(name);
+  naming(`delete netns ${name}`, () => {
+    optional(umountCall(path, MNT.MNT_DETACH));
+    callNow(makeCall('unlink', [path], `unlink(${q(path)})`));
+  });
+}
+
+function sysIsReadOnly(): boolean {
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const f = line.split(' ');
+    if (f[4] === '/sys') return f[5].split(',').includes('ro');
+  }
+  return false;
+}
+
+/**
+ * ip netns exec: in a child, join the namespace, take a mount namespace of
+ * its own whose mounts do not flow back (slave), and mount a sysfs that
+ * describes the new network namespace (/sys/class/net lists its devices),
+ * then exec. The child's exit status becomes ours.
+ */
+export async function execInNetns(name: string, argv: readonly string[]): Promise<never> {
+  if (argv.length === 0) throw new UsageError('netns exec: no command given');
+  const ns = openNetns(name);
+  const calls: Call[] = [
+    setnsCall(ns.fd, CLONE.CLONE_NEWNET),
+    unshareCall(CLONE.CLONE_NEWNS),
+    mountCall('', '/', 'none', MS.MS_SLAVE | MS.MS_REC, null, 'cannot make / a slave mount'),
+    { ...umountCall('/sys', MNT.MNT_DETACH), optional: true },
+    mountCall(name, '/sys', 'sysfs', sysIsReadOnly() ? MS.MS_RDONLY : 0, null, 'cannot mount /sys'),
+    ...programCalls(argv),
+  ];
+  calls[0].what = `enter ${ns.label}`;
+  return runInChild(calls);
+}

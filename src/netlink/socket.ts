@@ -1,0 +1,152 @@
+// A NETLINK_ROUTE socket: one request at a time, each with its own sequence
+// number, answered by an ack (NLMSG_ERROR with error 0), an error
+// (NLMSG_ERROR with -errno), one reply, or a dump (NLM_F_MULTI messages over
+// several datagrams, ended by NLMSG_DONE).
+import { CLONE } from '../syscalls/constants.js';
+import { errnoName, errnoText, ToolError } from '../syscalls/errors.js';
+import { closeFd, openNamespaceFile, setns } from '../syscalls/namespaces.js';
+import { AF_NETLINK, bind, MSG_TRUNC, recvfrom, sendto, setsockoptInt, SOCK_CLOEXEC, SOCK_RAW, socket } from '../syscalls/socket.js';
+import { NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_ROUTE, NLM_F, NLM_F_DUMP, NLMSG_DONE, NLMSG_ERROR, SOL_NETLINK } from './constants.js';
+import { describeMessage, encodeMessage, Message, parseMessages, readError, Request } from './message.js';
+import { tracing } from '../syscalls/trace.js';
+
+/** A request the kernel refused: "cannot add veth0: File exists", with the errno kept for callers. */
+export class NetlinkError extends ToolError {
+  readonly errno: number;
+  readonly code: string;
+  /** The kernel's extended-ack text, when it gave one ("Invalid prefix for given prefix length"). */
+  readonly kernelMessage?: string;
+  constructor(what: string, errno: number, kernelMessage?: string) {
+    super(`cannot ${what}: ${errnoText(errno)}`, 1, hintFor(errno, kernelMessage));
+    this.name = 'NetlinkError';
+    this.errno = errno;
+    this.code = errnoName(errno);
+    this.kernelMessage = kernelMessage;
+  }
+}
+
+function hintFor(errno: number, kernelMessage?: string): string | undefined {
+  const code = errnoName(errno);
+  if (code === 'EPERM' && process.geteuid?.() !== 0) return 'changing links, addresses and routes needs CAP_NET_ADMIN: run as root';
+  if (kernelMessage) return `the kernel says: ${kernelMessage}`;
+  return undefined;
+}
+
+/** struct sockaddr_nl { u16 family; u16 pad; u32 pid; u32 groups; }: pid 0 is the kernel (or, for bind, "assign me one"). */
+function sockaddrNl(): Buffer {
+  const b = Buffer.alloc(12);
+  b.writeUInt16LE(AF_NETLINK, 0);
+  return b;
+}
+const KERNEL_ADDRESS_SHOWN = '{nl_family=AF_NETLINK, nl_pid=0, nl_groups=0}';
+
+// A link dump datagram is at most a few pages; 64 KiB leaves room.
+const RECEIVE_BUFFER = 64 * 1024;
+
+export class RouteSocket {
+  readonly fd: number;
+  private seq: number;
+  private readonly buffer = Buffer.alloc(RECEIVE_BUFFER);
+
+  private constructor(fd: number) {
+    this.fd = fd;
+    // Any start will do; iproute2 uses the time so that replies to an older run are told apart.
+    this.seq = Math.floor(Date.now() / 1000) >>> 0;
+  }
+
+  /**
+   * Open a socket in this process's network namespace, or in the one whose
+   * nsfs file descriptor is `netnsFd`: a socket belongs to the namespace of
+   * the thread that made it, so this thread enters that namespace just for
+   * socket(2), then returns (only synchronous calls in between).
+   */
+  static open(netnsFd?: number): RouteSocket {
+    let fd: number;
+    if (netnsFd === undefined) fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE, 'NETLINK_ROUTE');
+    else {
+      const home = openNamespaceFile('/proc/thread-self/ns/net', 'cannot open /proc/thread-self/ns/net');
+      try {
+        setns(netnsFd, CLONE.CLONE_NEWNET);
+        try {
+          fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE, 'NETLINK_ROUTE');
+        } finally {
+          setns(home, CLONE.CLONE_NEWNET);
+        }
+      } finally {
+        closeFd(home);
+      }
+    }
+    // Extended acks: the kernel adds a text for many errors; capped acks do not echo our request back.
+    setsockoptInt(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1, 'SOL_NETLINK, NETLINK_EXT_ACK');
+    setsockoptInt(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1, 'SOL_NETLINK, NETLINK_CAP_ACK');
+    bind(fd, sockaddrNl(), KERNEL_ADDRESS_SHOWN);
+    return new RouteSocket(fd);
+  }
+
+  close(): void {
+    closeFd(this.fd);
+  }
+
+  private send(req: Request): number {
+    const seq = ++this.seq >>> 0;
+    const msg = encodeMessage(req, seq);
+    const shown = tracing() ? describeMessage(parseMessages(msg)[0]) : '';
+    sendto(this.fd, msg, sockaddrNl(), `[${shown}]`);
+    return seq;
+  }
+
+  private receive(): Message[] {
+    let messages: Message[] = [];
+    const n = recvfrom(this.fd, this.buffer, MSG_TRUNC, (got) => {
+      // A copy: the next recvfrom reuses the buffer, and a dump's messages must outlive it.
+      messages = parseMessages(Buffer.from(this.buffer.subarray(0, Math.min(got, this.buffer.length))));
+      return `[${messages.map((m) => describeMessage(m, true)).join(', ')}]`;
+    });
+    if (n > this.buffer.length) throw new ToolError(`netlink reply of ${n} bytes did not fit in ${this.buffer.length}`);
+    return messages;
+  }
+
+  /**
+   * Send a request and collect what answers it. `what` names the object for
+   * the error line: "add veth0" gives "cannot add veth0: File exists".
+   */
+  private exchange(req: Request, what: string): Message[] {
+    const dump = (req.flags & NLM_F_DUMP) === NLM_F_DUMP;
+    const seq = this.send(req);
+    const replies: Message[] = [];
+    for (;;) {
+      for (const m of this.receive()) {
+        if (m.seq !== seq) continue; // left over from an earlier request
+        if (m.type === NLMSG_ERROR) {
+          const e = readError(m);
+          if (e.errno !== 0) throw new NetlinkError(what, e.errno, e.message);
+          return replies; // the ack
+        }
+        if (m.type === NLMSG_DONE) {
+          const err = m.payload.length >= 4 ? -m.payload.readInt32LE(0) : 0;
+          if (err > 0) throw new NetlinkError(what, err);
+          return replies;
+        }
+        replies.push(m);
+        if (!dump && !(req.flags & NLM_F.NLM_F_ACK) && !(m.flags & NLM_F.NLM_F_MULTI)) return replies;
+      }
+    }
+  }
+
+  /** A change (new/del/set): asks for an ack, so success is confirmed, not assumed. */
+  change(req: Omit<Request, 'flags'> & { flags?: number }, what: string): void {
+    this.exchange({ ...req, flags: NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_ACK | (req.flags ?? 0) }, what);
+  }
+
+  /** A get of one object: its single reply. */
+  get(req: Omit<Request, 'flags'>, what: string): Message {
+    const [reply] = this.exchange({ ...req, flags: NLM_F.NLM_F_REQUEST }, what);
+    if (!reply) throw new ToolError(`cannot ${what}: no reply`);
+    return reply;
+  }
+
+  /** A dump: every object of a kind, over as many datagrams as it takes. */
+  dump(req: Omit<Request, 'flags'>, what: string): Message[] {
+    return this.exchange({ ...req, flags: NLM_F.NLM_F_REQUEST | NLM_F_DUMP }, what);
+  }
+}
