@@ -166,13 +166,9 @@ export async function renderHelp(spec: ToolSpec): Promise<string> {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .parserConfiguration({ 'camel-case-expansion': false });
   for (const o of allOptions(spec)) {
-    const shown = o.arg === 'optional' ? `${o.help}  (--${o.long}=${o.value ?? '<value>'})` : o.help;
-    y = y.option(o.long, {
-      alias: o.short,
-      describe: shown,
-      type: o.arg === 'required' ? 'string' : 'boolean',
-      requiresArg: o.arg === 'required',
-    });
+    // Shown getopt-style: "--net[=<file>]" for optional values, "--root <dir>" for required ones.
+    const shown = o.arg === 'optional' ? `${o.help} [=${o.value ?? '<value>'}]` : o.arg === 'required' ? `${o.help} <${(o.value ?? 'value').replace(/^<|>$/g, '')}>` : o.help;
+    y = y.option(o.long, { alias: o.short, describe: shown });
   }
   if (spec.epilog) y = y.epilog(spec.epilog);
   return y.getHelp();

@@ -1,8 +1,24 @@
 // The one place where libc is bound through koffi. Every other module asks
 // this one for a function by its C prototype; declarations are made on first
 // use so a tool pays only for the calls it makes (start-up time is budgeted).
-import koffi from 'koffi';
 import type * as Koffi from 'koffi';
+
+// koffi's entry point finds its native module by reading the ELF header of
+// the node binary to tell glibc from musl: 8 of the ~25 ms a tool may spend
+// starting (DESIGN.md, start-up budget). We support glibc only (the child
+// plan needs glibc's clone and makecontext), so load the glibc build of the
+// native module directly, and fall back to the entry point if the layout of
+// the koffi package ever changes (its version is pinned in package.json).
+declare const require: NodeJS.Require;
+function loadKoffi(): typeof Koffi {
+  const arch = process.arch;
+  try {
+    return require(`@koromix/koffi-linux-${arch}/linux_${arch}/koffi.node`) as typeof Koffi;
+  } catch {
+    return require('koffi') as typeof Koffi;
+  }
+}
+const koffi = loadKoffi();
 
 export type Pointer = unknown;
 type Fn = ReturnType<Koffi.LibraryHandle['func']>;
@@ -39,12 +55,17 @@ export function addressOf(value: Buffer | Pointer): bigint {
   return koffi.address(value);
 }
 
+const symbols = new Map<string, bigint>();
 /** Address of a libc symbol, for building calls that run in a child plan. */
 export function symbolAddress(name: string): bigint {
-  const dlsym = cfunc('void *dlsym(void *handle, const char *symbol)');
-  const ptr = dlsym(null, name);
-  if (!ptr) throw new Error(`libc has no symbol ${name}`);
-  return koffi.address(ptr);
+  let address = symbols.get(name);
+  if (address === undefined) {
+    const ptr = cfunc('void *dlsym(void *handle, const char *symbol)')(null, name);
+    if (!ptr) throw new Error(`libc has no symbol ${name}`);
+    address = koffi.address(ptr);
+    symbols.set(name, address);
+  }
+  return address;
 }
 
 /** A NUL-terminated C string in a Buffer that the caller keeps alive. */

@@ -14,6 +14,12 @@
 // means exec succeeded), runs its own part (writes uid_map, moves the child
 // into a cgroup, ...), and lets the child go on with one byte on the go pipe,
 // or kills it if a call failed. The last link is _exit(127).
+//
+// Two kinds of steps need more than a byte from the parent: a conditional
+// step (Call.when), where the go message is the address of the function the
+// child runs next, written into that link's program counter slot; and a fork
+// (forkCall), where the child clones the rest of the plan and reports the
+// new PID on the result pipe.
 import { readSync, writeSync, closeSync } from 'node:fs';
 import { addressOf, cfunc, koffi, symbolAddress } from './libc.js';
 import { Call } from './call.js';
@@ -38,8 +44,11 @@ const SIGSET_BYTES = 128;
 
 interface Link {
   fn: bigint;
-  args: bigint[];
+  /** A `{ link: i }` argument is the address of link i's context (filled in while building). */
+  args: Array<bigint | { link: number }>;
   stackSize: number;
+  /** Where the parent's go message lands: 'pc' means the program counter slot of link `link`. */
+  goInto?: { link: number };
 }
 
 export class ExecError extends Error {
@@ -67,6 +76,38 @@ export interface StartedChild {
   execed: boolean;
 }
 
+/**
+ * A step that forks: the process that has run the plan so far clones a new
+ * one that goes on with the rest of the plan, reports its PID and exits.
+ * The new process is made with CLONE_PARENT, so it is this tool's own child
+ * (the tool waits for it as usual). For setns(CLONE_NEWPID), which moves
+ * only the children of the caller: util-linux nsenter forks at this point.
+ */
+export function forkCall(): Call {
+  return { fn: 'clone', args: [], keep: [], show: 'clone(CLONE_PARENT|CLONE_PARENT_SETTID|SIGCHLD)', what: 'cannot fork', forks: true };
+}
+
+const CLONE_PARENT = 0x00008000;
+const CLONE_PARENT_SETTID = 0x00100000;
+
+let pcOffset: number | undefined;
+/**
+ * Where makecontext() stores the function a context will run (REG_RIP on
+ * x86_64, pc on aarch64): found by looking, not by a per-arch table.
+ */
+function programCounterOffset(): number {
+  if (pcOffset !== undefined) return pcOffset;
+  const ctx = Buffer.alloc(CONTEXT_SIZE);
+  const stack = Buffer.alloc(SMALL_STACK);
+  cfunc('int getcontext(void *ucp)')(ctx);
+  ctx.writeBigUInt64LE(addressOf(stack), UC_STACK_SP);
+  ctx.writeBigUInt64LE(BigInt(SMALL_STACK), UC_STACK_SIZE);
+  const fn = symbolAddress('getpid');
+  cfunc('void makecontext(void *ucp, int64_t func, int argc, ...)')(ctx, fn, 0);
+  for (let off = 0; off + 8 <= CONTEXT_SIZE; off += 8) if (ctx.readBigUInt64LE(off) === fn) return (pcOffset = off);
+  throw new Error('cannot find the program counter in a ucontext_t');
+}
+
 function pipeCloexec(): [number, number] {
   const fds = new Int32Array(2);
   const rc = cfunc('int pipe2(_Out_ int *fds, int flags)')(fds, O.O_CLOEXEC);
@@ -75,6 +116,7 @@ function pipeCloexec(): [number, number] {
 }
 
 const SIGKILL = 9;
+const SIGCHLD = 17;
 
 function killAndReap(pid: number): void {
   cfunc('int kill(int pid, int sig)')(pid, SIGKILL);
@@ -94,50 +136,82 @@ export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): Start
   const [goRead, goWrite] = pipeCloexec();
   const scratch = Buffer.alloc(16);
   const scratchAddr = addressOf(scratch);
+  const childTid = Buffer.alloc(8);
 
   const fnMemset = symbolAddress('memset');
   const fnWrite = symbolAddress('write');
   const fnRead = symbolAddress('read');
-  const waitForGo: Link = { fn: fnRead, args: [BigInt(goRead), scratchAddr, 1n], stackSize: SMALL_STACK };
+  const fnExit = symbolAddress('_exit');
+  const fnSkip = symbolAddress('getpid');
+  const waitForGo = (): Link => ({ fn: fnRead, args: [BigInt(goRead), scratchAddr, 1n], stackSize: SMALL_STACK });
+  const keep: Buffer[] = [scratch, childTid];
 
-  const links: Link[] = [waitForGo];
+  const links: Link[] = [waitForGo()];
   for (const call of calls) {
+    const callLink = links.length + 1;
+    if (call.when) {
+      // The go message before this call is the address of the function to run.
+      const wait = links[links.length - 1];
+      wait.args = [BigInt(goRead), 0n, 8n];
+      wait.goInto = { link: callLink };
+    }
     links.push({ fn: fnMemset, args: [errnoAddr, 0n, 4n], stackSize: SMALL_STACK });
+    if (call.forks) {
+      // The new process starts in setcontext(first link after _exit) and waits for go.
+      const stack = Buffer.alloc(CLONE_STACK);
+      keep.push(stack);
+      const top = (addressOf(stack) + BigInt(CLONE_STACK)) & ~15n;
+      const flags = BigInt(CLONE_PARENT | CLONE_PARENT_SETTID | SIGCHLD);
+      links.push({ fn: symbolAddress('clone'), args: [symbolAddress('setcontext'), top, flags, { link: callLink + 4 }, addressOf(childTid)], stackSize: CALL_STACK });
+      links.push({ fn: fnWrite, args: [BigInt(resultWrite), errnoAddr, 4n], stackSize: SMALL_STACK });
+      links.push({ fn: fnWrite, args: [BigInt(resultWrite), addressOf(childTid), 4n], stackSize: SMALL_STACK });
+      links.push({ fn: fnExit, args: [0n], stackSize: SMALL_STACK });
+      links.push(waitForGo());
+      continue;
+    }
     links.push({ fn: symbolAddress(call.fn), args: call.args, stackSize: CALL_STACK });
     links.push({ fn: fnWrite, args: [BigInt(resultWrite), errnoAddr, 4n], stackSize: SMALL_STACK });
-    if (!call.exec) links.push(waitForGo);
+    if (!call.exec) links.push(waitForGo());
   }
-  links.push({ fn: symbolAddress('_exit'), args: [127n], stackSize: SMALL_STACK });
+  links.push({ fn: fnExit, args: [127n], stackSize: SMALL_STACK });
+
+  // One arena for every context and stack, not zeroed: getcontext fills a
+  // context, and a stack needs no initial content (zeroing a megabyte on
+  // every run would cost more than all the calls).
+  const arena = Buffer.allocUnsafeSlow(links.reduce((n, l) => n + CONTEXT_SIZE + l.stackSize, 0) + CLONE_STACK);
+  keep.push(arena);
+  let offset = 0;
+  const carve = (size: number) => arena.subarray(offset, (offset += size));
 
   // Build the chain back to front so each link knows the address of the next.
   const getcontext = cfunc('int getcontext(void *ucp)');
   const makecontext = cfunc('void makecontext(void *ucp, int64_t func, int argc, ...)');
-  const keep: Buffer[] = [scratch];
+  const contexts: bigint[] = new Array(links.length);
   let next = 0n;
   for (let i = links.length - 1; i >= 0; i--) {
     const link = links[i];
-    const ctx = Buffer.alloc(CONTEXT_SIZE);
-    const stack = Buffer.alloc(link.stackSize);
-    keep.push(ctx, stack);
+    const ctx = carve(CONTEXT_SIZE);
+    const stack = carve(link.stackSize);
     if (getcontext(ctx) !== 0) throw new SyscallError('getcontext', 'getcontext()', koffi.errno());
     ctx.fill(0, UC_SIGMASK, UC_SIGMASK + SIGSET_BYTES);
     ctx.writeBigUInt64LE(next, UC_LINK);
     ctx.writeBigUInt64LE(addressOf(stack), UC_STACK_SP);
     ctx.writeInt32LE(0, UC_STACK_FLAGS);
     ctx.writeBigUInt64LE(BigInt(link.stackSize), UC_STACK_SIZE);
-    const varargs = link.args.flatMap((a) => ['int64_t', a]);
-    makecontext(ctx, link.fn, link.args.length, ...varargs);
+    if (link.goInto) link.args[1] = contexts[link.goInto.link] + BigInt(programCounterOffset());
+    const args = link.args.map((a) => (typeof a === 'bigint' ? a : contexts[a.link]));
+    const varargs = args.flatMap((a) => ['int64_t', a]);
+    makecontext(ctx, link.fn, args.length, ...varargs);
     next = addressOf(ctx);
+    contexts[i] = next;
   }
-  const cloneStack = Buffer.alloc(CLONE_STACK);
-  keep.push(cloneStack);
+  const cloneStack = carve(CLONE_STACK);
   const stackTop = (addressOf(cloneStack) + BigInt(CLONE_STACK)) & ~15n;
-  const SIGCHLD = 17;
   const flags = (opts.cloneFlags ?? 0) | SIGCHLD;
 
   const clone = cfunc('int clone(int64_t fn, int64_t stack, int flags, int64_t arg, ...)');
   koffi.errno(0);
-  const pid = clone(symbolAddress('setcontext'), stackTop, flags, next) as number;
+  let pid = clone(symbolAddress('setcontext'), stackTop, flags, next) as number;
   const cloneErrno = koffi.errno();
   closeSync(resultWrite);
   closeSync(goRead);
@@ -148,13 +222,24 @@ export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): Start
     throw new SyscallError('clone', `clone(${decodeCloneFlags(flags)})`, cloneErrno);
   }
   traceLine(`clone(${decodeCloneFlags(flags)}) = ${pid}`);
-  const who = opts.label ?? `pid ${pid}`;
+  let who = opts.label ?? `pid ${pid}`;
 
   const result = Buffer.alloc(4);
-  const go = Buffer.from('g');
+  // Let the child go on to call i: one byte, or for a conditional call the
+  // address of the function it will run (the call's own, or getpid to skip it).
+  const skipped = new Set<number>();
+  const release = (i: number) => {
+    const call = calls[i];
+    if (!call?.when) return void writeSync(goWrite, Buffer.from('g'));
+    const run = call.when();
+    if (!run) skipped.add(i);
+    const target = Buffer.alloc(8);
+    target.writeBigUInt64LE(run ? symbolAddress(call.fn) : fnSkip);
+    writeSync(goWrite, target);
+  };
   try {
     opts.afterClone?.(pid);
-    writeSync(goWrite, go);
+    release(0);
     for (let i = 0; i < calls.length; i++) {
       const call = calls[i];
       const n = readSync(resultRead, result, 0, 4, null);
@@ -166,11 +251,25 @@ export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): Start
         throw new ToolError(`child ${pid} died before ${call.show}`);
       }
       const errno = result.readInt32LE(0);
+      if (skipped.has(i)) {
+        release(i + 1);
+        continue;
+      }
+      if (call.forks && !errno) {
+        readSync(resultRead, result, 0, 4, null);
+        const forked = result.readInt32LE(0);
+        traceLine(`${call.show} = ${forked}`, who);
+        waitChildExit(pid);
+        pid = forked;
+        who = opts.label ?? `pid ${pid}`;
+        release(i + 1);
+        continue;
+      }
       traceLine(`${call.show} ${errno ? formatResult(-1, errno) : '= 0'}`, who);
       if (call.exec) throw new ExecError(call.exec.file, errno);
       if (errno && !call.optional) throw new SyscallError(call.fn, call.show, errno, { what: call.what, hint: call.hint });
-      call.after?.(pid);
-      writeSync(goWrite, go);
+      if (!errno) call.after?.(pid);
+      release(i + 1);
     }
     return { pid, execed: false };
   } catch (err) {
@@ -181,4 +280,10 @@ export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): Start
     closeSync(goWrite);
     keep.length = 0;
   }
+}
+
+/** Reap the process that forked the rest of a plan: it exits right after. */
+function waitChildExit(pid: number): void {
+  const status = new Int32Array(1);
+  cfunc('int waitpid(int pid, _Out_ int *status, int options)')(pid, status, 0);
 }

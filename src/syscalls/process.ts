@@ -1,6 +1,6 @@
 // Processes: exec, waiting for a child without blocking the event loop,
 // signals while a foreground child runs, and exit statuses like util-linux.
-import { F_GETFL, F_SETFD, F_SETFL, O, SIG_DFL, WNOHANG, signalName } from './constants.js';
+import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, O, SIG_DFL, WNOHANG, signalName } from './constants.js';
 import { Call, callNow, makeCall } from './call.js';
 import { cfunc, koffi } from './libc.js';
 import { SyscallError } from './errors.js';
@@ -21,7 +21,9 @@ const SIGXFSZ = 25;
  */
 export function restoreForExecCalls(): Call[] {
   const calls: Call[] = [];
-  for (const fd of [0, 1, 2]) calls.push(makeCall('fcntl', [fd, F_SETFD, 0], `fcntl(${fd}, F_SETFD, 0)`, { optional: true }));
+  const fcntl = cfunc('int fcntl(int fd, int cmd, int64_t arg)');
+  for (const fd of [0, 1, 2])
+    if ((fcntl(fd, F_GETFD, 0) as number) > 0) calls.push(makeCall('fcntl', [fd, F_SETFD, 0], `fcntl(${fd}, F_SETFD, 0)`, { optional: true }));
   calls.push(makeCall('signal', [SIGPIPE, SIG_DFL], 'signal(SIGPIPE, SIG_DFL)'));
   calls.push(makeCall('signal', [SIGXFSZ, SIG_DFL], 'signal(SIGXFSZ, SIG_DFL)'));
   return calls;

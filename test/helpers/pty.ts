@@ -1,31 +1,39 @@
 // Drive an interactive program under a real terminal with tmux.
 import { spawnSync } from 'node:child_process';
 
+// Each session has a tmux server of its own (-L), so tests never share one.
 function tmux(args: string[]): string {
-  const r = spawnSync('tmux', args, { encoding: 'utf8' });
+  const r = spawnSync('tmux', ['-f', '/dev/null', ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
 
 export class TmuxSession {
   readonly name: string;
-  constructor(command: string, opts: { width?: number; height?: number } = {}) {
+  constructor(command: string, opts: { width?: number; height?: number; env?: Record<string, string> } = {}) {
     this.name = `nslab-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    tmux(['new-session', '-d', '-s', this.name, '-x', String(opts.width ?? 160), '-y', String(opts.height ?? 50), command]);
-    tmux(['set-option', '-t', this.name, 'remain-on-exit', 'on']);
+    // Start an idle pane, keep it after its command ends, then start the
+    // command in it: no race with a command that ends at once.
+    this.tmux(['new-session', '-d', '-s', this.name, '-x', String(opts.width ?? 160), '-y', String(opts.height ?? 50), 'sleep 600']);
+    this.tmux(['set-option', '-t', this.name, 'remain-on-exit', 'on']);
+    const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+    this.tmux(['respawn-pane', '-k', '-t', this.name, env ? `env ${env} ${command}` : command]);
+  }
+  private tmux(args: string[]): string {
+    return tmux(['-L', this.name, ...args]);
   }
   send(...keys: string[]): void {
-    tmux(['send-keys', '-t', this.name, ...keys]);
+    this.tmux(['send-keys', '-t', this.name, ...keys]);
   }
   type(text: string): void {
-    tmux(['send-keys', '-t', this.name, '-l', text]);
+    this.tmux(['send-keys', '-t', this.name, '-l', text]);
   }
   screen(): string {
-    return tmux(['capture-pane', '-p', '-t', this.name, '-S', '-200']);
+    return this.tmux(['capture-pane', '-p', '-t', this.name, '-S', '-200']);
   }
   /** The pane's command ended: its exit status, else undefined. */
   exitStatus(): number | undefined {
-    const out = tmux(['display-message', '-p', '-t', this.name, '#{pane_dead} #{pane_dead_status}']).trim().split(' ');
+    const out = this.tmux(['display-message', '-p', '-t', this.name, '#{pane_dead} #{pane_dead_status}']).trim().split(' ');
     return out[0] === '1' ? Number(out[1]) : undefined;
   }
   async waitFor(pred: (screen: string) => boolean, timeoutMs = 15_000): Promise<string> {
@@ -39,6 +47,6 @@ export class TmuxSession {
     throw new Error(`timed out waiting; screen was:\n${s}`);
   }
   kill(): void {
-    spawnSync('tmux', ['kill-session', '-t', this.name]);
+    spawnSync('tmux', ['-L', this.name, 'kill-server']);
   }
 }

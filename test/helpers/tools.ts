@@ -26,6 +26,20 @@ export interface RunOptions {
 }
 
 export const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
+/** Prefix for commands started outside run(): see cleanEnv(). */
+export const NO_TAP = ['env', '-u', 'NODE_OPTIONS'];
+
+/**
+ * The environment for the tools under test, without the test runner's
+ * variables. tap also re-adds NODE_OPTIONS (a preload that writes to .tap/,
+ * which a tool running as nobody may not do) to every spawn, so run() starts
+ * commands through `env -u NODE_OPTIONS` as well.
+ */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (k !== 'NODE_OPTIONS' && !k.startsWith('TAP') && !k.startsWith('_TAP')) env[k] = v;
+  return { ...env, ...extra };
+}
 
 /** The path of a built tool: tool('unshare') -> .../bin/ts-unshare */
 export function tool(name: string): string {
@@ -33,10 +47,10 @@ export function tool(name: string): string {
 }
 
 export function run(argv: string[], opts: RunOptions = {}): RunResult {
-  const full = opts.as === 'nobody' ? [...NOBODY, ...argv] : argv;
+  const full = ['env', '-u', 'NODE_OPTIONS', ...(opts.as === 'nobody' ? NOBODY : []), ...argv];
   const spawnOpts: SpawnSyncOptions = {
     input: opts.input ?? '',
-    env: opts.env ?? process.env,
+    env: opts.env ?? cleanEnv(),
     cwd: opts.cwd ?? '/',
     timeout: opts.timeout ?? 60_000,
     encoding: 'utf8',

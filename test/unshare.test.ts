@@ -1,0 +1,266 @@
+// ts-unshare on the real kernel: the acceptance list of the foundation issue,
+// compared with util-linux unshare where the two must agree.
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { children, cleanEnv, inventory, isRoot, NO_TAP, run, runTool, sh, tool } from './helpers/tools.js';
+import { TmuxSession } from './helpers/pty.js';
+
+const NS = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'pid_for_children', 'time', 'time_for_children', 'user', 'uts'];
+const rootOnly = { skip: isRoot() ? false : 'needs root (CI runs as root)' };
+const before = inventory();
+
+t.teardown(() => {
+  // Nothing may be left: mounts, netns files, links, or child processes.
+  const after = inventory();
+  t.same(after.mounts, before.mounts, 'no mount left behind');
+  t.same(after.netns, before.netns, 'no /run/netns file left behind');
+  t.same(after.links, before.links, 'no network interface left behind');
+  t.same(children(), [], 'no process left behind');
+});
+
+function fullCapMask(): string {
+  const last = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+  return (2n ** BigInt(last + 1) - 1n).toString(16).padStart(16, '0');
+}
+
+t.test('-fp --mount-proc: ps sees only itself, as PID 1', rootOnly, async (t) => {
+  const r = runTool('unshare', ['-fp', '--mount-proc', 'ps', '-o', 'pid=,comm=']);
+  t.equal(r.code, 0, r.stderr);
+  t.same(r.stdout.trim().split('\n').map((l) => l.trim()), ['1 ps']);
+});
+
+t.test('-u: the hostname changes inside only', rootOnly, async (t) => {
+  const host = hostname();
+  const r = runTool('unshare', ['-u', 'sh', '-c', 'hostname lab-host; hostname']);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout.trim(), 'lab-host');
+  t.equal(hostname(), host, "the host's hostname is unchanged");
+});
+
+t.test('-m: a tmpfs mounted inside stays inside', rootOnly, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nslab-unshare-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = runTool('unshare', ['-m', 'sh', '-c', `mount -t tmpfs nslab-test ${dir} && grep -c ' ${dir} ' /proc/mounts`]);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout.trim(), '1', 'the tmpfs is in the namespace\'s /proc/mounts');
+  t.notMatch(readFileSync('/proc/mounts', 'utf8'), dir, "and not in the host's");
+});
+
+t.test('unprivileged user namespaces (as nobody)', async (t) => {
+  const U = runTool('unshare', ['-U', 'id', '-u'], { as: 'nobody' });
+  t.equal(U.stdout.trim(), '65534', '-U alone maps nothing: the overflow uid');
+  const r = runTool('unshare', ['-r', 'id', '-u'], { as: 'nobody' });
+  t.equal(r.stdout.trim(), '0', '-r: root inside');
+  const map = runTool('unshare', ['-r', 'cat', '/proc/self/uid_map'], { as: 'nobody' });
+  t.same(map.stdout.trim().split(/\s+/), ['0', '65534', '1'], 'uid_map is 0 -> 65534, length 1');
+  const gmap = runTool('unshare', ['-r', 'sh', '-c', 'cat /proc/self/gid_map /proc/self/setgroups'], { as: 'nobody' });
+  t.same(gmap.stdout.trim().split(/\s+/), ['0', '65534', '1', 'deny'], 'gid_map after setgroups deny');
+  const pid1 = runTool('unshare', ['-Urfp', '--mount-proc', 'sh', '-c', 'echo $$; grep CapEff /proc/self/status'], { as: 'nobody' });
+  t.equal(pid1.code, 0, pid1.stderr);
+  const [pid, caps] = pid1.stdout.trim().split('\n');
+  t.equal(pid, '1', 'the shell is PID 1');
+  t.equal(caps.split(/\s+/)[1], fullCapMask(), 'with a full capability mask');
+  const ps = runTool('unshare', ['-Urfp', '--mount-proc', 'ps', '-o', 'pid=,comm='], { as: 'nobody' });
+  t.same(ps.stdout.trim().split('\n').map((l) => l.trim()), ['1 ps'], '/proc is the new one');
+});
+
+t.test('-m as nobody without -U: EPERM, with a hint', async (t) => {
+  const r = runTool('unshare', ['-m', 'true'], { as: 'nobody' });
+  t.equal(r.code, 1);
+  const lines = r.stderr.trim().split('\n');
+  t.equal(lines[0], 'ts-unshare: unshare(CLONE_NEWNS) failed: EPERM (Operation not permitted)');
+  t.match(lines[1], /-U\/-r/, 'the hint names -U/-r');
+});
+
+// Which namespaces differ from the host's, seen by a child of the program
+// (pid and time namespaces apply to children).
+// find reads its own /proc/self: no fork, which matters for -p without -f
+// (the first child would be PID 1 of a namespace that dies with it).
+function changedNamespaces(argv: string[]): string[] {
+  const r = run([...argv, 'find', '/proc/self/ns/', '-mindepth', '1', '-printf', '%f %l\n']);
+  // pid_for_children of a pid namespace that has no process yet cannot be
+  // read (find then exits 1): that one counts as changed.
+  const seen = new Map(r.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]));
+  if (r.code !== 0 && !/pid_for_children/.test(r.stderr)) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+  return NS.filter((n) => seen.get(n) !== readlinkSync(`/proc/self/ns/${n}`)).sort();
+}
+
+t.test('each namespace flag changes exactly what util-linux changes', rootOnly, async (t) => {
+  const cases: Array<[string[], string[]]> = [
+    [['-m'], ['mnt']],
+    [['-u'], ['uts']],
+    [['-i'], ['ipc']],
+    [['-n'], ['net']],
+    [['-fp'], ['pid', 'pid_for_children']],
+    [['-U'], ['user']],
+    [['-C'], ['cgroup']],
+    [['-fT'], ['time', 'time_for_children']],
+    [['-p'], ['pid_for_children']],
+    // execve(2) moves a process that unshared a time namespace into it.
+    [['-T'], ['time', 'time_for_children']],
+  ];
+  for (const [flags, expected] of cases) {
+    const ours = changedNamespaces([tool('unshare'), ...flags]);
+    const theirs = changedNamespaces(['unshare', ...flags]);
+    t.same(ours, theirs, `${flags.join(' ')}: same as util-linux`);
+    t.same(ours, expected, `${flags.join(' ')}: ${expected.join(', ')}`);
+  }
+  // -T with -U and -f is refused (see README), so all-at-once leaves out time.
+  const all = changedNamespaces([tool('unshare'), '-fpmuinUC']);
+  t.same(all, changedNamespaces(['unshare', '-fpmuinUC']), 'all but time at once: same as util-linux');
+  t.same(all, ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'pid_for_children', 'uts', 'user'].sort());
+});
+
+t.test('--net=FILE keeps the namespace; umount releases it', rootOnly, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nslab-persist-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // In a private mount namespace of its own, so the bind mount cannot leak.
+  const script = [
+    `touch ${dir}/net`,
+    `${tool('unshare')} --net=${dir}/net true || exit 10`,
+    `nsenter --net=${dir}/net ip -o link | awk -F': ' '{print $2}'`,
+    `ino=$(stat -L -c %i ${dir}/net)`,
+    `grep -q nsfs /proc/self/mountinfo || exit 11`,
+    `umount ${dir}/net || exit 12`,
+    `grep -q " ${dir}/net " /proc/self/mountinfo && exit 13`,
+    `echo released`,
+  ].join('\n');
+  const r = run(['unshare', '-m', '--propagation', 'private', 'sh', '-c', script]);
+  t.equal(r.code, 0, r.stderr);
+  t.same(r.stdout.trim().split('\n'), ['lo', 'released'], 'only lo inside, then the bind mount is gone');
+});
+
+t.test('exit statuses and messages as util-linux', async (t) => {
+  t.equal(runTool('unshare', ['-f', 'sh', '-c', 'exit 7']).code, 7, '-f: the child\'s status');
+  const killed = runTool('unshare', ['-f', 'sh', '-c', 'kill -TERM $$']);
+  t.equal(killed.signal, 'SIGTERM', 'a child killed by SIGTERM: ts-unshare ends by SIGTERM');
+  const missing = runTool('unshare', ['nosuchcmd']);
+  t.equal(missing.code, 127);
+  t.equal(missing.stderr.trim(), 'ts-unshare: failed to execute nosuchcmd: No such file or directory');
+  const missingF = runTool('unshare', ['-f', 'nosuchcmd']);
+  t.equal(missingF.code, 127, 'the same with -f');
+  t.equal(missingF.stderr.trim(), 'ts-unshare: failed to execute nosuchcmd: No such file or directory');
+  const notExec = runTool('unshare', ['/tmp']);
+  t.equal(notExec.code, 126, 'found but not executable: 126');
+  t.match(notExec.stderr, /failed to execute \/tmp: Permission denied/);
+  const bogus = runTool('unshare', ['--bogus']);
+  t.equal(bogus.code, 1);
+  t.equal(bogus.stderr, "ts-unshare: unrecognized option '--bogus'\nTry 'ts-unshare --help' for more information.\n");
+  const shortBogus = runTool('unshare', ['-X']);
+  t.equal(shortBogus.code, 1);
+  t.match(shortBogus.stderr, /invalid option -- 'X'/);
+  const mono = runTool('unshare', ['--monotonic', '5', 'true']);
+  t.equal(mono.code, 1);
+  t.match(mono.stderr, /--monotonic and --boottime require unsharing of a time namespace/);
+  const prop = runTool('unshare', ['-m', '--propagation', 'sideways', 'true']);
+  t.equal(prop.code, 1);
+  t.match(prop.stderr, /unsupported propagation mode: sideways/);
+  const sig = runTool('unshare', ['--kill-child=NOPE', 'true']);
+  t.match(sig.stderr, /unknown signal: NOPE/);
+  const uid = runTool('unshare', ['-S', 'abc', 'true']);
+  t.equal(uid.code, 1);
+  t.match(uid.stderr, /failed to parse uid: 'abc'/);
+  const needArg = runTool('unshare', ['-R']);
+  t.equal(needArg.code, 1);
+  t.match(needArg.stderr, /option requires an argument -- 'R'/);
+  const help = runTool('unshare', ['--help']);
+  t.equal(help.code, 0);
+  t.match(help.stdout, /--mount-proc/);
+});
+
+t.test('without -f the program keeps ts-unshare\'s PID (exec in place)', rootOnly, async (t) => {
+  const child = spawn(NO_TAP[0], [...NO_TAP.slice(1), tool('unshare'), '-u', 'sh', '-c', 'echo $$'], { stdio: ['ignore', 'pipe', 'inherit'], env: cleanEnv() });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  await new Promise((resolve) => child.on('close', resolve));
+  t.equal(Number(out.trim()), child.pid);
+});
+
+t.test('stdin, stdout, environment and working directory pass through', async (t) => {
+  t.equal(sh(`echo hello | ${tool('unshare')} -f cat`).stdout, 'hello\n');
+  t.equal(sh(`${tool('unshare')} -f seq 1 200000 | tail -n1`).stdout, '200000\n');
+  t.equal(runTool('unshare', ['-f', 'sh', '-c', 'echo $NSLAB_PROBE'], { env: cleanEnv({ NSLAB_PROBE: 'kept' }) }).stdout, 'kept\n');
+  t.equal(runTool('unshare', ['-f', 'pwd'], { cwd: '/tmp' }).stdout, '/tmp\n');
+  t.equal(runTool('unshare', ['pwd'], { cwd: '/tmp' }).stdout, '/tmp\n', 'in place too');
+  // Node sets O_NONBLOCK on some stdio; a reader that loops on stdin must see a blocking fd.
+  const big = sh(`head -c 3000000 /dev/zero | ${tool('unshare')} -f wc -c`);
+  t.equal(big.stdout.trim(), '3000000');
+  const flags = sh(`${tool('unshare')} -f sh -c 'grep flags /proc/self/fdinfo/0' < /dev/null`);
+  t.equal(Number.parseInt(flags.stdout.split(/\s+/)[1], 8) & 0o4000, 0, 'fd 0 is not O_NONBLOCK in the child');
+});
+
+t.test('--trace shows the calls with decoded flags and results, the child\'s too', rootOnly, async (t) => {
+  const r = runTool('unshare', ['--trace', '-fp', '--mount-proc', 'true']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /unshare\(CLONE_NEWNS\|CLONE_NEWPID\) = 0/);
+  t.match(r.stderr, /clone\(SIGCHLD\) = (\d+)/);
+  const pid = /clone\(SIGCHLD\) = (\d+)/.exec(r.stderr)![1];
+  t.match(r.stderr, new RegExp(`\\[pid ${pid}\\] mount\\("proc", "/proc", "proc", MS_NOSUID\\|MS_NODEV\\|MS_NOEXEC, NULL\\) = 0`));
+  t.match(r.stderr, new RegExp(`\\[pid ${pid}\\] execvp\\("true", \\["true"\\]\\) = 0`));
+  const fail = runTool('unshare', ['--trace', '-f', 'nosuchcmd']);
+  t.match(fail.stderr, /execvp\("nosuchcmd", \["nosuchcmd"\]\) = -1 ENOENT \(No such file or directory\)/);
+  const user = runTool('unshare', ['--trace', '-r', 'true'], { as: 'nobody' });
+  t.match(user.stderr, /clone\(CLONE_NEWUSER\|SIGCHLD\) = \d+/);
+  t.match(user.stderr, /write\("\/proc\/\d+\/uid_map", "0 65534 1\\n"\) = 10/);
+});
+
+t.test('-R, -w, -S, -G, --map-users, --keep-caps, --kill-child', async (t) => {
+  if (isRoot()) t.equal(runTool('unshare', ['-R', '/', '-w', '/tmp', 'pwd']).stdout, '/tmp\n', '-R then -w');
+  if (isRoot()) {
+    const ids = runTool('unshare', ['-S', '65534', '-G', '65534', 'id']);
+    t.equal(ids.stdout.trim(), 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)', '-S/-G set ids and drop groups');
+    const big = runTool('unshare', ['--map-users=0:100000:65536', '--map-groups', '100000,0,65536', 'sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map']);
+    t.same(big.stdout.trim().split(/\s+/), ['0', '100000', '65536', '0', '100000', '65536'], 'both range syntaxes');
+  }
+  const amb = runTool('unshare', ['-r', '--keep-caps', 'grep', 'CapAmb', '/proc/self/status'], { as: 'nobody' });
+  t.equal(amb.stdout.split(/\s+/)[1], fullCapMask(), '--keep-caps fills the ambient set');
+  const noAmb = runTool('unshare', ['-r', 'grep', 'CapAmb', '/proc/self/status'], { as: 'nobody' });
+  t.equal(noAmb.stdout.split(/\s+/)[1], '0000000000000000', 'and without it the ambient set is empty');
+
+  // --kill-child: when ts-unshare dies, its child gets SIGKILL.
+  const parent = spawn(NO_TAP[0], [...NO_TAP.slice(1), tool('unshare'), '--kill-child', 'sleep', '60'], { stdio: 'ignore', env: cleanEnv() });
+  let sleeper = 0;
+  for (let i = 0; i < 100 && !sleeper; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    sleeper = children(parent.pid!)[0] ?? 0;
+  }
+  t.ok(sleeper, 'the child runs');
+  const closed = new Promise((r) => parent.on('close', r));
+  parent.kill('SIGKILL');
+  await closed;
+  let gone = false;
+  for (let i = 0; i < 100 && !gone; i++) {
+    gone = !existsSync(`/proc/${sleeper}`) || readFileSync(`/proc/${sleeper}/stat`, 'utf8').split(' ')[2] === 'Z';
+    if (!gone) await new Promise((r) => setTimeout(r, 50));
+  }
+  t.ok(gone, 'the child was killed with its parent');
+});
+
+t.test('interactive: -fp --mount-proc bash under a terminal', rootOnly, async (t) => {
+  const term = new TmuxSession(`${tool('unshare')} -fp --mount-proc bash --norc --noprofile`);
+  t.teardown(() => term.kill());
+  await term.waitFor((s) => /[#$] *$/m.test(s));
+  term.type('echo "pid=$$"');
+  term.send('Enter');
+  await term.waitFor((s) => /^pid=1$/m.test(s));
+  t.pass('echo $$ prints 1');
+  term.type('sleep 30');
+  term.send('Enter');
+  await new Promise((r) => setTimeout(r, 300));
+  term.send('C-c');
+  term.type('echo "alive=$?"');
+  term.send('Enter');
+  await term.waitFor((s) => /^alive=130$/m.test(s));
+  t.equal(term.exitStatus(), undefined, 'Ctrl-C reached the child (sleep: 130), ts-unshare lives on');
+  term.type('exit 3');
+  term.send('Enter');
+  let status: number | undefined;
+  for (let i = 0; i < 100 && status === undefined; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    status = term.exitStatus();
+  }
+  t.equal(status, 3, 'exit 3 makes ts-unshare exit 3');
+});
