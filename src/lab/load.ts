@@ -52,7 +52,9 @@ export function validateLab(lab: Lab, file: string): Lab {
     const place = step.in ?? 'host';
     if (place !== 'host' && !lab.sessions?.[place]) problems.push(`${where}: runs in session '${place}', which the lab does not define`);
     validateChecks(where, step.checks, problems);
-    for (const c of step.checks ?? []) {
+    validateChecks(`${where} guard`, step.guard, problems);
+    if (step.capture && !/^[A-Z_][A-Z0-9_]*$/.test(step.capture.var)) problems.push(`${where}: capture var must be an upper-case shell name`);
+    for (const c of [...(step.checks ?? []), ...(step.guard ?? [])]) {
       const s = c.probe?.in ?? (c.predicate && 'session' in c.predicate ? c.predicate.session : 'host');
       if (s !== 'host' && !lab.sessions?.[s]) problems.push(`${where} check '${c.that}': no session '${s}'`);
     }

@@ -143,11 +143,27 @@ export class LabRun {
       return { ...base, outcome: 'skip', skipReason: skip, checks: (step.checks ?? []).map((c) => ({ that: c.that, outcome: 'skip', why: skip })) };
     }
     await this.reporter.stepStart?.(this.lab, step, index, command);
+    for (const g of step.guard ?? []) {
+      const c = await evaluate(g, { exit: null, output: '' }, this.runIn);
+      if (c.outcome === 'fail') {
+        const refused: StepResult = { ...base, outcome: 'fail', error: `not run, because this did not hold: ${g.that} (${c.why})`, checks: [{ ...c, that: `before running: ${g.that}` }] };
+        this.reporter.stepOutput?.(step, { exit: null, output: '', error: refused.error });
+        this.reporter.check?.(step, refused.checks[0]);
+        this.reporter.stepEnd?.(step, refused);
+        return refused;
+      }
+    }
     const r = await this.runIn(place, command, step.as, step.timeout ?? DEFAULT_TIMEOUT);
+    if (step.capture) {
+      const m = new RegExp(step.capture.match, 'm').exec(r.output);
+      if (m) this.env[step.capture.var] = m[1] ?? m[0];
+    }
     this.reporter.stepOutput?.(step, r);
     base.exit = r.exit;
     base.output = r.output;
     if (r.error) base.error = r.error;
+    // Host probes can compare with what the step printed: "$STEP_OUTPUT".
+    this.env.STEP_OUTPUT = r.output.trim();
     for (const check of step.checks ?? []) {
       const c = await evaluate(check, r, this.runIn);
       this.reporter.check?.(step, c);

@@ -20,6 +20,7 @@ export interface Check {
   notMatch?: string;
   contains?: string;
   notContains?: string;
+  /** A command run after the step (on the host unless `in` says otherwise); host probes see the step's output in $STEP_OUTPUT. */
   probe?: { run: string; in?: Place };
   predicate?: PredicateSpec;
   /** Shown when the check fails: what went wrong and what to try. */
@@ -47,6 +48,14 @@ export interface Step {
   /** Seconds before the step is considered hung (default 60). */
   timeout?: number;
   checks?: Check[];
+  /**
+   * Checked before the command runs; if one fails the command is not run.
+   * Safety for commands that would change the host if the namespace were
+   * missing (hostname, ip addr): "the session has its own UTS namespace".
+   */
+  guard?: Check[];
+  /** Keep part of the output for later host commands and probes: $VAR = the regex's first group. */
+  capture?: { var: string; match: string };
   /** Shown after the checks, whatever their result: what to take away. */
   note?: string;
 }
