@@ -1,7 +1,7 @@
 // What a lab or step needs, and the reason it is skipped when the machine
 // lacks it. A skip always says how to get what is missing.
 import { accessSync, constants, existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, isAbsolute, join } from 'node:path';
 import { Requirement } from './types.js';
 
 /** Which package gives a binary (Debian/Ubuntu names); ts-* come from this project. */
@@ -44,10 +44,14 @@ export function which(binary: string, path = process.env.PATH ?? ''): string | u
 }
 
 /** Undefined when everything is there, else the skip reason. */
-export function unmet(needs: Requirement | undefined, path: string): string | undefined {
+/** `files` may be relative to the project root (dist/programs/...). */
+export function unmet(needs: Requirement | undefined, path: string, projectRoot = '/'): string | undefined {
   if (!needs) return undefined;
   if (needs.root && process.geteuid?.() !== 0) return 'needs root: run it with sudo';
   for (const b of needs.binaries ?? []) if (!which(b, path)) return `needs ${b}, which is not on PATH: ${installHint(b)}`;
-  for (const f of needs.files ?? []) if (!existsSync(f)) return `needs ${f}, which this kernel does not have`;
+  for (const f of needs.files ?? []) {
+    const full = isAbsolute(f) ? f : join(projectRoot, f);
+    if (!existsSync(full)) return f.startsWith('/proc') || f.startsWith('/sys') ? `needs ${f}, which this kernel does not have` : `needs ${f}: run 'npm run build'`;
+  }
   return undefined;
 }

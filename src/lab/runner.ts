@@ -97,7 +97,7 @@ export class LabRun {
     const lab = this.lab;
     const result: LabResult = { id: lab.id, title: lab.title, outcome: 'pass', steps: [], cleanupProblems: [], leftovers: [] };
     const path = `${this.opts.binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
-    const skip = unmet(lab.needs, path);
+    const skip = unmet(lab.needs, path, this.opts.projectRoot);
     if (skip) {
       this.reporter.labSkipped?.(lab, skip);
       result.outcome = 'skip';
@@ -137,7 +137,7 @@ export class LabRun {
     const place = step.in ?? 'host';
     const command = this.command(step.run);
     const base: StepResult = { id: step.id, outcome: 'pass', command, in: place, exit: null, output: '', checks: [] };
-    const skip = unmet(step.needs, path);
+    const skip = unmet(step.needs, path, this.opts.projectRoot);
     if (skip) {
       this.reporter.stepSkipped?.(step, skip);
       return { ...base, outcome: 'skip', skipReason: skip, checks: (step.checks ?? []).map((c) => ({ that: c.that, outcome: 'skip', why: skip })) };
