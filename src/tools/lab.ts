@@ -122,7 +122,9 @@ async function run(cmd: ParsedCommandLine, names: string[]): Promise<number> {
 /** Run this same command again inside new network and mount namespaces (made by ts-unshare), lo up. */
 function inSandbox(argv: string[]): number {
   const unshare = join(BIN_DIR, 'ts-unshare');
-  const r = spawnSync(unshare, ['-n', '-m', '--propagation', 'private', '--', 'sh', '-c', 'ip link set lo up 2>/dev/null; exec "$@"', 'sh', process.execPath, __filename, ...argv], {
+  // A tmpfs on /run/netns: the labs' named namespaces live and die in the sandbox, never in the host's /run.
+  const prepare = 'ip link set lo up 2>/dev/null; mkdir -p /run/netns && mount -t tmpfs -o mode=755 nslab-sandbox /run/netns && exec "$@"';
+  const r = spawnSync(unshare, ['-n', '-m', '--propagation', 'private', '--', 'sh', '-c', prepare, 'sh', process.execPath, __filename, ...argv], {
     stdio: 'inherit',
     env: { ...process.env, NSLAB_SANDBOXED: '1' },
   });
