@@ -90,7 +90,11 @@ export function takeInventory(): Inventory {
     mounts: mounts(),
     'netns files': netnsFiles(),
     'network devices': networkDevices(),
-    cgroups: ownCgroupDirs().flatMap((d) => cgroupsBelow(d)),
+    // Only cgroups named like the labs' (nslab-lab-*): other cgroups below a
+    // shared parent come and go with the rest of the machine.
+    cgroups: ownCgroupDirs()
+      .flatMap((d) => cgroupsBelow(d))
+      .filter((p) => p.includes('/nslab-lab')),
     'message queues': messageQueues(),
     processes: processes(),
   };
