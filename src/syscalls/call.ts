@@ -26,6 +26,14 @@ export interface Call {
   exec?: { file: string };
   /** In a child plan: work for the parent once this call succeeded, before the child goes on. */
   after?: (childPid: number) => void;
+  /**
+   * In a child plan: asked by the parent just before the child reaches this
+   * call; false skips it (the child runs a harmless getpid() instead). For
+   * steps that depend on how earlier ones went (nsenter's second pass).
+   */
+  when?: () => boolean;
+  /** In a child plan: this step forks (see forkCall in plan.ts). */
+  forks?: boolean;
 }
 
 export function makeCall(fn: string, rawArgs: readonly CallArg[], show: string, extra: Partial<Call> = {}): Call {

@@ -38,7 +38,7 @@ export class SyscallError extends Error {
 
   constructor(call: string, show: string, errno: number, opts: { hint?: string; what?: string } = {}) {
     const code = errnoName(errno);
-    super(`${opts.what ?? show} failed: ${code} (${errnoText(errno)})`);
+    super(describeFailure(opts.what ?? show, code, errno));
     this.name = 'SyscallError';
     this.call = call;
     this.show = show;
@@ -50,8 +50,18 @@ export class SyscallError extends Error {
 
   /** The text after "tool: " on the error line. */
   describe(): string {
-    return `${this.what ?? this.show} failed: ${this.code} (${errnoText(this.errno)})`;
+    return describeFailure(this.what ?? this.show, this.code, this.errno);
   }
+}
+
+/**
+ * "<what> failed: EPERM (Operation not permitted)"; a subject that already
+ * says it failed ("setgroups failed", "cannot open /proc/9/ns/net") takes
+ * util-linux's "<what>: <errno>" instead of a second "failed".
+ */
+function describeFailure(what: string, code: string, errno: number): string {
+  const saysFailed = /^cannot |\bfailed$/.test(what);
+  return `${what}${saysFailed ? ':' : ' failed:'} ${code} (${errnoText(errno)})`;
 }
 
 /** An error the user caused with the command line: printed with a usage hint, exit 1. */
