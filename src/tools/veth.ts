@@ -7,7 +7,7 @@ import { IFNAMSIZ } from '../netlink/constants.js';
 import { Cidr, parseCidr } from '../netlink/address.js';
 import { RouteSocket } from '../netlink/socket.js';
 import { addAddress, addBridge, addRoute, addVeth, deleteAddress, deleteLink, deleteRoute, findLink, moveLink, NetnsTarget, setLinkUp, setMaster } from '../netlink/route.js';
-import { addNetns, deleteNetns, execInNetns, listNetns, openNetns, OpenNetns } from '../core/netns.js';
+import { addNetns, deleteNetns, execInNetns, listNetns, naming, openNetns, OpenNetns } from '../core/netns.js';
 import { formatLinks, showLinks } from '../core/veth.js';
 import { existsSync } from 'node:fs';
 
@@ -70,7 +70,7 @@ function withSocket<T>(cmd: ParsedCommandLine, fn: (s: RouteSocket) => T): T {
   const where = value(cmd, 'netns');
   const ns = where === undefined ? undefined : openNetns(where);
   try {
-    const s = RouteSocket.open(ns?.fd);
+    const s = ns ? naming(`enter ${ns.label}`, () => RouteSocket.open(ns.fd)) : RouteSocket.open();
     try {
       return fn(s);
     } finally {
