@@ -48,7 +48,11 @@ export function which(binary: string, path = process.env.PATH ?? ''): string | u
 export function unmet(needs: Requirement | undefined, path: string, projectRoot = '/'): string | undefined {
   if (!needs) return undefined;
   if (needs.root && process.geteuid?.() !== 0) return 'needs root: run it with sudo';
-  for (const b of needs.binaries ?? []) if (!which(b, path)) return `needs ${b}, which is not on PATH: ${installHint(b)}`;
+  for (const b of needs.binaries ?? []) {
+    if (!which(b, path)) return `needs ${b}, which is not on PATH: ${installHint(b)}`;
+    // bin/ts-* are stubs that load dist/ts-*.cjs: a tool that is not built yet is missing.
+    if (b.startsWith('ts-') && !existsSync(join(projectRoot, 'dist', `${b}.cjs`))) return `needs ${b}, which is not built: ${installHint(b)}`;
+  }
   for (const f of needs.files ?? []) {
     const full = isAbsolute(f) ? f : join(projectRoot, f);
     if (!existsSync(full)) return f.startsWith('/proc') || f.startsWith('/sys') ? `needs ${f}, which this kernel does not have` : `needs ${f}: run 'npm run build'`;

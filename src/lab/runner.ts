@@ -40,9 +40,10 @@ export function withTrace(command: string): string {
   return command.replace(/(^|[\s;&|(])(ts-(?:unshare|nsenter|chroot|lsns|cgroup|veth))(?=\s|$)/g, '$1$2 --trace');
 }
 
+/** Fail beats skip beats pass: a lab with a skipped step has not passed, it is incomplete. */
 function combine(outcomes: Outcome[]): Outcome {
   if (outcomes.includes('fail')) return 'fail';
-  if (outcomes.length && outcomes.every((o) => o === 'skip')) return 'skip';
+  if (outcomes.includes('skip')) return 'skip';
   return 'pass';
 }
 
@@ -85,8 +86,21 @@ export class LabRun {
     return s;
   }
 
+  /** Start the sessions a host command refers to by $SESSION_name_PID, so the variable is set. */
+  private async sessionsNamedIn(script: string): Promise<CommandResult | undefined> {
+    for (const m of script.matchAll(/SESSION_(\w+?)_PID/g)) {
+      const name = Object.keys(this.lab.sessions ?? {}).find((n) => n.replace(/\W/g, '_') === m[1]);
+      if (!name) continue;
+      const s = await this.session(name);
+      if (!(s instanceof Session)) return s;
+    }
+    return undefined;
+  }
+
   /** Run a script on the host or in a session. */
   readonly runIn: RunIn = async (place: Place, script: string, as?: 'nobody', timeout = DEFAULT_TIMEOUT) => {
+    const failed = await this.sessionsNamedIn(script);
+    if (failed) return failed;
     if (place === 'host') return runOnHost(script, this.hostOptions(as, timeout));
     const s = await this.session(place);
     if (!(s instanceof Session)) return s;
@@ -170,7 +184,7 @@ export class LabRun {
       base.checks.push(c);
     }
     // A step that did not finish fails even when it has no checks of its own.
-    base.outcome = r.error ? 'fail' : combine(base.checks.map((c) => c.outcome).concat('pass'));
+    base.outcome = r.error ? 'fail' : combine(base.checks.map((c) => c.outcome));
     this.reporter.stepEnd?.(step, base);
     return base;
   }
