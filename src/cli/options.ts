@@ -32,6 +32,8 @@ export interface ToolSpec {
   stopAtPositional?: boolean;
   /** More text after the options in --help. */
   epilog?: string;
+  /** Exit status for a bad command line: 1 (util-linux) unless set (coreutils chroot: 125). */
+  usageExitCode?: number;
 }
 
 export type OptionValue = string | true | string[];

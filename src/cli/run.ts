@@ -62,6 +62,7 @@ export async function runTool(spec: ToolSpec, main: (cmd: ParsedCommandLine) => 
     status = (await main(cmd)) ?? 0;
   } catch (err) {
     status = reportError(spec.name, err);
+    if (err instanceof UsageError && spec.usageExitCode !== undefined) status = spec.usageExitCode;
   }
   process.exit(status);
 }

@@ -17,6 +17,23 @@ export function setgroupsCall(): Call {
   return makeCall('setgroups', [0, null], 'setgroups(0, NULL)', { what: 'setgroups failed', hint: 'under "setgroups deny" the kernel refuses setgroups(2) in that user namespace' });
 }
 
+/** setgroups(2) with a list (chroot --groups, --userspec). */
+export function setgroupsListCall(gids: readonly number[], what = 'setgroups failed'): Call {
+  const list = Buffer.alloc(4 * Math.max(gids.length, 1));
+  gids.forEach((g, i) => list.writeUInt32LE(g, 4 * i));
+  return makeCall('setgroups', [gids.length, gids.length ? list : null], `setgroups(${gids.length}, [${gids.join(', ')}])`, { what });
+}
+
+/** The supplementary groups /etc/group lists for a user, plus its primary group. */
+export function groupsOfUser(name: string, primary: number): number[] {
+  const gids = new Set([primary]);
+  for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {
+    const f = line.split(':');
+    if (f.length >= 4 && f[3].split(',').includes(name)) gids.add(Number(f[2]));
+  }
+  return [...gids];
+}
+
 export function setgidCall(gid: number): Call {
   return makeCall('setgid', [gid], `setgid(${gid})`, { what: 'setgid failed' });
 }
