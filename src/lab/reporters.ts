@@ -191,7 +191,7 @@ export class GuidedReporter implements Reporter {
     const c = this.chalk;
     this.total.steps = lab.steps.length;
     out(c.bold.cyan(`\n━━ Lab ${lab.order}: ${lab.title} ━━`));
-    for (const p of lab.intro) out(wrap(p, this.width) + '\n');
+    for (const p of lab.intro) out(wrap(p, this.width) + '\n\n');
   }
   labSkipped(lab: Lab, reason: string) {
     out(this.chalk.bold.cyan(`\n━━ Lab ${lab.order}: ${lab.title} ━━`));

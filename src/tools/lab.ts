@@ -202,10 +202,10 @@ function exercise(cmd: ParsedCommandLine, name: string | undefined): number {
     for (const e of all) out(`${e.id.padEnd(22)} ${e.title}`);
     return 0;
   }
-  out(`${ex.title}\n`);
-  for (const p of ex.task) out(wrap(p, 100) + '\n');
+  out(`${ex.title}\n\n`);
+  for (const p of ex.task) out(wrap(p, 100) + '\n\n');
   const n = Number(value(cmd, 'hint') ?? 0);
-  ex.hints.slice(0, n).forEach((h, i) => out(wrap(`hint ${i + 1}: ${h}`, 100) + '\n'));
+  ex.hints.slice(0, n).forEach((h, i) => out(wrap(`hint ${i + 1}: ${h}`, 100) + '\n\n'));
   if (n < ex.hints.length) out(`(${ex.hints.length - n} more hint${ex.hints.length - n > 1 ? 's' : ''}: ts-lab exercise ${ex.id} --hint ${n + 1})`);
   out(`When you are done: sudo ts-lab grade ${ex.id}`);
   return 0;

@@ -1,0 +1,67 @@
+// Acceptance: `ts-lab check --all` passes as root on this machine, inside
+// its sandbox (CI=true), and leaves nothing behind anywhere on the machine.
+import t from 'tap';
+import { needRoot } from './helpers/tools.js';
+import { labInventory, newSince, tsLab } from './lab-helpers.js';
+
+interface CheckJson {
+  labs: Array<{ id: string; outcome: string; skipReason?: string; leftovers: string[]; steps: Array<{ id: string; outcome: string; skipReason?: string; error?: string; checks: Array<{ that: string; outcome: string; why?: string }> }> }>;
+  summary: { labs: Record<string, number>; checks: Record<string, number> };
+}
+
+t.test('ts-lab check --all', { skip: needRoot() }, async (t) => {
+  const before = labInventory();
+  const r = tsLab(['check', '--all', '--json'], { extraEnv: { CI: 'true' } });
+  const after = labInventory();
+  t.same(newSince(before, after), {}, 'no mount, netns file, link, cgroup, process or lab directory is left');
+
+  let report: CheckJson;
+  try {
+    report = JSON.parse(r.stdout);
+  } catch {
+    t.fail(`ts-lab printed no JSON; stderr: ${r.stderr}`);
+    return;
+  }
+  const failures = report.labs.flatMap((l) => [
+    ...l.steps.flatMap((s) => [...s.checks.filter((c) => c.outcome === 'fail').map((c) => `${l.id}/${s.id}: ${c.that}: ${c.why}`), ...(s.error ? [`${l.id}/${s.id}: ${s.error}`] : [])]),
+    ...l.leftovers.map((x) => `${l.id} left ${x}`),
+  ]);
+  t.same(failures, [], 'no check failed');
+  t.equal(r.code, 0, 'exit status 0');
+  t.ok(report.summary.checks.pass > 100, `most checks ran (${report.summary.checks.pass} passed)`);
+  // A skip is reported with its reason, and never counted as a pass.
+  for (const l of report.labs)
+    for (const s of l.steps.filter((s) => s.outcome === 'skip')) {
+      t.match(s.skipReason, /needs .+/, `${l.id}/${s.id} says why it was skipped`);
+      t.ok(s.checks.every((c) => c.outcome === 'skip'), `${l.id}/${s.id}: its checks are skipped, not passed`);
+    }
+  for (const l of report.labs) t.not(l.outcome, 'fail', `${l.id} did not fail`);
+  const incomplete = report.labs.filter((l) => l.outcome === 'skip').map((l) => `${l.id}: ${l.skipReason ?? l.steps.find((s) => s.skipReason)?.skipReason}`);
+  if (incomplete.length) t.comment(`incomplete labs (steps skipped):\n${incomplete.join('\n')}`);
+});
+
+t.test('ts-lab check --tap is TAP with one point per check', { skip: needRoot() }, async (t) => {
+  const r = tsLab(['check', '--tap', 'uts-namespace'], { extraEnv: { CI: 'true' } });
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /^TAP version 14$/m);
+  t.match(r.stdout, /^ok \d+ - uts-namespace \/ rename-inside: the box is now called lab-container$/m);
+  t.match(r.stdout, /^ok \d+ - uts-namespace: leaves nothing behind$/m);
+  const plan = /^1\.\.(\d+)$/m.exec(r.stdout);
+  t.ok(plan, 'a plan line');
+  t.equal(Number(plan?.[1]), (r.stdout.match(/^(not )?ok \d+ /gm) ?? []).length, 'the plan counts every point');
+});
+
+t.test('ts-lab list names every lab in order', async (t) => {
+  const r = tsLab(['list']);
+  t.equal(r.code, 0);
+  const orders = [...r.stdout.matchAll(/^\s*(\d+)\s+[a-z-]+\s/gm)].map((m) => Number(m[1]));
+  t.same(orders, [...orders].sort((a, b) => a - b), 'sorted by order');
+  t.match(r.stdout, /pid-namespace/);
+  t.match(r.stdout, /exercises/);
+});
+
+t.test('usage errors', async (t) => {
+  t.equal(tsLab(['check']).code, 1, 'check without a lab');
+  t.match(tsLab(['run', 'no-such-lab']).stderr, /no lab 'no-such-lab'/);
+  t.match(tsLab(['frobnicate']).stderr, /unknown command 'frobnicate'/);
+});
