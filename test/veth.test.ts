@@ -5,6 +5,7 @@
 import t, { Test } from 'tap';
 import { inventory, isRoot, tool } from './helpers/tools.js';
 import { NetSandbox } from './helpers/sandbox.js';
+import type { ShownLink } from '../src/core/veth.js';
 
 const V = tool('veth');
 const rootOnly = { skip: isRoot() ? false : 'needs root (CI runs as root)' };
@@ -53,21 +54,8 @@ t.test('the blog: lo, a veth pair into mynet, addresses, ping both ways', rootOn
   t.same(box.netnsFiles(), [], 'the netns file is gone');
 });
 
-interface IpLink {
-  ifindex: number;
-  ifname: string;
-  link?: string;
-  link_index?: number;
-  link_netnsid?: number;
-  flags: string[];
-  mtu: number;
-  master?: string;
-  operstate: string;
-  link_type: string;
-  address?: string;
-  broadcast?: string;
-  addr_info?: Array<{ family: string; local: string; prefixlen: number; scope: string; label?: string; broadcast?: string }>;
-}
+/** ip -j addr's shape: ShownLink keeps ip's keys on purpose, so the two compare key by key. */
+type IpLink = ShownLink;
 
 const LINK_KEYS = ['ifindex', 'ifname', 'link', 'link_index', 'link_netnsid', 'flags', 'mtu', 'master', 'operstate', 'link_type', 'address', 'broadcast'] as const;
 

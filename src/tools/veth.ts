@@ -6,7 +6,7 @@ import { UsageError } from '../syscalls/errors.js';
 import { IFNAMSIZ } from '../netlink/constants.js';
 import { Cidr, parseCidr } from '../netlink/address.js';
 import { RouteSocket } from '../netlink/socket.js';
-import { addAddress, addBridge, addRoute, addVeth, deleteAddress, deleteLink, deleteRoute, findLink, moveLink, NetnsTarget, setLinkUp, setMaster } from '../netlink/route.js';
+import { addAddress, addBridge, addRoute, addVeth, deleteAddress, deleteLink, deleteRoute, findLink, moveLink, setLinkUp, setMaster } from '../netlink/route.js';
 import { addNetns, deleteNetns, execInNetns, listNetns, naming, openNetns, OpenNetns } from '../core/netns.js';
 import { formatLinks, showLinks } from '../core/veth.js';
 import { existsSync } from 'node:fs';
@@ -65,27 +65,39 @@ function noMore(words: readonly string[], count: number): void {
   if (words.length > count) throw new UsageError(`unexpected argument '${words[count]}'`);
 }
 
-/** A socket in -n NS if given, else here; closed (and the namespace file too) after `fn`. */
-function withSocket<T>(cmd: ParsedCommandLine, fn: (s: RouteSocket) => T): T {
-  const where = value(cmd, 'netns');
-  const ns = where === undefined ? undefined : openNetns(where);
+/** The named namespace open during `fn` (none if no name given), closed after. */
+function withNetns<T>(name: string | undefined, fn: (ns: OpenNetns | undefined) => T): T {
+  const ns = name === undefined ? undefined : openNetns(name);
   try {
+    return fn(ns);
+  } finally {
+    ns?.close();
+  }
+}
+
+/** A netlink socket in namespace `where` (-n NS) if given, else here; closed after `fn`. */
+function withSocket<T>(where: string | undefined, fn: (s: RouteSocket) => T): T {
+  return withNetns(where, (ns) => {
     const s = ns ? naming(`enter ${ns.label}`, () => RouteSocket.open(ns.fd)) : RouteSocket.open();
     try {
       return fn(s);
     } finally {
       s.close();
     }
-  } finally {
-    ns?.close();
-  }
+  });
 }
 
-/** move --netns: a named namespace (or path), else a PID's. */
-function moveTarget(text: string): { target: NetnsTarget; ns?: OpenNetns } {
-  if (/^\d+$/.test(text) && !existsSync(`/run/netns/${text}`)) return { target: { pid: Number(text), label: `the netns of pid ${text}` } };
-  const ns = openNetns(text);
-  return { target: { fd: ns.fd, label: ns.label }, ns };
+/** move --netns: a named namespace (or path), else a PID's (IFLA_NET_NS_PID). */
+function moveTo(name: string, dest: string): void {
+  if (/^\d+$/.test(dest) && !existsSync(`/run/netns/${dest}`))
+    return withSocket(undefined, (s) => moveLink(s, name, { pid: Number(dest), label: `the netns of pid ${dest}` }));
+  withNetns(dest, (ns) => withSocket(undefined, (s) => moveLink(s, name, { fd: ns!.fd, label: ns!.label })));
+}
+
+/** The one operand of `del NAME`, `up NAME`, ...: a device name and nothing after it. */
+function onlyName(words: readonly string[]): string {
+  noMore(words, 1);
+  return deviceName(words[0]);
 }
 
 function netnsCommand(words: string[]): number {
@@ -119,38 +131,20 @@ function main(cmd: ParsedCommandLine, program: string[]): number | Promise<never
       keyword(words, 1, 'peer', usage);
       const peer = deviceName(words[2], 'peer');
       noMore(words, 3);
-      const peerNs = value(cmd, 'peer-netns');
-      const ns = peerNs === undefined ? undefined : openNetns(peerNs);
-      try {
-        withSocket(cmd, (s) => addVeth(s, name, peer, ns?.fd));
-      } finally {
-        ns?.close();
-      }
+      withNetns(value(cmd, 'peer-netns'), (peerNs) => withSocket(value(cmd, 'netns'), (s) => addVeth(s, name, peer, peerNs?.fd)));
       return 0;
     }
     case 'del':
     case 'delete': {
-      const name = deviceName(words[0]);
-      noMore(words, 1);
-      withSocket(cmd, (s) => deleteLink(s, name));
+      const name = onlyName(words);
+      withSocket(value(cmd, 'netns'), (s) => deleteLink(s, name));
       return 0;
     }
     case 'move': {
-      const name = deviceName(words[0]);
-      noMore(words, 1);
+      const name = onlyName(words);
       const dest = value(cmd, 'netns');
       if (dest === undefined) throw new UsageError('move: --netns NS|PID is required');
-      const { target, ns } = moveTarget(dest);
-      try {
-        const s = RouteSocket.open();
-        try {
-          moveLink(s, name, target);
-        } finally {
-          s.close();
-        }
-      } finally {
-        ns?.close();
-      }
+      moveTo(name, dest);
       return 0;
     }
     case 'addr':
@@ -162,7 +156,7 @@ function main(cmd: ParsedCommandLine, program: string[]): number | Promise<never
       keyword(words, 2, 'dev', usage);
       const name = deviceName(words[3]);
       noMore(words, 4);
-      withSocket(cmd, (s) => {
+      withSocket(value(cmd, 'netns'), (s) => {
         const link = findLink(s, name);
         (op === 'add' ? addAddress : deleteAddress)(s, link, address);
       });
@@ -170,23 +164,21 @@ function main(cmd: ParsedCommandLine, program: string[]): number | Promise<never
     }
     case 'up':
     case 'down': {
-      const name = deviceName(words[0]);
-      noMore(words, 1);
-      withSocket(cmd, (s) => setLinkUp(s, name, command === 'up'));
+      const name = onlyName(words);
+      withSocket(value(cmd, 'netns'), (s) => setLinkUp(s, name, command === 'up'));
       return 0;
     }
     case 'bridge': {
       if (words[0] !== 'add') throw new UsageError('expected: bridge add NAME');
       const name = deviceName(words[1], 'bridge');
       noMore(words, 2);
-      withSocket(cmd, (s) => addBridge(s, name));
+      withSocket(value(cmd, 'netns'), (s) => addBridge(s, name));
       return 0;
     }
     case 'attach': {
-      const name = deviceName(words[0]);
-      noMore(words, 1);
+      const name = onlyName(words);
       const bridge = deviceName(value(cmd, 'bridge'), 'bridge');
-      withSocket(cmd, (s) => setMaster(s, name, findLink(s, bridge).index, `attach ${name} to ${bridge}`));
+      withSocket(value(cmd, 'netns'), (s) => setMaster(s, name, findLink(s, bridge).index, `attach ${name} to ${bridge}`));
       return 0;
     }
     case 'route': {
@@ -199,14 +191,14 @@ function main(cmd: ParsedCommandLine, program: string[]): number | Promise<never
       const gateway = cidr(words[3]);
       noMore(words, 4);
       const what = `${op === 'add' ? 'add' : 'delete'} route ${dest} via ${words[3]}`;
-      withSocket(cmd, (s) => (op === 'add' ? addRoute(s, destination, gateway, what) : deleteRoute(s, destination, gateway, gateway.family, what)));
+      withSocket(value(cmd, 'netns'), (s) => (op === 'add' ? addRoute(s, destination, gateway, what) : deleteRoute(s, destination, gateway, gateway.family, what)));
       return 0;
     }
     case 'show':
     case 'list': {
       const only = words[0] === undefined ? undefined : deviceName(words[0]);
       noMore(words, 1);
-      let links = withSocket(cmd, (s) => {
+      let links = withSocket(value(cmd, 'netns'), (s) => {
         if (only) findLink(s, only); // "cannot find device X: No such device"
         return showLinks(s);
       });
