@@ -233,6 +233,8 @@ t.test('errors: one line naming the object, exit 1, nothing half-made', rootOnly
     ['a missing device (addr)', ['addr', 'add', '10.0.0.1/24', 'dev', 'nosuch0'], /^ts-veth: cannot find device nosuch0: No such device$/],
     ['a missing device (move)', ['move', 'nosuch0', '--netns', 'mynet'], /^ts-veth: cannot move nosuch0 to netns mynet: No such device$/],
     ['a missing bridge', ['attach', 'veth0', '--bridge', 'nobr'], /^ts-veth: cannot find device nobr: No such device$/],
+    ['a bridge that is not one', ['attach', 'veth0', '--bridge', 'veth1'], /^ts-veth: cannot attach veth0 to veth1: veth1 is not a bridge$/],
+    ['a bridge into a bridge', ['attach', 'br0', '--bridge', 'br0'], /^ts-veth: cannot attach br0 to br0: Too many levels of symbolic links$/],
     ['a missing netns (-n)', ['up', 'lo', '-n', 'nosuchns'], /^ts-veth: cannot open netns nosuchns: No such file or directory$/],
     ['a missing netns (move)', ['move', 'veth1', '--netns', 'nosuchns'], /^ts-veth: cannot open netns nosuchns: No such file or directory$/],
     ['a missing netns (peer)', ['add', 'vethq', 'peer', 'vethr', '--peer-netns', 'nosuchns'], /^ts-veth: cannot open netns nosuchns: No such file or directory$/],

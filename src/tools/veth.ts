@@ -2,7 +2,7 @@
 // `ip route` subset the container networking lessons need, over rtnetlink.
 import { ParsedCommandLine, ToolSpec, flag, value } from '../cli/options.js';
 import { runTool } from '../cli/run.js';
-import { UsageError } from '../syscalls/errors.js';
+import { ToolError, UsageError } from '../syscalls/errors.js';
 import { IFNAMSIZ } from '../netlink/constants.js';
 import { Cidr, parseCidr } from '../netlink/address.js';
 import { RouteSocket } from '../netlink/socket.js';
@@ -178,7 +178,12 @@ function main(cmd: ParsedCommandLine, program: string[]): number | Promise<never
     case 'attach': {
       const name = onlyName(words);
       const bridge = deviceName(value(cmd, 'bridge'), 'bridge');
-      withSocket(value(cmd, 'netns'), (s) => setMaster(s, name, findLink(s, bridge).index, `attach ${name} to ${bridge}`));
+      withSocket(value(cmd, 'netns'), (s) => {
+        const master = findLink(s, bridge);
+        // The kernel answers EOPNOTSUPP for a master that is not a bridge; say what is wrong.
+        if (master.kind !== 'bridge') throw new ToolError(`cannot attach ${name} to ${bridge}: ${bridge} is not a bridge`);
+        setMaster(s, name, master.index, `attach ${name} to ${bridge}`);
+      });
       return 0;
     }
     case 'route': {

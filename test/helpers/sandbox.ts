@@ -48,15 +48,10 @@ export class NetSandbox {
     return this.run(['sh', '-c', script], opts);
   }
 
-  /** Names of the links in the sandbox (or in its named netns `ns`). */
+  /** Names of the links in the sandbox (or in its named netns `ns`), as ip sees them. */
   links(ns?: string): string[] {
-    const r = this.run(ns ? ['ip', '-n', ns, '-o', 'link'] : ['ip', '-o', 'link']);
-    return r.stdout
-      .trim()
-      .split('\n')
-      .map((l) => l.split(': ')[1]?.split('@')[0])
-      .filter(Boolean)
-      .sort();
+    const r = this.run(['ip', ...(ns ? ['-n', ns] : []), '-j', 'link']);
+    return (JSON.parse(r.stdout) as Array<{ ifname: string }>).map((l) => l.ifname).sort();
   }
 
   netnsFiles(): string[] {
