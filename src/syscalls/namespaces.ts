@@ -1,6 +1,6 @@
 // Namespaces: unshare(2), setns(2), and the table of the eight types with the
 // names util-linux uses for them.
-import { statSync } from 'node:fs';
+import { fstatSync, statSync } from 'node:fs';
 import { CLONE, CLONE_FLAGS, decodeFlags, O } from './constants.js';
 import { Call, callNow, makeCall } from './call.js';
 import { q } from './trace.js';
@@ -80,4 +80,49 @@ export function namespaceInode(path: string): number {
 /** 'net:[4026531840]', as readlink /proc/PID/ns/net shows it. */
 export function namespaceId(pid: number | 'self', name: string): string {
   return `${name}:[${namespaceInode(`/proc/${pid}/ns/${name}`)}]`;
+}
+
+// linux/nsfs.h: ioctls on a namespace file. _IO(0xb7, n)
+const NS_GET_USERNS = 0xb701;
+const NS_GET_PARENT = 0xb702;
+const NS_GET_OWNER_UID = 0xb704;
+
+/** Open a namespace file, give its fd to `use`, close it; undefined if it cannot be opened. */
+function withNamespaceFile<T>(path: string, use: (fd: number) => T): T | undefined {
+  const fd = callNow(makeCall('open', [path, O.O_RDONLY | O.O_CLOEXEC], `open(${q(path)}, O_RDONLY|O_CLOEXEC)`, { optional: true }));
+  if (fd < 0) return undefined;
+  try {
+    return use(fd);
+  } finally {
+    closeFd(fd);
+  }
+}
+
+/**
+ * The namespace related to the one at `path`, by inode: its owning user
+ * namespace ('owner', NS_GET_USERNS) or its parent ('parent', NS_GET_PARENT;
+ * pid and user namespaces only). undefined when the kernel will not say:
+ * EINVAL for a type without parents, EPERM when the answer lies outside the
+ * caller's own namespaces (the initial user namespace has no visible owner).
+ */
+export function relatedNamespace(path: string, relation: 'owner' | 'parent'): number | undefined {
+  return withNamespaceFile(path, (fd) => {
+    const [request, name] = relation === 'owner' ? [NS_GET_USERNS, 'NS_GET_USERNS'] : [NS_GET_PARENT, 'NS_GET_PARENT'];
+    const related = callNow(makeCall('ioctl', [fd, request], `ioctl(${fd}, ${name})`, { optional: true }));
+    if (related < 0) return undefined;
+    try {
+      return fstatSync(related).ino;
+    } finally {
+      closeFd(related);
+    }
+  });
+}
+
+/** The uid that created a user namespace (NS_GET_OWNER_UID), as seen from here. */
+export function userNamespaceOwner(path: string): number | undefined {
+  return withNamespaceFile(path, (fd) => {
+    const uid = Buffer.alloc(4);
+    const rc = callNow(makeCall('ioctl', [fd, NS_GET_OWNER_UID, uid], `ioctl(${fd}, NS_GET_OWNER_UID, [])`, { optional: true }));
+    return rc < 0 ? undefined : uid.readUInt32LE(0);
+  });
 }

@@ -1,0 +1,115 @@
+// ts-lsns: util-linux lsns(8): list namespaces, as a table, raw, JSON, or a
+// tree of which user namespace owns which namespace (-T).
+import { ToolSpec, flag, value, values } from '../cli/options.js';
+import { runTool } from '../cli/run.js';
+import { Column, Row, renderTable } from '../cli/table.js';
+import { UsageError } from '../syscalls/errors.js';
+import { NAMESPACES, NamespaceName } from '../syscalls/namespaces.js';
+import { NamespaceInfo, TreeRelation, addRelations, collectNamespaces, namespacePath, namespaceTree, ownerName, readProcesses, selectNamespaces } from '../core/lsns.js';
+
+const COLUMNS: Record<string, { help: string; number?: boolean; truncate?: boolean; minWidth?: number; cell: (n: NamespaceInfo) => string | number | undefined }> = {
+  NS: { minWidth: 10, help: 'namespace identifier (inode number)', number: true, cell: (n) => n.ns },
+  TYPE: { minWidth: 5, help: 'kind of namespace', cell: (n) => n.type },
+  PATH: { help: 'path to the namespace', cell: (n) => namespacePath(n) },
+  NPROCS: { minWidth: 5, help: 'number of processes in the namespace', number: true, cell: (n) => n.processes.length },
+  PID: { minWidth: 5, help: 'lowest PID in the namespace', number: true, cell: (n) => n.processes[0]?.pid },
+  PPID: { minWidth: 5, help: 'PPID of the PID', number: true, cell: (n) => n.processes[0]?.ppid },
+  COMMAND: { help: 'command line of the PID', truncate: true, cell: (n) => n.processes[0]?.command },
+  UID: { help: 'UID of the PID', number: true, cell: (n) => n.processes[0]?.uid ?? n.ownerUid },
+  USER: { help: 'username of the PID', cell: (n) => ownerName(n.processes[0]?.uid ?? n.ownerUid) },
+  PNS: { minWidth: 10, help: 'parent namespace identifier (inode number)', number: true, cell: (n) => (addRelations(n), n.parent ?? 0) },
+  ONS: { minWidth: 10, help: 'owner namespace identifier (inode number)', number: true, cell: (n) => (addRelations(n), n.owner ?? 0) },
+};
+const DEFAULT_COLUMNS = ['NS', 'TYPE', 'NPROCS', 'PID', 'USER', 'COMMAND'];
+// util-linux has NETNSID (rtnetlink RTM_GETNSID) and NSFS (nsfs bind mounts) too.
+const UNSUPPORTED = ['NETNSID', 'NSFS'];
+
+export const spec: ToolSpec = {
+  name: 'ts-lsns',
+  usage: '[options] [<namespace>]',
+  summary: 'List system namespaces.',
+  stopAtPositional: false,
+  options: [
+    { long: 'json', short: 'J', help: 'use JSON output format' },
+    { long: 'list', short: 'l', help: 'use list format output' },
+    { long: 'noheadings', short: 'n', help: "don't print headings" },
+    { long: 'output', short: 'o', arg: 'required', repeat: true, value: '<list>', help: 'define which output columns to use (+LIST adds to the default)' },
+    { long: 'output-all', help: 'output all columns' },
+    { long: 'task', short: 'p', arg: 'required', value: '<pid>', help: 'print process namespaces' },
+    { long: 'raw', short: 'r', help: 'use the raw output format' },
+    { long: 'notruncate', short: 'u', help: "don't truncate text in columns" },
+    { long: 'nowrap', short: 'W', help: "don't use multi-line representation" },
+    { long: 'type', short: 't', arg: 'required', repeat: true, value: '<name>', help: 'namespace type (mnt, net, ipc, user, pid, uts, cgroup, time)' },
+    { long: 'tree', short: 'T', arg: 'optional', value: '<rel>', help: 'use tree format (parent, owner, or process)' },
+  ],
+  epilog: `Available output columns:\n${Object.entries(COLUMNS)
+    .map(([name, c]) => `${name.padStart(12)}  ${c.help}`)
+    .join('\n')}\n\nPNS and ONS come from the NS_GET_PARENT and NS_GET_USERNS ioctls on the namespace files; --trace prints them.`,
+};
+
+function parseColumns(lists: string[], all: boolean): string[] {
+  if (all) return Object.keys(COLUMNS);
+  let columns = DEFAULT_COLUMNS;
+  for (const list of lists) {
+    const add = list.startsWith('+');
+    const names = (add ? list.slice(1) : list).split(',').filter(Boolean).map((n) => n.toUpperCase());
+    for (const n of names) {
+      if (UNSUPPORTED.includes(n)) throw new UsageError(`column ${n} is not supported by ts-lsns`);
+      if (!COLUMNS[n]) throw new UsageError(`unknown column: ${n}`);
+    }
+    columns = add ? [...columns, ...names] : names;
+  }
+  return columns;
+}
+
+function parseTypes(names: string[]): Set<NamespaceName> | undefined {
+  if (!names.length) return undefined;
+  return new Set(
+    names.map((t) => {
+      const ns = NAMESPACES.find((n) => n.name === t);
+      if (!ns) throw new UsageError(`unknown namespace type: ${t}`);
+      return ns.name;
+    }),
+  );
+}
+
+function parsePositive(text: string, what: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`invalid ${what} argument: '${text}'`);
+  return Number(text);
+}
+
+function toRows(columns: string[], infos: NamespaceInfo[]): Row[] {
+  return infos.map((info) => ({
+    cells: Object.fromEntries(columns.map((c) => [c, COLUMNS[c].cell(info)])),
+    children: info.children?.length ? toRows(columns, info.children) : undefined,
+  }));
+}
+
+// getopt gives a short option's optional argument when it is glued on: -Tparent.
+const argv = process.argv.slice(2).map((a) => (/^-T[a-z]+$/.test(a) ? `--tree=${a.slice(2)}` : a));
+
+runTool(spec, (cmd) => {
+  const columns = parseColumns(values(cmd, 'output'), flag(cmd, 'output-all'));
+  const types = parseTypes(values(cmd, 'type'));
+  const pidText = value(cmd, 'task');
+  if (cmd.rest.length > 1) throw new UsageError(`unexpected argument '${cmd.rest[1]}'`);
+  const ns = cmd.rest[0] === undefined ? undefined : parsePositive(cmd.rest[0], 'namespace');
+  // Without -l, lsns draws the process tree in COMMAND; -T draws namespaces in NS.
+  let relation: TreeRelation | undefined = 'process';
+  if (flag(cmd, 'tree')) {
+    const rel = value(cmd, 'tree') || 'owner';
+    if (rel !== 'owner' && rel !== 'parent' && rel !== 'process') throw new UsageError(`invalid namespace argument: '${rel}'`);
+    relation = rel;
+  }
+  if (flag(cmd, 'list')) relation = undefined;
+  const treeColumn = relation === undefined ? undefined : relation === 'process' ? 'COMMAND' : 'NS';
+
+  const all = collectNamespaces(readProcesses());
+  const listed = selectNamespaces(all, { types, pid: pidText === undefined ? undefined : parsePositive(pidText, 'PID'), ns });
+  const infos = relation ? namespaceTree(listed, all, relation) : listed;
+  const mode = flag(cmd, 'json') ? 'json' : flag(cmd, 'raw') ? 'raw' : 'table';
+  const width = !flag(cmd, 'notruncate') && process.stdout.isTTY ? process.stdout.columns : undefined;
+  const table = columns.map((name): Column => ({ name, number: COLUMNS[name].number, truncate: COLUMNS[name].truncate, minWidth: COLUMNS[name].minWidth }));
+  process.stdout.write(renderTable(table, toRows(columns, infos), { mode, headings: !flag(cmd, 'noheadings'), jsonKey: 'namespaces', treeColumn: columns.includes(treeColumn ?? '') ? treeColumn : undefined, width }));
+  return 0;
+}, argv);
