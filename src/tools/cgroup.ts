@@ -1,0 +1,328 @@
+// ts-cgroup: libcgroup's cgcreate/cgset/cgget/cgexec/cgclassify/cgdelete,
+// plus info, show, watch, freeze, thaw and tree, on cgroup v1 and v2.
+import { readFileSync, writeSync } from 'node:fs';
+import { posix } from 'node:path';
+import { OptionSpec, ParsedCommandLine, ToolSpec, flag, parseCommandLine, renderHelp, value, values } from '../cli/options.js';
+import { runTool } from '../cli/run.js';
+import { ToolError, UsageError } from '../syscalls/errors.js';
+import { enableTrace } from '../syscalls/trace.js';
+import { CgroupDir, CgroupLayout, detectCgroups, existingCgroup, hierarchyLabel } from '../cgroup/hierarchy.js';
+import { childCgroups, cgroupProcs, readCgroupFile, readOptionalFile, writeCgroupFile } from '../cgroup/files.js';
+import { createCgroup, deleteCgroup, findCgroupFile, freezeTarget, moveProcess, setFrozen } from '../cgroup/manage.js';
+import { formatBytes, parseLimits } from '../cgroup/limits.js';
+import { CgroupStats, Limit, readStats } from '../cgroup/stats.js';
+import { execInCgroup, watchCgroup } from '../core/cgroup.js';
+
+const NAME = 'ts-cgroup';
+
+const PATH_HELP =
+  'PATH is a cgroup: relative (box) means below your own cgroup in each hierarchy, absolute (/box) means from the top of each hierarchy, ' +
+  'and a directory such as /sys/fs/cgroup/unified/box names that one hierarchy.';
+
+interface Command {
+  usage: string;
+  summary: string;
+  options?: OptionSpec[];
+  /** Options only before PATH; the rest is a program (exec). */
+  stopAtPositional?: boolean;
+  run: (cmd: ParsedCommandLine) => number | void | Promise<number | void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  info: {
+    usage: 'info [--json]',
+    summary: 'Show the cgroup layout: v1, v2 or hybrid, the mount points, the controllers, and your own cgroups.',
+    options: [{ long: 'json', help: 'print JSON' }],
+    run: info,
+  },
+  create: {
+    usage: 'create PATH [-c CONTROLLERS] [--memory SIZE] [--swap SIZE | --swappiness N] [--pids N] [--cpu PERCENT]',
+    summary: 'Create a cgroup (like cgcreate) and set limits in the files of the version in use.',
+    options: [
+      { long: 'controllers', short: 'c', arg: 'required', value: 'LIST', help: 'controllers, comma separated (memory,pids,cpu,freezer,...); the limits add their own' },
+      { long: 'memory', arg: 'required', value: 'SIZE', help: 'memory limit: bytes or 100M, 1G; max for none (memory.limit_in_bytes / memory.max)' },
+      { long: 'swap', arg: 'required', value: 'SIZE', help: 'swap limit (v1: memory.memsw.limit_in_bytes = memory + swap; v2: memory.swap.max)' },
+      { long: 'swappiness', arg: 'required', value: 'N', help: 'v1 memory.swappiness (0-200); on v2 only 0, as memory.swap.max = 0' },
+      { long: 'pids', arg: 'required', value: 'N', help: 'most processes and threads (pids.max)' },
+      { long: 'cpu', arg: 'required', value: 'PERCENT', help: 'CPU time as a percentage of one CPU, e.g. 50% (cpu.cfs_quota_us / cpu.max)' },
+    ],
+    run: create,
+  },
+  set: { usage: 'set PATH KEY=VALUE...', summary: 'Write cgroup files (like cgset -r), e.g. memory.max=100M.', run: set },
+  get: {
+    usage: 'get PATH KEY...',
+    summary: 'Read cgroup files (like cgget -r).',
+    options: [{ long: 'values-only', short: 'n', help: 'print the values only' }],
+    run: get,
+  },
+  exec: {
+    usage: 'exec PATH [--] [COMMAND [ARG]...]',
+    summary: 'Run a command inside the cgroup (like cgexec): it is moved there before it execs. Without a command, runs $SHELL.',
+    stopAtPositional: true,
+    run: exec,
+  },
+  add: { usage: 'add PATH PID...', summary: 'Move processes into the cgroup (like cgclassify).', run: add },
+  show: {
+    usage: 'show PATH [--json]',
+    summary: 'Show memory usage, limit, peak, limit hits, OOM kills, swap, pids and cpu, from the files this version has.',
+    options: [{ long: 'json', help: 'print JSON' }],
+    run: show,
+  },
+  watch: {
+    usage: 'watch PATH [--interval SECONDS]',
+    summary: 'Print memory usage every interval and a line for each OOM kill as it happens, until the cgroup is removed or Ctrl-C.',
+    options: [{ long: 'interval', short: 'i', arg: 'required', value: 'SECONDS', help: 'seconds between memory lines (default 1)' }],
+    run: watch,
+  },
+  freeze: { usage: 'freeze PATH', summary: 'Stop every process in the cgroup (v1 freezer.state, v2 cgroup.freeze) and wait until they are.', run: (c) => freeze(c, true) },
+  thaw: { usage: 'thaw PATH', summary: 'Let the processes of a frozen cgroup run again.', run: (c) => freeze(c, false) },
+  tree: { usage: 'tree [PATH]', summary: 'Draw the cgroups below PATH (default /) in each hierarchy, with processes and key limits.', run: tree },
+  delete: {
+    usage: 'delete [-r] [--kill] PATH...',
+    summary: 'Remove cgroups (like cgdelete). A cgroup with processes is refused unless --kill.',
+    options: [
+      { long: 'recursive', short: 'r', help: 'remove child cgroups too' },
+      { long: 'kill', help: 'kill the processes first (v2 cgroup.kill; v1 SIGKILL to each)' },
+    ],
+    run: remove,
+  },
+};
+
+export const spec: ToolSpec = {
+  name: NAME,
+  usage: 'COMMAND [options] [PATH] ...',
+  summary: 'Create, limit, run in, watch, freeze and remove cgroups, on cgroup v1 and v2.',
+  options: [],
+  stopAtPositional: true,
+  epilog: `Commands:\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n')}\n\n${PATH_HELP}\nWith --trace, every file written and system call made is printed. '${NAME} COMMAND --help' for more.`,
+};
+
+function out(line = ''): void {
+  writeSync(1, line + '\n');
+}
+
+let layoutCache: CgroupLayout | undefined;
+function layout(): CgroupLayout {
+  layoutCache ??= detectCgroups();
+  if (layoutCache.mode === 'none') throw new ToolError('no cgroup filesystem is mounted (see /proc/self/mountinfo)');
+  return layoutCache;
+}
+
+function pathOperand(cmd: ParsedCommandLine, name: string): string {
+  const p = cmd.rest[0];
+  if (p === undefined) throw new UsageError(`${name}: missing cgroup path`);
+  return p;
+}
+
+function moreOperands(cmd: ParsedCommandLine, name: string, what: string): string[] {
+  const more = cmd.rest.slice(1);
+  if (more.length === 0) throw new UsageError(`${name}: missing ${what}`);
+  return more;
+}
+
+// ---- info
+
+function info(cmd: ParsedCommandLine): void {
+  const l = layout();
+  const rows = l.hierarchies.map((h) => ({
+    version: h.version,
+    mountpoint: h.mountPoint,
+    controllers: h.controllers,
+    ...(h.name ? { name: h.name } : {}),
+    ...(h.version === 2 ? { enabled: (readOptionalFile(h.mountPoint, 'cgroup.subtree_control') ?? '').split(/\s+/).filter(Boolean) } : {}),
+    cgroup: h.own,
+  }));
+  if (flag(cmd, 'json')) return out(JSON.stringify({ mode: l.mode, hierarchies: rows }, null, 2));
+  const modeText = { v1: 'cgroup v1 (one hierarchy per controller)', v2: 'cgroup v2 (one unified hierarchy)', hybrid: 'hybrid (cgroup v1 controllers and a cgroup v2 hierarchy)', none: 'none' }[l.mode];
+  out(`mode: ${modeText}`);
+  const width = Math.max(...l.hierarchies.map((h) => h.mountPoint.length));
+  for (const h of l.hierarchies) {
+    const what = h.version === 2 ? `v2  available: ${h.controllers.join(' ') || '(none)'}; enabled for children: ${rows.find((r) => r.mountpoint === h.mountPoint)!.enabled!.join(' ') || '(none)'}` : `v1  ${h.controllers.join(',') || `name=${h.name}`}`;
+    out(`${h.mountPoint.padEnd(width)}  your cgroup: ${h.own.padEnd(8)}  ${what}`);
+  }
+}
+
+// ---- create, set, get, exec, add
+
+function create(cmd: ParsedCommandLine): void {
+  const path = pathOperand(cmd, 'create');
+  if (cmd.rest.length > 1) throw new UsageError(`create: unexpected operand '${cmd.rest[1]}'`);
+  const limits = parseLimits({ memory: value(cmd, 'memory'), swap: value(cmd, 'swap'), swappiness: value(cmd, 'swappiness'), pids: value(cmd, 'pids'), cpu: value(cmd, 'cpu') });
+  const controllers = values(cmd, 'controllers').flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean);
+  const result = createCgroup(layout(), path, { controllers, limits });
+  for (const note of result.notes) writeSync(2, `${NAME}: note: ${note}\n`);
+}
+
+function set(cmd: ParsedCommandLine): void {
+  const path = pathOperand(cmd, 'set');
+  const assignments = moreOperands(cmd, 'set', 'KEY=VALUE').map((a) => {
+    const eq = a.indexOf('=');
+    if (eq <= 0) throw new UsageError(`set: expected KEY=VALUE, got '${a}'`);
+    return { key: a.slice(0, eq), value: a.slice(eq + 1) };
+  });
+  const cgroups = existingCgroup(layout(), path);
+  // Find every file before writing any, so an unknown key changes nothing.
+  const targets = assignments.map((a) => ({ ...a, cgroup: findCgroupFile(cgroups, a.key, path) }));
+  for (const t of targets) writeCgroupFile(t.cgroup.dir, t.key, t.value);
+}
+
+function get(cmd: ParsedCommandLine): void {
+  const path = pathOperand(cmd, 'get');
+  const keys = moreOperands(cmd, 'get', 'KEY');
+  const cgroups = existingCgroup(layout(), path);
+  for (const key of keys) {
+    const text = readCgroupFile(findCgroupFile(cgroups, key, path).dir, key);
+    if (flag(cmd, 'values-only')) out(text);
+    else if (text.includes('\n')) out(`${key}:\n${text.replace(/^/gm, '\t')}`);
+    else out(`${key}: ${text}`);
+  }
+}
+
+function exec(cmd: ParsedCommandLine): Promise<never> {
+  const path = pathOperand(cmd, 'exec');
+  const program = cmd.rest[1] === '--' ? cmd.rest.slice(2) : cmd.rest.slice(1);
+  return execInCgroup(existingCgroup(layout(), path), program);
+}
+
+function add(cmd: ParsedCommandLine): void {
+  const path = pathOperand(cmd, 'add');
+  const pids = moreOperands(cmd, 'add', 'PID').map((p) => {
+    if (!/^\d+$/.test(p) || p === '0') throw new ToolError(`invalid PID '${p}'`);
+    return Number(p);
+  });
+  const cgroups = existingCgroup(layout(), path);
+  for (const pid of pids) moveProcess(cgroups, pid);
+}
+
+// ---- show, watch, tree
+
+function limitText(l: Limit | undefined, bytes = true): string {
+  if (l === undefined) return '-';
+  if (l === 'max') return 'max (no limit)';
+  return bytes ? formatBytes(l) : String(l);
+}
+
+function showRows(s: CgroupStats): Array<[string, string, string[]]> {
+  const src = (...keys: string[]) => [...new Set(keys.map((k) => s.sources[k]).filter(Boolean).map((f) => posix.basename(f)))];
+  const rows: Array<[string, string, string[]]> = [];
+  rows.push(['processes', s.processes.length ? s.processes.join(' ') : '(none)', ['cgroup.procs']]);
+  const m = s.memory;
+  if (m) {
+    rows.push(['memory', formatBytes(m.current), src('memory.current')]);
+    rows.push(['memory limit', limitText(m.max), src('memory.max')]);
+    if (m.peak !== undefined) rows.push(['memory peak', formatBytes(m.peak), src('memory.peak')]);
+    if (m.failcnt !== undefined) rows.push(['limit hits', String(m.failcnt), src('memory.failcnt')]);
+    if (m.oom !== undefined) rows.push(['OOM events', String(m.oom), src('memory.oom')]);
+    if (m.oom_kill !== undefined) rows.push(['OOM kills', String(m.oom_kill), src('memory.oom_kill')]);
+    if (m.swap) rows.push(['swap', `${m.swap.current === undefined ? '-' : formatBytes(m.swap.current)} of ${limitText(m.swap.max)}`, src('memory.swap.current', 'memory.swap.max')]);
+    if (m.swappiness !== undefined) rows.push(['swappiness', String(m.swappiness), src('memory.swappiness')]);
+  }
+  if (s.pids) rows.push(['pids', `${s.pids.current} of ${limitText(s.pids.max, false)}`, src('pids.current', 'pids.max')]);
+  if (s.cpu) {
+    if (s.cpu.quota_percent !== undefined) rows.push(['cpu limit', s.cpu.quota_percent === 'max' ? 'max (no limit)' : `${s.cpu.quota_percent}% of one CPU`, src('cpu.quota_percent')]);
+    if (s.cpu.usage_usec !== undefined) rows.push(['cpu time', `${(s.cpu.usage_usec / 1e6).toFixed(3)} s`, src('cpu.usage_usec')]);
+    if (s.cpu.nr_throttled !== undefined) rows.push(['cpu throttled', `${s.cpu.nr_throttled} periods`, src('cpu.nr_throttled')]);
+  }
+  if (s.freezer) rows.push(['freezer', s.freezer.state, src('freezer.state')]);
+  return rows;
+}
+
+function show(cmd: ParsedCommandLine): void {
+  const path = pathOperand(cmd, 'show');
+  const cgroups = existingCgroup(layout(), path);
+  const stats = readStats(path, cgroups);
+  if (flag(cmd, 'json')) {
+    const { sources, ...rest } = stats;
+    return out(JSON.stringify({ ...rest, files: sources }, null, 2));
+  }
+  out(`cgroup ${path}`);
+  for (const c of cgroups) out(`  ${hierarchyLabel(c.hierarchy)}: ${c.dir}`);
+  const rows = showRows(stats);
+  const w = Math.max(...rows.map((r) => r[0].length));
+  const v = Math.max(...rows.map((r) => r[1].length));
+  for (const [label, text, files] of rows) out(`${label.padEnd(w)}  ${text.padEnd(v)}  ${files.length ? `(${files.join(', ')})` : ''}`.trimEnd());
+}
+
+function watch(cmd: ParsedCommandLine): Promise<number> {
+  const path = pathOperand(cmd, 'watch');
+  const interval = value(cmd, 'interval') ?? '1';
+  if (!/^\d+(\.\d+)?$/.test(interval) || Number(interval) <= 0) throw new ToolError(`invalid --interval '${interval}': expected seconds, e.g. 1 or 0.5`);
+  return watchCgroup(path, existingCgroup(layout(), path), { intervalMs: Number(interval) * 1000, print: out });
+}
+
+const TREE_PROCS = 6;
+
+function processList(dir: string): string {
+  const procs = cgroupProcs(dir);
+  if (procs.length === 0) return '';
+  const named = procs.slice(0, TREE_PROCS).map((pid) => {
+    try {
+      return `${pid} ${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}`;
+    } catch {
+      return String(pid);
+    }
+  });
+  return `[${named.join(', ')}${procs.length > TREE_PROCS ? `, +${procs.length - TREE_PROCS} more` : ''}]`;
+}
+
+function keyLimits(c: CgroupDir): string {
+  const s = readStats(c.path, [c]);
+  const parts: string[] = [];
+  if (s.memory && s.memory.max !== 'max') parts.push(`memory ${formatBytes(s.memory.max)}`);
+  if (s.pids && s.pids.max !== 'max') parts.push(`pids ${s.pids.max}`);
+  if (s.cpu?.quota_percent !== undefined && s.cpu.quota_percent !== 'max') parts.push(`cpu ${s.cpu.quota_percent}%`);
+  if (s.freezer && s.freezer.state !== 'THAWED') parts.push(s.freezer.state.toLowerCase());
+  return parts.join(', ');
+}
+
+function drawTree(c: CgroupDir, prefix: string, last: boolean, top: boolean): void {
+  const label = [top ? c.dir : posix.basename(c.dir), keyLimits(c), processList(c.dir)].filter(Boolean).join('  ');
+  out(top ? label : `${prefix}${last ? '└── ' : '├── '}${label}`);
+  const kids = childCgroups(c.dir);
+  const childPrefix = top ? '' : prefix + (last ? '    ' : '│   ');
+  kids.forEach((name, i) => drawTree({ ...c, path: posix.join(c.path, name), dir: posix.join(c.dir, name) }, childPrefix, i === kids.length - 1, false));
+}
+
+function tree(cmd: ParsedCommandLine): void {
+  const path = cmd.rest[0] ?? '/';
+  const cgroups = existingCgroup(layout(), path);
+  cgroups.forEach((c, i) => {
+    if (i) out();
+    out(`${hierarchyLabel(c.hierarchy)}`);
+    drawTree(c, '', true, true);
+  });
+}
+
+// ---- freeze, thaw, delete
+
+function freeze(cmd: ParsedCommandLine, frozen: boolean): void {
+  const path = pathOperand(cmd, frozen ? 'freeze' : 'thaw');
+  setFrozen(freezeTarget(existingCgroup(layout(), path), path), frozen);
+}
+
+function remove(cmd: ParsedCommandLine): void {
+  pathOperand(cmd, 'delete');
+  const l = layout();
+  // Resolve them all first: a missing cgroup is reported before anything is removed.
+  const targets = cmd.rest.map((p) => ({ path: p, cgroups: existingCgroup(l, p) }));
+  for (const t of targets) deleteCgroup(t.cgroups, t.path, { recursive: flag(cmd, 'recursive'), kill: flag(cmd, 'kill') });
+}
+
+// ---- dispatch
+
+async function main(top: ParsedCommandLine): Promise<number | void> {
+  const [name, ...args] = top.rest;
+  if (name === undefined) throw new UsageError('missing command (info, create, set, get, exec, add, show, watch, freeze, thaw, tree, delete)');
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(`unknown command '${name}'`);
+  const sub: ToolSpec = { name: `${NAME} ${name}`, usage: command.usage.replace(/^\S+\s*/, ''), summary: `${command.summary}\n\n${PATH_HELP}`, options: command.options ?? [], stopAtPositional: command.stopAtPositional ?? false };
+  const cmd = parseCommandLine(sub, args);
+  if (cmd.opts.help) {
+    out(await renderHelp(sub));
+    return 0;
+  }
+  if (cmd.opts.trace) enableTrace(true, NAME);
+  return command.run(cmd);
+}
+
+runTool(spec, main);
