@@ -274,6 +274,9 @@ t.test('a non-root caller: one line, exit 1, nothing half-made', rootOnly, async
     [['netns', 'del', 'mynet'], /^ts-veth: cannot delete netns mynet: (Permission denied|Operation not permitted)$/],
     [['addr', 'add', '10.0.0.1/24', 'dev', 'lo'], /^ts-veth: cannot add 10\.0\.0\.1\/24 to lo: Operation not permitted$/],
     [['up', 'lo', '-n', 'mynet'], /^ts-veth: cannot enter netns mynet: Operation not permitted$/],
+    [['netns', 'exec', 'mynet', 'true'], /^ts-veth: cannot enter netns mynet: Operation not permitted$/],
+    [['move', 'lo', '--netns', 'mynet'], /^ts-veth: cannot move lo to netns mynet: Operation not permitted$/],
+    [['route', 'add', 'default', 'via', '10.0.0.1'], /^ts-veth: cannot add route default via 10\.0\.0\.1: Operation not permitted$/],
   ];
   for (const [args, message] of cases) {
     const r = box.run([V, ...args], { as: 'nobody' });

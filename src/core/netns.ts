@@ -14,13 +14,17 @@ import { programCalls, runInChild } from './program.js';
 
 export const NETNS_RUN_DIR = '/run/netns';
 
-/** Turn a failed call into the tool's one line: "cannot create netns blue: File exists". */
+/** A failed call as the tool's one line: "cannot create netns blue: File exists". Other errors pass. */
+function named(err: unknown, what: string | undefined): unknown {
+  if (!(err instanceof SyscallError) || !what) return err;
+  return new ToolError(`cannot ${what}: ${errnoText(err.errno)}`, 1, err.code === 'EPERM' || err.code === 'EACCES' ? 'run as root' : err.hint);
+}
+
 export function naming<T>(what: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof SyscallError) throw new ToolError(`cannot ${what}: ${errnoText(err.errno)}`, 1, err.code === 'EPERM' || err.code === 'EACCES' ? 'run as root' : err.hint);
-    throw err;
+    throw named(err, what);
   }
 }
 
@@ -134,14 +138,18 @@ function sysIsReadOnly(): boolean {
 export async function execInNetns(name: string, argv: readonly string[]): Promise<never> {
   if (argv.length === 0) throw new UsageError('netns exec: no command given');
   const ns = openNetns(name);
+  // Each step's `what` completes "cannot ..." in the error line.
   const calls: Call[] = [
-    setnsCall(ns.fd, CLONE.CLONE_NEWNET),
-    unshareCall(CLONE.CLONE_NEWNS),
-    mountCall('', '/', 'none', MS.MS_SLAVE | MS.MS_REC, null, 'cannot make / a slave mount'),
+    { ...setnsCall(ns.fd, CLONE.CLONE_NEWNET), what: `enter ${ns.label}` },
+    { ...unshareCall(CLONE.CLONE_NEWNS), what: 'make a mount namespace' },
+    mountCall('', '/', 'none', MS.MS_SLAVE | MS.MS_REC, null, 'make / a slave mount'),
     { ...umountCall('/sys', MNT.MNT_DETACH), optional: true },
-    mountCall(name, '/sys', 'sysfs', sysIsReadOnly() ? MS.MS_RDONLY : 0, null, 'cannot mount /sys'),
+    mountCall(name, '/sys', 'sysfs', sysIsReadOnly() ? MS.MS_RDONLY : 0, null, 'mount /sys'),
     ...programCalls(argv),
   ];
-  calls[0].what = `enter ${ns.label}`;
-  return runInChild(calls);
+  try {
+    return await runInChild(calls);
+  } catch (err) {
+    throw named(err, err instanceof SyscallError ? err.what : undefined);
+  }
 }

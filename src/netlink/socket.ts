@@ -147,6 +147,12 @@ export class RouteSocket {
 
   /** A dump: every object of a kind, over as many datagrams as it takes. */
   dump(req: Omit<Request, 'flags'>, what: string): Message[] {
-    return this.exchange({ ...req, flags: NLM_F.NLM_F_REQUEST | NLM_F_DUMP }, what);
+    for (let attempt = 1; ; attempt++) {
+      const replies = this.exchange({ ...req, flags: NLM_F.NLM_F_REQUEST | NLM_F_DUMP }, what);
+      // NLM_F_DUMP_INTR: the table changed while the kernel walked it, so the
+      // dump may miss or repeat an entry. Ask again (a few times at most).
+      if (attempt < 3 && replies.some((m) => m.flags & NLM_F.NLM_F_DUMP_INTR)) continue;
+      return replies;
+    }
   }
 }
