@@ -3,7 +3,9 @@ import { spawnSync } from 'node:child_process';
 
 // Each session has a tmux server of its own (-L), so tests never share one.
 function tmux(args: string[]): string {
-  const r = spawnSync('tmux', ['-f', '/dev/null', ...args], { encoding: 'utf8' });
+  // Through `env -u NODE_OPTIONS`: the tmux server passes its environment on
+  // to the pane, and the test runner's preload must not reach the tools.
+  const r = spawnSync('env', ['-u', 'NODE_OPTIONS', 'tmux', '-f', '/dev/null', ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
@@ -33,8 +35,11 @@ export class TmuxSession {
   }
   /** The pane's command ended: its exit status, else undefined. */
   exitStatus(): number | undefined {
-    const out = this.tmux(['display-message', '-p', '-t', this.name, '#{pane_dead} #{pane_dead_status}']).trim().split(' ');
-    return out[0] === '1' ? Number(out[1]) : undefined;
+    // tmux may show the pane dead a moment before it has the status: poll on.
+    const [dead, status, signal] = this.tmux(['display-message', '-p', '-t', this.name, '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}']).trim().split(':');
+    if (dead !== '1') return undefined;
+    if (signal) return 128 + Number(signal);
+    return status === '' ? undefined : Number(status);
   }
   async waitFor(pred: (screen: string) => boolean, timeoutMs = 15_000): Promise<string> {
     const end = Date.now() + timeoutMs;
@@ -47,6 +52,6 @@ export class TmuxSession {
     throw new Error(`timed out waiting; screen was:\n${s}`);
   }
   kill(): void {
-    spawnSync('tmux', ['-L', this.name, 'kill-server']);
+    spawnSync('env', ['-u', 'NODE_OPTIONS', 'tmux', '-L', this.name, 'kill-server']);
   }
 }
