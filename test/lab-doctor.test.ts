@@ -4,7 +4,8 @@ import t from 'tap';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { needRoot, ROOT, run } from './helpers/tools.js';
+import { spawnSync } from 'node:child_process';
+import { needRoot, ROOT } from './helpers/tools.js';
 import { cleanEnv, tsLab } from './lab-helpers.js';
 
 function fakeRoot(files: Record<string, string>): string {
@@ -54,7 +55,7 @@ t.test('a missing binary is named with its package', async (t) => {
   // An empty PATH directory: node is started by its full path, so no binary is found.
   const dir = mkdtempSync(join(tmpdir(), 'nslab-test-doctor-path-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const r = run([process.execPath, join(ROOT, 'dist', 'ts-lab.cjs'), 'doctor'], { env: cleanEnv({ PATH: dir }) });
-  t.equal(r.code, 1);
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'ts-lab.cjs'), 'doctor'], { encoding: 'utf8', env: cleanEnv({ PATH: dir }) });
+  t.equal(r.status, 1);
   t.match(r.stdout, /^FAIL {2}busybox binary: busybox is not on PATH\n {6}fix: install it with 'apt-get install busybox-static'$/m);
 });
