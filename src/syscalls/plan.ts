@@ -24,7 +24,7 @@ import { readSync, writeSync, closeSync } from 'node:fs';
 import { addressOf, cfunc, koffi, symbolAddress } from './libc.js';
 import { Call } from './call.js';
 import { SyscallError, ToolError } from './errors.js';
-import { decodeCloneFlags, O } from './constants.js';
+import { decodeCloneFlags, O, PR } from './constants.js';
 import { formatResult, traceLine } from './trace.js';
 
 // ucontext_t is 968 bytes on x86_64 glibc and 4560 on aarch64; links get room to spare.
@@ -146,7 +146,13 @@ export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): Start
   const waitForGo = (): Link => ({ fn: fnRead, args: [BigInt(goRead), scratchAddr, 1n], stackSize: SMALL_STACK });
   const keep: Buffer[] = [scratch, childTid];
 
-  const links: Link[] = [waitForGo()];
+  // While it runs the plan, the child dies with its parent: it holds a copy
+  // of the go pipe's write end (fds are close-on-exec, not close-on-clone),
+  // so without this it would wait forever for a parent that is gone.
+  const fnPrctl = symbolAddress('prctl');
+  const dieWithParent = (signal: bigint): Link => ({ fn: fnPrctl, args: [BigInt(PR.PR_SET_PDEATHSIG), signal, 0n, 0n, 0n], stackSize: SMALL_STACK });
+  const keepsDeathSignal = calls.some((c) => c.fn === 'prctl' && c.args[0] === BigInt(PR.PR_SET_PDEATHSIG));
+  const links: Link[] = [dieWithParent(BigInt(SIGKILL)), waitForGo()];
   for (const call of calls) {
     const callLink = links.length + 1;
     if (call.when) {
@@ -169,6 +175,8 @@ export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): Start
       links.push(waitForGo());
       continue;
     }
+    // The program itself outlives its parent, unless a call asked otherwise (--kill-child).
+    if (call.exec && !keepsDeathSignal) links.splice(links.length - 1, 0, dieWithParent(0n));
     links.push({ fn: symbolAddress(call.fn), args: call.args, stackSize: CALL_STACK });
     links.push({ fn: fnWrite, args: [BigInt(resultWrite), errnoAddr, 4n], stackSize: SMALL_STACK });
     if (!call.exec) links.push(waitForGo());
