@@ -256,6 +256,32 @@ t.test('interactive: -fp --mount-proc bash under a terminal', rootOnly, async (t
   t.match(term.screen(), /^STATUS=3$/m, 'exit 3 makes ts-unshare exit 3');
 });
 
+t.test('--map-auto and --map-users through newuidmap, with /etc/subuid in an overlay', rootOnly, async (t) => {
+  // The host's /etc stays as it is: the test writes subuid/subgid into an
+  // overlay mounted on /etc inside a private mount namespace.
+  const dir = mkdtempSync(join(tmpdir(), 'nslab-subuid-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const nobody = 'setpriv --reuid=65534 --regid=65534 --clear-groups';
+  const script = [
+    `mkdir ${dir}/up ${dir}/work`,
+    `mount -t overlay overlay -o lowerdir=/etc,upperdir=${dir}/up,workdir=${dir}/work /etc || exit 10`,
+    `printf 'root:300000:65536\\nnobody:200000:65536\\n' > /etc/subuid; cp /etc/subuid /etc/subgid`,
+    `echo root; ${tool('unshare')} --map-auto cat /proc/self/uid_map /proc/self/gid_map`,
+    `echo nobody; ${nobody} ${tool('unshare')} --map-auto cat /proc/self/uid_map`,
+    `echo users; ${nobody} ${tool('unshare')} --map-users=0:200000:1000 --map-groups=200000,0,1000 cat /proc/self/uid_map /proc/self/gid_map`,
+    `echo refused; ${nobody} ${tool('unshare')} --map-users=0:100:10 true; echo "status=$?"`,
+  ].join('\n');
+  const r = run(['unshare', '-m', '--propagation', 'private', 'sh', '-c', script]);
+  const words = r.stdout.trim().split(/\s+/);
+  t.same(words.slice(0, 7), ['root', '0', '300000', '65536', '0', '300000', '65536'], 'root: the first subordinate range at 0');
+  t.same(words.slice(7, 11), ['nobody', '0', '200000', '65536'], 'nobody: through newuidmap');
+  t.same(words.slice(11, 18), ['users', '0', '200000', '1000', '0', '200000', '1000'], 'explicit ranges, both syntaxes');
+  t.same(words.slice(18), ['refused', 'status=1'], 'a range not granted in /etc/subuid: exit 1');
+  t.match(r.stderr, /ts-unshare: newuidmap failed: /, 'with newuidmap\'s reason');
+  t.ok(existsSync(`${dir}/up/subuid`), 'the test wrote into the overlay');
+  t.notOk(existsSync('/etc/subuid') && readFileSync('/etc/subuid', 'utf8').includes('root:300000'), "and the host's /etc is untouched");
+});
+
 // Last: nothing may be left, neither mounts, netns files, links nor processes.
 t.test('the suite leaves nothing behind', async (t) => {
   const after = inventory();
