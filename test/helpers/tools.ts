@@ -38,6 +38,9 @@ export const NO_TAP = ['env', '-u', 'NODE_OPTIONS'];
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (k !== 'NODE_OPTIONS' && !k.startsWith('TAP') && !k.startsWith('_TAP')) env[k] = v;
+  // The tools of this checkout come first on PATH (labs run them by name),
+  // whatever `npm link` made global.
+  env.PATH = `${BIN}:${env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
   return { ...env, ...extra };
 }
 
