@@ -98,7 +98,13 @@ export const spec: ToolSpec = {
 };
 
 function out(line = ''): void {
-  writeSync(1, line + '\n');
+  try {
+    writeSync(1, line + '\n');
+  } catch (err) {
+    // The reader went away (ts-cgroup tree | head): stop quietly, as coreutils do.
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
+    throw err;
+  }
 }
 
 let layoutCache: CgroupLayout | undefined;
@@ -135,11 +141,15 @@ function info(cmd: ParsedCommandLine): void {
   if (flag(cmd, 'json')) return out(JSON.stringify({ mode: l.mode, hierarchies: rows }, null, 2));
   const modeText = { v1: 'cgroup v1 (one hierarchy per controller)', v2: 'cgroup v2 (one unified hierarchy)', hybrid: 'hybrid (cgroup v1 controllers and a cgroup v2 hierarchy)', none: 'none' }[l.mode];
   out(`mode: ${modeText}`);
-  const width = Math.max(...l.hierarchies.map((h) => h.mountPoint.length));
-  for (const h of l.hierarchies) {
-    const what = h.version === 2 ? `v2  available: ${h.controllers.join(' ') || '(none)'}; enabled for children: ${rows.find((r) => r.mountpoint === h.mountPoint)!.enabled!.join(' ') || '(none)'}` : `v1  ${h.controllers.join(',') || `name=${h.name}`}`;
-    out(`${h.mountPoint.padEnd(width)}  your cgroup: ${h.own.padEnd(8)}  ${what}`);
-  }
+  const table = l.hierarchies.map((h, i) => [
+    h.mountPoint,
+    `v${h.version}`,
+    h.version === 2 ? `available: ${h.controllers.join(' ') || '(none)'}; enabled for children: ${rows[i].enabled!.join(' ') || '(none)'}` : h.controllers.join(',') || `name=${h.name}`,
+    h.own,
+  ]);
+  table.unshift(['MOUNTPOINT', 'VERSION', 'CONTROLLERS', 'YOUR CGROUP']);
+  const widths = [0, 1, 2].map((c) => Math.max(...table.map((r) => r[c].length)));
+  for (const r of table) out(r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]) : cell)).join('  '));
 }
 
 // ---- create, set, get, exec, add
