@@ -1,8 +1,10 @@
 // Acceptance: `ts-lab check --all` passes as root on this machine, inside
 // its sandbox (CI=true), and leaves nothing behind anywhere on the machine.
 import t from 'tap';
-import { needRoot } from './helpers/tools.js';
-import { labInventory, newSince, tsLab } from './lab-helpers.js';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { NetSandbox } from './helpers/sandbox.js';
+import { BIN, needRoot, tool } from './helpers/tools.js';
+import { cleanEnv, labInventory, newSince, tsLab } from './lab-helpers.js';
 
 interface CheckJson {
   labs: Array<{ id: string; outcome: string; skipReason?: string; leftovers: string[]; steps: Array<{ id: string; outcome: string; skipReason?: string; error?: string; checks: Array<{ that: string; outcome: string; why?: string }> }> }>;
@@ -64,4 +66,25 @@ t.test('usage errors', async (t) => {
   t.equal(tsLab(['check']).code, 1, 'check without a lab');
   t.match(tsLab(['run', 'no-such-lab']).stderr, /no lab 'no-such-lab'/);
   t.match(tsLab(['frobnicate']).stderr, /unknown command 'frobnicate'/);
+});
+
+t.test('ts-lab reset removes what an interrupted lab left', { skip: needRoot() }, async (t) => {
+  const box = await NetSandbox.start();
+  t.teardown(() => box.stop());
+  const env = cleanEnv({ PATH: `${BIN}:${process.env.PATH}` });
+  // What the network lab makes, as if it had been killed half-way; and a lab directory.
+  const made = box.sh('ts-veth netns add mynet && ts-veth add veth0 peer veth1', { env });
+  t.equal(made.code, 0, made.stderr);
+  const staleDir = '/tmp/nslab-uts-namespace-Zz9Yx8';
+  const otherDir = '/tmp/nslab-not-a-lab-Zz9Yx8';
+  mkdirSync(staleDir, { recursive: true });
+  mkdirSync(otherDir, { recursive: true });
+  t.teardown(() => rmSync(otherDir, { recursive: true, force: true }));
+
+  const r = box.run([tool('lab'), 'reset'], { env });
+  t.equal(r.code, 0, r.stderr);
+  t.same(box.netnsFiles(), [], 'mynet is gone');
+  t.notOk(box.links().includes('veth0'), 'veth0 is gone');
+  t.notOk(existsSync(staleDir), 'the lab directory is removed');
+  t.ok(existsSync(otherDir), 'a directory that is not a lab directory is kept');
 });

@@ -1,7 +1,7 @@
 // ts-lab: the labs (guided or checked), the classroom exercises and the
 // machine check. The engine is in src/lab; this file is options and output.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ParsedCommandLine, ToolSpec, flag, value } from '../cli/options.js';
@@ -42,7 +42,7 @@ export const spec: ToolSpec = {
     { long: 'auto', help: 'run: do not wait for Enter' },
     { long: 'tap', help: 'check/grade: TAP output' },
     { long: 'json', help: 'check/grade/doctor: JSON output' },
-    { long: 'sandbox', help: 'check: run inside a throwaway network and mount namespace (default when CI=true)' },
+    { long: 'sandbox', help: 'check, run: inside a throwaway network and mount namespace (check: the default when CI=true)' },
     { long: 'no-sandbox', help: 'check: run in the current namespaces even when CI=true' },
     { long: 'labs-dir', arg: 'required', value: '<dir>', help: 'read labs from <dir> (also NSLAB_LABS_DIR)' },
     { long: 'hint', arg: 'required', value: '<n>', help: 'exercise: show the first <n> hints' },
@@ -100,10 +100,11 @@ function pick(cmd: ParsedCommandLine, all: Lab[], names: string[]): Lab[] {
   });
 }
 
-async function run(cmd: ParsedCommandLine, names: string[]): Promise<number> {
+async function run(cmd: ParsedCommandLine, names: string[], argv: string[]): Promise<number> {
   const all = labs(cmd);
   if (names.length !== 1) throw new UsageError('ts-lab run takes one lab: ts-lab run pid-namespace');
   const [lab] = pick(cmd, all, names);
+  if (flag(cmd, 'sandbox') && !process.env.NSLAB_SANDBOXED) return inSandbox(argv);
   const tty = process.stdout.isTTY === true;
   let reporter: Reporter;
   if (tty) {
@@ -162,9 +163,17 @@ async function reset(cmd: ParsedCommandLine): Promise<number> {
       out(`${r.exit === 0 ? 'done   ' : 'nothing'} ${lab.id}: ${line}`);
     }
   }
-  // Lab directories of runs that were killed: unmount what is under them first, never delete through a mount.
-  for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith('nslab-'))) {
+  // Lab directories of runs that were killed (nslab-<lab id>-XXXXXX), unless a
+  // running lab still uses one. Unmount what is under them first, never
+  // delete through a mount.
+  const ids = labs(cmd).map((l) => l.id);
+  const inUse = labDirsInUse();
+  for (const name of readdirSync(tmpdir()).filter((n) => ids.some((id) => new RegExp(`^nslab-${id}-\\w{6}$`).test(n)))) {
     const dir = join(tmpdir(), name);
+    if (inUse.has(dir)) {
+      out(`kept    ${dir}: in use by a running lab`);
+      continue;
+    }
     for (const m of hostMountPoints().filter((p) => p.startsWith(dir + '/')).reverse()) spawnSync('umount', ['-l', m]);
     if (hostMountPoints().some((p) => p === dir || p.startsWith(dir + '/'))) out(`kept    ${dir}: still mounted`);
     else {
@@ -173,6 +182,21 @@ async function reset(cmd: ParsedCommandLine): Promise<number> {
     }
   }
   return 0;
+}
+
+/** LAB_DIR of every process that has one: the labs running now. */
+function labDirsInUse(): Set<string> {
+  const dirs = new Set<string>();
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const env = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+      const dir = env.find((e) => e.startsWith('LAB_DIR='));
+      if (dir) dirs.add(dir.slice('LAB_DIR='.length));
+    } catch {
+      // gone, or not readable
+    }
+  }
+  return dirs;
 }
 
 function doctor(cmd: ParsedCommandLine): number {
@@ -240,7 +264,7 @@ async function main(cmd: ParsedCommandLine): Promise<number> {
     case 'list':
       return list(cmd);
     case 'run':
-      return run(cmd, names);
+      return run(cmd, names, process.argv.slice(2));
     case 'check':
       return check(cmd, names, process.argv.slice(2));
     case 'reset':
