@@ -3,7 +3,7 @@
 // private mount namespace with its own /run), and is compared with iproute2
 // where the two must agree.
 import t, { Test } from 'tap';
-import { inventory, isRoot, tool } from './helpers/tools.js';
+import { children, inventory, isRoot, tool } from './helpers/tools.js';
 import { NetSandbox } from './helpers/sandbox.js';
 import type { ShownLink } from '../src/core/veth.js';
 
@@ -264,6 +264,10 @@ t.test('errors: one line naming the object, exit 1, nothing half-made', rootOnly
 t.test('a non-root caller: one line, exit 1, nothing half-made', rootOnly, async (t) => {
   const box = await NetSandbox.start();
   t.teardown(() => box.stop());
+  const first = box.run([V, 'netns', 'add', 'blue'], { as: 'nobody' });
+  t.equal(first.code, 1, 'nobody: the first netns add: exit 1');
+  t.match(first.stderr, /^ts-veth: cannot create netns blue: Permission denied\n/, 'nobody: cannot create /run/netns');
+  t.equal(box.run(['test', '-e', '/run/netns']).code, 1, 'and /run/netns was not made');
   ok(t, box.run([V, 'netns', 'add', 'mynet']), 'netns add mynet (as root)');
   const before = box.inventory();
   const cases: Array<[string[], RegExp]> = [
@@ -327,4 +331,5 @@ t.test('after the suite: nothing left on the host', async (t) => {
   t.same(after.netns, hostBefore.netns, 'no /run/netns file');
   t.same(after.links, hostBefore.links, 'no veth or bridge');
   t.same(after.mounts, hostBefore.mounts, 'no mount');
+  t.same(children(), [], 'no sandbox process left');
 });

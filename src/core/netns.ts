@@ -71,12 +71,18 @@ function optional(call: Call): number {
 function prepareRunDir(what: string): void {
   const made = optional(makeCall('mkdir', [NETNS_RUN_DIR, 0o755], `mkdir(${q(NETNS_RUN_DIR)}, 0755)`));
   if (made < 0 && -made !== 17 /* EEXIST */) throw new SyscallError('mkdir', `mkdir(${q(NETNS_RUN_DIR)})`, -made, { what });
-  const shared = mountCall('', NETNS_RUN_DIR, 'none', MS.MS_SHARED | MS.MS_REC);
-  // EINVAL: not a mount point yet. Make it one, then share it.
-  if (optional(shared) === -22) {
-    callNow(mountCall(NETNS_RUN_DIR, NETNS_RUN_DIR, 'none', MS.MS_BIND | MS.MS_REC, null, what));
-    shared.optional = false;
-    callNow(shared);
+  try {
+    const shared = mountCall('', NETNS_RUN_DIR, 'none', MS.MS_SHARED | MS.MS_REC);
+    // EINVAL: not a mount point yet. Make it one, then share it.
+    if (optional(shared) === -22) {
+      callNow(mountCall(NETNS_RUN_DIR, NETNS_RUN_DIR, 'none', MS.MS_BIND | MS.MS_REC, null, what));
+      shared.optional = false;
+      callNow(shared);
+    }
+  } catch (err) {
+    // Nothing half-made: a directory we just made goes again (mounts on it failed, so it is empty).
+    if (made === 0) optional(makeCall('rmdir', [NETNS_RUN_DIR], `rmdir(${q(NETNS_RUN_DIR)})`));
+    throw err;
   }
 }
 

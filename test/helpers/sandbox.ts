@@ -1,6 +1,7 @@
 // A throwaway place for network experiments: a holder process (started by
 // the test, so the test may enter it) in a new network namespace with no
-// uplink and a private mount namespace with its own tmpfs on /run. Every
+// uplink and a private mount namespace with its own tmpfs on /run (mode
+// 755, as on a host, so only root may make /run/netns). Every
 // command of a test runs in there through nsenter, so no packet can leave
 // the machine and no /run/netns file or bind mount reaches the host.
 // stop() ends the holder; with it go the outer namespace, the /run tmpfs,
@@ -24,7 +25,7 @@ export class NetSandbox {
   static start(): Promise<NetSandbox> {
     const holder = spawn(
       'unshare',
-      ['--net', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs nslab-test-run /run && echo ready && exec sleep infinity'],
+      ['--net', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o mode=755 nslab-test-run /run && echo ready && exec sleep infinity'],
       { stdio: ['ignore', 'pipe', 'inherit'], env: toolEnv() },
     );
     return new Promise((resolve, reject) => {
