@@ -8,6 +8,8 @@ export interface Column {
   name: string;
   /** A number: right-aligned, and a JSON number. */
   number?: boolean;
+  /** Right-aligned without being a number (NETNSID: "unassigned" or an id). */
+  right?: boolean;
   /** May be cut to fit the terminal (COMMAND), unless --notruncate. */
   truncate?: boolean;
   /** libsmartcols' width hint: the column is at least this wide. */
@@ -83,7 +85,7 @@ export function renderTable(columns: readonly Column[], rows: readonly Row[], op
   const all = opts.headings ? [columns.map((c) => c.name), ...body] : body;
   const widths = columns.map((c, i) => Math.max(c.minWidth ?? 0, ...all.map((cells) => [...cells[i]].length)));
   // The tree column reads left to right; other numbers line up on the right.
-  const right = columns.map((c, i) => c.number === true && i !== treeAt);
+  const right = columns.map((c, i) => (c.number === true || c.right === true) && i !== treeAt);
   if (opts.width !== undefined) {
     const total = widths.reduce((a, b) => a + b, 0) + widths.length - 1;
     const cut = columns.findIndex((c) => c.truncate);

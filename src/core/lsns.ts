@@ -5,7 +5,14 @@
 // Processes whose /proc entries cannot be read are skipped, not errors.
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { ToolError } from '../syscalls/errors.js';
-import { NAMESPACES, NamespaceName, relatedNamespace, userNamespaceOwner } from '../syscalls/namespaces.js';
+import { NAMESPACES, NamespaceName, closeFd, openNamespaceFile, relatedNamespace, userNamespaceOwner } from '../syscalls/namespaces.js';
+import { RouteSocket } from '../netlink/socket.js';
+import { attrMap, attrS32, u32Attr } from '../netlink/message.js';
+
+// linux/rtnetlink.h and linux/net_namespace.h
+const RTM_GETNSID = 90;
+const NETNSA_NSID = 1;
+const NETNSA_FD = 3;
 import { userName } from '../syscalls/identity.js';
 import { traceLine } from '../syscalls/trace.js';
 
@@ -149,7 +156,9 @@ export function namespaceTree(listed: NamespaceInfo[], all: Map<number, Namespac
     for (const n of nodes) if (n.children) sortTree(n.children);
     return nodes;
   };
-  return sortTree(roots);
+  sortTree(roots);
+  // util-linux lists the user namespace trees first (they own everything else).
+  return [...roots.filter((r) => r.type === 'user'), ...roots.filter((r) => r.type !== 'user')];
 }
 
 function processTree(listed: NamespaceInfo[]): NamespaceInfo[] {
@@ -173,6 +182,43 @@ function unlistedAncestor(ns: number, all: Map<number, NamespaceInfo>): Namespac
   const path = namespacePath(known);
   const ownerUid = path && known.type === 'user' ? userNamespaceOwner(path) : undefined;
   return { ...known, processes: [], children: [], ownerUid };
+}
+
+/** Where namespaces are kept alive by bind mounts (ip netns add, unshare --net=FILE): inode -> mount points. */
+export function nsfsMounts(): Map<number, string[]> {
+  const found = new Map<number, string[]>();
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const fields = line.split(' ');
+    const dash = fields.indexOf('-');
+    if (dash < 0 || fields[dash + 1] !== 'nsfs') continue;
+    const ino = Number(/\[(\d+)\]/.exec(fields[3])?.[1]);
+    // Octal escapes in mountinfo paths: \040 for a space.
+    const point = fields[4].replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+    found.set(ino, [...(found.get(ino) ?? []), point]);
+  }
+  return found;
+}
+
+let routeSocket: RouteSocket | undefined;
+/**
+ * NETNSID: the id this network namespace gives the other one (RTM_GETNSID
+ * with NETNSA_FD over rtnetlink), or 'unassigned' as util-linux prints -1.
+ */
+export function netnsId(info: NamespaceInfo): string | undefined {
+  const path = namespacePath(info);
+  if (info.type !== 'net' || !path) return undefined;
+  const fd = openNamespaceFile(path);
+  try {
+    routeSocket ??= RouteSocket.open();
+    const header = Buffer.alloc(4); // struct rtgenmsg, AF_UNSPEC, padded
+    const reply = routeSocket.get({ type: RTM_GETNSID, header, attrs: [u32Attr(NETNSA_FD, fd)] }, `get the nsid of ${path}`);
+    const nsid = attrS32(attrMap(reply.payload.subarray(4)).get(NETNSA_NSID));
+    return nsid === undefined || nsid < 0 ? 'unassigned' : String(nsid);
+  } catch {
+    return undefined;
+  } finally {
+    closeFd(fd);
+  }
 }
 
 export function ownerName(uid: number | undefined): string | undefined {

@@ -5,11 +5,11 @@ import { runTool } from '../cli/run.js';
 import { Column, Row, renderTable } from '../cli/table.js';
 import { UsageError } from '../syscalls/errors.js';
 import { NAMESPACES, NamespaceName } from '../syscalls/namespaces.js';
-import { NamespaceInfo, TreeRelation, addRelations, collectNamespaces, namespacePath, namespaceTree, ownerName, readProcesses, selectNamespaces } from '../core/lsns.js';
+import { NamespaceInfo, TreeRelation, addRelations, collectNamespaces, namespacePath, namespaceTree, netnsId, nsfsMounts, ownerName, readProcesses, selectNamespaces } from '../core/lsns.js';
 
-const COLUMNS: Record<string, { help: string; number?: boolean; truncate?: boolean; minWidth?: number; cell: (n: NamespaceInfo) => string | number | undefined }> = {
+const COLUMNS: Record<string, { help: string; number?: boolean; right?: boolean; truncate?: boolean; minWidth?: number; cell: (n: NamespaceInfo) => string | number | undefined }> = {
   NS: { minWidth: 10, help: 'namespace identifier (inode number)', number: true, cell: (n) => n.ns },
-  TYPE: { minWidth: 5, help: 'kind of namespace', cell: (n) => n.type },
+  TYPE: { help: 'kind of namespace', cell: (n) => n.type },
   PATH: { help: 'path to the namespace', cell: (n) => namespacePath(n) },
   NPROCS: { minWidth: 5, help: 'number of processes in the namespace', number: true, cell: (n) => n.processes.length },
   PID: { minWidth: 5, help: 'lowest PID in the namespace', number: true, cell: (n) => n.processes[0]?.pid },
@@ -17,12 +17,13 @@ const COLUMNS: Record<string, { help: string; number?: boolean; truncate?: boole
   COMMAND: { help: 'command line of the PID', truncate: true, cell: (n) => n.processes[0]?.command },
   UID: { help: 'UID of the PID', number: true, cell: (n) => n.processes[0]?.uid ?? n.ownerUid },
   USER: { help: 'username of the PID', cell: (n) => ownerName(n.processes[0]?.uid ?? n.ownerUid) },
+  NETNSID: { right: true, help: 'namespace ID as used by network subsystem', cell: (n) => netnsId(n) },
+  NSFS: { help: 'nsfs mountpoint (usually used network subsystem)', cell: (n) => (nsfs ??= nsfsMounts()).get(n.ns)?.join(',') },
   PNS: { minWidth: 10, help: 'parent namespace identifier (inode number)', number: true, cell: (n) => (addRelations(n), n.parent ?? 0) },
   ONS: { minWidth: 10, help: 'owner namespace identifier (inode number)', number: true, cell: (n) => (addRelations(n), n.owner ?? 0) },
 };
+let nsfs: Map<number, string[]> | undefined;
 const DEFAULT_COLUMNS = ['NS', 'TYPE', 'NPROCS', 'PID', 'USER', 'COMMAND'];
-// util-linux has NETNSID (rtnetlink RTM_GETNSID) and NSFS (nsfs bind mounts) too.
-const UNSUPPORTED = ['NETNSID', 'NSFS'];
 
 export const spec: ToolSpec = {
   name: 'ts-lsns',
@@ -47,14 +48,14 @@ export const spec: ToolSpec = {
     .join('\n')}\n\nPNS and ONS come from the NS_GET_PARENT and NS_GET_USERNS ioctls on the namespace files; --trace prints them.`,
 };
 
-function parseColumns(lists: string[], all: boolean): string[] {
+function parseColumns(lists: string[], all: boolean, types: Set<NamespaceName> | undefined): string[] {
   if (all) return Object.keys(COLUMNS);
-  let columns = DEFAULT_COLUMNS;
+  // Listing only network namespaces, util-linux adds what matters for them.
+  let columns = types?.size === 1 && types.has('net') ? ['NS', 'TYPE', 'NPROCS', 'PID', 'USER', 'NETNSID', 'NSFS', 'COMMAND'] : DEFAULT_COLUMNS;
   for (const list of lists) {
     const add = list.startsWith('+');
     const names = (add ? list.slice(1) : list).split(',').filter(Boolean).map((n) => n.toUpperCase());
     for (const n of names) {
-      if (UNSUPPORTED.includes(n)) throw new UsageError(`column ${n} is not supported by ts-lsns`);
       if (!COLUMNS[n]) throw new UsageError(`unknown column: ${n}`);
     }
     columns = add ? [...columns, ...names] : names;
@@ -89,8 +90,8 @@ function toRows(columns: string[], infos: NamespaceInfo[]): Row[] {
 const argv = process.argv.slice(2).map((a) => (/^-T[a-z]+$/.test(a) ? `--tree=${a.slice(2)}` : a));
 
 runTool(spec, (cmd) => {
-  const columns = parseColumns(values(cmd, 'output'), flag(cmd, 'output-all'));
   const types = parseTypes(values(cmd, 'type'));
+  const columns = parseColumns(values(cmd, 'output'), flag(cmd, 'output-all'), types);
   const pidText = value(cmd, 'task');
   if (cmd.rest.length > 1) throw new UsageError(`unexpected argument '${cmd.rest[1]}'`);
   const ns = cmd.rest[0] === undefined ? undefined : parsePositive(cmd.rest[0], 'namespace');
@@ -109,7 +110,7 @@ runTool(spec, (cmd) => {
   const infos = relation ? namespaceTree(listed, all, relation) : listed;
   const mode = flag(cmd, 'json') ? 'json' : flag(cmd, 'raw') ? 'raw' : 'table';
   const width = !flag(cmd, 'notruncate') && process.stdout.isTTY ? process.stdout.columns : undefined;
-  const table = columns.map((name): Column => ({ name, number: COLUMNS[name].number, truncate: COLUMNS[name].truncate, minWidth: COLUMNS[name].minWidth }));
+  const table = columns.map((name): Column => ({ name, number: COLUMNS[name].number, right: COLUMNS[name].right, truncate: COLUMNS[name].truncate, minWidth: COLUMNS[name].minWidth }));
   process.stdout.write(renderTable(table, toRows(columns, infos), { mode, headings: !flag(cmd, 'noheadings'), jsonKey: 'namespaces', treeColumn: columns.includes(treeColumn ?? '') ? treeColumn : undefined, width }));
   return 0;
 }, argv);
