@@ -154,16 +154,20 @@ export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): Start
   const keepsDeathSignal = calls.some((c) => c.fn === 'prctl' && c.args[0] === BigInt(PR.PR_SET_PDEATHSIG));
   const links: Link[] = [dieWithParent(BigInt(SIGKILL)), waitForGo()];
   for (const call of calls) {
-    const callLink = links.length + 1;
+    const wait = links[links.length - 1];
+    // The program itself outlives its parent, unless a call asked otherwise (--kill-child).
+    if (call.exec && !keepsDeathSignal) links.push(dieWithParent(0n));
+    const callLink = links.length + 1; // after the memset below
     if (call.when) {
       // The go message before this call is the address of the function to run.
-      const wait = links[links.length - 1];
       wait.args = [BigInt(goRead), 0n, 8n];
       wait.goInto = { link: callLink };
     }
     links.push({ fn: fnMemset, args: [errnoAddr, 0n, 4n], stackSize: SMALL_STACK });
     if (call.forks) {
-      // The new process starts in setcontext(first link after _exit) and waits for go.
+      // The new process starts in setcontext(first link after _exit): it
+      // sets its own death signal (a new process starts without one), then
+      // waits for go.
       const stack = Buffer.alloc(CLONE_STACK);
       keep.push(stack);
       const top = (addressOf(stack) + BigInt(CLONE_STACK)) & ~15n;
@@ -172,11 +176,10 @@ export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): Start
       links.push({ fn: fnWrite, args: [BigInt(resultWrite), errnoAddr, 4n], stackSize: SMALL_STACK });
       links.push({ fn: fnWrite, args: [BigInt(resultWrite), addressOf(childTid), 4n], stackSize: SMALL_STACK });
       links.push({ fn: fnExit, args: [0n], stackSize: SMALL_STACK });
+      links.push(dieWithParent(BigInt(SIGKILL)));
       links.push(waitForGo());
       continue;
     }
-    // The program itself outlives its parent, unless a call asked otherwise (--kill-child).
-    if (call.exec && !keepsDeathSignal) links.splice(links.length - 1, 0, dieWithParent(0n));
     links.push({ fn: symbolAddress(call.fn), args: call.args, stackSize: CALL_STACK });
     links.push({ fn: fnWrite, args: [BigInt(resultWrite), errnoAddr, 4n], stackSize: SMALL_STACK });
     if (!call.exec) links.push(waitForGo());
