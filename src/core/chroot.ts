@@ -30,6 +30,8 @@ export const CHROOT_FAILED = 125;
 const CANNOT_INVOKE = 126;
 const NOT_FOUND = 127;
 
+const PERMISSION_HINT = 'chroot(2) needs CAP_SYS_CHROOT (and --pivot CAP_SYS_ADMIN): run as root, or as root of a user namespace (ts-unshare -r ts-chroot ...)';
+
 export interface ChrootOptions {
   newRoot: string;
   /** USER[:GROUP], names or numbers */
@@ -68,20 +70,21 @@ function resolveIdentity(opts: ChrootOptions): Identity {
   const id: Identity = {};
   if (opts.userspec) {
     const [user, group] = opts.userspec.split(':');
+    let entry: ReturnType<typeof lookupUser>;
     if (user) {
-      const entry = lookupUser(user);
+      entry = lookupUser(user);
       if (entry) id.uid = entry.uid;
       else if (/^\d+$/.test(user)) id.uid = Number(user);
       else throw new ToolError(`invalid user ${quoted(user)}`, CHROOT_FAILED);
-      // A user without a group gets its own primary group and memberships.
-      if (!group && entry) {
-        id.gid = entry.gid;
-        if (!opts.groups) id.groups = groupsOfUser(entry.name, entry.gid);
-      }
     }
     if (group) {
       id.gid = lookupGroup(group);
       if (id.gid === undefined) throw new ToolError(`invalid group ${quoted(group)}`, CHROOT_FAILED);
+    }
+    // A known user: its primary group unless one is given, and its memberships (getgrouplist).
+    if (entry) {
+      id.gid ??= entry.gid;
+      if (!opts.groups) id.groups = groupsOfUser(entry.name, id.gid);
     }
   }
   if (opts.groups) {
@@ -113,7 +116,7 @@ function changeRootCalls(opts: ChrootOptions): Call[] {
 
 export function chrootCalls(opts: ChrootOptions): Call[] {
   const oldRoot = isOldRoot(opts.newRoot);
-  if (opts.skipChdir && (!oldRoot || opts.pivot)) throw new ToolError(`option --skip-chdir only permitted if NEWROOT is old '/'`, CHROOT_FAILED);
+  if (opts.skipChdir && (!oldRoot || opts.pivot)) throw new ToolError(`option --skip-chdir only permitted if NEWROOT is old '/'\nTry 'ts-chroot --help' for more information.`, CHROOT_FAILED);
   const id = resolveIdentity(opts);
   const calls: Call[] = [];
   if (!oldRoot || opts.pivot) calls.push(...changeRootCalls(opts));
@@ -134,7 +137,7 @@ export function runChroot(opts: ChrootOptions): never {
     if (err instanceof ExecError)
       throw new ToolError(`failed to run command ${quoted(err.file)}: ${errnoText(err.errno)}`, err.errno === 2 ? NOT_FOUND : CANNOT_INVOKE);
     if (err instanceof SyscallError) {
-      throw new ToolError(`${err.what ?? err.show}: ${errnoText(err.errno)}`, CHROOT_FAILED, err.code === 'EPERM' ? err.hint : undefined);
+      throw new ToolError(`${err.what ?? err.show}: ${errnoText(err.errno)}`, CHROOT_FAILED, err.code === 'EPERM' ? PERMISSION_HINT : undefined);
     }
     if (err instanceof ToolError) throw err;
     throw new ToolError((err as Error).message, CHROOT_FAILED);
