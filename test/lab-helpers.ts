@@ -1,9 +1,10 @@
 // Shared by the ts-lab tests: run ts-lab without the test runner's
 // environment, and take a machine-wide inventory of what a lab could leave
 // behind, to compare before and after.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { inventory, run, RunOptions, RunResult, tool } from './helpers/tools.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { directoriesBelow, processesWithEnv } from '../src/lab/inventory.js';
+import { inventory, ROOT, run, RunOptions, RunResult, tool } from './helpers/tools.js';
 
 /** The environment without tap's variables (it preloads code through NODE_OPTIONS). */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -16,39 +17,22 @@ export function tsLab(args: string[], opts: RunOptions & { extraEnv?: NodeJS.Pro
   return run([tool('lab'), ...args], { timeout: 600_000, ...opts, env: cleanEnv(opts.extraEnv) });
 }
 
-function cgroupDirsNamed(prefix: string, dir = '/sys/fs/cgroup', depth = 0): string[] {
-  if (depth > 8) return [];
-  const out: string[] = [];
-  let names: string[] = [];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return out;
-  }
-  for (const n of names) {
-    const full = join(dir, n);
-    try {
-      if (!statSync(full).isDirectory()) continue;
-    } catch {
-      continue;
-    }
-    if (n.startsWith(prefix)) out.push(full);
-    out.push(...cgroupDirsNamed(prefix, full, depth + 1));
-  }
-  return out;
+function labIds(): string[] {
+  const dir = join(ROOT, 'labs');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')).id as string);
 }
 
 /** Processes started by a lab: every command a lab runs has LAB_ID in its environment. */
 function labProcesses(): string[] {
-  const out: string[] = [];
-  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+  return [...processesWithEnv('LAB_ID').keys()].map((pid) => {
     try {
-      if (readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').some((e) => e.startsWith('LAB_ID='))) out.push(`${pid} ${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}`);
+      return `${pid} ${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}`;
     } catch {
-      // gone, or not ours to read
+      return `${pid} (gone)`;
     }
-  }
-  return out;
+  });
 }
 
 export interface LabInventory {
@@ -64,9 +48,10 @@ export function labInventory(): LabInventory {
   const base = inventory();
   return {
     ...base,
-    cgroups: cgroupDirsNamed('nslab-lab'),
+    cgroups: directoriesBelow('/sys/fs/cgroup', 8).filter((d) => basename(d).startsWith('nslab-lab')),
     processes: labProcesses(),
-    labDirs: existsSync('/tmp') ? readdirSync('/tmp').filter((n) => /^nslab-[a-z0-9-]+-\w{6}$/.test(n)) : [],
+    // Lab directories only (nslab-<lab id>-XXXXXX): other tests use /tmp/nslab-* too.
+    labDirs: readdirSync('/tmp').filter((n) => labIds().some((id) => new RegExp(`^nslab-${id}-\\w{6}$`).test(n))),
   };
 }
 

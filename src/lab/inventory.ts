@@ -51,8 +51,9 @@ export function ownCgroupDirs(): string[] {
   return [...new Set(dirs)].filter((d) => existsSync(d));
 }
 
-function cgroupsBelow(dir: string, depth = 0): string[] {
-  if (depth > 6) return [];
+/** Every directory below `dir` (a cgroup tree), at most `maxDepth` levels down. */
+export function directoriesBelow(dir: string, maxDepth = 6, depth = 0): string[] {
+  if (depth > maxDepth) return [];
   const out: string[] = [];
   let names: string[];
   try {
@@ -67,9 +68,25 @@ function cgroupsBelow(dir: string, depth = 0): string[] {
     } catch {
       continue;
     }
-    out.push(full, ...cgroupsBelow(full, depth + 1));
+    out.push(full, ...directoriesBelow(full, maxDepth, depth + 1));
   }
   return out;
+}
+
+/** PID -> value of the environment variable `name`, for every process that has it (labs mark theirs with LAB_ID and LAB_DIR). */
+export function processesWithEnv(name: string): Map<number, string> {
+  const found = new Map<number, string>();
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const entry = readFileSync(`/proc/${pid}/environ`, 'latin1')
+        .split('\0')
+        .find((e) => e.startsWith(`${name}=`));
+      if (entry !== undefined) found.set(Number(pid), entry.slice(name.length + 1));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
 }
 
 function messageQueues(): string[] {
@@ -93,7 +110,7 @@ export function takeInventory(): Inventory {
     // Only cgroups named like the labs' (nslab-lab-*): other cgroups below a
     // shared parent come and go with the rest of the machine.
     cgroups: ownCgroupDirs()
-      .flatMap((d) => cgroupsBelow(d))
+      .flatMap((d) => directoriesBelow(d))
       .filter((p) => p.includes('/nslab-lab')),
     'message queues': messageQueues(),
     processes: processes(),

@@ -1,7 +1,7 @@
 // ts-lab: the labs (guided or checked), the classroom exercises and the
 // machine check. The engine is in src/lab; this file is options and output.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ParsedCommandLine, ToolSpec, flag, value } from '../cli/options.js';
@@ -14,6 +14,7 @@ import { GuidedReporter, JsonReporter, out, PlainReporter, TapReporter, tally, w
 import { LabRun, Reporter } from '../lab/runner.js';
 import { runOnHost } from '../lab/shell.js';
 import { hostMountPoints } from '../lab/checks.js';
+import { processesWithEnv } from '../lab/inventory.js';
 import { Lab, LabResult } from '../lab/types.js';
 
 declare const __filename: string;
@@ -167,7 +168,8 @@ async function reset(cmd: ParsedCommandLine): Promise<number> {
   // running lab still uses one. Unmount what is under them first, never
   // delete through a mount.
   const ids = labs(cmd).map((l) => l.id);
-  const inUse = labDirsInUse();
+  // Every command a lab runs has LAB_DIR in its environment.
+  const inUse = new Set(processesWithEnv('LAB_DIR').values());
   for (const name of readdirSync(tmpdir()).filter((n) => ids.some((id) => new RegExp(`^nslab-${id}-\\w{6}$`).test(n)))) {
     const dir = join(tmpdir(), name);
     if (inUse.has(dir)) {
@@ -182,21 +184,6 @@ async function reset(cmd: ParsedCommandLine): Promise<number> {
     }
   }
   return 0;
-}
-
-/** LAB_DIR of every process that has one: the labs running now. */
-function labDirsInUse(): Set<string> {
-  const dirs = new Set<string>();
-  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      const env = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
-      const dir = env.find((e) => e.startsWith('LAB_DIR='));
-      if (dir) dirs.add(dir.slice('LAB_DIR='.length));
-    } catch {
-      // gone, or not readable
-    }
-  }
-  return dirs;
 }
 
 function doctor(cmd: ParsedCommandLine): number {
