@@ -158,6 +158,12 @@ t.test('exit statuses and messages as util-linux', async (t) => {
   const needArg = runTool('unshare', ['-R']);
   t.equal(needArg.code, 1);
   t.match(needArg.stderr, /option requires an argument -- 'R'/);
+  const timeUser = runTool('unshare', ['-UfT', 'true']);
+  t.equal(timeUser.code, 1, '-T with -U and -f: refused (README says why)');
+  t.match(timeUser.stderr, /--time with --user and --fork is not supported/);
+  const allow = runTool('unshare', ['-r', '--setgroups=allow', 'true']);
+  t.equal(allow.code, 1);
+  t.match(allow.stderr, /options --setgroups=allow and --map-group are mutually exclusive/);
   const help = runTool('unshare', ['--help']);
   t.equal(help.code, 0);
   t.match(help.stdout, /--mount-proc/);
