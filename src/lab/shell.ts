@@ -26,6 +26,20 @@ export function killRunningCommands(): void {
   for (const child of running) killGroup(child);
 }
 
+/** Is any process still in process group `pgid`? (field 5 of /proc/PID/stat) */
+function groupHasMembers(pgid: number): boolean {
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) return true;
+    } catch {
+      // gone
+    }
+  }
+  return false;
+}
+
 /** Kill a whole process group we started (spawned with detached: true). */
 function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
   if (child.pid === undefined) return;
@@ -208,8 +222,9 @@ export class Session {
         resolve(true);
       });
     });
-    if (!gone) killGroup(child, 'SIGKILL');
-    // Background jobs left in the session's process group go too: we started them.
-    killGroup(child, 'SIGKILL');
+    // Background jobs left in the session's process group go too: we started
+    // them. Only while the group still has members, so that a reused number
+    // can never hit someone else's processes.
+    if (!gone || groupHasMembers(child.pid!)) killGroup(child, 'SIGKILL');
   }
 }
