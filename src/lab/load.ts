@@ -4,7 +4,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Check, Exercise, Lab } from './types.js';
 
-export class LabFileError extends Error {}
+export class LabFileError extends Error {
+  override name = 'LabFileError';
+}
 
 /** labs/ of this project, unless NSLAB_LABS_DIR points elsewhere (tests, teachers' own labs). */
 export function labsDir(projectRoot: string, override?: string): string {

@@ -37,7 +37,7 @@ export interface RunOptions {
 
 /** `ts-unshare -fp bash` -> `ts-unshare --trace -fp bash`, for every ts-* tool in the command. */
 export function withTrace(command: string): string {
-  return command.replace(/(^|[\s;&|(])(ts-(?:unshare|nsenter|chroot|lsns|cgroup|veth))(?=\s|$)/g, '$1$2 --trace');
+  return command.replace(/(^|[\s;&|("'`])(ts-(?:unshare|nsenter|chroot|lsns|cgroup|veth))(?=\s|$)/g, '$1$2 --trace');
 }
 
 /** Fail beats skip beats pass: a lab with a skipped step has not passed, it is incomplete. */
