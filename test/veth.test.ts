@@ -115,6 +115,22 @@ t.test('show --json agrees with ip -j link and ip -j addr', rootOnly, async (t) 
   t.match(box.run([V, 'show', 'vb0']).stdout, /^\d+: vb0@/, 'show NAME shows that link');
 });
 
+t.test('a dump over several datagrams (multi-part replies)', rootOnly, async (t) => {
+  const box = await NetSandbox.start();
+  t.teardown(() => box.stop());
+  // 80 pairs: 161 links, far more than one reply datagram holds.
+  const batch = Array.from({ length: 80 }, (_, i) => `link add m${i}a type veth peer name m${i}b`).join('\n') + '\n';
+  ok(t, box.run(['ip', '-batch', '-'], { input: batch }), 'ip -batch: 80 veth pairs');
+  const r = box.run([V, '--trace', 'show', '--json']);
+  ok(t, r, 'show --json');
+  const datagrams = r.stderr.split('\n').filter((l) => /recvfrom\(\d+, \[\{type=RTM_NEWLINK/.test(l)).length;
+  t.ok(datagrams > 1, `the link dump came in ${datagrams} datagrams`);
+  const ours = (JSON.parse(r.stdout) as ShownLink[]).map((l) => [l.ifindex, l.ifname, l.link]);
+  const ip = (JSON.parse(box.run(['ip', '-j', 'link']).stdout) as ShownLink[]).map((l) => [l.ifindex, l.ifname, l.link]);
+  t.equal(ours.length, 161, 'every link, once');
+  t.same(ours, ip, 'the same links, indexes and peers as ip -j link');
+});
+
 t.test('a bridge: two namespaces ping each other, and reach the outer side by a default route', rootOnly, async (t) => {
   const box = await NetSandbox.start();
   t.teardown(() => box.stop());
