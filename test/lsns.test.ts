@@ -47,6 +47,8 @@ t.test('-J agrees with util-linux lsns -J for new pid, uts and net namespaces', 
   t.equal(pidns.nprocs, 1, 'the pid namespace holds sleep alone');
   t.equal(pidns.pid, bg.pid);
   t.equal(typeof pidns.ns, 'number', 'numbers are JSON numbers');
+  const args = ['-J', '-o', 'NS,TYPE,PID,USER,COMMAND,PNS,ONS', '-p', String(bg.pid)];
+  t.equal(runTool('lsns', args).stdout, run(['lsns', ...args]).stdout, 'the same JSON text, byte for byte (no process counts, which move)');
 });
 
 t.test('table, raw, -n, -o, -t, -p, a namespace operand', rootOnly, async (t) => {
@@ -130,6 +132,13 @@ t.test('bad input: util-linux statuses', async (t) => {
   t.match(col.stderr, /unknown column: NOSUCH/);
   const tree = runTool('lsns', ['--tree=sideways']);
   t.equal(tree.code, 1);
+  t.match(tree.stderr, /unknown tree type: sideways/);
+  const none = runTool('lsns', ['1234']);
+  t.equal(none.code, 1);
+  t.equal(none.stderr, 'ts-lsns: not found namespace: 1234\n');
+  t.equal(run(['lsns', '1234']).stderr, 'lsns: not found namespace: 1234\n', 'as util-linux says it');
+  t.equal(runTool('lsns', ['-p', '999999']).stdout, '', 'a process that is gone: nothing listed, no headings');
+  t.equal(runTool('lsns', ['-J', '-p', '999999']).stdout, run(['lsns', '-J', '-p', '999999']).stdout, 'and an empty JSON array laid out as util-linux does');
   t.equal(runTool('lsns', ['--help']).code, 0);
 });
 

@@ -69,8 +69,20 @@ function jsonRows(columns: readonly Column[], rows: readonly Row[], tree: boolea
   });
 }
 
+/** libsmartcols' layout: three-space indents, objects in an array joined by "},{". */
+function jsonArray(items: object[], indent: number): string {
+  const pad = ' '.repeat(indent + 3);
+  const objects = items.map((item) => {
+    const fields = Object.entries(item).map(([k, v]) => `${pad}   ${JSON.stringify(k)}: ${Array.isArray(v) ? jsonArray(v, indent + 6) : JSON.stringify(v)}`);
+    return fields.join(',\n');
+  });
+  if (!objects.length) return `[\n\n${' '.repeat(indent)}]`;
+  return `[\n${pad}{\n${objects.join(`\n${pad}},{\n`)}\n${pad}}\n${' '.repeat(indent)}]`;
+}
+
 export function renderTable(columns: readonly Column[], rows: readonly Row[], opts: TableOptions): string {
-  if (opts.mode === 'json') return JSON.stringify({ [opts.jsonKey]: jsonRows(columns, rows, opts.treeColumn !== undefined) }, null, 3) + '\n';
+  if (opts.mode === 'json') return `{\n   ${JSON.stringify(opts.jsonKey)}: ${jsonArray(jsonRows(columns, rows, opts.treeColumn !== undefined), 3)}\n}\n`;
+  if (!rows.length) return ''; // libsmartcols prints no headings for an empty table
   const treeAt = columns.findIndex((c) => c.name === opts.treeColumn);
   const tree = treeAt >= 0;
   const lines = flatten(rows, tree);

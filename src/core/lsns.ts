@@ -110,10 +110,10 @@ export interface ListOptions {
 export function selectNamespaces(all: Map<number, NamespaceInfo>, opts: ListOptions): NamespaceInfo[] {
   let only: Set<number> | undefined;
   if (opts.pid !== undefined) {
-    const proc = readProcess(opts.pid);
-    if (!proc) throw new ToolError(`cannot read /proc/${opts.pid}/ns: No such process`);
-    only = new Set(proc.namespaces.values());
+    // A process that is gone (or not ours to read) lists nothing, as in util-linux.
+    only = new Set(readProcess(opts.pid)?.namespaces.values() ?? []);
   }
+  if (opts.ns !== undefined && !all.has(opts.ns)) throw new ToolError(`not found namespace: ${opts.ns}`);
   return [...all.values()].filter((info) => (!opts.types || opts.types.has(info.type)) && (!only || only.has(info.ns)) && (opts.ns === undefined || info.ns === opts.ns));
 }
 

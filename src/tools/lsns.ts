@@ -99,7 +99,7 @@ runTool(spec, (cmd) => {
   let relation: TreeRelation | undefined = 'process';
   if (flag(cmd, 'tree')) {
     const rel = value(cmd, 'tree') || 'owner';
-    if (rel !== 'owner' && rel !== 'parent' && rel !== 'process') throw new UsageError(`invalid namespace argument: '${rel}'`);
+    if (rel !== 'owner' && rel !== 'parent' && rel !== 'process') throw new UsageError(`unknown tree type: ${rel}`);
     relation = rel;
   }
   if (flag(cmd, 'list')) relation = undefined;
