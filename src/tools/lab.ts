@@ -126,6 +126,9 @@ function inSandbox(argv: string[]): number {
   const unshare = join(BIN_DIR, 'ts-unshare');
   // A tmpfs on /run/netns: the labs' named namespaces live and die in the sandbox, never in the host's /run.
   const prepare = 'ip link set lo up 2>/dev/null; mkdir -p /run/netns && mount -t tmpfs -o mode=755 nslab-sandbox /run/netns && exec "$@"';
+  // Ctrl-C reaches the ts-lab inside too, which cleans up: wait for it
+  // instead of dying first (a handler, so the signal does not kill us).
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});
   const r = spawnSync(unshare, ['-n', '-m', '--propagation', 'private', '--', 'sh', '-c', prepare, 'sh', process.execPath, __filename, ...argv], {
     stdio: 'inherit',
     env: { ...process.env, NSLAB_SANDBOXED: '1' },
