@@ -56,8 +56,10 @@ export function tally(results: LabResult[]): Tally {
   return t;
 }
 
-function where(step: Step): string {
-  return step.in && step.in !== 'host' ? step.in : 'host';
+/** Where a step runs, as shown: "host", "container", "host as nobody". */
+export function where(step: Step): string {
+  const place = step.in && step.in !== 'host' ? step.in : 'host';
+  return step.as ? `${place} as ${step.as}` : place;
 }
 
 /** One line per event, for logs, pipes and graders' scripts. */
@@ -206,7 +208,7 @@ export class GuidedReporter implements Reporter {
     const bar = '●'.repeat(index + 1) + '○'.repeat(Math.max(0, this.total.steps - index - 1));
     out(`\n${c.bold(`Step ${index + 1}/${this.total.steps}`)} ${c.dim(bar)} ${c.bold(step.id)}`);
     out(wrap(step.explain, this.width));
-    const place = step.in && step.in !== 'host' ? c.magenta(`[${step.in}]`) : c.blue('[host]');
+    const place = step.in && step.in !== 'host' ? c.magenta(`[${where(step)}]`) : c.blue(`[${where(step)}]`);
     out(indent(command, `  ${place} ${c.green('$')} `));
     await this.waitForEnter('  (Enter to run it, Ctrl-C to stop)');
   }
