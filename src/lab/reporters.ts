@@ -129,7 +129,7 @@ export class TapReporter implements Reporter {
     this.point(true, `${lab.id}`, `SKIP ${reason}`);
   }
   stepSkipped(step: Step, reason: string) {
-    this.point(true, `${step.id}`, `SKIP ${reason}`);
+    this.point(true, `${this.current} / ${step.id}`, `SKIP ${reason}`);
   }
   private current = '';
   labStart(lab: Lab) {
