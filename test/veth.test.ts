@@ -3,6 +3,7 @@
 // private mount namespace with its own /run), and is compared with iproute2
 // where the two must agree.
 import t, { Test } from 'tap';
+import { existsSync } from 'node:fs';
 import { children, inventory, isRoot, tool } from './helpers/tools.js';
 import { NetSandbox } from './helpers/sandbox.js';
 import type { ShownLink } from '../src/core/veth.js';
@@ -205,6 +206,18 @@ t.test('interchangeable with ip netns, both ways', rootOnly, async (t) => {
   const missing = box.run([V, 'netns', 'exec', 'ours', 'no-such-command-nslab']);
   t.equal(missing.code, 127, 'a missing command: 127');
   t.match(missing.stderr, /^ts-veth: failed to execute no-such-command-nslab: No such file or directory\n$/);
+
+  // /etc/netns/NAME/*: bound over /etc inside, as ip does. /etc is overlaid in
+  // the sandbox only (the upper layer on its /run tmpfs): the host's /etc is untouched.
+  const hostHadEtcNetns = existsSync('/etc/netns');
+  ok(t, box.sh(`mkdir -p /run/etc-upper /run/etc-work
+    mount -t overlay nslab-etc -o lowerdir=/etc,upperdir=/run/etc-upper,workdir=/run/etc-work /etc
+    mkdir -p /etc/netns/ours && echo 'nameserver 192.0.2.53' > /etc/netns/ours/resolv.conf`), 'a resolv.conf for ours, in the sandbox\'s /etc');
+  const resolv = box.run([V, 'netns', 'exec', 'ours', 'cat', '/etc/resolv.conf']);
+  t.equal(resolv.stdout, 'nameserver 192.0.2.53\n', 'netns exec: /etc/netns/ours/resolv.conf is /etc/resolv.conf inside');
+  t.equal(resolv.stdout, box.run(['ip', 'netns', 'exec', 'ours', 'cat', '/etc/resolv.conf']).stdout, 'as with ip netns exec');
+  t.notMatch(box.run(['cat', '/etc/resolv.conf']).stdout, /192\.0\.2\.53/, 'outside, /etc/resolv.conf is unchanged');
+  t.equal(existsSync('/etc/netns'), hostHadEtcNetns, 'the host\'s /etc did not change');
 
   ok(t, box.run(['ip', 'netns', 'del', 'ours']), 'ip netns del ours');
   ok(t, box.run([V, 'netns', 'del', 'theirs']), 'ts-veth netns del theirs');

@@ -136,10 +136,27 @@ function sysIsReadOnly(): boolean {
 }
 
 /**
+ * iproute2's per-namespace configuration: each file in /etc/netns/NAME
+ * (resolv.conf, hosts, ...) is bind-mounted over its namesake in /etc, in
+ * the child's own mount namespace only. Like ip, a file that cannot be
+ * bound is skipped, not fatal.
+ */
+function etcBindCalls(name: string): Call[] {
+  const dir = `/etc/netns/${name}`;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return entries.map((entry) => ({ ...mountCall(`${dir}/${entry}`, `/etc/${entry}`, 'none', MS.MS_BIND), optional: true }));
+}
+
+/**
  * ip netns exec: in a child, join the namespace, take a mount namespace of
  * its own whose mounts do not flow back (slave), and mount a sysfs that
  * describes the new network namespace (/sys/class/net lists its devices),
- * then exec. The child's exit status becomes ours.
+ * bind the files of /etc/netns/NAME over /etc, then exec. The child's exit status becomes ours.
  */
 export async function execInNetns(name: string, argv: readonly string[]): Promise<never> {
   if (argv.length === 0) throw new UsageError('netns exec: no command given');
@@ -151,6 +168,7 @@ export async function execInNetns(name: string, argv: readonly string[]): Promis
     mountCall('', '/', 'none', MS.MS_SLAVE | MS.MS_REC, null, 'make / a slave mount'),
     { ...umountCall('/sys', MNT.MNT_DETACH), optional: true },
     mountCall(name, '/sys', 'sysfs', sysIsReadOnly() ? MS.MS_RDONLY : 0, null, 'mount /sys'),
+    ...etcBindCalls(name),
     ...programCalls(argv),
   ];
   try {
