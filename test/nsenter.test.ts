@@ -102,9 +102,10 @@ t.test('a missing target: one line naming /proc/999999, exit 1', async (t) => {
   const noTarget = runTool('nsenter', ['-m', 'true']);
   t.equal(noTarget.code, 1);
   t.equal(noTarget.stderr.trim(), 'ts-nsenter: neither filename nor target pid supplied for ns/mnt');
-  const badUid = runTool('nsenter', ['-t', '1', '-S', 'x', 'true']);
+  const badUid = runTool('nsenter', ['-t', '999999', '-S', 'x', 'true']);
   t.equal(badUid.code, 1);
-  t.match(badUid.stderr, /failed to parse uid: 'x'/);
+  t.equal(badUid.stderr, "ts-nsenter: failed to parse uid: 'x'\n");
+  t.equal(run(['nsenter', '-t', '999999', '-S', 'x', 'true']).stderr, "nsenter: failed to parse uid: 'x'\n", 'as util-linux words it');
 });
 
 t.test('-n into a new network namespace; -r, -w, -W, -e; exec failures', rootOnly, async (t) => {

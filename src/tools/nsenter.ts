@@ -1,7 +1,7 @@
 // ts-nsenter: util-linux nsenter(1), over real system calls.
 import { ParsedCommandLine, ToolSpec, flag, value } from '../cli/options.js';
 import { runTool } from '../cli/run.js';
-import { UsageError } from '../syscalls/errors.js';
+import { ToolError } from '../syscalls/errors.js';
 import { NAMESPACES, NamespaceName } from '../syscalls/namespaces.js';
 import { runNsenter, NsenterOptions } from '../core/nsenter.js';
 
@@ -44,7 +44,8 @@ export const spec: ToolSpec = {
 };
 
 function parseNumber(text: string, what: string): number {
-  if (!/^\d+$/.test(text)) throw new UsageError(`failed to parse ${what}: '${text}'`);
+  // util-linux reports these without the usage hint (errx, exit 1).
+  if (!/^\d+$/.test(text)) throw new ToolError(`failed to parse ${what}: '${text}'`);
   return Number(text);
 }
 
