@@ -156,7 +156,8 @@ function etcBindCalls(name: string): Call[] {
  * ip netns exec: in a child, join the namespace, take a mount namespace of
  * its own whose mounts do not flow back (slave), and mount a sysfs that
  * describes the new network namespace (/sys/class/net lists its devices),
- * bind the files of /etc/netns/NAME over /etc, then exec. The child's exit status becomes ours.
+ * bind the files of /etc/netns/NAME over /etc, then exec. The child's
+ * exit status becomes ours.
  */
 export async function execInNetns(name: string, argv: readonly string[]): Promise<never> {
   if (argv.length === 0) throw new UsageError('netns exec: no command given');

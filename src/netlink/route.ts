@@ -5,7 +5,7 @@
 import { AF_INET, AF_INET6, AF_UNSPEC } from '../syscalls/socket.js';
 import { ToolError } from '../syscalls/errors.js';
 import {
-  IFA, IFF, IFF_UP, IFLA, IFLA_INFO, OPERSTATES, RT_SCOPE, RT_TABLE_MAIN, RTA, RTEXT_FILTER_SKIP_STATS, RTEXT_FILTER_VF, RTM, RTN_UNICAST,
+  IFA, IFF, IFF_RUNNING, IFF_UP, IFLA, IFLA_INFO, OPERSTATES, RT_SCOPE, RT_TABLE_MAIN, RTA, RTEXT_FILTER_SKIP_STATS, RTEXT_FILTER_VF, RTM, RTN_UNICAST,
   RTPROT_BOOT, NLM_F_NEW, VETH_INFO_PEER,
 } from './constants.js';
 import {
@@ -198,31 +198,33 @@ export function deleteAddress(s: RouteSocket, link: Link, c: Cidr): void {
   s.change({ type: RTM.RTM_DELADDR, ...addressRequest(link, c) }, `delete ${c.text}/${c.prefixlen} from ${link.name}`);
 }
 
-/** A unicast route in the main table: RTA_DST (absent for default), RTA_GATEWAY. */
-export function addRoute(s: RouteSocket, destination: Cidr | undefined, gateway: Cidr, what: string): void {
-  const family = gateway.family;
-  if (destination && destination.family !== family) throw new ToolError(`cannot ${what}: the gateway and the destination are of different address families`);
+/**
+ * A unicast route in the main table through a gateway: rtmsg, then RTA_DST
+ * (the network, host bits clear; absent for default) and RTA_GATEWAY.
+ */
+function routeRequest(destination: Cidr | undefined, gateway: Cidr, what: string, fields: { protocol?: number; scope: number; type?: number }): { header: Buffer; attrs: Attr[] } {
+  if (destination && destination.family !== gateway.family) throw new ToolError(`cannot ${what}: the gateway and the destination are of different address families`);
   const attrs: Attr[] = [];
   if (destination && destination.prefixlen > 0) attrs.push(bytesAttr(RTA.RTA_DST, networkOf(destination)));
   attrs.push(bytesAttr(RTA.RTA_GATEWAY, gateway.bytes));
-  const header = rtmsg({ family, dstLen: destination?.prefixlen ?? 0, table: RT_TABLE_MAIN, protocol: RTPROT_BOOT, scope: RT_SCOPE.RT_SCOPE_UNIVERSE, type: RTN_UNICAST });
-  s.change({ type: RTM.RTM_NEWROUTE, flags: NEW_EXCL, header, attrs }, what);
+  return { header: rtmsg({ family: gateway.family, dstLen: destination?.prefixlen ?? 0, table: RT_TABLE_MAIN, ...fields }), attrs };
 }
 
-export function deleteRoute(s: RouteSocket, destination: Cidr | undefined, gateway: Cidr | undefined, family: number, what: string): void {
-  const attrs: Attr[] = [];
-  if (destination && destination.prefixlen > 0) attrs.push(bytesAttr(RTA.RTA_DST, networkOf(destination)));
-  if (gateway) attrs.push(bytesAttr(RTA.RTA_GATEWAY, gateway.bytes));
-  const header = rtmsg({ family, dstLen: destination?.prefixlen ?? 0, table: RT_TABLE_MAIN, scope: RT_SCOPE.RT_SCOPE_NOWHERE });
-  s.change({ type: RTM.RTM_DELROUTE, header, attrs }, what);
+export function addRoute(s: RouteSocket, destination: Cidr | undefined, gateway: Cidr, what: string): void {
+  const req = routeRequest(destination, gateway, what, { protocol: RTPROT_BOOT, scope: RT_SCOPE.RT_SCOPE_UNIVERSE, type: RTN_UNICAST });
+  s.change({ type: RTM.RTM_NEWROUTE, flags: NEW_EXCL, ...req }, what);
+}
+
+/** RT_SCOPE_NOWHERE in a delete request means "any scope" (as iproute2 sends it). */
+export function deleteRoute(s: RouteSocket, destination: Cidr | undefined, gateway: Cidr, what: string): void {
+  s.change({ type: RTM.RTM_DELROUTE, ...routeRequest(destination, gateway, what, { scope: RT_SCOPE.RT_SCOPE_NOWHERE }) }, what);
 }
 
 /** Link flags as `ip link` prints them: NO-CARRIER when up without carrier, then the IFF_ names. */
 export function linkFlagNames(flags: number): string[] {
   const names: string[] = [];
-  if (flags & IFF_UP && !(flags & 0x40) /* IFF_RUNNING */) names.push('NO-CARRIER');
+  if (flags & IFF_UP && !(flags & IFF_RUNNING)) names.push('NO-CARRIER');
   for (const [name, bit] of Object.entries(IFF)) if (flags & bit) names.push(name);
   return names;
 }
 
-export { AF_INET, AF_INET6 };

@@ -196,7 +196,7 @@ function main(cmd: ParsedCommandLine, program: string[]): number | Promise<never
       const gateway = cidr(words[3]);
       noMore(words, 4);
       const what = `${op === 'add' ? 'add' : 'delete'} route ${dest} via ${words[3]}`;
-      withSocket(value(cmd, 'netns'), (s) => (op === 'add' ? addRoute(s, destination, gateway, what) : deleteRoute(s, destination, gateway, gateway.family, what)));
+      withSocket(value(cmd, 'netns'), (s) => (op === 'add' ? addRoute : deleteRoute)(s, destination, gateway, what));
       return 0;
     }
     case 'show':
