@@ -94,12 +94,18 @@ t.test('show --json agrees with ip -j link and ip -j addr', rootOnly, async (t) 
     [V, 'addr', 'add', '10.2.0.1/30', 'dev', 'vb0'],
     [V, 'addr', 'add', 'fd00::1/64', 'dev', 'vb0'],
     [V, 'addr', 'add', '10.2.0.2/30', 'dev', 'vb1', '-n', 'other'],
+    // Two fresh namespaces and a pair between them: both ends get ifindex 2,
+    // so a peer's index may equal the link's own.
+    [V, 'netns', 'add', 'x'],
+    [V, 'netns', 'add', 'y'],
+    [V, 'add', 'tw0', 'peer', 'tw1', '--peer-netns', 'y', '-n', 'x'],
   ];
   for (const argv of setup) ok(t, box.run(argv), argv.slice(1).join(' '));
 
   for (const [label, nsArgs, ipArgs] of [
     ['outer namespace', [], []],
     ['netns other', ['-n', 'other'], ['-n', 'other']],
+    ['netns x', ['-n', 'x'], ['-n', 'x']],
   ] as const) {
     const ours = box.run([V, 'show', '--json', ...nsArgs]);
     ok(t, ours, `show --json ${nsArgs.join(' ')}`);
@@ -114,6 +120,13 @@ t.test('show --json agrees with ip -j link and ip -j addr', rootOnly, async (t) 
   t.match(text, /^\d+: vb0@if\d+: .* state UP/m, 'text: a peer in another namespace is @ifN');
   t.match(text, /^    inet 10\.2\.0\.1\/30 scope global vb0$/m, 'text: the address line');
   t.match(box.run([V, 'show', 'vb0']).stdout, /^\d+: vb0@/, 'show NAME shows that link');
+  // The hardware line, peer namespace named as ip names it (RTM_GETNSID for each /run/netns file).
+  for (const [name, ns] of [['vb0', []], ['tw0', ['-n', 'x']], ['vb1', ['-n', 'other']]] as const) {
+    const ours = box.run([V, 'show', name, ...ns]).stdout.split('\n')[1];
+    const ip = box.run(['ip', ...ns, 'link', 'show', name]).stdout.split('\n')[1];
+    t.equal(ours, ip, `${name}: ${ip.trim()}`);
+  }
+  t.match(box.run([V, 'show', 'tw0', '-n', 'x']).stdout, /^2: tw0@if2:/, 'a peer with the same index is still a peer');
 });
 
 t.test('a dump over several datagrams (multi-part replies)', rootOnly, async (t) => {

@@ -4,7 +4,8 @@
 import { AF_INET, AF_INET6 } from '../syscalls/socket.js';
 import { IFF_UP, RT_SCOPE, nameOf } from '../netlink/constants.js';
 import { linkTypeName } from '../netlink/message.js';
-import { Address, Link, linkFlagNames, listAddresses, listLinks } from '../netlink/route.js';
+import { Address, Link, linkFlagNames, listAddresses, listLinks, namespaceId } from '../netlink/route.js';
+import { listNetns, openNetns } from './netns.js';
 import { RouteSocket } from '../netlink/socket.js';
 
 export interface ShownAddress {
@@ -83,8 +84,33 @@ export function showLinks(s: RouteSocket): ShownLink[] {
   return describeLinks(listLinks(s), listAddresses(s));
 }
 
+/**
+ * Names for the netnsids the links refer to, as ip prints "link-netns
+ * mynet": ask the id of each namespace in /run/netns until all are named.
+ * A namespace that cannot be opened is left unnamed, not an error.
+ */
+export function netnsNames(s: RouteSocket, links: readonly ShownLink[]): Map<number, string> {
+  const wanted = new Set(links.flatMap((l) => (l.link_netnsid === undefined ? [] : [l.link_netnsid])));
+  const names = new Map<number, string>();
+  for (const name of listNetns()) {
+    if (names.size === wanted.size) break;
+    try {
+      const ns = openNetns(name);
+      try {
+        const id = namespaceId(s, ns.fd, ns.label);
+        if (wanted.has(id) && !names.has(id)) names.set(id, name);
+      } finally {
+        ns.close();
+      }
+    } catch {
+      // not a namespace file (or gone meanwhile): leave its id unnamed
+    }
+  }
+  return names;
+}
+
 /** `ip addr`-like text. */
-export function formatLinks(links: readonly ShownLink[]): string {
+export function formatLinks(links: readonly ShownLink[], netnsNames: ReadonlyMap<number, string> = new Map()): string {
   const lines: string[] = [];
   for (const l of links) {
     const peer = l.link ? `@${l.link}` : l.link_index !== undefined ? `@if${l.link_index}` : '';
@@ -97,7 +123,10 @@ export function formatLinks(links: readonly ShownLink[]): string {
     const hw = [`    link/${l.link_type}`];
     if (l.address) hw.push(l.address);
     if (l.broadcast) hw.push('brd', l.broadcast);
-    if (l.link_netnsid !== undefined) hw.push('link-netnsid', String(l.link_netnsid));
+    if (l.link_netnsid !== undefined) {
+      const name = netnsNames.get(l.link_netnsid);
+      hw.push(...(name ? ['link-netns', name] : ['link-netnsid', String(l.link_netnsid)]));
+    }
     lines.push(hw.join(' '));
     for (const a of l.addr_info) {
       const addr = [`    ${a.family} ${a.local}/${a.prefixlen}`];

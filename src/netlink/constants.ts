@@ -43,7 +43,13 @@ export const RTM = {
   RTM_NEWROUTE: 24,
   RTM_DELROUTE: 25,
   RTM_GETROUTE: 26,
+  RTM_NEWNSID: 88,
+  RTM_GETNSID: 90,
 } as const;
+
+// linux/net_namespace.h: a network namespace's id as seen from another one
+// (what IFLA_LINK_NETNSID refers to), asked for by an fd of the namespace.
+export const NETNSA = { NETNSA_NSID: 1, NETNSA_PID: 2, NETNSA_FD: 3 } as const;
 
 // linux/if_link.h
 export const IFLA = {

@@ -6,7 +6,7 @@ import { decodeFlags, FlagTable } from '../syscalls/constants.js';
 import { errnoName } from '../syscalls/errors.js';
 import { familyName } from '../syscalls/socket.js';
 import {
-  ARPHRD, IFA, IFF, IFLA, IFLA_INFO, messageTypeName, nameOf, NLM_FLAGS_ACK, NLM_FLAGS_COMMON, NLM_FLAGS_GET, NLM_FLAGS_NEW,
+  ARPHRD, IFA, IFF, IFLA, IFLA_INFO, messageTypeName, NETNSA, nameOf, NLM_FLAGS_ACK, NLM_FLAGS_COMMON, NLM_FLAGS_GET, NLM_FLAGS_NEW,
   NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSGERR_ATTR_MSG, NLM_F_ACKFLAGS, RT_SCOPE, RTA, RTM, VETH_INFO_PEER,
 } from './constants.js';
 import { formatAddress } from './address.js';
@@ -227,6 +227,7 @@ const LINK_SCHEMA = schema(IFLA, {
 const LINKINFO_SCHEMA = schema(IFLA_INFO, { IFLA_INFO_KIND: 'string', IFLA_INFO_SLAVE_KIND: 'string', IFLA_INFO_DATA: 'infodata' });
 const VETH_SCHEMA: Schema = { [VETH_INFO_PEER]: ['VETH_INFO_PEER', 'peer'] };
 const ADDR_SCHEMA = schema(IFA, { IFA_ADDRESS: 'addr', IFA_LOCAL: 'addr', IFA_BROADCAST: 'addr', IFA_ANYCAST: 'addr', IFA_MULTICAST: 'addr', IFA_LABEL: 'string', IFA_PROTO: 'u8' });
+const NSID_SCHEMA = schema(NETNSA, { NETNSA_NSID: 's32', NETNSA_PID: 'u32', NETNSA_FD: 'u32' });
 const ROUTE_SCHEMA = schema(RTA, { RTA_DST: 'addr', RTA_SRC: 'addr', RTA_GATEWAY: 'addr', RTA_PREFSRC: 'addr', RTA_PREF: 'u8' });
 
 const IFF_FLAGS: FlagTable = Object.entries(IFF).map(([name, bit]) => ['IFF_' + name, bit] as const);
@@ -325,6 +326,8 @@ export function describeMessage(m: Message, brief = false): string {
       const a = readIfaddrmsg(p);
       return `${head}, {ifa_family=${familyName(a.family)}, ifa_prefixlen=${a.prefixlen}, ifa_flags=${a.flags}, ifa_scope=${scopeName(a.scope)}, ifa_index=${a.index}}, ${renderAttrs(p.subarray(8), ADDR_SCHEMA, brief)}`;
     }
+    case RTM.RTM_NEWNSID: case RTM.RTM_GETNSID:
+      return `${head}, {rtgen_family=${familyName(p[0])}}, ${renderAttrs(p.subarray(4), NSID_SCHEMA, brief)}`;
     case RTM.RTM_NEWROUTE: case RTM.RTM_DELROUTE: case RTM.RTM_GETROUTE: {
       if (p.length < 12) break;
       return `${head}, {rtm_family=${familyName(p[0])}, rtm_dst_len=${p[1]}, rtm_table=${p[4]}, rtm_protocol=${p[5]}, rtm_scope=${scopeName(p[6])}, rtm_type=${p[7]}}, ${renderAttrs(p.subarray(12), ROUTE_SCHEMA, brief)}`;

@@ -6,7 +6,7 @@ import { AF_INET, AF_INET6, AF_UNSPEC } from '../syscalls/socket.js';
 import { ToolError } from '../syscalls/errors.js';
 import {
   IFA, IFF, IFF_RUNNING, IFF_UP, IFLA, IFLA_INFO, OPERSTATES, RT_SCOPE, RT_TABLE_MAIN, RTA, RTEXT_FILTER_SKIP_STATS, RTEXT_FILTER_VF, RTM, RTN_UNICAST,
-  RTPROT_BOOT, NLM_F_NEW, VETH_INFO_PEER,
+  RTPROT_BOOT, NETNSA, NLM_F_NEW, VETH_INFO_PEER,
 } from './constants.js';
 import {
   Attr, attrMap, attrS32, attrString, attrU32, bytesAttr, formatMac, ifaddrmsg, ifinfomsg, Message, nestedAttr, readIfaddrmsg, readIfinfomsg,
@@ -68,8 +68,9 @@ export function parseLink(m: Message): Link {
     operstate: operstate ? OPERSTATES[operstate[0]] ?? String(operstate[0]) : 'UNKNOWN',
     address: mac ? formatMac(mac) : undefined,
     broadcast: brd ? formatMac(brd) : undefined,
-    // A link is its own IFLA_LINK when it has no lower device.
-    peerIndex: peer !== undefined && peer !== info.index ? peer : undefined,
+    // The kernel sends IFLA_LINK only for a link with a lower device (or a
+    // peer in another namespace, where the index may even equal this one's).
+    peerIndex: peer,
     linkNetnsid: attrS32(attrs.get(IFLA.IFLA_LINK_NETNSID)),
     masterIndex: attrU32(attrs.get(IFLA.IFLA_MASTER)),
     kind: linkinfo ? attrString(attrMap(linkinfo).get(IFLA_INFO.IFLA_INFO_KIND)) : undefined,
@@ -218,6 +219,17 @@ export function addRoute(s: RouteSocket, destination: Cidr | undefined, gateway:
 /** RT_SCOPE_NOWHERE in a delete request means "any scope" (as iproute2 sends it). */
 export function deleteRoute(s: RouteSocket, destination: Cidr | undefined, gateway: Cidr, what: string): void {
   s.change({ type: RTM.RTM_DELROUTE, ...routeRequest(destination, gateway, what, { scope: RT_SCOPE.RT_SCOPE_NOWHERE }) }, what);
+}
+
+/**
+ * The id this namespace gives the namespace open at `netnsFd` (the number in
+ * IFLA_LINK_NETNSID): RTM_GETNSID with NETNSA_FD, answered by RTM_NEWNSID.
+ * -1 when none is assigned yet.
+ */
+export function namespaceId(s: RouteSocket, netnsFd: number, label: string): number {
+  // struct rtgenmsg { u8 family; }, padded to 4 bytes like everything else.
+  const reply = s.get({ type: RTM.RTM_GETNSID, header: Buffer.alloc(4), attrs: [u32Attr(NETNSA.NETNSA_FD, netnsFd)] }, `get the id of ${label}`);
+  return attrS32(attrMap(reply.payload.subarray(4)).get(NETNSA.NETNSA_NSID)) ?? -1;
 }
 
 /** Link flags as `ip link` prints them: NO-CARRIER when up without carrier, then the IFF_ names. */

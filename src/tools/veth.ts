@@ -8,7 +8,7 @@ import { Cidr, parseCidr } from '../netlink/address.js';
 import { RouteSocket } from '../netlink/socket.js';
 import { addAddress, addBridge, addRoute, addVeth, deleteAddress, deleteLink, deleteRoute, findLink, moveLink, setLinkUp, setMaster } from '../netlink/route.js';
 import { addNetns, deleteNetns, execInNetns, listNetns, naming, openNetns, OpenNetns } from '../core/netns.js';
-import { formatLinks, showLinks } from '../core/veth.js';
+import { formatLinks, netnsNames, showLinks } from '../core/veth.js';
 import { existsSync } from 'node:fs';
 
 export const spec: ToolSpec = {
@@ -203,12 +203,13 @@ function main(cmd: ParsedCommandLine, program: string[]): number | Promise<never
     case 'list': {
       const only = words[0] === undefined ? undefined : deviceName(words[0]);
       noMore(words, 1);
-      let links = withSocket(value(cmd, 'netns'), (s) => {
+      const json = flag(cmd, 'json');
+      const text = withSocket(value(cmd, 'netns'), (s) => {
         if (only) findLink(s, only); // "cannot find device X: No such device"
-        return showLinks(s);
+        const links = showLinks(s).filter((l) => !only || l.ifname === only);
+        return json ? JSON.stringify(links) + '\n' : formatLinks(links, netnsNames(s, links));
       });
-      if (only) links = links.filter((l) => l.ifname === only);
-      process.stdout.write(flag(cmd, 'json') ? JSON.stringify(links) + '\n' : formatLinks(links));
+      process.stdout.write(text);
       return 0;
     }
     case undefined:
