@@ -132,7 +132,12 @@ export class LabRun {
       }
       for (let i = 0; i < lab.steps.length; i++) result.steps.push(await this.runStep(lab.steps[i], i, path));
     } catch (err) {
-      result.steps.push({ id: 'setup', outcome: 'fail', command: '', in: 'host', exit: null, output: '', checks: [], error: (err as Error).message });
+      // Shown like a step that did not finish, so every reporter names it.
+      const failed: StepResult = { id: 'setup', outcome: 'fail', command: '', in: 'host', exit: null, output: '', checks: [], error: (err as Error).message };
+      const pseudo: Step = { id: 'setup', explain: 'preparing the lab', run: '' };
+      this.reporter.stepOutput?.(pseudo, { exit: null, output: '', error: failed.error });
+      this.reporter.stepEnd?.(pseudo, failed);
+      result.steps.push(failed);
     } finally {
       const { problems } = await this.cleanup();
       result.cleanupProblems = problems;
