@@ -128,7 +128,7 @@ export class LabRun {
     try {
       for (const line of lab.setup ?? []) {
         const r = await this.runIn('host', line);
-        if (r.error || r.exit !== 0) throw new Error(`lab setup failed: ${line}: ${r.error ?? r.output.trim()}`);
+        if (r.error || r.exit !== 0) throw new Error(`lab setup failed: '${line}': ${r.error ?? `exit status ${r.exit}${r.output.trim() ? `: ${r.output.trim()}` : ''}`}`);
       }
       for (let i = 0; i < lab.steps.length; i++) result.steps.push(await this.runStep(lab.steps[i], i, path));
     } catch (err) {
