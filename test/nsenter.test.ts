@@ -3,7 +3,7 @@
 // process this test started (never PID 1: here it is the machine's own
 // supervisor).
 import t from 'tap';
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { children, cleanEnv, inventory, isRoot, run, runTool, tool } from './helpers/tools.js';
 import { startBackground } from './helpers/background.js';
 
@@ -129,6 +129,28 @@ t.test('-n into a new network namespace; -r, -w, -W, -e; exec failures', rootOnl
   t.equal(status.code, 7, "the program's exit status");
   const killed = runTool('nsenter', ['-t', String(bg.pid), '-n', 'sh', '-c', 'kill -TERM $$']);
   t.equal(killed.signal, 'SIGTERM', 'or its signal');
+});
+
+t.test('a stopped program stops ts-nsenter; continuing it continues the program', rootOnly, async (t) => {
+  const bg = await startBackground([tool('unshare'), '-fp', '--mount-proc', 'sleep', '60'], { comm: 'sleep' });
+  t.teardown(bg.stop);
+  const entered = await startBackground([tool('nsenter'), '-t', String(bg.pid), '-p', '-m', 'sleep', '61'], { comm: 'sleep' });
+  t.teardown(entered.stop);
+  const nsenterPid = entered.parent.pid!;
+  const state = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+  const until = async (pred: () => boolean) => {
+    for (let i = 0; i < 200 && !pred(); i++) await new Promise((r) => setTimeout(r, 25));
+    return pred();
+  };
+  t.not(entered.pid, nsenterPid, 'the program runs in a child of ts-nsenter');
+  process.kill(entered.pid, 'SIGSTOP');
+  t.ok(await until(() => state(nsenterPid) === 'T'), 'ts-nsenter stops itself');
+  process.kill(nsenterPid, 'SIGCONT');
+  t.ok(await until(() => state(entered.pid) !== 'T'), 'and, continued, continues the program');
+  const exited = new Promise<number | null>((resolve) => entered.parent.on('exit', (code) => resolve(code)));
+  process.kill(entered.pid, 'SIGTERM');
+  t.equal(await exited, null, 'killed by the same signal as the program');
+  t.equal(entered.parent.signalCode, 'SIGTERM');
 });
 
 t.test('nothing left behind', async (t) => {

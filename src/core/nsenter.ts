@@ -196,5 +196,6 @@ export function nsenterCalls(opts: NsenterOptions): Call[] {
 }
 
 export async function runNsenter(opts: NsenterOptions): Promise<never> {
-  return runInChild(nsenterCalls(opts));
+  // The program stands for nsenter itself: when it stops, so does ts-nsenter.
+  return runInChild(nsenterCalls(opts), {}, { passStops: true });
 }

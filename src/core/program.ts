@@ -22,11 +22,11 @@ export function deathSignalCall(signal: number): Call {
 }
 
 /** Start `calls` (ending with an exec) in a child, wait for it, and end as it ends. */
-export async function runInChild(calls: readonly Call[], opts: PlanOptions = {}): Promise<never> {
+export async function runInChild(calls: readonly Call[], opts: PlanOptions = {}, wait: { passStops?: boolean } = {}): Promise<never> {
   clearNonBlockingStdio();
   const child = startPlan([...restoreForExecCalls(), ...calls], opts);
   const unsupervise = superviseChild(child.pid);
-  const info = await waitChild(child.pid);
+  const info = await waitChild(child.pid, wait);
   unsupervise();
   return exitLikeChild(info);
 }

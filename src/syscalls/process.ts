@@ -80,7 +80,7 @@ export function decodeWaitStatus(pid: number, status: number): ExitInfo {
  * threads any more (the kernel refuses CLONE_THREAD when pid_for_children
  * differs from the process's own namespace).
  */
-export function waitChild(pid: number): Promise<ExitInfo> {
+export function waitChild(pid: number, opts: { passStops?: boolean } = {}): Promise<ExitInfo> {
   const waitpid = cfunc('int waitpid(int pid, _Out_ int *status, int options)');
   return new Promise((resolve, reject) => {
     const status = new Int32Array(1);
@@ -88,8 +88,16 @@ export function waitChild(pid: number): Promise<ExitInfo> {
     // and doubles as a safety net should a SIGCHLD be coalesced away.
     const keepAlive = setInterval(() => check(), 1000);
     const check = () => {
-      const rc = waitpid(pid, status, WNOHANG) as number;
+      const rc = waitpid(pid, status, WNOHANG | (opts.passStops ? WUNTRACED : 0)) as number;
       if (rc === 0) return;
+      if (rc === pid && (status[0] & 0xff) === 0x7f) {
+        // The child stopped: stop too, and continue it when we are continued
+        // (util-linux nsenter's continue_as_child).
+        traceLine(`wait4(${pid}) = ${pid} (stopped by ${signalName((status[0] >> 8) & 0xff)})`);
+        kill(process.pid, SIGSTOP);
+        kill(pid, SIGCONT);
+        return;
+      }
       process.off('SIGCHLD', check);
       clearInterval(keepAlive);
       if (rc === -1) {
@@ -112,6 +120,11 @@ export function waitChildSync(pid: number): ExitInfo {
   cfunc('int waitpid(int pid, _Out_ int *status, int options)')(pid, status, 0);
   return decodeWaitStatus(pid, status[0]);
 }
+
+const SIGSTOP = 19;
+const SIGCONT = 18;
+// waitpid(2): report stopped children too.
+const WUNTRACED = 2;
 
 export function kill(pid: number, signal: number): number {
   return cfunc('int kill(int pid, int sig)')(pid, signal) as number;

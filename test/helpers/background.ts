@@ -23,9 +23,13 @@ function comm(pid: number): string {
 }
 
 function descendants(pid: number): number[] {
-  const out: number[] = [];
-  for (const child of children(pid)) out.push(child, ...descendants(child));
-  return out;
+  let direct: number[];
+  try {
+    direct = children(pid);
+  } catch {
+    return []; // it has exited meanwhile
+  }
+  return direct.flatMap((child) => [child, ...descendants(child)]);
 }
 
 /**
