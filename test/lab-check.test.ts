@@ -88,3 +88,14 @@ t.test('ts-lab reset removes what an interrupted lab left', { skip: needRoot() }
   t.notOk(existsSync(staleDir), 'the lab directory is removed');
   t.ok(existsSync(otherDir), 'a directory that is not a lab directory is kept');
 });
+
+t.test('--trace shows the system calls of every ts-* tool a lab runs', { skip: needRoot() }, async (t) => {
+  const r = tsLab(['check', '--json', '--trace', 'uts-namespace'], { extraEnv: { CI: 'true' } });
+  t.equal(r.code, 0, r.stderr);
+  const lab = JSON.parse(r.stdout).labs[0];
+  const enter = lab.steps.find((s: { id: string }) => s.id === 'enter-and-ask');
+  t.match(enter.command, /^ts-nsenter --trace -t /, 'the command is shown with --trace');
+  t.match(enter.output, /setns\(\d+[^,]*, CLONE_NEWUTS\) = 0/, 'and its output has the setns call');
+  t.match(enter.output, /^lab-container$/m, 'next to what the program printed');
+  t.equal(enter.outcome, 'pass', 'the checks still hold');
+});
