@@ -143,16 +143,11 @@ export function nsenterCalls(opts: NsenterOptions): Call[] {
   const forceIds = joinsUser && !opts.preserveCredentials;
   const uid = opts.uid ?? (forceIds ? 0 : undefined);
   const gid = opts.gid ?? (forceIds ? 0 : undefined);
-  const dropGroups = gid !== undefined ? setgroupsCall() : undefined;
-  if (dropGroups) dropGroups.optional = true;
-  if (forceIds) {
-    const before = setgroupsCall();
-    before.optional = true;
-    dropGroups!.optional = false;
-    before.after = () => {
-      dropGroups!.optional = true;
-    };
-    calls.push(before);
+  // With -G alone a failed setgroups() is ignored (util-linux counts no earlier failure).
+  const dropGroups = gid !== undefined ? { ...setgroupsCall(), optional: !forceIds } : undefined;
+  if (dropGroups && forceIds) {
+    const early = { ...setgroupsCall(), optional: true, after: () => void (dropGroups.optional = true) };
+    calls.push(early);
   }
 
   // Two passes: the first skips the user namespace, and a setns() that fails
