@@ -1,7 +1,7 @@
 // npm run make-rootfs: an offline root filesystem that works under
 // ts-unshare -R and ts-chroot, built again without changes.
 import t from 'tap';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { children, cleanEnv, inventory, isRoot, ROOT, run, runTool } from './helpers/tools.js';
@@ -71,6 +71,20 @@ t.test('--host: the host binaries run with their shared libraries', rootOnly, as
   const ip = runTool('unshare', ['-n', '-R', dir, 'ip', '-o', 'link'], { env });
   t.equal(ip.code, 0, ip.stderr);
   t.match(ip.stdout, /^1: lo:/, 'ip works inside (a new network namespace has only lo)');
+});
+
+t.test('as nobody: bind points instead of device nodes, and a rootless container in it', rootOnly, async (t) => {
+  const home = join(scratch, 'nobody');
+  mkdirSync(home);
+  chownSync(home, 65534, 65534);
+  const dir = join(home, 'rootfs');
+  const r = run(['node', join(ROOT, 'scripts/make-rootfs.mjs'), dir], { as: 'nobody' });
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /mknod not permitted here: 6 empty files in dev\//);
+  t.ok(statSync(join(dir, 'dev/null')).isFile(), 'dev/null is a file to bind-mount onto');
+  const ps = runTool('unshare', ['-Urfpm', '--mount-proc', '-R', dir, 'ps'], { as: 'nobody', env });
+  t.equal(ps.code, 0, ps.stderr);
+  t.match(ps.stdout, /\n\s*1 root\s+ps\n$/, 'ps is PID 1, root of its user namespace');
 });
 
 t.test('nothing left behind', async (t) => {
