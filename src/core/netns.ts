@@ -8,7 +8,8 @@ import { Call, callNow, makeCall } from '../syscalls/call.js';
 import { CLONE, MNT, MS, O } from '../syscalls/constants.js';
 import { errnoText, SyscallError, ToolError, UsageError } from '../syscalls/errors.js';
 import { mountCall, umountCall } from '../syscalls/mount.js';
-import { closeFd, openNamespaceFile, setns, unshare, unshareCall, setnsCall } from '../syscalls/namespaces.js';
+import { closeFd, openNamespaceFile, unshare, unshareCall, setnsCall } from '../syscalls/namespaces.js';
+import { inNetworkNamespace } from '../netlink/socket.js';
 import { q } from '../syscalls/trace.js';
 import { programCalls, runInChild } from './program.js';
 
@@ -100,20 +101,14 @@ export function addNetns(name: string): void {
     prepareRunDir(what);
     const fd = callNow(makeCall('open', [path, O.O_RDONLY | O.O_CREAT | O.O_EXCL | O.O_CLOEXEC, 0], `open(${q(path)}, O_RDONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0)`));
     closeFd(fd);
-    let home: number | undefined;
     try {
-      home = openNamespaceFile('/proc/thread-self/ns/net');
-      unshare(CLONE.CLONE_NEWNET);
-      try {
-        callNow(mountCall('/proc/thread-self/ns/net', path, 'none', MS.MS_BIND));
-      } finally {
-        setns(home, CLONE.CLONE_NEWNET);
-      }
+      inNetworkNamespace(
+        () => unshare(CLONE.CLONE_NEWNET),
+        () => callNow(mountCall('/proc/thread-self/ns/net', path, 'none', MS.MS_BIND)),
+      );
     } catch (err) {
       optional(makeCall('unlink', [path], `unlink(${q(path)})`));
       throw err;
-    } finally {
-      if (home !== undefined) closeFd(home);
     }
   });
 }

@@ -32,6 +32,28 @@ function hintFor(errno: number, kernelMessage?: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Run `fn` with this thread in another network namespace, entered by
+ * `enter` (a setns, or an unshare for a new one), and come back to the one
+ * it was in, by an fd of /proc/thread-self/ns/net kept for the purpose.
+ * Allowed from Node's main thread (only user-namespace setns is refused for
+ * a multithreaded process); `fn` must be synchronous, since libuv's worker
+ * threads stay where they were.
+ */
+export function inNetworkNamespace<T>(enter: () => void, fn: () => T): T {
+  const home = openNamespaceFile('/proc/thread-self/ns/net', 'cannot open /proc/thread-self/ns/net');
+  try {
+    enter();
+    try {
+      return fn();
+    } finally {
+      setns(home, CLONE.CLONE_NEWNET);
+    }
+  } finally {
+    closeFd(home);
+  }
+}
+
 /** struct sockaddr_nl { u16 family; u16 pad; u32 pid; u32 groups; }: pid 0 is the kernel (or, for bind, "assign me one"). */
 function sockaddrNl(): Buffer {
   const b = Buffer.alloc(12);
@@ -61,21 +83,8 @@ export class RouteSocket {
    * socket(2), then returns (only synchronous calls in between).
    */
   static open(netnsFd?: number): RouteSocket {
-    let fd: number;
-    if (netnsFd === undefined) fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE, 'NETLINK_ROUTE');
-    else {
-      const home = openNamespaceFile('/proc/thread-self/ns/net', 'cannot open /proc/thread-self/ns/net');
-      try {
-        setns(netnsFd, CLONE.CLONE_NEWNET);
-        try {
-          fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE, 'NETLINK_ROUTE');
-        } finally {
-          setns(home, CLONE.CLONE_NEWNET);
-        }
-      } finally {
-        closeFd(home);
-      }
-    }
+    const make = () => socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE, 'NETLINK_ROUTE');
+    const fd = netnsFd === undefined ? make() : inNetworkNamespace(() => setns(netnsFd, CLONE.CLONE_NEWNET), make);
     // Extended acks: the kernel adds a text for many errors; capped acks do not echo our request back.
     setsockoptInt(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1, 'SOL_NETLINK, NETLINK_EXT_ACK');
     setsockoptInt(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1, 'SOL_NETLINK, NETLINK_CAP_ACK');
