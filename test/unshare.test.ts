@@ -288,6 +288,17 @@ t.test('--map-auto and --map-users through newuidmap, with /etc/subuid in an ove
   t.notOk(existsSync('/etc/subuid') && readFileSync('/etc/subuid', 'utf8').includes('root:300000'), "and the host's /etc is untouched");
 });
 
+t.test('nested: ts-unshare -Urfp inside ts-unshare -Urfp without --mount-proc', async (t) => {
+  // The inner one sees the host's /proc, where its child has another PID.
+  const r = runTool('unshare', ['-Urfp', tool('unshare'), '-Urfp', 'sh', '-c', 'echo $$; id -u; cat /proc/self/uid_map'], { as: 'nobody' });
+  t.equal(r.code, 0, r.stderr);
+  t.same(r.stdout.trim().split(/\s+/), ['1', '0', '0', '0', '1']);
+  if (isRoot()) {
+    const persist = run(['unshare', '-fp', tool('unshare'), '-r', 'cat', '/proc/self/uid_map']);
+    t.same(persist.stdout.trim().split(/\s+/), ['0', '0', '1'], 'inside util-linux unshare -fp too');
+  }
+});
+
 // Last: nothing may be left, neither mounts, netns files, links nor processes.
 t.test('the suite leaves nothing behind', async (t) => {
   const after = inventory();

@@ -18,7 +18,7 @@ import { IdRange, keepCapsCalls, setgidCall, setgroupsCall, setuidCall, writeIdM
 import { bindMountCall, chdirCall, chrootCall, mountCall, propagationCall } from '../syscalls/mount.js';
 import { NAMESPACES, NamespaceType, unshare, unshareCall } from '../syscalls/namespaces.js';
 import { startPlan } from '../syscalls/plan.js';
-import { execInPlace, waitChildSync } from '../syscalls/process.js';
+import { execInPlace, procDir, waitChildSync } from '../syscalls/process.js';
 import { deathSignalCall, programCalls, runInChild } from './program.js';
 
 export interface UnshareOptions {
@@ -123,7 +123,7 @@ async function unshareHere(opts: UnshareOptions): Promise<never> {
     // The bind mounts must be made from outside the new mount namespace:
     // a helper child, cloned before the unshare, makes them once we have
     // unshared (util-linux does the same with a forked child).
-    const binds = keep.map(({ ns, file }) => bindMountCall(`/proc/${process.pid}/ns/${nsFile(ns)}`, file));
+    const binds = keep.map(({ ns, file }) => bindMountCall(`${procDir('self')}/ns/${nsFile(ns)}`, file));
     const helper = startPlan(binds, { afterClone: createHere });
     waitChildSync(helper.pid);
   } else createHere();
@@ -154,12 +154,12 @@ async function unshareWithUserNamespace(opts: UnshareOptions): Promise<never> {
   const calls: Call[] = [];
   const keep = persisted(opts);
   const bind = (pid: number, which: (ns: NamespaceType) => boolean) => {
-    for (const { ns, file } of keep.filter((k) => which(k.ns))) callNow(bindMountCall(`/proc/${pid}/ns/${nsFile(ns)}`, file));
+    for (const { ns, file } of keep.filter((k) => which(k.ns))) callNow(bindMountCall(`${procDir(pid)}/ns/${nsFile(ns)}`, file));
   };
   if (later) {
     const createLater = unshareCall(later);
     createLater.after = (pid) => {
-      if (offsets) writeKernelFile(`/proc/${pid}/timens_offsets`, offsets, { what: `failed to write to /proc/${pid}/timens_offsets` });
+      if (offsets) writeKernelFile(`${procDir(pid)}/timens_offsets`, offsets, { what: `failed to write to ${procDir(pid)}/timens_offsets` });
       bind(pid, (ns) => (ns.flag & later) !== 0);
     };
     calls.push(createLater);

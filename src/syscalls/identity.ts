@@ -5,6 +5,7 @@ import { Call, makeCall } from './call.js';
 import { PR, PR_CAP_AMBIENT_RAISE } from './constants.js';
 import { ToolError } from './errors.js';
 import { writeKernelFile } from './fs.js';
+import { procDir } from './process.js';
 import { traceLine } from './trace.js';
 
 export interface IdRange {
@@ -44,7 +45,8 @@ export function setuidCall(uid: number): Call {
 
 /** /proc/PID/setgroups: must be "deny" before an unprivileged gid_map write (Linux 3.19+). */
 export function writeSetgroups(pid: number | 'self', value: 'allow' | 'deny'): void {
-  writeKernelFile(`/proc/${pid}/setgroups`, value, { what: `cannot write /proc/${pid}/setgroups` });
+  const dir = procDir(pid);
+  writeKernelFile(`${dir}/setgroups`, value, { what: `cannot write ${dir}/setgroups` });
 }
 
 function mapText(ranges: readonly IdRange[]): string {
@@ -53,8 +55,9 @@ function mapText(ranges: readonly IdRange[]): string {
 
 /** Write uid_map or gid_map of a process in one write(2), as the kernel requires. */
 export function writeIdMap(pid: number | 'self', kind: 'uid' | 'gid', ranges: readonly IdRange[]): void {
-  writeKernelFile(`/proc/${pid}/${kind}_map`, mapText(ranges), {
-    what: `write /proc/${pid}/${kind}_map`,
+  const dir = procDir(pid);
+  writeKernelFile(`${dir}/${kind}_map`, mapText(ranges), {
+    what: `write ${dir}/${kind}_map`,
     hint: 'an unprivileged process may map only its own id (and for gid_map, write "deny" to setgroups first); larger maps need root or newuidmap',
   });
 }

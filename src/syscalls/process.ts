@@ -170,3 +170,25 @@ export function exitLikeChild(info: ExitInfo): never {
   }
   process.exit(info.code ?? 1);
 }
+
+/**
+ * The /proc directory of this process or of one of its children. /proc
+ * numbers processes in the pid namespace that mounted it, which need not be
+ * ours: a ts-unshare inside `unshare -p` without --mount-proc sees the host's
+ * /proc, where its child has another PID than clone(2) returned. NSpid in
+ * /proc/PID/status lists a process's PID in each namespace, outermost first.
+ */
+export function procDir(pid: number | 'self'): string {
+  const { readFileSync, readlinkSync, readdirSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
+  const selfInProc = Number(readlinkSync('/proc/self'));
+  if (pid === 'self') return `/proc/${selfInProc}`;
+  if (selfInProc === process.pid) return `/proc/${pid}`;
+  const nspid = (dir: string) => /^NSpid:\s*(.*)$/m.exec(readFileSync(`${dir}/status`, 'utf8'))?.[1].split(/\s+/).map(Number) ?? [];
+  const depth = nspid('/proc/self').length; // our PID is at index depth-1 in our children's NSpid too
+  for (const task of readdirSync('/proc/self/task')) {
+    for (const child of readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
+      if (nspid(`/proc/${child}`)[depth - 1] === pid) return `/proc/${child}`;
+    }
+  }
+  return `/proc/${pid}`;
+}
