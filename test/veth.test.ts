@@ -189,6 +189,28 @@ t.test('a bridge: two namespaces ping each other, and reach the outer side by a 
   t.notMatch(box.run(['ip', '-n', 'red', 'route']).stdout, /default/, 'the default route is gone');
 });
 
+t.test('IPv6: addresses and routes', rootOnly, async (t) => {
+  const box = await NetSandbox.start();
+  t.teardown(() => box.stop());
+  for (const argv of [
+    [V, 'add', 'six0', 'peer', 'six1'],
+    [V, 'up', 'six0'],
+    [V, 'addr', 'add', 'fd00:aa::1/64', 'dev', 'six0'],
+    [V, 'route', 'add', 'fd01::/64', 'via', 'fd00:aa::2'],
+    [V, 'route', 'add', 'default', 'via', 'fd00:aa::2'],
+  ])
+    ok(t, box.run(argv), argv.slice(1).join(' '));
+  t.match(box.run(['ip', '-6', 'addr', 'show', 'six0']).stdout, /inet6 fd00:aa::1\/64 scope global/, 'ip sees the address');
+  const routes = box.run(['ip', '-6', 'route']).stdout;
+  t.match(routes, /^fd01::\/64 via fd00:aa::2 dev six0/m, 'the CIDR route');
+  t.match(routes, /^default via fd00:aa::2 dev six0/m, 'the default route');
+  ok(t, box.run([V, 'route', 'del', 'fd01::/64', 'via', 'fd00:aa::2']), 'route del fd01::/64');
+  t.notMatch(box.run(['ip', '-6', 'route']).stdout, /fd01::/, 'gone');
+  const mixed = box.run([V, 'route', 'add', '10.0.0.0/8', 'via', 'fd00:aa::2']);
+  t.equal(mixed.code, 1, 'an IPv4 destination through an IPv6 gateway: exit 1');
+  t.match(mixed.stderr, /^ts-veth: cannot add route 10\.0\.0\.0\/8 via fd00:aa::2: the gateway and the destination are of different address families\n$/);
+});
+
 t.test('interchangeable with ip netns, both ways', rootOnly, async (t) => {
   const box = await NetSandbox.start();
   t.teardown(() => box.stop());
