@@ -31,7 +31,7 @@ export function naming<T>(what: string, fn: () => T): T {
 
 /** A name as iproute2 accepts it: one path component. */
 export function checkNetnsName(name: string): void {
-  if (!name || name === '.' || name === '..' || name.includes('/') || Buffer.byteLength(name) > 255) throw new UsageError(`invalid netns name '${name}'`);
+  if (!name || name === '.' || name === '..' || name.includes('/') || Buffer.byteLength(name) > 255) throw new ToolError(`invalid netns name '${name}': one path component, no '/'`);
 }
 
 /** NAME -> /run/netns/NAME; anything with a slash is taken as a path already (ip -n does the same). */

@@ -45,14 +45,15 @@ export const spec: ToolSpec = {
 function deviceName(name: string | undefined, role = 'device'): string {
   if (name === undefined) throw new UsageError(`missing ${role} name`);
   if (!name || Buffer.byteLength(name) >= IFNAMSIZ || name === '.' || name === '..' || /[/:\s]/.test(name))
-    throw new UsageError(`invalid ${role} name '${name}': 1 to ${IFNAMSIZ - 1} characters, no '/', ':' or spaces`);
+    throw new ToolError(`invalid ${role} name '${name}': 1 to ${IFNAMSIZ - 1} characters, no '/', ':' or spaces`);
   return name;
 }
 
+/** A bad value (unlike a bad option) is one line naming it, no usage hint. */
 function cidr(text: string | undefined): Cidr {
   if (text === undefined) throw new UsageError('missing address');
   const c = parseCidr(text);
-  if (!c) throw new UsageError(`invalid address '${text}': expected A.B.C.D/PREFIX (or an IPv6 address/PREFIX)`);
+  if (!c) throw new ToolError(`invalid address '${text}': expected A.B.C.D/PREFIX (or an IPv6 address/PREFIX)`);
   return c;
 }
 
