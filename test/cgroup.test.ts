@@ -203,6 +203,12 @@ t.test('v1 memory: a hog dies at 100M by OOM kill, show and watch report it', ro
   t.match(watch.output(), /^memory \S+ of 100M/m, 'watch prints memory usage');
   t.match(watch.output(), new RegExp(`^OOM kill in ${name}: .*\\(oom_kill 1\\)$`, 'm'), 'watch printed the kill event');
 
+  // Ctrl-C ends a watch too; its blocked eventfd read must not keep it alive.
+  const second = background(['watch', name]);
+  await until('the second watch to start', () => /^watching /m.test(second.output()));
+  second.child.kill('SIGINT');
+  t.same(await second.exited, { code: 0, signal: null }, 'watch ends with status 0 on SIGINT');
+
   const del = cgroupTool(['delete', name]);
   t.equal(del.code, 0, del.stderr);
   const end = await watch.exited;

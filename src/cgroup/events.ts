@@ -23,12 +23,12 @@ export function watchOomEvents(c: CgroupDir, wake: () => void, onError: (err: Er
     const efd = eventfd();
     const ofd = openReadOnly(posix.join(c.dir, 'memory.oom_control'));
     writeCgroupFile(c.dir, 'cgroup.event_control', `${efd} ${ofd}`);
-    let stopped = false;
-    onEventfd(efd, () => {
-      if (!stopped) wake();
-      return !stopped && existsSync(c.dir);
+    const cancel = onEventfd(efd, () => {
+      wake();
+      // The kernel signals once more when the cgroup is removed; nothing follows.
+      return existsSync(c.dir);
     }, onError);
-    return { how: `eventfd ${efd} registered in cgroup.event_control for memory.oom_control (fd ${ofd})`, stop: () => void (stopped = true) };
+    return { how: `eventfd ${efd} registered in cgroup.event_control for memory.oom_control (fd ${ofd})`, stop: cancel };
   }
   const watcher = watchFile(posix.join(c.dir, 'memory.events'), () => wake());
   watcher.on('error', () => wake());

@@ -3,6 +3,7 @@
 // cgroup.event_control, and the kernel adds 1 each time the event happens
 // (memory.oom_control: an OOM in the cgroup; also once when the cgroup is
 // removed).
+import { writeSync } from 'node:fs';
 import { cfunc } from './libc.js';
 import { O } from './constants.js';
 import { callNow, makeCall } from './call.js';
@@ -26,18 +27,33 @@ export function openReadOnly(path: string, what?: string): number {
  * Wait for an eventfd without blocking the event loop: a blocking read(2)
  * of its 8-byte counter runs on one of koffi's worker threads, and
  * `onEvent` gets the count (reading resets it to 0) on the main thread.
- * It keeps waiting until `onEvent` returns false.
+ * It keeps waiting until `onEvent` returns false or the returned cancel()
+ * is called. Cancel before exiting: the process cannot exit while that
+ * thread is blocked in read(2), so cancel() wakes it by adding 1 itself.
  */
-export function onEventfd(fd: number, onEvent: (count: bigint) => boolean, onError: (err: Error) => void): void {
+export function onEventfd(fd: number, onEvent: (count: bigint) => boolean, onError: (err: Error) => void): () => void {
   const read = cfunc('long read(int fd, _Out_ uint8_t *buf, size_t count)');
   const buf = Buffer.alloc(8);
-  const again = () =>
+  let waiting = false;
+  let cancelled = false;
+  const again = () => {
+    waiting = true;
     read.async(fd, buf, 8, (err: Error | null, n: number) => {
+      waiting = false;
+      if (cancelled) return;
       if (err) return onError(err);
       if (n !== 8) return onError(new SyscallError('read', `read(${fd}, eventfd)`, 5 /* EIO */));
       const count = buf.readBigUInt64LE(0);
       traceLine(`read(${fd}<eventfd>, [${count}], 8) = 8`);
       if (onEvent(count)) again();
     });
+  };
   again();
+  return () => {
+    cancelled = true;
+    if (!waiting) return;
+    const one = Buffer.alloc(8);
+    one.writeBigUInt64LE(1n);
+    writeSync(fd, one);
+  };
 }
