@@ -385,6 +385,27 @@ t.test('as nobody: one-line permission errors, nothing made, nothing run', async
   t.equal(cgroupTool(['delete', name]).code, 0);
 });
 
+t.test('v2 "no internal processes": enabling a controller below a busy cgroup is refused, explained, and undone', rootOnly, async (t) => {
+  t.teardown(cleanUp);
+  // The only controller this VM's v2 hierarchy has is hugetlb: enough to meet the rule on the real kernel.
+  const own = ownDir('v2');
+  const available = readFileSync(join(own, 'cgroup.controllers'), 'utf8').split(/\s+/);
+  const enabledBefore = readFileSync(join(own, 'cgroup.subtree_control'), 'utf8');
+  t.ok(available.includes('hugetlb'), 'hugetlb is available in the v2 hierarchy here');
+  const name = cg('internal');
+  t.equal(cgroupTool(['create', name]).code, 0);
+  const sleeper = spawn('sleep', ['1000'], { stdio: 'ignore' });
+  started.push(sleeper);
+  const gone = new Promise<NodeJS.Signals | null>((res) => sleeper.on('exit', (_c, s) => res(s)));
+  t.equal(cgroupTool(['add', name, String(sleeper.pid)]).code, 0);
+  const r = cgroupTool(['create', `${name}/inner`, '-c', 'hugetlb']);
+  oneLineError(t, r, /cannot write cgroup\.subtree_control: Device or resource busy \(cgroup v2's "no internal processes" rule: .*leaf/, 'a controller for the children of a cgroup with a process');
+  t.notOk(existsSync(join(own, name, 'inner')), 'the child cgroup is removed again');
+  t.equal(readFileSync(join(own, 'cgroup.subtree_control'), 'utf8'), enabledBefore, 'the parent\'s subtree_control is as it was');
+  t.equal(cgroupTool(['delete', '--kill', name]).code, 0);
+  t.equal(await gone, 'SIGKILL');
+});
+
 t.test('after the suite no test cgroup remains in any hierarchy', async (t) => {
   t.same(leaked, [], 'no test left a cgroup for the clean-up to remove');
   t.same(testCgroups(), [], 'none is left now');
