@@ -7,12 +7,7 @@ import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { ToolError } from '../syscalls/errors.js';
 import { NAMESPACES, NamespaceName, closeFd, openNamespaceFile, relatedNamespace, userNamespaceOwner } from '../syscalls/namespaces.js';
 import { RouteSocket } from '../netlink/socket.js';
-import { attrMap, attrS32, u32Attr } from '../netlink/message.js';
-
-// linux/rtnetlink.h and linux/net_namespace.h
-const RTM_GETNSID = 90;
-const NETNSA_NSID = 1;
-const NETNSA_FD = 3;
+import { namespaceId } from '../netlink/route.js';
 import { userName } from '../syscalls/identity.js';
 import { traceLine } from '../syscalls/trace.js';
 
@@ -210,10 +205,8 @@ export function netnsId(info: NamespaceInfo): string | undefined {
   const fd = openNamespaceFile(path);
   try {
     routeSocket ??= RouteSocket.open();
-    const header = Buffer.alloc(4); // struct rtgenmsg, AF_UNSPEC, padded
-    const reply = routeSocket.get({ type: RTM_GETNSID, header, attrs: [u32Attr(NETNSA_FD, fd)] }, `get the nsid of ${path}`);
-    const nsid = attrS32(attrMap(reply.payload.subarray(4)).get(NETNSA_NSID));
-    return nsid === undefined || nsid < 0 ? 'unassigned' : String(nsid);
+    const nsid = namespaceId(routeSocket, fd, path);
+    return nsid < 0 ? 'unassigned' : String(nsid);
   } catch {
     return undefined;
   } finally {
