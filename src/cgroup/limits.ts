@@ -76,6 +76,16 @@ export function controllersFor(limits: Limits): string[] {
   return out;
 }
 
+/** The part of `limits` that these controllers enforce (one hierarchy's share on v1). */
+export function limitsForControllers(limits: Limits, controllers: readonly string[]): Limits {
+  const { memory, swap, swappiness, pids, cpuPercent } = limits;
+  return {
+    ...(controllers.includes('memory') ? { memory, swap, swappiness } : {}),
+    ...(controllers.includes('pids') ? { pids } : {}),
+    ...(controllers.includes('cpu') ? { cpuPercent } : {}),
+  };
+}
+
 // CFS bandwidth: the kernel refuses a quota under 1 ms per period.
 const MIN_CPU_QUOTA_US = 1000;
 export const DEFAULT_CPU_PERIOD_US = 100_000;

@@ -12,7 +12,7 @@ import { posix } from 'node:path';
 import { ToolError } from '../syscalls/errors.js';
 import { CgroupDir, CgroupLayout, Hierarchy, hierarchyForController, hierarchyOfDirectory, resolveCgroup, unifiedHierarchy } from './hierarchy.js';
 import { CgroupFileError, cgroupProcs, childCgroups, makeCgroupDir, readCgroupFile, readOptionalFile, removeCgroupDir, sleepMs, writeCgroupFile } from './files.js';
-import { DEFAULT_CPU_PERIOD_US, Limits, controllersFor, translateLimits } from './limits.js';
+import { DEFAULT_CPU_PERIOD_US, Limits, controllersFor, limitsForControllers, translateLimits } from './limits.js';
 import { kill } from '../syscalls/process.js';
 import { sys } from '../syscalls/trace.js';
 
@@ -112,12 +112,7 @@ export function createCgroup(layout: CgroupLayout, spec: string, opts: CreateOpt
       if (h.version === 1 && ctrls.includes('cpuset')) fillCpuset(made);
       if (h.version === 2) enableControllers(h, target.dir, ctrls, undo);
       cgroups.push(target);
-      const limitsHere: Limits = {};
-      const wanted = controllersFor(opts.limits).filter((c) => ctrls.includes(c));
-      if (wanted.includes('memory')) Object.assign(limitsHere, { memory: opts.limits.memory, swap: opts.limits.swap, swappiness: opts.limits.swappiness });
-      if (wanted.includes('pids')) limitsHere.pids = opts.limits.pids;
-      if (wanted.includes('cpu')) limitsHere.cpuPercent = opts.limits.cpuPercent;
-      const t = translateLimits(limitsHere, h.version, {
+      const t = translateLimits(limitsForControllers(opts.limits, ctrls), h.version, {
         swapAccounting: existsSync(posix.join(target.dir, 'memory.memsw.limit_in_bytes')),
         cpuPeriodUs: cpuPeriod(target.dir, h),
       });

@@ -103,9 +103,9 @@ export function readStats(spec: string, cgroups: readonly CgroupDir[]): CgroupSt
       const cpuMax = from('cpu.quota_percent', c, 'cpu.max');
       const cpuStat = parseKeyedFile(from('cpu.usage_usec', c, 'cpu.stat'));
       if (cpuMax !== undefined || cpuStat.usage_usec !== undefined) {
-        const [quota, period] = (cpuMax ?? 'max 100000').split(/\s+/);
-        stats.cpu = { usage_usec: cpuStat.usage_usec, quota_percent: quota === 'max' ? 'max' : Math.round((Number(quota) / Number(period)) * 1000) / 10, nr_throttled: cpuStat.nr_throttled };
-        if (cpuMax === undefined) delete stats.cpu.quota_percent;
+        const [quota, period] = (cpuMax ?? '').split(/\s+/);
+        stats.cpu = { ...stats.cpu, usage_usec: cpuStat.usage_usec, nr_throttled: cpuStat.nr_throttled };
+        if (cpuMax !== undefined) stats.cpu.quota_percent = quota === 'max' ? 'max' : Math.round((Number(quota) / Number(period)) * 1000) / 10;
       }
       const freeze = from('freezer.state', c, 'cgroup.events');
       if (freeze !== undefined && !stats.freezer) stats.freezer = { state: /^frozen 1$/m.test(freeze) ? 'FROZEN' : readOptionalFile(c.dir, 'cgroup.freeze') === '1' ? 'FREEZING' : 'THAWED' };
