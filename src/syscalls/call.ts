@@ -32,6 +32,12 @@ export interface Call {
    * steps that depend on how earlier ones went (nsenter's second pass).
    */
   when?: () => boolean;
+  /**
+   * In a child plan: the call needs a process with memory of its own, not
+   * shared with the parent (CLONE_VM): setns() into a time namespace is
+   * refused with EUSERS otherwise (timens_install: current_is_single_threaded).
+   */
+  needsOwnMemory?: boolean;
   /** In a child plan: this step forks (see forkCall in plan.ts). */
   forks?: boolean;
 }

@@ -14,15 +14,22 @@ export interface IdRange {
   count: number;
 }
 
+// Id changes are raw system calls, not glibc's wrappers: glibc makes every
+// thread of the process change ids with it (the "setxid" broadcast), and a
+// plan child shares its parent's memory, thread list included (CLONE_VM,
+// plan.ts), so glibc's setuid() there would reach into Node's threads.
+// Before exec only the calling thread's ids matter: execve keeps those.
+const SYS_ID = process.arch === 'arm64' ? { setuid: 146, setgid: 144, setgroups: 159 } : { setuid: 105, setgid: 106, setgroups: 116 };
+
 export function setgroupsCall(): Call {
-  return makeCall('setgroups', [0, null], 'setgroups(0, NULL)', { what: 'setgroups failed', hint: 'under "setgroups deny" the kernel refuses setgroups(2) in that user namespace' });
+  return makeCall('syscall', [SYS_ID.setgroups, 0, null], 'setgroups(0, NULL)', { what: 'setgroups failed', hint: 'under "setgroups deny" the kernel refuses setgroups(2) in that user namespace' });
 }
 
 /** setgroups(2) with a list (chroot --groups, --userspec). */
 export function setgroupsListCall(gids: readonly number[], what = 'setgroups failed'): Call {
   const list = Buffer.alloc(4 * Math.max(gids.length, 1));
   gids.forEach((g, i) => list.writeUInt32LE(g, 4 * i));
-  return makeCall('setgroups', [gids.length, gids.length ? list : null], `setgroups(${gids.length}, [${gids.join(', ')}])`, { what });
+  return makeCall('syscall', [SYS_ID.setgroups, gids.length, gids.length ? list : null], `setgroups(${gids.length}, [${gids.join(', ')}])`, { what });
 }
 
 /** The supplementary groups /etc/group lists for a user, plus its primary group. */
@@ -36,11 +43,11 @@ export function groupsOfUser(name: string, primary: number): number[] {
 }
 
 export function setgidCall(gid: number): Call {
-  return makeCall('setgid', [gid], `setgid(${gid})`, { what: 'setgid failed' });
+  return makeCall('syscall', [SYS_ID.setgid, gid], `setgid(${gid})`, { what: 'setgid failed' });
 }
 
 export function setuidCall(uid: number): Call {
-  return makeCall('setuid', [uid], `setuid(${uid})`, { what: 'setuid failed' });
+  return makeCall('syscall', [SYS_ID.setuid, uid], `setuid(${uid})`, { what: 'setuid failed' });
 }
 
 /** /proc/PID/setgroups: must be "deny" before an unprivileged gid_map write (Linux 3.19+). */

@@ -44,7 +44,7 @@ export function decodeNamespaceFlags(flags: number): string {
 }
 
 export function unshareCall(flags: number): Call {
-  return makeCall('unshare', [flags], `unshare(${decodeNamespaceFlags(flags)})`, { what: `unshare(${decodeNamespaceFlags(flags)})` });
+  return makeCall('unshare', [flags], `unshare(${decodeNamespaceFlags(flags)})`, { what: `unshare(${decodeNamespaceFlags(flags)})`, needsOwnMemory: (flags & CLONE.CLONE_NEWTIME) !== 0 });
 }
 
 /** unshare(2) in this process (the main thread; never CLONE_NEWUSER from Node). */
@@ -54,7 +54,8 @@ export function unshare(flags: number): void {
 
 export function setnsCall(fd: number, nstype: number, label?: string): Call {
   const show = `setns(${fd}${label ? `</proc/…/${label}>` : ''}, ${nstype ? decodeNamespaceFlags(nstype) : '0'})`;
-  return makeCall('setns', [fd, nstype], show);
+  // nstype 0 accepts any type, a time namespace included.
+  return makeCall('setns', [fd, nstype], show, { needsOwnMemory: nstype === 0 || (nstype & CLONE.CLONE_NEWTIME) !== 0 });
 }
 
 export function setns(fd: number, nstype: number, what?: string): void {

@@ -25,7 +25,7 @@ import { addressOf, cfunc, koffi, symbolAddress } from './libc.js';
 import { Call } from './call.js';
 import { SyscallError, ToolError } from './errors.js';
 import { decodeCloneFlags, O, PR } from './constants.js';
-import { formatResult, traceLine } from './trace.js';
+import { formatResult, traceLine, tracing } from './trace.js';
 
 // ucontext_t is 968 bytes on x86_64 glibc and 4560 on aarch64; links get room to spare.
 const CONTEXT_SIZE = 8192;
@@ -66,6 +66,8 @@ export interface PlanOptions {
   cloneFlags?: number;
   /** Parent work after clone, before the child's first call (e.g. write uid_map). */
   afterClone?: (pid: number) => void;
+  /** false: the child gets a copy of this process's memory even though the plan ends in exec. */
+  shareMemory?: boolean;
   /** Label for trace lines; defaults to "pid N". */
   label?: string;
 }
@@ -87,7 +89,17 @@ export function forkCall(): Call {
   return { fn: 'clone', args: [], keep: [], show: 'clone(CLONE_PARENT|CLONE_PARENT_SETTID|SIGCHLD)', what: 'cannot fork', forks: true };
 }
 
+const CLONE_VM = 0x00000100;
 const CLONE_PARENT = 0x00008000;
+
+function sameTimeNamespaceForChildren(): boolean {
+  const { readlinkSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
+  try {
+    return readlinkSync('/proc/thread-self/ns/time') === readlinkSync('/proc/thread-self/ns/time_for_children');
+  } catch {
+    return false; // no time namespaces in this kernel: nothing to compare, stay on the safe side
+  }
+}
 const CLONE_PARENT_SETTID = 0x00100000;
 
 let pcOffset: number | undefined;
@@ -218,7 +230,14 @@ export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): Start
   }
   const cloneStack = carve(CLONE_STACK);
   const stackTop = (addressOf(cloneStack) + BigInt(CLONE_STACK)) & ~15n;
-  const flags = (opts.cloneFlags ?? 0) | SIGCHLD;
+  // A plan that ends in exec shares this process's memory until then
+  // (CLONE_VM, as posix_spawn does): copying Node's page tables would cost
+  // more than everything else a tool does. The child only touches the arena
+  // and libc; its ids change by raw syscalls (identity.ts). The kernel
+  // refuses CLONE_VM when the child would enter another time namespace, and
+  // some calls need memory of their own (Call.needsOwnMemory).
+  const shareMemory = calls.some((c) => c.exec) && !calls.some((c) => c.needsOwnMemory) && opts.shareMemory !== false && sameTimeNamespaceForChildren();
+  const flags = (opts.cloneFlags ?? 0) | (shareMemory ? CLONE_VM : 0) | SIGCHLD;
 
   const clone = cfunc('int clone(int64_t fn, int64_t stack, int flags, int64_t arg, ...)');
   koffi.errno(0);
@@ -232,7 +251,7 @@ export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): Start
     closeSync(goWrite);
     throw new SyscallError('clone', `clone(${decodeCloneFlags(flags)})`, cloneErrno);
   }
-  traceLine(`clone(${decodeCloneFlags(flags)}) = ${pid}`);
+  if (tracing()) traceLine(`clone(${decodeCloneFlags(flags)}) = ${pid}`);
   let who = opts.label ?? `pid ${pid}`;
 
   const result = Buffer.alloc(4);
