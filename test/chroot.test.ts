@@ -3,7 +3,7 @@
 import t from 'tap';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { children, cleanEnv, inventory, isRoot, ROOT, run, runTool } from './helpers/tools.js';
+import { cleanEnv, inventory, isRoot, registerLeftoverCheck, ROOT, run, runTool } from './helpers/tools.js';
 
 const rootOnly = { skip: isRoot() ? false : 'needs root (CI runs as root)' };
 const before = inventory();
@@ -131,7 +131,4 @@ t.test('as nobody: EPERM like coreutils; root of a user namespace may chroot', a
   t.equal(pivot.code, 0, pivot.stderr);
 });
 
-t.test('nothing left behind', async (t) => {
-  t.same(inventory().mounts, before.mounts, 'no mount left behind');
-  t.same(children(), [], 'no process left behind');
-});
+registerLeftoverCheck(t, before);

@@ -4,7 +4,7 @@
 // supervisor).
 import t from 'tap';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { children, cleanEnv, inventory, isRoot, run, runTool, tool } from './helpers/tools.js';
+import { cleanEnv, inventory, isRoot, registerLeftoverCheck, run, runTool, tool } from './helpers/tools.js';
 import { startBackground } from './helpers/background.js';
 
 const rootOnly = { skip: isRoot() ? false : 'needs root (CI runs as root)' };
@@ -153,7 +153,4 @@ t.test('a stopped program stops ts-nsenter; continuing it continues the program'
   t.equal(entered.parent.signalCode, 'SIGTERM');
 });
 
-t.test('nothing left behind', async (t) => {
-  t.same(inventory().mounts, before.mounts, 'no mount left behind');
-  t.same(children(), [], 'no process left behind');
-});
+registerLeftoverCheck(t, before);

@@ -4,7 +4,7 @@ import t from 'tap';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { children, cleanEnv, inventory, isRoot, ROOT, run, runTool } from './helpers/tools.js';
+import { cleanEnv, inventory, isRoot, registerLeftoverCheck, ROOT, run, runTool } from './helpers/tools.js';
 
 const rootOnly = { skip: isRoot() ? false : 'needs root (CI runs as root)' };
 const before = inventory();
@@ -87,7 +87,4 @@ t.test('as nobody: bind points instead of device nodes, and a rootless container
   t.match(ps.stdout, /\n\s*1 root\s+ps\n$/, 'ps is PID 1, root of its user namespace');
 });
 
-t.test('nothing left behind', async (t) => {
-  t.same(inventory().mounts, before.mounts, 'no mount left behind');
-  t.same(children(), [], 'no process left behind');
-});
+registerLeftoverCheck(t, before);

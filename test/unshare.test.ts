@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
-import { children, cleanEnv, inventory, isRoot, NO_TAP, run, runTool, sh, tool } from './helpers/tools.js';
+import { children, cleanEnv, inventory, isRoot, NO_TAP, registerLeftoverCheck, run, runTool, sh, tool } from './helpers/tools.js';
 import { TmuxSession } from './helpers/pty.js';
 
 const NS = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'pid_for_children', 'time', 'time_for_children', 'user', 'uts'];
@@ -300,11 +300,4 @@ t.test('nested: ts-unshare -Urfp inside ts-unshare -Urfp without --mount-proc', 
   }
 });
 
-// Last: nothing may be left, neither mounts, netns files, links nor processes.
-t.test('the suite leaves nothing behind', async (t) => {
-  const after = inventory();
-  t.same(after.mounts, before.mounts, 'no mount left behind');
-  t.same(after.netns, before.netns, 'no /run/netns file left behind');
-  t.same(after.links, before.links, 'no network interface left behind');
-  t.same(children(), [], 'no process left behind');
-});
+registerLeftoverCheck(t, before);

@@ -4,7 +4,7 @@
 // where the two must agree.
 import t, { Test } from 'tap';
 import { existsSync } from 'node:fs';
-import { children, inventory, isRoot, tool } from './helpers/tools.js';
+import { inventory, isRoot, registerLeftoverCheck, tool } from './helpers/tools.js';
 import { NetSandbox } from './helpers/sandbox.js';
 import type { ShownLink } from '../src/core/veth.js';
 
@@ -392,10 +392,5 @@ t.test('--trace: each request decoded, and the reply', rootOnly, async (t) => {
   t.match(exec.stderr, /\[pid \d+\] mount\("mynet", "\/sys", "sysfs", 0, NULL\) = 0/, 'and mounts its own /sys');
 });
 
-t.test('after the suite: nothing left on the host', async (t) => {
-  const after = inventory();
-  t.same(after.netns, hostBefore.netns, 'no /run/netns file');
-  t.same(after.links, hostBefore.links, 'no veth or bridge');
-  t.same(after.mounts, hostBefore.mounts, 'no mount');
-  t.same(children(), [], 'no sandbox process left');
-});
+// After the suite: no netns file, veth, bridge, mount or sandbox process left on the host.
+registerLeftoverCheck(t, hostBefore);

@@ -123,3 +123,18 @@ export interface Inventory {
 export function inventory(): Inventory {
   return { mounts: mounts().sort(), netns: netnsFiles(), links: links() };
 }
+
+/**
+ * The last test of a file: nothing the file made is left, compared with an
+ * inventory taken when it started: no mount, /run/netns file, network
+ * interface, or child process.
+ */
+export function registerLeftoverCheck(t: typeof import('tap').default, before: Inventory): void {
+  t.test('the suite leaves nothing behind', async (t) => {
+    const after = inventory();
+    t.same(after.mounts, before.mounts, 'no mount left behind');
+    t.same(after.netns, before.netns, 'no /run/netns file left behind');
+    t.same(after.links, before.links, 'no network interface left behind');
+    t.same(children(), [], 'no process left behind');
+  });
+}
