@@ -248,6 +248,12 @@ t.test('interactive: -fp --mount-proc bash under a terminal', rootOnly, async (t
   term.send('Enter');
   await term.waitFor((s) => /^pid=1$/m.test(s));
   t.pass('echo $$ prints 1');
+  // Ctrl-C at the prompt: bash ignores it, and ts-unshare must too.
+  term.send('C-c');
+  term.type('echo "prompt=ok"');
+  term.send('Enter');
+  await term.waitFor((s) => /^prompt=ok$/m.test(s));
+  t.notMatch(term.screen(), /STATUS=/, 'Ctrl-C at the prompt: ts-unshare lives on');
   term.type('sleep 30');
   term.send('Enter');
   await new Promise((r) => setTimeout(r, 300));
