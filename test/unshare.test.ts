@@ -100,10 +100,9 @@ t.test('each namespace flag changes exactly what util-linux changes', rootOnly, 
     t.same(ours, theirs, `${flags.join(' ')}: same as util-linux`);
     t.same(ours, expected, `${flags.join(' ')}: ${expected.join(', ')}`);
   }
-  // -T with -U and -f is refused (see README), so all-at-once leaves out time.
-  const all = changedNamespaces([tool('unshare'), '-fpmuinUC']);
-  t.same(all, changedNamespaces(['unshare', '-fpmuinUC']), 'all but time at once: same as util-linux');
-  t.same(all, ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'pid_for_children', 'uts', 'user'].sort());
+  const all = changedNamespaces([tool('unshare'), '-fpmuinUCT']);
+  t.same(all, changedNamespaces(['unshare', '-fpmuinUCT']), 'all eight at once: same as util-linux');
+  t.same(all, [...NS].sort(), 'every namespace file differs');
 });
 
 t.test('--net=FILE keeps the namespace; umount releases it', rootOnly, async (t) => {
@@ -158,9 +157,6 @@ t.test('exit statuses and messages as util-linux', async (t) => {
   const needArg = runTool('unshare', ['-R']);
   t.equal(needArg.code, 1);
   t.match(needArg.stderr, /option requires an argument -- 'R'/);
-  const timeUser = runTool('unshare', ['-UfT', 'true']);
-  t.equal(timeUser.code, 1, '-T with -U and -f: refused (README says why)');
-  t.match(timeUser.stderr, /--time with --user and --fork is not supported/);
   const allow = runTool('unshare', ['-r', '--setgroups=allow', 'true']);
   t.equal(allow.code, 1);
   t.match(allow.stderr, /options --setgroups=allow and --map-group are mutually exclusive/);
@@ -304,6 +300,20 @@ t.test('nested: ts-unshare -Urfp inside ts-unshare -Urfp without --mount-proc', 
     const persist = run(['unshare', '-fp', tool('unshare'), '-r', 'cat', '/proc/self/uid_map']);
     t.same(persist.stdout.trim().split(/\s+/), ['0', '0', '1'], 'inside util-linux unshare -fp too');
   }
+});
+
+t.test('-T with -U and -f: the child unshares time and forks, as util-linux', async (t) => {
+  // As nobody: the time namespace must be owned by the new user namespace.
+  const script = 'echo $$; cut -d" " -f1 /proc/uptime; readlink /proc/self/ns/time';
+  const hostUptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  const r = runTool('unshare', ['-UrfpT', '--boottime', '100000', '--mount-proc', 'sh', '-c', script], { as: 'nobody' });
+  t.equal(r.code, 0, r.stderr);
+  const [pid, uptime, timeNs] = r.stdout.trim().split('\n');
+  t.equal(pid, '1', 'the program is PID 1');
+  t.ok(Number(uptime) >= hostUptime + 100000, 'and sees the boottime offset in /proc/uptime');
+  t.not(timeNs, readlinkSync('/proc/self/ns/time'), 'in a new time namespace');
+  const trace = runTool('unshare', ['--trace', '-UrfT', 'true'], { as: 'nobody' });
+  t.match(trace.stderr, /unshare\(CLONE_NEWTIME\) = 0[^]*clone\(CLONE_PARENT\|CLONE_PARENT_SETTID\|SIGCHLD\) = \d+/, 'the trace shows unshare, then the fork');
 });
 
 registerLeftoverCheck(t, before);

@@ -12,12 +12,11 @@
 // the others, and this process writes its uid_map and gid_map.
 import { CLONE, MS } from '../syscalls/constants.js';
 import { Call, callNow } from '../syscalls/call.js';
-import { ToolError } from '../syscalls/errors.js';
 import { writeKernelFile } from '../syscalls/fs.js';
 import { IdRange, keepCapsCalls, setgidCall, setgroupsCall, setuidCall, writeIdMap, writeIdMapWithHelper, writeSetgroups } from '../syscalls/identity.js';
 import { bindMountCall, chdirCall, chrootCall, mountCall, propagationCall } from '../syscalls/mount.js';
 import { NAMESPACES, NamespaceType, unshare, unshareCall } from '../syscalls/namespaces.js';
-import { startPlan } from '../syscalls/plan.js';
+import { forkCall, startPlan } from '../syscalls/plan.js';
 import { execInPlace, procDir, waitChildSync } from '../syscalls/process.js';
 import { deathSignalCall, programCalls, runInChild } from './program.js';
 
@@ -141,14 +140,18 @@ async function unshareHere(opts: UnshareOptions): Promise<never> {
  * With a user namespace: clone(CLONE_NEWUSER|...) makes the child in all the
  * new namespaces at once. clone(2) cannot take CLONE_NEWTIME (its bit is the
  * exit-signal field), and without --fork util-linux leaves the program itself
- * outside a new pid namespace, so those two are unshared by the child.
+ * outside a new pid namespace, so those two are unshared by the child. A time
+ * namespace holds only the children of the process that unshared it, so with
+ * --fork the child then forks, as util-linux does, and the new process (made
+ * with CLONE_PARENT: our child, not the first one's) runs the program; pid
+ * is unshared with time then, since the init of a pid namespace may not use
+ * CLONE_PARENT.
  */
 async function unshareWithUserNamespace(opts: UnshareOptions): Promise<never> {
   const offsets = timeOffsets(opts);
   let later = opts.flags & CLONE.CLONE_NEWTIME;
-  if (!opts.fork) later |= opts.flags & CLONE.CLONE_NEWPID;
-  if (later & CLONE.CLONE_NEWTIME && opts.fork)
-    throw new ToolError('--time with --user and --fork is not supported: clone(2) cannot create a time namespace, and the child would stay outside it', 1, 'drop --fork, or run as root without --user');
+  const forkAfterUnshare = opts.fork && later !== 0;
+  if (!opts.fork || forkAfterUnshare) later |= opts.flags & CLONE.CLONE_NEWPID;
   const cloneFlags = opts.flags & ~later;
 
   const calls: Call[] = [];
@@ -163,6 +166,7 @@ async function unshareWithUserNamespace(opts: UnshareOptions): Promise<never> {
       bind(pid, (ns) => (ns.flag & later) !== 0);
     };
     calls.push(createLater);
+    if (forkAfterUnshare) calls.push(forkCall());
   }
   if (opts.flags & CLONE.CLONE_NEWNS && opts.propagation) calls.push(propagationCall(opts.propagation));
   calls.push(...programSetup(opts, true));
