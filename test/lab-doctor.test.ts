@@ -37,6 +37,23 @@ t.test('Ubuntu restricting unprivileged user namespaces', { skip: needRoot() }, 
   t.match(r.stdout, /^1 problem found$/m);
 });
 
+t.test('with Ubuntu\'s restriction, rootless steps are skipped with the fix, not failed', { skip: needRoot() }, async (t) => {
+  const dir = fakeRoot({ 'proc/sys/kernel/apparmor_restrict_unprivileged_userns': '1\n' });
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const lab = tsLab(['check', '--json', 'user-namespace'], { extraEnv: { NSLAB_DOCTOR_ROOT: dir } });
+  const report = JSON.parse(lab.stdout);
+  const reasons = JSON.stringify(report);
+  t.match(reasons, /needs unprivileged user namespaces, which this machine forbids \(kernel\.apparmor_restrict_unprivileged_userns = 1\)/, 'the skip says why');
+  t.match(reasons, /sudo sysctl -w kernel\.apparmor_restrict_unprivileged_userns=0/, 'and how to fix it');
+  t.equal(report.labs[0].outcome, 'skip', 'the lab is skipped, neither passed nor failed');
+  t.same(report.summary.labs, { pass: 0, fail: 0, skip: 1 });
+  const clone = tsLab(['check', '--json', 'clone-program'], { extraEnv: { NSLAB_DOCTOR_ROOT: dir } });
+  t.match(clone.stdout, /rootless-too[^]*needs unprivileged user namespaces/, 'lab 13: only the rootless step is skipped');
+  const grade = tsLab(['grade', 'rootless-container'], { extraEnv: { NSLAB_DOCTOR_ROOT: dir } });
+  t.equal(grade.code, 1, 'grading the rootless exercise is refused');
+  t.match(grade.stderr, /cannot grade rootless-container on this machine: it needs unprivileged user namespaces/);
+});
+
 t.test('user namespaces switched off, an old kernel, JSON', { skip: needRoot() }, async (t) => {
   const dir = fakeRoot({ 'proc/sys/user/max_user_namespaces': '0\n', 'proc/sys/kernel/osrelease': '4.19.0-old\n' });
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,9 +2,9 @@
 // found and, when it fails, the fix. The files it reads can be shadowed for
 // tests: with NSLAB_DOCTOR_ROOT=DIR, DIR/proc/sys/... is read instead of
 // /proc/sys/... wherever DIR has that file.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { installHint, which } from './requirements.js';
+import { installHint, readShadowed as read, shadowed, userNamespaceSwitches, which } from './requirements.js';
 
 export type DoctorStatus = 'ok' | 'warn' | 'fail';
 
@@ -13,20 +13,6 @@ export interface DoctorCheck {
   status: DoctorStatus;
   found: string;
   fix?: string;
-}
-
-function shadowed(path: string): string {
-  const root = process.env.NSLAB_DOCTOR_ROOT;
-  if (root && existsSync(join(root, path))) return join(root, path);
-  return path;
-}
-
-function read(path: string): string | undefined {
-  try {
-    return readFileSync(shadowed(path), 'utf8').trim();
-  } catch {
-    return undefined;
-  }
 }
 
 function exists(path: string): boolean {
@@ -50,9 +36,6 @@ function versionAtLeast(release: string, want: [number, number]): boolean {
   return maj > want[0] || (maj === want[0] && min >= want[1]);
 }
 
-function sysctlFix(key: string, value: string): string {
-  return `sudo sysctl -w ${key}=${value}, and to keep it after a reboot: echo '${key} = ${value}' | sudo tee /etc/sysctl.d/90-nslab.conf`;
-}
 
 export function runDoctor(): DoctorCheck[] {
   const checks: DoctorCheck[] = [];
@@ -73,19 +56,7 @@ export function runDoctor(): DoctorCheck[] {
   }
 
   // Unprivileged user namespaces: three switches, any of which can forbid them.
-  const max = read('/proc/sys/user/max_user_namespaces');
-  add('user namespaces allowed', max !== undefined && Number(max) > 0, `user.max_user_namespaces = ${max ?? 'missing'}`, sysctlFix('user.max_user_namespaces', '15000'));
-  const debianSwitch = read('/proc/sys/kernel/unprivileged_userns_clone');
-  if (debianSwitch !== undefined)
-    add('unprivileged user namespaces (Debian switch)', debianSwitch === '1', `kernel.unprivileged_userns_clone = ${debianSwitch}`, sysctlFix('kernel.unprivileged_userns_clone', '1'));
-  const apparmor = read('/proc/sys/kernel/apparmor_restrict_unprivileged_userns');
-  if (apparmor !== undefined)
-    add(
-      'unprivileged user namespaces (AppArmor, Ubuntu 23.10+)',
-      apparmor === '0',
-      `kernel.apparmor_restrict_unprivileged_userns = ${apparmor}`,
-      `${sysctlFix('kernel.apparmor_restrict_unprivileged_userns', '0')} (or give ts-* an AppArmor profile with 'userns,')`,
-    );
+  for (const sw of userNamespaceSwitches(read)) add(sw.name, sw.ok, sw.found, sw.fix);
 
   // cgroups: which version, and whether memory and pids can be limited.
   const mountinfo = read('/proc/self/mountinfo') ?? '';

@@ -1,6 +1,6 @@
 // What a lab or step needs, and the reason it is skipped when the machine
 // lacks it. A skip always says how to get what is missing.
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { Requirement } from './types.js';
 
@@ -43,11 +43,70 @@ export function which(binary: string, path = process.env.PATH ?? ''): string | u
   return undefined;
 }
 
+export function sysctlFix(key: string, value: string): string {
+  return `sudo sysctl -w ${key}=${value}, and to keep it after a reboot: echo '${key} = ${value}' | sudo tee /etc/sysctl.d/90-nslab.conf`;
+}
+
+export interface UserNamespaceSwitch {
+  name: string;
+  ok: boolean;
+  found: string;
+  fix: string;
+}
+
+/**
+ * The files the doctor and the requirements read can be shadowed for tests:
+ * with NSLAB_DOCTOR_ROOT=DIR, DIR/proc/sys/... is read instead of
+ * /proc/sys/... wherever DIR has that file.
+ */
+export function shadowed(path: string): string {
+  const root = process.env.NSLAB_DOCTOR_ROOT;
+  if (root && existsSync(join(root, path))) return join(root, path);
+  return path;
+}
+
+export function readShadowed(path: string): string | undefined {
+  try {
+    return readFileSync(shadowed(path), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The three switches any of which can forbid unprivileged user namespaces:
+ * user.max_user_namespaces (all kernels), Debian's
+ * kernel.unprivileged_userns_clone, and Ubuntu's (23.10+, on by default in
+ * 24.04) kernel.apparmor_restrict_unprivileged_userns. Only those this
+ * kernel has are listed.
+ */
+export function userNamespaceSwitches(read: (path: string) => string | undefined = readShadowed): UserNamespaceSwitch[] {
+  const switches: UserNamespaceSwitch[] = [];
+  const max = read('/proc/sys/user/max_user_namespaces');
+  switches.push({ name: 'user namespaces allowed', ok: max !== undefined && Number(max) > 0, found: `user.max_user_namespaces = ${max ?? 'missing'}`, fix: sysctlFix('user.max_user_namespaces', '15000') });
+  const debianSwitch = read('/proc/sys/kernel/unprivileged_userns_clone');
+  if (debianSwitch !== undefined)
+    switches.push({ name: 'unprivileged user namespaces (Debian switch)', ok: debianSwitch === '1', found: `kernel.unprivileged_userns_clone = ${debianSwitch}`, fix: sysctlFix('kernel.unprivileged_userns_clone', '1') });
+  const apparmor = read('/proc/sys/kernel/apparmor_restrict_unprivileged_userns');
+  if (apparmor !== undefined)
+    switches.push({
+      name: 'unprivileged user namespaces (AppArmor, Ubuntu 23.10+)',
+      ok: apparmor === '0',
+      found: `kernel.apparmor_restrict_unprivileged_userns = ${apparmor}`,
+      fix: `${sysctlFix('kernel.apparmor_restrict_unprivileged_userns', '0')} (or give ts-* an AppArmor profile with 'userns,')`,
+    });
+  return switches;
+}
+
 /** Undefined when everything is there, else the skip reason. */
 /** `files` may be relative to the project root (dist/programs/...). */
 export function unmet(needs: Requirement | undefined, path: string, projectRoot = '/'): string | undefined {
   if (!needs) return undefined;
   if (needs.root && process.geteuid?.() !== 0) return 'needs root: run it with sudo';
+  if (needs.userNamespaces) {
+    const off = userNamespaceSwitches().find((sw) => !sw.ok);
+    if (off) return `needs unprivileged user namespaces, which this machine forbids (${off.found}): ${off.fix}`;
+  }
   for (const b of needs.binaries ?? []) {
     if (!which(b, path)) return `needs ${b}, which is not on PATH: ${installHint(b)}`;
     // bin/ts-* are stubs that load dist/ts-*.cjs: a tool that is not built yet is missing.

@@ -73,6 +73,8 @@ export interface Requirement {
   /** Binaries needed on PATH (ts-* tools included); the skip reason says how to install each. */
   binaries?: string[];
   root?: boolean;
+  /** An unprivileged user may create user namespaces here (rootless steps). */
+  userNamespaces?: boolean;
   /** A file that must exist (e.g. /proc/sys/user/max_user_namespaces). */
   files?: string[];
 }

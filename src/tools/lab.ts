@@ -9,6 +9,7 @@ import { runTool } from '../cli/run.js';
 import { ToolError, UsageError } from '../syscalls/errors.js';
 import { runDoctor } from '../lab/doctor.js';
 import { grade } from '../lab/grade.js';
+import { unmet } from '../lab/requirements.js';
 import { findLab, labsDir, loadExercises, loadLabs } from '../lab/load.js';
 import { GuidedReporter, JsonReporter, out, PlainReporter, TapReporter, tally, wrap } from '../lab/reporters.js';
 import { LabRun, Reporter } from '../lab/runner.js';
@@ -217,6 +218,8 @@ function exercise(cmd: ParsedCommandLine, name: string | undefined): number {
     return 0;
   }
   out(`${ex.title}\n\n`);
+  const missing = unmet(ex.needs, `${BIN_DIR}:${process.env.PATH ?? ''}`, PROJECT_ROOT);
+  if (missing) out(wrap(`Before you start: this machine ${missing}`, 100) + '\n\n');
   for (const p of ex.task) out(wrap(p, 100) + '\n\n');
   const n = Number(value(cmd, 'hint') ?? 0);
   ex.hints.slice(0, n).forEach((h, i) => out(wrap(`hint ${i + 1}: ${h}`, 100) + '\n\n'));
@@ -229,6 +232,9 @@ async function gradeCommand(cmd: ParsedCommandLine, name: string | undefined): P
   if (!name) throw new UsageError('ts-lab grade takes an exercise name');
   const { ex } = findExercise(cmd, name);
   const env = { ...process.env, PATH: `${BIN_DIR}:${process.env.PATH ?? ''}` };
+  // A grade needs what the exercise needs: a grader run without it would only say "fail".
+  const missing = unmet(ex!.needs, env.PATH, PROJECT_ROOT);
+  if (missing) throw new ToolError(`cannot grade ${ex!.id} on this machine: it ${missing}`, 1);
   const tap = flag(cmd, 'tap');
   let n = 0;
   if (tap) out('TAP version 14');
