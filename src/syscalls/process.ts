@@ -1,6 +1,6 @@
 // Processes: exec, waiting for a child without blocking the event loop,
 // signals while a foreground child runs, and exit statuses like util-linux.
-import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, O, SIG_DFL, WNOHANG, signalName } from './constants.js';
+import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, O, SIG_DFL, SIG_SETMASK, WNOHANG, signalName, signalNumber } from './constants.js';
 import { Call, callNow, makeCall } from './call.js';
 import { cfunc, koffi } from './libc.js';
 import { SyscallError } from './errors.js';
@@ -137,7 +137,7 @@ export function kill(pid: number, signal: number): number {
  */
 export function superviseChild(pid: number): () => void {
   const ignore = () => {};
-  const forward = (sig: NodeJS.Signals) => kill(pid, signalNumberOf(sig));
+  const forward = (sig: NodeJS.Signals) => kill(pid, signalNumber(sig)!);
   const handlers: Array<[NodeJS.Signals, (s: NodeJS.Signals) => void]> = [
     ['SIGINT', ignore],
     ['SIGQUIT', ignore],
@@ -150,9 +150,6 @@ export function superviseChild(pid: number): () => void {
   };
 }
 
-function signalNumberOf(sig: NodeJS.Signals): number {
-  return ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 } as Record<string, number>)[sig] ?? 15;
-}
 
 /**
  * End this process the way the child ended: its exit code, or the same
@@ -163,7 +160,7 @@ export function exitLikeChild(info: ExitInfo): never {
     const signal = cfunc('int64_t signal(int sig, int64_t handler)');
     const sigprocmask = cfunc('int sigprocmask(int how, void *set, void *old)');
     signal(info.signal, SIG_DFL);
-    sigprocmask(2 /* SIG_SETMASK */, Buffer.alloc(128), null);
+    sigprocmask(SIG_SETMASK, Buffer.alloc(128), null);
     kill(process.pid, info.signal);
     // A signal whose default is to be ignored (SIGCHLD, SIGWINCH) lands here.
     process.exit(128 + info.signal);
