@@ -11,6 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { ToolError } from '../syscalls/errors.js';
+import { MountInfo, parseMountInfo, readMountInfo } from '../syscalls/mountinfo.js';
 
 export type CgroupVersion = 1 | 2;
 export type CgroupMode = 'v1' | 'v2' | 'hybrid' | 'none';
@@ -53,11 +54,6 @@ export function parseProcCgroup(text: string): ProcCgroupLine[] {
     });
 }
 
-/** mountinfo escapes space, tab, newline and backslash as \ooo. */
-function unescapeMountField(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
 interface CgroupMount {
   version: CgroupVersion;
   device: string;
@@ -66,25 +62,10 @@ interface CgroupMount {
   superOptions: string[];
 }
 
-function parseCgroupMounts(mountinfo: string): CgroupMount[] {
-  const out: CgroupMount[] = [];
-  for (const line of mountinfo.split('\n')) {
-    if (!line) continue;
-    // id parent major:minor root mountpoint options [optional fields...] - fstype source superoptions
-    const [left, right] = line.split(' - ');
-    if (!right) continue;
-    const f = left.split(' ');
-    const [fstype, , superOpts = ''] = right.split(' ');
-    if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
-    out.push({
-      version: fstype === 'cgroup2' ? 2 : 1,
-      device: f[2],
-      mountRoot: unescapeMountField(f[3]),
-      mountPoint: unescapeMountField(f[4]),
-      superOptions: superOpts.split(','),
-    });
-  }
-  return out;
+function cgroupMounts(mounts: MountInfo[]): CgroupMount[] {
+  return mounts
+    .filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2')
+    .map((m) => ({ version: m.fstype === 'cgroup2' ? 2 : 1, device: m.device, mountRoot: m.root, mountPoint: m.mountPoint, superOptions: m.superOptions }));
 }
 
 // Mount options of a v1 hierarchy that are not controller names.
@@ -107,12 +88,12 @@ export interface DetectOptions {
 
 /** The cgroup hierarchies mounted here and the caller's place in each. */
 export function detectCgroups(opts: DetectOptions = {}): CgroupLayout {
-  const mountinfo = opts.mountinfo ?? readFileSync('/proc/self/mountinfo', 'utf8');
+  const mounts = opts.mountinfo !== undefined ? parseMountInfo(opts.mountinfo) : readMountInfo();
   const procCgroup = opts.procCgroup ?? (existsSync('/proc/self/cgroup') ? readFileSync('/proc/self/cgroup', 'utf8') : '');
   const memberships = parseProcCgroup(procCgroup);
   const seen = new Set<string>();
   const hierarchies: Hierarchy[] = [];
-  for (const m of parseCgroupMounts(mountinfo)) {
+  for (const m of cgroupMounts(mounts)) {
     // The same hierarchy mounted twice (bind mounts) counts once.
     if (seen.has(m.device)) continue;
     seen.add(m.device);

@@ -10,6 +10,7 @@ import { RouteSocket } from '../netlink/socket.js';
 import { namespaceId } from '../netlink/route.js';
 import { userName } from '../syscalls/identity.js';
 import { traceLine } from '../syscalls/trace.js';
+import { readMountInfo } from '../syscalls/mountinfo.js';
 
 export interface ProcessInfo {
   pid: number;
@@ -182,14 +183,11 @@ function unlistedAncestor(ns: number, all: Map<number, NamespaceInfo>): Namespac
 /** Where namespaces are kept alive by bind mounts (ip netns add, unshare --net=FILE): inode -> mount points. */
 export function nsfsMounts(): Map<number, string[]> {
   const found = new Map<number, string[]>();
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const fields = line.split(' ');
-    const dash = fields.indexOf('-');
-    if (dash < 0 || fields[dash + 1] !== 'nsfs') continue;
-    const ino = Number(/\[(\d+)\]/.exec(fields[3])?.[1]);
-    // Octal escapes in mountinfo paths: \040 for a space.
-    const point = fields[4].replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-    found.set(ino, [...(found.get(ino) ?? []), point]);
+  for (const m of readMountInfo()) {
+    if (m.fstype !== 'nsfs') continue;
+    // The root of an nsfs mount names the namespace: "net:[4026531840]".
+    const ino = Number(/\[(\d+)\]/.exec(m.root)?.[1]);
+    found.set(ino, [...(found.get(ino) ?? []), m.mountPoint]);
   }
   return found;
 }

@@ -3,7 +3,7 @@
 // its own with shared propagation (a bind mount made later in another mount
 // namespace still shows up here), and each namespace is its nsfs file
 // bind-mounted onto /run/netns/NAME, which keeps it alive with no process in it.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { Call, callNow, makeCall } from '../syscalls/call.js';
 import { CLONE, MNT, MS, O } from '../syscalls/constants.js';
 import { errnoText, SyscallError, ToolError, UsageError } from '../syscalls/errors.js';
@@ -11,6 +11,7 @@ import { mountCall, umountCall } from '../syscalls/mount.js';
 import { closeFd, openNamespaceFile, unshare, unshareCall, setnsCall } from '../syscalls/namespaces.js';
 import { inNetworkNamespace } from '../netlink/socket.js';
 import { q } from '../syscalls/trace.js';
+import { readMountInfo } from '../syscalls/mountinfo.js';
 import { programCalls, runInChild } from './program.js';
 
 export const NETNS_RUN_DIR = '/run/netns';
@@ -123,11 +124,7 @@ export function deleteNetns(name: string): void {
 }
 
 function sysIsReadOnly(): boolean {
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const f = line.split(' ');
-    if (f[4] === '/sys') return f[5].split(',').includes('ro');
-  }
-  return false;
+  return readMountInfo().find((m) => m.mountPoint === '/sys')?.mountOptions.includes('ro') ?? false;
 }
 
 /**

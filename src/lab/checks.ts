@@ -1,9 +1,9 @@
 // Evaluating a check: matchers on an output and an exit status, applied to
 // the step's own result or to a probe's, and the few system predicates that
 // read better as names than as shell.
-import { readFileSync } from 'node:fs';
 import { Check, CheckResult, Place, PredicateSpec } from './types.js';
 import { CommandResult } from './shell.js';
+import { readMountInfo } from '../syscalls/mountinfo.js';
 
 /** How the runner lets a check run a command (a probe) somewhere. */
 export type RunIn = (place: Place, script: string, as?: 'nobody', timeoutSeconds?: number) => Promise<CommandResult>;
@@ -30,10 +30,7 @@ export function matchResult(check: Check, r: CommandResult): string | undefined 
 
 /** Mount points of the lab runner's own mount namespace: "the host" for a lab. */
 export function hostMountPoints(): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => l.split(' ')[4]);
+  return readMountInfo().map((m) => m.mountPoint);
 }
 
 async function predicate(p: PredicateSpec, runIn: RunIn): Promise<string | undefined> {

@@ -4,6 +4,7 @@
 // /proc/sys/... wherever DIR has that file.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseMountInfo } from '../syscalls/mountinfo.js';
 import { installHint, readShadowed as read, shadowed, userNamespaceSwitches, which } from './requirements.js';
 
 export type DoctorStatus = 'ok' | 'warn' | 'fail';
@@ -59,11 +60,7 @@ export function runDoctor(): DoctorCheck[] {
   for (const sw of userNamespaceSwitches(read)) add(sw.name, sw.ok, sw.found, sw.fix);
 
   // cgroups: which version, and whether memory and pids can be limited.
-  const mountinfo = read('/proc/self/mountinfo') ?? '';
-  const fstypes = mountinfo.split('\n').map((l) => {
-    const f = l.split(' ');
-    return { point: f[4], fstype: f[f.indexOf('-') + 1], opts: f[f.indexOf('-') + 3] ?? '' };
-  });
+  const fstypes = parseMountInfo(read('/proc/self/mountinfo') ?? '').map((m) => ({ point: m.mountPoint, fstype: m.fstype, opts: m.superOptions.join(',') }));
   const v1 = fstypes.filter((m) => m.fstype === 'cgroup');
   const v2 = fstypes.find((m) => m.fstype === 'cgroup2');
   const version = v1.length && v2 ? `hybrid (v1 controllers, cgroup2 at ${v2.point})` : v1.length ? 'v1' : v2 ? `v2 at ${v2.point}` : 'none';

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { descendants } from './shell.js';
+import { MountInfo, readMountInfo } from '../syscalls/mountinfo.js';
 
 export type Inventory = Record<string, string[]>;
 
@@ -16,11 +17,16 @@ function lines(path: string): string[] {
   }
 }
 
+function mountTable(): MountInfo[] {
+  try {
+    return readMountInfo();
+  } catch {
+    return [];
+  }
+}
+
 function mounts(): string[] {
-  return lines('/proc/self/mountinfo').map((l) => {
-    const f = l.split(' ');
-    return `${f[4]} (${f[f.indexOf('-') + 1]})`;
-  });
+  return mountTable().map((m) => `${m.mountPoint} (${m.fstype})`);
 }
 
 function netnsFiles(): string[] {
@@ -35,12 +41,9 @@ function networkDevices(): string[] {
 export function ownCgroupDirs(): string[] {
   const mountsByController = new Map<string, string>();
   let v2Mount: string | undefined;
-  for (const l of lines('/proc/self/mountinfo')) {
-    const f = l.split(' ');
-    const sep = f.indexOf('-');
-    const fstype = f[sep + 1];
-    if (fstype === 'cgroup2') v2Mount ??= f[4];
-    if (fstype === 'cgroup') for (const opt of f[sep + 3].split(',')) mountsByController.set(opt, f[4]);
+  for (const m of mountTable()) {
+    if (m.fstype === 'cgroup2') v2Mount ??= m.mountPoint;
+    if (m.fstype === 'cgroup') for (const opt of m.superOptions) mountsByController.set(opt, m.mountPoint);
   }
   const dirs: string[] = [];
   for (const l of lines('/proc/self/cgroup')) {
