@@ -63,7 +63,9 @@ t.test('-m as nobody without -U: EPERM, with a hint', async (t) => {
   const r = runTool('unshare', ['-m', 'true'], { as: 'nobody' });
   t.equal(r.code, 1);
   const lines = r.stderr.trim().split('\n');
-  t.equal(lines[0], 'ts-unshare: unshare(CLONE_NEWNS) failed: EPERM (Operation not permitted)');
+  t.equal(lines[0], 'ts-unshare: cannot unshare(CLONE_NEWNS): EPERM (Operation not permitted)');
+  t.equal(lines.length, 2, 'one error line and one hint, no usage line');
+  t.match(run(['unshare', '-m', 'true'], { as: 'nobody' }).stderr, /^unshare: unshare failed: Operation not permitted\n$/, 'util-linux: the same errno, one line');
   t.match(lines[1], /-U\/-r/, 'the hint names -U/-r');
 });
 

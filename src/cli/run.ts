@@ -1,12 +1,54 @@
 // The common front of every tool: parse the command line, --help, --version,
-// --trace, and turn errors into one line on stderr and util-linux's exit statuses.
+// --trace, and turn errors into lines on stderr and exit statuses. This file
+// is the one error formatter and the one place exit statuses are decided
+// (docs/errors.md):
+//
+//   PROG: cannot ACTION: ERRNO (text)      a failed system call
+//   PROG: hint: ...                        optional, one line
+//
+// a usage error adds util-linux's "Try 'PROG --help'" line, a failed exec is
+// worded as util-linux words it, and a domain error (src/core/errors.ts) is
+// worded by the tool's own `describe`, which may also add a hint naming the
+// tool's flags and choose the exit status.
 import { writeSync } from 'node:fs';
 import { ParsedCommandLine, ToolSpec, parseCommandLine, renderHelp } from './options.js';
-import { SyscallError, ToolError, UsageError, errnoText } from '../syscalls/errors.js';
+import { ToolError, UsageError } from './errors.js';
+import { SyscallError, errnoPart, errnoText } from '../syscalls/errors.js';
 import { ExecError } from '../syscalls/plan.js';
 import { enableTrace } from '../syscalls/trace.js';
 
 export const VERSION = '0.1.0';
+
+/** How a tool words one error: any field left out keeps the default. */
+export interface Described {
+  /** The text after "PROG: ". */
+  message?: string;
+  /** The hint line's text (replaces the error's own hint). */
+  hint?: string;
+  exitCode?: number;
+  /** Add the "Try 'PROG --help'" line, as for a usage error. */
+  usage?: boolean;
+}
+
+/** A tool's wording of the errors it knows (domain errors, or advice for a SyscallError); undefined keeps the default. */
+export type Describe = (err: unknown) => Described | undefined;
+
+export interface RunOptions {
+  /** The command line (default process.argv.slice(2)). */
+  argv?: string[];
+  describe?: Describe;
+}
+
+/** The one wording of a failure with an errno: "cannot ACTION: ERRNO (text)". */
+export function cannot(action: string, errno: number): string {
+  return `cannot ${action}: ${errnoPart(errno)}`;
+}
+
+/** Exit statuses (util-linux, coreutils): 1 for a failure, 126/127 when the program cannot be run / is not found. */
+export const EXIT_FAILURE = 1;
+export const EXIT_CANNOT_INVOKE = 126;
+export const EXIT_NOT_FOUND = 127;
+const ENOENT = 2;
 
 function say(fd: number, text: string): void {
   try {
@@ -16,40 +58,39 @@ function say(fd: number, text: string): void {
   }
 }
 
-/** Print an error the way util-linux does and return the exit status. */
-export function reportError(tool: string, err: unknown): number {
-  if (err instanceof UsageError) {
-    say(2, `${tool}: ${err.message}\nTry '${tool} --help' for more information.`);
-    return 1;
-  }
-  if (err instanceof ExecError) {
-    say(2, `${tool}: failed to execute ${err.file}: ${errnoText(err.errno)}`);
-    return err.errno === 2 /* ENOENT */ ? 127 : 126;
-  }
-  if (err instanceof SyscallError) {
-    say(2, `${tool}: ${err.describe()}`);
-    if (err.hint) say(2, `${tool}: hint: ${err.hint}`);
-    return 1;
-  }
-  if (err instanceof ToolError) {
-    say(2, `${tool}: ${err.message}`);
-    if (err.hint) say(2, `${tool}: hint: ${err.hint}`);
-    return err.exitCode;
-  }
+/** The default wording and status of an error, before the tool's describe. */
+function byDefault(tool: string, err: unknown, usageExitCode: number): Required<Pick<Described, 'message' | 'exitCode'>> & Described {
+  if (err instanceof UsageError) return { message: err.message, exitCode: usageExitCode, usage: true };
+  if (err instanceof ExecError)
+    return { message: `failed to execute ${err.file}: ${errnoText(err.errno)}`, exitCode: err.errno === ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE };
+  if (err instanceof SyscallError) return { message: err.message, hint: err.hint, exitCode: EXIT_FAILURE };
+  if (err instanceof ToolError) return { message: err.message, hint: err.hint, exitCode: err.exitCode };
   const e = err as Error;
-  say(2, `${tool}: ${e?.message ?? String(err)}`);
-  if (process.env.NSLAB_DEBUG) say(2, e?.stack ?? '');
-  return 1;
+  if (process.env.NSLAB_DEBUG && e?.stack) say(2, e.stack);
+  return { message: e?.message ?? String(err), exitCode: EXIT_FAILURE };
+}
+
+/** Print an error and return the exit status. */
+export function reportError(tool: string, err: unknown, opts: { describe?: Describe; usageExitCode?: number } = {}): number {
+  const base = byDefault(tool, err, opts.usageExitCode ?? EXIT_FAILURE);
+  const own = opts.describe?.(err) ?? {};
+  const d = { ...base, ...Object.fromEntries(Object.entries(own).filter(([, v]) => v !== undefined)) };
+  say(2, `${tool}: ${d.message}`);
+  if (d.hint) say(2, `${tool}: hint: ${d.hint}`);
+  if (d.usage) say(2, `Try '${tool} --help' for more information.`);
+  return d.exitCode;
 }
 
 /**
  * Run a tool's main function. It returns an exit status, or never returns
  * (exec in place, or exit like a child).
  */
-export async function runTool(spec: ToolSpec, main: (cmd: ParsedCommandLine) => number | void | Promise<number | void>, argv = process.argv.slice(2)): Promise<void> {
+export async function runTool(spec: ToolSpec, main: (cmd: ParsedCommandLine) => number | void | Promise<number | void>, options: RunOptions | string[] = {}): Promise<void> {
+  // An argv array alone is the older form of the third argument (ts-veth).
+  const opts: RunOptions = Array.isArray(options) ? { argv: options } : options;
   let status: number;
   try {
-    const cmd = parseCommandLine(spec, argv);
+    const cmd = parseCommandLine(spec, opts.argv ?? process.argv.slice(2));
     if (cmd.opts.help) {
       say(1, await renderHelp(spec));
       process.exit(0);
@@ -61,8 +102,7 @@ export async function runTool(spec: ToolSpec, main: (cmd: ParsedCommandLine) => 
     if (cmd.opts.trace) enableTrace(true, spec.name);
     status = (await main(cmd)) ?? 0;
   } catch (err) {
-    status = reportError(spec.name, err);
-    if (err instanceof UsageError && spec.usageExitCode !== undefined) status = spec.usageExitCode;
+    status = reportError(spec.name, err, { describe: opts.describe, usageExitCode: spec.usageExitCode });
   }
   process.exit(status);
 }

@@ -1,5 +1,9 @@
-// One error type for a failed system call: which call, with which arguments,
-// the errno name and text, and a hint a student can act on.
+// The kernel's error: which call failed, with which errno, and what the
+// caller was doing, in words that fit after "cannot " ("open
+// /proc/1/ns/net", "unshare(CLONE_NEWNS)"). An optional hint states the
+// kernel rule behind a refusal, in kernel terms; advice that names a
+// command-line flag belongs to the tool (src/tools/*), and the line is
+// printed by the one formatter in src/cli/run.ts. See docs/errors.md.
 import { constants as osConstants } from 'node:os';
 import { cfunc } from './libc.js';
 
@@ -25,43 +29,48 @@ export function errnoText(errno: number): string {
   return text;
 }
 
+/** "EPERM (Operation not permitted)": the errno part of every error line. */
+export function errnoPart(errno: number): string {
+  return `${errnoName(errno)} (${errnoText(errno)})`;
+}
+
 export class SyscallError extends Error {
   /** The libc function name, e.g. 'unshare'. */
   readonly call: string;
   /** The call as a trace line shows it: 'unshare(CLONE_NEWNS)'. */
   readonly show: string;
   readonly errno: number;
+  /** The errno's name: 'EPERM'. */
   readonly code: string;
-  hint?: string;
-  /** What the tool was doing, for the message: "mount /proc", "cannot open /proc/1/ns/net". */
-  what?: string;
+  /** What failed, the words after "cannot ": 'open /proc/1/ns/net'; the call itself when nothing better is known. */
+  readonly action: string;
+  /** The kernel rule behind the failure, in kernel terms (no command-line flags). */
+  readonly hint?: string;
 
-  constructor(call: string, show: string, errno: number, opts: { hint?: string; what?: string } = {}) {
-    const code = errnoName(errno);
-    super(describeFailure(opts.what ?? show, code, errno));
+  /** `opts.what` is the action (the name Call uses for it). */
+  constructor(call: string, show: string, errno: number, opts: { what?: string; hint?: string } = {}) {
+    const action = actionOf(opts.what ?? show);
+    super(`cannot ${action}: ${errnoPart(errno)}`);
     this.name = 'SyscallError';
     this.call = call;
     this.show = show;
     this.errno = errno;
-    this.code = code;
-    this.hint = opts.hint ?? defaultHint(call, code);
-    this.what = opts.what;
+    this.code = errnoName(errno);
+    this.action = action;
+    this.hint = opts.hint ?? kernelHint(call, this.code);
   }
 
-  /** The text after "tool: " on the error line. */
-  describe(): string {
-    return describeFailure(this.what ?? this.show, this.code, this.errno);
+  /** TRANSITIONAL: the action under its old name, for callers not yet converted (src/core/netns.ts). */
+  get what(): string {
+    return this.action;
   }
 }
 
-/**
- * "<what> failed: EPERM (Operation not permitted)"; a subject that already
- * says it failed ("setgroups failed", "cannot open /proc/9/ns/net") takes
- * util-linux's "<what>: <errno>" instead of a second "failed".
- */
-function describeFailure(what: string, code: string, errno: number): string {
-  const saysFailed = /^cannot |\bfailed$/.test(what);
-  return `${what}${saysFailed ? ':' : ' failed:'} ${code} (${errnoText(errno)})`;
+// TRANSITIONAL: subjects written for the old dialects ("cannot open X",
+// "setgid failed") still arrive from code other branches are converting;
+// they are read as the action they name, so no line says "cannot cannot".
+function actionOf(what: string): string {
+  return what.replace(/^cannot /, '').replace(/ failed$/, '');
 }
 
 // TRANSITIONAL (code-health issue): UsageError and ToolError are command-line
@@ -74,19 +83,16 @@ function isRoot(): boolean {
   return typeof process.geteuid === 'function' && process.geteuid() === 0;
 }
 
-/** Hints for the failures students meet most; the call decides the advice. */
-function defaultHint(call: string, code: string): string | undefined {
+/** The kernel rule behind the refusals students meet most, by call and errno. */
+function kernelHint(call: string, code: string): string | undefined {
   if (code === 'EPERM' || code === 'EACCES') {
-    if (!isRoot()) {
-      if (/^(unshare|clone|mount|umount2|sethostname|pivot_root|chroot|setns)$/.test(call))
-        return 'this needs CAP_SYS_ADMIN: run as root, or add -U/-r to work inside a new user namespace';
-      return 'run as root (sudo), or inside a user namespace where you are root';
-    }
-    if (call === 'setns') return 'the target may be in a user namespace you do not own; try entering it with -U too';
+    if (!isRoot() && /^(unshare|clone|mount|umount2|sethostname|pivot_root|chroot|setns)$/.test(call))
+      return 'this needs CAP_SYS_ADMIN (chroot: CAP_SYS_CHROOT) in the user namespace that owns the namespace; an unprivileged user has it only in a user namespace of its own';
+    if (call === 'setns') return 'joining a namespace needs CAP_SYS_ADMIN in the user namespace that owns it; the target may be in a user namespace this process has no capabilities in';
   }
   if (code === 'EINVAL') {
-    if (call === 'unshare' || call === 'setns')
-      return 'a multithreaded process cannot enter a user namespace, and a mount namespace needs its own fs_struct; the tools do this in the child for you';
+    if (call === 'unshare') return 'a multithreaded process cannot unshare a user namespace, and CLONE_NEWNS needs an fs_struct of its own';
+    if (call === 'setns') return 'setns(2) takes a namespace file (/proc/PID/ns/TYPE or a bind mount of one) of the type asked for; a multithreaded process cannot join a user or mount namespace';
     if (call === 'pivot_root') return 'new_root must be a mount point and / must not be shared (use a private mount namespace)';
   }
   if (code === 'ENOSPC' && (call === 'unshare' || call === 'clone'))

@@ -1,7 +1,8 @@
 // ts-unshare: util-linux unshare(1), over real system calls.
 import { ParsedCommandLine, ToolSpec, flag, value, values } from '../cli/options.js';
-import { runTool } from '../cli/run.js';
-import { UsageError } from '../syscalls/errors.js';
+import { Described, runTool } from '../cli/run.js';
+import { UsageError } from '../cli/errors.js';
+import { SyscallError } from '../syscalls/errors.js';
 import { CLONE, signalNumber } from '../syscalls/constants.js';
 import { IdRange, lookupGroup, lookupUid, parseIdRange, subordinateRanges, userName } from '../syscalls/identity.js';
 import { NAMESPACES } from '../syscalls/namespaces.js';
@@ -173,4 +174,11 @@ export function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
   };
 }
 
-runTool(spec, (cmd) => runUnshare(toUnshareOptions(cmd)));
+/** ts-unshare's advice: the kernel's refusals, with the flags that get round them. */
+function describe(err: unknown): Described | undefined {
+  if (err instanceof SyscallError && (err.code === 'EPERM' || err.code === 'EACCES') && process.geteuid?.() !== 0 && /^(unshare|clone|mount|sethostname|chroot)$/.test(err.call))
+    return { hint: 'this needs CAP_SYS_ADMIN: run as root, or add -U/-r to do it inside a new user namespace' };
+  return undefined;
+}
+
+runTool(spec, (cmd) => runUnshare(toUnshareOptions(cmd)), { describe });
