@@ -23,8 +23,16 @@ const built = run(['node', join(ROOT, 'scripts/make-rootfs.mjs'), '-q', '--with-
 if (built.code !== 0) throw new Error(`make-rootfs failed: ${built.stderr}`);
 
 const topLevel = () => readdirSync(rootfs).filter((f) => !f.startsWith('.')).sort();
-/** coreutils quotes command names with ‘’ in a UTF-8 locale, '' in C. */
-const sameText = (s: string) => s.replace(/[‘’]/g, "'").replace(/^(ts-)?chroot: /gm, 'chroot: ');
+/**
+ * coreutils quotes command names with ‘’ in a UTF-8 locale, '' in C; our
+ * lines name the errno before its text (docs/errors.md): "ENOENT (No such
+ * file or directory)" reads as coreutils' "No such file or directory".
+ */
+const sameText = (s: string) =>
+  s
+    .replace(/[‘’]/g, "'")
+    .replace(/^(ts-)?chroot: /gm, 'chroot: ')
+    .replace(/: E[A-Z0-9]+ \((.*)\)$/gm, ': $1');
 
 t.test("ls / lists the root filesystem's top level", rootOnly, async (t) => {
   const r = runTool('chroot', [rootfs, '/bin/sh', '-c', 'ls /'], { env });
@@ -111,8 +119,17 @@ t.test('errors: coreutils messages and exit statuses, nothing mounted', async (t
     for (const args of [['--pivot', '/nonexistent-nslab', 'true'], ['--pivot', file, 'true']]) {
       const r = runTool('chroot', args, { env });
       t.equal(r.code, 125, `${args.join(' ')}: exit 125`);
-      t.match(r.stderr, /^ts-chroot: cannot change root directory to '[^']+': (No such file or directory|Not a directory)\n$/);
+      t.match(r.stderr, /^ts-chroot: cannot change root directory to '[^']+': (ENOENT \(No such file or directory|ENOTDIR \(Not a directory)\)\n$/);
     }
+  }
+  // coreutils words a bad user spec without the name; our hint line adds it.
+  for (const args of [['--userspec=nslab-no-such-user', '/', 'true'], ['--userspec=0:nslab-no-such-group', '/', 'true'], ['--groups=nslab-no-such-group', '/', 'true']]) {
+    const ours = runTool('chroot', args, { env });
+    const theirs = run(['chroot', ...args], { env });
+    t.equal(ours.code, 125, `${args[0]}: exit 125`);
+    t.equal(theirs.code, 125, `${args[0]}: coreutils agrees`);
+    t.equal(sameText(ours.stderr.split('\n')[0]), sameText(theirs.stderr.trim()), `${args[0]}: coreutils' message`);
+    t.match(ours.stderr.split('\n')[1], /^ts-chroot: hint: no (user|group) 'nslab-no-such-(user|group)' in \/etc\/(passwd|group)$/, 'and a hint naming it');
   }
   t.same(inventory().mounts, before.mounts, 'nothing left mounted');
 });
@@ -124,6 +141,14 @@ t.test('as nobody: EPERM like coreutils; root of a user namespace may chroot', a
   t.equal(theirs.code, 125);
   t.equal(sameText(ours.stderr.split('\n')[0]), sameText(theirs.stderr.trim()));
   t.match(ours.stderr.split('\n')[1], /hint: .*CAP_SYS_CHROOT/);
+  // NEWROOT "/" changes nothing, but chroot(2) is still the permission check.
+  const same = runTool('chroot', ['/', 'true'], { as: 'nobody', env });
+  const sameTheirs = run(['chroot', '/', 'true'], { as: 'nobody', env });
+  t.equal(sameTheirs.code, 125, 'coreutils: / as nobody is EPERM, exit 125');
+  t.equal(same.code, 125, 'so is ts-chroot /');
+  t.equal(sameText(same.stderr.split('\n')[0]), sameText(sameTheirs.stderr.trim()));
+  const traced = runTool('chroot', ['--trace', '/', 'true'], { as: 'nobody', env });
+  t.match(traced.stderr, /chroot\("\/"\) = -1 EPERM/, 'chroot(2) was called');
   const inUserns = run([join(ROOT, 'bin/ts-unshare'), '-r', join(ROOT, 'bin/ts-chroot'), rootfs, '/bin/sh', '-c', 'id -u; ls /'], { as: 'nobody', env });
   t.equal(inUserns.code, 0, inUserns.stderr);
   t.same(inUserns.stdout.trim().split('\n'), ['0', ...topLevel()]);

@@ -1,7 +1,13 @@
 // Tables the way util-linux prints them with libsmartcols: aligned columns
-// (numbers to the right), a tree drawn in the first column (├─ └─ │),
-// --raw (one space between cells, spaces escaped as \x20), and --json
-// ({"<key>": [ {...}, ... ]}, numbers as numbers, children nested).
+// (numbers to the right), a tree drawn in one column (├─ └─ │, or |- `- |
+// when the locale is not UTF-8), --raw (one space between cells; spaces,
+// backslashes and every byte outside printable ASCII escaped as \xNN, the
+// tree included), and --json ({"<key>": [ {...}, ... ]}, numbers as
+// numbers, children nested).
+//
+// Text that came from bytes which are not UTF-8 (a command line) holds each
+// such byte as U+DC80+byte (keepBytes in src/core/lsns.ts); it is printed as
+// \xNN.
 
 export interface Column {
   /** Header, e.g. 'NPROCS'; the JSON key is its lower-case form. */
@@ -32,6 +38,32 @@ export interface TableOptions {
   treeColumn?: string;
   /** Terminal width to truncate to, or undefined for no truncation. */
   width?: number;
+  /** The locale's text is UTF-8 (default: from LC_ALL, LC_CTYPE, LANG). */
+  utf8?: boolean;
+}
+
+/** Does the locale encode text as UTF-8? The variables in setlocale's order of precedence. */
+export function utf8Locale(env: NodeJS.ProcessEnv = process.env): boolean {
+  return /utf-?8/i.test(env.LC_ALL || env.LC_CTYPE || env.LANG || '');
+}
+
+const hex = (byte: number) => `\\x${byte.toString(16).padStart(2, '0')}`;
+
+/** One character as \xNN escapes of its bytes (a kept byte as itself). */
+function escapeChar(ch: string): string {
+  const code = ch.codePointAt(0)!;
+  if (code >= 0xdc80 && code <= 0xdcff) return hex(code - 0xdc80);
+  return [...Buffer.from(ch, 'utf8')].map(hex).join('');
+}
+
+/** --raw: spaces, backslashes, control characters and everything outside ASCII as \xNN. */
+function rawText(s: string): string {
+  return [...s].map((ch) => (ch === ' ' || ch === '\\' || ch < ' ' || ch >= '\x7f' ? escapeChar(ch) : ch)).join('');
+}
+
+/** The table and JSON: control characters and kept bytes as \xNN; outside ASCII too unless the locale is UTF-8. */
+function safeText(s: string, utf8: boolean): string {
+  return [...s].map((ch) => (ch < ' ' || ch === '\x7f' || (ch >= '\udc80' && ch <= '\udcff') || (!utf8 && ch >= '\x80') ? escapeChar(ch) : ch)).join('');
 }
 
 interface Line {
@@ -39,14 +71,22 @@ interface Line {
   row: Row;
 }
 
-/** Rows in display order, each with its tree prefix ("│ ├─"); top-level rows have none. */
-function flatten(rows: readonly Row[], tree: boolean, base: string | undefined = undefined): Line[] {
+const GLYPHS = {
+  utf8: { branch: '├─', last: '└─', down: '│ ' },
+  ascii: { branch: '|-', last: '`-', down: '| ' },
+};
+
+/**
+ * Rows in display order, each with its tree prefix ("│ ├─"); top-level rows
+ * have none. Without a tree every row is still listed, depth first.
+ */
+function flatten(rows: readonly Row[], glyphs: (typeof GLYPHS)['utf8'] | undefined, base: string | undefined = undefined): Line[] {
   const out: Line[] = [];
   rows.forEach((row, i) => {
     const last = i === rows.length - 1;
     const top = base === undefined;
-    out.push({ prefix: tree && !top ? base + (last ? '└─' : '├─') : '', row });
-    if (tree && row.children?.length) out.push(...flatten(row.children, tree, top ? '' : base + (last ? '  ' : '│ ')));
+    out.push({ prefix: glyphs && !top ? base + (last ? glyphs.last : glyphs.branch) : '', row });
+    if (row.children?.length) out.push(...flatten(row.children, glyphs, top ? '' : base + (last ? '  ' : (glyphs?.down ?? ''))));
   });
   return out;
 }
@@ -55,17 +95,18 @@ function text(cell: Cell): string {
   return cell === undefined ? '' : String(cell);
 }
 
-function jsonValue(column: Column, cell: Cell): string | number | null {
+function jsonValue(column: Column, cell: Cell, utf8: boolean): string | number | null {
   if (cell === undefined || cell === '') return null;
-  return column.number ? Number(cell) : String(cell);
+  return column.number ? Number(cell) : safeText(String(cell), utf8);
 }
 
-function jsonRows(columns: readonly Column[], rows: readonly Row[], tree: boolean): object[] {
-  return rows.map((row) => {
+function jsonRows(columns: readonly Column[], rows: readonly Row[], tree: boolean, utf8: boolean): object[] {
+  return rows.flatMap((row) => {
     const obj: Record<string, unknown> = {};
-    for (const c of columns) obj[c.name.toLowerCase()] = jsonValue(c, row.cells[c.name]);
-    if (tree && row.children?.length) obj.children = jsonRows(columns, row.children, tree);
-    return obj;
+    for (const c of columns) obj[c.name.toLowerCase()] = jsonValue(c, row.cells[c.name], utf8);
+    if (tree && row.children?.length) obj.children = jsonRows(columns, row.children, tree, utf8);
+    // Without a tree, children are rows of the same list.
+    return tree || !row.children?.length ? [obj] : [obj, ...jsonRows(columns, row.children, tree, utf8)];
   });
 }
 
@@ -81,19 +122,18 @@ function jsonArray(items: object[], indent: number): string {
 }
 
 export function renderTable(columns: readonly Column[], rows: readonly Row[], opts: TableOptions): string {
-  if (opts.mode === 'json') return `{\n   ${JSON.stringify(opts.jsonKey)}: ${jsonArray(jsonRows(columns, rows, opts.treeColumn !== undefined), 3)}\n}\n`;
+  const utf8 = opts.utf8 ?? utf8Locale();
+  if (opts.mode === 'json') return `{\n   ${JSON.stringify(opts.jsonKey)}: ${jsonArray(jsonRows(columns, rows, opts.treeColumn !== undefined, utf8), 3)}\n}\n`;
   if (!rows.length) return ''; // libsmartcols prints no headings for an empty table
   const treeAt = columns.findIndex((c) => c.name === opts.treeColumn);
-  const tree = treeAt >= 0;
-  const lines = flatten(rows, tree);
+  const lines = flatten(rows, treeAt >= 0 ? (utf8 ? GLYPHS.utf8 : GLYPHS.ascii) : undefined);
   const cellsOf = (line: Line) => columns.map((c, i) => (i === treeAt ? line.prefix : '') + text(line.row.cells[c.name]));
-  const body = lines.map(cellsOf);
   if (opts.mode === 'raw') {
-    const raw = (s: string) => s.replace(/\\/g, '\\x5c').replace(/ /g, '\\x20');
-    const out = body.map((cells) => cells.map(raw).join(' '));
+    const out = lines.map((line) => cellsOf(line).map(rawText).join(' '));
     if (opts.headings) out.unshift(columns.map((c) => c.name).join(' '));
     return out.length ? out.join('\n') + '\n' : '';
   }
+  const body = lines.map((line) => cellsOf(line).map((cell) => safeText(cell, utf8)));
   const all = opts.headings ? [columns.map((c) => c.name), ...body] : body;
   const widths = columns.map((c, i) => Math.max(c.minWidth ?? 0, ...all.map((cells) => [...cells[i]].length)));
   // The tree column reads left to right; other numbers line up on the right.

@@ -1,8 +1,9 @@
 // What coreutils `chroot` does (src/chroot.c): resolve the user and groups
 // (before the root changes, while /etc/passwd is the host's), chroot(2),
-// chdir("/"), set groups, gid and uid, exec the command in place. Exit
-// status 125 when chroot itself fails, 126 when the command cannot be run,
-// 127 when it is not found.
+// chdir("/"), set groups, gid and uid, exec the command in place. chroot(2)
+// is called even when NEWROOT is the current root: it is the permission
+// check (EPERM without CAP_SYS_CHROOT), as in coreutils. The tool words the
+// errors and gives coreutils' exit statuses (src/tools/chroot.ts).
 //
 // --pivot does what a container runtime does instead: a new mount namespace
 // whose / is private, NEWROOT bind-mounted onto itself (pivot_root needs a
@@ -17,20 +18,33 @@
 import { statSync } from 'node:fs';
 import { Call } from '../syscalls/call.js';
 import { CLONE, MNT, MS } from '../syscalls/constants.js';
-import { SyscallError, ToolError, errnoText } from '../syscalls/errors.js';
 import { groupsOfUser, lookupGroup, lookupUser, setgidCall, setgroupsListCall, setuidCall } from '../syscalls/identity.js';
 import { chdirCall, chrootCall, mountCall, pivotRootCall, propagationCall, umountCall } from '../syscalls/mount.js';
 import { unshareCall } from '../syscalls/namespaces.js';
-import { ExecError } from '../syscalls/plan.js';
 import { execInPlace } from '../syscalls/process.js';
+import { DomainError } from './errors.js';
 import { programCalls } from './program.js';
 
-/** coreutils' EXIT_CANCELED, EXIT_CANNOT_INVOKE, EXIT_ENOENT. */
-export const CHROOT_FAILED = 125;
-const CANNOT_INVOKE = 126;
-const NOT_FOUND = 127;
+/** A user or group name that /etc/passwd or /etc/group (of the old root) does not know. */
+export class UnknownIdError extends DomainError {
+  readonly kind = 'unknown-id';
+  constructor(
+    readonly id: 'user' | 'group',
+    readonly value: string,
+    /** Where it was given: the user spec (USER:GROUP) or the list of groups. */
+    readonly from: 'userspec' | 'groups',
+  ) {
+    super(`unknown ${id} '${value}'`);
+  }
+}
 
-const PERMISSION_HINT = 'chroot(2) needs CAP_SYS_CHROOT (and --pivot CAP_SYS_ADMIN): run as root, or as root of a user namespace (ts-unshare -r ts-chroot ...)';
+/** Keeping the working directory is allowed only when the root does not change. */
+export class RootChangesError extends DomainError {
+  readonly kind = 'root-changes';
+  constructor(readonly newRoot: string) {
+    super(`the root changes to ${newRoot}: the working directory cannot be kept`);
+  }
+}
 
 export interface ChrootOptions {
   newRoot: string;
@@ -75,11 +89,11 @@ function resolveIdentity(opts: ChrootOptions): Identity {
       entry = lookupUser(user);
       if (entry) id.uid = entry.uid;
       else if (/^\d+$/.test(user)) id.uid = Number(user);
-      else throw new ToolError(`invalid user ${quoted(user)}`, CHROOT_FAILED);
+      else throw new UnknownIdError('user', user, 'userspec');
     }
     if (group) {
       id.gid = lookupGroup(group);
-      if (id.gid === undefined) throw new ToolError(`invalid group ${quoted(group)}`, CHROOT_FAILED);
+      if (id.gid === undefined) throw new UnknownIdError('group', group, 'userspec');
     }
     // A known user: its primary group unless one is given, and its memberships (getgrouplist).
     if (entry) {
@@ -90,7 +104,7 @@ function resolveIdentity(opts: ChrootOptions): Identity {
   if (opts.groups) {
     id.groups = opts.groups.split(',').filter(Boolean).map((g) => {
       const gid = lookupGroup(g);
-      if (gid === undefined) throw new ToolError(`invalid group ${quoted(g)}`, CHROOT_FAILED);
+      if (gid === undefined) throw new UnknownIdError('group', g, 'groups');
       return gid;
     });
   }
@@ -99,7 +113,7 @@ function resolveIdentity(opts: ChrootOptions): Identity {
 
 /** The calls that make NEWROOT the root: chroot, or the pivot_root sequence. */
 function changeRootCalls(opts: ChrootOptions): Call[] {
-  const what = `cannot change root directory to ${quoted(opts.newRoot)}`;
+  const what = `change root directory to ${quoted(opts.newRoot)}`;
   if (!opts.pivot) return [chrootCall(opts.newRoot, what)];
   return [
     unshareCall(CLONE.CLONE_NEWNS),
@@ -110,36 +124,26 @@ function changeRootCalls(opts: ChrootOptions): Call[] {
     // pivot_root(".", "."): the old root ends up stacked on the new one, at
     // the same place, so no put_old directory is needed inside NEWROOT.
     pivotRootCall('.', '.'),
-    umountCall('.', MNT.MNT_DETACH, 'cannot unmount the old root'),
+    umountCall('.', MNT.MNT_DETACH, 'unmount the old root'),
   ];
 }
 
 export function chrootCalls(opts: ChrootOptions): Call[] {
   const oldRoot = isOldRoot(opts.newRoot);
-  if (opts.skipChdir && (!oldRoot || opts.pivot)) throw new ToolError(`option --skip-chdir only permitted if NEWROOT is old '/'\nTry 'ts-chroot --help' for more information.`, CHROOT_FAILED);
+  if (opts.skipChdir && (!oldRoot || opts.pivot)) throw new RootChangesError(opts.newRoot);
   const id = resolveIdentity(opts);
-  const calls: Call[] = [];
-  if (!oldRoot || opts.pivot) calls.push(...changeRootCalls(opts));
-  if (!opts.skipChdir) calls.push(chdirCall('/', 'cannot chdir to root directory'));
-  if (id.groups) calls.push(setgroupsListCall(id.groups, 'failed to set supplementary groups'));
-  if (id.gid !== undefined) calls.push({ ...setgidCall(id.gid), what: 'failed to set group-ID' });
-  if (id.uid !== undefined) calls.push({ ...setuidCall(id.uid), what: 'failed to set user-ID' });
+  const calls: Call[] = [...changeRootCalls(opts)];
+  if (!opts.skipChdir) calls.push(chdirCall('/', 'chdir to root directory'));
+  // coreutils: "failed to set supplementary groups", "failed to set group-ID", "... user-ID".
+  if (id.groups) calls.push(setgroupsListCall(id.groups, 'set supplementary groups'));
+  if (id.gid !== undefined) calls.push({ ...setgidCall(id.gid), what: 'set group-ID' });
+  if (id.uid !== undefined) calls.push({ ...setuidCall(id.uid), what: 'set user-ID' });
   // No command: "$SHELL -i", else "/bin/sh -i".
   calls.push(...programCalls(opts.command, { login: false, interactive: true }));
   return calls;
 }
 
-/** Exec the command in place (same PID, as coreutils); failures become coreutils' lines and statuses. */
+/** Exec the command in place (same PID, as coreutils). */
 export function runChroot(opts: ChrootOptions): never {
-  try {
-    return execInPlace(chrootCalls(opts));
-  } catch (err) {
-    if (err instanceof ExecError)
-      throw new ToolError(`failed to run command ${quoted(err.file)}: ${errnoText(err.errno)}`, err.errno === 2 ? NOT_FOUND : CANNOT_INVOKE);
-    if (err instanceof SyscallError) {
-      throw new ToolError(`${err.what ?? err.show}: ${errnoText(err.errno)}`, CHROOT_FAILED, err.code === 'EPERM' ? PERMISSION_HINT : undefined);
-    }
-    if (err instanceof ToolError) throw err;
-    throw new ToolError((err as Error).message, CHROOT_FAILED);
-  }
+  return execInPlace(chrootCalls(opts));
 }

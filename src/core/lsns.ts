@@ -4,13 +4,21 @@
 // ioctls on the namespace files (NS_GET_PARENT, NS_GET_USERNS).
 // Processes whose /proc entries cannot be read are skipped, not errors.
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { ToolError } from '../syscalls/errors.js';
 import { NAMESPACES, NamespaceName, closeFd, openNamespaceFile, relatedNamespace, userNamespaceOwner } from '../syscalls/namespaces.js';
 import { RouteSocket } from '../netlink/socket.js';
 import { namespaceId } from '../netlink/route.js';
 import { userName } from '../syscalls/identity.js';
 import { traceLine } from '../syscalls/trace.js';
 import { readMountInfo } from '../syscalls/mountinfo.js';
+import { DomainError } from './errors.js';
+
+/** No process is in the namespace asked for (and no such namespace is known). */
+export class NamespaceNotFoundError extends DomainError {
+  readonly kind = 'namespace-not-found';
+  constructor(readonly ns: bigint) {
+    super(`no namespace ${ns}`);
+  }
+}
 
 export interface ProcessInfo {
   pid: number;
@@ -37,6 +45,38 @@ export interface NamespaceInfo {
 
 export type TreeRelation = 'owner' | 'parent' | 'process';
 
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Bytes as text, keeping those that are not UTF-8: each becomes U+DC80+byte
+ * (a lone surrogate, which valid UTF-8 never decodes to), so the table can
+ * print the byte itself as \xNN instead of a replacement character.
+ */
+function keepBytes(buf: Uint8Array): string {
+  try {
+    return decoder.decode(buf);
+  } catch {
+    // not all UTF-8: decode sequence by sequence
+  }
+  let out = '';
+  for (let i = 0; i < buf.length; ) {
+    const b = buf[i];
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (len && i + len <= buf.length) {
+      try {
+        out += decoder.decode(buf.subarray(i, i + len));
+        i += len;
+        continue;
+      } catch {
+        // an invalid sequence: keep its first byte
+      }
+    }
+    out += String.fromCharCode(0xdc80 + b);
+    i++;
+  }
+  return out;
+}
+
 function readProcess(pid: number): ProcessInfo | undefined {
   const namespaces = new Map<NamespaceName, number>();
   for (const { name } of NAMESPACES) {
@@ -52,9 +92,9 @@ function readProcess(pid: number): ProcessInfo | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ');
+    const cmdline = keepBytes(readFileSync(`/proc/${pid}/cmdline`)).replace(/\0+$/, '').replace(/\0/g, ' ');
     // Kernel threads have no command line: their name, as ps shows it.
-    const command = cmdline || readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    const command = cmdline || keepBytes(readFileSync(`/proc/${pid}/comm`)).replace(/\n$/, '');
     return { pid, ppid, uid: statSync(`/proc/${pid}`).uid, command, namespaces };
   } catch {
     return undefined;
@@ -100,7 +140,8 @@ export function addRelations(info: NamespaceInfo): void {
 export interface ListOptions {
   types?: ReadonlySet<NamespaceName>;
   pid?: number;
-  ns?: number;
+  /** An inode number as given (it may be larger than any inode). */
+  ns?: bigint;
 }
 
 export function selectNamespaces(all: Map<number, NamespaceInfo>, opts: ListOptions): NamespaceInfo[] {
@@ -109,8 +150,9 @@ export function selectNamespaces(all: Map<number, NamespaceInfo>, opts: ListOpti
     // A process that is gone (or not ours to read) lists nothing, as in util-linux.
     only = new Set(readProcess(opts.pid)?.namespaces.values() ?? []);
   }
-  if (opts.ns !== undefined && !all.has(opts.ns)) throw new ToolError(`not found namespace: ${opts.ns}`);
-  return [...all.values()].filter((info) => (!opts.types || opts.types.has(info.type)) && (!only || only.has(info.ns)) && (opts.ns === undefined || info.ns === opts.ns));
+  const ns = opts.ns === undefined ? undefined : Number(opts.ns);
+  if (opts.ns !== undefined && (BigInt(ns!) !== opts.ns || !all.has(ns!))) throw new NamespaceNotFoundError(opts.ns);
+  return [...all.values()].filter((info) => (!opts.types || opts.types.has(info.type)) && (!only || only.has(info.ns)) && (ns === undefined || info.ns === ns));
 }
 
 /**

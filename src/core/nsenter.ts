@@ -14,15 +14,42 @@
 import { readFileSync, statSync } from 'node:fs';
 import { Call, callNow, makeCall } from '../syscalls/call.js';
 import { O } from '../syscalls/constants.js';
-import { SyscallError, ToolError, errnoNumber } from '../syscalls/errors.js';
+import { SyscallError, errnoNumber } from '../syscalls/errors.js';
 import { errnoOf } from '../syscalls/fs.js';
 import { setgidCall, setgroupsCall, setuidCall } from '../syscalls/identity.js';
 import { chdirCall, chrootCall } from '../syscalls/mount.js';
-import { NAMESPACES, NamespaceName, NamespaceType, openNamespaceFile, setnsCall } from '../syscalls/namespaces.js';
+import { NAMESPACES, NamespaceName, NamespaceType, namespaceType, openNamespaceFile, setnsCall } from '../syscalls/namespaces.js';
 import { forkCall } from '../syscalls/plan.js';
 import { addressOf, cStringArray, symbolAddress } from '../syscalls/libc.js';
 import { q, traceRead } from '../syscalls/trace.js';
+import { DomainError } from './errors.js';
 import { programCalls, runInChild } from './program.js';
+
+/** What needs the target process: a namespace ('ns/mnt'), 'root', 'cwd', or all namespaces or the environment. */
+export type TargetUse = `ns/${NamespaceName}` | 'root' | 'cwd' | 'all' | 'env';
+
+/** Something was to come from the target process, and none was given. */
+export class NoTargetError extends DomainError {
+  readonly kind = 'no-target';
+  constructor(readonly need: TargetUse) {
+    super(`no target process for ${need}`);
+  }
+}
+
+/** A file given for a namespace is not a namespace file of that type (setns(2) would fail with EINVAL). */
+export class NotNamespaceFileError extends DomainError {
+  readonly kind = 'not-a-namespace-file';
+  /** setns's errno for it. */
+  readonly errno = errnoNumber('EINVAL');
+  constructor(
+    readonly path: string,
+    readonly type: NamespaceName,
+    /** The file's own namespace type when it is a namespace file of another type. */
+    readonly actualType?: NamespaceName,
+  ) {
+    super(`${path} is not a ${type} namespace file`);
+  }
+}
 
 export interface NsenterOptions {
   target?: number;
@@ -45,11 +72,11 @@ export interface NsenterOptions {
 }
 
 /** util-linux's name for the namespace in messages: 'ns/net'. */
-function nsLabel(ns: NamespaceType): string {
+function nsLabel(ns: NamespaceType): `ns/${NamespaceName}` {
   return `ns/${ns.name}`;
 }
 
-/** A Node fs error as util-linux words it: "stat of /proc/9/ns/user failed: ENOENT (...)". */
+/** A Node fs error as a SyscallError: "cannot open /proc/9/environ: ENOENT (...)". */
 function fsFailure(call: string, path: string, what: string, err: unknown): never {
   const errno = errnoOf(err);
   if (errno === undefined) throw err;
@@ -74,19 +101,27 @@ function usableForAll(pid: number, ns: NamespaceType): boolean {
   try {
     target = statSync(path).ino;
   } catch (err) {
-    fsFailure('stat', path, `stat of ${path} failed`, err);
+    fsFailure('stat', path, `stat ${path}`, err);
   }
   return statSync('/proc/self/ns/user').ino !== target;
 }
 
-function targetPath(opts: NsenterOptions, what: string, label: string): string {
-  if (opts.target === undefined) throw new ToolError(`neither filename nor target pid supplied for ${label}`);
+function targetPath(opts: NsenterOptions, what: string, label: TargetUse): string {
+  if (opts.target === undefined) throw new NoTargetError(label);
   return `/proc/${opts.target}/${what}`;
+}
+
+/** Open a namespace file and make sure it is one of the type asked for: fail before any namespace is joined. */
+function openNamespace(path: string, ns: NamespaceType): number {
+  const fd = openNamespaceFile(path);
+  const type = namespaceType(fd);
+  if (type !== ns.flag) throw new NotNamespaceFileError(path, ns.name, NAMESPACES.find((n) => n.flag === type)?.name);
+  return fd;
 }
 
 /** Open a directory for fchdir() in the child: -r and -w. */
 function openDirectory(path: string): number {
-  return callNow(makeCall('open', [path, O.O_RDONLY | O.O_CLOEXEC], `open(${q(path)}, O_RDONLY|O_CLOEXEC)`, { what: `cannot open ${path}` }));
+  return callNow(makeCall('open', [path, O.O_RDONLY | O.O_CLOEXEC], `open(${q(path)}, O_RDONLY|O_CLOEXEC)`, { what: `open ${path}` }));
 }
 
 /** The target's environment (-e), read now: the child cannot read files. */
@@ -97,7 +132,7 @@ function targetEnvironment(pid: number): string[] {
     traceRead(path, `${text.split('\0').filter(Boolean).length} variables`);
     return text.split('\0').filter(Boolean);
   } catch (err) {
-    fsFailure('open', path, `cannot open ${path}`, err);
+    fsFailure('open', path, `open ${path}`, err);
   }
 }
 
@@ -116,7 +151,7 @@ function replaceEnvironmentCall(env: readonly string[]): Call {
 }
 
 export function nsenterCalls(opts: NsenterOptions): Call[] {
-  if (opts.all && opts.target === undefined) throw new ToolError('no target PID specified for --all');
+  if (opts.all && opts.target === undefined) throw new NoTargetError('all');
   const wanted = new Map(opts.namespaces);
   if (opts.all) for (const ns of NAMESPACES) if (!wanted.has(ns.name) && usableForAll(opts.target!, ns)) wanted.set(ns.name, '');
 
@@ -126,11 +161,11 @@ export function nsenterCalls(opts: NsenterOptions): Call[] {
   for (const ns of NAMESPACES) {
     if (!wanted.has(ns.name)) continue;
     const path = wanted.get(ns.name) || targetPath(opts, `ns/${ns.name}`, nsLabel(ns));
-    fds.set(ns.name, { fd: openNamespaceFile(path), path });
+    fds.set(ns.name, { fd: openNamespace(path, ns), path });
   }
   const rootFd = opts.root === undefined ? undefined : openDirectory(opts.root || targetPath(opts, 'root', 'root'));
   let wdFd = opts.wd === undefined ? undefined : openDirectory(opts.wd || targetPath(opts, 'cwd', 'cwd'));
-  if (opts.env && opts.target === undefined) throw new ToolError('no target PID specified for --env');
+  if (opts.env && opts.target === undefined) throw new NoTargetError('env');
   const env = opts.env ? targetEnvironment(opts.target!) : undefined;
   const joinsUser = fds.has('user');
   const joinsPid = fds.has('pid');
@@ -144,10 +179,14 @@ export function nsenterCalls(opts: NsenterOptions): Call[] {
   const uid = opts.uid ?? (forceIds ? 0 : undefined);
   const gid = opts.gid ?? (forceIds ? 0 : undefined);
   // With -G alone a failed setgroups() is ignored (util-linux counts no earlier failure).
-  const dropGroups = gid !== undefined ? { ...setgroupsCall(), optional: !forceIds } : undefined;
-  if (dropGroups && forceIds) {
-    const early = { ...setgroupsCall(), optional: true, after: () => void (dropGroups.optional = true) };
-    calls.push(early);
+  // When the early call worked, the late one may fail: the plan asks which
+  // of the two late calls to make (`when`) once it gets there.
+  let droppedEarly = false;
+  const dropGroups: Call[] = [];
+  if (gid !== undefined && !forceIds) dropGroups.push({ ...setgroupsCall(), optional: true });
+  if (gid !== undefined && forceIds) {
+    calls.push({ ...setgroupsCall(), optional: true, after: () => void (droppedEarly = true) });
+    dropGroups.push({ ...setgroupsCall(), when: () => !droppedEarly }, { ...setgroupsCall(), optional: true, when: () => droppedEarly });
   }
 
   // Two passes: the first skips the user namespace, and a setns() that fails
@@ -157,12 +196,9 @@ export function nsenterCalls(opts: NsenterOptions): Call[] {
   const joined = new Set<NamespaceName>();
   const join = (ns: NamespaceType, firstPass: boolean): Call => {
     const { fd, path } = fds.get(ns.name)!;
-    const call = setnsCall(fd, ns.flag, path.replace(/^\/proc\/\d+\//, ''));
-    call.what = `reassociate to namespace '${nsLabel(ns)}'`;
-    if (firstPass) {
-      call.optional = true;
-      call.after = () => joined.add(ns.name);
-    } else if (ns.name !== 'user') call.when = () => !joined.has(ns.name);
+    const call = setnsCall(fd, ns.flag, path.replace(/^\/proc\/\d+\//, ''), `reassociate to namespace '${nsLabel(ns)}'`);
+    if (firstPass) return { ...call, optional: true, after: () => void joined.add(ns.name) };
+    if (ns.name !== 'user') return { ...call, when: () => !joined.has(ns.name) };
     return call;
   };
   for (const ns of NAMESPACES) if (ns.name !== 'user' && fds.has(ns.name)) calls.push(join(ns, true));
@@ -173,16 +209,16 @@ export function nsenterCalls(opts: NsenterOptions): Call[] {
   // then keeps; here the chdir("/") after chroot stands for it.)
   if (rootFd !== undefined && wdFd === undefined && opts.wdns === undefined && !fds.has('mnt')) wdFd = openDirectory('.');
   if (rootFd !== undefined) {
-    calls.push(makeCall('fchdir', [rootFd], `fchdir(${rootFd})`, { what: 'change directory by root file descriptor failed' }));
-    calls.push(chrootCall('.', 'chroot failed'));
-    calls.push(chdirCall('/', 'cannot change directory to /'));
+    calls.push(makeCall('fchdir', [rootFd], `fchdir(${rootFd})`, { what: 'change directory by root file descriptor' }));
+    calls.push(chrootCall('.', 'chroot'));
+    calls.push(chdirCall('/', 'change directory to /'));
   }
-  if (opts.wdns !== undefined) calls.push(chdirCall(opts.wdns, `cannot change directory to ${opts.wdns}`));
-  else if (wdFd !== undefined) calls.push(makeCall('fchdir', [wdFd], `fchdir(${wdFd})`, { what: 'change directory by working directory file descriptor failed' }));
+  if (opts.wdns !== undefined) calls.push(chdirCall(opts.wdns, `change directory to ${opts.wdns}`));
+  else if (wdFd !== undefined) calls.push(makeCall('fchdir', [wdFd], `fchdir(${wdFd})`, { what: 'change directory by working directory file descriptor' }));
 
   if (joinsPid && opts.fork) calls.push(forkCall());
 
-  if (dropGroups) calls.push(dropGroups);
+  calls.push(...dropGroups);
   if (gid !== undefined) calls.push(setgidCall(gid));
   if (uid !== undefined) calls.push(setuidCall(uid));
   if (env) calls.push(replaceEnvironmentCall(env));

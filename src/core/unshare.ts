@@ -13,7 +13,9 @@
 import { CLONE, MS } from '../syscalls/constants.js';
 import { Call, callNow } from '../syscalls/call.js';
 import { writeKernelFile } from '../syscalls/fs.js';
-import { IdRange, keepCapsCalls, setgidCall, setgroupsCall, setuidCall, writeIdMap, writeIdMapWithHelper, writeSetgroups } from '../syscalls/identity.js';
+import { IdRange, keepCapsCalls, setgidCall, setgroupsCall, setuidCall, writeIdMap, writeSetgroups } from '../syscalls/identity.js';
+import { traceLine } from '../syscalls/trace.js';
+import { DomainError } from './errors.js';
 import { bindMountCall, chdirCall, chrootCall, mountCall, propagationCall } from '../syscalls/mount.js';
 import { NAMESPACES, NamespaceType, unshare, unshareCall } from '../syscalls/namespaces.js';
 import { forkCall, startPlan } from '../syscalls/plan.js';
@@ -71,17 +73,44 @@ function programSetup(opts: UnshareOptions, withUserns: boolean): Call[] {
   if (opts.mountProc) {
     // With the default propagation, making / private already covered /proc.
     if (!opts.root && opts.propagation !== (MS.MS_PRIVATE | MS.MS_REC)) {
-      const c = mountCall('none', opts.mountProc, null, MS.MS_PRIVATE | MS.MS_REC, null, `cannot change ${opts.mountProc} filesystem propagation`);
-      c.optional = true;
-      calls.push(c);
+      calls.push({ ...mountCall('none', opts.mountProc, null, MS.MS_PRIVATE | MS.MS_REC, null, `change ${opts.mountProc} filesystem propagation`), optional: true });
     }
-    calls.push(mountCall('proc', opts.mountProc, 'proc', MS.MS_NOSUID | MS.MS_NOEXEC | MS.MS_NODEV, null, `mount ${opts.mountProc} failed`));
+    calls.push(mountCall('proc', opts.mountProc, 'proc', MS.MS_NOSUID | MS.MS_NOEXEC | MS.MS_NODEV, null, `mount ${opts.mountProc}`));
   }
   if (opts.gid !== undefined) calls.push(setgroupsCall(), setgidCall(opts.gid));
   if (opts.uid !== undefined) calls.push(setuidCall(opts.uid));
   if (opts.keepCaps && withUserns) calls.push(...keepCapsCalls());
   calls.push(...programCalls(opts.program));
   return calls;
+}
+
+/** newuidmap or newgidmap could not be run, or refused the map. */
+export class IdMapHelperError extends DomainError {
+  readonly kind = 'id-map-helper';
+  constructor(
+    readonly helper: string,
+    /** What went wrong: the helper's own message, or why it could not start. */
+    readonly reason: string,
+    /** The helper is not installed. */
+    readonly missing: boolean,
+  ) {
+    super(`${helper} failed: ${reason}`);
+  }
+}
+
+/**
+ * Maps that an unprivileged user may not write directly go through the
+ * setuid helpers newuidmap/newgidmap (package uidmap), as util-linux does.
+ */
+function writeIdMapWithHelper(pid: number, kind: 'uid' | 'gid', ranges: readonly IdRange[]): void {
+  const helper = kind === 'uid' ? 'newuidmap' : 'newgidmap';
+  const args = [String(pid), ...ranges.flatMap((r) => [String(r.inner), String(r.outer), String(r.count)])];
+  traceLine(`exec ${helper} ${args.join(' ')}`);
+  // Loaded here only: child_process is not on the start-up path of the tools.
+  const { spawnSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
+  const res = spawnSync(helper, args, { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  if (res.error) throw new IdMapHelperError(helper, res.error.message, (res.error as NodeJS.ErrnoException).code === 'ENOENT');
+  if (res.status !== 0) throw new IdMapHelperError(helper, (res.stderr || '').trim() || `exit ${res.status}`, false);
 }
 
 function writeMaps(pid: number, opts: UnshareOptions): void {
@@ -116,7 +145,7 @@ async function unshareHere(opts: UnshareOptions): Promise<never> {
   const offsets = timeOffsets(opts);
   const createHere = () => {
     if (opts.flags) unshare(opts.flags);
-    if (offsets) writeKernelFile('/proc/self/timens_offsets', offsets, { what: 'failed to write to /proc/self/timens_offsets' });
+    if (offsets) writeKernelFile('/proc/self/timens_offsets', offsets, { what: 'write to /proc/self/timens_offsets' });
   };
   if (keep.length) {
     // The bind mounts must be made from outside the new mount namespace:
@@ -160,12 +189,13 @@ async function unshareWithUserNamespace(opts: UnshareOptions): Promise<never> {
     for (const { ns, file } of keep.filter((k) => which(k.ns))) callNow(bindMountCall(`${procDir(pid)}/ns/${nsFile(ns)}`, file));
   };
   if (later) {
-    const createLater = unshareCall(later);
-    createLater.after = (pid) => {
-      if (offsets) writeKernelFile(`${procDir(pid)}/timens_offsets`, offsets, { what: `failed to write to ${procDir(pid)}/timens_offsets` });
-      bind(pid, (ns) => (ns.flag & later) !== 0);
-    };
-    calls.push(createLater);
+    calls.push({
+      ...unshareCall(later),
+      after: (pid) => {
+        if (offsets) writeKernelFile(`${procDir(pid)}/timens_offsets`, offsets, { what: `write to ${procDir(pid)}/timens_offsets` });
+        bind(pid, (ns) => (ns.flag & later) !== 0);
+      },
+    });
     if (forkAfterUnshare) calls.push(forkCall());
   }
   if (opts.flags & CLONE.CLONE_NEWNS && opts.propagation) calls.push(propagationCall(opts.propagation));

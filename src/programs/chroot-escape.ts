@@ -19,7 +19,8 @@
 import { ToolSpec, value } from '../cli/options.js';
 import { runTool } from '../cli/run.js';
 import { callNow, makeCall } from '../syscalls/call.js';
-import { UsageError } from '../syscalls/errors.js';
+import { UsageError } from '../cli/errors.js';
+import { errnoNumber } from '../syscalls/errors.js';
 import { chdirCall, chrootCall } from '../syscalls/mount.js';
 import { execCall, execInPlace } from '../syscalls/process.js';
 import { enableTrace, q, traceLine, tracing } from '../syscalls/trace.js';
@@ -34,7 +35,7 @@ const spec: ToolSpec = {
   ],
 };
 
-const EEXIST = 17;
+const EEXIST = errnoNumber('EEXIST');
 
 runTool(spec, (cmd) => {
   const depthText = value(cmd, 'depth') ?? '64';

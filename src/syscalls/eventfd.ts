@@ -20,7 +20,7 @@ export function eventfd(initval = 0, flags = EFD_CLOEXEC): number {
 
 /** open(2) read-only and close-on-exec, for an fd the kernel is to refer to (not to read from here). */
 export function openReadOnly(path: string, what?: string): number {
-  return callNow(makeCall('open', [path, O.O_RDONLY | O.O_CLOEXEC], `open(${q(path)}, O_RDONLY|O_CLOEXEC)`, { what: what ?? `cannot open ${path}` }));
+  return callNow(makeCall('open', [path, O.O_RDONLY | O.O_CLOEXEC], `open(${q(path)}, O_RDONLY|O_CLOEXEC)`, { what: what ?? `open ${path}` }));
 }
 
 /**

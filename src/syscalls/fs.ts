@@ -38,7 +38,7 @@ export function readKernelFile(path: string, opts: { what?: string } = {}): stri
     const errno = errnoOf(err);
     if (errno === undefined) throw err;
     traceRead(path, -1);
-    throw new SyscallError('read', `read(${JSON.stringify(path)})`, errno, { what: opts.what ?? `cannot read ${path}` });
+    throw new SyscallError('read', `read(${JSON.stringify(path)})`, errno, { what: opts.what ?? `read ${path}` });
   }
 }
 

@@ -3,10 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { Call, makeCall } from './call.js';
 import { PR, PR_CAP_AMBIENT_RAISE } from './constants.js';
-import { ToolError } from './errors.js';
 import { writeKernelFile } from './fs.js';
 import { procDir } from './process.js';
-import { traceLine } from './trace.js';
 
 export interface IdRange {
   inner: number;
@@ -22,11 +20,11 @@ export interface IdRange {
 const SYS_ID = process.arch === 'arm64' ? { setuid: 146, setgid: 144, setgroups: 159 } : { setuid: 105, setgid: 106, setgroups: 116 };
 
 export function setgroupsCall(): Call {
-  return makeCall('syscall', [SYS_ID.setgroups, 0, null], 'setgroups(0, NULL)', { what: 'setgroups failed', hint: 'under "setgroups deny" the kernel refuses setgroups(2) in that user namespace' });
+  return makeCall('syscall', [SYS_ID.setgroups, 0, null], 'setgroups(0, NULL)', { hint: 'under "setgroups deny" the kernel refuses setgroups(2) in that user namespace' });
 }
 
 /** setgroups(2) with a list (chroot --groups, --userspec). */
-export function setgroupsListCall(gids: readonly number[], what = 'setgroups failed'): Call {
+export function setgroupsListCall(gids: readonly number[], what?: string): Call {
   const list = Buffer.alloc(4 * Math.max(gids.length, 1));
   gids.forEach((g, i) => list.writeUInt32LE(g, 4 * i));
   return makeCall('syscall', [SYS_ID.setgroups, gids.length, gids.length ? list : null], `setgroups(${gids.length}, [${gids.join(', ')}])`, { what });
@@ -43,17 +41,17 @@ export function groupsOfUser(name: string, primary: number): number[] {
 }
 
 export function setgidCall(gid: number): Call {
-  return makeCall('syscall', [SYS_ID.setgid, gid], `setgid(${gid})`, { what: 'setgid failed' });
+  return makeCall('syscall', [SYS_ID.setgid, gid], `setgid(${gid})`);
 }
 
 export function setuidCall(uid: number): Call {
-  return makeCall('syscall', [SYS_ID.setuid, uid], `setuid(${uid})`, { what: 'setuid failed' });
+  return makeCall('syscall', [SYS_ID.setuid, uid], `setuid(${uid})`);
 }
 
 /** /proc/PID/setgroups: must be "deny" before an unprivileged gid_map write (Linux 3.19+). */
 export function writeSetgroups(pid: number | 'self', value: 'allow' | 'deny'): void {
   const dir = procDir(pid);
-  writeKernelFile(`${dir}/setgroups`, value, { what: `cannot write ${dir}/setgroups` });
+  writeKernelFile(`${dir}/setgroups`, value, { what: `write ${dir}/setgroups` });
 }
 
 function mapText(ranges: readonly IdRange[]): string {
@@ -67,21 +65,6 @@ export function writeIdMap(pid: number | 'self', kind: 'uid' | 'gid', ranges: re
     what: `write ${dir}/${kind}_map`,
     hint: 'an unprivileged process may map only its own id (and for gid_map, write "deny" to setgroups first); larger maps need root or newuidmap',
   });
-}
-
-/**
- * Maps that an unprivileged user may not write directly go through the
- * setuid helpers newuidmap/newgidmap (package uidmap), as util-linux does.
- */
-export function writeIdMapWithHelper(pid: number, kind: 'uid' | 'gid', ranges: readonly IdRange[]): void {
-  const helper = kind === 'uid' ? 'newuidmap' : 'newgidmap';
-  const args = [String(pid), ...ranges.flatMap((r) => [String(r.inner), String(r.outer), String(r.count)])];
-  traceLine(`exec ${helper} ${args.join(' ')}`);
-  // Loaded here only: child_process is not on the start-up path of the tools.
-  const { spawnSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
-  const res = spawnSync(helper, args, { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
-  if (res.error) throw new ToolError(`${helper} failed: ${res.error.message}`, 1, 'install the uidmap package, or run as root');
-  if (res.status !== 0) throw new ToolError(`${helper} failed: ${(res.stderr || '').trim() || `exit ${res.status}`}`);
 }
 
 /** The ranges /etc/subuid or /etc/subgid grant to a user (by name or id). */
@@ -163,7 +146,7 @@ export function keepCapsCalls(): Call[] {
   const data = Buffer.alloc(24);
   for (const off of [0, 4, 8]) data.writeUInt32LE(0xffffffff, off);
   for (const off of [12, 16, 20]) data.writeUInt32LE(high, off);
-  const calls = [makeCall('capset', [header, data], 'capset({_LINUX_CAPABILITY_VERSION_3, 0}, {effective=ALL, permitted=ALL, inheritable=ALL})', { what: 'capset failed' })];
+  const calls = [makeCall('capset', [header, data], 'capset({_LINUX_CAPABILITY_VERSION_3, 0}, {effective=ALL, permitted=ALL, inheritable=ALL})')];
   for (let cap = 0; cap <= last; cap++)
     calls.push(makeCall('prctl', [PR.PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0], `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, ${cap})`, { optional: true }));
   return calls;

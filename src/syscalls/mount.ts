@@ -1,6 +1,6 @@
 // Mounts and roots: mount(2), umount2(2), chroot(2), chdir(2), pivot_root(2).
-import { MNT, MOUNT_FLAGS, MS, UMOUNT_FLAGS, decodeFlags } from './constants.js';
-import { Call, callNow, makeCall } from './call.js';
+import { MOUNT_FLAGS, MS, UMOUNT_FLAGS, decodeFlags } from './constants.js';
+import { Call, makeCall } from './call.js';
 import { q } from './trace.js';
 
 export const PROPAGATION = {
@@ -16,21 +16,13 @@ export function mountCall(source: string | null, target: string, fstype: string 
   return makeCall('mount', [source, target, fstype, flags, data], show, { what });
 }
 
-export function mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null, what?: string): void {
-  callNow(mountCall(source, target, fstype, flags, data, what));
-}
-
 export function umountCall(target: string, flags: number, what?: string): Call {
   return makeCall('umount2', [target, flags], `umount2(${q(target)}, ${decodeFlags(UMOUNT_FLAGS, flags)})`, { what });
 }
 
-export function umount(target: string, flags: number = MNT.MNT_DETACH, what?: string): void {
-  callNow(umountCall(target, flags, what));
-}
-
 /** Set propagation of / recursively (util-linux: "cannot change root filesystem propagation"). */
 export function propagationCall(flags: number): Call {
-  return mountCall('none', '/', null, flags, null, 'cannot change root filesystem propagation');
+  return mountCall('none', '/', null, flags, null, 'change root filesystem propagation');
 }
 
 export function bindMountCall(source: string, target: string, what?: string): Call {
@@ -38,28 +30,16 @@ export function bindMountCall(source: string, target: string, what?: string): Ca
 }
 
 export function chrootCall(dir: string, what?: string): Call {
-  return makeCall('chroot', [dir], `chroot(${q(dir)})`, { what: what ?? `cannot change root directory to '${dir}'` });
-}
-
-export function chroot(dir: string, what?: string): void {
-  callNow(chrootCall(dir, what));
+  return makeCall('chroot', [dir], `chroot(${q(dir)})`, { what: what ?? `change root directory to '${dir}'` });
 }
 
 export function chdirCall(dir: string, what?: string): Call {
-  return makeCall('chdir', [dir], `chdir(${q(dir)})`, { what: what ?? `cannot chdir to '${dir}'` });
-}
-
-export function chdir(dir: string, what?: string): void {
-  callNow(chdirCall(dir, what));
+  return makeCall('chdir', [dir], `chdir(${q(dir)})`, { what: what ?? `chdir to '${dir}'` });
 }
 
 // glibc has no pivot_root wrapper: syscall(SYS_pivot_root, new_root, put_old).
 const SYS_pivot_root = process.arch === 'arm64' ? 41 : 155;
 
 export function pivotRootCall(newRoot: string, putOld: string): Call {
-  return makeCall('syscall', [SYS_pivot_root, newRoot, putOld], `pivot_root(${q(newRoot)}, ${q(putOld)})`, { what: `pivot_root(${q(newRoot)}, ${q(putOld)})`, hint: 'new_root must be a mount point and / must not be shared (use a private mount namespace)' });
-}
-
-export function pivotRoot(newRoot: string, putOld: string): void {
-  callNow(pivotRootCall(newRoot, putOld));
+  return makeCall('syscall', [SYS_pivot_root, newRoot, putOld], `pivot_root(${q(newRoot)}, ${q(putOld)})`, { hint: 'new_root must be a mount point and / must not be shared (use a private mount namespace)' });
 }

@@ -31,20 +31,12 @@ export const NAMESPACES: readonly NamespaceType[] = [
   { name: 'time', flag: CLONE.CLONE_NEWTIME, option: 'time', letter: 'T', forChildren: 'time_for_children' },
 ];
 
-export function namespaceByName(name: string): NamespaceType | undefined {
-  return NAMESPACES.find((ns) => ns.name === name || ns.option === name);
-}
-
-export function namespaceByFlag(flag: number): NamespaceType | undefined {
-  return NAMESPACES.find((ns) => ns.flag === flag);
-}
-
 export function decodeNamespaceFlags(flags: number): string {
   return decodeFlags(CLONE_FLAGS, flags);
 }
 
 export function unshareCall(flags: number): Call {
-  return makeCall('unshare', [flags], `unshare(${decodeNamespaceFlags(flags)})`, { what: `unshare(${decodeNamespaceFlags(flags)})`, needsOwnMemory: (flags & CLONE.CLONE_NEWTIME) !== 0 });
+  return makeCall('unshare', [flags], `unshare(${decodeNamespaceFlags(flags)})`, { needsOwnMemory: (flags & CLONE.CLONE_NEWTIME) !== 0 });
 }
 
 /** unshare(2) in this process (the main thread; never CLONE_NEWUSER from Node). */
@@ -52,21 +44,32 @@ export function unshare(flags: number): void {
   callNow(unshareCall(flags));
 }
 
-export function setnsCall(fd: number, nstype: number, label?: string): Call {
+/** setns(2); `label` names the file in the trace line, `what` is the action for an error line. */
+export function setnsCall(fd: number, nstype: number, label?: string, what?: string): Call {
   const show = `setns(${fd}${label ? `</proc/…/${label}>` : ''}, ${nstype ? decodeNamespaceFlags(nstype) : '0'})`;
   // nstype 0 accepts any type, a time namespace included.
-  return makeCall('setns', [fd, nstype], show, { needsOwnMemory: nstype === 0 || (nstype & CLONE.CLONE_NEWTIME) !== 0 });
+  return makeCall('setns', [fd, nstype], show, { what, needsOwnMemory: nstype === 0 || (nstype & CLONE.CLONE_NEWTIME) !== 0 });
 }
 
 export function setns(fd: number, nstype: number, what?: string): void {
-  const call = setnsCall(fd, nstype);
-  if (what) call.what = what;
-  callNow(call);
+  callNow(setnsCall(fd, nstype, undefined, what));
 }
 
 /** open(2) a namespace file, close-on-exec; returns the fd. */
 export function openNamespaceFile(path: string, what?: string): number {
-  return callNow(makeCall('open', [path, O.O_RDONLY | O.O_CLOEXEC], `open(${q(path)}, O_RDONLY|O_CLOEXEC)`, { what: what ?? `cannot open ${path}` }));
+  return callNow(makeCall('open', [path, O.O_RDONLY | O.O_CLOEXEC], `open(${q(path)}, O_RDONLY|O_CLOEXEC)`, { what: what ?? `open ${path}` }));
+}
+
+// linux/nsfs.h: NS_GET_NSTYPE, _IO(0xb7, 0x3): the CLONE_NEW* type of a namespace file.
+const NS_GET_NSTYPE = 0xb703;
+
+/**
+ * The CLONE_NEW* type of an open namespace file, or undefined when the fd is
+ * not one (ENOTTY: any other file).
+ */
+export function namespaceType(fd: number): number | undefined {
+  const type = callNow(makeCall('ioctl', [fd, NS_GET_NSTYPE], `ioctl(${fd}, NS_GET_NSTYPE)`, { optional: true }));
+  return type < 0 ? undefined : type;
 }
 
 export function closeFd(fd: number): void {
@@ -76,11 +79,6 @@ export function closeFd(fd: number): void {
 /** The namespace's identity: the inode number of its nsfs file. */
 export function namespaceInode(path: string): number {
   return statSync(path).ino;
-}
-
-/** 'net:[4026531840]', as readlink /proc/PID/ns/net shows it. */
-export function namespaceId(pid: number | 'self', name: string): string {
-  return `${name}:[${namespaceInode(`/proc/${pid}/ns/${name}`)}]`;
 }
 
 // linux/nsfs.h: ioctls on a namespace file. _IO(0xb7, n)

@@ -77,8 +77,3 @@ export function traceWrite(path: string, data: string, errno?: number): void {
 export function traceRead(path: string, result: string | number): void {
   traceLine(`read(${q(path)}) = ${typeof result === 'string' ? q(result.length > 60 ? result.slice(0, 57) + '...' : result) : result}`);
 }
-
-/** strerror for an errno number, for tools that format their own messages. */
-export function describeErrno(errno: number): string {
-  return errnoText(errno);
-}

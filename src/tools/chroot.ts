@@ -1,9 +1,34 @@
 // ts-chroot: coreutils chroot(1), over real system calls, plus --pivot
 // (pivot_root in a new mount namespace, the way container runtimes do it).
 import { ToolSpec, flag, value } from '../cli/options.js';
-import { runTool } from '../cli/run.js';
-import { ToolError } from '../syscalls/errors.js';
-import { CHROOT_FAILED, runChroot } from '../core/chroot.js';
+import { Described, runTool } from '../cli/run.js';
+import { UsageError } from '../cli/errors.js';
+import { SyscallError, errnoText } from '../syscalls/errors.js';
+import { ExecError } from '../syscalls/plan.js';
+import { RootChangesError, UnknownIdError, runChroot } from '../core/chroot.js';
+
+/** coreutils' EXIT_CANCELED: ts-chroot itself failed (126/127 for the command are run.ts's). */
+const CHROOT_FAILED = 125;
+
+/** 'X' as coreutils quotes a name in messages (quoteaf, C locale). */
+function quoted(name: string): string {
+  return `'${name.replace(/'/g, `'\\''`)}'`;
+}
+
+/** coreutils' words and statuses for what the library reports. */
+function describe(err: unknown): Described | undefined {
+  if (err instanceof ExecError) return { message: `failed to run command ${quoted(err.file)}: ${errnoText(err.errno)}` };
+  if (err instanceof UnknownIdError) {
+    // coreutils names the value only for --groups; the hint names it always.
+    const message = err.from === 'groups' ? `invalid group ${quoted(err.value)}` : `invalid ${err.id}`;
+    return { message, hint: `no ${err.id} ${quoted(err.value)} in /etc/${err.id === 'user' ? 'passwd' : 'group'}`, exitCode: CHROOT_FAILED };
+  }
+  if (err instanceof RootChangesError) return { message: "option --skip-chdir only permitted if NEWROOT is old '/'", usage: true, exitCode: CHROOT_FAILED };
+  if (err instanceof SyscallError && (err.code === 'EPERM' || err.code === 'EACCES') && /^(chroot|unshare|mount)$/.test(err.call))
+    return { hint: 'chroot(2) needs CAP_SYS_CHROOT (and --pivot CAP_SYS_ADMIN): run as root, or as root of a user namespace (ts-unshare -r ts-chroot ...)', exitCode: CHROOT_FAILED };
+  if (err instanceof UsageError) return undefined;
+  return { exitCode: CHROOT_FAILED };
+}
 
 export const spec: ToolSpec = {
   name: 'ts-chroot',
@@ -22,7 +47,7 @@ export const spec: ToolSpec = {
 
 runTool(spec, (cmd) => {
   const [newRoot, ...command] = cmd.rest;
-  if (newRoot === undefined) throw new ToolError("missing operand\nTry 'ts-chroot --help' for more information.", CHROOT_FAILED);
+  if (newRoot === undefined) throw new UsageError('missing operand');
   return runChroot({
     newRoot,
     command,
@@ -31,4 +56,4 @@ runTool(spec, (cmd) => {
     skipChdir: flag(cmd, 'skip-chdir'),
     pivot: flag(cmd, 'pivot'),
   });
-});
+}, { describe });

@@ -1,11 +1,11 @@
 // ts-lsns: util-linux lsns(8): list namespaces, as a table, raw, JSON, or a
 // tree of which user namespace owns which namespace (-T).
 import { ToolSpec, flag, value, values } from '../cli/options.js';
-import { runTool } from '../cli/run.js';
+import { Described, runTool } from '../cli/run.js';
 import { Column, Row, renderTable } from '../cli/table.js';
-import { UsageError } from '../syscalls/errors.js';
+import { ToolError } from '../cli/errors.js';
 import { NAMESPACES, NamespaceName } from '../syscalls/namespaces.js';
-import { NamespaceInfo, TreeRelation, addRelations, collectNamespaces, namespacePath, namespaceTree, netnsId, nsfsMounts, ownerName, readProcesses, selectNamespaces } from '../core/lsns.js';
+import { NamespaceInfo, NamespaceNotFoundError, TreeRelation, addRelations, collectNamespaces, namespacePath, namespaceTree, netnsId, nsfsMounts, ownerName, readProcesses, selectNamespaces } from '../core/lsns.js';
 
 const COLUMNS: Record<string, { help: string; number?: boolean; right?: boolean; truncate?: boolean; minWidth?: number; cell: (n: NamespaceInfo) => string | number | undefined }> = {
   NS: { minWidth: 10, help: 'namespace identifier (inode number)', number: true, cell: (n) => n.ns },
@@ -56,7 +56,7 @@ function parseColumns(lists: string[], all: boolean, types: Set<NamespaceName> |
     const add = list.startsWith('+');
     const names = (add ? list.slice(1) : list).split(',').filter(Boolean).map((n) => n.toUpperCase());
     for (const n of names) {
-      if (!COLUMNS[n]) throw new UsageError(`unknown column: ${n}`);
+      if (!COLUMNS[n]) throw new ToolError(`unknown column: ${n}`);
     }
     columns = add ? [...columns, ...names] : names;
   }
@@ -68,15 +68,27 @@ function parseTypes(names: string[]): Set<NamespaceName> | undefined {
   return new Set(
     names.map((t) => {
       const ns = NAMESPACES.find((n) => n.name === t);
-      if (!ns) throw new UsageError(`unknown namespace type: ${t}`);
+      if (!ns) throw new ToolError(`unknown namespace type: ${t}`);
       return ns.name;
     }),
   );
 }
 
-function parsePositive(text: string, what: string): number {
-  if (!/^\d+$/.test(text)) throw new UsageError(`invalid ${what} argument: '${text}'`);
-  return Number(text);
+// util-linux's bad values are one line (errx), no usage hint; a number too
+// large for the type is refused, not cut down.
+function parseNumber(text: string, what: 'PID' | 'namespace', max: bigint): bigint {
+  if (!/^\d+$/.test(text)) throw new ToolError(`invalid ${what} argument: '${text}'`);
+  const n = BigInt(text);
+  if (n > max) throw new ToolError(`invalid ${what} argument: '${text}': Numerical result out of range`);
+  return n;
+}
+const PID_MAX = 2n ** 31n - 1n; // pid_t
+const INODE_MAX = 2n ** 64n - 1n; // what util-linux reads a namespace operand into
+
+/** ts-lsns's wording of the library's errors, as util-linux's. */
+function describe(err: unknown): Described | undefined {
+  if (err instanceof NamespaceNotFoundError) return { message: `not found namespace: ${err.ns}` };
+  return undefined;
 }
 
 function toRows(columns: string[], infos: NamespaceInfo[]): Row[] {
@@ -93,24 +105,27 @@ runTool(spec, (cmd) => {
   const types = parseTypes(values(cmd, 'type'));
   const columns = parseColumns(values(cmd, 'output'), flag(cmd, 'output-all'), types);
   const pidText = value(cmd, 'task');
-  if (cmd.rest.length > 1) throw new UsageError(`unexpected argument '${cmd.rest[1]}'`);
-  const ns = cmd.rest[0] === undefined ? undefined : parsePositive(cmd.rest[0], 'namespace');
+  // The first operand is read first, as util-linux does (which ignores any further ones; we refuse them).
+  const ns = cmd.rest[0] === undefined ? undefined : parseNumber(cmd.rest[0], 'namespace', INODE_MAX);
+  if (cmd.rest.length > 1) throw new ToolError(`unexpected argument '${cmd.rest[1]}'`);
   // Without -l, lsns draws the process tree in COMMAND; -T draws namespaces in NS.
   let relation: TreeRelation | undefined = 'process';
   if (flag(cmd, 'tree')) {
     const rel = value(cmd, 'tree') || 'owner';
-    if (rel !== 'owner' && rel !== 'parent' && rel !== 'process') throw new UsageError(`unknown tree type: ${rel}`);
+    if (rel !== 'owner' && rel !== 'parent' && rel !== 'process') throw new ToolError(`unknown tree type: ${rel}`);
     relation = rel;
   }
   if (flag(cmd, 'list')) relation = undefined;
   const treeColumn = relation === undefined ? undefined : relation === 'process' ? 'COMMAND' : 'NS';
+  // The process tree lives in COMMAND: without that column, a plain list (util-linux).
+  if (relation === 'process' && !columns.includes('COMMAND')) relation = undefined;
 
   const all = collectNamespaces(readProcesses());
-  const listed = selectNamespaces(all, { types, pid: pidText === undefined ? undefined : parsePositive(pidText, 'PID'), ns });
+  const listed = selectNamespaces(all, { types, pid: pidText === undefined ? undefined : Number(parseNumber(pidText, 'PID', PID_MAX)), ns });
   const infos = relation ? namespaceTree(listed, all, relation) : listed;
   const mode = flag(cmd, 'json') ? 'json' : flag(cmd, 'raw') ? 'raw' : 'table';
   const width = !flag(cmd, 'notruncate') && process.stdout.isTTY ? process.stdout.columns : undefined;
   const table = columns.map((name): Column => ({ name, number: COLUMNS[name].number, right: COLUMNS[name].right, truncate: COLUMNS[name].truncate, minWidth: COLUMNS[name].minWidth }));
-  process.stdout.write(renderTable(table, toRows(columns, infos), { mode, headings: !flag(cmd, 'noheadings'), jsonKey: 'namespaces', treeColumn: columns.includes(treeColumn ?? '') ? treeColumn : undefined, width }));
+  process.stdout.write(renderTable(table, toRows(columns, infos), { mode, headings: !flag(cmd, 'noheadings'), jsonKey: 'namespaces', treeColumn: relation && columns.includes(treeColumn ?? '') ? treeColumn : undefined, width }));
   return 0;
-}, argv);
+}, { argv, describe });

@@ -1,9 +1,10 @@
 // ts-nsenter: util-linux nsenter(1), over real system calls.
 import { ParsedCommandLine, ToolSpec, flag, value } from '../cli/options.js';
-import { runTool } from '../cli/run.js';
-import { ToolError } from '../syscalls/errors.js';
+import { Described, cannot, runTool } from '../cli/run.js';
+import { ToolError } from '../cli/errors.js';
+import { SyscallError } from '../syscalls/errors.js';
 import { NAMESPACES, NamespaceName } from '../syscalls/namespaces.js';
-import { runNsenter, NsenterOptions } from '../core/nsenter.js';
+import { NoTargetError, NotNamespaceFileError, runNsenter, NsenterOptions } from '../core/nsenter.js';
 
 const NS_HELP: Record<string, string> = {
   mount: 'enter mount namespace',
@@ -43,13 +44,18 @@ export const spec: ToolSpec = {
     'The namespaces are joined in a child process (Node may not setns() into a user or mount namespace), so the program never has ts-nsenter\'s PID. With --trace, every system call is printed with its result, the child\'s included.',
 };
 
-function parseNumber(text: string, what: string): number {
-  // util-linux reports these without the usage hint (errx, exit 1).
+/** The largest pid_t and uid_t/gid_t. */
+const MAX = { pid: 2 ** 31 - 1, uid: 2 ** 32 - 1, gid: 2 ** 32 - 1 };
+
+function parseNumber(text: string, what: 'pid' | 'uid' | 'gid'): number {
+  // util-linux reports these without the usage hint (errx, exit 1). A value
+  // too large is refused, where util-linux would cut it down to 32 bits.
   if (!/^\d+$/.test(text)) throw new ToolError(`failed to parse ${what}: '${text}'`);
+  if (BigInt(text) > BigInt(MAX[what])) throw new ToolError(`failed to parse ${what}: '${text}': Numerical result out of range`);
   return Number(text);
 }
 
-export function toNsenterOptions(cmd: ParsedCommandLine): NsenterOptions {
+function toNsenterOptions(cmd: ParsedCommandLine): NsenterOptions {
   const namespaces = new Map<NamespaceName, string>();
   for (const ns of NAMESPACES) {
     const v = cmd.opts[ns.option];
@@ -74,4 +80,23 @@ export function toNsenterOptions(cmd: ParsedCommandLine): NsenterOptions {
   };
 }
 
-runTool(spec, (cmd) => runNsenter(toNsenterOptions(cmd)));
+/** ts-nsenter's wording of the library's errors, with its own flags. */
+function describe(err: unknown): Described | undefined {
+  if (err instanceof NoTargetError) {
+    if (err.need === 'all' || err.need === 'env') return { message: `no target PID specified for --${err.need}` };
+    return { message: `neither filename nor target pid supplied for ${err.need}` };
+  }
+  if (err instanceof NotNamespaceFileError) {
+    const ns = NAMESPACES.find((n) => n.name === err.type)!;
+    const actually = err.actualType ? `a ${err.actualType} namespace file` : 'not a namespace file';
+    return {
+      message: cannot(`reassociate to namespace 'ns/${err.type}'`, err.errno),
+      hint: `${err.path} is ${actually}: give --${ns.option}= a /proc/PID/ns/${err.type} file (or a bind mount of one), or -t PID`,
+    };
+  }
+  if (err instanceof SyscallError && err.call === 'setns' && err.code === 'EPERM' && process.geteuid?.() === 0)
+    return { hint: 'the target may be in a user namespace you do not own: enter it too, with -U' };
+  return undefined;
+}
+
+runTool(spec, (cmd) => runNsenter(toNsenterOptions(cmd)), { describe });

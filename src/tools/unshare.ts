@@ -1,13 +1,13 @@
 // ts-unshare: util-linux unshare(1), over real system calls.
 import { ParsedCommandLine, ToolSpec, flag, value, values } from '../cli/options.js';
 import { Described, runTool } from '../cli/run.js';
-import { UsageError } from '../cli/errors.js';
+import { ToolError } from '../cli/errors.js';
 import { SyscallError } from '../syscalls/errors.js';
 import { CLONE, signalNumber } from '../syscalls/constants.js';
 import { IdRange, lookupGroup, lookupUid, parseIdRange, subordinateRanges, userName } from '../syscalls/identity.js';
 import { NAMESPACES } from '../syscalls/namespaces.js';
 import { PROPAGATION, Propagation } from '../syscalls/mount.js';
-import { runUnshare, UnshareOptions } from '../core/unshare.js';
+import { IdMapHelperError, runUnshare, UnshareOptions } from '../core/unshare.js';
 
 const NS_HELP: Record<string, string> = {
   mount: 'unshare mounts namespace',
@@ -55,17 +55,20 @@ export const spec: ToolSpec = {
   epilog: 'With --trace, every system call is printed with its result, the child\'s included.',
 };
 
+// Bad values are one line, no usage hint, as util-linux words them (errx).
 function parseId(text: string, what: 'uid' | 'gid'): number {
-  if (!/^\d+$/.test(text)) throw new UsageError(`failed to parse ${what}: '${text}'`);
+  if (!/^\d+$/.test(text)) throw new ToolError(`failed to parse ${what}: '${text}'`);
+  // uid_t and gid_t are 32 bits: a larger number is refused, not cut down.
+  if (BigInt(text) > 2n ** 32n - 1n) throw new ToolError(`failed to parse ${what}: '${text}': Numerical result out of range`);
   return Number(text);
 }
 
 function parseOffset(text: string, what: string): bigint {
-  if (!/^-?\d+$/.test(text)) throw new UsageError(`failed to parse ${what} offset: '${text}'`);
+  if (!/^-?\d+$/.test(text)) throw new ToolError(`failed to parse ${what} offset: '${text}'`);
   return BigInt(text);
 }
 
-export function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
+function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
   let flags = 0;
   const persist = new Map<string, string>();
   for (const ns of NAMESPACES) {
@@ -82,7 +85,7 @@ export function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
   if (flag(cmd, 'kill-child')) {
     const name = value(cmd, 'kill-child') || 'KILL';
     killChildSignal = signalNumber(name);
-    if (!killChildSignal) throw new UsageError(`unknown signal: ${name}`);
+    if (!killChildSignal) throw new ToolError(`unknown signal: ${name}`);
     fork = true;
   }
 
@@ -93,10 +96,10 @@ export function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
   }
 
   const prop = value(cmd, 'propagation') ?? 'private';
-  if (!(prop in PROPAGATION)) throw new UsageError(`unsupported propagation mode: ${prop}`);
+  if (!(prop in PROPAGATION)) throw new ToolError(`unsupported propagation mode: ${prop}`);
 
   const setgroups = value(cmd, 'setgroups');
-  if (setgroups !== undefined && setgroups !== 'allow' && setgroups !== 'deny') throw new UsageError(`unsupported --setgroups argument '${setgroups}'`);
+  if (setgroups !== undefined && setgroups !== 'allow' && setgroups !== 'deny') throw new ToolError(`unsupported --setgroups argument '${setgroups}'`);
 
   const uidMap: IdRange[] = [];
   const gidMap: IdRange[] = [];
@@ -113,43 +116,43 @@ export function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
   const mu = value(cmd, 'map-user');
   if (mu !== undefined) {
     const uid = lookupUid(mu);
-    if (uid === undefined) throw new UsageError(`failed to parse uid: '${mu}'`);
+    if (uid === undefined) throw new ToolError(`failed to parse uid: '${mu}'`);
     mapUser(uid);
   }
   const mg = value(cmd, 'map-group');
   if (mg !== undefined) {
     const gid = lookupGroup(mg);
-    if (gid === undefined) throw new UsageError(`failed to parse gid: '${mg}'`);
+    if (gid === undefined) throw new ToolError(`failed to parse gid: '${mg}'`);
     mapGroup(gid);
   }
   for (const text of values(cmd, 'map-users')) {
     const r = parseIdRange(text, lookupUid);
-    if (!r) throw new UsageError(`invalid --map-users argument '${text}': expected <inner>:<outer>:<count> or <outer>,<inner>,<count>`);
+    if (!r) throw new ToolError(`invalid --map-users argument '${text}': expected <inner>:<outer>:<count> or <outer>,<inner>,<count>`);
     uidMap.push(r);
   }
   for (const text of values(cmd, 'map-groups')) {
     const r = parseIdRange(text, lookupGroup);
-    if (!r) throw new UsageError(`invalid --map-groups argument '${text}': expected <inner>:<outer>:<count> or <outer>,<inner>,<count>`);
+    if (!r) throw new ToolError(`invalid --map-groups argument '${text}': expected <inner>:<outer>:<count> or <outer>,<inner>,<count>`);
     gidMap.push(r);
   }
   if (flag(cmd, 'map-auto')) {
     const name = userName(euid) ?? String(euid);
     const su = subordinateRanges('uid', name, euid)[0];
     const sg = subordinateRanges('gid', name, egid)[0];
-    if (!su) throw new UsageError(`no subordinate uid range for ${name} in /etc/subuid`);
-    if (!sg) throw new UsageError(`no subordinate gid range for ${name} in /etc/subgid`);
+    if (!su) throw new ToolError(`no subordinate uid range for ${name} in /etc/subuid`);
+    if (!sg) throw new ToolError(`no subordinate gid range for ${name} in /etc/subgid`);
     uidMap.push({ inner: 0, outer: su.start, count: su.count });
     gidMap.push({ inner: 0, outer: sg.start, count: sg.count });
   }
   if (uidMap.length || gidMap.length) flags |= CLONE.CLONE_NEWUSER;
   const singleGroupMapped = flag(cmd, 'map-root-user') || flag(cmd, 'map-current-user') || mg !== undefined;
   if (setgroups === 'allow' && singleGroupMapped)
-    throw new UsageError('options --setgroups=allow and --map-group are mutually exclusive');
+    throw new ToolError('options --setgroups=allow and --map-group are mutually exclusive');
 
   const monotonic = value(cmd, 'monotonic');
   const boottime = value(cmd, 'boottime');
   if ((monotonic !== undefined || boottime !== undefined) && !(flags & CLONE.CLONE_NEWTIME))
-    throw new UsageError('options --monotonic and --boottime require unsharing of a time namespace (-T)');
+    throw new ToolError('options --monotonic and --boottime require unsharing of a time namespace (-T)');
 
   const uidText = value(cmd, 'setuid');
   const gidText = value(cmd, 'setgid');
@@ -176,6 +179,7 @@ export function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
 
 /** ts-unshare's advice: the kernel's refusals, with the flags that get round them. */
 function describe(err: unknown): Described | undefined {
+  if (err instanceof IdMapHelperError && err.missing) return { hint: 'install the uidmap package, or run as root' };
   if (err instanceof SyscallError && (err.code === 'EPERM' || err.code === 'EACCES') && process.geteuid?.() !== 0 && /^(unshare|clone|mount|sethostname|chroot)$/.test(err.call))
     return { hint: 'this needs CAP_SYS_ADMIN: run as root, or add -U/-r to do it inside a new user namespace' };
   return undefined;
