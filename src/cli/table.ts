@@ -6,8 +6,9 @@
 // numbers, children nested).
 //
 // Text that came from bytes which are not UTF-8 (a command line) holds each
-// such byte as U+DC80+byte (keepBytes in src/core/lsns.ts); it is printed as
-// \xNN.
+// such byte as U+DC00+byte, U+DC80 to U+DCFF (keepBytes in src/core/lsns.ts).
+// The table and --raw print it as \xNN; JSON keeps the byte itself, as
+// libsmartcols does (write the result with toBytes).
 
 export interface Column {
   /** Header, e.g. 'NPROCS'; the JSON key is its lower-case form. */
@@ -52,7 +53,7 @@ const hex = (byte: number) => `\\x${byte.toString(16).padStart(2, '0')}`;
 /** One character as \xNN escapes of its bytes (a kept byte as itself). */
 function escapeChar(ch: string): string {
   const code = ch.codePointAt(0)!;
-  if (code >= 0xdc80 && code <= 0xdcff) return hex(code - 0xdc80);
+  if (code >= 0xdc80 && code <= 0xdcff) return hex(code - 0xdc00);
   return [...Buffer.from(ch, 'utf8')].map(hex).join('');
 }
 
@@ -61,9 +62,16 @@ function rawText(s: string): string {
   return [...s].map((ch) => (ch === ' ' || ch === '\\' || ch < ' ' || ch >= '\x7f' ? escapeChar(ch) : ch)).join('');
 }
 
-/** The table and JSON: control characters and kept bytes as \xNN; outside ASCII too unless the locale is UTF-8. */
+/** The table: control characters, kept bytes and a backslash before 'x' as \xNN; outside ASCII too unless the locale is UTF-8. */
 function safeText(s: string, utf8: boolean): string {
-  return [...s].map((ch) => (ch < ' ' || ch === '\x7f' || (ch >= '\udc80' && ch <= '\udcff') || (!utf8 && ch >= '\x80') ? escapeChar(ch) : ch)).join('');
+  const chars = [...s];
+  return chars
+    .map((ch, i) => {
+      // A backslash before 'x' is escaped too, so that every \x in the output is an escape.
+      if (ch === '\\') return chars[i + 1] === 'x' ? escapeChar(ch) : ch;
+      return ch < ' ' || ch === '\x7f' || (ch >= '\udc80' && ch <= '\udcff') || (!utf8 && ch >= '\x80') ? escapeChar(ch) : ch;
+    })
+    .join('');
 }
 
 interface Line {
@@ -95,26 +103,46 @@ function text(cell: Cell): string {
   return cell === undefined ? '' : String(cell);
 }
 
-function jsonValue(column: Column, cell: Cell, utf8: boolean): string | number | null {
+function jsonValue(column: Column, cell: Cell): string | number | null {
   if (cell === undefined || cell === '') return null;
-  return column.number ? Number(cell) : safeText(String(cell), utf8);
+  return column.number ? Number(cell) : String(cell);
 }
 
-function jsonRows(columns: readonly Column[], rows: readonly Row[], tree: boolean, utf8: boolean): object[] {
+function jsonRows(columns: readonly Column[], rows: readonly Row[], tree: boolean): object[] {
   return rows.flatMap((row) => {
     const obj: Record<string, unknown> = {};
-    for (const c of columns) obj[c.name.toLowerCase()] = jsonValue(c, row.cells[c.name], utf8);
-    if (tree && row.children?.length) obj.children = jsonRows(columns, row.children, tree, utf8);
+    for (const c of columns) obj[c.name.toLowerCase()] = jsonValue(c, row.cells[c.name]);
+    if (tree && row.children?.length) obj.children = jsonRows(columns, row.children, tree);
     // Without a tree, children are rows of the same list.
-    return tree || !row.children?.length ? [obj] : [obj, ...jsonRows(columns, row.children, tree, utf8)];
+    return tree || !row.children?.length ? [obj] : [obj, ...jsonRows(columns, row.children, tree)];
   });
+}
+
+/** JSON.stringify, with kept bytes left as they are (it would write them as \udcNN). */
+function jsonText(value: unknown): string {
+  return JSON.stringify(value).replace(/(?<!\\)((?:\\\\)*)\\udc([89a-f][0-9a-f])/g, (_, slashes: string, byte: string) => slashes + String.fromCharCode(0xdc00 + parseInt(byte, 16)));
+}
+
+/** Text to write: UTF-8, except that a kept byte (a lone U+DC80 to U+DCFF) is written as that byte. */
+export function toBytes(text: string): Buffer {
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const lone = c >= 0xdc80 && c <= 0xdcff && !(i > 0 && text.charCodeAt(i - 1) >= 0xd800 && text.charCodeAt(i - 1) <= 0xdbff);
+    if (!lone) continue;
+    parts.push(Buffer.from(text.slice(from, i), 'utf8'), Buffer.from([c - 0xdc00]));
+    from = i + 1;
+  }
+  parts.push(Buffer.from(text.slice(from), 'utf8'));
+  return Buffer.concat(parts);
 }
 
 /** libsmartcols' layout: three-space indents, objects in an array joined by "},{". */
 function jsonArray(items: object[], indent: number): string {
   const pad = ' '.repeat(indent + 3);
   const objects = items.map((item) => {
-    const fields = Object.entries(item).map(([k, v]) => `${pad}   ${JSON.stringify(k)}: ${Array.isArray(v) ? jsonArray(v, indent + 6) : JSON.stringify(v)}`);
+    const fields = Object.entries(item).map(([k, v]) => `${pad}   ${JSON.stringify(k)}: ${Array.isArray(v) ? jsonArray(v, indent + 6) : jsonText(v)}`);
     return fields.join(',\n');
   });
   if (!objects.length) return `[\n\n${' '.repeat(indent)}]`;
@@ -123,7 +151,7 @@ function jsonArray(items: object[], indent: number): string {
 
 export function renderTable(columns: readonly Column[], rows: readonly Row[], opts: TableOptions): string {
   const utf8 = opts.utf8 ?? utf8Locale();
-  if (opts.mode === 'json') return `{\n   ${JSON.stringify(opts.jsonKey)}: ${jsonArray(jsonRows(columns, rows, opts.treeColumn !== undefined, utf8), 3)}\n}\n`;
+  if (opts.mode === 'json') return `{\n   ${JSON.stringify(opts.jsonKey)}: ${jsonArray(jsonRows(columns, rows, opts.treeColumn !== undefined), 3)}\n}\n`;
   if (!rows.length) return ''; // libsmartcols prints no headings for an empty table
   const treeAt = columns.findIndex((c) => c.name === opts.treeColumn);
   const lines = flatten(rows, treeAt >= 0 ? (utf8 ? GLYPHS.utf8 : GLYPHS.ascii) : undefined);

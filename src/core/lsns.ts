@@ -49,7 +49,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Bytes as text, keeping those that are not UTF-8: each becomes U+DC80+byte
- * (a lone surrogate, which valid UTF-8 never decodes to), so the table can
+ * (U+DC80 to U+DCFF: lone surrogates, which valid UTF-8 never decodes to), so the table can
  * print the byte itself as \xNN instead of a replacement character.
  */
 function keepBytes(buf: Uint8Array): string {
@@ -71,7 +71,7 @@ function keepBytes(buf: Uint8Array): string {
         // an invalid sequence: keep its first byte
       }
     }
-    out += String.fromCharCode(0xdc80 + b);
+    out += String.fromCharCode(0xdc00 + b);
     i++;
   }
   return out;

@@ -2,7 +2,7 @@
 // tree of which user namespace owns which namespace (-T).
 import { ToolSpec, flag, value, values } from '../cli/options.js';
 import { Described, runTool } from '../cli/run.js';
-import { Column, Row, renderTable } from '../cli/table.js';
+import { Column, Row, renderTable, toBytes } from '../cli/table.js';
 import { ToolError } from '../cli/errors.js';
 import { NAMESPACES, NamespaceName } from '../syscalls/namespaces.js';
 import { NamespaceInfo, NamespaceNotFoundError, TreeRelation, addRelations, collectNamespaces, namespacePath, namespaceTree, netnsId, nsfsMounts, ownerName, readProcesses, selectNamespaces } from '../core/lsns.js';
@@ -126,6 +126,6 @@ runTool(spec, (cmd) => {
   const mode = flag(cmd, 'json') ? 'json' : flag(cmd, 'raw') ? 'raw' : 'table';
   const width = !flag(cmd, 'notruncate') && process.stdout.isTTY ? process.stdout.columns : undefined;
   const table = columns.map((name): Column => ({ name, number: COLUMNS[name].number, right: COLUMNS[name].right, truncate: COLUMNS[name].truncate, minWidth: COLUMNS[name].minWidth }));
-  process.stdout.write(renderTable(table, toRows(columns, infos), { mode, headings: !flag(cmd, 'noheadings'), jsonKey: 'namespaces', treeColumn: relation && columns.includes(treeColumn ?? '') ? treeColumn : undefined, width }));
+  process.stdout.write(toBytes(renderTable(table, toRows(columns, infos), { mode, headings: !flag(cmd, 'noheadings'), jsonKey: 'namespaces', treeColumn: relation && columns.includes(treeColumn ?? '') ? treeColumn : undefined, width })));
   return 0;
 }, { argv, describe });
