@@ -165,6 +165,23 @@ t.test('exit statuses and messages as util-linux', async (t) => {
   const help = runTool('unshare', ['--help']);
   t.equal(help.code, 0);
   t.match(help.stdout, /--mount-proc/);
+
+  // A "Try ... --help" line where util-linux prints one (a bad option), none for a bad value.
+  for (const args of [['--propagation', 'sideways', 'true'], ['--kill-child=NOPE', 'true'], ['-S', 'abc', 'true'], ['-G', 'abc', 'true'], ['--setgroups=x', 'true'], ['-r', '--setgroups=allow', 'true'], ['-T', '--monotonic', 'x', 'true'], ['--map-user=nslab-no-such-user', 'true']]) {
+    const ours = runTool('unshare', args);
+    const theirs = run(['unshare', ...args]);
+    t.equal(theirs.code, 1, `${args.join(' ')}: util-linux exits 1`);
+    t.equal(ours.code, 1, `${args.join(' ')}: exit 1`);
+    t.equal(ours.stderr.split('\n').length, 2, `${args.join(' ')}: one line, as util-linux: ${theirs.stderr.trim()}`);
+    t.equal(theirs.stderr.split('\n').length, 2);
+  }
+  for (const args of [['-S', 'abc', 'true'], ['--propagation', 'sideways', 'true'], ['--kill-child=NOPE', 'true']]) {
+    t.equal(runTool('unshare', args).stderr, run(['unshare', ...args]).stderr.replace(/^unshare/, 'ts-unshare'), `${args.join(' ')}: util-linux's words`);
+  }
+  const bigUid = runTool('unshare', ['-S', '4294967296', 'true']);
+  t.equal(bigUid.code, 1);
+  t.equal(bigUid.stderr, "ts-unshare: failed to parse uid: '4294967296': Numerical result out of range\n", 'a uid beyond 32 bits is refused, not cut down');
+  for (const args of [['--bogus'], ['-X'], ['-R']]) t.match(runTool('unshare', args).stderr, /\nTry 'ts-unshare --help' for more information\.\n$/, `${args[0]}: the usage line, as util-linux`);
 });
 
 t.test('without -f the program keeps ts-unshare\'s PID (exec in place)', rootOnly, async (t) => {
