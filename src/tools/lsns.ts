@@ -105,9 +105,8 @@ runTool(spec, (cmd) => {
   const types = parseTypes(values(cmd, 'type'));
   const columns = parseColumns(values(cmd, 'output'), flag(cmd, 'output-all'), types);
   const pidText = value(cmd, 'task');
-  // The first operand is read first, as util-linux does (which ignores any further ones; we refuse them).
+  // util-linux reads the first operand only and ignores any more.
   const ns = cmd.rest[0] === undefined ? undefined : parseNumber(cmd.rest[0], 'namespace', INODE_MAX);
-  if (cmd.rest.length > 1) throw new ToolError(`unexpected argument '${cmd.rest[1]}'`);
   // Without -l, lsns draws the process tree in COMMAND; -T draws namespaces in NS.
   let relation: TreeRelation | undefined = 'process';
   if (flag(cmd, 'tree')) {
