@@ -37,7 +37,7 @@ export const RECIPES: Record<string, Recipe> = {
     name: 'nslab/web:latest',
     summary: "busybox's httpd serving /www/index.html on port 80, plus a shell, ip and wget for exercises",
     copy: [{ from: ['/bin/busybox', '/usr/bin/busybox'], to: 'bin/busybox', package: 'busybox-static' }],
-    links: Object.fromEntries(['sh', 'ls', 'cat', 'echo', 'ip', 'wget', 'ps', 'hostname', 'sleep', 'httpd', 'id', 'ifconfig', 'netstat', 'true'].map((a) => [`bin/${a}`, 'busybox'])),
+    links: Object.fromEntries(['sh', 'ls', 'cat', 'echo', 'ip', 'wget', 'ps', 'hostname', 'sleep', 'httpd', 'id', 'ifconfig', 'netstat', 'true', 'readlink', 'mount', 'env'].map((a) => [`bin/${a}`, 'busybox'])),
     write: {
       'etc/passwd': PASSWD,
       'etc/group': GROUP,
