@@ -49,7 +49,7 @@ export const spec: ToolSpec = {
 /**
  * The command line as the kernel gave it, byte for byte: Node decodes argv as
  * UTF-8 and turns invalid bytes into U+FFFD, so a name with such bytes would
- * silently become another name. Those are refused instead (see utf8Name).
+ * silently become another name. Those are refused instead (see mangled).
  */
 function rawArguments(): Buffer[] {
   try {
