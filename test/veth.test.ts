@@ -514,6 +514,9 @@ t.test('class trial: extra words and options that do not apply are refused, noth
     const r = box.run([V, ...args]);
     t.equal(r.code, 1, `${args.join(' ')}: exit 1`);
     t.equal(r.stderr, `ts-veth: unexpected argument 'extra' in: ${usage}\n`, `${args.join(' ')}: one line, no usage hint (as ip)`);
+    // The command line is checked before any privilege is needed: the same line for anyone.
+    const nobody = box.run([V, ...args], { as: 'nobody' });
+    t.equal(nobody.stderr, r.stderr, `nobody: ${args.join(' ')}: the same line`);
   }
   const options: Array<[string[], string]> = [
     [['up', 'e0', '--bridge', 'br0'], "up does not take --bridge"],
