@@ -292,6 +292,7 @@ t.test('errors: one line naming the object, exit 1, nothing half-made', rootOnly
   const cases: Array<[string, string[], RegExp]> = [
     ['an existing device', ['add', 'veth0', 'peer', 'vethz'], /^ts-veth: cannot add veth0: EEXIST \(File exists\)$/],
     ['an existing peer', ['add', 'vethy', 'peer', 'veth1'], /^ts-veth: cannot add vethy: its peer veth1: EEXIST \(File exists\)$/],
+    ['an existing peer in the peer\'s netns', ['add', 'vethx', 'peer', 'lo', '--peer-netns', 'mynet'], /^ts-veth: cannot add vethx: its peer lo in the target netns: EEXIST \(File exists\)$/],
     ['an existing bridge', ['bridge', 'add', 'br0'], /^ts-veth: cannot add br0: EEXIST \(File exists\)$/],
     ['an existing netns', ['netns', 'add', 'mynet'], /^ts-veth: cannot create netns mynet: EEXIST \(File exists\)$/],
     ['a missing device (del)', ['del', 'nosuch0'], /^ts-veth: cannot delete nosuch0: ENODEV \(No such device\)$/],
