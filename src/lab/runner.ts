@@ -91,8 +91,10 @@ export class LabRun {
     const start = this.command(spec.start);
     this.reporter.sessionStart?.(name, spec.describe, start);
     const ready = await s.start(start, this.hostOptions(spec.as));
-    this.reporter.sessionOutput?.(name, ready);
-    this.started.push({ name, command: start, output: ready.output });
+    // Blank lines are the marker's, when a trace line comes between (no trace line is blank).
+    const shown = { ...ready, output: ready.output.replace(/^\n+/, '').replace(/\n(?=\n)/g, '') };
+    this.reporter.sessionOutput?.(name, shown);
+    this.started.push({ name, command: start, output: shown.output });
     if (ready.error) return { exit: null, output: ready.output, error: `the session '${name}' (${start}) did not start: ${ready.error}` };
     // Host commands can reach the session's shell: ts-nsenter -t $SESSION_name_PID
     if (s.shellPid) this.env[`SESSION_${name.replace(/\W/g, '_')}_PID`] = String(s.shellPid);
