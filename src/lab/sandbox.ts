@@ -50,11 +50,12 @@ export interface SandboxOptions {
 /** How to start `argv` in a new sandbox: ts-unshare's command line and the environment that marks it. */
 export function sandboxCommand(binDir: string, argv: string[], opts: SandboxOptions = {}): { argv: string[]; env: NodeJS.ProcessEnv } {
   // The tmpfs on /run hides the host's /run in here: /run/netns is made in
-  // the tmpfs, never on the host.
+  // it, never on the host.
   const prepare = [
     'ip link set lo up 2>/dev/null',
     ...(opts.standIn ? [`ip addr add ${STAND_IN_ADDRESS}/32 dev lo 2>/dev/null`] : []),
-    'mount -t tmpfs -o mode=755 nslab-sandbox /run && mkdir /run/netns && exec "$@"',
+    // /run/netns is a mount point of its own from the start, as ip netns would make it.
+    'mount -t tmpfs -o mode=755 nslab-sandbox /run && mkdir /run/netns && mount -t tmpfs -o mode=755 nslab-sandbox-netns /run/netns && exec "$@"',
   ].join('; ');
   return {
     argv: [join(binDir, 'ts-unshare'), '-n', '-m', '-u', '--propagation', 'private', '--', 'sh', '-c', prepare, 'sh', ...argv],
