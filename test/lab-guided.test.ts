@@ -2,7 +2,9 @@
 // Enter by Enter, to the end; and Ctrl-C in the middle of a lab, which must
 // still clean up.
 import t from 'tap';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TmuxSession } from './helpers/pty.js';
 import { needRoot, tool } from './helpers/tools.js';
@@ -81,4 +83,18 @@ t.test('without a terminal, ts-lab run prints plain text and does not wait', { s
   t.notMatch(r.stdout, /sandbox/, 'and no sandbox banner');
   t.match(r.stdout, /^ {4}\| lab-container$/m, 'outputs are shown');
   t.match(r.stdout, /^result uts-namespace pass/m);
+});
+
+t.test('a lab skipped as a whole says why, not "0 checks passed"', { skip: needRoot() || noTmux }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nslab-test-labs-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const lab = { id: 'tiny', order: 1, title: 'Tiny', intro: ['x'], needs: { binaries: ['nslab-no-such-binary'] }, steps: [{ id: 'a', explain: 'e', run: 'true', checks: [{ that: 'c', exit: 0 }] }] };
+  writeFileSync(join(dir, 'tiny.json'), JSON.stringify(lab));
+  const term = new TmuxSession(inTerminal(`run --sandbox --labs-dir ${dir} tiny`), { width: 120, height: 30 });
+  t.teardown(() => term.kill());
+  const screen = await term.waitFor((s) => exitStatus(s) !== undefined);
+  t.match(screen, /skipped: needs nslab-no-such-binary, which is not on PATH/);
+  t.notMatch(screen, /0 checks passed/);
+  t.match(screen, /ts-lab: nothing was checked: 1 lab skipped or incomplete \(tiny\)/);
+  t.equal(exitStatus(screen), 2, 'exit status 2: nothing was checked');
 });
