@@ -66,7 +66,8 @@ export function sandboxCommand(binDir: string, argv: string[], opts: SandboxOpti
 /** The sandbox shells running now, by the PID of the ts-lab holding each (its namespaces are the sandbox's). */
 export function sandboxShells(): number[] {
   const holders = new Set([...processesWithEnv(SANDBOX_SHELL_ENV).values()].map(Number).filter((p) => p > 0));
-  return [...holders].filter((pid) => {
+  const found = new Map<string, number>();
+  for (const pid of holders) {
     try {
       const env = Object.fromEntries(
         readFileSync(`/proc/${pid}/environ`, 'latin1')
@@ -74,10 +75,13 @@ export function sandboxShells(): number[] {
           .filter(Boolean)
           .map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
       );
-      // The holder itself is in the sandbox and not in ours.
-      return insideSandbox(env, pid) && namespaceIds(pid) !== namespaceIds();
+      // The holder itself is in the sandbox and not in ours; a shell opened
+      // inside a sandbox shell is the same sandbox.
+      const ids = namespaceIds(pid);
+      if (insideSandbox(env, pid) && ids !== namespaceIds() && !found.has(ids)) found.set(ids, pid);
     } catch {
-      return false;
+      // gone
     }
-  });
+  }
+  return [...found.values()];
 }
