@@ -41,6 +41,9 @@ export const spec: ToolSpec = {
   ],
   epilog:
     'The namespaces are joined in a child process (Node may not setns() into a user or mount namespace), so the program never has ts-nsenter\'s PID. With --trace, every system call is printed with its result, the child\'s included.',
+  docs: 'docs/nsenter.md',
+  // util-linux's table order: ambiguous prefixes (--w) list their possibilities in it.
+  longOrder: ['all', 'help', 'version', 'target', 'mount', 'uts', 'ipc', 'net', 'pid', 'user', 'cgroup', 'time', 'setuid', 'setgid', 'root', 'wd', 'wdns', 'no-fork', 'preserve-credentials', 'env'],
 };
 
 function parseNumber(text: string, what: string): number {

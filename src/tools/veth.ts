@@ -39,6 +39,7 @@ export const spec: ToolSpec = {
     '',
     'With --trace, every system call is printed, and each netlink request and reply decoded.',
   ].join('\n'),
+  docs: 'docs/veth.md',
 };
 
 /** The kernel's dev_valid_name(): 1..15 bytes, not . or .., no slash, colon or space. */
