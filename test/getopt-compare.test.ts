@@ -16,10 +16,10 @@ import { cleanEnv, inventory, isRoot, registerLeftoverCheck, run, tool } from '.
 import { startBackground } from './helpers/background.js';
 
 const before = inventory();
-const haveAll = ['unshare', 'nsenter', 'lsns'].every((p) => run(['sh', '-c', `command -v ${p}`]).code === 0);
-const skip = !isRoot() ? 'needs root (CI runs as root): the forms create namespaces' : !haveAll ? 'util-linux unshare, nsenter or lsns is not installed' : false;
+const haveAll = ['unshare', 'nsenter', 'lsns', 'chroot'].every((p) => run(['sh', '-c', `command -v ${p}`]).code === 0);
+const skip = !isRoot() ? 'needs root (CI runs as root): the forms create namespaces' : !haveAll ? 'util-linux unshare, nsenter or lsns, or coreutils chroot, is not installed' : false;
 
-type Program = 'unshare' | 'nsenter' | 'lsns';
+type Program = 'unshare' | 'nsenter' | 'lsns' | 'chroot';
 
 interface Form {
   argv: string[];
@@ -218,6 +218,24 @@ t.test('ts-lsns against lsns: operands anywhere (GNU permutation)', { skip }, as
     { argv: ['--type', '-1'] },
   ];
   for (const form of forms) compare(t, 'lsns', form);
+});
+
+t.test('ts-chroot against coreutils chroot: the same parser, exit status 125', { skip }, async (t) => {
+  const forms: Form[] = [
+    { argv: [] },
+    { argv: ['--bogus'] },
+    { argv: ['-x'] },
+    { argv: ['-h'] },
+    { argv: ['--userspec'] },
+    { argv: ['--groups'] },
+    { argv: ['--help=x'] },
+    { argv: ['--userspec', '0:0'] },
+    { argv: ['--u', '0:0', '/', 'id', '-u'] },
+    { argv: ['--sk', '/', 'pwd'] },
+    { argv: ['--', '/', 'true'] },
+    { argv: ['/', '-x'], stderr: /failed to run command .-x.: No such file or directory/ },
+  ];
+  for (const form of forms) compare(t, 'chroot', form);
 });
 
 registerLeftoverCheck(t, before);
