@@ -36,6 +36,7 @@ const netSeen = (out: string) => (out.trim() === hostNet ? 'host' : /^net:\[\d+\
 /** The table's cells, whatever the column widths. */
 const cells = (out: string) => out.split('\n').map((l) => l.trim().split(/\s+/).join(' ')).join('\n');
 const missing = '/nonexistent-nslab-getopt/f';
+const helpOrVersion = (out: string) => (out.startsWith('\nUsage:\n') ? 'help' : / from /.test(out) ? 'version' : out);
 
 function compare(t: Test, program: Program, form: Form): void {
   const label = `${program} ${form.argv.join(' ')}`;
@@ -113,6 +114,17 @@ t.test('ts-unshare against unshare', { skip }, async (t) => {
     { argv: ['-S', 'abc', 'true'] },
     { argv: ['--boottime', 'x', '-T', 'true'] },
     { argv: ['-r', '--setgroups=allow', 'true'] },
+    // Values are checked as their option is read, --help acts at once: the first mistake is the one reported.
+    { argv: ['--propagation', 'bogus', '-x'] },
+    { argv: ['-S', 'x', '--bogus'] },
+    { argv: ['--kill-child=X', '-x'] },
+    { argv: ['--setgroups', 'x', '-n=f'] },
+    { argv: ['--monotonic', 'x', '-x'] },
+    { argv: ['-x', '--propagation', 'bogus'] },
+    { argv: ['-h', '-x'], stdout: helpOrVersion },
+    { argv: ['-f', '--help', '--bogus'], stdout: helpOrVersion },
+    { argv: ['-V', '--bogus'], stdout: helpOrVersion },
+    { argv: ['-x', '-h'] },
     // Negative values are values: the option's own check judges them.
     { argv: ['-w', '-1', 'true'], stderr: '-1' },
     { argv: ['--wd', '-1', 'true'], stderr: '-1' },
@@ -214,6 +226,7 @@ t.test('ts-lsns against lsns: operands anywhere (GNU permutation)', { skip }, as
     { argv: ['--bogus'] },
     { argv: ['--json=1'] },
     { argv: ['--help=x'] },
+    { argv: ['-V', '-x'], stdout: helpOrVersion },
     { argv: ['-t', '-1'] },
     { argv: ['--type', '-1'] },
   ];

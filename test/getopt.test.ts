@@ -3,7 +3,7 @@
 // getopt_long, driven through util-linux getopt(1). No root, no kernel.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { GetoptError, LongOption, getoptLong } from '../src/cli/getopt.js';
+import { LongOption, getoptLong } from '../src/cli/getopt.js';
 import { ToolSpec, parseCommandLine, renderHelp } from '../src/cli/options.js';
 
 // unshare's tables as util-linux 2.38 has them (short -n takes no argument, --net an optional one).
@@ -27,13 +27,9 @@ const NSENTER_LONG: LongOption[] = [
 
 /** One line per parse: options as key[=value] (value in <> to show it exactly), then | operands. */
 function show(argv: string[], short: string, long: LongOption[], env: { POSIXLY_CORRECT?: string } = {}): string {
-  try {
-    const r = getoptLong(argv, short, long, env);
-    return `${r.options.map((o) => (o.value === undefined ? o.key : `${o.key}=<${o.value}>`)).join(' ')} | ${r.operands.join(' ')}`;
-  } catch (err) {
-    if (err instanceof GetoptError) return `error: ${err.message}`;
-    throw err;
-  }
+  const r = getoptLong(argv, short, long, env);
+  if (r.error) return `error: ${r.error.message}`;
+  return `${r.options.map((o) => (o.value === undefined ? o.key : `${o.key}=<${o.value}>`)).join(' ')} | ${r.operands.join(' ')}`;
 }
 
 t.test('unshare: + mode, short flags without arguments, long optional ones', async (t) => {
@@ -144,8 +140,14 @@ t.test('parseCommandLine: results by long name', async (t) => {
     rest: ['ls', '-l'],
   });
   t.same(parseCommandLine(spec, ['--net=/run/x', '--root', 'a', '--root=b', 'true'], {}).opts, { net: '/run/x', root: 'b' }, 'the last value wins');
-  t.same(parseCommandLine(spec, ['-h', '--trace'], {}).opts, { help: true, trace: true }, 'the common options');
+  t.same(parseCommandLine(spec, ['--trace', '-f'], {}).opts, { trace: true, fork: true }, 'the common options');
   t.throws(() => parseCommandLine(spec, ['-n=/tmp/f', 'true'], {}), { name: 'UsageError', message: "invalid option -- '='", command: 'ts-demo' });
+  t.same(parseCommandLine(spec, ['-f', '-h', '-x', '--bogus'], {}), { opts: { help: true }, rest: [] }, '--help acts at once: the mistakes after it are never read');
+  t.throws(() => parseCommandLine(spec, ['-x', '-h'], {}), { message: "invalid option -- 'x'" }, 'a mistake before --help is');
+  t.same(parseCommandLine(spec, ['-V', '-x'], {}).opts, { version: true });
+  const checked: ToolSpec = { ...spec, options: [{ long: 'mode', arg: 'required', help: 'a mode', check: (v) => { if (v !== 'a') throw new Error(`bad mode: ${v}`); } }] };
+  t.throws(() => parseCommandLine(checked, ['--mode', 'b', '-x'], {}), { message: 'bad mode: b' }, 'a value is checked when its option is read, before a later mistake');
+  t.throws(() => parseCommandLine(checked, ['-x', '--mode', 'b'], {}), { message: "invalid option -- 'x'" });
   t.throws(() => parseCommandLine(spec, ['--x'], {}), { message: "unrecognized option '--x'" }, 'not a prefix of anything');
   t.throws(() => parseCommandLine({ ...spec, stopAtPositional: false }, ['ls', '-l'], {}), { message: "invalid option -- 'l'" }, 'operands anywhere: options after them still parsed');
   const help = renderHelp(spec);
@@ -188,8 +190,9 @@ function glibc(argv: string[], short: string, long: LongOption[], posixly = fals
 }
 
 function ours(argv: string[], short: string, long: LongOption[], posixly = false): { ok: boolean; text: string } {
-  try {
+  {
     const r = getoptLong(argv, short, long, posixly ? { POSIXLY_CORRECT: '1' } : {});
+    if (r.error) return { ok: false, text: r.error.message };
     const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
     const kinds = new Map(long.map((o) => [o.key, o.has]));
     const words = r.options.map((o) => {
@@ -199,9 +202,6 @@ function ours(argv: string[], short: string, long: LongOption[], posixly = false
       return takes ? `${name} ${q(o.value ?? '')}` : name;
     });
     return { ok: true, text: ` ${[...words, '--', ...r.operands.map(q)].join(' ')}` };
-  } catch (err) {
-    if (err instanceof GetoptError) return { ok: false, text: err.message };
-    throw err;
   }
 }
 

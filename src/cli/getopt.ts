@@ -16,6 +16,7 @@
 //   names it is a prefix of; a prefix matching options that differ (in
 //   argument kind or in what they stand for) is ambiguous.
 // - The first error ends the parse (util-linux exits at the first '?').
+//   getoptLong() returns it with the options read before it.
 
 export type ArgKind = 'none' | 'required' | 'optional';
 
@@ -33,9 +34,16 @@ export interface ParsedOption {
 }
 
 export interface GetoptResult {
+  /** The options in order, up to the first error if there is one. */
   options: ParsedOption[];
-  /** Non-options in order, then everything after '--'. */
+  /** Non-options in order, then everything after '--' (empty after an error). */
   operands: string[];
+  /**
+   * What getopt refused. The options before it are still given: util-linux
+   * acts on each option as it comes (--help exits, a bad value is reported),
+   * so a mistake after them is never reached.
+   */
+  error?: GetoptError;
 }
 
 /** A command line getopt refuses; message is glibc's text without the "prog: " prefix. */
@@ -69,8 +77,17 @@ function findLong(longopts: readonly LongOption[], name: string, text: string): 
 }
 
 export function getoptLong(argv: readonly string[], optstring: string, longopts: readonly LongOption[] = [], env: { POSIXLY_CORRECT?: string } = {}): GetoptResult {
-  const inOrder = optstring.startsWith('+') || env.POSIXLY_CORRECT !== undefined;
   const options: ParsedOption[] = [];
+  try {
+    return { options, operands: scan(argv, optstring, longopts, env, options) };
+  } catch (err) {
+    if (err instanceof GetoptError) return { options, operands: [], error: err };
+    throw err;
+  }
+}
+
+function scan(argv: readonly string[], optstring: string, longopts: readonly LongOption[], env: { POSIXLY_CORRECT?: string }, options: ParsedOption[]): string[] {
+  const inOrder = optstring.startsWith('+') || env.POSIXLY_CORRECT !== undefined;
   const skipped: string[] = [];
   let i = 0;
   while (i < argv.length) {
@@ -119,5 +136,5 @@ export function getoptLong(argv: readonly string[], optstring: string, longopts:
       break;
     }
   }
-  return { options, operands: [...skipped, ...argv.slice(i)] };
+  return [...skipped, ...argv.slice(i)];
 }

@@ -1,7 +1,7 @@
 // Command lines as util-linux and coreutils parse them: getopt_long (see
 // getopt.ts for the rules) over a table of options, the result by long name.
 // --help is rendered here from the same table, in util-linux's layout.
-import { ArgKind, GetoptError, LongOption, getoptLong } from './getopt.js';
+import { ArgKind, LongOption, getoptLong } from './getopt.js';
 import { UsageError } from './errors.js';
 
 export interface OptionSpec {
@@ -21,6 +21,12 @@ export interface OptionSpec {
   repeat?: boolean;
   /** --help leaves a blank line before this option: util-linux's option groups. */
   gap?: boolean;
+  /**
+   * Checks the value as the option is read (throws to refuse it), the way
+   * util-linux's option loop does: a bad value is reported before any
+   * mistake later on the command line.
+   */
+  check?: (value: string | undefined) => void;
 }
 
 export interface ToolSpec {
@@ -90,21 +96,19 @@ export function getoptTables(spec: ToolSpec): { optstring: string; longopts: Lon
 export function parseCommandLine(spec: ToolSpec, argv: readonly string[], env: { POSIXLY_CORRECT?: string } = process.env): ParsedCommandLine {
   const options = allOptions(spec);
   const { optstring, longopts } = getoptTables(spec);
-  let parsed;
-  try {
-    parsed = getoptLong(argv, optstring, longopts, env);
-  } catch (err) {
-    if (err instanceof GetoptError) throw new UsageError(err.message, spec.name);
-    throw err;
-  }
+  const parsed = getoptLong(argv, optstring, longopts, env);
   const byKey = new Map(options.map((o) => [keyOf(o), o]));
   const opts: Record<string, OptionValue | undefined> = {};
   for (const { key, value } of parsed.options) {
     const o = byKey.get(key)!;
+    o.check?.(value);
     if (!o.arg) opts[o.long] = true;
     else if (o.repeat) opts[o.long] = [...((opts[o.long] as string[] | undefined) ?? []), value ?? ''];
     else opts[o.long] = value ?? '';
+    // util-linux prints help or version as soon as it reads the option; what follows is never looked at.
+    if (o.long === 'help' || o.long === 'version') return { opts: { [o.long]: true }, rest: [] };
   }
+  if (parsed.error) throw new UsageError(parsed.error.message, spec.name);
   return { opts, rest: parsed.operands };
 }
 
