@@ -9,7 +9,9 @@
 // - A leading '+' in optstring (or POSIXLY_CORRECT in the environment) stops
 //   at the first non-option; otherwise non-options are set aside and the
 //   options after them are still parsed (GNU permutation). '-' alone is a
-//   non-option. '--' ends the options in both modes.
+//   non-option. '--' ends the options in both modes. (glibc's third mode, a
+//   leading '-' that returns non-options in order, is used by none of our
+//   tools and not implemented.)
 // - Long options: --name, --name=value, and for a required argument also
 //   --name value. An optional argument attaches only with '='. Any
 //   unambiguous prefix of a name is accepted; an exact name wins over longer
