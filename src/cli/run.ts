@@ -19,7 +19,7 @@ function say(fd: number, text: string): void {
 /** Print an error the way util-linux does and return the exit status. */
 export function reportError(tool: string, err: unknown): number {
   if (err instanceof UsageError) {
-    say(2, `${tool}: ${err.message}\nTry '${tool} --help' for more information.`);
+    say(2, `${tool}: ${err.message}\nTry '${err.command ?? tool} --help' for more information.`);
     return 1;
   }
   if (err instanceof ExecError) {
@@ -51,7 +51,7 @@ export async function runTool(spec: ToolSpec, main: (cmd: ParsedCommandLine) => 
   try {
     const cmd = parseCommandLine(spec, argv);
     if (cmd.opts.help) {
-      say(1, await renderHelp(spec));
+      say(1, renderHelp(spec));
       process.exit(0);
     }
     if (cmd.opts.version) {

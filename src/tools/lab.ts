@@ -88,6 +88,7 @@ export const spec: ToolSpec = {
     { long: 'hint', arg: 'required', value: '<n>', help: 'exercise: show the first <n> hints' },
   ],
   epilog: 'With --trace, every ts-* tool a lab runs prints its system calls.',
+  docs: 'docs/labs.md',
 };
 
 function labs(cmd: ParsedCommandLine): Lab[] {

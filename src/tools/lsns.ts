@@ -3,7 +3,8 @@
 import { ToolSpec, flag, value, values } from '../cli/options.js';
 import { runTool } from '../cli/run.js';
 import { Column, Row, renderTable } from '../cli/table.js';
-import { UsageError } from '../syscalls/errors.js';
+// util-linux reports a bad value without the "Try --help" line (errx), so these are ToolErrors.
+import { ToolError } from '../cli/errors.js';
 import { NAMESPACES, NamespaceName } from '../syscalls/namespaces.js';
 import { NamespaceInfo, TreeRelation, addRelations, collectNamespaces, namespacePath, namespaceTree, netnsId, nsfsMounts, ownerName, readProcesses, selectNamespaces } from '../core/lsns.js';
 
@@ -46,6 +47,9 @@ export const spec: ToolSpec = {
   epilog: `Available output columns:\n${Object.entries(COLUMNS)
     .map(([name, c]) => `${name.padStart(12)}  ${c.help}`)
     .join('\n')}\n\nPNS and ONS come from the NS_GET_PARENT and NS_GET_USERNS ioctls on the namespace files; --trace prints them.`,
+  docs: 'docs/lsns.md',
+  // util-linux's table order: ambiguous prefixes (--no) list their possibilities in it.
+  longOrder: ['json', 'task', 'help', 'output', 'output-all', 'notruncate', 'version', 'noheadings', 'nowrap', 'list', 'raw', 'type', 'tree'],
 };
 
 function parseColumns(lists: string[], all: boolean, types: Set<NamespaceName> | undefined): string[] {
@@ -56,7 +60,7 @@ function parseColumns(lists: string[], all: boolean, types: Set<NamespaceName> |
     const add = list.startsWith('+');
     const names = (add ? list.slice(1) : list).split(',').filter(Boolean).map((n) => n.toUpperCase());
     for (const n of names) {
-      if (!COLUMNS[n]) throw new UsageError(`unknown column: ${n}`);
+      if (!COLUMNS[n]) throw new ToolError(`unknown column: ${n}`);
     }
     columns = add ? [...columns, ...names] : names;
   }
@@ -68,14 +72,14 @@ function parseTypes(names: string[]): Set<NamespaceName> | undefined {
   return new Set(
     names.map((t) => {
       const ns = NAMESPACES.find((n) => n.name === t);
-      if (!ns) throw new UsageError(`unknown namespace type: ${t}`);
+      if (!ns) throw new ToolError(`unknown namespace type: ${t}`);
       return ns.name;
     }),
   );
 }
 
 function parsePositive(text: string, what: string): number {
-  if (!/^\d+$/.test(text)) throw new UsageError(`invalid ${what} argument: '${text}'`);
+  if (!/^\d+$/.test(text)) throw new ToolError(`invalid ${what} argument: '${text}'`);
   return Number(text);
 }
 
@@ -86,20 +90,17 @@ function toRows(columns: string[], infos: NamespaceInfo[]): Row[] {
   }));
 }
 
-// getopt gives a short option's optional argument when it is glued on: -Tparent.
-const argv = process.argv.slice(2).map((a) => (/^-T[a-z]+$/.test(a) ? `--tree=${a.slice(2)}` : a));
-
 runTool(spec, (cmd) => {
   const types = parseTypes(values(cmd, 'type'));
   const columns = parseColumns(values(cmd, 'output'), flag(cmd, 'output-all'), types);
   const pidText = value(cmd, 'task');
-  if (cmd.rest.length > 1) throw new UsageError(`unexpected argument '${cmd.rest[1]}'`);
+  // util-linux reads the first operand only and ignores any more.
   const ns = cmd.rest[0] === undefined ? undefined : parsePositive(cmd.rest[0], 'namespace');
   // Without -l, lsns draws the process tree in COMMAND; -T draws namespaces in NS.
   let relation: TreeRelation | undefined = 'process';
   if (flag(cmd, 'tree')) {
     const rel = value(cmd, 'tree') || 'owner';
-    if (rel !== 'owner' && rel !== 'parent' && rel !== 'process') throw new UsageError(`unknown tree type: ${rel}`);
+    if (rel !== 'owner' && rel !== 'parent' && rel !== 'process') throw new ToolError(`unknown tree type: ${rel}`);
     relation = rel;
   }
   if (flag(cmd, 'list')) relation = undefined;
@@ -113,4 +114,4 @@ runTool(spec, (cmd) => {
   const table = columns.map((name): Column => ({ name, number: COLUMNS[name].number, right: COLUMNS[name].right, truncate: COLUMNS[name].truncate, minWidth: COLUMNS[name].minWidth }));
   process.stdout.write(renderTable(table, toRows(columns, infos), { mode, headings: !flag(cmd, 'noheadings'), jsonKey: 'namespaces', treeColumn: columns.includes(treeColumn ?? '') ? treeColumn : undefined, width }));
   return 0;
-}, argv);
+});

@@ -1,7 +1,8 @@
 // ts-unshare: util-linux unshare(1), over real system calls.
 import { ParsedCommandLine, ToolSpec, flag, value, values } from '../cli/options.js';
 import { runTool } from '../cli/run.js';
-import { UsageError } from '../syscalls/errors.js';
+// util-linux reports a bad value without the "Try --help" line (errx), so these are ToolErrors.
+import { ToolError } from '../cli/errors.js';
 import { CLONE, signalNumber } from '../syscalls/constants.js';
 import { IdRange, lookupGroup, lookupUid, parseIdRange, subordinateRanges, userName } from '../syscalls/identity.js';
 import { NAMESPACES } from '../syscalls/namespaces.js';
@@ -28,40 +29,63 @@ export const spec: ToolSpec = {
       long,
       short: NAMESPACES.find((n) => n.option === long)!.letter,
       arg: 'optional' as const,
+      // util-linux: the short form takes no file (-n=FILE is an error), only --net=FILE does.
+      shortArg: 'none' as const,
       value: '<file>',
       help: NS_HELP[long],
     })),
-    { long: 'fork', short: 'f', help: 'fork before launching <program>' },
-    { long: 'map-user', arg: 'required', value: '<uid>|<name>', help: 'map current user to uid (implies --user)' },
-    { long: 'map-group', arg: 'required', value: '<gid>|<name>', help: 'map current group to gid (implies --user)' },
+    { long: 'fork', short: 'f', help: 'fork before launching <program>', gap: true },
+    { long: 'map-user', arg: 'required', valueSep: '=', value: '<uid>|<name>', help: 'map current user to uid (implies --user)' },
+    { long: 'map-group', arg: 'required', valueSep: '=', value: '<gid>|<name>', help: 'map current group to gid (implies --user)' },
     { long: 'map-root-user', short: 'r', help: 'map current user to root (implies --user)' },
     { long: 'map-current-user', short: 'c', help: 'map current user to itself (implies --user)' },
     { long: 'map-auto', help: 'map users and groups automatically from /etc/subuid and /etc/subgid (implies --user)' },
-    { long: 'map-users', arg: 'required', repeat: true, value: '<inner>:<outer>:<count>', help: 'map count users from outeruid to inneruid (implies --user); also outer,inner,count' },
-    { long: 'map-groups', arg: 'required', repeat: true, value: '<inner>:<outer>:<count>', help: 'map count groups from outergid to innergid (implies --user); also outer,inner,count' },
-    { long: 'kill-child', arg: 'optional', value: '<signame>', help: 'when dying, kill the forked child (implies --fork); defaults to SIGKILL' },
+    { long: 'map-users', arg: 'required', repeat: true, valueSep: '=', value: '<inner>:<outer>:<count>', help: 'map count users from <outer> to <inner>\n(implies --user); also <outer>,<inner>,<count>' },
+    { long: 'map-groups', arg: 'required', repeat: true, valueSep: '=', value: '<inner>:<outer>:<count>', help: 'map count groups from <outer> to <inner>\n(implies --user); also <outer>,<inner>,<count>' },
+    { long: 'kill-child', arg: 'optional', value: '<signame>', help: 'when dying, kill the forked child (implies --fork)\ndefaults to SIGKILL', gap: true, check: (v) => v && killSignal(v) },
     { long: 'mount-proc', arg: 'optional', value: '<dir>', help: 'mount proc filesystem first (implies --mount)' },
-    { long: 'propagation', arg: 'required', value: 'slave|shared|private|unchanged', help: 'modify mount propagation in mount namespace' },
-    { long: 'setgroups', arg: 'required', value: 'allow|deny', help: 'control the setgroups syscall in user namespaces' },
+    { long: 'propagation', arg: 'required', value: 'slave|shared|private|unchanged', help: 'modify mount propagation in mount namespace', check: (v) => propagationMode(v!) },
+    { long: 'setgroups', arg: 'required', value: 'allow|deny', help: 'control the setgroups syscall in user namespaces', check: (v) => setgroupsMode(v!) },
     { long: 'keep-caps', help: 'retain capabilities granted in user namespaces' },
-    { long: 'root', short: 'R', arg: 'required', value: '<dir>', help: 'run the command with root directory set to <dir>' },
-    { long: 'wd', short: 'w', arg: 'required', value: '<dir>', help: 'change working directory to <dir>' },
-    { long: 'setuid', short: 'S', arg: 'required', value: '<uid>', help: 'set uid in entered namespace' },
-    { long: 'setgid', short: 'G', arg: 'required', value: '<gid>', help: 'set gid in entered namespace' },
-    { long: 'monotonic', arg: 'required', value: '<offset>', help: 'set clock monotonic offset (seconds) in time namespaces' },
-    { long: 'boottime', arg: 'required', value: '<offset>', help: 'set clock boottime offset (seconds) in time namespaces' },
+    { long: 'root', short: 'R', arg: 'required', valueSep: '=', value: '<dir>', help: 'run the command with root directory set to <dir>', gap: true },
+    { long: 'wd', short: 'w', arg: 'required', valueSep: '=', value: '<dir>', help: 'change working directory to <dir>' },
+    { long: 'setuid', short: 'S', arg: 'required', value: '<uid>', help: 'set uid in entered namespace', check: (v) => parseId(v!, 'uid') },
+    { long: 'setgid', short: 'G', arg: 'required', value: '<gid>', help: 'set gid in entered namespace', check: (v) => parseId(v!, 'gid') },
+    { long: 'monotonic', arg: 'required', value: '<offset>', help: 'set clock monotonic offset (seconds) in time namespaces', check: (v) => parseOffset(v!, 'monotonic') },
+    { long: 'boottime', arg: 'required', value: '<offset>', help: 'set clock boottime offset (seconds) in time namespaces', check: (v) => parseOffset(v!, 'boottime') },
   ],
   epilog: 'With --trace, every system call is printed with its result, the child\'s included.',
+  docs: 'README.md, section ts-unshare',
+  // The checks above run as each option is read, as util-linux's option loop
+  // does them: `--propagation bogus -x` reports the mode, not the -x.
+  // util-linux's table order: `--map` lists its possibilities in this order.
+  longOrder: ['help', 'version', 'mount', 'uts', 'ipc', 'net', 'pid', 'user', 'cgroup', 'time', 'fork', 'kill-child', 'mount-proc', 'map-user', 'map-users', 'map-group', 'map-groups', 'map-root-user', 'map-current-user', 'map-auto', 'propagation', 'setgroups', 'keep-caps', 'setuid', 'setgid', 'root', 'wd', 'monotonic', 'boottime'],
 };
 
 function parseId(text: string, what: 'uid' | 'gid'): number {
-  if (!/^\d+$/.test(text)) throw new UsageError(`failed to parse ${what}: '${text}'`);
+  if (!/^\d+$/.test(text)) throw new ToolError(`failed to parse ${what}: '${text}'`);
   return Number(text);
 }
 
 function parseOffset(text: string, what: string): bigint {
-  if (!/^-?\d+$/.test(text)) throw new UsageError(`failed to parse ${what} offset: '${text}'`);
+  if (!/^-?\d+$/.test(text)) throw new ToolError(`failed to parse ${what} offset: '${text}'`);
   return BigInt(text);
+}
+
+function propagationMode(text: string): Propagation {
+  if (!(text in PROPAGATION)) throw new ToolError(`unsupported propagation mode: ${text}`);
+  return text as Propagation;
+}
+
+function setgroupsMode(text: string): 'allow' | 'deny' {
+  if (text !== 'allow' && text !== 'deny') throw new ToolError(`unsupported --setgroups argument '${text}'`);
+  return text;
+}
+
+function killSignal(name: string): number {
+  const signal = signalNumber(name);
+  if (!signal) throw new ToolError(`unknown signal: ${name}`);
+  return signal;
 }
 
 export function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
@@ -79,9 +103,7 @@ export function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
 
   let killChildSignal: number | undefined;
   if (flag(cmd, 'kill-child')) {
-    const name = value(cmd, 'kill-child') || 'KILL';
-    killChildSignal = signalNumber(name);
-    if (!killChildSignal) throw new UsageError(`unknown signal: ${name}`);
+    killChildSignal = killSignal(value(cmd, 'kill-child') || 'KILL');
     fork = true;
   }
 
@@ -91,11 +113,10 @@ export function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
     flags |= CLONE.CLONE_NEWNS;
   }
 
-  const prop = value(cmd, 'propagation') ?? 'private';
-  if (!(prop in PROPAGATION)) throw new UsageError(`unsupported propagation mode: ${prop}`);
+  const prop = propagationMode(value(cmd, 'propagation') ?? 'private');
 
-  const setgroups = value(cmd, 'setgroups');
-  if (setgroups !== undefined && setgroups !== 'allow' && setgroups !== 'deny') throw new UsageError(`unsupported --setgroups argument '${setgroups}'`);
+  const setgroupsText = value(cmd, 'setgroups');
+  const setgroups = setgroupsText === undefined ? undefined : setgroupsMode(setgroupsText);
 
   const uidMap: IdRange[] = [];
   const gidMap: IdRange[] = [];
@@ -112,43 +133,43 @@ export function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
   const mu = value(cmd, 'map-user');
   if (mu !== undefined) {
     const uid = lookupUid(mu);
-    if (uid === undefined) throw new UsageError(`failed to parse uid: '${mu}'`);
+    if (uid === undefined) throw new ToolError(`failed to parse uid: '${mu}'`);
     mapUser(uid);
   }
   const mg = value(cmd, 'map-group');
   if (mg !== undefined) {
     const gid = lookupGroup(mg);
-    if (gid === undefined) throw new UsageError(`failed to parse gid: '${mg}'`);
+    if (gid === undefined) throw new ToolError(`failed to parse gid: '${mg}'`);
     mapGroup(gid);
   }
   for (const text of values(cmd, 'map-users')) {
     const r = parseIdRange(text, lookupUid);
-    if (!r) throw new UsageError(`invalid --map-users argument '${text}': expected <inner>:<outer>:<count> or <outer>,<inner>,<count>`);
+    if (!r) throw new ToolError(`invalid --map-users argument '${text}': expected <inner>:<outer>:<count> or <outer>,<inner>,<count>`);
     uidMap.push(r);
   }
   for (const text of values(cmd, 'map-groups')) {
     const r = parseIdRange(text, lookupGroup);
-    if (!r) throw new UsageError(`invalid --map-groups argument '${text}': expected <inner>:<outer>:<count> or <outer>,<inner>,<count>`);
+    if (!r) throw new ToolError(`invalid --map-groups argument '${text}': expected <inner>:<outer>:<count> or <outer>,<inner>,<count>`);
     gidMap.push(r);
   }
   if (flag(cmd, 'map-auto')) {
     const name = userName(euid) ?? String(euid);
     const su = subordinateRanges('uid', name, euid)[0];
     const sg = subordinateRanges('gid', name, egid)[0];
-    if (!su) throw new UsageError(`no subordinate uid range for ${name} in /etc/subuid`);
-    if (!sg) throw new UsageError(`no subordinate gid range for ${name} in /etc/subgid`);
+    if (!su) throw new ToolError(`no subordinate uid range for ${name} in /etc/subuid`);
+    if (!sg) throw new ToolError(`no subordinate gid range for ${name} in /etc/subgid`);
     uidMap.push({ inner: 0, outer: su.start, count: su.count });
     gidMap.push({ inner: 0, outer: sg.start, count: sg.count });
   }
   if (uidMap.length || gidMap.length) flags |= CLONE.CLONE_NEWUSER;
   const singleGroupMapped = flag(cmd, 'map-root-user') || flag(cmd, 'map-current-user') || mg !== undefined;
   if (setgroups === 'allow' && singleGroupMapped)
-    throw new UsageError('options --setgroups=allow and --map-group are mutually exclusive');
+    throw new ToolError('options --setgroups=allow and --map-group are mutually exclusive');
 
   const monotonic = value(cmd, 'monotonic');
   const boottime = value(cmd, 'boottime');
   if ((monotonic !== undefined || boottime !== undefined) && !(flags & CLONE.CLONE_NEWTIME))
-    throw new UsageError('options --monotonic and --boottime require unsharing of a time namespace (-T)');
+    throw new ToolError('options --monotonic and --boottime require unsharing of a time namespace (-T)');
 
   const uidText = value(cmd, 'setuid');
   const gidText = value(cmd, 'setgid');
@@ -158,8 +179,8 @@ export function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
     fork,
     killChildSignal,
     mountProc,
-    propagation: PROPAGATION[prop as Propagation],
-    setgroups: setgroups as 'allow' | 'deny' | undefined,
+    propagation: PROPAGATION[prop],
+    setgroups,
     keepCaps: flag(cmd, 'keep-caps'),
     root: value(cmd, 'root'),
     wd: value(cmd, 'wd'),

@@ -42,6 +42,7 @@ export const spec: ToolSpec = {
     '',
     'With --trace, every system call is printed, and each netlink request and reply decoded.',
   ].join('\n'),
+  docs: 'docs/veth.md',
 };
 
 // ---- operands
