@@ -1,8 +1,7 @@
 // Bundle each tool in src/tools/ into one CommonJS file, dist/NAME.cjs:
 // module loading is what a Node tool's start-up time is made of, and one
 // pre-bundled file loads fastest (DESIGN.md, "Start-up budget").
-// koffi stays outside (a native module); yargs stays outside because only
-// --help loads it.
+// koffi stays outside (a native module).
 import { build } from 'esbuild';
 import { readdirSync, mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -30,7 +29,7 @@ await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['koffi', 'yargs', 'yargs/*'],
+  external: ['koffi'],
   sourcemap: false,
   // Less text for V8 to parse at every start; names stay readable in stacks.
   minifyWhitespace: true,

@@ -27,7 +27,7 @@ t.test('the network lab without lo-up', { skip: needRoot() }, async (t) => {
   t.equal(plain.code, 1, 'exit status 1');
   t.match(plain.stdout, /^ {2}FAIL {3}loopback-works: ping gets its reply$/m, 'the failed check is named');
   t.match(plain.stdout, /^\s+hint: Is lo up in mynet\? ts-veth up lo -n mynet$/m, 'its hint is printed');
-  t.match(plain.stdout, /^\s+why: exit status was [12], expected 0/m, 'and why it failed');
+  t.match(plain.stdout, /^\s+why: The command failed \(exit status [12]\), but it should have succeeded\. It printed:\n {16}\S/m, 'and why it failed, in a sentence with the output indented below');
   t.match(plain.stdout, /^ {2}ok {5}loopback-down: ping fails$/m, 'the checks before it still pass');
   t.notMatch(plain.stdout, /^ {2}LEFT/m, 'cleanup ran: nothing left in the sandbox');
   t.match(plain.stdout, /^result network-namespace fail /m);
@@ -50,9 +50,10 @@ t.test('a step that needs a missing binary is skipped with how to install it', {
   });
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const r = tsLab(['check', '--sandbox', 'uts-namespace'], { extraEnv: { NSLAB_LABS_DIR: dir } });
-  t.equal(r.code, 0, 'a skip is not a failure');
+  t.equal(r.code, 2, 'a skip is not a failure, and not green either');
   t.match(r.stdout, /^ {2}skip {3}same-name-at-first: needs nslab-no-such-binary, which is not on PATH: install the package that provides nslab-no-such-binary$/m);
   t.match(r.stdout, /^result uts-namespace skip \(\d+ passed, 0 failed, 2 skipped\)$/m, 'the lab is reported incomplete, not passed');
+  t.equal(tsLab(['check', '--sandbox', '--allow-skips', 'uts-namespace'], { extraEnv: { NSLAB_LABS_DIR: dir } }).code, 0, 'exit 0 with --allow-skips');
 });
 
 t.test('a guard keeps a command from running where it would touch the host', { skip: needRoot() }, async (t) => {
@@ -67,6 +68,8 @@ t.test('a guard keeps a command from running where it would touch the host', { s
   const r = run([tool('unshare'), '-u', '--', tool('lab'), 'check', '--sandbox', 'uts-namespace'], { env: cleanEnv({ NSLAB_LABS_DIR: dir }) });
   t.equal(r.code, 1);
   t.match(r.stdout, /FAIL {3}rename-inside: before running: the shell has its own UTS namespace/);
+  t.equal(r.stdout.match(/never rename the host/g)?.length, 1, 'the refusal is reported once');
+  t.notMatch(r.stdout, /error {2}rename-inside/, 'not also as an error line');
   t.equal(readFileSync('/proc/sys/kernel/hostname', 'utf8'), hostname, 'the host kept its name');
 });
 

@@ -42,10 +42,16 @@ t.test('host commands: status, merged output, timeout', async (t) => {
 t.test('matchers', async (t) => {
   const r = { exit: 0, output: 'PID COMMAND\n  1 bash\n  7 ps\n' };
   t.equal(matchResult({ that: 'x', match: '^\\s*1 bash$' }, r), undefined, 'match is multi-line');
-  t.match(matchResult({ that: 'x', notMatch: '^\\s*7 ' }, r), /matches .* but should not/);
-  t.match(matchResult({ that: 'x', exit: 'nonzero' }, r), /expected a failure/);
+  t.match(matchResult({ that: 'x', notMatch: '^\\s*7 ' }, r), /^The output shows text matching the pattern \^\\s\*7 , and should not\./, 'a real pattern is named as one');
+  t.match(matchResult({ that: 'x', exit: 'nonzero' }, r), /^The command succeeded \(exit status 0\), but it should have failed\. It printed:\n {2}PID COMMAND\n {4}1 bash\n {4}7 ps$/, 'a sentence, then the output indented line by line');
   t.equal(matchResult({ that: 'x', exit: 'nonzero' }, { exit: 2, output: '' }), undefined);
-  t.match(matchResult({ that: 'x', contains: 'zsh' }, r), /does not contain "zsh"/);
+  t.match(matchResult({ that: 'x', contains: 'zsh' }, r), /^The output should contain "zsh", and does not\./);
+  t.match(matchResult({ that: 'x', exit: 0 }, { exit: 2, output: '' }), /^The command failed \(exit status 2\), but it should have succeeded\. It printed nothing\.$/);
+  t.match(matchResult({ that: 'x', match: '^default via 10\\.44\\.0\\.1 ' }, { exit: 0, output: '' }), /^The output should show a line starting with "default via 10\.44\.0\.1 ", and does not\./, 'a plain pattern is shown as the text it looks for');
+  t.match(matchResult({ that: 'x', match: '^([2-9]|\\d\\d)$', expect: 'a count of 2 or more' }, { exit: 0, output: '1\n' }), /^The output should show a count of 2 or more, and does not\./, "the check's own words when it has them");
+  const long = matchResult({ that: 'x', contains: 'zsh' }, { exit: 0, output: Array.from({ length: 40 }, (_, i) => `line ${i}`).join('\n') });
+  t.ok(long!.split('\n').length <= 15, 'long output is cut');
+  t.match(long, /\n {2}\.\.\.$/, 'and says so');
   t.match(matchResult({ that: 'x', exit: 0 }, { exit: null, output: '', error: 'hung' }), /^hung$/, 'a command that did not finish fails every check');
 });
 

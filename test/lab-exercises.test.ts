@@ -28,6 +28,10 @@ t.test('bridge: two namespaces and the host on br-lab', { skip: needRoot() }, as
   const untouched = grade();
   t.equal(untouched.code, 1, 'the grader fails on the untouched system');
   t.match(untouched.stdout, /^FAIL {2}the namespaces red and blue exist$/m);
+  t.match(untouched.stdout, /^ {6}why: The output should show both red and blue in the list of named namespaces, and does not\. It printed nothing\.$/m, 'why, in words, not a regular expression');
+  const tap = box.run([tool('lab'), 'grade', '--tap', 'bridge'], { env: env() });
+  t.match(tap.stdout, /^not ok 1 - the namespaces red and blue exist\n {2}# why: The output should show both red and blue/m, 'TAP: the why is a comment');
+  t.notMatch(tap.stdout, /^ +why:/m, 'no line TAP cannot parse');
 
   const solution = box.sh(
     [

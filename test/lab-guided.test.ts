@@ -2,7 +2,9 @@
 // Enter by Enter, to the end; and Ctrl-C in the middle of a lab, which must
 // still clean up.
 import t from 'tap';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TmuxSession } from './helpers/pty.js';
 import { needRoot, tool } from './helpers/tools.js';
@@ -29,20 +31,23 @@ function exitStatus(screen: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-t.test('ts-lab run pid-namespace, guided to the end', { skip: needRoot() || noTmux }, async (t) => {
+t.test('ts-lab run --sandbox pid-namespace, guided to the end', { skip: needRoot() || noTmux }, async (t) => {
   const before = labInventory();
-  const term = new TmuxSession(inTerminal('run pid-namespace'), { width: 120, height: 50 });
+  const term = new TmuxSession(inTerminal('run --sandbox pid-namespace'), { width: 120, height: 50 });
   t.teardown(() => term.kill());
   const lab = JSON.parse(readFileSync(new URL('../labs/08-pid-namespace.json', import.meta.url), 'utf8'));
   const total = lab.steps.length;
-  await term.waitFor((s) => s.includes('Lab 8: PID namespace'));
+  const first = await term.waitFor((s) => s.includes('Lab 8: PID namespace'));
+  t.match(first, /sandbox: this runs in a throwaway network, mount and UTS namespace/, 'the sandbox is announced');
   for (let i = 1; i <= total; i++) {
     const screen = await term.waitFor((s) => s.includes(`Step ${i}/${total}`) && lastLine(s).includes('Enter to run it'));
     t.match(screen, new RegExp(`Step ${i}/${total} [●○]+ ${lab.steps[i - 1].id}`), `step ${i} is announced with its progress`);
+    if (!lab.steps[i - 1].in) t.match(screen, /\[host, sandboxed\] \$ /, `step ${i} runs on the sandbox's host`);
     term.send('Enter');
   }
-  const end = await term.waitFor((s) => /Lab 8 (passed|failed|skipped)/.test(s), 60_000);
+  const end = await term.waitFor((s) => /Lab 8 (passed|failed|skipped|incomplete)/.test(s), 60_000);
   t.match(end, /Lab 8 passed: \d+ checks passed, 0 failed, 0 skipped\./, 'the lab passed');
+  t.notMatch(end, /\b1 checks\b/);
   t.notMatch(end, /✘/, 'no check failed');
   t.match(end, /✔ the sleep died with its PID 1/, 'the last check is shown with its mark');
   t.equal(exitStatus(await term.waitFor((s) => exitStatus(s) !== undefined)), 0, 'exit status 0');
@@ -63,6 +68,7 @@ t.test('Ctrl-C in the middle of a lab cleans up', { skip: needRoot() || noTmux }
   term.send('C-c');
   const screen = await term.waitFor((s) => exitStatus(s) !== undefined);
   t.match(screen, /interrupted: cleaning up/);
+  t.notMatch(screen.slice(screen.indexOf('interrupted: cleaning up')), /✘|✔/, 'no check is reported after the interruption');
   t.equal(exitStatus(screen), 130, 'exit status 130, like a shell after SIGINT');
   t.same(newSince(before, labInventory()), {}, 'the session and the lab directory are gone');
   t.ok(readdirSync('/tmp').every((n) => !existsSync(`/tmp/${n}/scratch`) || !n.startsWith('nslab-mount-namespace-')), 'no scratch directory of this lab remains');
@@ -73,6 +79,22 @@ t.test('without a terminal, ts-lab run prints plain text and does not wait', { s
   t.equal(r.status, 0, r.stderr);
   t.notMatch(r.stdout, /\x1b\[/, 'no colour codes');
   t.match(r.stdout, /^ {4}\[box\] \$ hostname lab-container && hostname$/m, 'commands are shown with where they run');
+  t.match(r.stdout, /^ {4}\[host\] \$ /m, 'not sandboxed: [host]');
+  t.notMatch(r.stdout, /sandbox/, 'and no sandbox banner');
   t.match(r.stdout, /^ {4}\| lab-container$/m, 'outputs are shown');
   t.match(r.stdout, /^result uts-namespace pass/m);
+});
+
+t.test('a lab skipped as a whole says why, not "0 checks passed"', { skip: needRoot() || noTmux }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nslab-test-labs-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const lab = { id: 'tiny', order: 1, title: 'Tiny', intro: ['x'], needs: { binaries: ['nslab-no-such-binary'] }, steps: [{ id: 'a', explain: 'e', run: 'true', checks: [{ that: 'c', exit: 0 }] }] };
+  writeFileSync(join(dir, 'tiny.json'), JSON.stringify(lab));
+  const term = new TmuxSession(inTerminal(`run --sandbox --labs-dir ${dir} tiny`), { width: 120, height: 30 });
+  t.teardown(() => term.kill());
+  const screen = await term.waitFor((s) => exitStatus(s) !== undefined);
+  t.match(screen, /skipped: needs nslab-no-such-binary, which is not on PATH/);
+  t.notMatch(screen, /0 checks passed/);
+  t.match(screen, /ts-lab: nothing was checked: 1 lab skipped or incomplete \(tiny\)/);
+  t.equal(exitStatus(screen), 2, 'exit status 2: nothing was checked');
 });

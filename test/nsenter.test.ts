@@ -191,7 +191,7 @@ t.test('option values as util-linux reads them: files, -w/-r directories, number
 
 // The short forms with a glued value (-w/tmp, -wtmp, -r/, -u=x) are the
 // option parser's (the getopt branch); until it is merged these are todo.
-t.test('short options with glued values, as util-linux', { ...rootOnly, todo: isRoot() ? 'needs the getopt option parser' : undefined }, async (t) => {
+t.test('short options with glued values, as util-linux', rootOnly, async (t) => {
   const bg = await startBackground(['sleep', '60'], { comm: 'sleep', cwd: '/tmp' });
   t.teardown(bg.stop);
   const pid = String(bg.pid);

@@ -117,3 +117,23 @@ t.test('CIDRs as iproute2 reads them', async (t) => {
   for (const bad of ['172.2.0.300/24', '172.2.0.1/33', 'fd00::1/129', 'banana', '10.0.0.1/', '1.2.3/8', ''])
     t.equal(parseCidr(bad), undefined, `invalid: '${bad}'`);
 });
+
+t.test('the network library layers leave the command line to the tool', async (t) => {
+  // src/netlink and the network parts of src/core throw SyscallError or
+  // domain errors with data; no flag, no "Try", no exit, no CLI error class.
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const files = [
+    ...readdirSync(`${ROOT}/src/netlink`).map((f) => `src/netlink/${f}`),
+    'src/core/netns.ts',
+    'src/core/veth.ts',
+    'src/syscalls/socket.ts',
+  ];
+  for (const file of files) {
+    const code = readFileSync(`${ROOT}/${file}`, 'utf8')
+      .split('\n')
+      .filter((l) => !/^\s*(\/\/|\*|\/\*)/.test(l))
+      .join('\n');
+    t.notMatch(code, /process\.exit|['"`][^'"`\n]*--[a-z][^'"`\n]*['"`]|Try '/, `${file}: no flag, Try line or exit`);
+    t.notMatch(code, /\b(UsageError|ToolError)\b|from '\.\.\/cli\//, `${file}: no command-line error or import`);
+  }
+});

@@ -271,7 +271,9 @@ t.test('move NAME --netns PID: into the network namespace of a process', rootOnl
     ${V} move p1 --netns $pid; echo "move=$?"
     nsenter -t $pid -n ip -o link | cut -d' ' -f2 | sed 's/^/there: /'
     ip -o link | cut -d' ' -f2 | sed 's/^/here: /'
-    kill $pid; wait $pid 2>/dev/null; true`);
+    kill $pid; wait $pid 2>/dev/null
+    # The kernel tears a dead namespace down later, in a work queue: wait for it (5 s at most).
+    n=0; while ip link show p0 >/dev/null 2>&1 && [ $n -lt 500 ]; do sleep 0.01; n=$((n+1)); done; true`);
   t.match(r.stdout, /^move=0$/m, 'move p1 --netns PID');
   t.match(r.stdout, /^there: p1@if\d+:$/m, 'p1 is in that process\'s namespace');
   t.notMatch(r.stdout, /^here: p1/m, 'and gone from ours');
@@ -288,24 +290,25 @@ t.test('errors: one line naming the object, exit 1, nothing half-made', rootOnly
   const before = box.inventory();
 
   const cases: Array<[string, string[], RegExp]> = [
-    ['an existing device', ['add', 'veth0', 'peer', 'vethz'], /^ts-veth: cannot add veth0: File exists$/],
-    ['an existing peer', ['add', 'vethy', 'peer', 'veth1'], /^ts-veth: cannot add vethy: its peer veth1: File exists$/],
-    ['an existing bridge', ['bridge', 'add', 'br0'], /^ts-veth: cannot add br0: File exists$/],
-    ['an existing netns', ['netns', 'add', 'mynet'], /^ts-veth: cannot create netns mynet: File exists$/],
-    ['a missing device (del)', ['del', 'nosuch0'], /^ts-veth: cannot delete nosuch0: No such device$/],
-    ['a missing device (up)', ['up', 'nosuch0'], /^ts-veth: cannot bring up nosuch0: No such device$/],
-    ['a missing device (addr)', ['addr', 'add', '10.0.0.1/24', 'dev', 'nosuch0'], /^ts-veth: cannot find device nosuch0: No such device$/],
-    ['a missing device (move)', ['move', 'nosuch0', '--netns', 'mynet'], /^ts-veth: cannot move nosuch0 to netns mynet: No such device$/],
-    ['a missing bridge', ['attach', 'veth0', '--bridge', 'nobr'], /^ts-veth: cannot find device nobr: No such device$/],
+    ['an existing device', ['add', 'veth0', 'peer', 'vethz'], /^ts-veth: cannot add veth0: EEXIST \(File exists\)$/],
+    ['an existing peer', ['add', 'vethy', 'peer', 'veth1'], /^ts-veth: cannot add vethy: its peer veth1: EEXIST \(File exists\)$/],
+    ['an existing peer in the peer\'s netns', ['add', 'vethx', 'peer', 'lo', '--peer-netns', 'mynet'], /^ts-veth: cannot add vethx: its peer lo in the target netns: EEXIST \(File exists\)$/],
+    ['an existing bridge', ['bridge', 'add', 'br0'], /^ts-veth: cannot add br0: EEXIST \(File exists\)$/],
+    ['an existing netns', ['netns', 'add', 'mynet'], /^ts-veth: cannot create netns mynet: EEXIST \(File exists\)$/],
+    ['a missing device (del)', ['del', 'nosuch0'], /^ts-veth: cannot delete nosuch0: ENODEV \(No such device\)$/],
+    ['a missing device (up)', ['up', 'nosuch0'], /^ts-veth: cannot bring up nosuch0: ENODEV \(No such device\)$/],
+    ['a missing device (addr)', ['addr', 'add', '10.0.0.1/24', 'dev', 'nosuch0'], /^ts-veth: cannot find device nosuch0: ENODEV \(No such device\)$/],
+    ['a missing device (move)', ['move', 'nosuch0', '--netns', 'mynet'], /^ts-veth: cannot move nosuch0 to netns mynet: ENODEV \(No such device\)$/],
+    ['a missing bridge', ['attach', 'veth0', '--bridge', 'nobr'], /^ts-veth: cannot find device nobr: ENODEV \(No such device\)$/],
     ['a bridge that is not one', ['attach', 'veth0', '--bridge', 'veth1'], /^ts-veth: cannot attach veth0 to veth1: veth1 is not a bridge$/],
-    ['a bridge into a bridge', ['attach', 'br0', '--bridge', 'br0'], /^ts-veth: cannot attach br0 to br0: Too many levels of symbolic links$/],
-    ['a missing netns (-n)', ['up', 'lo', '-n', 'nosuchns'], /^ts-veth: cannot open netns nosuchns: No such file or directory$/],
-    ['a missing netns (move)', ['move', 'veth1', '--netns', 'nosuchns'], /^ts-veth: cannot open netns nosuchns: No such file or directory$/],
-    ['a missing netns (peer)', ['add', 'vethq', 'peer', 'vethr', '--peer-netns', 'nosuchns'], /^ts-veth: cannot open netns nosuchns: No such file or directory$/],
-    ['a missing netns (exec)', ['netns', 'exec', 'nosuchns', 'true'], /^ts-veth: cannot open netns nosuchns: No such file or directory$/],
-    ['a missing netns (del)', ['netns', 'del', 'nosuchns'], /^ts-veth: cannot delete netns nosuchns: No such file or directory$/],
-    ['a missing address', ['addr', 'del', '10.9.9.9/24', 'dev', 'veth0'], /^ts-veth: cannot delete 10\.9\.9\.9\/24 from veth0: Cannot assign requested address$/],
-    ['an unreachable gateway', ['route', 'add', 'default', 'via', '10.77.0.1'], /^ts-veth: cannot add route default via 10\.77\.0\.1: Network is unreachable$/],
+    ['a bridge into a bridge', ['attach', 'br0', '--bridge', 'br0'], /^ts-veth: cannot attach br0 to br0: ELOOP \(Too many levels of symbolic links\)$/],
+    ['a missing netns (-n)', ['up', 'lo', '-n', 'nosuchns'], /^ts-veth: cannot open netns nosuchns: ENOENT \(No such file or directory\)$/],
+    ['a missing netns (move)', ['move', 'veth1', '--netns', 'nosuchns'], /^ts-veth: cannot open netns nosuchns: ENOENT \(No such file or directory\)$/],
+    ['a missing netns (peer)', ['add', 'vethq', 'peer', 'vethr', '--peer-netns', 'nosuchns'], /^ts-veth: cannot open netns nosuchns: ENOENT \(No such file or directory\)$/],
+    ['a missing netns (exec)', ['netns', 'exec', 'nosuchns', 'true'], /^ts-veth: cannot open netns nosuchns: ENOENT \(No such file or directory\)$/],
+    ['a missing netns (del)', ['netns', 'del', 'nosuchns'], /^ts-veth: cannot delete netns nosuchns: ENOENT \(No such file or directory\)$/],
+    ['a missing address', ['addr', 'del', '10.9.9.9/24', 'dev', 'veth0'], /^ts-veth: cannot delete 10\.9\.9\.9\/24 from veth0: EADDRNOTAVAIL \(Cannot assign requested address\)$/],
+    ['an unreachable gateway', ['route', 'add', 'default', 'via', '10.77.0.1'], /^ts-veth: cannot add route default via 10\.77\.0\.1: ENETUNREACH \(Network is unreachable\)$/],
   ];
   for (const [what, args, message] of cases) {
     const r = box.run([V, ...args]);
@@ -332,21 +335,21 @@ t.test('a non-root caller: one line, exit 1, nothing half-made', rootOnly, async
   t.teardown(() => box.stop());
   const first = box.run([V, 'netns', 'add', 'blue'], { as: 'nobody' });
   t.equal(first.code, 1, 'nobody: the first netns add: exit 1');
-  t.match(first.stderr, /^ts-veth: cannot create netns blue: Permission denied\n/, 'nobody: cannot create /run/netns');
+  t.match(first.stderr, /^ts-veth: cannot create netns blue: EACCES \(Permission denied\)\n/, 'nobody: cannot create /run/netns');
   t.equal(box.run(['test', '-e', '/run/netns']).code, 1, 'and /run/netns was not made');
   ok(t, box.run([V, 'netns', 'add', 'mynet']), 'netns add mynet (as root)');
   const before = box.inventory();
   const cases: Array<[string[], RegExp]> = [
-    [['add', 'veth0', 'peer', 'veth1'], /^ts-veth: cannot add veth0: Operation not permitted$/],
-    [['bridge', 'add', 'br0'], /^ts-veth: cannot add br0: Operation not permitted$/],
-    [['up', 'lo'], /^ts-veth: cannot bring up lo: Operation not permitted$/],
-    [['netns', 'add', 'blue'], /^ts-veth: cannot create netns blue: (Permission denied|Operation not permitted)$/],
-    [['netns', 'del', 'mynet'], /^ts-veth: cannot delete netns mynet: (Permission denied|Operation not permitted)$/],
-    [['addr', 'add', '10.0.0.1/24', 'dev', 'lo'], /^ts-veth: cannot add 10\.0\.0\.1\/24 to lo: Operation not permitted$/],
-    [['up', 'lo', '-n', 'mynet'], /^ts-veth: cannot enter netns mynet: Operation not permitted$/],
-    [['netns', 'exec', 'mynet', 'true'], /^ts-veth: cannot enter netns mynet: Operation not permitted$/],
-    [['move', 'lo', '--netns', 'mynet'], /^ts-veth: cannot move lo to netns mynet: Operation not permitted$/],
-    [['route', 'add', 'default', 'via', '10.0.0.1'], /^ts-veth: cannot add route default via 10\.0\.0\.1: Operation not permitted$/],
+    [['add', 'veth0', 'peer', 'veth1'], /^ts-veth: cannot add veth0: EPERM \(Operation not permitted\)$/],
+    [['bridge', 'add', 'br0'], /^ts-veth: cannot add br0: EPERM \(Operation not permitted\)$/],
+    [['up', 'lo'], /^ts-veth: cannot bring up lo: EPERM \(Operation not permitted\)$/],
+    [['netns', 'add', 'blue'], /^ts-veth: cannot create netns blue: (EACCES \(Permission denied\)|EPERM \(Operation not permitted\))$/],
+    [['netns', 'del', 'mynet'], /^ts-veth: cannot delete netns mynet: (EACCES \(Permission denied\)|EPERM \(Operation not permitted\))$/],
+    [['addr', 'add', '10.0.0.1/24', 'dev', 'lo'], /^ts-veth: cannot add 10\.0\.0\.1\/24 to lo: EPERM \(Operation not permitted\)$/],
+    [['up', 'lo', '-n', 'mynet'], /^ts-veth: cannot enter netns mynet: EPERM \(Operation not permitted\)$/],
+    [['netns', 'exec', 'mynet', 'true'], /^ts-veth: cannot enter netns mynet: EPERM \(Operation not permitted\)$/],
+    [['move', 'lo', '--netns', 'mynet'], /^ts-veth: cannot move lo to netns mynet: EPERM \(Operation not permitted\)$/],
+    [['route', 'add', 'default', 'via', '10.0.0.1'], /^ts-veth: cannot add route default via 10\.0\.0\.1: EPERM \(Operation not permitted\)$/],
   ];
   for (const [args, message] of cases) {
     const r = box.run([V, ...args], { as: 'nobody' });
@@ -390,6 +393,183 @@ t.test('--trace: each request decoded, and the reply', rootOnly, async (t) => {
   const exec = box.run([V, '--trace', 'netns', 'exec', 'mynet', 'true']);
   t.match(exec.stderr, /\[pid \d+\] setns\(\d+, CLONE_NEWNET\) = 0/, 'netns exec: the child joins');
   t.match(exec.stderr, /\[pid \d+\] mount\("mynet", "\/sys", "sysfs", 0, NULL\) = 0/, 'and mounts its own /sys');
+});
+
+/** stderr without the Try line, and how many Try lines there were. */
+function tryLines(stderr: string): number {
+  return stderr.split('\n').filter((l) => l === "Try 'ts-veth --help' for more information.").length;
+}
+
+t.test('class trial: a route destination with host bits set is refused, as ip refuses it', rootOnly, async (t) => {
+  const box = await NetSandbox.start();
+  t.teardown(() => box.stop());
+  for (const argv of [
+    [V, 'add', 'r0', 'peer', 'r1'],
+    [V, 'up', 'r0'],
+    [V, 'addr', 'add', '10.4.0.1/16', 'dev', 'r0'],
+    [V, 'addr', 'add', 'fd00:4::1/64', 'dev', 'r0'],
+  ])
+    ok(t, box.run(argv), argv.slice(1).join(' '));
+  const ip = box.run(['ip', 'route', 'add', '10.5.0.5/16', 'via', '10.4.0.2']);
+  t.not(ip.code, 0, 'ip refuses 10.5.0.5/16');
+  t.match(ip.stderr, /Invalid prefix for given prefix length/, `ip: ${ip.stderr.trim()}`);
+  for (const op of ['add', 'del']) {
+    const r = box.run([V, 'route', op, '10.5.0.5/16', 'via', '10.4.0.2']);
+    t.equal(r.code, 1, `route ${op} 10.5.0.5/16: exit 1`);
+    const [line, hint, ...more] = r.stderr.split('\n');
+    t.equal(line, `ts-veth: cannot ${op === 'add' ? 'add' : 'delete'} route 10.5.0.5/16 via 10.4.0.2: EINVAL (Invalid argument)`, line);
+    t.match(hint, /^ts-veth: hint: the kernel says: Invalid prefix for given prefix length; 10\.5\.0\.5\/16 has host bits set: the network is 10\.5\.0\.0\/16$/, hint);
+    t.same(more, [''], 'two lines');
+  }
+  t.notMatch(box.run(['ip', 'route']).stdout, /10\.5\.0\.0/, 'no route to 10.5.0.0/16 was installed');
+  ok(t, box.run([V, 'route', 'add', '10.5.0.0/16', 'via', '10.4.0.2']), 'the network itself is taken');
+  t.match(box.run(['ip', 'route']).stdout, /^10\.5\.0\.0\/16 via 10\.4\.0\.2 dev r0/m, 'and installed as written');
+  // IPv6 clears host bits (the kernel does, for ip and for us alike).
+  ok(t, box.run([V, 'route', 'add', 'fd05::5/64', 'via', 'fd00:4::2']), 'route add fd05::5/64 (IPv6)');
+  ok(t, box.run(['ip', 'route', 'add', 'fd06::6/64', 'via', 'fd00:4::2']), 'ip route add fd06::6/64');
+  const routes6 = box.run(['ip', '-6', 'route']).stdout;
+  t.match(routes6, /^fd05::\/64 via fd00:4::2 dev r0/m, 'ours: fd05::/64');
+  t.match(routes6, /^fd06::\/64 via fd00:4::2 dev r0/m, 'ip\'s: fd06::/64, the same treatment');
+});
+
+t.test('class trial: messages name the right thing, and names keep their bytes or are refused', rootOnly, async (t) => {
+  const box = await NetSandbox.start();
+  t.teardown(() => box.stop());
+  const bogus = box.run([V, 'netns', 'bogus']);
+  t.equal(bogus.code, 1, 'netns bogus: exit 1');
+  t.equal(bogus.stderr, "ts-veth: unknown netns command 'bogus' (add, del, list, exec)\nTry 'ts-veth --help' for more information.\n", 'an unknown netns command, not a missing name');
+  t.match(box.run(['ip', 'netns', 'bogus']).stderr, /unknown/, 'ip too says the command is unknown');
+
+  const long = 'n'.repeat(300);
+  t.not(box.run(['ip', 'netns', 'add', long]).code, 0, 'ip refuses a 300-character name');
+  const r = box.run([V, 'netns', 'add', long]);
+  t.equal(r.code, 1, '300 characters: exit 1');
+  t.equal(r.stderr, `ts-veth: invalid netns name '${long}': 300 bytes, at most 255\n`, 'says it is too long');
+  const slash = box.run([V, 'netns', 'add', 'a/b']);
+  t.equal(slash.stderr, "ts-veth: invalid netns name 'a/b': a name has no '/'\n", 'a slash: says so');
+  const dot = box.run([V, 'netns', 'add', '..']);
+  t.equal(dot.stderr, "ts-veth: invalid netns name '..': . and .. are not names\n", '..: says so');
+  const dev = box.run([V, 'add', 'x'.repeat(16), 'peer', 'y']);
+  t.equal(dev.stderr, `ts-veth: invalid device name '${'x'.repeat(16)}': 16 bytes, at most 15\n`, 'a device name too long: says how long');
+
+  // Bytes that are not UTF-8 (0xff): Node would read U+FFFD, another name; refused instead.
+  const bad = box.sh(`${V} netns add "$(printf 'ab\\377')"; echo "exit=$?"; ${V} add "$(printf 'v\\377')" peer w; echo "exit=$?"`);
+  t.match(bad.stdout, /^exit=1\nexit=1\n$/, 'both refused with exit 1');
+  t.equal(bad.stderr, "ts-veth: invalid netns name 'ab\\xff': not valid UTF-8\nts-veth: invalid device name 'v\\xff': not valid UTF-8\n", 'naming the byte');
+  // Valid UTF-8 that is not ASCII is a name like any other.
+  ok(t, box.run([V, 'netns', 'add', 'réseau']), 'netns add réseau');
+  t.same(box.netnsFiles(), ['réseau'], 'only the UTF-8 name was made, with its bytes');
+  ok(t, box.run([V, 'netns', 'del', 'réseau']), 'netns del réseau');
+  t.same(box.inventory(), { netns: [], links: { '': ['lo'] } }, 'nothing left');
+});
+
+t.test('class trial: a value that looks like an option is an invalid address', rootOnly, async (t) => {
+  const box = await NetSandbox.start();
+  t.teardown(() => box.stop());
+  const expected = "ts-veth: invalid address '-1.2.3.4/24': expected A.B.C.D/PREFIX (or an IPv6 address/PREFIX)\n";
+  const ended = box.run([V, '--', 'addr', 'add', '-1.2.3.4/24', 'dev', 'lo']);
+  t.equal(ended.code, 1, 'after --: exit 1');
+  t.equal(ended.stderr, expected, 'after --: invalid address');
+  t.test('without --', { todo: 'the option parser takes -1.2.3.4/24 for options until the getopt branch is merged' }, async (t) => {
+    const r = box.run([V, 'addr', 'add', '-1.2.3.4/24', 'dev', 'lo']);
+    t.equal(r.stderr, expected, 'invalid address, not an invalid option');
+  });
+  t.not(box.run(['ip', 'addr', 'add', '-1.2.3.4/24', 'dev', 'lo']).code, 0, 'ip refuses it too');
+  t.notMatch(box.run(['ip', 'addr', 'show', 'lo']).stdout, /1\.2\.3\.4/, 'no address was added');
+});
+
+t.test('class trial: extra words and options that do not apply are refused, nothing is made', rootOnly, async (t) => {
+  const box = await NetSandbox.start();
+  t.teardown(() => box.stop());
+  ok(t, box.run([V, 'netns', 'add', 'mynet']), 'netns add mynet');
+  ok(t, box.run([V, 'add', 'e0', 'peer', 'e1']), 'add e0 peer e1');
+  ok(t, box.run([V, 'bridge', 'add', 'br0']), 'bridge add br0');
+  const before = box.inventory();
+  // ip refuses extra words in its link, addr and route commands ("... is a garbage").
+  for (const argv of [
+    ['ip', 'link', 'del', 'e0', 'extra'],
+    ['ip', 'link', 'set', 'e0', 'up', 'extra'],
+    ['ip', 'addr', 'add', '10.0.0.1/24', 'dev', 'e0', 'extra'],
+    ['ip', 'route', 'add', '10.9.0.0/16', 'via', '10.0.0.2', 'extra'],
+  ]) {
+    const r = box.run(argv);
+    t.not(r.code, 0, `${argv.join(' ')}: refused`);
+    t.match(r.stderr, /"extra" is a garbage/, `ip: ${r.stderr.trim()}`);
+  }
+  const extra: Array<[string[], string]> = [
+    [['netns', 'add', 'blue', 'extra'], 'netns add NAME'],
+    [['netns', 'del', 'mynet', 'extra'], 'netns del NAME'],
+    [['netns', 'list', 'extra'], 'netns list'],
+    [['add', 'x0', 'peer', 'x1', 'extra'], 'add NAME peer PEER'],
+    [['del', 'e0', 'extra'], 'del NAME'],
+    [['move', 'e1', 'extra', '--netns', 'mynet'], 'move NAME --netns NS|PID'],
+    [['addr', 'add', '10.0.0.1/24', 'dev', 'e0', 'extra'], 'addr add|del CIDR dev NAME'],
+    [['up', 'e0', 'extra'], 'up NAME'],
+    [['down', 'e0', 'extra'], 'down NAME'],
+    [['bridge', 'add', 'br1', 'extra'], 'bridge add NAME'],
+    [['attach', 'e0', 'extra', '--bridge', 'br0'], 'attach NAME --bridge BR'],
+    [['route', 'add', '10.9.0.0/16', 'via', '10.0.0.2', 'extra'], 'route add|del default|CIDR via IP'],
+    [['show', 'e0', 'extra'], 'show [NAME]'],
+  ];
+  for (const [args, usage] of extra) {
+    const r = box.run([V, ...args]);
+    t.equal(r.code, 1, `${args.join(' ')}: exit 1`);
+    t.equal(r.stderr, `ts-veth: unexpected argument 'extra' in: ${usage}\n`, `${args.join(' ')}: one line, no usage hint (as ip)`);
+    // The command line is checked before any privilege is needed: the same line for anyone.
+    const nobody = box.run([V, ...args], { as: 'nobody' });
+    t.equal(nobody.stderr, r.stderr, `nobody: ${args.join(' ')}: the same line`);
+  }
+  const options: Array<[string[], string]> = [
+    [['up', 'e0', '--bridge', 'br0'], "up does not take --bridge"],
+    [['show', '--peer-netns', 'mynet'], 'show does not take --peer-netns'],
+    [['del', 'e0', '--json'], 'del does not take --json'],
+    [['netns', 'add', 'blue', '-n', 'mynet'], 'netns does not take --netns'],
+    [['bridge', 'add', 'br1', '--bridge', 'br0'], 'bridge does not take --bridge'],
+  ];
+  for (const [args, message] of options) {
+    const r = box.run([V, ...args]);
+    t.equal(r.code, 1, `${args.join(' ')}: exit 1`);
+    t.equal(r.stderr, `ts-veth: ${message}\n`, `${args.join(' ')}: refused`);
+  }
+  t.same(box.inventory(), before, 'nothing was made or removed');
+});
+
+t.test('class trial: a Try line for an unknown command or option only, as ip points to its help only then', rootOnly, async (t) => {
+  const box = await NetSandbox.start();
+  t.teardown(() => box.stop());
+  t.match(box.run(['ip', 'nosuchobject']).stderr, /try "ip help"/, 'ip: an unknown object points to help');
+  t.match(box.run(['ip', 'netns', 'nosuch']).stderr, /try "ip netns help"/, 'ip: an unknown netns command too');
+  t.notMatch(box.run(['ip', 'netns', 'add']).stderr, /try/i, 'ip: a missing name does not');
+  t.notMatch(box.run(['ip', 'link', 'del', 'lo', 'extra']).stderr, /try/i, 'ip: an extra word does not');
+  const withTry: string[][] = [[], ['nosuch'], ['netns', 'nosuch'], ['bridge', 'nosuch'], ['-Q']];
+  for (const args of withTry) {
+    const r = box.run([V, ...args]);
+    t.equal(r.code, 1, `${args.join(' ') || '(nothing)'}: exit 1`);
+    t.equal(tryLines(r.stderr), 1, `${args.join(' ') || '(nothing)'}: one Try line`);
+    t.equal(r.stderr.split('\n').length, 3, 'after one message line');
+  }
+  const without: string[][] = [
+    ['netns', 'add'],
+    ['netns', 'exec'],
+    ['netns', 'exec', 'x'],
+    ['add', 'x0'],
+    ['add', 'x0', 'pear', 'x1'],
+    ['addr', 'add', '10.0.0.1/24'],
+    ['addr', 'bogus'],
+    ['route', 'add'],
+    ['route', 'add', 'default', 'via'],
+    ['bridge'],
+    ['move', 'lo'],
+    ['attach', 'lo'],
+    ['up'],
+    ['addr', 'add', 'banana', 'dev', 'lo'],
+  ];
+  for (const args of without) {
+    const r = box.run([V, ...args]);
+    t.equal(r.code, 1, `${args.join(' ')}: exit 1`);
+    t.equal(tryLines(r.stderr), 0, `${args.join(' ')}: ${r.stderr.trim()}`);
+    t.equal(r.stderr.split('\n').length, 2, 'one line');
+  }
 });
 
 // After the suite: no netns file, veth, bridge, mount or sandbox process left on the host.

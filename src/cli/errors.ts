@@ -6,9 +6,12 @@
 
 /** An error the user caused with the command line: printed with a usage hint, exit 1. */
 export class UsageError extends Error {
-  constructor(message: string) {
+  /** Whose --help the "Try" line names, when not the tool's: 'ts-cgroup create'. */
+  readonly command?: string;
+  constructor(message: string, command?: string) {
     super(message);
     this.name = 'UsageError';
+    this.command = command;
   }
 }
 

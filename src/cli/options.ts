@@ -1,25 +1,32 @@
-// Command lines with getopt_long's rules, as util-linux and coreutils have
-// them: bundled short flags (-fp), options stop at the program's name, `--`
-// ends options, and an optional argument attaches only with '=' (--net=FILE),
-// so `-n ip link` runs ip. yargs-parser does the parsing; the two getopt
-// rules it lacks (optional arguments, stopping at the program) are handled
-// here. --help is rendered by yargs, loaded only when asked for.
-import yargsParser from 'yargs-parser';
-import { UsageError } from '../syscalls/errors.js';
-
-// The tools run as CommonJS bundles (scripts/build.mjs), where __filename exists.
-declare const __filename: string;
+// Command lines as util-linux and coreutils parse them: getopt_long (see
+// getopt.ts for the rules) over a table of options, the result by long name.
+// --help is rendered here from the same table, in util-linux's layout.
+import { ArgKind, LongOption, getoptLong } from './getopt.js';
+import { UsageError } from './errors.js';
 
 export interface OptionSpec {
   long: string;
   short?: string;
-  /** 'required': --opt VALUE or --opt=VALUE; 'optional': only --opt=VALUE. */
+  /** 'required': --opt VALUE or --opt=VALUE; 'optional': only --opt=VALUE (and -oVALUE). */
   arg?: 'required' | 'optional';
+  /** The short form's argument when it differs: unshare's -n takes none, --net[=FILE] one. */
+  shortArg?: ArgKind;
   /** Placeholder in --help: <file>. */
   value?: string;
+  /** How --help joins a required value: ' ' (--setuid <uid>, the default) or '=' (--root=<dir>). */
+  valueSep?: ' ' | '=';
+  /** Description in --help; '\n' starts an indented continuation line. */
   help: string;
   /** May be given several times; values are collected in order. */
   repeat?: boolean;
+  /** --help leaves a blank line before this option: util-linux's option groups. */
+  gap?: boolean;
+  /**
+   * Checks the value as the option is read (throws to refuse it), the way
+   * util-linux's option loop does: a bad value is reported before any
+   * mistake later on the command line.
+   */
+  check?: (value: string | undefined) => void;
 }
 
 export interface ToolSpec {
@@ -28,10 +35,18 @@ export interface ToolSpec {
   usage: string;
   summary: string;
   options: OptionSpec[];
-  /** Stop at the first non-option (the program to run). Default true. */
+  /** Stop at the first non-option (the program to run), getopt's '+'. Default true. */
   stopAtPositional?: boolean;
   /** More text after the options in --help. */
   epilog?: string;
+  /** Our documentation page, named on --help's last line: docs/unshare.md. */
+  docs?: string;
+  /**
+   * The order of the real tool's long option table, where it differs from
+   * --help's: getopt lists ambiguous prefixes in that order. Names not listed
+   * follow, in --help's order.
+   */
+  longOrder?: string[];
   /** Exit status for a bad command line: 1 (util-linux) unless set (coreutils chroot: 125). */
   usageExitCode?: number;
 }
@@ -39,141 +54,121 @@ export interface ToolSpec {
 export type OptionValue = string | true | string[];
 
 export interface ParsedCommandLine {
-  /** By long name: true for a flag, the value (or '' for --opt with no =value) otherwise. */
+  /** By long name: true for a flag, the value (or '' for an optional value left out) otherwise. */
   opts: Record<string, OptionValue | undefined>;
   /** The program and its arguments, or the positional operands. */
   rest: string[];
 }
 
 export const COMMON_OPTIONS: OptionSpec[] = [
-  { long: 'trace', help: 'print each system call and its result on stderr' },
+  { long: 'trace', help: 'print each system call and its result on stderr', gap: true },
   { long: 'help', short: 'h', help: 'display this help' },
   { long: 'version', short: 'V', help: 'display version' },
 ];
 
-function allOptions(spec: ToolSpec): OptionSpec[] {
+/** The tool's options, then the common ones it does not define itself. */
+export function allOptions(spec: ToolSpec): OptionSpec[] {
   const own = new Set(spec.options.map((o) => o.long));
   return [...spec.options, ...COMMON_OPTIONS.filter((o) => !own.has(o.long))];
 }
 
-/** Index of the first operand (program name), following getopt's rules. */
-function operandIndex(argv: readonly string[], options: OptionSpec[], stopAtPositional: boolean): { index: number; dashdash: boolean } {
-  const byLong = new Map(options.map((o) => [o.long, o]));
-  const byShort = new Map(options.filter((o) => o.short).map((o) => [o.short!, o]));
-  for (let i = 0; i < argv.length; i++) {
-    const tok = argv[i];
-    if (tok === '--') return { index: i + 1, dashdash: true };
-    if (tok.startsWith('--')) {
-      const o = byLong.get(tok.slice(2).split('=')[0]);
-      if (o?.arg === 'required' && !tok.includes('=')) i++;
-      continue;
-    }
-    if (tok.startsWith('-') && tok.length > 1) {
-      for (let j = 1; j < tok.length; j++) {
-        const o = byShort.get(tok[j]);
-        if (o?.arg === 'required') {
-          if (j === tok.length - 1) i++;
-          break;
-        }
-      }
-      continue;
-    }
-    if (stopAtPositional) return { index: i, dashdash: false };
-  }
-  return { index: argv.length, dashdash: false };
+function keyOf(o: OptionSpec): string {
+  return o.short ?? `--${o.long}`;
 }
 
-export function parseCommandLine(spec: ToolSpec, argv: readonly string[]): ParsedCommandLine {
+/** getopt's optstring and long option table for a spec. */
+export function getoptTables(spec: ToolSpec): { optstring: string; longopts: LongOption[] } {
   const options = allOptions(spec);
-  const stop = spec.stopAtPositional ?? true;
-  const { index, dashdash } = operandIndex(argv, options, stop);
-  const optionPart = argv.slice(0, dashdash ? index - 1 : index);
-  let rest = argv.slice(index);
-
-  // getopt optional arguments: --name=value only. yargs-parser would drop the
-  // value of a boolean, so take it out here and parse the bare flag.
-  const optionalValues = new Map<string, string>();
-  const optional = new Set(options.filter((o) => o.arg === 'optional').map((o) => o.long));
-  const tokens = optionPart.map((tok) => {
-    const m = /^--([^=]+)=(.*)$/s.exec(tok);
-    if (m && optional.has(m[1])) {
-      optionalValues.set(m[1], m[2]);
-      return `--${m[1]}`;
-    }
-    return tok;
-  });
-
-  const parsed = yargsParser(tokens, {
-    boolean: options.filter((o) => !o.arg || o.arg === 'optional').flatMap((o) => [o.long]),
-    string: options.filter((o) => o.arg === 'required').map((o) => o.long),
-    alias: Object.fromEntries(options.filter((o) => o.short).map((o) => [o.long, o.short!])),
-    configuration: {
-      'camel-case-expansion': false,
-      'boolean-negation': false,
-      'dot-notation': false,
-      'parse-numbers': false,
-      'parse-positional-numbers': false,
-      'duplicate-arguments-array': true,
-      'flatten-duplicate-arrays': true,
-      'short-option-groups': true,
-      'strip-aliased': true,
-      'greedy-arrays': false,
-      'unknown-options-as-args': false,
-    },
-  });
-
-  const known = new Set(options.flatMap((o) => (o.short ? [o.long, o.short] : [o.long])));
-  for (const key of Object.keys(parsed)) {
-    if (key === '_' || known.has(key)) continue;
-    const longForm = tokens.find((t) => t === `--${key}` || t.startsWith(`--${key}=`));
-    throw new UsageError(longForm ? `unrecognized option '${longForm.split('=')[0]}'` : `invalid option -- '${key}'`);
-  }
-  // Operands that yargs-parser found among the options (only when not stopping at positionals).
-  if (!stop) rest = [...parsed._.map(String), ...rest];
-
-  const opts: Record<string, OptionValue | undefined> = {};
+  let optstring = spec.stopAtPositional ?? true ? '+' : '';
   for (const o of options) {
-    let v = parsed[o.long] as string | boolean | Array<string | boolean> | undefined;
-    if (v === undefined || v === false) continue;
-    const given = (Array.isArray(v) ? v : [v]).filter((x) => x !== false);
-    if (given.length === 0) continue;
-    if (o.arg === 'required') {
-      const values = given.map(String);
-      if (values.some((x) => x === '' || x === 'true')) {
-        const lastTok = tokens[tokens.length - 1];
-        if (lastTok === `--${o.long}` || lastTok === `-${o.short}` || lastTok?.endsWith(o.short ?? '\0'))
-          throw new UsageError(o.short ? `option requires an argument -- '${o.short}'` : `option '--${o.long}' requires an argument`);
-      }
-      opts[o.long] = o.repeat ? values : values[values.length - 1];
-    } else if (o.arg === 'optional') {
-      opts[o.long] = optionalValues.get(o.long) ?? '';
-    } else {
-      opts[o.long] = true;
-    }
+    if (!o.short) continue;
+    const kind = o.shortArg ?? o.arg ?? 'none';
+    optstring += o.short + (kind === 'required' ? ':' : kind === 'optional' ? '::' : '');
   }
-  return { opts, rest };
+  const rank = new Map((spec.longOrder ?? []).map((name, i) => [name, i]));
+  const ordered = options
+    .map((o, i) => ({ o, r: rank.get(o.long) ?? rank.size + i }))
+    .sort((a, b) => a.r - b.r)
+    .map(({ o }) => o);
+  return { optstring, longopts: ordered.map((o) => ({ name: o.long, has: o.arg ?? 'none', key: keyOf(o) })) };
 }
 
-/** --help text, rendered by yargs from the same option table. */
-export async function renderHelp(spec: ToolSpec): Promise<string> {
-  // Loaded only for --help: yargs is the slowest module a tool could load.
-  const { createRequire } = process.getBuiltinModule('node:module') as typeof import('node:module');
-  const req = createRequire(__filename);
-  const yargs = req('yargs/yargs') as (args: string[]) => import('yargs').Argv;
-  let y = yargs([])
-    .scriptName(spec.name)
-    .usage(`Usage:\n  ${spec.name} ${spec.usage}\n\n${spec.summary}`)
-    .help(false)
-    .version(false)
-    .wrap(Math.min(100, process.stdout.columns || 100))
-    .parserConfiguration({ 'camel-case-expansion': false });
-  for (const o of allOptions(spec)) {
-    // Shown getopt-style: "--net[=<file>]" for optional values, "--root <dir>" for required ones.
-    const shown = o.arg === 'optional' ? `${o.help} [=${o.value ?? '<value>'}]` : o.arg === 'required' ? `${o.help} <${(o.value ?? 'value').replace(/^<|>$/g, '')}>` : o.help;
-    y = y.option(o.long, { alias: o.short, describe: shown });
+export function parseCommandLine(spec: ToolSpec, argv: readonly string[], env: { POSIXLY_CORRECT?: string } = process.env): ParsedCommandLine {
+  const options = allOptions(spec);
+  const { optstring, longopts } = getoptTables(spec);
+  const parsed = getoptLong(argv, optstring, longopts, env);
+  const byKey = new Map(options.map((o) => [keyOf(o), o]));
+  const opts: Record<string, OptionValue | undefined> = {};
+  for (const { key, value } of parsed.options) {
+    const o = byKey.get(key)!;
+    o.check?.(value);
+    if (!o.arg) opts[o.long] = true;
+    else if (o.repeat) opts[o.long] = [...((opts[o.long] as string[] | undefined) ?? []), value ?? ''];
+    else opts[o.long] = value ?? '';
+    // util-linux prints help or version as soon as it reads the option; what follows is never looked at.
+    if (o.long === 'help' || o.long === 'version') return { opts: { [o.long]: true }, rest: [] };
   }
-  if (spec.epilog) y = y.epilog(spec.epilog);
-  return y.getHelp();
+  if (parsed.error) throw new UsageError(parsed.error.message, spec.name);
+  return { opts, rest: parsed.operands };
+}
+
+// ---- --help
+
+const HELP_WIDTH = 80;
+/** Option columns wider than this put the description on the next line. */
+const MAX_LEFT = 28;
+
+function optionColumn(o: OptionSpec): string {
+  const head = o.short ? ` -${o.short}, --${o.long}` : `     --${o.long}`;
+  const v = o.value ?? '<arg>';
+  if (o.arg === 'optional') return `${head}[=${v}]`;
+  if (o.arg === 'required') return `${head}${o.valueSep ?? ' '}${v}`;
+  return head;
+}
+
+/** `text` in lines that fit: the first after `first` columns, the others after `indent`. */
+function wrapText(text: string, first: number, indent: number): string[] {
+  const lines: string[] = [];
+  for (const paragraph of text.split('\n')) {
+    let room = HELP_WIDTH - (lines.length ? indent : first);
+    if (paragraph.length <= room) {
+      lines.push(paragraph);
+      continue;
+    }
+    let line = '';
+    for (const word of paragraph.split(' ')) {
+      if (line && line.length + 1 + word.length > room) {
+        lines.push(line);
+        room = HELP_WIDTH - indent;
+        line = word;
+      } else line = line ? `${line} ${word}` : word;
+    }
+    lines.push(line);
+  }
+  return lines;
+}
+
+/** Prose wrapped to the width; indented lines (tables, command lists) kept as they are. */
+function prose(text: string): string[] {
+  return text.split('\n').flatMap((line) => (line.startsWith(' ') ? [line] : wrapText(line, 0, 0)));
+}
+
+/** --help in util-linux's layout: Usage, summary, grouped options, epilog, where the docs are. */
+export function renderHelp(spec: ToolSpec): string {
+  const options = allOptions(spec);
+  const lefts = options.map(optionColumn);
+  const col = Math.min(MAX_LEFT, Math.max(...lefts.map((l) => l.length))) + 2;
+  const lines = ['', 'Usage:', ` ${spec.name} ${spec.usage}`, '', ...prose(spec.summary), '', 'Options:'];
+  options.forEach((o, i) => {
+    if (o.gap && i > 0) lines.push('');
+    const [first, ...more] = wrapText(o.help, col, col + 2);
+    if (lefts[i].length > col - 2) lines.push(lefts[i], ' '.repeat(col) + first);
+    else lines.push(lefts[i].padEnd(col) + first);
+    for (const m of more) lines.push(' '.repeat(col + 2) + m);
+  });
+  if (spec.epilog) lines.push('', ...prose(spec.epilog));
+  if (spec.docs) lines.push('', `For more details see ${spec.docs}.`);
+  return lines.join('\n') + '\n';
 }
 
 export function flag(p: ParsedCommandLine, name: string): boolean {

@@ -6,33 +6,60 @@
 import { readdirSync } from 'node:fs';
 import { Call, callNow, makeCall } from '../syscalls/call.js';
 import { CLONE, MNT, MS, O } from '../syscalls/constants.js';
-import { errnoText, SyscallError, ToolError, UsageError } from '../syscalls/errors.js';
+import { SyscallError } from '../syscalls/errors.js';
 import { mountCall, umountCall } from '../syscalls/mount.js';
 import { closeFd, openNamespaceFile, unshare, unshareCall, setnsCall } from '../syscalls/namespaces.js';
 import { inNetworkNamespace } from '../netlink/socket.js';
 import { q } from '../syscalls/trace.js';
 import { readMountInfo } from '../syscalls/mountinfo.js';
+import { DomainError } from './errors.js';
 import { programCalls, runInChild } from './program.js';
 
 export const NETNS_RUN_DIR = '/run/netns';
+/** NAME_MAX: a netns name is one file name in /run/netns. */
+const NAME_MAX = 255;
 
-/** A failed call as the tool's one line: "cannot create netns blue: File exists". Other errors pass. */
-function named(err: unknown, what: string | undefined): unknown {
-  if (!(err instanceof SyscallError) || !what) return err;
-  return new ToolError(`cannot ${what}: ${errnoText(err.errno)}`, 1, err.code === 'EPERM' || err.code === 'EACCES' ? 'run as root' : err.hint);
-}
-
-export function naming<T>(what: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw named(err, what);
+/** A name that cannot be a file in /run/netns, and why. */
+export class InvalidNetnsName extends DomainError {
+  readonly kind = 'invalid-netns-name';
+  constructor(
+    readonly netns: string,
+    readonly reason: 'empty' | 'dot' | 'slash' | 'too-long',
+  ) {
+    super(`invalid netns name '${netns}' (${reason})`);
   }
 }
 
-/** A name as iproute2 accepts it: one path component. */
+/** netns add of a name that is taken. */
+export class NetnsExists extends DomainError {
+  readonly kind = 'netns-exists';
+  constructor(
+    readonly netns: string,
+    readonly path: string,
+    override readonly cause: SyscallError,
+  ) {
+    super(`netns ${netns} exists (${path})`, { cause });
+  }
+}
+
+/** A named namespace that is not there (open, exec, del). */
+export class NoSuchNetns extends DomainError {
+  readonly kind = 'no-such-netns';
+  constructor(
+    readonly netns: string,
+    readonly path: string,
+    override readonly cause: SyscallError,
+  ) {
+    super(`no netns ${netns} (${path})`, { cause });
+  }
+}
+
+/** A name as iproute2 accepts it: one path component of at most NAME_MAX bytes. */
 export function checkNetnsName(name: string): void {
-  if (!name || name === '.' || name === '..' || name.includes('/') || Buffer.byteLength(name) > 255) throw new ToolError(`invalid netns name '${name}': one path component, no '/'`);
+  if (!name) throw new InvalidNetnsName(name, 'empty');
+  if (name === '.' || name === '..') throw new InvalidNetnsName(name, 'dot');
+  if (name.includes('/')) throw new InvalidNetnsName(name, 'slash');
+  if (Buffer.byteLength(name) > NAME_MAX) throw new InvalidNetnsName(name, 'too-long');
 }
 
 /** NAME -> /run/netns/NAME; anything with a slash is taken as a path already (ip -n does the same). */
@@ -44,16 +71,27 @@ export function netnsPath(nameOrPath: string): string {
 
 export interface OpenNetns {
   fd: number;
+  /** The name (or path) it was opened by. */
+  name: string;
   /** "netns blue", for messages */
   label: string;
   close(): void;
 }
 
-/** open(2) a named namespace: "cannot open netns blue: No such file or directory". */
+function isCode(err: unknown, code: string): err is SyscallError {
+  return err instanceof SyscallError && err.code === code;
+}
+
+/** open(2) a named namespace (or an nsfs path); a missing one is NoSuchNetns. */
 export function openNetns(nameOrPath: string): OpenNetns {
-  const label = `netns ${nameOrPath}`;
-  const fd = naming(`open ${label}`, () => openNamespaceFile(netnsPath(nameOrPath)));
-  return { fd, label, close: () => closeFd(fd) };
+  const path = netnsPath(nameOrPath);
+  let fd: number;
+  try {
+    fd = openNamespaceFile(path);
+  } catch (err) {
+    throw isCode(err, 'ENOENT') ? new NoSuchNetns(nameOrPath, path, err) : err;
+  }
+  return { fd, name: nameOrPath, label: `netns ${nameOrPath}`, close: () => closeFd(fd) };
 }
 
 export function listNetns(): string[] {
@@ -64,26 +102,20 @@ export function listNetns(): string[] {
   }
 }
 
-function optional(call: Call): number {
-  call.optional = true;
-  return callNow(call);
-}
-
 /** mkdir /run/netns, and make it a shared mount point (bind-mounting it onto itself first if it is not one). */
-function prepareRunDir(what: string): void {
-  const made = optional(makeCall('mkdir', [NETNS_RUN_DIR, 0o755], `mkdir(${q(NETNS_RUN_DIR)}, 0755)`));
-  if (made < 0 && -made !== 17 /* EEXIST */) throw new SyscallError('mkdir', `mkdir(${q(NETNS_RUN_DIR)})`, -made, { what });
+function prepareRunDir(): void {
+  const made = callNow(makeCall('mkdir', [NETNS_RUN_DIR, 0o755], `mkdir(${q(NETNS_RUN_DIR)}, 0755)`, { optional: true }));
+  if (made < 0 && -made !== 17 /* EEXIST */) throw new SyscallError('mkdir', `mkdir(${q(NETNS_RUN_DIR)}, 0755)`, -made);
   try {
-    const shared = mountCall('', NETNS_RUN_DIR, 'none', MS.MS_SHARED | MS.MS_REC);
-    // EINVAL: not a mount point yet. Make it one, then share it.
-    if (optional(shared) === -22) {
-      callNow(mountCall(NETNS_RUN_DIR, NETNS_RUN_DIR, 'none', MS.MS_BIND | MS.MS_REC, null, what));
-      shared.optional = false;
-      callNow(shared);
+    const share = () => mountCall('', NETNS_RUN_DIR, 'none', MS.MS_SHARED | MS.MS_REC);
+    // EINVAL: not a mount point yet. Make it one, then share it (this time a failure is one).
+    if (callNow({ ...share(), optional: true }) === -22) {
+      callNow(mountCall(NETNS_RUN_DIR, NETNS_RUN_DIR, 'none', MS.MS_BIND | MS.MS_REC));
+      callNow(share());
     }
   } catch (err) {
     // Nothing half-made: a directory we just made goes again (mounts on it failed, so it is empty).
-    if (made === 0) optional(makeCall('rmdir', [NETNS_RUN_DIR], `rmdir(${q(NETNS_RUN_DIR)})`));
+    if (made === 0) callNow(makeCall('rmdir', [NETNS_RUN_DIR], `rmdir(${q(NETNS_RUN_DIR)})`, { optional: true }));
     throw err;
   }
 }
@@ -97,30 +129,34 @@ function prepareRunDir(what: string): void {
 export function addNetns(name: string): void {
   checkNetnsName(name);
   const path = netnsPath(name);
-  const what = `create netns ${name}`;
-  naming(what, () => {
-    prepareRunDir(what);
-    const fd = callNow(makeCall('open', [path, O.O_RDONLY | O.O_CREAT | O.O_EXCL | O.O_CLOEXEC, 0], `open(${q(path)}, O_RDONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0)`));
-    closeFd(fd);
-    try {
-      inNetworkNamespace(
-        () => unshare(CLONE.CLONE_NEWNET),
-        () => callNow(mountCall('/proc/thread-self/ns/net', path, 'none', MS.MS_BIND)),
-      );
-    } catch (err) {
-      optional(makeCall('unlink', [path], `unlink(${q(path)})`));
-      throw err;
-    }
-  });
+  prepareRunDir();
+  let fd: number;
+  try {
+    fd = callNow(makeCall('open', [path, O.O_RDONLY | O.O_CREAT | O.O_EXCL | O.O_CLOEXEC, 0], `open(${q(path)}, O_RDONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0)`));
+  } catch (err) {
+    throw isCode(err, 'EEXIST') ? new NetnsExists(name, path, err) : err;
+  }
+  closeFd(fd);
+  try {
+    inNetworkNamespace(
+      () => unshare(CLONE.CLONE_NEWNET),
+      () => callNow(mountCall('/proc/thread-self/ns/net', path, 'none', MS.MS_BIND)),
+    );
+  } catch (err) {
+    callNow(makeCall('unlink', [path], `unlink(${q(path)})`, { optional: true }));
+    throw err;
+  }
 }
 
 /** ip netns del: lazy unmount (processes inside keep the namespace alive), then the file. */
 export function deleteNetns(name: string): void {
   const path = netnsPath(name);
-  naming(`delete netns ${name}`, () => {
-    optional(umountCall(path, MNT.MNT_DETACH));
+  callNow({ ...umountCall(path, MNT.MNT_DETACH), optional: true });
+  try {
     callNow(makeCall('unlink', [path], `unlink(${q(path)})`));
-  });
+  } catch (err) {
+    throw isCode(err, 'ENOENT') ? new NoSuchNetns(name, path, err) : err;
+  }
 }
 
 function sysIsReadOnly(): boolean {
@@ -145,16 +181,15 @@ function etcBindCalls(name: string): Call[] {
 }
 
 /**
- * ip netns exec: in a child, join the namespace, take a mount namespace of
- * its own whose mounts do not flow back (slave), and mount a sysfs that
- * describes the new network namespace (/sys/class/net lists its devices),
- * bind the files of /etc/netns/NAME over /etc, then exec. The child's
- * exit status becomes ours.
+ * ip netns exec: in a child, join the namespace (open by the caller), take
+ * a mount namespace of its own whose mounts do not flow back (slave), and
+ * mount a sysfs that describes the new network namespace (/sys/class/net
+ * lists its devices), bind the files of /etc/netns/NAME over /etc, then
+ * exec. The child's exit status becomes ours. A failed step is a
+ * SyscallError whose `what` says what the step was for.
  */
-export async function execInNetns(name: string, argv: readonly string[]): Promise<never> {
-  if (argv.length === 0) throw new UsageError('netns exec: no command given');
-  const ns = openNetns(name);
-  // Each step's `what` completes "cannot ..." in the error line.
+export function execInNetns(ns: OpenNetns, argv: readonly string[]): Promise<never> {
+  const name = ns.name;
   const calls: Call[] = [
     { ...setnsCall(ns.fd, CLONE.CLONE_NEWNET), what: `enter ${ns.label}` },
     { ...unshareCall(CLONE.CLONE_NEWNS), what: 'make a mount namespace' },
@@ -164,9 +199,5 @@ export async function execInNetns(name: string, argv: readonly string[]): Promis
     ...etcBindCalls(name),
     ...programCalls(argv),
   ];
-  try {
-    return await runInChild(calls);
-  } catch (err) {
-    throw named(err, err instanceof SyscallError ? err.what : undefined);
-  }
+  return runInChild(calls);
 }

@@ -8,23 +8,58 @@ import { readMountInfo } from '../syscalls/mountinfo.js';
 /** How the runner lets a check run a command (a probe) somewhere. */
 export type RunIn = (place: Place, script: string, as?: 'nobody', timeoutSeconds?: number) => Promise<CommandResult>;
 
+/** What a command printed, as lines under the sentence that explains a failure. */
+function printed(text: string, maxLines = 12, maxChars = 600): string {
+  const t = text.replace(/\s+$/, '').replace(/^\n+/, '');
+  if (!t) return 'It printed nothing.';
+  let lines = t.split('\n');
+  const cut = lines.length > maxLines || t.length > maxChars;
+  lines = lines.slice(0, maxLines).map((l) => (l.length > 160 ? `${l.slice(0, 160)}...` : l));
+  while (cut && lines.join('\n').length > maxChars && lines.length > 1) lines.pop();
+  return `It printed:\n${lines.map((l) => `  ${l}`).join('\n')}${cut ? '\n  ...' : ''}`;
+}
+
+/** One line of output, for failures that are not about the output. */
 function short(text: string, max = 300): string {
   const t = text.trim();
   if (!t) return '(no output)';
   return t.length > max ? `${t.slice(0, max)}...` : t;
 }
 
-/** The matchers of a check against one result; undefined when all hold, else why not. */
+/**
+ * A pattern in words: the check's own `expect` when the lab gives one, else
+ * the text itself when the pattern is plain text with anchors (^default via
+ * 10\.44\.0\.1 ), else the pattern, marked as one.
+ */
+export function describePattern(pattern: string, expect?: string): string {
+  if (expect) return expect;
+  const end = pattern.endsWith('$') && !pattern.endsWith('\\$');
+  const start = pattern.startsWith('^');
+  const core = pattern.replace(/^\^/, '').replace(/(?<!\\)\$$/, '').replace(/\\b/g, '');
+  const literal = core.replace(/\\([.\-\/()[\]{}?*+|^$\\])/g, '$1');
+  // Anything left that is special means a real pattern: say so and show it.
+  if (/(?<!\\)[\\[\](){}?*+|^$]/.test(core.replace(/\\[.\-\/()[\]{}?*+|^$\\]/g, '')) || literal.trim() === '') return `text matching the pattern ${pattern}`;
+  if (start && end) return `the line "${literal}"`;
+  return start ? `a line starting with "${literal}"` : end ? `a line ending with "${literal}"` : `"${literal}"`;
+}
+
+function exitSentence(expected: number | 'nonzero', got: number | null): string {
+  if (expected === 'nonzero') return 'The command succeeded (exit status 0), but it should have failed.';
+  if (expected === 0) return `The command failed (exit status ${got}), but it should have succeeded.`;
+  return `The command ended with exit status ${got}, not ${expected}.`;
+}
+
+/** The matchers of a check against one result; undefined when all hold, else why not, in sentences with the output below. */
 export function matchResult(check: Check, r: CommandResult): string | undefined {
-  if (r.error) return r.error;
+  if (r.error) return r.output.trim() ? `${r.error}\n${printed(r.output)}` : r.error;
   if (check.exit !== undefined) {
     const ok = check.exit === 'nonzero' ? r.exit !== 0 && r.exit !== null : r.exit === check.exit;
-    if (!ok) return `exit status was ${r.exit}, expected ${check.exit === 'nonzero' ? 'a failure (non-zero)' : check.exit}; output: ${short(r.output)}`;
+    if (!ok) return `${exitSentence(check.exit, r.exit)} ${printed(r.output)}`;
   }
-  if (check.match !== undefined && !new RegExp(check.match, 'm').test(r.output)) return `output does not match /${check.match}/: ${short(r.output)}`;
-  if (check.notMatch !== undefined && new RegExp(check.notMatch, 'm').test(r.output)) return `output matches /${check.notMatch}/ but should not: ${short(r.output)}`;
-  if (check.contains !== undefined && !r.output.includes(check.contains)) return `output does not contain "${check.contains}": ${short(r.output)}`;
-  if (check.notContains !== undefined && r.output.includes(check.notContains)) return `output contains "${check.notContains}" but should not: ${short(r.output)}`;
+  if (check.match !== undefined && !new RegExp(check.match, 'm').test(r.output)) return `The output should show ${describePattern(check.match, check.expect)}, and does not. ${printed(r.output)}`;
+  if (check.notMatch !== undefined && new RegExp(check.notMatch, 'm').test(r.output)) return `The output shows ${describePattern(check.notMatch, check.expect)}, and should not. ${printed(r.output)}`;
+  if (check.contains !== undefined && !r.output.includes(check.contains)) return `The output should contain "${check.contains}", and does not. ${printed(r.output)}`;
+  if (check.notContains !== undefined && r.output.includes(check.notContains)) return `The output contains "${check.notContains}", and should not. ${printed(r.output)}`;
   return undefined;
 }
 

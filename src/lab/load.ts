@@ -1,11 +1,34 @@
 // Finding and reading labs and exercises (JSON files), with the mistakes a
 // lab author can make reported by file and field rather than at run time.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Check, Exercise, Lab } from './types.js';
 
 export class LabFileError extends Error {
   override name = 'LabFileError';
+}
+
+/**
+ * The labs directory holds no labs: it is missing, not a directory, or has
+ * no lab files. Running nothing must never look like passing everything.
+ */
+export class NoLabsError extends Error {
+  override name = 'NoLabsError';
+  constructor(
+    readonly dir: string,
+    readonly problem: 'missing' | 'not-a-directory' | 'empty',
+  ) {
+    super(problem === 'missing' ? `no labs in ${dir}: it does not exist` : problem === 'not-a-directory' ? `no labs in ${dir}: it is not a directory` : `no labs in ${dir}: it has no lab files (*.json)`);
+  }
+}
+
+/** What is at `dir`: a directory, something else, or nothing. */
+function kindOf(dir: string): 'directory' | 'other' | 'missing' {
+  try {
+    return statSync(dir).isDirectory() ? 'directory' : 'other';
+  } catch {
+    return 'missing';
+  }
 }
 
 /** labs/ of this project, unless NSLAB_LABS_DIR points elsewhere (tests, teachers' own labs). */
@@ -27,6 +50,7 @@ function validateChecks(where: string, checks: Check[] | undefined, problems: st
   for (const [i, c] of (checks ?? []).entries()) {
     if (!c.that) problems.push(`${where} check ${i + 1}: no 'that' (what the check proves)`);
     if (!MATCHERS.some((m) => c[m] !== undefined)) problems.push(`${where} check '${c.that}': nothing to check (${MATCHERS.join(', ')})`);
+    if (c.expect !== undefined && c.match === undefined && c.notMatch === undefined) problems.push(`${where} check '${c.that}': 'expect' words a match or notMatch pattern, and there is none`);
     for (const re of [c.match, c.notMatch])
       if (re !== undefined)
         try {
@@ -77,15 +101,20 @@ export function validateExercise(ex: Exercise, file: string): Exercise {
 }
 
 function jsonFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
+  if (kindOf(dir) !== 'directory') return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => join(dir, f));
 }
 
+/** The labs of `dir`, in order; NoLabsError when there are none. */
 export function loadLabs(dir: string): Lab[] {
-  const labs = jsonFiles(dir).map((f) => validateLab(readJson(f) as Lab, f));
+  const kind = kindOf(dir);
+  if (kind !== 'directory') throw new NoLabsError(dir, kind === 'missing' ? 'missing' : 'not-a-directory');
+  const files = jsonFiles(dir);
+  if (files.length === 0) throw new NoLabsError(dir, 'empty');
+  const labs = files.map((f) => validateLab(readJson(f) as Lab, f));
   const ids = new Set<string>();
   for (const l of labs) {
     if (ids.has(l.id)) throw new LabFileError(`${l.file}: lab id '${l.id}' is used twice`);

@@ -15,11 +15,19 @@ export function out(text = ''): void {
   }
 }
 
-function indent(text: string, prefix: string): string {
+/** "1 check", "2 checks". */
+export function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Said once at the start of a sandboxed run, in every output form. */
+export const SANDBOX_BANNER = 'sandbox: this runs in a throwaway network, mount and UTS namespace; the links, routes, mounts, /run/netns files and host name it makes stay in there';
+
+export function indent(text: string, prefix: string, rest = prefix): string {
   return text
     .replace(/\s+$/, '')
     .split('\n')
-    .map((l) => prefix + l)
+    .map((l, i) => (i === 0 ? prefix : rest) + l)
     .join('\n');
 }
 
@@ -56,16 +64,36 @@ export function tally(results: LabResult[]): Tally {
   return t;
 }
 
-/** Where a step runs, as shown: "host", "container", "host as nobody". */
-export function where(step: Step): string {
-  const place = step.in && step.in !== 'host' ? step.in : 'host';
-  return step.as ? `${place} as ${step.as}` : place;
+/** Where a step runs, as shown: "host", "container", "host as nobody", "host, sandboxed". */
+export function where(step: Step, sandboxed = false): string {
+  const host = !step.in || step.in === 'host';
+  const place = host ? 'host' : step.in!;
+  const who = step.as ? `${place} as ${step.as}` : place;
+  return host && sandboxed ? `${who}, sandboxed` : who;
+}
+
+/** How a reporter shows a run. */
+export interface ReporterOptions {
+  /** The run is inside the sandbox (src/lab/sandbox.ts): say so. */
+  sandboxed?: boolean;
+}
+
+/** A lab's end in words: "3 checks passed, 1 failed, 0 skipped", or why it was skipped. */
+function labVerdict(r: LabResult): string {
+  if (r.skipReason) return `skipped: ${r.skipReason}`;
+  const t = tally([r]).checks;
+  return `${count(t.pass, 'check')} passed, ${t.fail} failed, ${t.skip} skipped`;
 }
 
 /** One line per event, for logs, pipes and graders' scripts. */
 export class PlainReporter implements Reporter {
   /** Also print explanations and outputs (ts-lab run without a terminal). */
-  constructor(private readonly verbose: boolean) {}
+  constructor(
+    private readonly verbose: boolean,
+    private readonly opts: ReporterOptions = {},
+  ) {
+    if (opts.sandboxed) out(SANDBOX_BANNER);
+  }
   labStart(lab: Lab) {
     out(`lab ${lab.order} ${lab.id}: ${lab.title}`);
     if (this.verbose) for (const p of lab.intro) out(wrap(p, 100, '  '));
@@ -77,11 +105,14 @@ export class PlainReporter implements Reporter {
   sessionStart(name: string, describe: string, command: string) {
     if (this.verbose) out(`  session ${name} (${describe}): ${command}`);
   }
+  sessionOutput(_name: string, r: CommandResult) {
+    if (this.verbose && r.output.trim()) out(indent(r.output, '    | '));
+  }
   stepStart(_lab: Lab, step: Step, index: number, command: string) {
     if (!this.verbose) return;
     out(`  step ${index + 1} ${step.id}`);
     out(wrap(step.explain, 100, '    '));
-    out(indent(command, `    [${where(step)}] $ `));
+    out(indent(command, `    [${where(step, this.opts.sandboxed)}] $ `));
   }
   stepSkipped(step: Step, reason: string) {
     out(`  skip   ${step.id}: ${reason}`);
@@ -93,8 +124,8 @@ export class PlainReporter implements Reporter {
   check(step: Step, c: CheckResult) {
     out(`  ${c.outcome === 'pass' ? 'ok    ' : c.outcome === 'skip' ? 'skip  ' : 'FAIL  '} ${step.id}: ${c.that}`);
     if (c.outcome === 'fail') {
-      out(indent(`why: ${c.why}`, '         '));
-      if (c.hint) out(indent(`hint: ${c.hint}`, '         '));
+      out(indent(`why: ${c.why}`, '         ', '              '));
+      if (c.hint) out(indent(`hint: ${c.hint}`, '         ', '               '));
     }
   }
   stepEnd(step: Step) {
@@ -106,15 +137,16 @@ export class PlainReporter implements Reporter {
   }
   labEnd(lab: Lab, r: LabResult) {
     const t = tally([r]).checks;
-    out(`result ${lab.id} ${r.outcome} (${t.pass} passed, ${t.fail} failed, ${t.skip} skipped)`);
+    out(`result ${lab.id} ${r.outcome} (${r.skipReason ? r.skipReason : `${t.pass} passed, ${t.fail} failed, ${t.skip} skipped`})`);
   }
 }
 
 /** TAP 14: one test point per check, skips marked SKIP with their reason. */
 export class TapReporter implements Reporter {
   private n = 0;
-  constructor() {
+  constructor(opts: ReporterOptions = {}) {
     out('TAP version 14');
+    if (opts.sandboxed) out(`# ${SANDBOX_BANNER}`);
   }
   private point(ok: boolean, name: string, directive?: string, diag?: Record<string, string | undefined>) {
     this.n++;
@@ -152,11 +184,12 @@ export class TapReporter implements Reporter {
 
 /** Nothing while running; the whole result as one JSON document at the end. */
 export class JsonReporter implements Reporter {
+  constructor(private readonly opts: ReporterOptions = {}) {}
   labEnd() {
     // results are printed all at once by finish()
   }
   finish(results: LabResult[]) {
-    out(JSON.stringify({ labs: results, summary: tally(results) }, null, 2));
+    out(JSON.stringify({ sandboxed: this.opts.sandboxed === true, labs: results, summary: tally(results) }, null, 2));
   }
 }
 
@@ -167,9 +200,10 @@ export class GuidedReporter implements Reporter {
   private chalk!: Chalk;
   private readonly width = Math.min(process.stdout.columns || 100, 100);
   private lines?: AsyncIterator<string>;
+  private readonly total = { steps: 0 };
   constructor(
     private readonly pause: boolean,
-    private readonly total = { steps: 0 },
+    private readonly opts: ReporterOptions = {},
   ) {}
 
   /** chalk 5 is ESM-only and costs start-up time: loaded here, for this mode only. */
@@ -189,13 +223,18 @@ export class GuidedReporter implements Reporter {
     if (next.done) this.lines = undefined;
   }
 
+  private banner(): void {
+    if (this.opts.sandboxed) out(this.chalk.bgYellow.black(` ${SANDBOX_BANNER} `));
+  }
   labStart(lab: Lab) {
     const c = this.chalk;
+    this.banner();
     this.total.steps = lab.steps.length;
     out(c.bold.cyan(`\n━━ Lab ${lab.order}: ${lab.title} ━━`));
     for (const p of lab.intro) out(wrap(p, this.width) + '\n\n');
   }
   labSkipped(lab: Lab, reason: string) {
+    this.banner();
     out(this.chalk.bold.cyan(`\n━━ Lab ${lab.order}: ${lab.title} ━━`));
     out(this.chalk.yellow(`skipped: ${reason}`));
   }
@@ -203,12 +242,16 @@ export class GuidedReporter implements Reporter {
     out(this.chalk.magenta(`  ▸ opening session '${name}': ${describe}`));
     out(this.chalk.magenta(`    $ ${command}`));
   }
+  sessionOutput(_name: string, r: CommandResult) {
+    if (r.output.trim()) out(indent(r.output, this.chalk.dim('    │ ')));
+  }
   async stepStart(_lab: Lab, step: Step, index: number, command: string) {
     const c = this.chalk;
     const bar = '●'.repeat(index + 1) + '○'.repeat(Math.max(0, this.total.steps - index - 1));
     out(`\n${c.bold(`Step ${index + 1}/${this.total.steps}`)} ${c.dim(bar)} ${c.bold(step.id)}`);
     out(wrap(step.explain, this.width));
-    const place = step.in && step.in !== 'host' ? c.magenta(`[${where(step)}]`) : c.blue(`[${where(step)}]`);
+    const shown = `[${where(step, this.opts.sandboxed)}]`;
+    const place = step.in && step.in !== 'host' ? c.magenta(shown) : c.blue(shown);
     out(indent(command, `  ${place} ${c.green('$')} `));
     await this.waitForEnter('  (Enter to run it, Ctrl-C to stop)');
   }
@@ -225,7 +268,7 @@ export class GuidedReporter implements Reporter {
     else if (cr.outcome === 'skip') out(c.yellow(`  – ${cr.that} (skipped: ${cr.why})`));
     else {
       out(c.red(`  ✘ ${cr.that}`));
-      out(c.red(indent(`why: ${cr.why}`, '      ')));
+      out(c.red(indent(`why: ${cr.why}`, '      ', '           ')));
       if (cr.hint) out(c.yellow(wrap(`hint: ${cr.hint}`, this.width, '      ')));
     }
   }
@@ -238,9 +281,10 @@ export class GuidedReporter implements Reporter {
   }
   labEnd(lab: Lab, r: LabResult) {
     const c = this.chalk;
-    const t = tally([r]).checks;
-    const mark = r.outcome === 'pass' ? c.green.bold('passed') : r.outcome === 'skip' ? c.yellow.bold('skipped') : c.red.bold('failed');
-    out(`\nLab ${lab.order} ${mark}: ${t.pass} checks passed, ${t.fail} failed, ${t.skip} skipped.`);
+    // A lab skipped as a whole already said why (labSkipped).
+    if (r.skipReason) return;
+    const mark = r.outcome === 'pass' ? c.green.bold('passed') : r.outcome === 'skip' ? c.yellow.bold('incomplete') : c.red.bold('failed');
+    out(`\nLab ${lab.order} ${mark}: ${labVerdict(r)}.`);
   }
   close() {
     this.lines?.return?.();

@@ -17,6 +17,8 @@ export interface Reporter {
   labStart?(lab: Lab): void | Promise<void>;
   labSkipped?(lab: Lab, reason: string): void;
   sessionStart?(name: string, describe: string, command: string): void;
+  /** What the session's program printed while it started (with --trace: its system calls). */
+  sessionOutput?(name: string, result: CommandResult): void;
   /** Guided mode waits here for Enter. */
   stepStart?(lab: Lab, step: Step, index: number, command: string): void | Promise<void>;
   stepSkipped?(step: Step, reason: string): void;
@@ -50,16 +52,25 @@ function combine(outcomes: Outcome[]): Outcome {
 export class LabRun {
   readonly lab: Lab;
   private readonly opts: RunOptions;
-  private readonly reporter: Reporter;
+  private readonly out: Reporter;
   private readonly sessions = new Map<string, Session>();
   private labDir = '';
   private env: NodeJS.ProcessEnv = {};
   private cleaned?: Promise<{ problems: string[] }>;
+  /** Set by interrupt(): nothing more is reported, so a command killed by the cleanup is not shown as a failed check. */
+  private stopped = false;
+  /** Sessions started during the current step, with what they printed. */
+  private started: NonNullable<StepResult['sessions']> = [];
 
   constructor(lab: Lab, reporter: Reporter, opts: RunOptions) {
     this.lab = lab;
-    this.reporter = reporter;
+    this.out = reporter;
     this.opts = opts;
+  }
+
+  /** The reporter, or nobody once the run was interrupted. */
+  private get reporter(): Reporter {
+    return this.stopped ? {} : this.out;
   }
 
   private command(text: string): string {
@@ -80,6 +91,10 @@ export class LabRun {
     const start = this.command(spec.start);
     this.reporter.sessionStart?.(name, spec.describe, start);
     const ready = await s.start(start, this.hostOptions(spec.as));
+    // Blank lines are the marker's, when a trace line comes between (no trace line is blank).
+    const shown = { ...ready, output: ready.output.replace(/^\n+/, '').replace(/\n(?=\n)/g, '') };
+    this.reporter.sessionOutput?.(name, shown);
+    this.started.push({ name, command: start, output: shown.output });
     if (ready.error) return { exit: null, output: ready.output, error: `the session '${name}' (${start}) did not start: ${ready.error}` };
     // Host commands can reach the session's shell: ts-nsenter -t $SESSION_name_PID
     if (s.shellPid) this.env[`SESSION_${name.replace(/\W/g, '_')}_PID`] = String(s.shellPid);
@@ -156,6 +171,16 @@ export class LabRun {
     const place = step.in ?? 'host';
     const command = this.command(step.run);
     const base: StepResult = { id: step.id, outcome: 'pass', command, in: place, exit: null, output: '', checks: [] };
+    this.started = [];
+    const result = await this.stepBody(step, index, path, base);
+    if (this.started.length) result.sessions = this.started;
+    if (!result.skipReason) this.reporter.stepEnd?.(step, result);
+    return result;
+  }
+
+  private async stepBody(step: Step, index: number, path: string, base: StepResult): Promise<StepResult> {
+    const place = step.in ?? 'host';
+    const command = base.command;
     const skip = unmet(step.needs, path, this.opts.projectRoot);
     if (skip) {
       this.reporter.stepSkipped?.(step, skip);
@@ -165,10 +190,9 @@ export class LabRun {
     for (const g of step.guard ?? []) {
       const c = await evaluate(g, { exit: null, output: '' }, this.runIn);
       if (c.outcome === 'fail') {
-        const refused: StepResult = { ...base, outcome: 'fail', error: `not run, because this did not hold: ${g.that} (${c.why})`, checks: [{ ...c, that: `before running: ${g.that}` }] };
-        this.reporter.stepOutput?.(step, { exit: null, output: '', error: refused.error });
+        // Reported once, as the failed check; the error is for JSON readers.
+        const refused: StepResult = { ...base, outcome: 'fail', error: `not run, because this did not hold: ${g.that}`, checks: [{ ...c, that: `before running: ${g.that}` }] };
         this.reporter.check?.(step, refused.checks[0]);
-        this.reporter.stepEnd?.(step, refused);
         return refused;
       }
     }
@@ -190,8 +214,13 @@ export class LabRun {
     }
     // A step that did not finish fails even when it has no checks of its own.
     base.outcome = r.error ? 'fail' : combine(base.checks.map((c) => c.outcome));
-    this.reporter.stepEnd?.(step, base);
     return base;
+  }
+
+  /** Ctrl-C or a kill: report nothing more, stop what runs and clean up. */
+  interrupt(): Promise<{ problems: string[] }> {
+    this.stopped = true;
+    return this.cleanup();
   }
 
   /** Stop the sessions and run the lab's cleanup; safe to call more than once (Ctrl-C during a step). */

@@ -135,7 +135,9 @@ export class Session {
   }
 
   async start(start: string, opts: HostCommandOptions): Promise<CommandResult> {
-    const argv = argvFor(`exec ${start}`, opts.as);
+    // stderr into stdout before the program starts: what it prints while
+    // starting (errors, --trace lines) arrives in order with the rest.
+    const argv = argvFor(`exec 2>&1; exec ${start}`, opts.as);
     const child = spawn(argv[0], argv.slice(1), { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.child = child;
     child.stdout!.setEncoding('utf8').on('data', (d: string) => this.received(d));

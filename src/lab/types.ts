@@ -20,6 +20,8 @@ export interface Check {
   notMatch?: string;
   contains?: string;
   notContains?: string;
+  /** In words, what match (or notMatch) looks for, shown instead of the pattern when the check fails: "a default route via 10.44.0.1". */
+  expect?: string;
   /** A command run after the step (on the host unless `in` says otherwise); host probes see the step's output in $STEP_OUTPUT. */
   probe?: { run: string; in?: Place };
   predicate?: PredicateSpec;
@@ -130,6 +132,8 @@ export interface StepResult {
   checks: CheckResult[];
   skipReason?: string;
   error?: string;
+  /** Sessions this step started, with what their program printed while starting (its --trace lines). */
+  sessions?: Array<{ name: string; command: string; output: string }>;
 }
 
 export interface LabResult {

@@ -1,9 +1,8 @@
 // rtnetlink operations (man 7 rtnetlink): links, veth pairs, bridges,
 // addresses and routes, each one request to the kernel over a RouteSocket.
-// `what` strings name the object, for errors such as
-// "cannot add veth0: File exists".
+// A refusal is a NetlinkError (src/netlink/errors.ts) that names the
+// request and the object; the tool words it.
 import { AF_INET, AF_INET6, AF_UNSPEC } from '../syscalls/socket.js';
-import { ToolError } from '../syscalls/errors.js';
 import {
   IFA, IFF, IFF_RUNNING, IFF_UP, IFLA, IFLA_INFO, OPERSTATES, RT_SCOPE, RT_TABLE_MAIN, RTA, RTEXT_FILTER_SKIP_STATS, RTEXT_FILTER_VF, RTM, RTN_UNICAST,
   RTPROT_BOOT, NETNSA, NLM_F_NEW, VETH_INFO_PEER,
@@ -12,8 +11,9 @@ import {
   Attr, attrMap, attrS32, attrString, attrU32, bytesAttr, formatMac, ifaddrmsg, ifinfomsg, Message, nestedAttr, readIfaddrmsg, readIfinfomsg,
   rtmsg, stringAttr, u32Attr,
 } from './message.js';
-import { Cidr, formatAddress, networkOf } from './address.js';
-import { NetlinkError, RouteSocket } from './socket.js';
+import { Cidr, formatAddress } from './address.js';
+import { NetlinkError, RouteFamilyMismatch, VethNameTaken } from './errors.js';
+import { RouteSocket } from './socket.js';
 
 export interface Link {
   index: number;
@@ -97,16 +97,16 @@ export function parseAddress(m: Message): Address {
 }
 
 export function listLinks(s: RouteSocket): Link[] {
-  return s.dump({ type: RTM.RTM_GETLINK, header: ifinfomsg({ family: AF_UNSPEC }), attrs: [EXT_MASK] }, 'list links').map(parseLink);
+  return s.dump({ type: RTM.RTM_GETLINK, header: ifinfomsg({ family: AF_UNSPEC }), attrs: [EXT_MASK] }).map(parseLink);
 }
 
 export function listAddresses(s: RouteSocket): Address[] {
-  return s.dump({ type: RTM.RTM_GETADDR, header: ifaddrmsg({ family: AF_UNSPEC }), attrs: [] }, 'list addresses').map(parseAddress);
+  return s.dump({ type: RTM.RTM_GETADDR, header: ifaddrmsg({ family: AF_UNSPEC }), attrs: [] }).map(parseAddress);
 }
 
 /** RTM_GETLINK by name: the kernel answers with the one link, or ENODEV. */
 export function findLink(s: RouteSocket, name: string): Link {
-  return parseLink(s.get({ type: RTM.RTM_GETLINK, header: ifinfomsg(), attrs: [EXT_MASK, stringAttr(IFLA.IFLA_IFNAME, name)] }, `find device ${name}`));
+  return parseLink(s.get({ type: RTM.RTM_GETLINK, header: ifinfomsg(), attrs: [EXT_MASK, stringAttr(IFLA.IFLA_IFNAME, name)] }, name));
 }
 
 /** Whether a link of that name exists (to say which of two names a refusal was about). */
@@ -123,7 +123,9 @@ export function linkExists(s: RouteSocket, name: string): boolean {
 /**
  * A veth pair in one RTM_NEWLINK: IFLA_LINKINFO { IFLA_INFO_KIND "veth",
  * IFLA_INFO_DATA { VETH_INFO_PEER { ifinfomsg, IFLA_IFNAME peer,
- * [IFLA_NET_NS_FD] } } }. NLM_F_EXCL: an existing name is an error, not a reuse.
+ * [IFLA_NET_NS_FD] } } }. NLM_F_EXCL: an existing name is an error, not a
+ * reuse; since the kernel's EEXIST is for either name, it becomes a
+ * VethNameTaken that says which.
  */
 export function addVeth(s: RouteSocket, name: string, peer: string, peerNetnsFd?: number): void {
   const peerAttrs: Attr[] = [stringAttr(IFLA.IFLA_IFNAME, peer)];
@@ -133,48 +135,48 @@ export function addVeth(s: RouteSocket, name: string, peer: string, peerNetnsFd?
     nestedAttr(IFLA_INFO.IFLA_INFO_DATA, [nestedAttr(VETH_INFO_PEER, peerAttrs, ifinfomsg())]),
   ]);
   try {
-    s.change({ type: RTM.RTM_NEWLINK, flags: NEW_EXCL, header: ifinfomsg(), attrs: [stringAttr(IFLA.IFLA_IFNAME, name), linkinfo] }, `add ${name}`);
+    s.change({ type: RTM.RTM_NEWLINK, flags: NEW_EXCL, header: ifinfomsg(), attrs: [stringAttr(IFLA.IFLA_IFNAME, name), linkinfo] }, name);
   } catch (err) {
-    // EEXIST is for either name: say which (the peer may be in another namespace).
-    if (err instanceof NetlinkError && err.code === 'EEXIST' && peerNetnsFd === undefined && !linkExists(s, name) && linkExists(s, peer))
-      throw new NetlinkError(`add ${name}: its peer ${peer}`, err.errno, err.kernelMessage);
-    if (err instanceof NetlinkError && err.code === 'EEXIST' && peerNetnsFd !== undefined && !linkExists(s, name))
-      throw new NetlinkError(`add ${name}: its peer ${peer} in the target netns`, err.errno, err.kernelMessage);
-    throw err;
+    if (!(err instanceof NetlinkError) || err.code !== 'EEXIST') throw err;
+    const elsewhere = peerNetnsFd !== undefined;
+    // Here, the peer's name can be checked; in another namespace it is the peer's if not ours.
+    const taken = linkExists(s, name) ? 'name' : elsewhere || linkExists(s, peer) ? 'peer' : undefined;
+    if (!taken) throw err;
+    throw new VethNameTaken(taken, name, peer, elsewhere, err);
   }
 }
 
 export function addBridge(s: RouteSocket, name: string): void {
   const linkinfo = nestedAttr(IFLA.IFLA_LINKINFO, [stringAttr(IFLA_INFO.IFLA_INFO_KIND, 'bridge')]);
-  s.change({ type: RTM.RTM_NEWLINK, flags: NEW_EXCL, header: ifinfomsg(), attrs: [stringAttr(IFLA.IFLA_IFNAME, name), linkinfo] }, `add ${name}`);
+  s.change({ type: RTM.RTM_NEWLINK, flags: NEW_EXCL, header: ifinfomsg(), attrs: [stringAttr(IFLA.IFLA_IFNAME, name), linkinfo] }, name);
 }
 
 /** RTM_DELLINK by name; deleting either end of a veth destroys both. */
 export function deleteLink(s: RouteSocket, name: string): void {
-  s.change({ type: RTM.RTM_DELLINK, header: ifinfomsg(), attrs: [stringAttr(IFLA.IFLA_IFNAME, name)] }, `delete ${name}`);
+  s.change({ type: RTM.RTM_DELLINK, header: ifinfomsg(), attrs: [stringAttr(IFLA.IFLA_IFNAME, name)] }, name);
 }
 
 /** Without NLM_F_CREATE, RTM_NEWLINK changes an existing link found by name (ENODEV if none). */
-function changeLink(s: RouteSocket, name: string, header: Buffer, attrs: Attr[], what: string): void {
-  s.change({ type: RTM.RTM_NEWLINK, header, attrs: [stringAttr(IFLA.IFLA_IFNAME, name), ...attrs] }, what);
+function changeLink(s: RouteSocket, name: string, header: Buffer, attrs: Attr[]): void {
+  s.change({ type: RTM.RTM_NEWLINK, header, attrs: [stringAttr(IFLA.IFLA_IFNAME, name), ...attrs] }, name);
 }
 
-export type NetnsTarget = { fd: number; label: string } | { pid: number; label: string };
+export type NetnsTarget = { fd: number } | { pid: number };
 
 /** IFLA_NET_NS_FD (an open nsfs file) or IFLA_NET_NS_PID (that process's namespace). */
 export function moveLink(s: RouteSocket, name: string, target: NetnsTarget): void {
   const attr = 'fd' in target ? u32Attr(IFLA.IFLA_NET_NS_FD, target.fd) : u32Attr(IFLA.IFLA_NET_NS_PID, target.pid);
-  changeLink(s, name, ifinfomsg(), [attr], `move ${name} to ${target.label}`);
+  changeLink(s, name, ifinfomsg(), [attr]);
 }
 
 /** ifi_change says which flag bits to touch: only IFF_UP. */
 export function setLinkUp(s: RouteSocket, name: string, up: boolean): void {
-  changeLink(s, name, ifinfomsg({ flags: up ? IFF_UP : 0, change: IFF_UP }), [], `bring ${up ? 'up' : 'down'} ${name}`);
+  changeLink(s, name, ifinfomsg({ flags: up ? IFF_UP : 0, change: IFF_UP }), []);
 }
 
 /** IFLA_MASTER: make `name` a port of the bridge with index `masterIndex` (0 detaches). */
-export function setMaster(s: RouteSocket, name: string, masterIndex: number, what: string): void {
-  changeLink(s, name, ifinfomsg(), [u32Attr(IFLA.IFLA_MASTER, masterIndex)], what);
+export function setMaster(s: RouteSocket, name: string, masterIndex: number): void {
+  changeLink(s, name, ifinfomsg(), [u32Attr(IFLA.IFLA_MASTER, masterIndex)]);
 }
 
 /** iproute2's default: 127.0.0.0/8 and ::1 are host scope, anything else global. */
@@ -192,33 +194,40 @@ function addressRequest(link: Link, c: Cidr): { header: Buffer; attrs: Attr[] } 
 }
 
 export function addAddress(s: RouteSocket, link: Link, c: Cidr): void {
-  s.change({ type: RTM.RTM_NEWADDR, flags: NEW_EXCL, ...addressRequest(link, c) }, `add ${c.text}/${c.prefixlen} to ${link.name}`);
+  s.change({ type: RTM.RTM_NEWADDR, flags: NEW_EXCL, ...addressRequest(link, c) }, `${c.text}/${c.prefixlen}`);
 }
 
 export function deleteAddress(s: RouteSocket, link: Link, c: Cidr): void {
-  s.change({ type: RTM.RTM_DELADDR, ...addressRequest(link, c) }, `delete ${c.text}/${c.prefixlen} from ${link.name}`);
+  s.change({ type: RTM.RTM_DELADDR, ...addressRequest(link, c) }, `${c.text}/${c.prefixlen}`);
 }
 
 /**
  * A unicast route in the main table through a gateway: rtmsg, then RTA_DST
- * (the network, host bits clear; absent for default) and RTA_GATEWAY.
+ * (absent for default) and RTA_GATEWAY. The destination goes as written, as
+ * ip sends it: with host bits set, IPv4 refuses it (EINVAL, "Invalid prefix
+ * for given prefix length") and IPv6 clears them.
  */
-function routeRequest(destination: Cidr | undefined, gateway: Cidr, what: string, fields: { protocol?: number; scope: number; type?: number }): { header: Buffer; attrs: Attr[] } {
-  if (destination && destination.family !== gateway.family) throw new ToolError(`cannot ${what}: the gateway and the destination are of different address families`);
+function routeRequest(destination: Cidr | undefined, gateway: Cidr, fields: { protocol?: number; scope: number; type?: number }): { header: Buffer; attrs: Attr[] } {
+  if (destination && destination.family !== gateway.family) throw new RouteFamilyMismatch(routeObject(destination), gateway.text);
   const attrs: Attr[] = [];
-  if (destination && destination.prefixlen > 0) attrs.push(bytesAttr(RTA.RTA_DST, networkOf(destination)));
+  if (destination && destination.prefixlen > 0) attrs.push(bytesAttr(RTA.RTA_DST, destination.bytes));
   attrs.push(bytesAttr(RTA.RTA_GATEWAY, gateway.bytes));
   return { header: rtmsg({ family: gateway.family, dstLen: destination?.prefixlen ?? 0, table: RT_TABLE_MAIN, ...fields }), attrs };
 }
 
-export function addRoute(s: RouteSocket, destination: Cidr | undefined, gateway: Cidr, what: string): void {
-  const req = routeRequest(destination, gateway, what, { protocol: RTPROT_BOOT, scope: RT_SCOPE.RT_SCOPE_UNIVERSE, type: RTN_UNICAST });
-  s.change({ type: RTM.RTM_NEWROUTE, flags: NEW_EXCL, ...req }, what);
+/** "default" or "10.0.0.0/8": the route's name in errors. */
+function routeObject(destination: Cidr | undefined): string {
+  return destination ? `${destination.text}/${destination.prefixlen}` : 'default';
+}
+
+export function addRoute(s: RouteSocket, destination: Cidr | undefined, gateway: Cidr): void {
+  const req = routeRequest(destination, gateway, { protocol: RTPROT_BOOT, scope: RT_SCOPE.RT_SCOPE_UNIVERSE, type: RTN_UNICAST });
+  s.change({ type: RTM.RTM_NEWROUTE, flags: NEW_EXCL, ...req }, routeObject(destination));
 }
 
 /** RT_SCOPE_NOWHERE in a delete request means "any scope" (as iproute2 sends it). */
-export function deleteRoute(s: RouteSocket, destination: Cidr | undefined, gateway: Cidr, what: string): void {
-  s.change({ type: RTM.RTM_DELROUTE, ...routeRequest(destination, gateway, what, { scope: RT_SCOPE.RT_SCOPE_NOWHERE }) }, what);
+export function deleteRoute(s: RouteSocket, destination: Cidr | undefined, gateway: Cidr): void {
+  s.change({ type: RTM.RTM_DELROUTE, ...routeRequest(destination, gateway, { scope: RT_SCOPE.RT_SCOPE_NOWHERE }) }, routeObject(destination));
 }
 
 /**
@@ -228,7 +237,7 @@ export function deleteRoute(s: RouteSocket, destination: Cidr | undefined, gatew
  */
 export function namespaceId(s: RouteSocket, netnsFd: number, label: string): number {
   // struct rtgenmsg { u8 family; }, padded to 4 bytes like everything else.
-  const reply = s.get({ type: RTM.RTM_GETNSID, header: Buffer.alloc(4), attrs: [u32Attr(NETNSA.NETNSA_FD, netnsFd)] }, `get the id of ${label}`);
+  const reply = s.get({ type: RTM.RTM_GETNSID, header: Buffer.alloc(4), attrs: [u32Attr(NETNSA.NETNSA_FD, netnsFd)] }, label);
   return attrS32(attrMap(reply.payload.subarray(4)).get(NETNSA.NETNSA_NSID)) ?? -1;
 }
 

@@ -3,34 +3,12 @@
 // (NLMSG_ERROR with -errno), one reply, or a dump (NLM_F_MULTI messages over
 // several datagrams, ended by NLMSG_DONE).
 import { CLONE } from '../syscalls/constants.js';
-import { errnoName, errnoText, ToolError } from '../syscalls/errors.js';
 import { closeFd, openNamespaceFile, setns } from '../syscalls/namespaces.js';
 import { AF_NETLINK, bind, MSG_TRUNC, recvfrom, sendto, setsockoptInt, SOCK_CLOEXEC, SOCK_RAW, socket } from '../syscalls/socket.js';
-import { NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_ROUTE, NLM_F, NLM_F_DUMP, NLMSG_DONE, NLMSG_ERROR, SOL_NETLINK } from './constants.js';
+import { messageTypeName, NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_ROUTE, NLM_F, NLM_F_DUMP, NLMSG_DONE, NLMSG_ERROR, SOL_NETLINK } from './constants.js';
+import { NetlinkError, NetlinkProtocolError } from './errors.js';
 import { describeMessage, encodeMessage, Message, parseMessages, readError, Request } from './message.js';
 import { tracing } from '../syscalls/trace.js';
-
-/** A request the kernel refused: "cannot add veth0: File exists", with the errno kept for callers. */
-export class NetlinkError extends ToolError {
-  readonly errno: number;
-  readonly code: string;
-  /** The kernel's extended-ack text, when it gave one ("Invalid prefix for given prefix length"). */
-  readonly kernelMessage?: string;
-  constructor(what: string, errno: number, kernelMessage?: string) {
-    super(`cannot ${what}: ${errnoText(errno)}`, 1, hintFor(errno, kernelMessage));
-    this.name = 'NetlinkError';
-    this.errno = errno;
-    this.code = errnoName(errno);
-    this.kernelMessage = kernelMessage;
-  }
-}
-
-function hintFor(errno: number, kernelMessage?: string): string | undefined {
-  const code = errnoName(errno);
-  if (code === 'EPERM' && process.geteuid?.() !== 0) return 'changing links, addresses and routes needs CAP_NET_ADMIN: run as root';
-  if (kernelMessage) return `the kernel says: ${kernelMessage}`;
-  return undefined;
-}
 
 /**
  * Run `fn` with this thread in another network namespace, entered by
@@ -111,15 +89,15 @@ export class RouteSocket {
       messages = parseMessages(Buffer.from(this.buffer.subarray(0, Math.min(got, this.buffer.length))));
       return `[${messages.map((m) => describeMessage(m, true)).join(', ')}]`;
     });
-    if (n > this.buffer.length) throw new ToolError(`netlink reply of ${n} bytes did not fit in ${this.buffer.length}`);
+    if (n > this.buffer.length) throw new NetlinkProtocolError(`a netlink reply of ${n} bytes did not fit in ${this.buffer.length}`);
     return messages;
   }
 
   /**
-   * Send a request and collect what answers it. `what` names the object for
-   * the error line: "add veth0" gives "cannot add veth0: File exists".
+   * Send a request and collect what answers it. A refusal is a NetlinkError
+   * naming the request and `object` (the link, address or route it was about).
    */
-  private exchange(req: Request, what: string): Message[] {
+  private exchange(req: Request, object?: string): Message[] {
     const dump = (req.flags & NLM_F_DUMP) === NLM_F_DUMP;
     const seq = this.send(req);
     const replies: Message[] = [];
@@ -128,12 +106,12 @@ export class RouteSocket {
         if (m.seq !== seq) continue; // left over from an earlier request
         if (m.type === NLMSG_ERROR) {
           const e = readError(m);
-          if (e.errno !== 0) throw new NetlinkError(what, e.errno, e.message);
+          if (e.errno !== 0) throw new NetlinkError(messageTypeName(req.type), e.errno, { object, kernelMessage: e.message });
           return replies; // the ack
         }
         if (m.type === NLMSG_DONE) {
           const err = m.payload.length >= 4 ? -m.payload.readInt32LE(0) : 0;
-          if (err > 0) throw new NetlinkError(what, err);
+          if (err > 0) throw new NetlinkError(messageTypeName(req.type), err, { object });
           return replies;
         }
         replies.push(m);
@@ -143,21 +121,21 @@ export class RouteSocket {
   }
 
   /** A change (new/del/set): asks for an ack, so success is confirmed, not assumed. */
-  change(req: Omit<Request, 'flags'> & { flags?: number }, what: string): void {
-    this.exchange({ ...req, flags: NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_ACK | (req.flags ?? 0) }, what);
+  change(req: Omit<Request, 'flags'> & { flags?: number }, object?: string): void {
+    this.exchange({ ...req, flags: NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_ACK | (req.flags ?? 0) }, object);
   }
 
   /** A get of one object: its single reply. */
-  get(req: Omit<Request, 'flags'>, what: string): Message {
-    const [reply] = this.exchange({ ...req, flags: NLM_F.NLM_F_REQUEST }, what);
-    if (!reply) throw new ToolError(`cannot ${what}: no reply`);
+  get(req: Omit<Request, 'flags'>, object?: string): Message {
+    const [reply] = this.exchange({ ...req, flags: NLM_F.NLM_F_REQUEST }, object);
+    if (!reply) throw new NetlinkProtocolError(`no reply to ${messageTypeName(req.type)}${object ? ` ${object}` : ''}`);
     return reply;
   }
 
   /** A dump: every object of a kind, over as many datagrams as it takes. */
-  dump(req: Omit<Request, 'flags'>, what: string): Message[] {
+  dump(req: Omit<Request, 'flags'>): Message[] {
     for (let attempt = 1; ; attempt++) {
-      const replies = this.exchange({ ...req, flags: NLM_F.NLM_F_REQUEST | NLM_F_DUMP }, what);
+      const replies = this.exchange({ ...req, flags: NLM_F.NLM_F_REQUEST | NLM_F_DUMP });
       // NLM_F_DUMP_INTR: the table changed while the kernel walked it, so the
       // dump may miss or repeat an entry. Ask again (a few times at most).
       if (attempt < 3 && replies.some((m) => m.flags & NLM_F.NLM_F_DUMP_INTR)) continue;

@@ -95,6 +95,7 @@ export const spec: ToolSpec = {
   options: [],
   stopAtPositional: true,
   epilog: `Commands:\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n')}\n\n${PATH_HELP}\nWith --trace, every file written and system call made is printed. '${NAME} COMMAND --help' for more.`,
+  docs: 'docs/cgroup.md',
 };
 
 function out(line = ''): void {
@@ -325,10 +326,10 @@ async function main(top: ParsedCommandLine): Promise<number | void> {
   if (name === undefined) throw new UsageError('missing command (info, create, set, get, exec, add, show, watch, freeze, thaw, tree, delete)');
   const command = COMMANDS[name];
   if (!command) throw new UsageError(`unknown command '${name}'`);
-  const sub: ToolSpec = { name: `${NAME} ${name}`, usage: command.usage.replace(/^\S+\s*/, ''), summary: `${command.summary}\n\n${PATH_HELP}`, options: command.options ?? [], stopAtPositional: command.stopAtPositional ?? false };
+  const sub: ToolSpec = { name: `${NAME} ${name}`, usage: command.usage.replace(/^\S+\s*/, ''), summary: `${command.summary}\n\n${PATH_HELP}`, options: command.options ?? [], stopAtPositional: command.stopAtPositional ?? false, docs: 'docs/cgroup.md' };
   const cmd = parseCommandLine(sub, args);
   if (cmd.opts.help) {
-    out(await renderHelp(sub));
+    out(renderHelp(sub));
     return 0;
   }
   if (cmd.opts.trace) enableTrace(true, NAME);

@@ -35,11 +35,16 @@ export const spec: ToolSpec = {
   usage: '[OPTION] NEWROOT [COMMAND [ARG]...]',
   summary: "Run COMMAND with root directory set to NEWROOT.\nIf no command is given, run '\"$SHELL\" -i' (default: '/bin/sh -i').",
   options: [
-    { long: 'groups', arg: 'required', value: 'G_LIST', help: 'specify supplementary groups as g1,g2,..,gN' },
-    { long: 'userspec', arg: 'required', value: 'USER:GROUP', help: 'specify user and group (ID or name) to use' },
+    { long: 'groups', arg: 'required', valueSep: '=', value: 'G_LIST', help: 'specify supplementary groups as g1,g2,..,gN' },
+    { long: 'userspec', arg: 'required', valueSep: '=', value: 'USER:GROUP', help: 'specify user and group (ID or name) to use' },
     { long: 'skip-chdir', help: "do not change working directory to '/'" },
     { long: 'pivot', help: 'pivot_root(2) into NEWROOT in a new mount namespace and unmount the old root, instead of chroot(2)' },
+    // coreutils: --help and --version have no short forms (-h is an invalid option).
+    { long: 'trace', help: 'print each system call and its result on stderr', gap: true },
+    { long: 'help', help: 'display this help' },
+    { long: 'version', help: 'display version' },
   ],
+  docs: 'docs/chroot.md',
   usageExitCode: CHROOT_FAILED,
   epilog:
     'Exit status: 125 if ts-chroot itself fails, 126 if COMMAND is found but cannot be invoked, 127 if COMMAND cannot be found, the exit status of COMMAND otherwise. With --trace, every system call is printed with its result.',

@@ -1,27 +1,70 @@
-// ts-lab: the labs (guided or checked), the classroom exercises and the
-// machine check. The engine is in src/lab; this file is options and output.
+// ts-lab: the labs (guided or checked), the classroom exercises, a sandbox
+// shell to do them in, and the machine check. The engine is in src/lab; this
+// file is the command table, options and output.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ParsedCommandLine, ToolSpec, flag, value } from '../cli/options.js';
 import { runTool } from '../cli/run.js';
-import { ToolError, UsageError } from '../syscalls/errors.js';
+import { ToolError, UsageError } from '../cli/errors.js';
 import { runDoctor } from '../lab/doctor.js';
 import { grade } from '../lab/grade.js';
-import { unmet } from '../lab/requirements.js';
-import { findLab, labsDir, loadExercises, loadLabs } from '../lab/load.js';
-import { GuidedReporter, JsonReporter, out, PlainReporter, TapReporter, tally, wrap } from '../lab/reporters.js';
+import { unmet, which } from '../lab/requirements.js';
+import { findLab, labsDir, loadExercises, loadLabs, NoLabsError } from '../lab/load.js';
+import { count, GuidedReporter, indent, JsonReporter, out, PlainReporter, SANDBOX_BANNER, TapReporter, tally, wrap } from '../lab/reporters.js';
 import { LabRun, Reporter } from '../lab/runner.js';
 import { runOnHost } from '../lab/shell.js';
 import { hostMountPoints } from '../lab/checks.js';
 import { processesWithEnv } from '../lab/inventory.js';
+import { insideSandbox, SANDBOX_ENV, SANDBOX_SHELL_ENV, namespaceIds, sandboxCommand, sandboxShells, STAND_IN_ADDRESS } from '../lab/sandbox.js';
 import { Lab, LabResult } from '../lab/types.js';
 
 declare const __filename: string;
 // dist/ts-lab.cjs -> the project root.
 const PROJECT_ROOT = dirname(dirname(__filename));
 const BIN_DIR = join(PROJECT_ROOT, 'bin');
+
+/** One entry per command: its help line, the options it takes, how many operands, and the code. */
+interface Command {
+  /** After "ts-lab ": "check --all | LAB...". */
+  usage: string;
+  summary: string;
+  /** The options it takes (--help and --version go with any). */
+  options: string[];
+  /** How many operands: at least, at most. */
+  operands: [number, number];
+  run: (cmd: ParsedCommandLine, operands: string[]) => number | Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  list: { usage: 'list', summary: 'the labs and exercises', options: ['labs-dir'], operands: [0, 0], run: list },
+  run: {
+    usage: 'run LAB',
+    summary: 'a guided lab: explanation, command, Enter, output, checks',
+    options: ['auto', 'sandbox', 'allow-skips', 'labs-dir', 'trace'],
+    operands: [1, 1],
+    run: runLab,
+  },
+  check: {
+    usage: 'check --all | LAB...',
+    summary: 'run labs without pauses, report every check (exit 1: failed, 2: skipped)',
+    options: ['all', 'tap', 'json', 'sandbox', 'no-sandbox', 'allow-skips', 'labs-dir', 'trace'],
+    operands: [0, Infinity],
+    run: check,
+  },
+  exercise: { usage: 'exercise [NAME]', summary: 'a classroom task (--hint N shows the first N hints)', options: ['hint', 'labs-dir'], operands: [0, 1], run: exercise },
+  shell: { usage: 'shell --sandbox', summary: 'a shell in throwaway namespaces, to do the exercises in', options: ['sandbox'], operands: [0, 0], run: shell },
+  grade: {
+    usage: 'grade [--sandbox] NAME',
+    summary: "check the state an exercise asks for (--sandbox: the sandbox shell's)",
+    options: ['tap', 'json', 'sandbox', 'labs-dir', 'trace'],
+    operands: [1, 1],
+    run: gradeCommand,
+  },
+  reset: { usage: 'reset', summary: 'remove what any lab may have left behind', options: ['labs-dir'], operands: [0, 0], run: reset },
+  doctor: { usage: 'doctor', summary: 'can this machine run the labs?', options: ['json'], operands: [0, 0], run: doctor },
+};
 
 export const spec: ToolSpec = {
   name: 'ts-lab',
@@ -30,13 +73,7 @@ export const spec: ToolSpec = {
     'Guided, checked replays of how containers are built from kernel features.',
     '',
     'Commands:',
-    '  list                     the labs and exercises',
-    '  run LAB                  a guided lab: explanation, command, Enter, output, checks',
-    '  check --all | LAB...     run labs without pauses and report every check (exit 1 on failure)',
-    '  exercise [NAME]          a classroom task (--hint N shows the first N hints)',
-    '  grade NAME               check the system state the exercise asks for',
-    '  reset                    remove what any lab may have left behind',
-    '  doctor                   can this machine run the labs?',
+    ...Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(24)} ${c.summary}`),
   ].join('\n'),
   stopAtPositional: false,
   options: [
@@ -44,12 +81,14 @@ export const spec: ToolSpec = {
     { long: 'auto', help: 'run: do not wait for Enter' },
     { long: 'tap', help: 'check/grade: TAP output' },
     { long: 'json', help: 'check/grade/doctor: JSON output' },
-    { long: 'sandbox', help: 'check, run: inside a throwaway network and mount namespace (check: the default when CI=true)' },
+    { long: 'sandbox', help: 'check, run, shell: inside a throwaway network, mount and UTS namespace (check: the default when CI=true); grade: in the running sandbox shell' },
     { long: 'no-sandbox', help: 'check: run in the current namespaces even when CI=true' },
+    { long: 'allow-skips', help: 'check, run: exit 0 even when labs or steps were skipped (not everything checked)' },
     { long: 'labs-dir', arg: 'required', value: '<dir>', help: 'read labs from <dir> (also NSLAB_LABS_DIR)' },
     { long: 'hint', arg: 'required', value: '<n>', help: 'exercise: show the first <n> hints' },
   ],
   epilog: 'With --trace, every ts-* tool a lab runs prints its system calls.',
+  docs: 'docs/labs.md',
 };
 
 function labs(cmd: ParsedCommandLine): Lab[] {
@@ -73,7 +112,7 @@ function cleanUpOnSignals(): void {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
     process.on(sig, () => {
       out(`\n${sig === 'SIGINT' ? 'interrupted' : sig}: cleaning up...`);
-      const pending = current?.cleanup() ?? Promise.resolve({ problems: [] });
+      const pending = current?.interrupt() ?? Promise.resolve({ problems: [] });
       pending.then(({ problems }) => {
         for (const p of problems) out(`  ${p}`);
         process.exit(130);
@@ -92,8 +131,32 @@ async function runLabs(selected: Lab[], reporter: Reporter, trace: boolean): Pro
   return results;
 }
 
+/**
+ * The exit status of a run: 1 when a check failed, 2 when nothing failed
+ * but a lab was skipped or incomplete (green means checked), unless the
+ * user accepts skips.
+ */
+function verdict(results: LabResult[], allowSkips: boolean): number {
+  if (results.some((r) => r.outcome === 'fail')) return 1;
+  const skipped = results.filter((r) => r.outcome === 'skip');
+  if (skipped.length === 0 || allowSkips) return 0;
+  const all = skipped.length === results.length && tally(results).checks.pass === 0;
+  sayError(
+    `${all ? 'nothing was checked' : 'not everything was checked'}: ${count(skipped.length, 'lab')} skipped or incomplete (${skipped.map((r) => r.id).join(', ')})`,
+    'the skip lines say what is missing; --allow-skips exits 0 anyway',
+  );
+  return 2;
+}
+
+function sayError(message: string, hint?: string): void {
+  process.stderr.write(`ts-lab: ${message}\n${hint ? `ts-lab: hint: ${hint}\n` : ''}`);
+}
+
 function pick(cmd: ParsedCommandLine, all: Lab[], names: string[]): Lab[] {
-  if (flag(cmd, 'all')) return all;
+  if (flag(cmd, 'all')) {
+    if (names.length) throw new UsageError(`give lab names or --all, not both ('${names.join(' ')}')`);
+    return all;
+  }
   if (names.length === 0) throw new UsageError('name a lab, or give --all (ts-lab list shows them)');
   return names.map((n) => {
     const lab = findLab(all, n);
@@ -102,67 +165,88 @@ function pick(cmd: ParsedCommandLine, all: Lab[], names: string[]): Lab[] {
   });
 }
 
-async function run(cmd: ParsedCommandLine, names: string[], argv: string[]): Promise<number> {
-  const all = labs(cmd);
-  if (names.length !== 1) throw new UsageError('ts-lab run takes one lab: ts-lab run pid-namespace');
-  const [lab] = pick(cmd, all, names);
-  if (flag(cmd, 'sandbox') && !process.env.NSLAB_SANDBOXED) return inSandbox(argv);
-  const tty = process.stdout.isTTY === true;
-  let reporter: Reporter;
-  if (tty) {
-    const guided = new GuidedReporter(!flag(cmd, 'auto') && process.stdin.isTTY === true);
+async function runLab(cmd: ParsedCommandLine, names: string[]): Promise<number> {
+  const [lab] = pick(cmd, labs(cmd), names);
+  if (flag(cmd, 'sandbox') && !insideSandbox()) return inSandbox(process.argv.slice(2));
+  const sandboxed = insideSandbox();
+  let results: LabResult[];
+  if (process.stdout.isTTY === true) {
+    const guided = new GuidedReporter(!flag(cmd, 'auto') && process.stdin.isTTY === true, { sandboxed });
     await guided.load();
-    reporter = guided;
-    const [result] = await runLabs([lab], guided, flag(cmd, 'trace'));
+    results = await runLabs([lab], guided, flag(cmd, 'trace'));
     guided.close();
-    return result.outcome === 'fail' ? 1 : 0;
-  }
-  reporter = new PlainReporter(true);
-  const [result] = await runLabs([lab], reporter, flag(cmd, 'trace'));
-  return result.outcome === 'fail' ? 1 : 0;
+  } else results = await runLabs([lab], new PlainReporter(true, { sandboxed }), flag(cmd, 'trace'));
+  return verdict(results, flag(cmd, 'allow-skips'));
 }
 
-/** Run this same command again inside new network and mount namespaces (made by ts-unshare), lo up. */
-function inSandbox(argv: string[]): number {
-  const unshare = join(BIN_DIR, 'ts-unshare');
-  // A tmpfs on /run/netns: the labs' named namespaces live and die in the sandbox, never in the host's /run.
-  const prepare = 'ip link set lo up 2>/dev/null; mkdir -p /run/netns && mount -t tmpfs -o mode=755 nslab-sandbox /run/netns && exec "$@"';
+/** Run ts-lab again, with these arguments, in a new sandbox (src/lab/sandbox.ts); its exit status. */
+function inSandbox(args: string[], standIn = false): number {
+  const { argv, env } = sandboxCommand(BIN_DIR, [process.execPath, __filename, ...args], { standIn });
   // Ctrl-C reaches the ts-lab inside too, which cleans up: wait for it
   // instead of dying first (a handler, so the signal does not kill us).
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});
-  const r = spawnSync(unshare, ['-n', '-m', '--propagation', 'private', '--', 'sh', '-c', prepare, 'sh', process.execPath, __filename, ...argv], {
-    stdio: 'inherit',
-    env: { ...process.env, NSLAB_SANDBOXED: '1' },
-  });
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', env });
   if (r.error) throw new ToolError(`cannot start the sandbox: ${r.error.message}`, 1);
   return r.status ?? 1;
 }
 
-async function check(cmd: ParsedCommandLine, names: string[], argv: string[]): Promise<number> {
-  const all = labs(cmd);
-  const selected = pick(cmd, all, names);
+async function check(cmd: ParsedCommandLine, names: string[]): Promise<number> {
+  const selected = pick(cmd, labs(cmd), names);
   const wantSandbox = flag(cmd, 'sandbox') || (process.env.CI === 'true' && !flag(cmd, 'no-sandbox'));
-  if (wantSandbox && !process.env.NSLAB_SANDBOXED) return inSandbox(argv);
+  if (wantSandbox && !insideSandbox()) return inSandbox(process.argv.slice(2));
+  const sandboxed = insideSandbox();
   let results: LabResult[];
   if (flag(cmd, 'json')) {
-    const r = new JsonReporter();
+    const r = new JsonReporter({ sandboxed });
     results = await runLabs(selected, r, flag(cmd, 'trace'));
     r.finish(results);
   } else if (flag(cmd, 'tap')) {
-    const r = new TapReporter();
+    const r = new TapReporter({ sandboxed });
     results = await runLabs(selected, r, flag(cmd, 'trace'));
     r.finish();
   } else {
-    results = await runLabs(selected, new PlainReporter(false), flag(cmd, 'trace'));
+    results = await runLabs(selected, new PlainReporter(false, { sandboxed }), flag(cmd, 'trace'));
     const t = tally(results);
-    out(`summary: ${results.length} labs: ${t.labs.pass} passed, ${t.labs.fail} failed, ${t.labs.skip} skipped; checks: ${t.checks.pass} passed, ${t.checks.fail} failed, ${t.checks.skip} skipped`);
+    out(`summary: ${count(results.length, 'lab')}: ${t.labs.pass} passed, ${t.labs.fail} failed, ${t.labs.skip} skipped; checks: ${t.checks.pass} passed, ${t.checks.fail} failed, ${t.checks.skip} skipped`);
   }
-  return results.some((r) => r.outcome === 'fail') ? 1 : 0;
+  return verdict(results, flag(cmd, 'allow-skips'));
+}
+
+/** A shell in a sandbox of its own, marked so that `grade --sandbox` can find it. */
+function shell(): number {
+  if (!insideSandbox()) {
+    if (process.geteuid?.() !== 0) throw new ToolError('the sandbox shell needs root to make its namespaces', 1, 'sudo ts-lab shell --sandbox');
+    return inSandbox(['shell', '--sandbox'], true);
+  }
+  out(
+    [
+      `You are in a sandbox: a network namespace of its own (lo only, with ${STAND_IN_ADDRESS} standing for the host's address),`,
+      'a private mount namespace with an empty /run, and a host name of its own. The links, bridges, routes, named',
+      'network namespaces and mounts you make here are gone when you leave this shell (exit or Ctrl-D).',
+      "Processes, users, cgroups and files outside /run are still the machine's.",
+      'Grade here with ts-lab grade NAME, or from another terminal with sudo ts-lab grade --sandbox NAME.',
+    ].join('\n'),
+  );
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN_DIR}:${process.env.PATH ?? ''}`, [SANDBOX_SHELL_ENV]: String(process.pid), PS1: '(nslab sandbox) # ' };
+  const bash = which('bash');
+  let argv = [process.env.SHELL ?? '/bin/sh'];
+  if (bash) {
+    // /run is the sandbox's own tmpfs: the prompt file goes with it.
+    const rc = '/run/nslab-sandbox.bashrc';
+    writeFileSync(rc, '[ -f ~/.bashrc ] && . ~/.bashrc\nPS1="(nslab sandbox) $PS1"\n');
+    argv = [bash, '--rcfile', rc];
+  }
+  // The shell handles Ctrl-C itself; we only wait for it.
+  for (const sig of ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', env });
+  if (r.error) throw new ToolError(`cannot start ${argv[0]}: ${r.error.message}`, 1);
+  return r.status ?? 1;
 }
 
 async function reset(cmd: ParsedCommandLine): Promise<number> {
   const env = { ...process.env, PATH: `${BIN_DIR}:${process.env.PATH ?? ''}`, LAB_DIR: '/nonexistent-nslab-lab-dir', NSLAB_ROOT: PROJECT_ROOT };
-  for (const lab of labs(cmd)) {
+  const all = labs(cmd);
+  for (const lab of all) {
     for (const line of lab.cleanup ?? []) {
       const r = await runOnHost(line, { env, cwd: '/', timeoutSeconds: 30 });
       out(`${r.exit === 0 ? 'done   ' : 'nothing'} ${lab.id}: ${line}`);
@@ -171,7 +255,7 @@ async function reset(cmd: ParsedCommandLine): Promise<number> {
   // Lab directories of runs that were killed (nslab-<lab id>-XXXXXX), unless a
   // running lab still uses one. Unmount what is under them first, never
   // delete through a mount.
-  const ids = labs(cmd).map((l) => l.id);
+  const ids = all.map((l) => l.id);
   // Every command a lab runs has LAB_DIR in its environment.
   const inUse = new Set(processesWithEnv('LAB_DIR').values());
   for (const name of readdirSync(tmpdir()).filter((n) => ids.some((id) => new RegExp(`^nslab-${id}-\\w{6}$`).test(n)))) {
@@ -199,7 +283,7 @@ function doctor(cmd: ParsedCommandLine): number {
       if (c.fix) out(`      fix: ${c.fix}`);
     }
   const failed = checks.filter((c) => c.status === 'fail').length;
-  if (!flag(cmd, 'json')) out(failed ? `${failed} problem${failed > 1 ? 's' : ''} found` : 'this machine can run every lab');
+  if (!flag(cmd, 'json')) out(failed ? `${count(failed, 'problem')} found` : 'this machine can run every lab');
   return failed ? 1 : 0;
 }
 
@@ -211,9 +295,19 @@ function findExercise(cmd: ParsedCommandLine, name: string | undefined) {
   return { all, ex };
 }
 
-function exercise(cmd: ParsedCommandLine, name: string | undefined): number {
+/** --hint: a count of hints, 0 or more. */
+function hintCount(cmd: ParsedCommandLine): number {
+  const given = value(cmd, 'hint');
+  if (given === undefined) return 0;
+  if (!/^\d+$/.test(given)) throw new UsageError(`--hint takes how many hints to show (0, 1, 2, ...), not '${given}'`);
+  return Number(given);
+}
+
+function exercise(cmd: ParsedCommandLine, [name]: string[]): number {
+  const n = hintCount(cmd);
   const { all, ex } = findExercise(cmd, name);
   if (!ex) {
+    if (value(cmd, 'hint') !== undefined) throw new UsageError('--hint goes with an exercise name: ts-lab exercise NAME --hint 1');
     for (const e of all) out(`${e.id.padEnd(22)} ${e.title}`);
     return 0;
   }
@@ -221,60 +315,84 @@ function exercise(cmd: ParsedCommandLine, name: string | undefined): number {
   const missing = unmet(ex.needs, `${BIN_DIR}:${process.env.PATH ?? ''}`, PROJECT_ROOT);
   if (missing) out(wrap(`Before you start: this machine ${missing}`, 100) + '\n\n');
   for (const p of ex.task) out(wrap(p, 100) + '\n\n');
-  const n = Number(value(cmd, 'hint') ?? 0);
   ex.hints.slice(0, n).forEach((h, i) => out(wrap(`hint ${i + 1}: ${h}`, 100) + '\n\n'));
-  if (n < ex.hints.length) out(`(${ex.hints.length - n} more hint${ex.hints.length - n > 1 ? 's' : ''}: ts-lab exercise ${ex.id} --hint ${n + 1})`);
-  out(`When you are done: sudo ts-lab grade ${ex.id}`);
+  const more = ex.hints.length - n;
+  if (more > 0) out(`(${count(more, 'more hint')}: ts-lab exercise ${ex.id} --hint ${n + 1})`);
+  out(`Do it in a sandbox: sudo ts-lab shell --sandbox (what you make there is thrown away when you leave).`);
+  out(`When you are done: ts-lab grade ${ex.id} in that shell, or sudo ts-lab grade --sandbox ${ex.id} from another terminal.`);
   return 0;
 }
 
-async function gradeCommand(cmd: ParsedCommandLine, name: string | undefined): Promise<number> {
-  if (!name) throw new UsageError('ts-lab grade takes an exercise name');
+async function gradeCommand(cmd: ParsedCommandLine, [name]: string[]): Promise<number> {
   const { ex } = findExercise(cmd, name);
+  if (flag(cmd, 'sandbox') && !insideSandbox()) return gradeInSandboxShell();
   const env = { ...process.env, PATH: `${BIN_DIR}:${process.env.PATH ?? ''}` };
   // A grade needs what the exercise needs: a grader run without it would only say "fail".
   const missing = unmet(ex!.needs, env.PATH, PROJECT_ROOT);
   if (missing) throw new ToolError(`cannot grade ${ex!.id} on this machine: it ${missing}`, 1);
   const tap = flag(cmd, 'tap');
+  const json = flag(cmd, 'json');
+  const sandboxed = insideSandbox();
   let n = 0;
   if (tap) out('TAP version 14');
+  if (sandboxed && !json) out(`${tap ? '# ' : ''}${SANDBOX_BANNER}`);
   const results = await grade(ex!, env, (c) => {
     n++;
     if (tap) out(`${c.outcome === 'fail' ? 'not ok' : 'ok'} ${n} - ${c.that}`);
-    else if (!flag(cmd, 'json')) out(`${c.outcome === 'pass' ? 'ok  ' : 'FAIL'}  ${c.that}`);
-    if (c.outcome === 'fail' && !flag(cmd, 'json')) {
-      out(`      why: ${c.why}`);
-      if (c.hint) out(`      hint: ${c.hint}`);
+    else if (!json) out(`${c.outcome === 'pass' ? 'ok  ' : 'FAIL'}  ${c.that}`);
+    if (c.outcome === 'fail' && !json) {
+      const p = tap ? '  # ' : '      ';
+      out(indent(`why: ${c.why}`, p, `${p}     `));
+      if (c.hint) out(indent(`hint: ${c.hint}`, p, `${p}      `));
     }
   });
   const failed = results.filter((r) => r.outcome === 'fail').length;
   if (tap) out(`1..${n}`);
-  else if (flag(cmd, 'json')) out(JSON.stringify({ exercise: ex!.id, checks: results, passed: failed === 0 }, null, 2));
-  else out(failed ? `${failed} of ${results.length} checks failed` : `all ${results.length} checks passed: well done`);
+  else if (json) out(JSON.stringify({ exercise: ex!.id, sandboxed, checks: results, passed: failed === 0 }, null, 2));
+  else out(failed ? `${failed} of ${count(results.length, 'check')} failed` : `all ${count(results.length, 'check')} passed: well done`);
   return failed ? 1 : 0;
 }
 
+/** grade --sandbox from outside: run this same grade in the namespaces of the one sandbox shell. */
+function gradeInSandboxShell(): number {
+  const shells = sandboxShells();
+  if (shells.length === 0) throw new ToolError('no sandbox shell is running', 1, 'start one with sudo ts-lab shell --sandbox, do the exercise in it, and grade again');
+  if (shells.length > 1) throw new ToolError(`${shells.length} sandbox shells are running (held by ts-lab ${shells.join(', ')})`, 1, 'grade inside the one you mean: ts-lab grade NAME');
+  const r = spawnSync(join(BIN_DIR, 'ts-nsenter'), ['-t', String(shells[0]), '-n', '-m', '-u', '--', process.execPath, __filename, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, [SANDBOX_ENV]: namespaceIds() },
+  });
+  if (r.error) throw new ToolError(`cannot enter the sandbox: ${r.error.message}`, 1);
+  return r.status ?? 1;
+}
+
+/** Lab-file problems in the tool's words: what to do about --labs-dir. */
+function worded(err: unknown): unknown {
+  if (err instanceof NoLabsError) return new ToolError(err.message, 1, '--labs-dir (or NSLAB_LABS_DIR) names a directory of lab files (*.json), like labs/ in this project');
+  return err;
+}
+
+/** Options that contradict each other. */
+const EXCLUSIVE: Array<[string, string]> = [
+  ['tap', 'json'],
+  ['sandbox', 'no-sandbox'],
+];
+
 async function main(cmd: ParsedCommandLine): Promise<number> {
-  const [sub, ...names] = cmd.rest;
-  switch (sub) {
-    case 'list':
-      return list(cmd);
-    case 'run':
-      return run(cmd, names, process.argv.slice(2));
-    case 'check':
-      return check(cmd, names, process.argv.slice(2));
-    case 'reset':
-      return reset(cmd);
-    case 'doctor':
-      return doctor(cmd);
-    case 'exercise':
-      return exercise(cmd, names[0]);
-    case 'grade':
-      return gradeCommand(cmd, names[0]);
-    case undefined:
-      throw new UsageError('no command given (list, run, check, exercise, grade, reset, doctor)');
-    default:
-      throw new UsageError(`unknown command '${sub}'`);
+  const [name, ...operands] = cmd.rest;
+  if (name === undefined) throw new UsageError(`no command given (${Object.keys(COMMANDS).join(', ')})`);
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) throw new UsageError(`unknown command '${name}'`);
+  for (const [opt, v] of Object.entries(cmd.opts))
+    if (v !== undefined && opt !== 'help' && opt !== 'version' && !command.options.includes(opt)) throw new UsageError(`ts-lab ${name} does not take --${opt}`);
+  for (const [a, b] of EXCLUSIVE) if (flag(cmd, a) && flag(cmd, b)) throw new UsageError(`--${a} and --${b} cannot go together`);
+  const [min, max] = command.operands;
+  if (operands.length > max) throw new UsageError(`ts-lab ${name} takes ${max === 0 ? 'no operands' : max === 1 ? 'one operand' : `at most ${max} operands`}; '${operands.slice(max).join(' ')}' is extra (usage: ts-lab ${command.usage})`);
+  if (operands.length < min) throw new UsageError(`ts-lab ${name} needs ${min === 1 && name === 'grade' ? 'an exercise name' : 'a lab name'} (usage: ts-lab ${command.usage})`);
+  try {
+    return await command.run(cmd, operands);
+  } catch (err) {
+    throw worded(err);
   }
 }
 

@@ -46,6 +46,9 @@ export const spec: ToolSpec = {
   epilog: `Available output columns:\n${Object.entries(COLUMNS)
     .map(([name, c]) => `${name.padStart(12)}  ${c.help}`)
     .join('\n')}\n\nPNS and ONS come from the NS_GET_PARENT and NS_GET_USERNS ioctls on the namespace files; --trace prints them.`,
+  docs: 'docs/lsns.md',
+  // util-linux's table order: ambiguous prefixes (--no) list their possibilities in it.
+  longOrder: ['json', 'task', 'help', 'output', 'output-all', 'notruncate', 'version', 'noheadings', 'nowrap', 'list', 'raw', 'type', 'tree'],
 };
 
 function parseColumns(lists: string[], all: boolean, types: Set<NamespaceName> | undefined): string[] {
@@ -98,9 +101,6 @@ function toRows(columns: string[], infos: NamespaceInfo[]): Row[] {
   }));
 }
 
-// getopt gives a short option's optional argument when it is glued on: -Tparent.
-const argv = process.argv.slice(2).map((a) => (/^-T[a-z]+$/.test(a) ? `--tree=${a.slice(2)}` : a));
-
 runTool(spec, (cmd) => {
   const types = parseTypes(values(cmd, 'type'));
   const columns = parseColumns(values(cmd, 'output'), flag(cmd, 'output-all'), types);
@@ -127,4 +127,4 @@ runTool(spec, (cmd) => {
   const table = columns.map((name): Column => ({ name, number: COLUMNS[name].number, right: COLUMNS[name].right, truncate: COLUMNS[name].truncate, minWidth: COLUMNS[name].minWidth }));
   process.stdout.write(toBytes(renderTable(table, toRows(columns, infos), { mode, headings: !flag(cmd, 'noheadings'), jsonKey: 'namespaces', treeColumn: relation && columns.includes(treeColumn ?? '') ? treeColumn : undefined, width })));
   return 0;
-}, { argv, describe });
+}, { describe });

@@ -36,12 +36,16 @@ export const spec: ToolSpec = {
     { long: 'preserve-credentials', help: 'do not touch uids or gids' },
     { long: 'root', short: 'r', arg: 'optional', value: '<dir>', help: 'set the root directory' },
     { long: 'wd', short: 'w', arg: 'optional', value: '<dir>', help: 'set the working directory' },
-    { long: 'wdns', short: 'W', arg: 'required', value: '<dir>', help: 'set the working directory in namespace' },
+    // util-linux 2.38: -W requires a directory, --wdns only takes one with '=' (--wdns alone sets none).
+    { long: 'wdns', short: 'W', arg: 'optional', shortArg: 'required', value: '<dir>', help: 'set the working directory in namespace' },
     { long: 'env', short: 'e', help: 'inherit environment variables from target process' },
     { long: 'no-fork', short: 'F', help: "do not fork before exec'ing <program>" },
   ],
   epilog:
     'The namespaces are joined in a child process (Node may not setns() into a user or mount namespace), so the program never has ts-nsenter\'s PID. With --trace, every system call is printed with its result, the child\'s included.',
+  docs: 'docs/nsenter.md',
+  // util-linux's table order: ambiguous prefixes (--w) list their possibilities in it.
+  longOrder: ['all', 'help', 'version', 'target', 'mount', 'uts', 'ipc', 'net', 'pid', 'user', 'cgroup', 'time', 'setuid', 'setgid', 'root', 'wd', 'wdns', 'no-fork', 'preserve-credentials', 'env'],
 };
 
 /** The largest pid_t and uid_t/gid_t. */
@@ -73,7 +77,7 @@ function toNsenterOptions(cmd: ParsedCommandLine): NsenterOptions {
     preserveCredentials: flag(cmd, 'preserve-credentials'),
     root: flag(cmd, 'root') ? value(cmd, 'root') ?? '' : undefined,
     wd: flag(cmd, 'wd') ? value(cmd, 'wd') ?? '' : undefined,
-    wdns: value(cmd, 'wdns'),
+    wdns: value(cmd, 'wdns') || undefined,
     fork: !flag(cmd, 'no-fork'),
     env: flag(cmd, 'env'),
     program: cmd.rest,

@@ -29,30 +29,37 @@ export const spec: ToolSpec = {
       long,
       short: NAMESPACES.find((n) => n.option === long)!.letter,
       arg: 'optional' as const,
+      // util-linux: the short form takes no file (-n=FILE is an error), only --net=FILE does.
+      shortArg: 'none' as const,
       value: '<file>',
       help: NS_HELP[long],
     })),
-    { long: 'fork', short: 'f', help: 'fork before launching <program>' },
-    { long: 'map-user', arg: 'required', value: '<uid>|<name>', help: 'map current user to uid (implies --user)' },
-    { long: 'map-group', arg: 'required', value: '<gid>|<name>', help: 'map current group to gid (implies --user)' },
+    { long: 'fork', short: 'f', help: 'fork before launching <program>', gap: true },
+    { long: 'map-user', arg: 'required', valueSep: '=', value: '<uid>|<name>', help: 'map current user to uid (implies --user)' },
+    { long: 'map-group', arg: 'required', valueSep: '=', value: '<gid>|<name>', help: 'map current group to gid (implies --user)' },
     { long: 'map-root-user', short: 'r', help: 'map current user to root (implies --user)' },
     { long: 'map-current-user', short: 'c', help: 'map current user to itself (implies --user)' },
     { long: 'map-auto', help: 'map users and groups automatically from /etc/subuid and /etc/subgid (implies --user)' },
-    { long: 'map-users', arg: 'required', repeat: true, value: '<inner>:<outer>:<count>', help: 'map count users from outeruid to inneruid (implies --user); also outer,inner,count' },
-    { long: 'map-groups', arg: 'required', repeat: true, value: '<inner>:<outer>:<count>', help: 'map count groups from outergid to innergid (implies --user); also outer,inner,count' },
-    { long: 'kill-child', arg: 'optional', value: '<signame>', help: 'when dying, kill the forked child (implies --fork); defaults to SIGKILL' },
+    { long: 'map-users', arg: 'required', repeat: true, valueSep: '=', value: '<inner>:<outer>:<count>', help: 'map count users from <outer> to <inner>\n(implies --user); also <outer>,<inner>,<count>' },
+    { long: 'map-groups', arg: 'required', repeat: true, valueSep: '=', value: '<inner>:<outer>:<count>', help: 'map count groups from <outer> to <inner>\n(implies --user); also <outer>,<inner>,<count>' },
+    { long: 'kill-child', arg: 'optional', value: '<signame>', help: 'when dying, kill the forked child (implies --fork)\ndefaults to SIGKILL', gap: true, check: (v) => v && killSignal(v) },
     { long: 'mount-proc', arg: 'optional', value: '<dir>', help: 'mount proc filesystem first (implies --mount)' },
-    { long: 'propagation', arg: 'required', value: 'slave|shared|private|unchanged', help: 'modify mount propagation in mount namespace' },
-    { long: 'setgroups', arg: 'required', value: 'allow|deny', help: 'control the setgroups syscall in user namespaces' },
+    { long: 'propagation', arg: 'required', value: 'slave|shared|private|unchanged', help: 'modify mount propagation in mount namespace', check: (v) => propagationMode(v!) },
+    { long: 'setgroups', arg: 'required', value: 'allow|deny', help: 'control the setgroups syscall in user namespaces', check: (v) => setgroupsMode(v!) },
     { long: 'keep-caps', help: 'retain capabilities granted in user namespaces' },
-    { long: 'root', short: 'R', arg: 'required', value: '<dir>', help: 'run the command with root directory set to <dir>' },
-    { long: 'wd', short: 'w', arg: 'required', value: '<dir>', help: 'change working directory to <dir>' },
-    { long: 'setuid', short: 'S', arg: 'required', value: '<uid>', help: 'set uid in entered namespace' },
-    { long: 'setgid', short: 'G', arg: 'required', value: '<gid>', help: 'set gid in entered namespace' },
-    { long: 'monotonic', arg: 'required', value: '<offset>', help: 'set clock monotonic offset (seconds) in time namespaces' },
-    { long: 'boottime', arg: 'required', value: '<offset>', help: 'set clock boottime offset (seconds) in time namespaces' },
+    { long: 'root', short: 'R', arg: 'required', valueSep: '=', value: '<dir>', help: 'run the command with root directory set to <dir>', gap: true },
+    { long: 'wd', short: 'w', arg: 'required', valueSep: '=', value: '<dir>', help: 'change working directory to <dir>' },
+    { long: 'setuid', short: 'S', arg: 'required', value: '<uid>', help: 'set uid in entered namespace', check: (v) => parseId(v!, 'uid') },
+    { long: 'setgid', short: 'G', arg: 'required', value: '<gid>', help: 'set gid in entered namespace', check: (v) => parseId(v!, 'gid') },
+    { long: 'monotonic', arg: 'required', value: '<offset>', help: 'set clock monotonic offset (seconds) in time namespaces', check: (v) => parseOffset(v!, 'monotonic') },
+    { long: 'boottime', arg: 'required', value: '<offset>', help: 'set clock boottime offset (seconds) in time namespaces', check: (v) => parseOffset(v!, 'boottime') },
   ],
   epilog: 'With --trace, every system call is printed with its result, the child\'s included.',
+  docs: 'README.md, section ts-unshare',
+  // The checks above run as each option is read, as util-linux's option loop
+  // does them: `--propagation bogus -x` reports the mode, not the -x.
+  // util-linux's table order: `--map` lists its possibilities in this order.
+  longOrder: ['help', 'version', 'mount', 'uts', 'ipc', 'net', 'pid', 'user', 'cgroup', 'time', 'fork', 'kill-child', 'mount-proc', 'map-user', 'map-users', 'map-group', 'map-groups', 'map-root-user', 'map-current-user', 'map-auto', 'propagation', 'setgroups', 'keep-caps', 'setuid', 'setgid', 'root', 'wd', 'monotonic', 'boottime'],
 };
 
 // Bad values are one line, no usage hint, as util-linux words them (errx).
@@ -66,6 +73,22 @@ function parseId(text: string, what: 'uid' | 'gid'): number {
 function parseOffset(text: string, what: string): bigint {
   if (!/^-?\d+$/.test(text)) throw new ToolError(`failed to parse ${what} offset: '${text}'`);
   return BigInt(text);
+}
+
+function propagationMode(text: string): Propagation {
+  if (!(text in PROPAGATION)) throw new ToolError(`unsupported propagation mode: ${text}`);
+  return text as Propagation;
+}
+
+function setgroupsMode(text: string): 'allow' | 'deny' {
+  if (text !== 'allow' && text !== 'deny') throw new ToolError(`unsupported --setgroups argument '${text}'`);
+  return text;
+}
+
+function killSignal(name: string): number {
+  const signal = signalNumber(name);
+  if (!signal) throw new ToolError(`unknown signal: ${name}`);
+  return signal;
 }
 
 function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
@@ -83,9 +106,7 @@ function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
 
   let killChildSignal: number | undefined;
   if (flag(cmd, 'kill-child')) {
-    const name = value(cmd, 'kill-child') || 'KILL';
-    killChildSignal = signalNumber(name);
-    if (!killChildSignal) throw new ToolError(`unknown signal: ${name}`);
+    killChildSignal = killSignal(value(cmd, 'kill-child') || 'KILL');
     fork = true;
   }
 
@@ -95,11 +116,10 @@ function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
     flags |= CLONE.CLONE_NEWNS;
   }
 
-  const prop = value(cmd, 'propagation') ?? 'private';
-  if (!(prop in PROPAGATION)) throw new ToolError(`unsupported propagation mode: ${prop}`);
+  const prop = propagationMode(value(cmd, 'propagation') ?? 'private');
 
-  const setgroups = value(cmd, 'setgroups');
-  if (setgroups !== undefined && setgroups !== 'allow' && setgroups !== 'deny') throw new ToolError(`unsupported --setgroups argument '${setgroups}'`);
+  const setgroupsText = value(cmd, 'setgroups');
+  const setgroups = setgroupsText === undefined ? undefined : setgroupsMode(setgroupsText);
 
   const uidMap: IdRange[] = [];
   const gidMap: IdRange[] = [];
@@ -162,8 +182,8 @@ function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
     fork,
     killChildSignal,
     mountProc,
-    propagation: PROPAGATION[prop as Propagation],
-    setgroups: setgroups as 'allow' | 'deny' | undefined,
+    propagation: PROPAGATION[prop],
+    setgroups,
     keepCaps: flag(cmd, 'keep-caps'),
     root: value(cmd, 'root'),
     wd: value(cmd, 'wd'),

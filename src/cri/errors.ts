@@ -1,0 +1,19 @@
+// Why the CRI playground could not start or stop, as data for ts-cri to word.
+import { DomainError } from '../core/errors.js';
+
+export type CriErrorKind = 'missing-program' | 'already-running' | 'socket-busy' | 'containerd-failed' | 'import-failed' | 'not-running';
+
+export class CriError extends DomainError {
+  readonly kind: CriErrorKind;
+  /** For missing-program: the Debian packages to install. */
+  readonly packages?: string[];
+  readonly pid?: number;
+  readonly dir?: string;
+  constructor(kind: CriErrorKind, message: string, facts: { packages?: string[]; pid?: number; dir?: string } = {}) {
+    super(message);
+    this.kind = kind;
+    this.packages = facts.packages;
+    this.pid = facts.pid;
+    this.dir = facts.dir;
+  }
+}

@@ -1,0 +1,361 @@
+// The CRI playground: a containerd of its own, with the CRI plugin, CNI's
+// bridge and ts-runc (or runc) as the runtime, for the pod labs. containerd
+// runs in a network namespace and a mount namespace of its own, with a fresh
+// tmpfs on /run: the bridge, the pods' veths and addresses, the shims'
+// sockets and the pods' netns files never reach the host. Only the
+// playground's directory (config, socket, logs, the runtime's state) is
+// shared, so crictl, ctr and ts-runc on the host can reach it.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readMountInfo } from '../syscalls/mountinfo.js';
+import { buildRecipe } from '../image/recipes.js';
+import { writeArchive } from '../image/build.js';
+import { CriError } from './errors.js';
+import { PlaygroundPaths, cniBridgeConfig, containerdConfig, crictlConfig, playgroundPaths } from './config.js';
+
+export const DEFAULT_DIR = '/var/lib/nslab-cri';
+export const CRI_NAMESPACE = 'k8s.io';
+export const CNI_BIN_DIR = '/usr/lib/cni';
+const CNI_PLUGINS = ['bridge', 'host-local', 'loopback'];
+export const PAUSE_IMAGE = 'docker.io/nslab/pause:latest';
+
+/** A program the playground needs, and the Debian package it comes in. */
+interface Need {
+  path: string;
+  package: string;
+}
+
+function which(program: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const p = join(dir, program);
+    try {
+      if (statSync(p).isFile()) return p;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+export function missingPrograms(runtimeBinary: string): Need[] {
+  const needs: Need[] = [
+    { path: which('containerd') ?? 'containerd', package: 'containerd' },
+    { path: which('containerd-shim-runc-v2') ?? 'containerd-shim-runc-v2', package: 'containerd' },
+    { path: which('ctr') ?? 'ctr', package: 'containerd' },
+    ...CNI_PLUGINS.map((p) => ({ path: join(CNI_BIN_DIR, p), package: 'containernetworking-plugins' })),
+    { path: '/usr/bin/catatonit', package: 'catatonit' },
+    { path: '/bin/busybox', package: 'busybox-static' },
+    { path: which('unshare') ?? 'unshare', package: 'util-linux' },
+    { path: runtimeBinary, package: runtimeBinary.endsWith('/runc') || runtimeBinary === 'runc' ? 'runc' : 'nslab (npm run build)' },
+  ];
+  return needs.filter((n) => !n.path.startsWith('/') || !existsSync(n.path));
+}
+
+function alive(pid: number): boolean {
+  try {
+    // Not a zombie: state field of /proc/PID/stat.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) Z/s.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+function readPid(paths: PlaygroundPaths): number | undefined {
+  try {
+    const pid = Number(readFileSync(paths.pidFile, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The containerd of this playground, if one runs (its PID file names a live containerd). */
+export function runningContainerd(paths: PlaygroundPaths): number | undefined {
+  const pid = readPid(paths);
+  if (pid === undefined || !alive(pid)) return undefined;
+  try {
+    return readlinkSync(`/proc/${pid}/exe`).endsWith('/containerd') ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Lowering oom_score_adj needs CAP_SYS_RESOURCE; some machines refuse it even
+ * to root. Where they do, the CRI plugin must not ask the runtime for it
+ * (the pause container's init would fail). Tried in a throwaway child.
+ */
+export function kernelRefusesLowerOomScore(): boolean {
+  const r = spawnSync('sh', ['-c', 'echo -999 > /proc/self/oom_score_adj'], { stdio: 'ignore' });
+  return r.status !== 0;
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function tail(file: string, lines = 5): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export interface UpOptions {
+  dir: string;
+  runtimeBinary: string;
+  /** Messages for the student as each stage finishes. */
+  progress?: (line: string) => void;
+}
+
+export interface UpResult {
+  paths: PlaygroundPaths;
+  pid: number;
+  images: string[];
+}
+
+/** Start the playground: all of it, or nothing (a failed start is taken down again). */
+export function up(opts: UpOptions): UpResult {
+  const paths = playgroundPaths(opts.dir);
+  const say = opts.progress ?? (() => undefined);
+  const missing = missingPrograms(opts.runtimeBinary);
+  if (missing.length) throw new CriError('missing-program', `${missing.map((m) => m.path).join(', ')} not found`, { packages: [...new Set(missing.map((m) => m.package))] });
+  const running = runningContainerd(paths);
+  if (running) throw new CriError('already-running', `a playground already runs in ${paths.dir} (containerd ${running})`, { pid: running, dir: paths.dir });
+  if (existsSync(paths.socket)) throw new CriError('socket-busy', `${paths.socket} exists but no containerd of this playground runs`, { dir: paths.dir });
+  const madeDir = !existsSync(paths.dir);
+  try {
+    for (const d of [paths.dir, paths.root, paths.state, paths.runtimeRoot, paths.cniConfDir, paths.images]) mkdirSync(d, { recursive: true, mode: 0o711 });
+    writeFileSync(paths.config, containerdConfig({ paths, runtimeBinary: opts.runtimeBinary, sandboxImage: PAUSE_IMAGE, cniBinDir: CNI_BIN_DIR, restrictOomScoreAdj: kernelRefusesLowerOomScore() }));
+    writeFileSync(join(paths.cniConfDir, '10-nslab-bridge.conf'), cniBridgeConfig());
+    writeFileSync(paths.crictlConfig, crictlConfig(paths));
+
+    const archives: string[] = [];
+    for (const recipe of ['pause', 'web']) {
+      const built = buildRecipe(recipe, join(paths.images, 'layout'));
+      const archive = join(paths.images, `${recipe}.tar`);
+      writeArchive(join(paths.images, 'layout'), archive);
+      archives.push(archive);
+      say(`image ${built.fullName} built`);
+    }
+
+    const pid = startContainerd(paths);
+    say(`containerd ${pid} listening on ${paths.socket}`);
+    const images: string[] = [];
+    for (const archive of archives) {
+      const r = spawnSync('ctr', ['-a', paths.socket, '-n', CRI_NAMESPACE, 'images', 'import', '--no-unpack', archive], { encoding: 'utf8' });
+      if (r.status !== 0) throw new CriError('import-failed', `ctr images import ${archive} failed: ${(r.stderr || r.stdout).trim()}`, { dir: paths.dir });
+      images.push(...(r.stdout.match(/docker\.io\/\S+/g) ?? []));
+    }
+    say(`images imported into containerd's ${CRI_NAMESPACE} namespace`);
+    return { paths, pid, images };
+  } catch (err) {
+    try {
+      down({ dir: opts.dir, removeDir: madeDir });
+    } catch {
+      // the first error is the one to report
+    }
+    throw err;
+  }
+}
+
+/**
+ * containerd in new network and mount namespaces (util-linux unshare), with
+ * loopback up and a private tmpfs on /run for the shims' sockets and the
+ * pods' netns files. Detached: it outlives ts-cri, logging to its log file.
+ */
+function startContainerd(paths: PlaygroundPaths): number {
+  // containerd, its shims and the pods (a relative cgroup_parent is taken
+  // below the shim's own cgroup) all live below one cgroup of the
+  // playground's, inside the caller's: down removes that subtree whole.
+  const cgroups = cgroupDirsOf(process.pid).map((d) => join(d, `nslab-cri-${createHash('sha256').update(paths.dir).digest('hex').slice(0, 8)}`));
+  for (const c of cgroups) {
+    mkdirSync(c, { recursive: true });
+    // A new v1 cpuset starts with no CPUs and no memory nodes, and takes no process until given the parent's.
+    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+      const file = join(c, f);
+      if (existsSync(file) && readFileSync(file, 'utf8').trim() === '') writeFileSync(file, readFileSync(join(c, '..', f), 'utf8'));
+    }
+  }
+  writeFileSync(paths.cgroupsFile, JSON.stringify(cgroups));
+  const log = openSync(paths.log, 'a');
+  // A fresh /run hides the caller's; the playground's directory (which may
+  // be below /run) is carried across it by a bind mount moved into place.
+  const script = [
+    'set -e',
+    'mount --bind "$2" /mnt',
+    'mount -t tmpfs -o mode=755 nslab-cri-run /run',
+    'mkdir -p "$2" /run/netns /run/containerd',
+    'mount --move /mnt "$2"',
+    'ip link set lo up',
+    'config=$1; shift 2',
+    'for c in "$@"; do echo $$ > "$c/cgroup.procs"; done',
+    'exec containerd -c "$config"',
+  ].join('\n');
+  let child;
+  try {
+    child = spawn('unshare', ['--net', '--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', paths.config, paths.dir, ...cgroups], { detached: true, stdio: ['ignore', log, log] });
+  } finally {
+    closeSync(log);
+  }
+  const pid = child.pid!;
+  child.unref();
+  writeFileSync(paths.pidFile, `${pid}\n`);
+  for (let waited = 0; waited < 30_000; waited += 100) {
+    if (existsSync(paths.socket) && spawnSync('ctr', ['-a', paths.socket, 'version'], { stdio: 'ignore', timeout: 5000 }).status === 0) return pid;
+    if (!alive(pid)) throw new CriError('containerd-failed', `containerd exited: ${tail(paths.log) || 'see ' + paths.log}`, { dir: paths.dir });
+    sleepMs(100);
+  }
+  throw new CriError('containerd-failed', `containerd did not answer on ${paths.socket} within 30 s: ${tail(paths.log)}`, { dir: paths.dir });
+}
+
+/** Processes in containerd's mount namespace: containerd, its shims and the containers. */
+function playgroundProcesses(mntNs: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readlinkSync(`/proc/${name}/ns/mnt`) === mntNs) pids.push(Number(name));
+    } catch {
+      // gone, or a kernel thread
+    }
+  }
+  return pids;
+}
+
+/** The cgroup directories of a process, one per hierarchy (v1 controllers and the v2 tree). */
+function cgroupDirsOf(pid: number): string[] {
+  let text = '';
+  try {
+    text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  } catch {
+    return [];
+  }
+  const mounts = readMountInfo().filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2');
+  const dirs: string[] = [];
+  for (const line of text.trim().split('\n')) {
+    const [id, controllers, path] = [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1, line.lastIndexOf(':')), line.slice(line.lastIndexOf(':') + 1)];
+    const wanted = controllers.split(',').filter(Boolean);
+    const mount =
+      id === '0'
+        ? mounts.find((m) => m.fstype === 'cgroup2')
+        : mounts.find((m) => m.fstype === 'cgroup' && wanted.every((c) => m.superOptions.includes(c)));
+    if (mount && path.startsWith(mount.root)) dirs.push(join(mount.mountPoint, path.slice(mount.root.length)));
+  }
+  return dirs;
+}
+
+/** The playground's cgroups, deepest first (rmdir only: a cgroup still in use stays, and says so by failing). */
+function removeCgroupTrees(paths: PlaygroundPaths): void {
+  let roots: string[] = [];
+  try {
+    roots = JSON.parse(readFileSync(paths.cgroupsFile, 'utf8')) as string[];
+  } catch {
+    return;
+  }
+  for (const root of roots) {
+    if (!existsSync(root)) continue;
+    const dirs = [root, ...readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(e.parentPath ?? e.path, e.name))];
+    for (const d of dirs.sort((a, b) => b.length - a.length)) {
+      try {
+        rmdirSync(d);
+      } catch {
+        // still in use: left for the caller to see
+      }
+    }
+  }
+}
+
+export interface DownOptions {
+  dir: string;
+  /** Remove the playground's directory too (default true). */
+  removeDir?: boolean;
+  crictl?: string;
+}
+
+/** Remove every pod and container, stop containerd, and leave no process, namespace or mount behind. */
+export function down(opts: DownOptions): { pods: number } {
+  const paths = playgroundPaths(opts.dir);
+  let pods = 0;
+  const pid = runningContainerd(paths);
+  if (pid !== undefined) {
+    const mntNs = readlinkSync(`/proc/${pid}/ns/mnt`);
+    // Pods first, through CRI, so CNI gives their addresses back and the shims delete the runtime containers.
+    const crictl = opts.crictl ?? which('crictl');
+    if (crictl) {
+      const list = spawnSync(crictl, ['--config', paths.crictlConfig, 'pods', '-q'], { encoding: 'utf8', timeout: 30_000 });
+      pods = list.stdout.trim().split('\n').filter(Boolean).length;
+      if (pods) spawnSync(crictl, ['--config', paths.crictlConfig, 'rmp', '-f', '-a'], { stdio: 'ignore', timeout: 120_000 });
+    }
+    // Whatever CRI did not remove (or all of it, without crictl): kill and delete the tasks.
+    const ctr = (...args: string[]) => spawnSync('ctr', ['-a', paths.socket, '-n', CRI_NAMESPACE, ...args], { encoding: 'utf8', timeout: 60_000 });
+    for (const id of ctr('containers', 'list', '-q').stdout.trim().split('\n').filter(Boolean)) {
+      ctr('tasks', 'kill', '-a', '-s', 'SIGKILL', id);
+      ctr('tasks', 'delete', '-f', id);
+      ctr('containers', 'delete', id);
+    }
+    process.kill(pid, 'SIGTERM');
+    for (let waited = 0; waited < 10_000 && alive(pid); waited += 100) sleepMs(100);
+    // Shims and anything else still in the playground's mount namespace were started by it: end them.
+    for (let round = 0; round < 50; round++) {
+      const left = playgroundProcesses(mntNs);
+      if (left.length === 0) break;
+      for (const p of left) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      sleepMs(100);
+    }
+  }
+  removeCgroupTrees(paths);
+  if (opts.removeDir ?? true) {
+    // The runtime's state is gone with its containers; what is left here is ours.
+    rmSync(paths.dir, { recursive: true, force: true });
+  } else {
+    rmSync(paths.socket, { force: true });
+    rmSync(paths.pidFile, { force: true });
+  }
+  return { pods };
+}
+
+export interface Status {
+  paths: PlaygroundPaths;
+  pid?: number;
+  answering: boolean;
+  pods: string[];
+  containers: string[];
+}
+
+export function status(dir: string, crictl?: string): Status {
+  const paths = playgroundPaths(dir);
+  const pid = runningContainerd(paths);
+  const answering = pid !== undefined && spawnSync('ctr', ['-a', paths.socket, 'version'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+  let pods: string[] = [];
+  let containers: string[] = [];
+  const tool = crictl ?? which('crictl');
+  if (answering && tool) {
+    pods = spawnSync(tool, ['--config', paths.crictlConfig, 'pods'], { encoding: 'utf8' }).stdout.trim().split('\n').slice(1).filter(Boolean);
+    containers = spawnSync(tool, ['--config', paths.crictlConfig, 'ps', '-a'], { encoding: 'utf8' }).stdout.trim().split('\n').slice(1).filter(Boolean);
+  }
+  return { paths, pid, answering, pods, containers };
+}
+
+/** The environment that points crictl at the playground. */
+export function crictlEnvironment(paths: PlaygroundPaths): Record<string, string> {
+  return {
+    CONTAINER_RUNTIME_ENDPOINT: `unix://${paths.socket}`,
+    IMAGE_SERVICE_ENDPOINT: `unix://${paths.socket}`,
+    CRI_CONFIG_FILE: paths.crictlConfig,
+    CONTAINERD_ADDRESS: paths.socket,
+    CONTAINERD_NAMESPACE: CRI_NAMESPACE,
+  };
+}
+
+export { which };

@@ -1,0 +1,176 @@
+// ts-cri: the pod playground of the CRI labs. `up` starts a containerd of its
+// own (CRI plugin, CNI bridge, ts-runc or runc as the runtime, local pause
+// and web images) in namespaces of its own; `down` removes every pod and
+// leaves nothing; `status` says what runs; `env` points crictl at it; `host`
+// runs a command on the playground's side of the bridge.
+import { spawnSync } from 'node:child_process';
+import { writeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { dirname, join } from 'node:path';
+import { OptionSpec, ParsedCommandLine, ToolSpec, flag, parseCommandLine, renderHelp, value } from '../cli/options.js';
+import { runTool } from '../cli/run.js';
+import { ToolError, UsageError } from '../cli/errors.js';
+import { CriError } from '../cri/errors.js';
+import { playgroundPaths } from '../cri/config.js';
+import { CRI_NAMESPACE, DEFAULT_DIR, crictlEnvironment, down, runningContainerd, status, up, which } from '../cri/playground.js';
+
+const NAME = 'ts-cri';
+
+interface Command {
+  usage: string;
+  summary: string;
+  options?: OptionSpec[];
+  operands: [min: number, max: number];
+  stopAtPositional?: boolean;
+  run: (cmd: ParsedCommandLine) => number | void;
+}
+
+const DIR_OPTION: OptionSpec = { long: 'dir', short: 'd', arg: 'required', value: '<dir>', help: `the playground's directory (default ${DEFAULT_DIR}, or $NSLAB_CRI_DIR)` };
+
+const COMMANDS: Record<string, Command> = {
+  up: {
+    usage: 'up [--runtime ts-runc|runc|PATH] [--dir DIR]',
+    summary: 'Start the playground: containerd with the CRI plugin in its own network and mount namespaces, the CNI bridge cni0, the nslab/pause and nslab/web images, and crictl pointed at it.',
+    options: [DIR_OPTION, { long: 'runtime', short: 'r', arg: 'required', value: '<runtime>', help: "the OCI runtime containerd's shim runs: ts-runc (default), runc, or a path" }],
+    operands: [0, 0],
+    run: runUp,
+  },
+  down: { usage: 'down [--dir DIR]', summary: 'Remove every pod and container, stop containerd, and leave no process, namespace, bridge, mount or file behind.', options: [DIR_OPTION], operands: [0, 0], run: runDown },
+  status: { usage: 'status [--dir DIR]', summary: 'Say whether the playground runs, and list its pods and containers.', options: [DIR_OPTION], operands: [0, 0], run: runStatus },
+  env: { usage: 'env [--dir DIR]', summary: "Print the shell lines that point crictl and ctr at the playground: eval \"$(ts-cri env)\".", options: [DIR_OPTION], operands: [0, 0], run: runEnv },
+  host: {
+    usage: 'host [--dir DIR] [--] COMMAND [ARG]...',
+    summary: "Run a command in the playground's network namespace, where the bridge is: the pods' \"host\" (ip addr, wget http://POD-ADDRESS/).",
+    options: [DIR_OPTION],
+    operands: [1, Infinity],
+    stopAtPositional: true,
+    run: runHost,
+  },
+  crictl: {
+    usage: 'crictl [--dir DIR] [--] ARG...',
+    summary: "Run crictl, pointed at the playground, inside the playground's network namespace: what the streaming calls need (exec without -s, attach, port-forward), since containerd's streaming server listens on the playground's loopback.",
+    options: [DIR_OPTION],
+    operands: [1, Infinity],
+    stopAtPositional: true,
+    run: runCrictl,
+  },
+};
+
+export const spec: ToolSpec = {
+  name: NAME,
+  usage: 'COMMAND [options]',
+  summary: 'A local CRI playground: containerd + CNI + ts-runc, for crictl.',
+  options: [],
+  stopAtPositional: true,
+  epilog: `Commands:\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n')}\n\n'${NAME} COMMAND --help' for more. See docs/cri.md.`,
+};
+
+function out(text: string): void {
+  writeSync(1, text.endsWith('\n') ? text : text + '\n');
+}
+
+function dirOf(cmd: ParsedCommandLine): string {
+  return value(cmd, 'dir') ?? process.env.NSLAB_CRI_DIR ?? DEFAULT_DIR;
+}
+
+/** ts-runc next to this tool (the same checkout or install), runc from PATH, or a path. */
+function runtimeBinary(choice: string): string {
+  if (choice.includes('/')) return choice;
+  if (choice === 'ts-runc') return join(dirname(process.argv[1]), 'ts-runc');
+  if (choice === 'runc') return which('runc') ?? '/usr/sbin/runc';
+  throw new UsageError(`unknown runtime '${choice}' (ts-runc, runc, or a path)`);
+}
+
+function runUp(cmd: ParsedCommandLine): void {
+  const runtime = runtimeBinary(value(cmd, 'runtime') ?? 'ts-runc');
+  const r = up({ dir: dirOf(cmd), runtimeBinary: runtime, progress: out });
+  out(`playground up: containerd ${r.pid}, runtime ${runtime}`);
+  out(`crictl: eval "$(${NAME} env${value(cmd, 'dir') ? ` --dir ${r.paths.dir}` : ''})" then crictl pods, crictl images`);
+  if (!which('crictl')) out(`crictl is not installed: see docs/cri.md ("Getting crictl")`);
+}
+
+function runDown(cmd: ParsedCommandLine): void {
+  const { pods } = down({ dir: dirOf(cmd) });
+  out(`playground down${pods ? ` (${pods} pod${pods === 1 ? '' : 's'} removed)` : ''}`);
+}
+
+function runStatus(cmd: ParsedCommandLine): number {
+  const s = status(dirOf(cmd));
+  if (s.pid === undefined) {
+    out(`not running (${s.paths.dir})`);
+    return 3;
+  }
+  out(`containerd ${s.pid} ${s.answering ? 'answering' : 'NOT answering'} on ${s.paths.socket}`);
+  out(`runtime state: ${s.paths.runtimeRoot}/${CRI_NAMESPACE} (ts-runc --root ${s.paths.runtimeRoot}/${CRI_NAMESPACE} list)`);
+  out(`pods: ${s.pods.length}${s.pods.length ? '\n  ' + s.pods.join('\n  ') : ''}`);
+  out(`containers: ${s.containers.length}${s.containers.length ? '\n  ' + s.containers.join('\n  ') : ''}`);
+  return s.answering ? 0 : 1;
+}
+
+function runEnv(cmd: ParsedCommandLine): void {
+  const paths = playgroundPaths(dirOf(cmd));
+  for (const [k, v] of Object.entries(crictlEnvironment(paths))) out(`export ${k}=${v}`);
+}
+
+/** Run argv in the playground's network namespace (and, with `mount`, its mount namespace, where the pods' netns files are). */
+function inPlayground(cmd: ParsedCommandLine, argv: string[], mount: boolean, env: NodeJS.ProcessEnv = process.env): number {
+  const paths = playgroundPaths(dirOf(cmd));
+  const pid = runningContainerd(paths);
+  if (pid === undefined) throw new CriError('not-running', `no playground runs in ${paths.dir}`, { dir: paths.dir });
+  const r = spawnSync('nsenter', ['-t', String(pid), '-n', ...(mount ? ['-m'] : []), '--', ...argv], { stdio: 'inherit', env });
+  if (r.error) throw new ToolError(`cannot run ${argv[0]}: ${r.error.message}`);
+  if (r.signal) return 128 + osConstants.signals[r.signal];
+  return r.status ?? 1;
+}
+
+function runHost(cmd: ParsedCommandLine): number {
+  return inPlayground(cmd, cmd.rest, true);
+}
+
+function runCrictl(cmd: ParsedCommandLine): number {
+  const crictl = which('crictl');
+  if (!crictl) throw new ToolError('crictl is not installed', 1, 'see docs/cri.md, "Getting crictl"');
+  const paths = playgroundPaths(dirOf(cmd));
+  return inPlayground(cmd, [crictl, '--config', paths.crictlConfig, ...cmd.rest], false, { ...process.env, ...crictlEnvironment(paths) });
+}
+
+function describe(err: unknown): never {
+  if (err instanceof CriError) {
+    const hint =
+      err.kind === 'missing-program'
+        ? `install: apt-get install ${err.packages?.filter((p) => !p.startsWith('nslab')).join(' ')}${err.packages?.some((p) => p.startsWith('nslab')) ? ' (and build nslab: npm run build)' : ''}`
+        : err.kind === 'already-running'
+          ? `${NAME} down${err.dir === DEFAULT_DIR ? '' : ` --dir ${err.dir}`} first, or use another --dir`
+          : err.kind === 'socket-busy'
+            ? `a stale playground: ${NAME} down --dir ${err.dir}`
+            : err.kind === 'not-running'
+              ? `${NAME} up first`
+              : undefined;
+    throw new ToolError(err.message, 1, hint);
+  }
+  throw err;
+}
+
+async function main(top: ParsedCommandLine): Promise<number | void> {
+  const [name, ...args] = top.rest;
+  if (name === undefined) throw new UsageError(`missing command (${Object.keys(COMMANDS).join(', ')})`);
+  const command = COMMANDS[name];
+  if (!command) throw new UsageError(`unknown command '${name}'`);
+  const sub: ToolSpec = { name: `${NAME} ${name}`, usage: command.usage.replace(/^\S+\s*/, ''), summary: command.summary, options: command.options ?? [], stopAtPositional: command.stopAtPositional ?? false };
+  const cmd = parseCommandLine(sub, args);
+  if (flag(cmd, 'help')) {
+    out(await renderHelp(sub));
+    return 0;
+  }
+  const [min, max] = command.operands;
+  if (cmd.rest.length < min) throw new UsageError(`${name}: missing operand (usage: ${NAME} ${command.usage})`);
+  if (cmd.rest.length > max) throw new UsageError(`${name}: unexpected argument '${cmd.rest[max]}'`);
+  if (process.geteuid?.() !== 0 && name !== 'env') throw new ToolError(`${name} needs root (containerd, namespaces, mounts)`, 1, `sudo ${NAME} ${name}`);
+  try {
+    return command.run(cmd);
+  } catch (err) {
+    return describe(err);
+  }
+}
+
+runTool(spec, main);
