@@ -77,7 +77,9 @@ export function reportError(tool: string, err: unknown, opts: { describe?: Descr
   const d = { ...base, ...Object.fromEntries(Object.entries(own).filter(([, v]) => v !== undefined)) };
   say(2, `${tool}: ${d.message}`);
   if (d.hint) say(2, `${tool}: hint: ${d.hint}`);
-  if (d.usage) say(2, `Try '${tool} --help' for more information.`);
+  // A subcommand's usage error names it (ts-cgroup create): UsageError.command where the parser sets it.
+  const command = (err as { command?: string } | undefined)?.command;
+  if (d.usage) say(2, `Try '${(err instanceof UsageError && command) || tool} --help' for more information.`);
   return d.exitCode;
 }
 
