@@ -1,7 +1,7 @@
 // Running the user's program: in a cloned child that follows a plan, with the
 // parent supervising and exiting like the child, or in place with execvp.
 import { Call } from '../syscalls/call.js';
-import { PlanOptions, startPlan } from '../syscalls/plan.js';
+import { PlanOptions, StartedChild, startPlan } from '../syscalls/plan.js';
 import { clearNonBlockingStdio, execCall, exitLikeChild, restoreForExecCalls, superviseChild, waitChild } from '../syscalls/process.js';
 import { PR } from '../syscalls/constants.js';
 import { makeCall } from '../syscalls/call.js';
@@ -19,6 +19,16 @@ export function programCalls(argv: readonly string[], shellFallback: { login: bo
 /** prctl(PR_SET_PDEATHSIG): the child gets `signal` when the parent dies (--kill-child). */
 export function deathSignalCall(signal: number): Call {
   return makeCall('prctl', [PR.PR_SET_PDEATHSIG, signal, 0, 0, 0], `prctl(PR_SET_PDEATHSIG, ${signalName(signal)})`, { what: 'prctl failed' });
+}
+
+/**
+ * Start `calls` (ending with an exec) in a child made ready to run a program
+ * (stdio blocking and inherited, SIGPIPE/SIGXFSZ default). Returns once the
+ * program runs, or once the child waits at `opts.barrier`.
+ */
+export function startProgram(calls: readonly Call[], opts: PlanOptions = {}): StartedChild {
+  clearNonBlockingStdio();
+  return startPlan([...restoreForExecCalls(), ...calls], opts);
 }
 
 /** Start `calls` (ending with an exec) in a child, wait for it, and end as it ends. */

@@ -68,6 +68,7 @@ export const O = {
   O_APPEND: 0o2000,
   O_NONBLOCK: 0o4000,
   O_DIRECTORY: 0o200000,
+  O_PATH: 0o10000000,
   O_CLOEXEC: 0o2000000,
 } as const;
 

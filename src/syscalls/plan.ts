@@ -21,11 +21,11 @@
 // (forkCall), where the child clones the rest of the plan and reports the
 // new PID on the result pipe.
 import { readSync, writeSync, closeSync } from 'node:fs';
-import { addressOf, cfunc, koffi, symbolAddress } from './libc.js';
-import { Call } from './call.js';
-import { SyscallError, ToolError } from './errors.js';
-import { decodeCloneFlags, O, PR } from './constants.js';
-import { formatResult, traceLine, tracing } from './trace.js';
+import { addressOf, cString, cfunc, koffi, symbolAddress } from './libc.js';
+import { Call, callNow, makeCall } from './call.js';
+import { SyscallError, ToolError, errnoNumber } from './errors.js';
+import { decodeCloneFlags, O, PR, SIG_DFL, signalName } from './constants.js';
+import { formatResult, q, traceLine, tracing } from './trace.js';
 
 // ucontext_t is 968 bytes on x86_64 glibc and 4560 on aarch64; links get room to spare.
 const CONTEXT_SIZE = 8192;
@@ -61,6 +61,24 @@ export class ExecError extends Error {
   }
 }
 
+/**
+ * A barrier at the end of a plan (a container runtime's create/start): once
+ * every setup step has succeeded, the child stops dying with its parent and
+ * blocks opening `fifo` for writing, which returns when another process
+ * opens it for reading. Then it writes one byte ("0") into it and execs the
+ * last call; the fifo's descriptor is close-on-exec, so the reader sees
+ * that byte and then end-of-file once the exec has happened (or the child
+ * has exited). startPlan returns as soon as the child is at the barrier, and
+ * the caller may exit: the child is then reparented to the nearest
+ * subreaper (or init).
+ */
+export interface Barrier {
+  /** Path of an existing fifo. Opened here (O_PATH) so the child can reach it after chroot/pivot_root. */
+  fifo: string;
+  /** Prefix of the one line the child writes to its fd 2 if the exec fails after the barrier (then exit 127). */
+  tool?: string;
+}
+
 export interface PlanOptions {
   /** clone(2) flags besides the exit signal (SIGCHLD is added). */
   cloneFlags?: number;
@@ -70,12 +88,16 @@ export interface PlanOptions {
   shareMemory?: boolean;
   /** Label for trace lines; defaults to "pid N". */
   label?: string;
+  /** End the plan in a barrier before its exec (see Barrier). */
+  barrier?: Barrier;
 }
 
 export interface StartedChild {
   pid: number;
   /** true when the last call was an exec and it succeeded */
   execed: boolean;
+  /** true when the child waits at the plan's barrier (PlanOptions.barrier) */
+  atBarrier?: boolean;
 }
 
 /**
@@ -129,6 +151,8 @@ function pipeCloexec(): [number, number] {
 
 const SIGKILL = 9;
 const SIGCHLD = 17;
+const SIGSTOP = 19;
+const W_OK = 2;
 
 function killAndReap(pid: number): void {
   cfunc('int kill(int pid, int sig)')(pid, SIGKILL);
@@ -136,13 +160,75 @@ function killAndReap(pid: number): void {
   cfunc('int waitpid(int pid, _Out_ int *status, int options)')(pid, status, 0);
 }
 
+/** Signals this process catches (Node's and libuv's handlers): their handlers must not run in a child that waits. */
+function caughtSignals(): number[] {
+  const sigaction = cfunc('int sigaction(int sig, void *act, _Out_ void *old)');
+  const old = Buffer.alloc(256); // struct sigaction: the handler comes first
+  const caught: number[] = [];
+  for (let sig = 1; sig < 32; sig++) {
+    if (sig === SIGKILL || sig === SIGSTOP) continue;
+    if (sigaction(sig, null, old) === 0 && old.readBigUInt64LE(0) > 1n /* neither SIG_DFL nor SIG_IGN */) caught.push(sig);
+  }
+  return caught;
+}
+
+interface PreparedBarrier {
+  /** Reported steps before the barrier; the last one clears the death signal. */
+  calls: Call[];
+  /** This process's O_PATH descriptor of the fifo (the child inherits it). */
+  pathFd: number;
+  /** Kept free until the child reopens the fifo, which then gets this number (the lowest free one). */
+  reservedFd: number;
+  keep: Buffer[];
+}
+
+/**
+ * The fifo is opened here with O_PATH, as runc does with its exec.fifo: after
+ * chroot or pivot_root the child could not name it, but it can reopen the
+ * descriptor through /proc/self/fd. The byte is written to a descriptor
+ * number known in advance: the child gets no return value from a call, so
+ * the lowest free descriptor is reserved here and freed by the child just
+ * before it opens the fifo. (Only another thread closing a lower descriptor
+ * between this and clone() could move it; then the byte is lost, and the
+ * reader still sees end-of-file at exec.)
+ */
+function prepareBarrier(barrier: Barrier): PreparedBarrier {
+  const path = barrier.fifo;
+  const pathFd = callNow(makeCall('open', [path, O.O_PATH | O.O_CLOEXEC], `open(${q(path)}, O_PATH|O_CLOEXEC)`, { what: `cannot open ${path}` }));
+  try {
+    const { fstatSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
+    if (!fstatSync(pathFd).isFIFO()) throw new SyscallError('open', `open(${q(path)})`, errnoNumber('ENXIO'), { what: `cannot use ${path} as a barrier (not a fifo)` });
+    const reservedFd = callNow(makeCall('open', ['/dev/null', O.O_RDONLY | O.O_CLOEXEC], 'open("/dev/null", O_RDONLY|O_CLOEXEC)'));
+    const reopen = `/proc/self/fd/${pathFd}`;
+    const calls: Call[] = [
+      // A signal must kill the waiting child, not run a copy of a handler of this process.
+      ...caughtSignals().map((sig) => makeCall('signal', [sig, SIG_DFL], `signal(${signalName(sig)}, SIG_DFL)`)),
+      // What would make the reopen fail (no /proc here, no write permission
+      // for the child's ids) is found now, while the parent still listens.
+      makeCall('access', [reopen, W_OK], `access(${q(reopen)}, W_OK)`, { what: `cannot open ${path} for writing` }),
+      // From here on the child outlives its parent.
+      makeCall('prctl', [PR.PR_SET_PDEATHSIG, 0, 0, 0, 0], 'prctl(PR_SET_PDEATHSIG, 0)'),
+    ];
+    return { calls, pathFd, reservedFd, keep: [] };
+  } catch (err) {
+    closeSync(pathFd);
+    throw err;
+  }
+}
+
 /**
  * Clone a child that runs `calls` in order and then, if the last call is an
  * exec, becomes that program. Returns once the child has exec'd (or finished
- * the plan). Throws SyscallError for a failed call, ExecError for a failed
- * exec; in both cases the child has been killed and reaped.
+ * the plan, or reached its barrier). Throws SyscallError for a failed call,
+ * ExecError for a failed exec; in both cases the child has been killed and
+ * reaped.
  */
-export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): StartedChild {
+export function startPlan(setup: readonly Call[], opts: PlanOptions = {}): StartedChild {
+  const last = setup[setup.length - 1];
+  if (opts.barrier && !last?.exec) throw new Error('a plan with a barrier must end with an exec');
+  const barrier = opts.barrier ? prepareBarrier(opts.barrier) : undefined;
+  const calls = barrier ? [...setup.slice(0, -1), ...barrier.calls, last] : setup;
+  const barrierIndex = barrier ? calls.length - 2 : -1;
   const errnoAddr = addressOf(cfunc('int *__errno_location()')());
   const [resultRead, resultWrite] = pipeCloexec();
   const [goRead, goWrite] = pipeCloexec();
@@ -165,8 +251,24 @@ export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): Start
   const dieWithParent = (signal: bigint): Link => ({ fn: fnPrctl, args: [BigInt(PR.PR_SET_PDEATHSIG), signal, 0n, 0n, 0n], stackSize: SMALL_STACK });
   const keepsDeathSignal = calls.some((c) => c.fn === 'prctl' && c.args[0] === BigInt(PR.PR_SET_PDEATHSIG));
   const links: Link[] = [dieWithParent(BigInt(SIGKILL)), waitForGo()];
-  for (const call of calls) {
+  for (let i = 0; i < calls.length; i++) {
+    const call = calls[i];
     const wait = links[links.length - 1];
+    if (call.exec && barrier) {
+      // Past the barrier nobody reads the result pipe (its reader may be
+      // gone): reopen the fifo (blocks until a reader comes), write the
+      // byte, exec; if the exec fails, say so on fd 2 and exit 127.
+      const reopen = cString(`/proc/self/fd/${barrier.pathFd}`);
+      const byte = Buffer.from('0');
+      const message = Buffer.from(`${opts.barrier!.tool ?? 'plan'}: failed to execute ${call.exec.file}\n`);
+      keep.push(reopen, byte, message);
+      links.push({ fn: symbolAddress('close'), args: [BigInt(barrier.reservedFd)], stackSize: SMALL_STACK });
+      links.push({ fn: symbolAddress('open'), args: [addressOf(reopen), BigInt(O.O_WRONLY | O.O_CLOEXEC)], stackSize: CALL_STACK });
+      links.push({ fn: fnWrite, args: [BigInt(barrier.reservedFd), addressOf(byte), 1n], stackSize: SMALL_STACK });
+      links.push({ fn: symbolAddress(call.fn), args: call.args, stackSize: CALL_STACK });
+      links.push({ fn: fnWrite, args: [2n, addressOf(message), BigInt(message.length)], stackSize: SMALL_STACK });
+      continue;
+    }
     // The program itself outlives its parent, unless a call asked otherwise (--kill-child).
     if (call.exec && !keepsDeathSignal) links.push(dieWithParent(0n));
     const callLink = links.length + 1; // after the memset below
@@ -194,7 +296,8 @@ export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): Start
     }
     links.push({ fn: symbolAddress(call.fn), args: call.args, stackSize: CALL_STACK });
     links.push({ fn: fnWrite, args: [BigInt(resultWrite), errnoAddr, 4n], stackSize: SMALL_STACK });
-    if (!call.exec) links.push(waitForGo());
+    // At the barrier the child goes on without waiting: its parent may exit.
+    if (!call.exec && i !== barrierIndex) links.push(waitForGo());
   }
   links.push({ fn: fnExit, args: [127n], stackSize: SMALL_STACK });
 
@@ -236,7 +339,12 @@ export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): Start
   // and libc; its ids change by raw syscalls (identity.ts). The kernel
   // refuses CLONE_VM when the child would enter another time namespace, and
   // some calls need memory of their own (Call.needsOwnMemory).
-  const shareMemory = calls.some((c) => c.exec) && !calls.some((c) => c.needsOwnMemory) && opts.shareMemory !== false && sameTimeNamespaceForChildren();
+  // A plan with a barrier never shares: its child outlives startPlan and
+  // maybe this process, whose exit frees and unmaps the arena, the stacks
+  // and libc's heap (V8 teardown, free() of mmap'd chunks) under a child
+  // that still runs on them; a copy costs a few ms once.
+  const shareMemory =
+    !barrier && calls.some((c) => c.exec) && !calls.some((c) => c.needsOwnMemory) && opts.shareMemory !== false && sameTimeNamespaceForChildren();
   const flags = (opts.cloneFlags ?? 0) | (shareMemory ? CLONE_VM : 0) | SIGCHLD;
 
   const clone = cfunc('int clone(int64_t fn, int64_t stack, int flags, int64_t arg, ...)');
@@ -245,6 +353,10 @@ export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): Start
   const cloneErrno = koffi.errno();
   closeSync(resultWrite);
   closeSync(goRead);
+  if (barrier) {
+    closeSync(barrier.reservedFd);
+    closeSync(barrier.pathFd);
+  }
   if (pid === -1) {
     traceLine(`clone(${decodeCloneFlags(flags)}) ${formatResult(-1, cloneErrno)}`);
     closeSync(resultRead);
@@ -299,6 +411,10 @@ export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): Start
       if (call.exec) throw new ExecError(call.exec.file, errno);
       if (errno && !call.optional) throw new SyscallError(call.fn, call.show, errno, { what: call.what, hint: call.hint });
       if (!errno) call.after?.(pid);
+      if (i === barrierIndex) {
+        traceLine(`open(${q(`/proc/self/fd/${barrier!.pathFd}`)}, O_WRONLY|O_CLOEXEC) ... (waits for a reader of ${opts.barrier!.fifo})`, who);
+        return { pid, execed: false, atBarrier: true };
+      }
       release(i + 1);
     }
     return { pid, execed: false };
