@@ -431,13 +431,15 @@ function drive(child: ClonedChild, calls: readonly Call[], chain: Chain, opts: P
         traceLine(`open(${q(chain.buffers.get('fifo')!.toString().replace(/\0$/, ''))}, O_WRONLY|O_CLOEXEC) ... (waits for a reader of ${opts.barrier?.fifo})`, who);
         return { pid, execed: false, atBarrier: true };
       }
+      // The exec's trace line comes first: once the program runs, a line
+      // written here could land between two writes of the program's own
+      // ("cat: " ... "/etc/shadow: Permission denied"). As with an exec in
+      // place, "..." ends it; a failed exec adds its own line.
+      if (call.exec) traceLine(`${call.show} ...`, who);
       release(i);
       const errno = readReport();
       if (errno === undefined) {
-        if (call.exec) {
-          traceLine(`${call.show} = 0`, who);
-          return { pid, execed: true };
-        }
+        if (call.exec) return { pid, execed: true };
         throw new ChildDiedError(pid, call.show);
       }
       if (skipped.has(i)) continue;
