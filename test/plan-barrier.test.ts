@@ -97,6 +97,18 @@ t.test('as nobody too', async (t) => {
   t.equal(readFileSync(join(dir, 'marker'), 'utf8'), '65534\n', 'as nobody');
 });
 
+t.test('setup that drops to nobody before the barrier (as a runtime does)', { skip: isRoot() ? false : 'needs root to change ids' }, async (t) => {
+  const dir = workdir(t);
+  const c = create(dir, ['--ids', '65534', 'sh', '-c', 'id -u > marker']);
+  t.equal(c.status, 0, 'the starter exits 0');
+  if (!c.pid) return t.fail(`no pid file: ${c.stderr()}`);
+  checkWaiting(t, c.pid, dir);
+  t.equal(field(c.pid, 'Uid')?.split(/\s+/)[0], '65534', 'the waiting child is already nobody');
+  t.equal(release(dir), '0', 'it could still reopen the fifo through /proc/self/fd');
+  t.same(waitChildSync(c.pid), { pid: c.pid, code: 0 }, 'the program exited 0');
+  t.equal(readFileSync(join(dir, 'marker'), 'utf8'), '65534\n', 'as nobody');
+});
+
 t.test('a failed setup step is reported by the starter and leaves no process', async (t) => {
   const dir = workdir(t);
   const c = create(dir, ['--chdir', join(dir, 'missing'), 'sh', '-c', 'echo ran > marker']);
