@@ -444,7 +444,8 @@ function drive(child: ClonedChild, calls: readonly Call[], chain: Chain, opts: P
       }
       if (skipped.has(i)) continue;
       if (call.forks && !errno) {
-        const forked = readReport() ?? 0;
+        const forked = readReport();
+        if (forked === undefined) throw new ChildDiedError(pid, `the PID of ${call.show}`);
         traceLine(`${call.show} = ${forked}`, who);
         waitChildSync(pid); // the forking process exits right after
         pid = forked;
