@@ -14,6 +14,7 @@ import { CgroupDir, CgroupLayout, Hierarchy, hierarchyForController, hierarchyOf
 import { CgroupFileError, cgroupProcs, childCgroups, makeCgroupDir, readCgroupFile, readOptionalFile, removeCgroupDir, sleepMs, writeCgroupFile } from './files.js';
 import { DEFAULT_CPU_PERIOD_US, Limits, controllersFor, limitsForControllers, translateLimits } from './limits.js';
 import { kill } from '../syscalls/process.js';
+import { SIG } from '../syscalls/constants.js';
 import { sys } from '../syscalls/trace.js';
 
 export interface CreateOptions {
@@ -209,7 +210,7 @@ export function killAll(c: CgroupDir): void {
       if (useKillFile) writeCgroupFile(c.dir, 'cgroup.kill', '1');
       else
         // ESRCH: it died on its own since we read cgroup.procs.
-        for (const pid of procs) sys('kill', `${pid}, SIGKILL`, () => kill(pid, 9), { allow: ['ESRCH'] });
+        for (const pid of procs) sys('kill', `${pid}, SIGKILL`, () => kill(pid, SIG.SIGKILL), { allow: ['ESRCH'] });
     }
     sleepMs(KILL_STEP_MS);
   }

@@ -13,9 +13,11 @@
 import { writeSync } from 'node:fs';
 import { ParsedCommandLine, ToolSpec, parseCommandLine, renderHelp } from './options.js';
 import { ToolError, UsageError } from './errors.js';
-import { SyscallError, errnoPart, errnoText } from '../syscalls/errors.js';
-import { ExecError } from '../syscalls/plan.js';
+import { ExecError, SyscallError, errnoPart, errnoText } from '../syscalls/errors.js';
 import { enableTrace } from '../syscalls/trace.js';
+import { ERRNO } from '../syscalls/constants.js';
+import type { ExitInfo } from '../syscalls/process.js';
+import { exitLikeChild, isExitInfo } from './exit.js';
 
 export const VERSION = '0.1.0';
 
@@ -48,7 +50,6 @@ export function cannot(action: string, errno: number): string {
 export const EXIT_FAILURE = 1;
 export const EXIT_CANNOT_INVOKE = 126;
 export const EXIT_NOT_FOUND = 127;
-const ENOENT = 2;
 
 function say(fd: number, text: string): void {
   try {
@@ -62,7 +63,7 @@ function say(fd: number, text: string): void {
 function byDefault(tool: string, err: unknown, usageExitCode: number): Required<Pick<Described, 'message' | 'exitCode'>> & Described {
   if (err instanceof UsageError) return { message: err.message, exitCode: usageExitCode, usage: true };
   if (err instanceof ExecError)
-    return { message: `failed to execute ${err.file}: ${errnoText(err.errno)}`, exitCode: err.errno === ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE };
+    return { message: `failed to execute ${err.file}: ${errnoText(err.errno)}`, exitCode: err.errno === ERRNO.ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE };
   if (err instanceof SyscallError) return { message: err.message, hint: err.hint, exitCode: EXIT_FAILURE };
   if (err instanceof ToolError) return { message: err.message, hint: err.hint, exitCode: err.exitCode };
   const e = err as Error;
@@ -83,11 +84,14 @@ export function reportError(tool: string, err: unknown, opts: { describe?: Descr
   return d.exitCode;
 }
 
+type MainResult = number | void | ExitInfo;
+
 /**
- * Run a tool's main function. It returns an exit status, or never returns
- * (exec in place, or exit like a child).
+ * Run a tool's main function. It returns an exit status, or how the child
+ * that stood for the tool ended (the tool then ends the same way), or never
+ * returns (exec in place).
  */
-export async function runTool(spec: ToolSpec, main: (cmd: ParsedCommandLine) => number | void | Promise<number | void>, options: RunOptions | string[] = {}): Promise<void> {
+export async function runTool(spec: ToolSpec, main: (cmd: ParsedCommandLine) => MainResult | Promise<MainResult>, options: RunOptions | string[] = {}): Promise<void> {
   // An argv array alone is the older form of the third argument (ts-veth).
   const opts: RunOptions = Array.isArray(options) ? { argv: options } : options;
   let status: number;
@@ -102,7 +106,9 @@ export async function runTool(spec: ToolSpec, main: (cmd: ParsedCommandLine) => 
       process.exit(0);
     }
     if (cmd.opts.trace) enableTrace(true, spec.name);
-    status = (await main(cmd)) ?? 0;
+    const result = await main(cmd);
+    if (isExitInfo(result)) exitLikeChild(result);
+    status = result ?? 0;
   } catch (err) {
     status = reportError(spec.name, err, { describe: opts.describe, usageExitCode: spec.usageExitCode });
   }

@@ -5,7 +5,7 @@
 // bind-mounted onto /run/netns/NAME, which keeps it alive with no process in it.
 import { readdirSync } from 'node:fs';
 import { Call, callNow, makeCall } from '../syscalls/call.js';
-import { CLONE, MNT, MS, O } from '../syscalls/constants.js';
+import { CLONE, ERRNO, MNT, MS, O } from '../syscalls/constants.js';
 import { SyscallError } from '../syscalls/errors.js';
 import { mountCall, umountCall } from '../syscalls/mount.js';
 import { closeFd, openNamespaceFile, unshare, unshareCall, setnsCall } from '../syscalls/namespaces.js';
@@ -13,6 +13,7 @@ import { inNetworkNamespace } from '../netlink/socket.js';
 import { q } from '../syscalls/trace.js';
 import { readMountInfo } from '../syscalls/mountinfo.js';
 import { DomainError } from './errors.js';
+import type { ExitInfo } from '../syscalls/process.js';
 import { programCalls, runInChild } from './program.js';
 
 export const NETNS_RUN_DIR = '/run/netns';
@@ -105,11 +106,11 @@ export function listNetns(): string[] {
 /** mkdir /run/netns, and make it a shared mount point (bind-mounting it onto itself first if it is not one). */
 function prepareRunDir(): void {
   const made = callNow(makeCall('mkdir', [NETNS_RUN_DIR, 0o755], `mkdir(${q(NETNS_RUN_DIR)}, 0755)`, { optional: true }));
-  if (made < 0 && -made !== 17 /* EEXIST */) throw new SyscallError('mkdir', `mkdir(${q(NETNS_RUN_DIR)}, 0755)`, -made);
+  if (made < 0 && -made !== ERRNO.EEXIST) throw new SyscallError('mkdir', `mkdir(${q(NETNS_RUN_DIR)}, 0755)`, -made);
   try {
     const share = () => mountCall('', NETNS_RUN_DIR, 'none', MS.MS_SHARED | MS.MS_REC);
     // EINVAL: not a mount point yet. Make it one, then share it (this time a failure is one).
-    if (callNow({ ...share(), optional: true }) === -22) {
+    if (callNow({ ...share(), optional: true }) === -ERRNO.EINVAL) {
       callNow(mountCall(NETNS_RUN_DIR, NETNS_RUN_DIR, 'none', MS.MS_BIND | MS.MS_REC));
       callNow(share());
     }
@@ -188,7 +189,7 @@ function etcBindCalls(name: string): Call[] {
  * exec. The child's exit status becomes ours. A failed step is a
  * SyscallError whose `what` says what the step was for.
  */
-export function execInNetns(ns: OpenNetns, argv: readonly string[]): Promise<never> {
+export function execInNetns(ns: OpenNetns, argv: readonly string[]): Promise<ExitInfo> {
   const name = ns.name;
   const calls: Call[] = [
     { ...setnsCall(ns.fd, CLONE.CLONE_NEWNET), what: `enter ${ns.label}` },

@@ -24,6 +24,7 @@ import { addressOf, cStringArray, symbolAddress } from '../syscalls/libc.js';
 import { q, traceRead } from '../syscalls/trace.js';
 import { DomainError } from './errors.js';
 import { programCalls, runInChild } from './program.js';
+import type { ExitInfo } from '../syscalls/process.js';
 
 /** What needs the target process: a namespace ('ns/mnt'), 'root', 'cwd', or all namespaces or the environment. */
 export type TargetUse = `ns/${NamespaceName}` | 'root' | 'cwd' | 'all' | 'env';
@@ -145,9 +146,7 @@ function replaceEnvironmentCall(env: readonly string[]): Call {
   const envp = cStringArray(env);
   const holder = Buffer.alloc(8);
   holder.writeBigUInt64LE(addressOf(envp.array));
-  const call = makeCall('memcpy', [symbolAddress('environ'), holder, 8], `environ = [${env.length} variables of the target]`);
-  call.keep.push(envp.array, ...envp.keep);
-  return call;
+  return makeCall('memcpy', [symbolAddress('environ'), holder, 8], `environ = [${env.length} variables of the target]`, { keep: [envp.array, ...envp.keep] });
 }
 
 export function nsenterCalls(opts: NsenterOptions): Call[] {
@@ -179,27 +178,20 @@ export function nsenterCalls(opts: NsenterOptions): Call[] {
   const uid = opts.uid ?? (forceIds ? 0 : undefined);
   const gid = opts.gid ?? (forceIds ? 0 : undefined);
   // With -G alone a failed setgroups() is ignored (util-linux counts no earlier failure).
-  // When the early call worked, the late one may fail: the plan asks which
-  // of the two late calls to make (`when`) once it gets there.
-  let droppedEarly = false;
-  const dropGroups: Call[] = [];
-  if (gid !== undefined && !forceIds) dropGroups.push({ ...setgroupsCall(), optional: true });
-  if (gid !== undefined && forceIds) {
-    calls.push({ ...setgroupsCall(), optional: true, after: () => void (droppedEarly = true) });
-    dropGroups.push({ ...setgroupsCall(), when: () => !droppedEarly }, { ...setgroupsCall(), optional: true, when: () => droppedEarly });
-  }
+  // With forced ids the late call may fail only when the early one worked.
+  const dropGroups = gid !== undefined ? { ...setgroupsCall(), optional: forceIds ? { ifSucceeded: 'setgroups-early' } : true } : undefined;
+  if (dropGroups && forceIds) calls.push({ ...setgroupsCall(), id: 'setgroups-early', optional: true });
 
   // Two passes: the first skips the user namespace, and a setns() that fails
   // there (EPERM: no CAP_SYS_ADMIN over it yet) is tried again once the user
   // namespace is joined. A privileged caller thus enters the user namespace
   // last; an unprivileged one, in effect, first.
-  const joined = new Set<NamespaceName>();
   const join = (ns: NamespaceType, firstPass: boolean): Call => {
     const { fd, path } = fds.get(ns.name)!;
     const call = setnsCall(fd, ns.flag, path.replace(/^\/proc\/\d+\//, ''), `reassociate to namespace '${nsLabel(ns)}'`);
-    if (firstPass) return { ...call, optional: true, after: () => void joined.add(ns.name) };
-    if (ns.name !== 'user') return { ...call, when: () => !joined.has(ns.name) };
-    return call;
+    const firstTry = `setns-${ns.name}-first`;
+    if (firstPass) return { ...call, id: firstTry, optional: true };
+    return ns.name === 'user' ? call : { ...call, onlyIfFailed: firstTry };
   };
   for (const ns of NAMESPACES) if (ns.name !== 'user' && fds.has(ns.name)) calls.push(join(ns, true));
   for (const ns of NAMESPACES) if (fds.has(ns.name)) calls.push(join(ns, false));
@@ -218,7 +210,7 @@ export function nsenterCalls(opts: NsenterOptions): Call[] {
 
   if (joinsPid && opts.fork) calls.push(forkCall());
 
-  calls.push(...dropGroups);
+  if (dropGroups) calls.push(dropGroups);
   if (gid !== undefined) calls.push(setgidCall(gid));
   if (uid !== undefined) calls.push(setuidCall(uid));
   if (env) calls.push(replaceEnvironmentCall(env));
@@ -226,7 +218,7 @@ export function nsenterCalls(opts: NsenterOptions): Call[] {
   return calls;
 }
 
-export async function runNsenter(opts: NsenterOptions): Promise<never> {
+export async function runNsenter(opts: NsenterOptions): Promise<ExitInfo> {
   // The program stands for nsenter itself: when it stops, so does ts-nsenter.
   return runInChild(nsenterCalls(opts), {}, { passStops: true });
 }

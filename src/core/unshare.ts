@@ -19,7 +19,7 @@ import { DomainError } from './errors.js';
 import { bindMountCall, chdirCall, chrootCall, mountCall, propagationCall } from '../syscalls/mount.js';
 import { NAMESPACES, NamespaceType, unshare, unshareCall } from '../syscalls/namespaces.js';
 import { forkCall, startPlan } from '../syscalls/plan.js';
-import { execInPlace, procDir, waitChildSync } from '../syscalls/process.js';
+import { ExitInfo, execInPlace, procDir, waitChildSync } from '../syscalls/process.js';
 import { deathSignalCall, programCalls, runInChild } from './program.js';
 
 export interface UnshareOptions {
@@ -134,13 +134,13 @@ function writeMaps(pid: number, opts: UnshareOptions): void {
   } else if (opts.setgroups) writeSetgroups(pid, opts.setgroups);
 }
 
-export async function runUnshare(opts: UnshareOptions): Promise<never> {
+export async function runUnshare(opts: UnshareOptions): Promise<ExitInfo> {
   if (opts.flags & CLONE.CLONE_NEWUSER) return unshareWithUserNamespace(opts);
   return unshareHere(opts);
 }
 
 /** No user namespace: this process unshares, as util-linux does. */
-async function unshareHere(opts: UnshareOptions): Promise<never> {
+async function unshareHere(opts: UnshareOptions): Promise<ExitInfo> {
   const keep = persisted(opts);
   const offsets = timeOffsets(opts);
   const createHere = () => {
@@ -176,7 +176,7 @@ async function unshareHere(opts: UnshareOptions): Promise<never> {
  * is unshared with time then, since the init of a pid namespace may not use
  * CLONE_PARENT.
  */
-async function unshareWithUserNamespace(opts: UnshareOptions): Promise<never> {
+async function unshareWithUserNamespace(opts: UnshareOptions): Promise<ExitInfo> {
   const offsets = timeOffsets(opts);
   let later = opts.flags & CLONE.CLONE_NEWTIME;
   const forkAfterUnshare = opts.fork && later !== 0;

@@ -3,8 +3,7 @@
 import { ToolSpec, flag, value } from '../cli/options.js';
 import { Described, runTool } from '../cli/run.js';
 import { UsageError } from '../cli/errors.js';
-import { SyscallError, errnoText } from '../syscalls/errors.js';
-import { ExecError } from '../syscalls/plan.js';
+import { ExecError, SyscallError, errnoText } from '../syscalls/errors.js';
 import { RootChangesError, UnknownIdError, runChroot } from '../core/chroot.js';
 
 /** coreutils' EXIT_CANCELED: ts-chroot itself failed (126/127 for the command are run.ts's). */

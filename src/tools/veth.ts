@@ -2,6 +2,7 @@
 // `ip route` subset the container networking lessons need, over rtnetlink.
 import { ParsedCommandLine, ToolSpec, flag, value } from '../cli/options.js';
 import { runTool } from '../cli/run.js';
+import type { ExitInfo } from '../syscalls/process.js';
 import { ToolError, UsageError } from '../cli/errors.js';
 import { errnoName, errnoText, SyscallError } from '../syscalls/errors.js';
 import { IFNAMSIZ } from '../netlink/constants.js';
@@ -220,7 +221,7 @@ interface Command {
   usage: string;
   /** The tool's options this command reads; any other is refused, like an extra word. */
   options: readonly Option[];
-  run(words: readonly string[], cmd: ParsedCommandLine, program: readonly string[]): number | Promise<number>;
+  run(words: readonly string[], cmd: ParsedCommandLine, program: readonly string[]): number | ExitInfo | Promise<number | ExitInfo>;
 }
 
 /** move --netns: a named namespace (or path), else a PID's (IFLA_NET_NS_PID). */
@@ -456,7 +457,7 @@ function withPrefixAdvice(err: unknown, destination: Cidr | undefined): unknown 
   return new ToolError(err.message, err.exitCode, `${said}${destination.text}/${destination.prefixlen} has host bits set: the network is ${network}`);
 }
 
-function main(cmd: ParsedCommandLine, program: readonly string[]): number | Promise<number> {
+function main(cmd: ParsedCommandLine, program: readonly string[]): number | ExitInfo | Promise<number | ExitInfo> {
   const [name, ...words] = cmd.rest;
   if (name === undefined) throw new UsageError('missing command');
   const command = COMMANDS[ALIASES[name] ?? name];
