@@ -183,12 +183,15 @@ function startContainerd(paths: PlaygroundPaths): number {
   }
   writeFileSync(paths.cgroupsFile, JSON.stringify(cgroups));
   const log = openSync(paths.log, 'a');
-  // A fresh /run hides the caller's; the playground's directory (which may
-  // be below /run) is carried across it by a bind mount moved into place.
+  // A fresh /run and /var/lib hide the caller's; the playground's directory
+  // (which may be below either) is carried across by a bind mount moved into place.
   const script = [
     'set -e',
     'mount --bind "$2" /mnt',
     'mount -t tmpfs -o mode=755 nslab-cri-run /run',
+    // CNI keeps its cache and host-local its address leases in /var/lib/cni,
+    // which containerd cannot move: a fresh /var/lib keeps them off the host.
+    'mount -t tmpfs -o mode=755 nslab-cri-var-lib /var/lib',
     'mkdir -p "$2" /run/netns /run/containerd',
     'mount --move /mnt "$2"',
     'ip link set lo up',
