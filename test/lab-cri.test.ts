@@ -6,13 +6,14 @@
 // and say how to get what is missing (crictl, ts-runc).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { directoriesBelow } from '../src/lab/inventory.js';
+import { directoriesBelow, processesWithEnv } from '../src/lab/inventory.js';
 import { expandBinary, unmet } from '../src/lab/requirements.js';
 import { crictlForTests } from './helpers/crictl.js';
-import { ROOT, children, links, needRoot, tool } from './helpers/tools.js';
-import { labInventory, newSince, tsLab } from './lab-helpers.js';
+import { ROOT, children, links, mounts, needRoot, netnsFiles, tool } from './helpers/tools.js';
+import { tsLab } from './lab-helpers.js';
 
 const LABS = ['cri-pod-sandbox', 'cri-containers'];
 const crictl = crictlForTests();
@@ -28,7 +29,15 @@ const RUNTIMES: Array<{ name: string; env: NodeJS.ProcessEnv; why?: string }> = 
   { name: 'runc', env: { NSLAB_CRI_RUNTIME: 'runc' }, why: existsSync('/usr/sbin/runc') || existsSync('/usr/bin/runc') ? undefined : 'runc is not installed (apt-get install runc)' },
 ];
 
-/** What the labs could leave outside the lab runner's view: the playgrounds, their cgroups, processes, and state a containerd or CNI would keep in /var/lib or /opt. */
+/** The pods' cgroup parents the labs name, and the cgroups ts-cri makes for the labs' playgrounds (named by a hash of the directory). */
+const OUR_CGROUPS = ['nslab-lab-pod-sandbox', 'nslab-lab-containers', ...LABS.map((id) => `nslab-cri-${createHash('sha256').update(`/run/nslab-cri-${id.replace(/^cri-/, '')}`).digest('hex').slice(0, 8)}`)];
+
+/**
+ * What the pod labs could leave on the machine, as far as it is theirs (other
+ * tests come and go meanwhile): the playgrounds, their cgroups, processes and
+ * lab directories, state a containerd or CNI would keep in /var/lib or /opt,
+ * links, mounts and netns files.
+ */
 function machineState(): Record<string, string[]> {
   const list = (dir: string) => {
     const r = spawnSync('find', [dir, '-maxdepth', '3'], { encoding: 'utf8' });
@@ -36,12 +45,28 @@ function machineState(): Record<string, string[]> {
   };
   return {
     playgrounds: existsSync('/run') ? readdirSync('/run').filter((n) => n.startsWith('nslab-cri-')) : [],
-    cgroups: directoriesBelow('/sys/fs/cgroup', 8).filter((d) => /^nslab-(lab-(pod-sandbox|containers)|cri-[0-9a-f]{8})$/.test(basename(d))),
-    processes: spawnSync('pgrep', ['-af', '[/]run/nslab-cri-(pod-sandbox|containers)'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean),
+    cgroups: directoriesBelow('/sys/fs/cgroup', 8).filter((d) => OUR_CGROUPS.includes(basename(d))),
+    processes: [
+      ...spawnSync('pgrep', ['-af', '[/]run/nslab-cri-(pod-sandbox|containers)'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean),
+      ...[...processesWithEnv('LAB_ID')].filter(([, lab]) => LABS.includes(lab)).map(([pid, lab]) => `${pid} (${lab})`),
+    ],
     'cni state': list('/var/lib/cni'),
     'containerd opt': list('/opt/containerd'),
+    'lab directories': readdirSync('/tmp').filter((n) => LABS.some((id) => new RegExp(`^nslab-${id}-\\w{6}$`).test(n))),
     links: links(),
+    mounts: mounts(),
+    'netns files': netnsFiles(),
   };
+}
+
+/** What `after` has that `before` had not, by kind (others' playgrounds may come and go meanwhile). */
+function added(before: Record<string, string[]>, after: Record<string, string[]>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [kind, items] of Object.entries(after)) {
+    const extra = items.filter((x) => !before[kind]?.includes(x));
+    if (extra.length) out[kind] = extra;
+  }
+  return out;
 }
 
 interface JsonCheck {
@@ -74,7 +99,7 @@ t.test('outside the sandbox the pod labs are skipped with the way to run them, a
   const r = tsLab(['check', '--no-sandbox', ...LABS], { extraEnv: { PATH, NSLAB_CRI_RUNTIME: 'runc' } });
   t.equal(r.code, 2, 'skips only: exit 2');
   for (const lab of LABS) t.match(r.stdout, new RegExp(`result ${lab} skip \\(runs only in the sandbox.*add --sandbox`), `${lab}: skipped, with how to run it`);
-  t.same(machineState(), before, 'no playground, cgroup, process or link was made');
+  t.same(added(before, machineState()), {}, 'no playground, cgroup, process or link was made');
 });
 
 t.test('without crictl the labs are skipped with the fix', { skip: needRoot() }, async (t) => {
@@ -104,7 +129,6 @@ if (!tsRuncBuilt)
 for (const runtime of RUNTIMES) {
   t.test(`ts-lab check --sandbox ${LABS.join(' ')} with ${runtime.name} passes and leaves nothing`, { skip: machineSkip || runtime.why || false, timeout: 900_000 }, async (t) => {
     const before = machineState();
-    const labsBefore = labInventory();
     const r = tsLab(['check', '--sandbox', '--json', ...LABS], { extraEnv: { PATH, ...runtime.env }, timeout: 900_000 });
     const report = JSON.parse(r.stdout || '{"labs": []}');
     t.equal(report.sandboxed, true, 'the run says it was sandboxed');
@@ -123,8 +147,7 @@ for (const runtime of RUNTIMES) {
       t.same(lab.cleanupProblems, [], `${lab.id}: its cleanup had nothing to complain about`);
     }
     t.equal(r.code, 0, `exit 0 ${r.stderr}`);
-    t.same(newSince(labsBefore, labInventory()), {}, 'no mount, netns file, link, nslab-lab cgroup, lab process or lab directory left on the machine');
-    t.same(machineState(), before, 'no playground directory, cgroup, containerd process, CNI or containerd state, or link left on the machine');
+    t.same(added(before, machineState()), {}, 'no playground directory, cgroup, process, lab directory, CNI or containerd state, link, mount or netns file left on the machine');
   });
 }
 
