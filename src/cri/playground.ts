@@ -252,24 +252,35 @@ function cgroupDirsOf(pid: number): string[] {
   return dirs;
 }
 
-/** The playground's cgroups, deepest first (rmdir only: a cgroup still in use stays, and says so by failing). */
-function removeCgroupTrees(paths: PlaygroundPaths): void {
+/**
+ * Remove the playground's cgroups, deepest first; the ones still busy are
+ * returned. rmdir only: a cgroup that still holds a process stays. Processes
+ * killed a moment ago may still be leaving, so busy ones are tried again for
+ * a few seconds.
+ */
+function removeCgroupTrees(paths: PlaygroundPaths): string[] {
   let roots: string[] = [];
   try {
     roots = JSON.parse(readFileSync(paths.cgroupsFile, 'utf8')) as string[];
   } catch {
-    return;
+    return [];
   }
-  for (const root of roots) {
-    if (!existsSync(root)) continue;
-    const dirs = [root, ...readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(e.parentPath ?? e.path, e.name))];
-    for (const d of dirs.sort((a, b) => b.length - a.length)) {
-      try {
-        rmdirSync(d);
-      } catch {
-        // still in use: left for the caller to see
+  let left: string[] = [];
+  for (let waited = 0; ; waited += 100) {
+    left = [];
+    for (const root of roots) {
+      if (!existsSync(root)) continue;
+      const dirs = [root, ...readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(e.parentPath ?? e.path, e.name))];
+      for (const d of dirs.sort((a, b) => b.length - a.length)) {
+        try {
+          rmdirSync(d);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') left.push(d);
+        }
       }
     }
+    if (left.length === 0 || waited >= 5000) return left;
+    sleepMs(100);
   }
 }
 
@@ -317,7 +328,9 @@ export function down(opts: DownOptions): { pods: number } {
       sleepMs(100);
     }
   }
-  removeCgroupTrees(paths);
+  const busy = removeCgroupTrees(paths);
+  // The directory keeps the list of cgroups, so that another down can try again.
+  if (busy.length) throw new CriError('cgroups-busy', `cgroups still in use: ${busy.join(', ')}`, { dir: paths.dir, cgroups: busy });
   if (opts.removeDir ?? true) {
     // The runtime's state is gone with its containers; what is left here is ours.
     rmSync(paths.dir, { recursive: true, force: true });
