@@ -207,3 +207,32 @@ t.test('down says which cgroups a process still holds, keeps the directory, and 
   for (const c of cgroups) t.notOk(existsSync(c), `${c} is removed`);
   t.equal(sandbox.run(['test', '-e', dir]).code, 1, 'the directory is gone');
 });
+
+t.test("down from inside containerd's mount namespace (a playground whose sandbox was killed) spares itself and finishes", { skip: skip || (existsSync('/usr/sbin/runc') ? false : 'runc is not installed (apt-get install runc)'), timeout: 300_000 }, async (t) => {
+  const sandbox = await NetSandbox.start();
+  const dir = '/run/nslab-cri-orphan-test';
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${crictl.dir}:${process.env.PATH}` };
+  delete env.NODE_OPTIONS;
+  const cri = (command: string, ...args: string[]): RunResult => sandbox.run([tool('cri'), command, '--dir', dir, ...args], { env, timeout: 120_000 });
+  t.teardown(async () => {
+    cri('down');
+    await sandbox.stop();
+    for (const d of cgroupLeftovers().sort((a, b) => b.length - a.length)) spawnSync('rmdir', [d]);
+  });
+  const upped = cri('up', '--runtime', '/usr/sbin/runc');
+  t.equal(upped.code, 0, upped.stderr);
+  if (upped.code !== 0) return;
+  const pid = Number(sandbox.run(['cat', `${dir}/containerd.pid`]).stdout.trim());
+  const cgroups = JSON.parse(sandbox.run(['cat', `${dir}/cgroups.json`]).stdout) as string[];
+  const pod = sandbox.run([crictl.path!, '--config', `${dir}/crictl.yaml`, 'runp', sandboxYml], { env, timeout: 120_000 });
+  t.equal(pod.code, 0, pod.stderr);
+
+  // What a user does when the sandbox that held the playground is gone: enter containerd's mount namespace, where the directory still is.
+  const down = spawnSync('nsenter', ['-t', String(pid), '-m', '--', tool('cri'), 'down', '--dir', dir], { env, encoding: 'utf8', timeout: 120_000 });
+  t.equal(down.status, 0, `down exits 0, not killed by itself: ${down.stderr}`);
+  t.match(down.stdout, /playground down \(1 pod removed\)/);
+  t.notOk(existsSync(`/proc/${pid}/exe`) && spawnSync('sh', ['-c', `grep -q '^State:.*Z' /proc/${pid}/status`]).status !== 0, 'containerd is gone');
+  for (const c of cgroups) t.notOk(existsSync(c), `${c} is removed`);
+  t.equal(sandbox.run(['sh', '-c', `ls -A ${dir}`]).stdout.trim(), '', 'the directory is emptied (it was a mount point there; it goes with that namespace)');
+  sandbox.run(['rmdir', dir]);
+});

@@ -216,11 +216,27 @@ function startContainerd(paths: PlaygroundPaths): number {
   throw new CriError('containerd-failed', `containerd did not answer on ${paths.socket} within 30 s: ${tail(paths.log)}`, { dir: paths.dir });
 }
 
-/** Processes in containerd's mount namespace: containerd, its shims and the containers. */
+/** This process and its ancestors: down may itself run in containerd's mount namespace (nsenter -m, to reach a playground whose directory only that namespace sees). */
+function selfAndAncestors(): Set<number> {
+  const chain = new Set<number>();
+  for (let pid = process.pid; pid > 1 && !chain.has(pid); ) {
+    chain.add(pid);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return chain;
+}
+
+/** Processes in containerd's mount namespace: containerd, its shims (and whatever they started there), never down itself or its callers. */
 function playgroundProcesses(mntNs: string): number[] {
   const pids: number[] = [];
+  const spare = selfAndAncestors();
   for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+    if (!/^\d+$/.test(name) || spare.has(Number(name))) continue;
     try {
       if (readlinkSync(`/proc/${name}/ns/mnt`) === mntNs) pids.push(Number(name));
     } catch {
@@ -332,8 +348,11 @@ export function down(opts: DownOptions): { pods: number } {
   // The directory keeps the list of cgroups, so that another down can try again.
   if (busy.length) throw new CriError('cgroups-busy', `cgroups still in use: ${busy.join(', ')}`, { dir: paths.dir, cgroups: busy });
   if (opts.removeDir ?? true) {
-    // The runtime's state is gone with its containers; what is left here is ours.
-    rmSync(paths.dir, { recursive: true, force: true });
+    // The runtime's state is gone with its containers; what is left here is
+    // ours. Seen from containerd's mount namespace (nsenter -m), the
+    // directory is a mount point of it: emptied, it goes with the namespace.
+    if (readMountInfo().some((m) => m.mountPoint === paths.dir)) for (const name of readdirSync(paths.dir)) rmSync(join(paths.dir, name), { recursive: true, force: true });
+    else rmSync(paths.dir, { recursive: true, force: true });
   } else {
     rmSync(paths.socket, { force: true });
     rmSync(paths.pidFile, { force: true });
