@@ -47,3 +47,4 @@ for (const [name, xs] of Object.entries(times)) {
 const ratio = median(times['ts-unshare -fp --mount-proc true']) / base;
 console.log(`\nts-unshare / node -e 0 = ${ratio.toFixed(2)}x (budget 1.25x): ${ratio <= 1.25 ? 'within budget' : 'OVER BUDGET'}`);
 console.log(`ts-unshare / util-linux unshare = ${(median(times['ts-unshare -fp --mount-proc true']) / median(times['unshare -fp --mount-proc true'])).toFixed(1)}x`);
+spawnSync(process.execPath, [join(root, 'scripts/bench-pods.mjs')], { stdio: 'inherit', env }); // the pods: ts-runc vs runc under containerd (scripts/bench-pods.mjs)

@@ -9,7 +9,7 @@ import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { NetSandbox } from './helpers/sandbox.js';
 import { BIN, RunResult, needRoot, tool } from './helpers/tools.js';
 import { crictlForTests } from './helpers/crictl.js';
@@ -170,4 +170,69 @@ t.test('ts-cri refuses bad input clearly and leaves nothing', { skip: needRoot()
   t.same(readdirSync(files).filter((f) => f === 'bad'), []);
   mkdirSync(dir);
   rmSync(dir, { recursive: true });
+});
+
+t.test('down says which cgroups a process still holds, keeps the directory, and a later down finishes', { skip: skip || (existsSync('/usr/sbin/runc') ? false : 'runc is not installed (apt-get install runc)'), timeout: 300_000 }, async (t) => {
+  const sandbox = await NetSandbox.start();
+  const dir = '/run/nslab-cri-busy-test';
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${crictl.dir}:${process.env.PATH}` };
+  delete env.NODE_OPTIONS;
+  const cri = (command: string, ...args: string[]): RunResult => sandbox.run([tool('cri'), command, '--dir', dir, ...args], { env, timeout: 120_000 });
+  // A process of this test's own, put into the playground's cgroup: down may not kill it, so the cgroup stays busy.
+  const sleeper = spawn('sleep', ['600'], { stdio: 'ignore' });
+  t.teardown(async () => {
+    sleeper.kill('SIGKILL');
+    cri('down');
+    await sandbox.stop();
+  });
+  const upped = cri('up', '--runtime', '/usr/sbin/runc');
+  t.equal(upped.code, 0, upped.stderr);
+  if (upped.code !== 0) return;
+  const cgroups = JSON.parse(sandbox.run(['cat', `${dir}/cgroups.json`]).stdout) as string[];
+  t.ok(cgroups.length > 0, 'the playground made cgroups');
+  writeFileSync(join(cgroups[0], 'cgroup.procs'), String(sleeper.pid));
+
+  const busy = cri('down');
+  t.equal(busy.code, 1, 'down fails while a cgroup is busy');
+  t.match(busy.stderr, new RegExp(`ts-cri: cgroups still in use: .*${cgroups[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'and names it');
+  t.match(busy.stderr, /hint: .*cgroup\.procs, then ts-cri down --dir \/run\/nslab-cri-busy-test again/);
+  t.equal(sandbox.run(['test', '-e', `${dir}/cgroups.json`]).code, 0, 'the directory keeps the list of cgroups');
+  t.match(cri('status').stdout, /not running/, 'containerd is stopped all the same');
+
+  // The process ends: a second down removes everything.
+  sleeper.kill('SIGKILL');
+  await new Promise((resolve) => sleeper.once('exit', resolve));
+  const again = cri('down');
+  t.equal(again.code, 0, again.stderr);
+  for (const c of cgroups) t.notOk(existsSync(c), `${c} is removed`);
+  t.equal(sandbox.run(['test', '-e', dir]).code, 1, 'the directory is gone');
+});
+
+t.test("down from inside containerd's mount namespace (a playground whose sandbox was killed) spares itself and finishes", { skip: skip || (existsSync('/usr/sbin/runc') ? false : 'runc is not installed (apt-get install runc)'), timeout: 300_000 }, async (t) => {
+  const sandbox = await NetSandbox.start();
+  const dir = '/run/nslab-cri-orphan-test';
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${crictl.dir}:${process.env.PATH}` };
+  delete env.NODE_OPTIONS;
+  const cri = (command: string, ...args: string[]): RunResult => sandbox.run([tool('cri'), command, '--dir', dir, ...args], { env, timeout: 120_000 });
+  t.teardown(async () => {
+    cri('down');
+    await sandbox.stop();
+    for (const d of cgroupLeftovers().sort((a, b) => b.length - a.length)) spawnSync('rmdir', [d]);
+  });
+  const upped = cri('up', '--runtime', '/usr/sbin/runc');
+  t.equal(upped.code, 0, upped.stderr);
+  if (upped.code !== 0) return;
+  const pid = Number(sandbox.run(['cat', `${dir}/containerd.pid`]).stdout.trim());
+  const cgroups = JSON.parse(sandbox.run(['cat', `${dir}/cgroups.json`]).stdout) as string[];
+  const pod = sandbox.run([crictl.path!, '--config', `${dir}/crictl.yaml`, 'runp', sandboxYml], { env, timeout: 120_000 });
+  t.equal(pod.code, 0, pod.stderr);
+
+  // What a user does when the sandbox that held the playground is gone: enter containerd's mount namespace, where the directory still is.
+  const down = spawnSync('nsenter', ['-t', String(pid), '-m', '--', tool('cri'), 'down', '--dir', dir], { env, encoding: 'utf8', timeout: 120_000 });
+  t.equal(down.status, 0, `down exits 0, not killed by itself: ${down.stderr}`);
+  t.match(down.stdout, /playground down \(1 pod removed\)/);
+  t.notOk(existsSync(`/proc/${pid}/exe`) && spawnSync('sh', ['-c', `grep -q '^State:.*Z' /proc/${pid}/status`]).status !== 0, 'containerd is gone');
+  for (const c of cgroups) t.notOk(existsSync(c), `${c} is removed`);
+  t.equal(sandbox.run(['sh', '-c', `ls -A ${dir}`]).stdout.trim(), '', 'the directory is emptied (it was a mount point there; it goes with that namespace)');
+  sandbox.run(['rmdir', dir]);
 });

@@ -66,6 +66,10 @@ export function containerdConfig(c: ContainerdChoices): string {
     // Snapshotters that need other file systems only log noise here.
     'disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]',
     '',
+    // The opt plugin would otherwise make /opt/containerd on the host.
+    '[plugins."io.containerd.internal.v1.opt"]',
+    `  path = ${str(join(p.dir, 'opt'))}`,
+    '',
     '[grpc]',
     `  address = ${str(p.socket)}`,
     '',

@@ -183,12 +183,15 @@ function startContainerd(paths: PlaygroundPaths): number {
   }
   writeFileSync(paths.cgroupsFile, JSON.stringify(cgroups));
   const log = openSync(paths.log, 'a');
-  // A fresh /run hides the caller's; the playground's directory (which may
-  // be below /run) is carried across it by a bind mount moved into place.
+  // A fresh /run and /var/lib hide the caller's; the playground's directory
+  // (which may be below either) is carried across by a bind mount moved into place.
   const script = [
     'set -e',
     'mount --bind "$2" /mnt',
     'mount -t tmpfs -o mode=755 nslab-cri-run /run',
+    // CNI keeps its cache and host-local its address leases in /var/lib/cni,
+    // which containerd cannot move: a fresh /var/lib keeps them off the host.
+    'mount -t tmpfs -o mode=755 nslab-cri-var-lib /var/lib',
     'mkdir -p "$2" /run/netns /run/containerd',
     'mount --move /mnt "$2"',
     'ip link set lo up',
@@ -213,11 +216,27 @@ function startContainerd(paths: PlaygroundPaths): number {
   throw new CriError('containerd-failed', `containerd did not answer on ${paths.socket} within 30 s: ${tail(paths.log)}`, { dir: paths.dir });
 }
 
-/** Processes in containerd's mount namespace: containerd, its shims and the containers. */
+/** This process and its ancestors: down may itself run in containerd's mount namespace (nsenter -m, to reach a playground whose directory only that namespace sees). */
+function selfAndAncestors(): Set<number> {
+  const chain = new Set<number>();
+  for (let pid = process.pid; pid > 1 && !chain.has(pid); ) {
+    chain.add(pid);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  return chain;
+}
+
+/** Processes in containerd's mount namespace: containerd, its shims (and whatever they started there), never down itself or its callers. */
 function playgroundProcesses(mntNs: string): number[] {
   const pids: number[] = [];
+  const spare = selfAndAncestors();
   for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
+    if (!/^\d+$/.test(name) || spare.has(Number(name))) continue;
     try {
       if (readlinkSync(`/proc/${name}/ns/mnt`) === mntNs) pids.push(Number(name));
     } catch {
@@ -249,24 +268,35 @@ function cgroupDirsOf(pid: number): string[] {
   return dirs;
 }
 
-/** The playground's cgroups, deepest first (rmdir only: a cgroup still in use stays, and says so by failing). */
-function removeCgroupTrees(paths: PlaygroundPaths): void {
+/**
+ * Remove the playground's cgroups, deepest first; the ones still busy are
+ * returned. rmdir only: a cgroup that still holds a process stays. Processes
+ * killed a moment ago may still be leaving, so busy ones are tried again for
+ * a few seconds.
+ */
+function removeCgroupTrees(paths: PlaygroundPaths): string[] {
   let roots: string[] = [];
   try {
     roots = JSON.parse(readFileSync(paths.cgroupsFile, 'utf8')) as string[];
   } catch {
-    return;
+    return [];
   }
-  for (const root of roots) {
-    if (!existsSync(root)) continue;
-    const dirs = [root, ...readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(e.parentPath ?? e.path, e.name))];
-    for (const d of dirs.sort((a, b) => b.length - a.length)) {
-      try {
-        rmdirSync(d);
-      } catch {
-        // still in use: left for the caller to see
+  let left: string[] = [];
+  for (let waited = 0; ; waited += 100) {
+    left = [];
+    for (const root of roots) {
+      if (!existsSync(root)) continue;
+      const dirs = [root, ...readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(e.parentPath ?? e.path, e.name))];
+      for (const d of dirs.sort((a, b) => b.length - a.length)) {
+        try {
+          rmdirSync(d);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') left.push(d);
+        }
       }
     }
+    if (left.length === 0 || waited >= 5000) return left;
+    sleepMs(100);
   }
 }
 
@@ -314,10 +344,15 @@ export function down(opts: DownOptions): { pods: number } {
       sleepMs(100);
     }
   }
-  removeCgroupTrees(paths);
+  const busy = removeCgroupTrees(paths);
+  // The directory keeps the list of cgroups, so that another down can try again.
+  if (busy.length) throw new CriError('cgroups-busy', `cgroups still in use: ${busy.join(', ')}`, { dir: paths.dir, cgroups: busy });
   if (opts.removeDir ?? true) {
-    // The runtime's state is gone with its containers; what is left here is ours.
-    rmSync(paths.dir, { recursive: true, force: true });
+    // The runtime's state is gone with its containers; what is left here is
+    // ours. Seen from containerd's mount namespace (nsenter -m), the
+    // directory is a mount point of it: emptied, it goes with the namespace.
+    if (readMountInfo().some((m) => m.mountPoint === paths.dir)) for (const name of readdirSync(paths.dir)) rmSync(join(paths.dir, name), { recursive: true, force: true });
+    else rmSync(paths.dir, { recursive: true, force: true });
   } else {
     rmSync(paths.socket, { force: true });
     rmSync(paths.pidFile, { force: true });

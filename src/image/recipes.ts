@@ -41,7 +41,7 @@ export const RECIPES: Record<string, Recipe> = {
     write: {
       'etc/passwd': PASSWD,
       'etc/group': GROUP,
-      'www/index.html': '<!doctype html>\n<title>nslab web</title>\n<h1>Hello from a pod</h1>\n<p>Served by busybox httpd inside a container that ts-runc started.</p>\n',
+      'www/index.html': '<!doctype html>\n<title>nslab web</title>\n<h1>Hello from a pod</h1>\n<p>Served by busybox httpd from a container in a pod.</p>\n',
     },
     dirs: ['tmp', 'proc', 'sys', 'dev', 'etc', 'root'],
     config: {

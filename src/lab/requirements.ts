@@ -2,11 +2,13 @@
 // lacks it. A skip always says how to get what is missing.
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { insideSandbox } from './sandbox.js';
 import { Requirement } from './types.js';
 
 /** Which package gives a binary (Debian/Ubuntu names); ts-* come from this project. */
 export const PACKAGE_OF: Record<string, string> = {
   ps: 'procps',
+  pgrep: 'procps',
   ip: 'iproute2',
   ping: 'iputils-ping',
   busybox: 'busybox-static',
@@ -20,10 +22,19 @@ export const PACKAGE_OF: Record<string, string> = {
   bash: 'bash',
   python3: 'python3',
   tmux: 'tmux',
+  wget: 'wget',
+  containerd: 'containerd',
+  ctr: 'containerd',
+  catatonit: 'catatonit',
+  runc: 'runc',
+  umoci: 'umoci',
+  skopeo: 'skopeo',
 };
 
 export function installHint(binary: string): string {
   if (binary.startsWith('ts-')) return `${binary} is built by this project: run 'npm run build' (and 'npm link', or scripts/setup-vm.sh)`;
+  // Not packaged by Debian: the upstream release, as docs/cri.md explains.
+  if (binary === 'crictl') return `install the cri-tools release for your Kubernetes version into /usr/local/bin (docs/cri.md, "Getting crictl"), or run scripts/setup-vm.sh where ../shared/tools holds a copy`;
   const pkg = PACKAGE_OF[binary];
   return pkg ? `install it with 'apt-get install ${pkg}'` : `install the package that provides ${binary}`;
 }
@@ -98,19 +109,47 @@ export function userNamespaceSwitches(read: (path: string) => string | undefined
   return switches;
 }
 
+/** `${VAR:-default}` or `$VAR` as the environment has it; anything else as written. */
+export function expandBinary(entry: string, env: NodeJS.ProcessEnv = process.env): string {
+  const m = /^\$(?:\{(\w+)(?::-([^}]*))?\}|(\w+))$/.exec(entry);
+  if (!m) return entry;
+  const value = env[m[1] ?? m[3]];
+  return value ? value : (m[2] ?? '');
+}
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Undefined when everything is there, else the skip reason. */
 /** `files` may be relative to the project root (dist/programs/...). */
 export function unmet(needs: Requirement | undefined, path: string, projectRoot = '/'): string | undefined {
   if (!needs) return undefined;
   if (needs.root && process.geteuid?.() !== 0) return 'needs root: run it with sudo';
+  if (needs.sandbox && !insideSandbox())
+    return "runs only in the sandbox (it starts daemons and makes bridges and pods that must not reach this machine's network): add --sandbox (sudo ts-lab check --sandbox LAB, sudo ts-lab run --sandbox LAB)";
   if (needs.userNamespaces) {
     const off = userNamespaceSwitches().find((sw) => !sw.ok);
     if (off) return `needs unprivileged user namespaces, which this machine forbids (${off.found}): ${off.fix}`;
   }
-  for (const b of needs.binaries ?? []) {
-    if (!which(b, path)) return `needs ${b}, which is not on PATH: ${installHint(b)}`;
+  for (const entry of needs.binaries ?? []) {
+    const b = expandBinary(entry);
+    // A program chosen through a variable: the student may choose another.
+    const variable = /\w+/.exec(entry)?.[0];
+    const other = b !== entry ? `; or choose another program with ${variable}=NAME-OR-PATH` : '';
+    if (!b) return `needs the program ${entry} names, and that variable is empty`;
+    if (b.includes('/')) {
+      if (!executable(b)) return `needs ${b}, which is not an executable file${other}`;
+      continue;
+    }
+    if (!which(b, path)) return `needs ${b}, which is not on PATH: ${installHint(b)}${other}`;
     // bin/ts-* are stubs that load dist/ts-*.cjs: a tool that is not built yet is missing.
-    if (b.startsWith('ts-') && !existsSync(join(projectRoot, 'dist', `${b}.cjs`))) return `needs ${b}, which is not built: ${installHint(b)}`;
+    if (b.startsWith('ts-') && !existsSync(join(projectRoot, 'dist', `${b}.cjs`))) return `needs ${b}, which is not built: ${installHint(b)}${other}`;
   }
   for (const f of needs.files ?? []) {
     const full = isAbsolute(f) ? f : join(projectRoot, f);

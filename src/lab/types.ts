@@ -72,8 +72,13 @@ export interface SessionSpec {
 
 /** Without these the lab (or step) is skipped with the reason, never passed. */
 export interface Requirement {
-  /** Binaries needed on PATH (ts-* tools included); the skip reason says how to install each. */
+  /**
+   * Binaries needed on PATH (ts-* tools included); the skip reason says how to install each.
+   * An entry may be `${VAR:-default}`: the program the student chose through an environment variable (or a path).
+   */
   binaries?: string[];
+  /** The lab runs only inside the sandbox (`--sandbox`, or CI): it makes networks or daemons that must never reach the host. */
+  sandbox?: boolean;
   root?: boolean;
   /** An unprivileged user may create user namespaces here (rootless steps). */
   userNamespaces?: boolean;

@@ -145,7 +145,9 @@ function describe(err: unknown): never {
             ? `a stale playground: ${NAME} down --dir ${err.dir}`
             : err.kind === 'not-running'
               ? `${NAME} up first`
-              : undefined;
+              : err.kind === 'cgroups-busy'
+                ? `a process the playground started is still in them: look with cat ${err.cgroups?.[0]}/cgroup.procs, then ${NAME} down${err.dir === DEFAULT_DIR ? '' : ` --dir ${err.dir}`} again`
+                : undefined;
     throw new ToolError(err.message, 1, hint);
   }
   throw err;
