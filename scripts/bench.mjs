@@ -1,7 +1,7 @@
 // npm run bench: start-up cost of ts-unshare against util-linux unshare and
 // the floor of any Node tool, `node -e 0`. The three run interleaved, round
 // after round, so machine noise hits them alike; medians and ratios are
-// printed. Budget (DESIGN.md): ts-unshare at most 1.25x node -e 0.
+// printed. Budget (docs/design.md, "Start-up time"): ts-unshare at most 1.25x node -e 0.
 import { spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,6 +1,6 @@
 // Bundle each tool in src/tools/ into one CommonJS file, dist/NAME.cjs:
 // module loading is what a Node tool's start-up time is made of, and one
-// pre-bundled file loads fastest (DESIGN.md, "Start-up budget").
+// pre-bundled file loads fastest (docs/design.md, "Start-up time").
 // koffi stays outside (a native module).
 import { build } from 'esbuild';
 import { readdirSync, mkdirSync } from 'node:fs';

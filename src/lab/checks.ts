@@ -95,7 +95,7 @@ async function predicate(p: PredicateSpec, runIn: RunIn): Promise<string | undef
 }
 
 function readlinkHost(path: string): string {
-  // readlinkSync is synchronous on purpose (DESIGN.md: libuv workers may sit in other namespaces).
+  // readlinkSync is synchronous on purpose (docs/design.md: libuv workers may sit in other namespaces).
   return (process.getBuiltinModule('node:fs') as typeof import('node:fs')).readlinkSync(path);
 }
 

@@ -1,7 +1,7 @@
 // Reading and writing the kernel's files (/proc/PID/uid_map, cgroup files,
 // /proc/self/timens_offsets) with tracing and errno-based errors. Always
 // synchronous: after unshare/setns only the main thread is in the new
-// namespaces, libuv's worker threads are not (see DESIGN.md).
+// namespaces, libuv's worker threads are not (docs/design.md, "Why the child is a plan").
 import { readFileSync, writeFileSync } from 'node:fs';
 import { SyscallError, errnoNumber } from './errors.js';
 import { traceRead, traceWrite } from './trace.js';

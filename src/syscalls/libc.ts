@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 
 // koffi's entry point finds its native module by reading the ELF header of
 // the node binary to tell glibc from musl: 8 of the ~25 ms a tool may spend
-// starting (DESIGN.md, start-up budget). We support glibc only (the child
+// starting (docs/design.md, "Start-up time"). We support glibc only (the child
 // plan needs glibc's clone and makecontext), so load the glibc build of the
 // native module directly, and fall back to the entry point if the layout of
 // the koffi package ever changes (its version is pinned in package.json).

@@ -1,7 +1,7 @@
 // Sockets: socket(2), bind(2), setsockopt(2), sendto(2), recvfrom(2), for
 // the netlink module. Synchronous on purpose: a socket made inside another
 // network namespace belongs to it for good, but the calls must run on the
-// thread that made it only while that thread is switched (see DESIGN.md).
+// thread that made it only while that thread is switched (docs/design.md, "Why the child is a plan").
 import { cfunc, lastErrno, resetErrno } from './libc.js';
 import { SyscallError } from './errors.js';
 import { decodeFlags, FlagTable } from './constants.js';
