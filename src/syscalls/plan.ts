@@ -61,9 +61,7 @@ export interface PlanOptions {
   cloneFlags?: number;
   /** Parent work after clone, before the child's first call (e.g. write uid_map). */
   afterClone?: (pid: number) => void;
-  /** false: the child gets a copy of this process's memory even though the plan ends in exec. */
-  shareMemory?: boolean;
-  /** Label for trace lines; defaults to "pid N". */
+  /** Name for the child's trace lines (ts-runc: "init", "exec"); defaults to "pid N". */
   label?: string;
   /** End the plan in a barrier before its exec (see Barrier). */
   barrier?: Barrier;
@@ -388,7 +386,7 @@ function cloneChain(chain: Chain, calls: readonly Call[], opts: PlanOptions): Cl
     const cloneStack = Buffer.allocUnsafeSlow(CLONE_STACK);
     keep.push(cloneStack);
     const shareMemory =
-      chain.barrierCall < 0 && calls.some((c) => c.exec) && !calls.some((c) => c.needsOwnMemory) && opts.shareMemory !== false && sameTimeNamespaceForChildren();
+      chain.barrierCall < 0 && calls.some((c) => c.exec) && !calls.some((c) => c.needsOwnMemory) && sameTimeNamespaceForChildren();
     const flags = (opts.cloneFlags ?? 0) | (shareMemory ? CLONE.CLONE_VM : 0) | SIG.SIGCHLD;
     const clone = cfunc('int clone(int64_t fn, int64_t stack, int flags, int64_t arg, ...)');
     koffi.errno(0);
