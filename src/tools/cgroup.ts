@@ -151,7 +151,7 @@ function info(cmd: ParsedCommandLine): void {
     cgroup: h.own,
   }));
   if (flag(cmd, 'json')) return out(JSON.stringify({ mode: l.mode, hierarchies: rows }, null, 2));
-  const modeText = { v1: 'cgroup v1 (one hierarchy per controller)', v2: 'cgroup v2 (one unified hierarchy)', hybrid: 'hybrid (cgroup v1 controllers and a cgroup v2 hierarchy)', none: 'none' }[l.mode];
+  const modeText = { v1: 'v1 (cgroup v1: one hierarchy per controller)', v2: 'v2 (cgroup v2: one unified hierarchy)', hybrid: 'hybrid (cgroup v1 controllers and a cgroup v2 hierarchy)', none: 'none' }[l.mode];
   out(`mode: ${modeText}`);
   const table = l.hierarchies.map((h, i) => [
     h.mountPoint,
