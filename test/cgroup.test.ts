@@ -389,6 +389,7 @@ async function freezeThaw(t: Test, name: string, kind: 'v1' | 'v2', dir: string,
   const del = cgroupTool(['--trace', 'delete', '--kill', name]);
   t.equal(del.code, 0, `delete --kill of a frozen cgroup: ${del.stderr.split('\n').filter((l) => !l.startsWith('[')).join(' ')}`);
   if (kind === 'v1') t.match(del.stderr, /write\(".*freezer\.state", "THAWED"\)/, 'v1: thawed after the SIGKILL, so the tasks can die');
+  else if (kernelAtLeast(5, 14)) t.match(del.stderr, `write("${dir}/cgroup.kill", "1") = 1`, 'v2: cgroup.kill, which a freeze does not stop');
   const end = await runner.exited;
   t.equal(end.signal, 'SIGKILL', 'delete --kill killed the counter');
   t.notOk(existsSync(dir));
