@@ -20,6 +20,7 @@ function explainRefusal(file: string, code: string): string | undefined {
   if (code === 'EBUSY' && /^memory\.(memsw\.)?limit_in_bytes$/.test(file)) return 'the new limit is below what the cgroup already uses';
   if (code === 'EINVAL' && file === 'memory.memsw.limit_in_bytes') return 'memory+swap must not be below memory.limit_in_bytes';
   if (code === 'ENOSPC' && file === 'cgroup.procs') return 'a v1 cpuset cgroup needs cpuset.cpus and cpuset.mems before it can take processes';
+  if (code === 'EBUSY' && file === 'cgroup.procs') return 'cgroup v2: this cgroup hands controllers to its children (cgroup.subtree_control is not empty), so it may not hold processes itself; use a leaf cgroup below it';
   if (code === 'EOPNOTSUPP' && file === 'cgroup.procs') return 'cgroup v2 domain rules: the target is not a leaf, or is a threaded cgroup';
   if (code === 'ENOENT') return 'no such cgroup file: wrong name, or its controller is not enabled here';
   return undefined;

@@ -336,11 +336,14 @@ function placeControllers(layout: CgroupLayout, path: string, controllers: reado
     if (!h.controllers.includes(c)) throw new ControllerMissingError(c, h.version === 2 ? posix.join(h.mountPoint, 'cgroup.controllers') : h.mountPoint, h.controllers);
     placed.set(h, [...(placed.get(h) ?? []), c]);
   }
+  // A v2 cgroup, even without controllers, freezes (cgroup.freeze) and kills
+  // (cgroup.kill) its processes: on a hybrid host the cgroup is made there
+  // too, next to the v1 controllers, unless a directory named one hierarchy.
+  const v2 = unifiedHierarchy(layout);
+  if (!only && v2 && !placed.has(v2)) placed.set(v2, []);
   if (placed.size === 0) {
-    // No controller: a v2 cgroup still freezes, kills and groups processes.
-    const h = only ?? unifiedHierarchy(layout);
-    if (!h) throw new NoHierarchyError(path);
-    placed.set(h, []);
+    if (!only) throw new NoHierarchyError(path);
+    placed.set(only, []);
   }
   return placed;
 }

@@ -28,7 +28,8 @@ function translate(limits: Limits, opts: TranslateOptions = {}): Translation {
   const writes: Translation['writes'] = [];
   const w = (controller: string, file: string, value: string | number | bigint) => writes.push({ controller, file, value: String(value) });
   if (limits.memory !== undefined) w('memory', 'memory.limit_in_bytes', limits.memory === 'max' ? V1_NO_LIMIT : limits.memory);
-  if (limits.swap !== undefined) {
+  // Unlimited swap where the kernel does not account swap: nothing to lift.
+  if (limits.swap !== undefined && !(limits.swap === 'max' && !opts.swapAccounting)) {
     // v1 has no swap-only limit: memory.memsw.limit_in_bytes caps memory+swap,
     // and must be written after the memory limit (it may never be below it).
     if (!opts.swapAccounting) throw new UnsupportedLimitError('swap', 'no-swap-accounting');

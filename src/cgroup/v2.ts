@@ -41,7 +41,7 @@ function translate(limits: Limits, opts: TranslateOptions = {}): Translation {
   if (limits.swappiness !== undefined) {
     // cgroup v2 has no per-cgroup swappiness; "no swap" is memory.swap.max = 0.
     if (limits.swappiness !== 0 || limits.swap !== undefined) throw new UnsupportedLimitError('swappiness', 'v2-no-swappiness');
-    notes.push('cgroup v2 has no memory.swappiness: swappiness 0 became memory.swap.max = 0');
+    notes.push('cgroup v2 has no memory.swappiness: a swappiness of 0 became memory.swap.max = 0');
     w('memory', 'memory.swap.max', 0);
   }
   if (limits.swap !== undefined) w('memory', 'memory.swap.max', limits.swap);

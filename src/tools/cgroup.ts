@@ -170,7 +170,7 @@ function create(cmd: ParsedCommandLine): void {
   const limits = parseLimits({ memory: value(cmd, 'memory'), swap: value(cmd, 'swap'), swappiness: value(cmd, 'swappiness'), pids: value(cmd, 'pids'), cpu: value(cmd, 'cpu') });
   const controllers = values(cmd, 'controllers').flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean);
   const made = manager().create(pathOperand(cmd), { controllers, limits });
-  for (const note of made.notes) writeSync(2, `${NAME}: note: ${note.replace('swappiness 0', '--swappiness 0')}\n`);
+  for (const note of made.notes) writeSync(2, `${NAME}: note: ${note}\n`);
 }
 
 function set(cmd: ParsedCommandLine): void {
@@ -328,8 +328,11 @@ function plural(n: number, word: string, plural = `${word}s`): string {
   return `${n} ${n === 1 ? word : plural}`;
 }
 
+// How many PIDs an error line lists before '...'.
+const PIDS_SHOWN = 5;
+
 function pidList(pids: readonly number[]): string {
-  return `${pids.slice(0, 5).join(' ')}${pids.length > 5 ? ' ...' : ''}`;
+  return `${pids.slice(0, PIDS_SHOWN).join(' ')}${pids.length > PIDS_SHOWN ? ' ...' : ''}`;
 }
 
 const LIMIT_FLAG: Record<E.LimitName, string> = { memory: '--memory', swap: '--swap', swappiness: '--swappiness', pids: '--pids', cpu: '--cpu' };
