@@ -231,6 +231,24 @@ t.test('fake cgroup2 tree: applyResources writes an OCI object through the v2 ba
   t.equal(read(join(root, 'ctr/cpu.max')), '25000 100000');
 });
 
+t.test('fake cgroup2 tree: create(path) without limits, then applyResources enables what the limits need', async (t) => {
+  const { root, layout } = fakeCgroup2(t, 'cpu memory pids', '/');
+  const box = cgroupManager(layout).create('ctr');
+  t.equal(read(join(root, 'cgroup.subtree_control')), '', 'nothing enabled for a cgroup without limits');
+  box.applyResources({ memory: { limit: 32 * MB }, pids: { limit: 5 } });
+  t.equal(read(join(root, 'cgroup.subtree_control')), '+memory +pids', 'the parent hands down memory and pids');
+  t.equal(read(join(root, 'ctr/memory.max')), String(32 * MB));
+  t.equal(read(join(root, 'ctr/pids.max')), '5');
+  box.setLimits({ cpuShares: 100 });
+  t.equal(read(join(root, 'cgroup.subtree_control')), '+cpu', 'then cpu, for a cpu limit (the fake file keeps the last write)');
+  t.equal(read(join(root, 'ctr/cpu.weight')), '4', 'cpu.shares 100 is cpu.weight 4');
+
+  const other = fakeCgroup2(t, 'memory', '/');
+  const lone = cgroupManager(other.layout).create('ctr');
+  t.throws(() => lone.applyResources({ cpu: { quota: 50000 } }), new ControllerMissingError('cpu', join(other.root, 'cgroup.controllers'), ['memory']), 'a controller the hierarchy lacks: refused');
+  t.equal(read(join(other.root, 'cgroup.subtree_control')), '', 'and nothing enabled');
+});
+
 t.test('fake cgroup2 tree: nested create below the caller\'s cgroup enables only what is missing', async (t) => {
   const { root, layout } = fakeCgroup2(t, 'memory pids', '/user.slice');
   mkdirSync(join(root, 'user.slice'));

@@ -106,12 +106,48 @@ const SIGKILL = signalNumber('SIGKILL')!;
 
 class CgroupHandle implements Cgroup {
   notes: string[] = [];
+  dirs: CgroupDir[];
+  /** Controllers ensureControllers enabled, by directory (cgroup.controllers says so too, on a real kernel). */
+  private readonly ensured = new Map<string, string[]>();
   constructor(
     readonly path: string,
-    readonly dirs: readonly CgroupDir[],
-  ) {}
+    dirs: readonly CgroupDir[],
+    /** Where controllers the cgroup lacks can come from (absent for a handle on bare directories). */
+    private readonly layout?: CgroupLayout,
+  ) {
+    this.dirs = [...dirs];
+  }
+
+  /**
+   * Give the cgroup controllers it does not have yet, as create would:
+   * v1 makes it in the controller's hierarchy, v2 has the ancestors hand
+   * the controller down. So create(path) then applyResources() works.
+   */
+  private ensureControllers(wanted: readonly string[]): void {
+    const have = new Set(this.dirs.flatMap((c) => this.controllersOf(c)));
+    const missing = wanted.filter((c) => !have.has(c));
+    if (missing.length === 0 || !this.layout) return;
+    const undo: Undo[] = [];
+    try {
+      for (const [h, ctrls] of placeControllers(this.layout, this.path, missing)) {
+        if (ctrls.length === 0) continue;
+        const target = this.dirs.find((c) => c.hierarchy === h) ?? resolveCgroup(this.layout, this.path, [h]).find((c) => c.hierarchy === h);
+        if (!target) throw new CgroupPathError(this.path, 'outside-mount', h.mountPoint);
+        const b = backendFor(h);
+        b.check(h, target, ctrls);
+        const made = makeDirs(h, target.dir, undo);
+        b.setUp(h, target, made, ctrls, undo);
+        if (!this.dirs.includes(target)) this.dirs.push(target);
+        this.ensured.set(target.dir, [...(this.ensured.get(target.dir) ?? []), ...ctrls]);
+      }
+    } catch (err) {
+      undoAll(undo);
+      throw err;
+    }
+  }
 
   setLimits(limits: Limits): string[] {
+    this.ensureControllers(controllersFor(limits));
     const notes: string[] = [];
     // Translate everything first: a limit the version cannot express changes nothing.
     const plans = this.dirs.map((c) => {
@@ -137,11 +173,13 @@ class CgroupHandle implements Cgroup {
   /** The controllers whose files this directory has: v1 the hierarchy's, v2 the enabled ones (cgroup.controllers). */
   private controllersOf(c: CgroupDir): string[] {
     if (c.hierarchy.version === 1) return c.hierarchy.controllers;
+    let listed: string[] = [];
     try {
-      return readCgroupFile(c.dir, 'cgroup.controllers').split(/\s+/).filter(Boolean);
+      listed = readCgroupFile(c.dir, 'cgroup.controllers').split(/\s+/).filter(Boolean);
     } catch {
-      return [];
+      // not there (yet): only what was just enabled
     }
+    return [...new Set([...listed, ...(this.ensured.get(c.dir) ?? [])])];
   }
 
   addProcess(pid: number): void {
@@ -348,6 +386,16 @@ function placeControllers(layout: CgroupLayout, path: string, controllers: reado
   return placed;
 }
 
+function undoAll(undo: Undo[]): void {
+  for (const u of undo.reverse()) {
+    try {
+      u();
+    } catch {
+      // best effort: report the first failure, not the clean-up's
+    }
+  }
+}
+
 /** mkdir -p inside one hierarchy; returns the directories it made, top first. */
 function makeDirs(h: Hierarchy, dir: string, undo: Undo[]): string[] {
   const missing: string[] = [];
@@ -384,18 +432,13 @@ function createCgroup(layout: CgroupLayout, path: string, opts: CreateOptions): 
       for (const w of t.writes) writeCgroupFile(target.dir, w.file, w.value);
     }
   } catch (err) {
-    for (const u of undo.reverse()) {
-      try {
-        u();
-      } catch {
-        // best effort: report the first failure, not the clean-up's
-      }
-    }
+    undoAll(undo);
     throw err;
   }
   const handle = new CgroupHandle(
     path,
     plan.map((p) => p.target),
+    layout,
   );
   handle.notes = notes;
   return handle;
@@ -405,7 +448,7 @@ export function cgroupManager(layout: CgroupLayout = detectCgroups()): CgroupMan
   return {
     layout,
     create: (path, opts = {}) => createCgroup(layout, path, opts),
-    open: (path) => new CgroupHandle(path, existingCgroup(layout, path)),
+    open: (path) => new CgroupHandle(path, existingCgroup(layout, path), layout),
   };
 }
 
