@@ -421,8 +421,9 @@ function createCgroup(layout: CgroupLayout, path: string, opts: CreateOptions): 
     if (!target) throw new CgroupPathError(path, 'outside-mount', h.mountPoint);
     if (existsSync(target.dir)) throw new CgroupExistsError(path, target.dir);
     const b = backendFor(h);
-    b.check(h, target, ctrls);
+    // Limits the version cannot express first: they are the caller's mistake, the rest is the host's state.
     b.translate(limitsForControllers(limits, ctrls), { swapAccounting: true });
+    b.check(h, target, ctrls);
     return { h, ctrls, target, b };
   });
   const undo: Undo[] = [];
