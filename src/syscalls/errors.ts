@@ -73,12 +73,6 @@ function actionOf(what: string): string {
   return what.replace(/^cannot /, '').replace(/ failed$/, '');
 }
 
-// TRANSITIONAL (code-health issue): UsageError and ToolError are command-line
-// errors and live in src/cli/errors.ts. Lower layers that still throw them
-// are being converted to domain errors (src/core/errors.ts); this re-export
-// goes when the last one is.
-export { UsageError, ToolError } from '../cli/errors.js';
-
 function isRoot(): boolean {
   return typeof process.geteuid === 'function' && process.geteuid() === 0;
 }

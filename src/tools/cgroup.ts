@@ -4,7 +4,7 @@ import { readFileSync, writeSync } from 'node:fs';
 import { posix } from 'node:path';
 import { OptionSpec, ParsedCommandLine, ToolSpec, flag, parseCommandLine, renderHelp, value, values } from '../cli/options.js';
 import { runTool } from '../cli/run.js';
-import { ToolError, UsageError } from '../syscalls/errors.js';
+import { ToolError, UsageError } from '../cli/errors.js';
 import { enableTrace } from '../syscalls/trace.js';
 import { CgroupDir, CgroupLayout, detectCgroups, hierarchyLabel } from '../cgroup/hierarchy.js';
 import { childCgroups, cgroupProcs, readCgroupFile, readOptionalFile, writeCgroupFile } from '../cgroup/files.js';
