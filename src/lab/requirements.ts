@@ -3,6 +3,7 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { insideSandbox } from './sandbox.js';
+import { CgroupLayout, detectCgroups } from '../cgroup/hierarchy.js';
 import { Requirement } from './types.js';
 
 /** Which package gives a binary (Debian/Ubuntu names); ts-* come from this project. */
@@ -151,9 +152,36 @@ export function unmet(needs: Requirement | undefined, path: string, projectRoot 
     // bin/ts-* are stubs that load dist/ts-*.cjs: a tool that is not built yet is missing.
     if (b.startsWith('ts-') && !existsSync(join(projectRoot, 'dist', `${b}.cjs`))) return `needs ${b}, which is not built: ${installHint(b)}${other}`;
   }
+  if (needs.cgroupControllers?.length) {
+    const why = cgroupControllersUnavailable(needs.cgroupControllers);
+    if (why) return why;
+  }
   for (const f of needs.files ?? []) {
     const full = isAbsolute(f) ? f : join(projectRoot, f);
     if (!existsSync(full)) return f.startsWith('/proc') || f.startsWith('/sys') ? `needs ${f}, which this kernel does not have` : `needs ${f}: run 'npm run build'`;
+  }
+  return undefined;
+}
+
+/**
+ * Why a cgroup below ours could not get these controllers, or undefined.
+ * On cgroup v2 a cgroup that holds processes, other than the root, may not
+ * hand controllers to its children ("no internal processes"): started from a
+ * login session's cgroup (/user.slice/.../session-N.scope) the lab cannot
+ * make its limited cgroup, so it is skipped with the way out.
+ */
+export function cgroupControllersUnavailable(controllers: string[], found?: CgroupLayout): string | undefined {
+  let layout = found;
+  try {
+    layout ??= detectCgroups();
+  } catch {
+    return 'needs a cgroup file system, and none is mounted';
+  }
+  for (const c of controllers) {
+    const h = layout.hierarchies.find((x) => x.controllers.includes(c));
+    if (!h) return `needs the ${c} cgroup controller, which no cgroup hierarchy here has`;
+    if (h.version === 2 && h.own !== '/')
+      return `needs a cgroup below its own that can get the ${c} controller, but cgroup v2 gives no controllers below a cgroup that holds processes (yours is ${h.own}): run it from the root cgroup, e.g. echo $$ | sudo tee ${join(h.mountPoint, 'cgroup.procs')}, then the lab again from that shell`;
   }
   return undefined;
 }

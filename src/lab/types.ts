@@ -84,6 +84,8 @@ export interface Requirement {
   userNamespaces?: boolean;
   /** A file that must exist (e.g. /proc/sys/user/max_user_namespaces). */
   files?: string[];
+  /** Controllers a cgroup made below the lab's own cgroup must be able to get (memory, pids, ...). */
+  cgroupControllers?: string[];
 }
 
 export interface Lab {
