@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { needRoot, ROOT, run, tool } from './helpers/tools.js';
-import { cleanEnv, labInventory, newSince, tsLab } from './lab-helpers.js';
+import { cleanEnv, labInventory, tsLab, leftSince } from './lab-helpers.js';
 
 function labsWith(file: string, change: (lab: any) => void): string {
   const dir = mkdtempSync(join(tmpdir(), 'nslab-test-labs-'));
@@ -41,7 +41,7 @@ t.test('the network lab without lo-up', { skip: needRoot() }, async (t) => {
   const step = report.labs[0].steps.find((s: { id: string }) => s.id === 'loopback-works');
   t.equal(step.outcome, 'fail');
   t.equal(step.checks[0].hint, 'Is lo up in mynet? ts-veth up lo -n mynet');
-  t.same(newSince(before, labInventory()), {}, 'nothing left on the machine');
+  t.same(await leftSince(before), {}, 'nothing left on the machine');
 });
 
 t.test('a step that needs a missing binary is skipped with how to install it', { skip: needRoot() }, async (t) => {

@@ -4,7 +4,7 @@ import t from 'tap';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { NetSandbox } from './helpers/sandbox.js';
 import { BIN, needRoot, tool } from './helpers/tools.js';
-import { cleanEnv, labInventory, newSince, tsLab } from './lab-helpers.js';
+import { cleanEnv, labInventory, leftSince, tsLab } from './lab-helpers.js';
 
 interface CheckJson {
   labs: Array<{ id: string; outcome: string; skipReason?: string; leftovers: string[]; steps: Array<{ id: string; outcome: string; skipReason?: string; error?: string; checks: Array<{ that: string; outcome: string; why?: string }> }> }>;
@@ -15,8 +15,7 @@ t.test('ts-lab check --all', { skip: needRoot() }, async (t) => {
   const before = labInventory();
   // Skips are accepted here and examined below: each must say why.
   const r = tsLab(['check', '--all', '--json', '--allow-skips'], { extraEnv: { CI: 'true' } });
-  const after = labInventory();
-  t.same(newSince(before, after), {}, 'no mount, netns file, link, cgroup, process or lab directory is left');
+  t.same(await leftSince(before), {}, 'no mount, netns file, link, cgroup, process or lab directory is left');
 
   let report: CheckJson;
   try {

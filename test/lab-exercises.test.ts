@@ -6,7 +6,7 @@ import t from 'tap';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { NetSandbox } from './helpers/sandbox.js';
 import { BIN, needRoot, ROOT, tool } from './helpers/tools.js';
-import { cleanEnv, labInventory, newSince } from './lab-helpers.js';
+import { cleanEnv, labInventory, leftSince } from './lab-helpers.js';
 
 const env = () => cleanEnv({ PATH: `${BIN}:${process.env.PATH}` });
 
@@ -105,7 +105,7 @@ t.test('pids-limit: a cgroup capped at 20 processes', { skip: needRoot() }, asyn
   box.sh(`p=$(cat ${pidFile}) && kill -KILL $(pgrep -P $p) $p`);
   t.equal(box.run([tool('cgroup'), 'delete', 'nslab-lab-test-pids'], { env: env() }).code, 0, 'the cgroup is removed');
   rmSync(pidFile, { force: true });
-  t.same(newSince(before, labInventory()).cgroups, undefined, 'no cgroup left');
+  t.same((await leftSince(before)).cgroups, undefined, 'no cgroup left');
 });
 
 t.test('rootless-container: nobody, root inside, own name and /proc', { skip: needRoot() }, async (t) => {

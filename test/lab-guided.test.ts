@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TmuxSession } from './helpers/pty.js';
 import { needRoot, tool } from './helpers/tools.js';
-import { labInventory, newSince } from './lab-helpers.js';
+import { labInventory, leftSince } from './lab-helpers.js';
 
 const noTmux = spawnSync('tmux', ['-V']).status === 0 ? false : 'needs tmux (apt-get install tmux)';
 
@@ -51,7 +51,7 @@ t.test('ts-lab run --sandbox pid-namespace, guided to the end', { skip: needRoot
   t.notMatch(end, /✘/, 'no check failed');
   t.match(end, /✔ the sleep died with its PID 1/, 'the last check is shown with its mark');
   t.equal(exitStatus(await term.waitFor((s) => exitStatus(s) !== undefined)), 0, 'exit status 0');
-  t.same(newSince(before, labInventory()), {}, 'nothing left');
+  t.same(await leftSince(before), {}, 'nothing left');
 });
 
 t.test('Ctrl-C in the middle of a lab cleans up', { skip: needRoot() || noTmux }, async (t) => {
@@ -70,7 +70,7 @@ t.test('Ctrl-C in the middle of a lab cleans up', { skip: needRoot() || noTmux }
   t.match(screen, /interrupted: cleaning up/);
   t.notMatch(screen.slice(screen.indexOf('interrupted: cleaning up')), /✘|✔/, 'no check is reported after the interruption');
   t.equal(exitStatus(screen), 130, 'exit status 130, like a shell after SIGINT');
-  t.same(newSince(before, labInventory()), {}, 'the session and the lab directory are gone');
+  t.same(await leftSince(before), {}, 'the session and the lab directory are gone');
   t.ok(readdirSync('/tmp').every((n) => !existsSync(`/tmp/${n}/scratch`) || !n.startsWith('nslab-mount-namespace-')), 'no scratch directory of this lab remains');
 });
 

@@ -65,3 +65,17 @@ export function newSince(before: LabInventory, after: LabInventory): Partial<Lab
   }
   return out;
 }
+
+/**
+ * What is new since `before`, once things settle: a process that is ending,
+ * or a cgroup the kernel is still removing, gets a few seconds (a loaded
+ * machine is slow to reap), then whatever is still there is reported.
+ */
+export async function leftSince(before: LabInventory, settleMs = 10_000): Promise<Partial<LabInventory>> {
+  let left = newSince(before, labInventory());
+  for (let waited = 0; Object.keys(left).length && waited < settleMs; waited += 250) {
+    await new Promise((r) => setTimeout(r, 250));
+    left = newSince(before, labInventory());
+  }
+  return left;
+}

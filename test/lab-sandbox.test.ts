@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetSandbox } from './helpers/sandbox.js';
 import { needRoot, run, tool } from './helpers/tools.js';
-import { cleanEnv, labInventory, newSince, tsLab } from './lab-helpers.js';
+import { cleanEnv, labInventory, tsLab, leftSince } from './lab-helpers.js';
 
 t.test('a sandboxed run says so', { skip: needRoot() }, async (t) => {
   const plain = tsLab(['run', '--sandbox', 'uts-namespace']);
@@ -72,7 +72,7 @@ t.test('an interrupted run reports nothing after "interrupted"', { skip: needRoo
   const after = r.stdout.slice(r.stdout.indexOf('interrupted: cleaning up'));
   t.match(r.stdout, /interrupted: cleaning up/);
   t.notMatch(after, /FAIL|done|137|result/, 'the killed step is not reported as a failed check');
-  t.same(newSince(before, labInventory()), {}, 'nothing left');
+  t.same(await leftSince(before), {}, 'nothing left');
 });
 
 /** A sandbox shell started with pipes: send it commands, wait for what it prints. */
@@ -153,6 +153,6 @@ t.test('ts-lab shell --sandbox: what happens there stays there', { skip: needRoo
   t.not(run(['ip', 'link', 'show', 'br-lab']).code, 0, 'br-lab is not on the host');
 
   t.equal(await sh.end(), 0, 'the shell ends with its last status');
-  t.same(newSince(before, labInventory()), {}, 'nothing left on the machine');
+  t.same(await leftSince(before), {}, 'nothing left on the machine');
   t.match(tsLab(['grade', '--sandbox', 'bridge']).stderr, /no sandbox shell is running/, 'the sandbox went with the shell');
 });
