@@ -1,0 +1,269 @@
+// What the runtime does to containers: create (the init runs the plan of
+// init-plan.ts), start, run, state, kill, delete, pause, resume, exec, ps.
+// Everything it needs later is in the state directory (state.ts); the
+// status is worked out from the init process on every call.
+import { closeSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Call } from '../syscalls/call.js';
+import { CLONE } from '../syscalls/constants.js';
+import { writeIdMap, writeSetgroups } from '../syscalls/identity.js';
+import { startPlan } from '../syscalls/plan.js';
+import { clearNonBlockingStdio, kill, restoreForExecCalls } from '../syscalls/process.js';
+import { writeKernelFile } from '../syscalls/fs.js';
+import { ContainerConfig, NAMESPACE_FLAGS, loadConfig } from './config.js';
+import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
+import { runHooks } from './hooks.js';
+import { initCalls, resolveProgram } from './init-plan.js';
+import { cgroupPids, createContainerCgroup, removeCgroupDirs, setFrozen } from './cgroups.js';
+import { OciState, SavedState, Status, claimId, currentStatus, initAlive, loadState, nowRfc3339Nano, ociState, processStart, removeStateDir, saveState } from './state.js';
+
+export interface Runtime {
+  root: string;
+}
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  noPivot: boolean;
+  consoleSocket?: string;
+  /** The runtime will not stay to wait for the container (create, run -d). */
+  detached: boolean;
+}
+
+export interface Created {
+  state: SavedState;
+  pid: number;
+}
+
+/** Write a pid file the way runc does: the number, no newline, renamed into place. */
+export function writePidFile(path: string, pid: number): void {
+  const tmp = join(dirname(path), `.${pid}.pid.tmp`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, path);
+}
+
+function checkSupported(config: ContainerConfig, opts: CreateOptions): void {
+  if (Object.keys(config.sysctl).length) throw new ConfigError('linux.sysctl', 'setting sysctls', true);
+  if (config.process.terminal && !opts.consoleSocket) {
+    if (opts.detached) throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
+    throw new ConfigError('process.terminal', 'a terminal without a console socket (set "terminal": false, or use create/run -d with a console socket)', true);
+  }
+  if (opts.consoleSocket && !config.process.terminal) throw new ConfigError('process.terminal', 'cannot use console socket if runc will not detach or allocate tty');
+  if (opts.consoleSocket) throw new ConfigError('process.terminal', 'a terminal on a console socket', true);
+}
+
+/** The state a hook sees on stdin (OCI state, with the status at that point). */
+function hookState(root: string, state: SavedState, status: Status): OciState {
+  return { ...ociState(root, state), status, pid: state.pid };
+}
+
+/**
+ * Make the container: state directory, cgroup, the init through its plan.
+ * Returns once the init has exec'd the container's program. On failure
+ * nothing is left behind.
+ */
+export function createContainer(rt: Runtime, opts: CreateOptions): Created {
+  const config = loadConfig(opts.bundle);
+  checkSupported(config, opts);
+  const program = resolveProgram(config.rootfs, config.process);
+  claimId(rt.root, opts.id);
+  const undo: Array<() => void> = [() => removeStateDir(rt.root, opts.id)];
+  const joinFds: Array<{ fd: number; flag: number; path: string }> = [];
+  try {
+    const isRoot = process.geteuid?.() === 0;
+    const cg = isRoot || config.resources ? createContainerCgroup(opts.id, config.cgroupsPath, config.resources) : undefined;
+    if (cg) undo.push(() => removeCgroupDirs(cg.dirs.map((d) => d.dir)));
+
+    let newFlags = 0;
+    for (const n of config.namespaces) {
+      const flag = NAMESPACE_FLAGS[n.type];
+      if (!n.path) newFlags |= flag;
+      else {
+        let fd: number;
+        try {
+          fd = openSync(n.path, 'r');
+        } catch (err) {
+          throw new ConfigError(`linux.namespaces (${n.type})`, `cannot open namespace path ${n.path}: ${(err as NodeJS.ErrnoException).code}`);
+        }
+        joinFds.push({ fd, flag, path: n.path });
+      }
+    }
+    const joinsUser = joinFds.some((j) => j.flag === CLONE.CLONE_NEWUSER);
+    const joinsPid = joinFds.some((j) => j.flag === CLONE.CLONE_NEWPID);
+    // A joined user namespace must own the new ones: create them after setns, with unshare.
+    const cloneFlags = joinsUser ? 0 : newFlags;
+    const unshareFlags = joinsUser ? newFlags : 0;
+    const forkAfter = joinsPid || (joinsUser && (newFlags & CLONE.CLONE_NEWPID) !== 0);
+
+    const writeMaps = (pid: number) => {
+      if (!(newFlags & CLONE.CLONE_NEWUSER)) return;
+      if (!isRoot) writeSetgroups(pid, 'deny');
+      writeIdMap(pid, 'uid', config.uidMappings.map((m) => ({ inner: m.containerID, outer: m.hostID, count: m.size })));
+      writeIdMap(pid, 'gid', config.gidMappings.map((m) => ({ inner: m.containerID, outer: m.hostID, count: m.size })));
+    };
+
+    const cgroupMounts = (cg?.dirs ?? [])
+      .filter((d) => d.hierarchy.version === 1)
+      .map((d) => ({ name: d.hierarchy.controllers.join(',') || `name=${d.hierarchy.name}`, source: d.dir }));
+
+    const state: SavedState = {
+      id: opts.id,
+      pid: 0,
+      startTime: '',
+      bundle: config.bundle,
+      rootfs: config.rootfs,
+      created: nowRfc3339Nano(),
+      cgroups: cg?.dirs.map((d) => d.dir) ?? [],
+      freezer: cg?.freezer,
+      namespacePaths: {},
+      config,
+    };
+
+    // The last step before exec: the init exists, every namespace and mount
+    // is in place, and it waits for us. Record it, and run the hooks that
+    // belong to this moment.
+    const ready = (pid: number) => {
+      state.pid = pid;
+      state.startTime = processStart(pid)?.startTime ?? '';
+      for (const n of config.namespaces) state.namespacePaths[n.type] = n.path ?? `/proc/${pid}/ns/${nsFile(n.type)}`;
+      saveState(rt.root, state);
+      runHooks('prestart', config.hooks.prestart, hookState(rt.root, state, 'created'));
+      runHooks('createRuntime', config.hooks.createRuntime, hookState(rt.root, state, 'created'));
+    };
+
+    const calls = initCalls(config, {
+      noPivot: opts.noPivot,
+      joinFds,
+      unshareFlags,
+      afterUnshare: writeMaps,
+      forkAfter,
+      cgroupMounts,
+      program,
+      beforeExec: [],
+      first: [],
+    });
+    const execAt = calls.length - 1;
+    const before: Call = calls[execAt - 1];
+    const previousAfter = before.after;
+    before.after = (pid) => {
+      previousAfter?.(pid);
+      ready(pid);
+    };
+
+    clearNonBlockingStdio();
+    const child = startPlan([...restoreForExecCalls(), ...calls], {
+      cloneFlags,
+      label: 'init',
+      afterClone: (pid) => {
+        if (cg) for (const d of cg.dirs) writeKernelFile(join(d.dir, 'cgroup.procs'), String(pid), { what: `move the init into ${d.dir}` });
+        if (config.process.oomScoreAdj !== undefined) writeKernelFile(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
+        if (!joinsUser) writeMaps(pid);
+      },
+    });
+    if (opts.pidFile) writePidFile(opts.pidFile, child.pid);
+    return { state, pid: child.pid };
+  } catch (err) {
+    for (const u of undo.reverse()) {
+      try {
+        u();
+      } catch {
+        // report the first failure
+      }
+    }
+    throw err;
+  } finally {
+    for (const j of joinFds) closeSync(j.fd);
+  }
+}
+
+function nsFile(type: string): string {
+  return ({ network: 'net', mount: 'mnt' } as Record<string, string>)[type] ?? type;
+}
+
+export function poststart(rt: Runtime, state: SavedState): void {
+  runHooks('poststart', state.config.hooks.poststart, hookState(rt.root, state, 'running'));
+}
+
+export function getState(rt: Runtime, id: string): SavedState {
+  return loadState(rt.root, id);
+}
+
+export function statusOf(rt: Runtime, state: SavedState): Status {
+  return currentStatus(rt.root, state);
+}
+
+/** Wait (polling) until the init is gone or a zombie. */
+function waitGone(state: SavedState, ms = 10_000): boolean {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; waited < ms; waited += 10) {
+    if (!initAlive(state)) return true;
+    Atomics.wait(sleeper, 0, 0, 10);
+  }
+  return false;
+}
+
+/** Remove what the container holds: its processes, cgroup, state; then the poststop hooks. */
+export function destroy(rt: Runtime, state: SavedState): void {
+  const pids = cgroupPids(state.cgroups);
+  if (state.freezer && pids.length) {
+    try {
+      setFrozen(state.freezer, false);
+    } catch {
+      // a frozen task cannot die: thaw first, best effort
+    }
+  }
+  for (const pid of pids) kill(pid, 9);
+  if (initAlive(state)) kill(state.pid, 9);
+  waitGone(state);
+  for (let i = 0; i < 200 && cgroupPids(state.cgroups).length; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  removeCgroupDirs(state.cgroups);
+  removeStateDir(rt.root, state.id);
+  runHooks('poststop', state.config.hooks.poststop, hookState(rt.root, state, 'stopped'));
+}
+
+export function deleteContainer(rt: Runtime, id: string, force: boolean): void {
+  const state = loadState(rt.root, id);
+  const status = currentStatus(rt.root, state);
+  if (status !== 'stopped' && !force) throw new WrongState(id, status, `cannot delete container ${id} that is not stopped: ${status}`);
+  destroy(rt, state);
+}
+
+export function killContainer(rt: Runtime, id: string, signal: number, all: boolean): void {
+  const state = loadState(rt.root, id);
+  const status = currentStatus(rt.root, state);
+  if (status === 'stopped') throw new WrongState(id, status, 'container not running');
+  if (all) {
+    for (const pid of cgroupPids(state.cgroups)) kill(pid, signal);
+    return;
+  }
+  if (kill(state.pid, signal) !== 0) throw new WrongState(id, status, 'container not running');
+}
+
+export function pauseContainer(rt: Runtime, id: string, frozen: boolean): void {
+  const state = loadState(rt.root, id);
+  const status = currentStatus(rt.root, state);
+  if (frozen && status !== 'running' && status !== 'created') throw new WrongState(id, status, 'container not running');
+  if (!frozen && status !== 'paused') throw new WrongState(id, status, 'container not paused');
+  if (!state.freezer) throw new WrongState(id, status, 'the container has no freezer cgroup');
+  setFrozen(state.freezer, frozen);
+}
+
+export function containerPids(rt: Runtime, id: string): number[] {
+  const state = loadState(rt.root, id);
+  const status = currentStatus(rt.root, state);
+  if (status === 'stopped') return [];
+  const pids = cgroupPids(state.cgroups);
+  return pids.length ? pids : [state.pid];
+}
+
+export function exists(rt: Runtime, id: string): boolean {
+  try {
+    loadState(rt.root, id);
+    return true;
+  } catch (err) {
+    if (err instanceof ContainerNotFound) return false;
+    throw err;
+  }
+}
+
