@@ -347,7 +347,7 @@ async function main(argv: string[]): Promise<number> {
   const [min, max] = command.args;
   if (cmd.rest.length < min || (max !== undefined && cmd.rest.length > max)) {
     const need = min === max ? `exactly ${min}` : max === undefined ? `at least ${min}` : `${min} to ${max}`;
-    writeSync(2, `Incorrect Usage.\n\n${await renderHelp(spec)}\n`);
+    out(`Incorrect Usage.\n\n${await renderHelp(spec)}\n`);
     throw new UsageErrorPlain(`runc: "${name}" requires ${need} argument(s)`);
   }
   try {
