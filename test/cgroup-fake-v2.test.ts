@@ -7,28 +7,11 @@ import t, { Test } from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSync } from 'esbuild';
-import { createRequire } from 'node:module';
-import { ROOT } from './helpers/tools.js';
-
-// The sources are CommonJS-minded (the tools ship as CommonJS bundles and
-// libc.ts uses require), so load them the same way: bundled by esbuild.
-const entry = `
-  export * from './src/cgroup/hierarchy.ts';
-  export * from './src/cgroup/limits.ts';
-  export * from './src/cgroup/manage.ts';
-  export * from './src/cgroup/stats.ts';
-  export { watchCgroup } from './src/core/cgroup.ts';`;
-const built = buildSync({ stdin: { contents: entry, resolveDir: ROOT, loader: 'ts' }, bundle: true, platform: 'node', format: 'cjs', external: ['koffi', '@koromix/*'], write: false });
-const load = new Function('module', 'exports', 'require', built.outputFiles[0].text);
-const mod = { exports: {} as Record<string, never> };
-load(mod, mod.exports, createRequire(`${ROOT}/src/`));
-type Cgroup = typeof import('../src/cgroup/hierarchy.js') &
-  typeof import('../src/cgroup/limits.js') &
-  typeof import('../src/cgroup/manage.js') &
-  typeof import('../src/cgroup/stats.js') &
-  typeof import('../src/core/cgroup.js');
-const { detectCgroups, existingCgroup, parseProcCgroup, resolveCgroup, formatBytes, parseLimits, parseSize, translateLimits, createCgroup, readStats, watchCgroup } = mod.exports as unknown as Cgroup;
+import { detectCgroups, existingCgroup, parseProcCgroup, resolveCgroup } from '../src/cgroup/hierarchy.js';
+import { formatBytes, parseLimits, parseSize, translateLimits } from '../src/cgroup/limits.js';
+import { createCgroup } from '../src/cgroup/manage.js';
+import { readStats } from '../src/cgroup/stats.js';
+import { watchCgroup } from '../src/core/cgroup.js';
 
 const MB = 1024 * 1024;
 

@@ -2,25 +2,11 @@
 // the uapi headers prescribe and what iproute2 sends (captured with strace),
 // and the parsing of replies, errors and CIDRs.
 import t from 'tap';
-import { buildSync } from 'esbuild';
-import { createRequire } from 'node:module';
-import { ROOT } from './helpers/tools.js';
-
-// The sources are CommonJS-minded (the tools ship as CommonJS bundles and
-// libc.ts uses require), so load them the same way: bundled by esbuild.
-const entry = `
-  export * from './src/netlink/message.ts';
-  export * from './src/netlink/constants.ts';
-  export * from './src/netlink/address.ts';`;
-const built = buildSync({ stdin: { contents: entry, resolveDir: ROOT, loader: 'ts' }, bundle: true, platform: 'node', format: 'cjs', external: ['koffi', '@koromix/*'], write: false });
-const load = new Function('module', 'exports', 'require', built.outputFiles[0].text);
-const mod = { exports: {} as Record<string, never> };
-load(mod, mod.exports, createRequire(`${ROOT}/src/`));
-type Netlink = typeof import('../src/netlink/message.js') & typeof import('../src/netlink/constants.js') & typeof import('../src/netlink/address.js');
-const {
+import {
   attrMap, attrString, describeMessage, encodeAttrs, encodeMessage, ifinfomsg, nestedAttr, parseAttrs, parseMessages, readError, stringAttr, u32Attr,
-  IFLA, IFLA_INFO, NLM_F, NLM_F_NEW, NLMSG_ERROR, NLMSG_DONE, RTM, VETH_INFO_PEER, formatAddress, networkOf, parseCidr,
-} = mod.exports as unknown as Netlink;
+} from '../src/netlink/message.js';
+import { IFLA, IFLA_INFO, NLM_F, NLM_F_NEW, NLMSG_ERROR, NLMSG_DONE, RTM, VETH_INFO_PEER } from '../src/netlink/constants.js';
+import { formatAddress, networkOf, parseCidr } from '../src/netlink/address.js';
 
 t.test('rtattr: length without padding, payload padded to 4 bytes', async (t) => {
   const b = encodeAttrs([stringAttr(IFLA.IFLA_IFNAME, 'v0'), u32Attr(IFLA.IFLA_MTU, 1500)]);

@@ -2,9 +2,10 @@
 // --trace, and turn errors into one line on stderr and util-linux's exit statuses.
 import { writeSync } from 'node:fs';
 import { ParsedCommandLine, ToolSpec, parseCommandLine, renderHelp } from './options.js';
-import { SyscallError, ToolError, UsageError, errnoText } from '../syscalls/errors.js';
-import { ExecError } from '../syscalls/plan.js';
+import { ExecError, SyscallError, ToolError, UsageError, errnoText } from '../syscalls/errors.js';
 import { enableTrace } from '../syscalls/trace.js';
+import type { ExitInfo } from '../syscalls/process.js';
+import { exitLikeChild, isExitInfo } from './exit.js';
 
 export const VERSION = '0.1.0';
 
@@ -42,11 +43,14 @@ export function reportError(tool: string, err: unknown): number {
   return 1;
 }
 
+type MainResult = number | void | ExitInfo;
+
 /**
- * Run a tool's main function. It returns an exit status, or never returns
- * (exec in place, or exit like a child).
+ * Run a tool's main function. It returns an exit status, or how the child
+ * that stood for the tool ended (the tool then ends the same way), or never
+ * returns (exec in place).
  */
-export async function runTool(spec: ToolSpec, main: (cmd: ParsedCommandLine) => number | void | Promise<number | void>, argv = process.argv.slice(2)): Promise<void> {
+export async function runTool(spec: ToolSpec, main: (cmd: ParsedCommandLine) => MainResult | Promise<MainResult>, argv = process.argv.slice(2)): Promise<void> {
   let status: number;
   try {
     const cmd = parseCommandLine(spec, argv);
@@ -59,7 +63,9 @@ export async function runTool(spec: ToolSpec, main: (cmd: ParsedCommandLine) => 
       process.exit(0);
     }
     if (cmd.opts.trace) enableTrace(true, spec.name);
-    status = (await main(cmd)) ?? 0;
+    const result = await main(cmd);
+    if (isExitInfo(result)) exitLikeChild(result);
+    status = result ?? 0;
   } catch (err) {
     status = reportError(spec.name, err);
     if (err instanceof UsageError && spec.usageExitCode !== undefined) status = spec.usageExitCode;

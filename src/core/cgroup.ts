@@ -8,6 +8,7 @@ import { moveProcess } from '../cgroup/manage.js';
 import { oomKillCount, watchOomEvents } from '../cgroup/events.js';
 import { readStats } from '../cgroup/stats.js';
 import { formatBytes } from '../cgroup/limits.js';
+import type { ExitInfo } from '../syscalls/process.js';
 import { programCalls, runInChild } from './program.js';
 
 /**
@@ -15,7 +16,7 @@ import { programCalls, runInChild } from './program.js';
  * process writes its PID to cgroup.procs in every hierarchy; only then does
  * it exec, so the program never runs (or allocates) outside the cgroup.
  */
-export function execInCgroup(cgroups: readonly CgroupDir[], argv: readonly string[]): Promise<never> {
+export function execInCgroup(cgroups: readonly CgroupDir[], argv: readonly string[]): Promise<ExitInfo> {
   return runInChild(programCalls(argv), { afterClone: (pid) => moveProcess(cgroups, pid) });
 }
 

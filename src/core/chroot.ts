@@ -17,11 +17,10 @@
 import { statSync } from 'node:fs';
 import { Call } from '../syscalls/call.js';
 import { CLONE, MNT, MS } from '../syscalls/constants.js';
-import { SyscallError, ToolError, errnoText } from '../syscalls/errors.js';
+import { ExecError, SyscallError, ToolError, errnoText } from '../syscalls/errors.js';
 import { groupsOfUser, lookupGroup, lookupUser, setgidCall, setgroupsListCall, setuidCall } from '../syscalls/identity.js';
 import { chdirCall, chrootCall, mountCall, pivotRootCall, propagationCall, umountCall } from '../syscalls/mount.js';
 import { unshareCall } from '../syscalls/namespaces.js';
-import { ExecError } from '../syscalls/plan.js';
 import { execInPlace } from '../syscalls/process.js';
 import { programCalls } from './program.js';
 

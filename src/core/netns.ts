@@ -5,13 +5,14 @@
 // bind-mounted onto /run/netns/NAME, which keeps it alive with no process in it.
 import { readdirSync } from 'node:fs';
 import { Call, callNow, makeCall } from '../syscalls/call.js';
-import { CLONE, MNT, MS, O } from '../syscalls/constants.js';
+import { CLONE, ERRNO, MNT, MS, O } from '../syscalls/constants.js';
 import { errnoText, SyscallError, ToolError, UsageError } from '../syscalls/errors.js';
 import { mountCall, umountCall } from '../syscalls/mount.js';
 import { closeFd, openNamespaceFile, unshare, unshareCall, setnsCall } from '../syscalls/namespaces.js';
 import { inNetworkNamespace } from '../netlink/socket.js';
 import { q } from '../syscalls/trace.js';
 import { readMountInfo } from '../syscalls/mountinfo.js';
+import type { ExitInfo } from '../syscalls/process.js';
 import { programCalls, runInChild } from './program.js';
 
 export const NETNS_RUN_DIR = '/run/netns';
@@ -65,20 +66,18 @@ export function listNetns(): string[] {
 }
 
 function optional(call: Call): number {
-  call.optional = true;
-  return callNow(call);
+  return callNow({ ...call, optional: true });
 }
 
 /** mkdir /run/netns, and make it a shared mount point (bind-mounting it onto itself first if it is not one). */
 function prepareRunDir(what: string): void {
   const made = optional(makeCall('mkdir', [NETNS_RUN_DIR, 0o755], `mkdir(${q(NETNS_RUN_DIR)}, 0755)`));
-  if (made < 0 && -made !== 17 /* EEXIST */) throw new SyscallError('mkdir', `mkdir(${q(NETNS_RUN_DIR)})`, -made, { what });
+  if (made < 0 && -made !== ERRNO.EEXIST) throw new SyscallError('mkdir', `mkdir(${q(NETNS_RUN_DIR)})`, -made, { what });
   try {
     const shared = mountCall('', NETNS_RUN_DIR, 'none', MS.MS_SHARED | MS.MS_REC);
     // EINVAL: not a mount point yet. Make it one, then share it.
-    if (optional(shared) === -22) {
+    if (optional(shared) === -ERRNO.EINVAL) {
       callNow(mountCall(NETNS_RUN_DIR, NETNS_RUN_DIR, 'none', MS.MS_BIND | MS.MS_REC, null, what));
-      shared.optional = false;
       callNow(shared);
     }
   } catch (err) {
@@ -151,7 +150,7 @@ function etcBindCalls(name: string): Call[] {
  * bind the files of /etc/netns/NAME over /etc, then exec. The child's
  * exit status becomes ours.
  */
-export async function execInNetns(name: string, argv: readonly string[]): Promise<never> {
+export async function execInNetns(name: string, argv: readonly string[]): Promise<ExitInfo> {
   if (argv.length === 0) throw new UsageError('netns exec: no command given');
   const ns = openNetns(name);
   // Each step's `what` completes "cannot ..." in the error line.

@@ -22,6 +22,7 @@ import { NAMESPACES, NamespaceName, NamespaceType, openNamespaceFile, setnsCall 
 import { forkCall } from '../syscalls/plan.js';
 import { addressOf, cStringArray, symbolAddress } from '../syscalls/libc.js';
 import { q, traceRead } from '../syscalls/trace.js';
+import type { ExitInfo } from '../syscalls/process.js';
 import { programCalls, runInChild } from './program.js';
 
 export interface NsenterOptions {
@@ -110,9 +111,7 @@ function replaceEnvironmentCall(env: readonly string[]): Call {
   const envp = cStringArray(env);
   const holder = Buffer.alloc(8);
   holder.writeBigUInt64LE(addressOf(envp.array));
-  const call = makeCall('memcpy', [symbolAddress('environ'), holder, 8], `environ = [${env.length} variables of the target]`);
-  call.keep.push(envp.array, ...envp.keep);
-  return call;
+  return makeCall('memcpy', [symbolAddress('environ'), holder, 8], `environ = [${env.length} variables of the target]`, { keep: [envp.array, ...envp.keep] });
 }
 
 export function nsenterCalls(opts: NsenterOptions): Call[] {
@@ -144,26 +143,19 @@ export function nsenterCalls(opts: NsenterOptions): Call[] {
   const uid = opts.uid ?? (forceIds ? 0 : undefined);
   const gid = opts.gid ?? (forceIds ? 0 : undefined);
   // With -G alone a failed setgroups() is ignored (util-linux counts no earlier failure).
-  const dropGroups = gid !== undefined ? { ...setgroupsCall(), optional: !forceIds } : undefined;
-  if (dropGroups && forceIds) {
-    const early = { ...setgroupsCall(), optional: true, after: () => void (dropGroups.optional = true) };
-    calls.push(early);
-  }
+  const dropGroups = gid !== undefined ? { ...setgroupsCall(), optional: forceIds ? { ifSucceeded: 'setgroups-early' } : true } : undefined;
+  if (dropGroups && forceIds) calls.push({ ...setgroupsCall(), id: 'setgroups-early', optional: true });
 
   // Two passes: the first skips the user namespace, and a setns() that fails
   // there (EPERM: no CAP_SYS_ADMIN over it yet) is tried again once the user
   // namespace is joined. A privileged caller thus enters the user namespace
   // last; an unprivileged one, in effect, first.
-  const joined = new Set<NamespaceName>();
   const join = (ns: NamespaceType, firstPass: boolean): Call => {
     const { fd, path } = fds.get(ns.name)!;
-    const call = setnsCall(fd, ns.flag, path.replace(/^\/proc\/\d+\//, ''));
-    call.what = `reassociate to namespace '${nsLabel(ns)}'`;
-    if (firstPass) {
-      call.optional = true;
-      call.after = () => joined.add(ns.name);
-    } else if (ns.name !== 'user') call.when = () => !joined.has(ns.name);
-    return call;
+    const call = { ...setnsCall(fd, ns.flag, path.replace(/^\/proc\/\d+\//, '')), what: `reassociate to namespace '${nsLabel(ns)}'` };
+    const firstTry = `setns-${ns.name}-first`;
+    if (firstPass) return { ...call, id: firstTry, optional: true };
+    return ns.name === 'user' ? call : { ...call, onlyIfFailed: firstTry };
   };
   for (const ns of NAMESPACES) if (ns.name !== 'user' && fds.has(ns.name)) calls.push(join(ns, true));
   for (const ns of NAMESPACES) if (fds.has(ns.name)) calls.push(join(ns, false));
@@ -190,7 +182,7 @@ export function nsenterCalls(opts: NsenterOptions): Call[] {
   return calls;
 }
 
-export async function runNsenter(opts: NsenterOptions): Promise<never> {
+export async function runNsenter(opts: NsenterOptions): Promise<ExitInfo> {
   // The program stands for nsenter itself: when it stops, so does ts-nsenter.
   return runInChild(nsenterCalls(opts), {}, { passStops: true });
 }

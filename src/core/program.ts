@@ -1,8 +1,8 @@
 // Running the user's program: in a cloned child that follows a plan, with the
 // parent supervising and exiting like the child, or in place with execvp.
 import { Call } from '../syscalls/call.js';
-import { PlanOptions, startPlan } from '../syscalls/plan.js';
-import { clearNonBlockingStdio, execCall, exitLikeChild, restoreForExecCalls, superviseChild, waitChild } from '../syscalls/process.js';
+import { PlanOptions, StartedChild, startPlan } from '../syscalls/plan.js';
+import { ExitInfo, clearNonBlockingStdio, execCall, restoreForExecCalls, superviseChild, waitChild } from '../syscalls/process.js';
 import { PR } from '../syscalls/constants.js';
 import { makeCall } from '../syscalls/call.js';
 import { signalName } from '../syscalls/constants.js';
@@ -21,12 +21,27 @@ export function deathSignalCall(signal: number): Call {
   return makeCall('prctl', [PR.PR_SET_PDEATHSIG, signal, 0, 0, 0], `prctl(PR_SET_PDEATHSIG, ${signalName(signal)})`, { what: 'prctl failed' });
 }
 
-/** Start `calls` (ending with an exec) in a child, wait for it, and end as it ends. */
-export async function runInChild(calls: readonly Call[], opts: PlanOptions = {}, wait: { passStops?: boolean } = {}): Promise<never> {
+/**
+ * Start `calls` (ending with an exec) in a child made ready to run a program
+ * (stdio blocking and inherited, SIGPIPE/SIGXFSZ default). Returns once the
+ * program runs, or once the child waits at `opts.barrier`.
+ */
+export function startProgram(calls: readonly Call[], opts: PlanOptions = {}): StartedChild {
   clearNonBlockingStdio();
-  const child = startPlan([...restoreForExecCalls(), ...calls], opts);
+  return startPlan([...restoreForExecCalls(), ...calls], opts);
+}
+
+/**
+ * Start `calls` (ending with an exec) in a child as a foreground program,
+ * wait for it, and say how it ended: the tool then ends the same way
+ * (src/cli/exit.ts, exitLikeChild).
+ */
+export async function runInChild(calls: readonly Call[], opts: PlanOptions = {}, wait: { passStops?: boolean } = {}): Promise<ExitInfo> {
+  const child = startProgram(calls, opts);
   const unsupervise = superviseChild(child.pid);
-  const info = await waitChild(child.pid, wait);
-  unsupervise();
-  return exitLikeChild(info);
+  try {
+    return await waitChild(child.pid, wait);
+  } finally {
+    unsupervise();
+  }
 }

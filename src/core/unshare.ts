@@ -17,7 +17,7 @@ import { IdRange, keepCapsCalls, setgidCall, setgroupsCall, setuidCall, writeIdM
 import { bindMountCall, chdirCall, chrootCall, mountCall, propagationCall } from '../syscalls/mount.js';
 import { NAMESPACES, NamespaceType, unshare, unshareCall } from '../syscalls/namespaces.js';
 import { forkCall, startPlan } from '../syscalls/plan.js';
-import { execInPlace, procDir, waitChildSync } from '../syscalls/process.js';
+import { ExitInfo, execInPlace, procDir, waitChildSync } from '../syscalls/process.js';
 import { deathSignalCall, programCalls, runInChild } from './program.js';
 
 export interface UnshareOptions {
@@ -72,8 +72,7 @@ function programSetup(opts: UnshareOptions, withUserns: boolean): Call[] {
     // With the default propagation, making / private already covered /proc.
     if (!opts.root && opts.propagation !== (MS.MS_PRIVATE | MS.MS_REC)) {
       const c = mountCall('none', opts.mountProc, null, MS.MS_PRIVATE | MS.MS_REC, null, `cannot change ${opts.mountProc} filesystem propagation`);
-      c.optional = true;
-      calls.push(c);
+      calls.push({ ...c, optional: true });
     }
     calls.push(mountCall('proc', opts.mountProc, 'proc', MS.MS_NOSUID | MS.MS_NOEXEC | MS.MS_NODEV, null, `mount ${opts.mountProc} failed`));
   }
@@ -105,13 +104,13 @@ function writeMaps(pid: number, opts: UnshareOptions): void {
   } else if (opts.setgroups) writeSetgroups(pid, opts.setgroups);
 }
 
-export async function runUnshare(opts: UnshareOptions): Promise<never> {
+export async function runUnshare(opts: UnshareOptions): Promise<ExitInfo> {
   if (opts.flags & CLONE.CLONE_NEWUSER) return unshareWithUserNamespace(opts);
   return unshareHere(opts);
 }
 
 /** No user namespace: this process unshares, as util-linux does. */
-async function unshareHere(opts: UnshareOptions): Promise<never> {
+async function unshareHere(opts: UnshareOptions): Promise<ExitInfo> {
   const keep = persisted(opts);
   const offsets = timeOffsets(opts);
   const createHere = () => {
@@ -147,7 +146,7 @@ async function unshareHere(opts: UnshareOptions): Promise<never> {
  * is unshared with time then, since the init of a pid namespace may not use
  * CLONE_PARENT.
  */
-async function unshareWithUserNamespace(opts: UnshareOptions): Promise<never> {
+async function unshareWithUserNamespace(opts: UnshareOptions): Promise<ExitInfo> {
   const offsets = timeOffsets(opts);
   let later = opts.flags & CLONE.CLONE_NEWTIME;
   const forkAfterUnshare = opts.fork && later !== 0;
@@ -160,12 +159,13 @@ async function unshareWithUserNamespace(opts: UnshareOptions): Promise<never> {
     for (const { ns, file } of keep.filter((k) => which(k.ns))) callNow(bindMountCall(`${procDir(pid)}/ns/${nsFile(ns)}`, file));
   };
   if (later) {
-    const createLater = unshareCall(later);
-    createLater.after = (pid) => {
-      if (offsets) writeKernelFile(`${procDir(pid)}/timens_offsets`, offsets, { what: `failed to write to ${procDir(pid)}/timens_offsets` });
-      bind(pid, (ns) => (ns.flag & later) !== 0);
-    };
-    calls.push(createLater);
+    calls.push({
+      ...unshareCall(later),
+      after: (pid: number) => {
+        if (offsets) writeKernelFile(`${procDir(pid)}/timens_offsets`, offsets, { what: `failed to write to ${procDir(pid)}/timens_offsets` });
+        bind(pid, (ns) => (ns.flag & later) !== 0);
+      },
+    });
     if (forkAfterUnshare) calls.push(forkCall());
   }
   if (opts.flags & CLONE.CLONE_NEWNS && opts.propagation) calls.push(propagationCall(opts.propagation));

@@ -11,38 +11,45 @@ export type CallArg = number | bigint | string | Buffer | null | readonly string
 
 export interface Call {
   /** libc symbol, e.g. 'mount'. */
-  fn: string;
+  readonly fn: string;
   /** Arguments as 64-bit values; Buffers they point into are kept in `keep`. */
-  args: bigint[];
-  keep: Buffer[];
+  readonly args: readonly bigint[];
+  readonly keep: readonly Buffer[];
   /** How the call reads in a trace line: 'mount("proc", "/proc", "proc", MS_NOSUID, NULL)'. */
-  show: string;
+  readonly show: string;
   /** The error line's subject, when it is not the call itself: "mount /proc". */
-  what?: string;
-  hint?: string;
-  /** A failure is reported in the trace but is not fatal (util-linux ignores it too). */
-  optional?: boolean;
-  /** execvp-like: success never returns. */
-  exec?: { file: string };
-  /** In a child plan: work for the parent once this call succeeded, before the child goes on. */
-  after?: (childPid: number) => void;
+  readonly what?: string;
+  readonly hint?: string;
+  /** A name later calls of the same plan refer to (onlyIfFailed, optional.ifSucceeded). */
+  readonly id?: string;
   /**
-   * In a child plan: asked by the parent just before the child reaches this
-   * call; false skips it (the child runs a harmless getpid() instead). For
-   * steps that depend on how earlier ones went (nsenter's second pass).
+   * A failure is reported in the trace but is not fatal (util-linux ignores
+   * it too): always, or only when the earlier call named here succeeded.
    */
-  when?: () => boolean;
+  readonly optional?: boolean | { readonly ifSucceeded: string };
+  /** execvp-like: success never returns. */
+  readonly exec?: { readonly file: string };
+  /** In a child plan: work for the parent once this call succeeded, before the child goes on. */
+  readonly after?: (childPid: number) => void;
+  /**
+   * Run only if the earlier call named here failed (a second try, as
+   * nsenter's second pass); otherwise it is skipped (in a child plan the
+   * child runs a harmless getpid() instead).
+   */
+  readonly onlyIfFailed?: string;
   /**
    * In a child plan: the call needs a process with memory of its own, not
    * shared with the parent (CLONE_VM): setns() into a time namespace is
    * refused with EUSERS otherwise (timens_install: current_is_single_threaded).
    */
-  needsOwnMemory?: boolean;
+  readonly needsOwnMemory?: boolean;
   /** In a child plan: this step forks (see forkCall in plan.ts). */
-  forks?: boolean;
+  readonly forks?: boolean;
 }
 
-export function makeCall(fn: string, rawArgs: readonly CallArg[], show: string, extra: Partial<Call> = {}): Call {
+export type CallExtra = Partial<Omit<Call, 'fn' | 'args' | 'show'>>;
+
+export function makeCall(fn: string, rawArgs: readonly CallArg[], show: string, extra: CallExtra = {}): Call {
   const keep: Buffer[] = [];
   const args = rawArgs.map((a): bigint => {
     if (a === null) return 0n;
@@ -61,7 +68,30 @@ export function makeCall(fn: string, rawArgs: readonly CallArg[], show: string, 
     keep.push(arr.array, ...arr.keep);
     return addressOf(arr.array);
   });
-  return { fn, args, keep, show, ...extra };
+  return { fn, args, show, ...extra, keep: [...keep, ...(extra.keep ?? [])] };
+}
+
+/**
+ * How the calls of one plan went, by id: what `optional: { ifSucceeded }`
+ * and `onlyIfFailed` are decided on.
+ */
+export class CallResults {
+  private readonly errnos = new Map<string, number>();
+
+  record(call: Call, errno: number): void {
+    if (call.id !== undefined) this.errnos.set(call.id, errno);
+  }
+
+  /** Whether the call runs at all. */
+  shouldRun(call: Call): boolean {
+    return call.onlyIfFailed === undefined || (this.errnos.get(call.onlyIfFailed) ?? 0) !== 0;
+  }
+
+  /** Whether a failure of the call is only reported. */
+  isOptional(call: Call): boolean {
+    if (typeof call.optional === 'object') return this.errnos.get(call.optional.ifSucceeded) === 0;
+    return call.optional === true;
+  }
 }
 
 /** Call a libc function with every argument passed as a 64-bit integer. */
@@ -70,17 +100,25 @@ function rawFunction(fn: string, argc: number) {
   return cfunc(`int ${fn}(${params})`);
 }
 
-/** Run a Call in this process: trace it, and throw SyscallError unless it is optional. Returns the result or -errno. */
-export function callNow(call: Call): number {
+/**
+ * Run a Call in this process: trace it, and throw SyscallError unless it is
+ * optional. Returns the result or -errno. `results` (for the calls of one
+ * plan run in place) decides conditional calls; a skipped one returns 0.
+ */
+export function callNow(call: Call, results = new CallResults()): number {
+  if (!results.shouldRun(call)) return 0;
   if (call.exec) traceLine(`${call.show} ...`);
   resetErrno();
   const result = rawFunction(call.fn, call.args.length)(...call.args) as number;
   if (result === -1 || call.exec) {
     const errno = lastErrno();
     traceLine(`${call.show} ${formatResult(-1, errno)}`);
-    if (call.optional) return -errno;
+    const optional = results.isOptional(call);
+    results.record(call, errno);
+    if (optional) return -errno;
     throw new SyscallError(call.fn, call.show, errno, { what: call.what, hint: call.hint });
   }
+  results.record(call, 0);
   traceLine(`${call.show} ${formatResult(result)}`);
   return result;
 }

@@ -13,6 +13,7 @@ export const CLONE = {
   CLONE_PIDFD: 0x00001000,
   CLONE_VFORK: 0x00004000,
   CLONE_PARENT: 0x00008000,
+  CLONE_PARENT_SETTID: 0x00100000,
   CLONE_THREAD: 0x00010000,
   CLONE_NEWNS: 0x00020000,
   CLONE_SYSVSEM: 0x00040000,
@@ -68,6 +69,7 @@ export const O = {
   O_APPEND: 0o2000,
   O_NONBLOCK: 0o4000,
   O_DIRECTORY: 0o200000,
+  O_PATH: 0o10000000,
   O_CLOEXEC: 0o2000000,
 } as const;
 
@@ -88,11 +90,25 @@ export const PR = {
 } as const;
 export const PR_CAP_AMBIENT_RAISE = 2;
 
+/**
+ * The one signal table: Linux's numbers by name (SIG.SIGKILL), as Node
+ * knows them. signalNumber/signalName below read the same table.
+ */
+export const SIG = osConstants.signals;
+
+/** errno values by name (ERRNO.EEXIST); errnoName() in errors.ts goes the other way. */
+export const ERRNO = osConstants.errno;
+
 export const SIG_DFL = 0;
 export const SIG_IGN = 1;
 export const SIG_SETMASK = 2;
 
 export const WNOHANG = 1;
+/** waitpid(2): report stopped children too. */
+export const WUNTRACED = 2;
+
+/** access(2) modes. */
+export const W_OK = 2;
 
 /** Signal number by name ('TERM', 'SIGTERM', '15'); undefined if unknown. */
 export function signalNumber(name: string): number | undefined {
@@ -102,11 +118,11 @@ export function signalNumber(name: string): number | undefined {
   }
   const upper = name.toUpperCase();
   const key = (upper.startsWith('SIG') ? upper : 'SIG' + upper) as keyof typeof osConstants.signals;
-  return osConstants.signals[key];
+  return SIG[key];
 }
 
 export function signalName(num: number): string {
-  for (const [name, value] of Object.entries(osConstants.signals)) if (value === num) return name;
+  for (const [name, value] of Object.entries(SIG)) if (value === num) return name;
   return `SIG${num}`;
 }
 

@@ -94,3 +94,18 @@ function defaultHint(call: string, code: string): string | undefined {
   if (code === 'EBUSY' && call === 'umount2') return 'something still uses the mount: a process has its cwd or an open file there';
   return undefined;
 }
+
+/**
+ * The program of a plan could not be executed: the exec call's file and its
+ * errno (the tools word it as util-linux does: exit 127 for ENOENT, else 126).
+ */
+export class ExecError extends Error {
+  readonly errno: number;
+  readonly file: string;
+  constructor(file: string, errno: number) {
+    super(`failed to execute ${file}`);
+    this.name = 'ExecError';
+    this.errno = errno;
+    this.file = file;
+  }
+}

@@ -2,6 +2,7 @@
 // this one for a function by its C prototype; declarations are made on first
 // use so a tool pays only for the calls it makes (start-up time is budgeted).
 import type * as Koffi from 'koffi';
+import { createRequire } from 'node:module';
 
 // koffi's entry point finds its native module by reading the ELF header of
 // the node binary to tell glibc from musl: 8 of the ~25 ms a tool may spend
@@ -9,13 +10,16 @@ import type * as Koffi from 'koffi';
 // plan needs glibc's clone and makecontext), so load the glibc build of the
 // native module directly, and fall back to the entry point if the layout of
 // the koffi package ever changes (its version is pinned in package.json).
-declare const require: NodeJS.Require;
+// The tools are CommonJS bundles (dist/, which have `require`); tests import
+// these sources as ES modules, where require comes from createRequire.
+declare const require: NodeJS.Require | undefined;
 function loadKoffi(): typeof Koffi {
+  const req = typeof require === 'function' ? require : createRequire(import.meta.url);
   const arch = process.arch;
   try {
-    return require(`@koromix/koffi-linux-${arch}/linux_${arch}/koffi.node`) as typeof Koffi;
+    return req(`@koromix/koffi-linux-${arch}/linux_${arch}/koffi.node`) as typeof Koffi;
   } catch {
-    return require('koffi') as typeof Koffi;
+    return req('koffi') as typeof Koffi;
   }
 }
 const koffi = loadKoffi();

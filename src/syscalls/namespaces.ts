@@ -60,8 +60,7 @@ export function setnsCall(fd: number, nstype: number, label?: string): Call {
 
 export function setns(fd: number, nstype: number, what?: string): void {
   const call = setnsCall(fd, nstype);
-  if (what) call.what = what;
-  callNow(call);
+  callNow(what ? { ...call, what } : call);
 }
 
 /** open(2) a namespace file, close-on-exec; returns the fd. */

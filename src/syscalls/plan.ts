@@ -4,61 +4,55 @@
 // Why: Node is multithreaded, so it may not unshare(CLONE_NEWUSER) or setns()
 // into a user namespace, and fork() from JavaScript crashes (the V8 heap is
 // MADV_DONTFORK). So the child is made with glibc clone(setcontext, stack,
-// flags, firstContext) without CLONE_VM: a copy-on-write process that starts
-// in setcontext() and walks a chain of ucontexts built with makecontext(),
-// linked through uc_link. Every call of the plan becomes four links:
+// flags, firstContext): it starts in setcontext() and walks a chain of
+// ucontexts built with makecontext(), linked through uc_link. Every call of
+// the plan becomes a few links:
 //
-//   memset(&errno, 0, 4) -> the call -> write(resultPipe, &errno, 4) -> read(goPipe, scratch, 1)
+//   read(goPipe, scratch, 1) -> memset(&errno, 0, 4) -> the call -> write(resultPipe, &errno, 4)
 //
 // The parent reads each errno from the result pipe (close-on-exec, so EOF
 // means exec succeeded), runs its own part (writes uid_map, moves the child
 // into a cgroup, ...), and lets the child go on with one byte on the go pipe,
 // or kills it if a call failed. The last link is _exit(127).
 //
-// Two kinds of steps need more than a byte from the parent: a conditional
-// step (Call.when), where the go message is the address of the function the
-// child runs next, written into that link's program counter slot; and a fork
-// (forkCall), where the child clones the rest of the plan and reports the
-// new PID on the result pipe.
-import { readSync, writeSync, closeSync } from 'node:fs';
-import { addressOf, cfunc, koffi, symbolAddress } from './libc.js';
-import { Call } from './call.js';
-import { SyscallError, ToolError } from './errors.js';
-import { decodeCloneFlags, O, PR } from './constants.js';
-import { formatResult, traceLine, tracing } from './trace.js';
+// Three steps:
+//   buildChain  what the child runs, as data with symbolic labels (no kernel,
+//               no addresses: unit-tested as a listing);
+//   cloneChain  lays the chain out in memory, chooses whether the child
+//               shares this process's memory, and clones it;
+//   drive       the lockstep over the two pipes, with the parent's work
+//               between the child's calls.
+//
+// Some steps need more than a byte from the parent: a conditional call
+// (Call.onlyIfFailed), where the go message is the address of the function
+// the child runs next, written into that link's program counter slot; and a
+// fork (forkCall), where the child clones the rest of the plan and reports
+// the new PID on the result pipe. A plan may end in a barrier (Barrier): the
+// parent returns while the child waits on a fifo, and may exit.
+import { closeSync, readSync, writeSync } from 'node:fs';
+import { addressOf, cString, cfunc, koffi, symbolAddress } from './libc.js';
+import { Call, CallResults, callNow, makeCall } from './call.js';
+import { ExecError, SyscallError } from './errors.js';
+import { CLONE, ERRNO, O, PR, SIG, SIG_DFL, W_OK, decodeCloneFlags, signalName } from './constants.js';
+import { kill, waitChildSync } from './process.js';
+import { formatResult, q, traceLine, tracing } from './trace.js';
 
-// ucontext_t is 968 bytes on x86_64 glibc and 4560 on aarch64; links get room to spare.
-const CONTEXT_SIZE = 8192;
-const CALL_STACK = 64 * 1024;
-const SMALL_STACK = 16 * 1024;
-const CLONE_STACK = 64 * 1024;
-// Offsets in ucontext_t shared by x86_64 and aarch64: uc_link, uc_stack{ss_sp, ss_flags, ss_size}.
-const UC_LINK = 8;
-const UC_STACK_SP = 16;
-const UC_STACK_FLAGS = 24;
-const UC_STACK_SIZE = 32;
-// uc_sigmask: after mcontext on x86_64, before it on aarch64. Zeroed so every
-// link runs with no signal blocked (setcontext restores this mask).
-const UC_SIGMASK = process.arch === 'arm64' ? 40 : 296;
-const SIGSET_BYTES = 128;
-
-interface Link {
-  fn: bigint;
-  /** A `{ link: i }` argument is the address of link i's context (filled in while building). */
-  args: Array<bigint | { link: number }>;
-  stackSize: number;
-  /** Where the parent's go message lands: 'pc' means the program counter slot of link `link`. */
-  goInto?: { link: number };
-}
-
-export class ExecError extends Error {
-  readonly errno: number;
-  readonly file: string;
-  constructor(file: string, errno: number) {
-    super(`failed to execute ${file}`);
-    this.errno = errno;
-    this.file = file;
-  }
+/**
+ * A barrier at the end of a plan (a container runtime's create/start): once
+ * every setup step has succeeded, the child stops dying with its parent and
+ * blocks opening `fifo` for writing, which returns when another process
+ * opens it for reading. Then it writes one byte ("0") into it and execs the
+ * last call; the fifo's descriptor is close-on-exec, so the reader sees
+ * that byte and then end-of-file once the exec has happened (or the child
+ * has exited). startPlan returns as soon as the child is at the barrier, and
+ * the caller may exit: the child is then reparented to the nearest
+ * subreaper (or init). See docs/plan-barrier.md.
+ */
+export interface Barrier {
+  /** Path of an existing fifo. Opened here (O_PATH) so the child can reach it after chroot/pivot_root. */
+  fifo: string;
+  /** Prefix of the one line the child writes to its fd 2 if the exec fails after the barrier (then exit 127). */
+  tool?: string;
 }
 
 export interface PlanOptions {
@@ -70,12 +64,28 @@ export interface PlanOptions {
   shareMemory?: boolean;
   /** Label for trace lines; defaults to "pid N". */
   label?: string;
+  /** End the plan in a barrier before its exec (see Barrier). */
+  barrier?: Barrier;
 }
 
 export interface StartedChild {
   pid: number;
   /** true when the last call was an exec and it succeeded */
   execed: boolean;
+  /** true when the child waits at the plan's barrier (PlanOptions.barrier) */
+  atBarrier?: boolean;
+}
+
+/** The child ended before it reported a step (killed from outside, or a crash). */
+export class ChildDiedError extends Error {
+  readonly pid: number;
+  readonly step: string;
+  constructor(pid: number, step: string) {
+    super(`child ${pid} died before ${step}`);
+    this.name = 'ChildDiedError';
+    this.pid = pid;
+    this.step = step;
+  }
 }
 
 /**
@@ -89,18 +99,158 @@ export function forkCall(): Call {
   return { fn: 'clone', args: [], keep: [], show: 'clone(CLONE_PARENT|CLONE_PARENT_SETTID|SIGCHLD)', what: 'cannot fork', forks: true };
 }
 
-const CLONE_VM = 0x00000100;
-const CLONE_PARENT = 0x00008000;
+// ---------------------------------------------------------------------------
+// 1. buildChain: the links, as data.
 
-function sameTimeNamespaceForChildren(): boolean {
-  const { readlinkSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
-  try {
-    return readlinkSync('/proc/thread-self/ns/time') === readlinkSync('/proc/thread-self/ns/time_for_children');
-  } catch {
-    return false; // no time namespaces in this kernel: nothing to compare, stay on the safe side
-  }
+/** A value a link passes to its function, resolved to 64 bits when the chain is laid out. */
+export type ChainArg =
+  | bigint
+  /** The child's end of a pipe: 'result' (it writes reports), 'go' (it reads go messages). */
+  | { readonly fd: 'result' | 'go' }
+  /** The address of errno. */
+  | { readonly errno: true }
+  /** The address of one of the chain's buffers. */
+  | { readonly buffer: string }
+  /** The 16-byte aligned end of a buffer used as a stack. */
+  | { readonly stackTop: string }
+  /** The address of the context of the link with this label. */
+  | { readonly context: string }
+  /** The address of the program counter slot in that context (a go message lands there). */
+  | { readonly pcSlotOf: string }
+  /** The address of a libc function. */
+  | { readonly symbol: string };
+
+export interface ChainLink {
+  readonly label?: string;
+  /** libc symbol the link runs. */
+  readonly fn: string;
+  readonly args: readonly ChainArg[];
+  /** 'call' for the plan's own calls (they may need stack), 'small' for bookkeeping. */
+  readonly stack: 'small' | 'call';
 }
-const CLONE_PARENT_SETTID = 0x00100000;
+
+export interface Chain {
+  readonly links: readonly ChainLink[];
+  /** Memory the links point into, by name: a size (zeroed) or a fixed content. */
+  readonly buffers: ReadonlyMap<string, number | Buffer>;
+  /** Index of the call after whose report the child goes on to the barrier, or -1. */
+  readonly barrierCall: number;
+}
+
+/** What buildChain needs to know of a barrier (see prepareBarrier). */
+export interface ChainBarrier {
+  /** This process's O_PATH descriptor of the fifo; the child reopens /proc/self/fd/N. */
+  pathFd: number;
+  /** The descriptor number the child's reopen gets. */
+  reservedFd: number;
+  tool: string;
+}
+
+const CLONE_STACK = 64 * 1024;
+
+/** The label of the link that runs the plan's call i. */
+export function callLabel(i: number): string {
+  return `call${i}`;
+}
+
+/**
+ * The chain a child runs for `calls`: pure (no kernel, no addresses).
+ * `barrier`: the last call must be an exec; the call before it is the last
+ * one reported, then the child waits on the fifo (see Barrier).
+ */
+export function buildChain(calls: readonly Call[], barrier?: ChainBarrier): Chain {
+  if (barrier && !calls[calls.length - 1]?.exec) throw new Error('a plan with a barrier must end with an exec');
+  const links: ChainLink[] = [];
+  const buffers = new Map<string, number | Buffer>([['scratch', 16]]);
+  const add = (fn: string, args: ChainArg[], opts: { label?: string; stack?: 'small' | 'call' } = {}) =>
+    links.push({ fn, args, stack: opts.stack ?? 'small', ...(opts.label ? { label: opts.label } : {}) });
+
+  const report = (value: ChainArg = { errno: true }) => add('write', [{ fd: 'result' }, value, 4n]);
+  const dieWithParent = (signal: number) => add('prctl', [BigInt(PR.PR_SET_PDEATHSIG), BigInt(signal), 0n, 0n, 0n]);
+  // The program itself outlives its parent, unless a call asked otherwise (--kill-child).
+  const keepsDeathSignal = calls.some((c) => c.fn === 'prctl' && c.args[0] === BigInt(PR.PR_SET_PDEATHSIG));
+  const barrierCall = barrier ? calls.length - 2 : -1;
+
+  // While it runs the plan, the child dies with its parent: it holds a copy
+  // of the go pipe's write end (fds are close-on-exec, not close-on-clone),
+  // so without this it would wait forever for a parent that is gone.
+  dieWithParent(SIG.SIGKILL);
+  calls.forEach((call, i) => {
+    const label = callLabel(i);
+    if (barrier && call.exec) {
+      // Past the barrier nobody reads the result pipe (its reader may be
+      // gone): reopen the fifo (blocks until a reader comes), write the
+      // byte, exec; if the exec returns, say so on fd 2 (and _exit(127)).
+      buffers.set('fifo', cString(`/proc/self/fd/${barrier.pathFd}`));
+      buffers.set('byte', Buffer.from('0'));
+      buffers.set('message', Buffer.from(`${barrier.tool}: failed to execute ${call.exec.file}\n`));
+      add('close', [BigInt(barrier.reservedFd)]);
+      add('open', [{ buffer: 'fifo' }, BigInt(O.O_WRONLY | O.O_CLOEXEC)], { label: 'barrier', stack: 'call' });
+      add('write', [BigInt(barrier.reservedFd), { buffer: 'byte' }, 1n]);
+      add(call.fn, [...call.args], { label, stack: 'call' });
+      add('write', [2n, { buffer: 'message' }, BigInt(Buffer.byteLength(buffers.get('message') as Buffer))]);
+      return;
+    }
+    // Wait for go. For a conditional call the go message is the address of
+    // the function to run, written over this call's program counter.
+    if (call.onlyIfFailed !== undefined) add('read', [{ fd: 'go' }, { pcSlotOf: label }, 8n]);
+    else add('read', [{ fd: 'go' }, { buffer: 'scratch' }, 1n]);
+    if (call.exec && !keepsDeathSignal) dieWithParent(0);
+    add('memset', [{ errno: true }, 0n, 4n]);
+    if (call.forks) {
+      // The new process starts in setcontext(<label>.forked): it sets its
+      // own death signal (a new process starts without one), then goes on
+      // with the next call; this one reports the new PID and exits.
+      const stack = `${label}.stack`;
+      buffers.set(stack, CLONE_STACK);
+      buffers.set('childTid', 8);
+      const flags = BigInt(CLONE.CLONE_PARENT | CLONE.CLONE_PARENT_SETTID | SIG.SIGCHLD);
+      add('clone', [{ symbol: 'setcontext' }, { stackTop: stack }, flags, { context: `${label}.forked` }, { buffer: 'childTid' }], { label, stack: 'call' });
+      report();
+      report({ buffer: 'childTid' });
+      add('_exit', [0n]);
+      add('prctl', [BigInt(PR.PR_SET_PDEATHSIG), BigInt(SIG.SIGKILL), 0n, 0n, 0n], { label: `${label}.forked` });
+      return;
+    }
+    add(call.fn, [...call.args], { label, stack: 'call' });
+    report();
+  });
+  // The exec guard: an exec that returns (it failed, and said so) ends here.
+  // A plan without exec ends here too, after its last report.
+  add('_exit', [calls.some((c) => c.exec) ? 127n : 0n], { label: 'exit' });
+  return { links, buffers, barrierCall };
+}
+
+/** The chain as text, one link a line: for tests and for reading. */
+export function chainListing(chain: Chain): string[] {
+  const arg = (a: ChainArg): string => {
+    if (typeof a === 'bigint') return String(a);
+    if ('fd' in a) return `<${a.fd}>`;
+    if ('errno' in a) return '&errno';
+    if ('buffer' in a) return `&${a.buffer}`;
+    if ('stackTop' in a) return `top(${a.stackTop})`;
+    if ('context' in a) return `@${a.context}`;
+    if ('pcSlotOf' in a) return `pc(@${a.pcSlotOf})`;
+    return a.symbol;
+  };
+  return chain.links.map((l) => `${l.label ? `${l.label}: ` : ''}${l.fn}(${l.args.map(arg).join(', ')})`);
+}
+
+// ---------------------------------------------------------------------------
+// 2. cloneChain: contexts in memory, and the clone.
+
+// ucontext_t is 968 bytes on x86_64 glibc and 4560 on aarch64; links get room to spare.
+const CONTEXT_SIZE = 8192;
+const STACK_SIZE = { small: 16 * 1024, call: 64 * 1024 } as const;
+// Offsets in ucontext_t shared by x86_64 and aarch64: uc_link, uc_stack{ss_sp, ss_flags, ss_size}.
+const UC_LINK = 8;
+const UC_STACK_SP = 16;
+const UC_STACK_FLAGS = 24;
+const UC_STACK_SIZE = 32;
+// uc_sigmask: after mcontext on x86_64, before it on aarch64. Zeroed so every
+// link runs with no signal blocked (setcontext restores this mask).
+const UC_SIGMASK = process.arch === 'arm64' ? 40 : 296;
+const SIGSET_BYTES = 128;
 
 let pcOffset: number | undefined;
 /**
@@ -110,10 +260,10 @@ let pcOffset: number | undefined;
 function programCounterOffset(): number {
   if (pcOffset !== undefined) return pcOffset;
   const ctx = Buffer.alloc(CONTEXT_SIZE);
-  const stack = Buffer.alloc(SMALL_STACK);
+  const stack = Buffer.alloc(STACK_SIZE.small);
   cfunc('int getcontext(void *ucp)')(ctx);
   ctx.writeBigUInt64LE(addressOf(stack), UC_STACK_SP);
-  ctx.writeBigUInt64LE(BigInt(SMALL_STACK), UC_STACK_SIZE);
+  ctx.writeBigUInt64LE(BigInt(STACK_SIZE.small), UC_STACK_SIZE);
   const fn = symbolAddress('getpid');
   cfunc('void makecontext(void *ucp, int64_t func, int argc, ...)')(ctx, fn, 0);
   for (let off = 0; off + 8 <= CONTEXT_SIZE; off += 8) if (ctx.readBigUInt64LE(off) === fn) return (pcOffset = off);
@@ -127,193 +277,272 @@ function pipeCloexec(): [number, number] {
   return [fds[0], fds[1]];
 }
 
-const SIGKILL = 9;
-const SIGCHLD = 17;
-
-function killAndReap(pid: number): void {
-  cfunc('int kill(int pid, int sig)')(pid, SIGKILL);
-  const status = new Int32Array(1);
-  cfunc('int waitpid(int pid, _Out_ int *status, int options)')(pid, status, 0);
-}
+const stackTop = (b: Buffer) => (addressOf(b) + BigInt(b.length)) & ~15n;
 
 /**
- * Clone a child that runs `calls` in order and then, if the last call is an
- * exec, becomes that program. Returns once the child has exec'd (or finished
- * the plan). Throws SyscallError for a failed call, ExecError for a failed
- * exec; in both cases the child has been killed and reaped.
+ * The contexts of a chain in one arena, built back to front so each link
+ * knows the address of the next. Returns the first context's address and
+ * the memory that must stay alive until the child execs.
  */
-export function startPlan(calls: readonly Call[], opts: PlanOptions = {}): StartedChild {
-  const errnoAddr = addressOf(cfunc('int *__errno_location()')());
-  const [resultRead, resultWrite] = pipeCloexec();
-  const [goRead, goWrite] = pipeCloexec();
-  const scratch = Buffer.alloc(16);
-  const scratchAddr = addressOf(scratch);
-  const childTid = Buffer.alloc(8);
-
-  const fnMemset = symbolAddress('memset');
-  const fnWrite = symbolAddress('write');
-  const fnRead = symbolAddress('read');
-  const fnExit = symbolAddress('_exit');
-  const fnSkip = symbolAddress('getpid');
-  const waitForGo = (): Link => ({ fn: fnRead, args: [BigInt(goRead), scratchAddr, 1n], stackSize: SMALL_STACK });
-  const keep: Buffer[] = [scratch, childTid];
-
-  // While it runs the plan, the child dies with its parent: it holds a copy
-  // of the go pipe's write end (fds are close-on-exec, not close-on-clone),
-  // so without this it would wait forever for a parent that is gone.
-  const fnPrctl = symbolAddress('prctl');
-  const dieWithParent = (signal: bigint): Link => ({ fn: fnPrctl, args: [BigInt(PR.PR_SET_PDEATHSIG), signal, 0n, 0n, 0n], stackSize: SMALL_STACK });
-  const keepsDeathSignal = calls.some((c) => c.fn === 'prctl' && c.args[0] === BigInt(PR.PR_SET_PDEATHSIG));
-  const links: Link[] = [dieWithParent(BigInt(SIGKILL)), waitForGo()];
-  for (const call of calls) {
-    const wait = links[links.length - 1];
-    // The program itself outlives its parent, unless a call asked otherwise (--kill-child).
-    if (call.exec && !keepsDeathSignal) links.push(dieWithParent(0n));
-    const callLink = links.length + 1; // after the memset below
-    if (call.when) {
-      // The go message before this call is the address of the function to run.
-      wait.args = [BigInt(goRead), 0n, 8n];
-      wait.goInto = { link: callLink };
-    }
-    links.push({ fn: fnMemset, args: [errnoAddr, 0n, 4n], stackSize: SMALL_STACK });
-    if (call.forks) {
-      // The new process starts in setcontext(first link after _exit): it
-      // sets its own death signal (a new process starts without one), then
-      // waits for go.
-      const stack = Buffer.alloc(CLONE_STACK);
-      keep.push(stack);
-      const top = (addressOf(stack) + BigInt(CLONE_STACK)) & ~15n;
-      const flags = BigInt(CLONE_PARENT | CLONE_PARENT_SETTID | SIGCHLD);
-      links.push({ fn: symbolAddress('clone'), args: [symbolAddress('setcontext'), top, flags, { link: callLink + 4 }, addressOf(childTid)], stackSize: CALL_STACK });
-      links.push({ fn: fnWrite, args: [BigInt(resultWrite), errnoAddr, 4n], stackSize: SMALL_STACK });
-      links.push({ fn: fnWrite, args: [BigInt(resultWrite), addressOf(childTid), 4n], stackSize: SMALL_STACK });
-      links.push({ fn: fnExit, args: [0n], stackSize: SMALL_STACK });
-      links.push(dieWithParent(BigInt(SIGKILL)));
-      links.push(waitForGo());
-      continue;
-    }
-    links.push({ fn: symbolAddress(call.fn), args: call.args, stackSize: CALL_STACK });
-    links.push({ fn: fnWrite, args: [BigInt(resultWrite), errnoAddr, 4n], stackSize: SMALL_STACK });
-    if (!call.exec) links.push(waitForGo());
-  }
-  links.push({ fn: fnExit, args: [127n], stackSize: SMALL_STACK });
-
+function layoutChain(chain: Chain, fds: { result: number; go: number }): { first: bigint; keep: Buffer[] } {
+  const buffers = new Map<string, Buffer>();
+  for (const [name, b] of chain.buffers) buffers.set(name, typeof b === 'number' ? Buffer.alloc(b) : b);
   // One arena for every context and stack, not zeroed: getcontext fills a
   // context, and a stack needs no initial content (zeroing a megabyte on
   // every run would cost more than all the calls).
-  const arena = Buffer.allocUnsafeSlow(links.reduce((n, l) => n + CONTEXT_SIZE + l.stackSize, 0) + CLONE_STACK);
-  keep.push(arena);
+  const arena = Buffer.allocUnsafeSlow(chain.links.reduce((n, l) => n + CONTEXT_SIZE + STACK_SIZE[l.stack], 0));
   let offset = 0;
   const carve = (size: number) => arena.subarray(offset, (offset += size));
+  const contexts = chain.links.map(() => carve(CONTEXT_SIZE));
+  const byLabel = new Map<string, Buffer>();
+  chain.links.forEach((l, i) => l.label && byLabel.set(l.label, contexts[i]));
+  const context = (label: string) => {
+    const ctx = byLabel.get(label);
+    if (!ctx) throw new Error(`no link labelled ${label}`);
+    return addressOf(ctx);
+  };
+  const errnoAddress = addressOf(cfunc('int *__errno_location()')());
+  const resolve = (a: ChainArg): bigint => {
+    if (typeof a === 'bigint') return a;
+    if ('fd' in a) return BigInt(fds[a.fd]);
+    if ('errno' in a) return errnoAddress;
+    if ('buffer' in a) return addressOf(buffers.get(a.buffer)!);
+    if ('stackTop' in a) return stackTop(buffers.get(a.stackTop)!);
+    if ('context' in a) return context(a.context);
+    if ('pcSlotOf' in a) return context(a.pcSlotOf) + BigInt(programCounterOffset());
+    return symbolAddress(a.symbol);
+  };
 
-  // Build the chain back to front so each link knows the address of the next.
   const getcontext = cfunc('int getcontext(void *ucp)');
   const makecontext = cfunc('void makecontext(void *ucp, int64_t func, int argc, ...)');
-  const contexts: bigint[] = new Array(links.length);
   let next = 0n;
-  for (let i = links.length - 1; i >= 0; i--) {
-    const link = links[i];
-    const ctx = carve(CONTEXT_SIZE);
-    const stack = carve(link.stackSize);
+  for (let i = chain.links.length - 1; i >= 0; i--) {
+    const link = chain.links[i];
+    const ctx = contexts[i];
+    const stack = carve(STACK_SIZE[link.stack]);
     if (getcontext(ctx) !== 0) throw new SyscallError('getcontext', 'getcontext()', koffi.errno());
     ctx.fill(0, UC_SIGMASK, UC_SIGMASK + SIGSET_BYTES);
     ctx.writeBigUInt64LE(next, UC_LINK);
     ctx.writeBigUInt64LE(addressOf(stack), UC_STACK_SP);
     ctx.writeInt32LE(0, UC_STACK_FLAGS);
-    ctx.writeBigUInt64LE(BigInt(link.stackSize), UC_STACK_SIZE);
-    if (link.goInto) link.args[1] = contexts[link.goInto.link] + BigInt(programCounterOffset());
-    const args = link.args.map((a) => (typeof a === 'bigint' ? a : contexts[a.link]));
-    const varargs = args.flatMap((a) => ['int64_t', a]);
-    makecontext(ctx, link.fn, args.length, ...varargs);
+    ctx.writeBigUInt64LE(BigInt(stack.length), UC_STACK_SIZE);
+    const varargs = link.args.flatMap((a) => ['int64_t', resolve(a)]);
+    makecontext(ctx, symbolAddress(link.fn), link.args.length, ...varargs);
     next = addressOf(ctx);
-    contexts[i] = next;
   }
-  const cloneStack = carve(CLONE_STACK);
-  const stackTop = (addressOf(cloneStack) + BigInt(CLONE_STACK)) & ~15n;
-  // A plan that ends in exec shares this process's memory until then
-  // (CLONE_VM, as posix_spawn does): copying Node's page tables would cost
-  // more than everything else a tool does. The child only touches the arena
-  // and libc; its ids change by raw syscalls (identity.ts). The kernel
-  // refuses CLONE_VM when the child would enter another time namespace, and
-  // some calls need memory of their own (Call.needsOwnMemory).
-  const shareMemory = calls.some((c) => c.exec) && !calls.some((c) => c.needsOwnMemory) && opts.shareMemory !== false && sameTimeNamespaceForChildren();
-  const flags = (opts.cloneFlags ?? 0) | (shareMemory ? CLONE_VM : 0) | SIGCHLD;
+  return { first: next, keep: [arena, ...buffers.values()] };
+}
 
-  const clone = cfunc('int clone(int64_t fn, int64_t stack, int flags, int64_t arg, ...)');
-  koffi.errno(0);
-  let pid = clone(symbolAddress('setcontext'), stackTop, flags, next) as number;
-  const cloneErrno = koffi.errno();
-  closeSync(resultWrite);
-  closeSync(goRead);
-  if (pid === -1) {
-    traceLine(`clone(${decodeCloneFlags(flags)}) ${formatResult(-1, cloneErrno)}`);
-    closeSync(resultRead);
-    closeSync(goWrite);
-    throw new SyscallError('clone', `clone(${decodeCloneFlags(flags)})`, cloneErrno);
+function sameTimeNamespaceForChildren(): boolean {
+  const { readlinkSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
+  try {
+    return readlinkSync('/proc/thread-self/ns/time') === readlinkSync('/proc/thread-self/ns/time_for_children');
+  } catch {
+    return false; // no time namespaces in this kernel: nothing to compare, stay on the safe side
   }
-  if (tracing()) traceLine(`clone(${decodeCloneFlags(flags)}) = ${pid}`);
+}
+
+interface ClonedChild {
+  pid: number;
+  /** The parent's ends of the pipes. */
+  resultRead: number;
+  goWrite: number;
+  /** Memory the child runs on (until it execs, if it shares ours). */
+  keep: Buffer[];
+}
+
+/**
+ * Lay the chain out and clone the child that runs it. Memory: a plan that
+ * ends in exec shares this process's memory until then (CLONE_VM, as
+ * posix_spawn does): copying Node's page tables would cost more than
+ * everything else a tool does. The child only touches the arena and libc;
+ * its ids change by raw syscalls (identity.ts). The kernel refuses CLONE_VM
+ * when the child would enter another time namespace, and some calls need
+ * memory of their own (Call.needsOwnMemory). A plan with a barrier never
+ * shares: its child outlives startPlan and maybe this process, whose exit
+ * frees and unmaps the arena, the stacks and libc's heap (V8 teardown,
+ * free() of mmap'd chunks) under a child that still runs on them; a copy
+ * costs a few ms once.
+ */
+function cloneChain(chain: Chain, calls: readonly Call[], opts: PlanOptions): ClonedChild {
+  const [resultRead, resultWrite] = pipeCloexec();
+  const [goRead, goWrite] = pipeCloexec();
+  let cloned = false;
+  try {
+    const { first, keep } = layoutChain(chain, { result: resultWrite, go: goRead });
+    const cloneStack = Buffer.allocUnsafeSlow(CLONE_STACK);
+    keep.push(cloneStack);
+    const shareMemory =
+      chain.barrierCall < 0 && calls.some((c) => c.exec) && !calls.some((c) => c.needsOwnMemory) && opts.shareMemory !== false && sameTimeNamespaceForChildren();
+    const flags = (opts.cloneFlags ?? 0) | (shareMemory ? CLONE.CLONE_VM : 0) | SIG.SIGCHLD;
+    const clone = cfunc('int clone(int64_t fn, int64_t stack, int flags, int64_t arg, ...)');
+    koffi.errno(0);
+    const pid = clone(symbolAddress('setcontext'), stackTop(cloneStack), flags, first) as number;
+    const errno = koffi.errno();
+    if (pid === -1) {
+      traceLine(`clone(${decodeCloneFlags(flags)}) ${formatResult(-1, errno)}`);
+      throw new SyscallError('clone', `clone(${decodeCloneFlags(flags)})`, errno);
+    }
+    if (tracing()) traceLine(`clone(${decodeCloneFlags(flags)}) = ${pid}`);
+    cloned = true;
+    return { pid, resultRead, goWrite, keep };
+  } finally {
+    closeSync(resultWrite);
+    closeSync(goRead);
+    if (!cloned) {
+      closeSync(resultRead);
+      closeSync(goWrite);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// 3. drive: the lockstep.
+
+/**
+ * Read the child's reports, do the parent's part after each, and let it go
+ * on. Returns when the child has exec'd, finished, or reached its barrier;
+ * throws (child killed and reaped) when a call failed.
+ */
+function drive(child: ClonedChild, calls: readonly Call[], chain: Chain, opts: PlanOptions): StartedChild {
+  let pid = child.pid;
   let who = opts.label ?? `pid ${pid}`;
-
-  const result = Buffer.alloc(4);
+  const results = new CallResults();
+  const report = Buffer.alloc(4);
+  const readReport = (): number | undefined => (readSync(child.resultRead, report, 0, 4, null) === 4 ? report.readInt32LE(0) : undefined);
   // Let the child go on to call i: one byte, or for a conditional call the
   // address of the function it will run (the call's own, or getpid to skip it).
   const skipped = new Set<number>();
   const release = (i: number) => {
     const call = calls[i];
-    if (!call?.when) return void writeSync(goWrite, Buffer.from('g'));
-    const run = call.when();
+    if (call.onlyIfFailed === undefined) return void writeSync(child.goWrite, Buffer.from('g'));
+    const run = results.shouldRun(call);
     if (!run) skipped.add(i);
     const target = Buffer.alloc(8);
-    target.writeBigUInt64LE(run ? symbolAddress(call.fn) : fnSkip);
-    writeSync(goWrite, target);
+    target.writeBigUInt64LE(symbolAddress(run ? call.fn : 'getpid'));
+    writeSync(child.goWrite, target);
   };
   try {
     opts.afterClone?.(pid);
-    release(0);
     for (let i = 0; i < calls.length; i++) {
       const call = calls[i];
-      const n = readSync(resultRead, result, 0, 4, null);
-      if (n === 0) {
+      if (chain.barrierCall >= 0 && i === chain.barrierCall + 1) {
+        // The child is on its way to the barrier: nothing more is reported.
+        traceLine(`open(${q(chain.buffers.get('fifo')!.toString().replace(/\0$/, ''))}, O_WRONLY|O_CLOEXEC) ... (waits for a reader of ${opts.barrier?.fifo})`, who);
+        return { pid, execed: false, atBarrier: true };
+      }
+      release(i);
+      const errno = readReport();
+      if (errno === undefined) {
         if (call.exec) {
           traceLine(`${call.show} = 0`, who);
           return { pid, execed: true };
         }
-        throw new ToolError(`child ${pid} died before ${call.show}`);
+        throw new ChildDiedError(pid, call.show);
       }
-      const errno = result.readInt32LE(0);
-      if (skipped.has(i)) {
-        release(i + 1);
-        continue;
-      }
+      if (skipped.has(i)) continue;
       if (call.forks && !errno) {
-        readSync(resultRead, result, 0, 4, null);
-        const forked = result.readInt32LE(0);
+        const forked = readReport() ?? 0;
         traceLine(`${call.show} = ${forked}`, who);
-        waitChildExit(pid);
+        waitChildSync(pid); // the forking process exits right after
         pid = forked;
         who = opts.label ?? `pid ${pid}`;
-        release(i + 1);
         continue;
       }
       traceLine(`${call.show} ${errno ? formatResult(-1, errno) : '= 0'}`, who);
       if (call.exec) throw new ExecError(call.exec.file, errno);
-      if (errno && !call.optional) throw new SyscallError(call.fn, call.show, errno, { what: call.what, hint: call.hint });
+      const optional = results.isOptional(call);
+      results.record(call, errno);
+      if (errno && !optional) throw new SyscallError(call.fn, call.show, errno, { what: call.what, hint: call.hint });
       if (!errno) call.after?.(pid);
-      release(i + 1);
     }
     return { pid, execed: false };
   } catch (err) {
-    killAndReap(pid);
+    kill(pid, SIG.SIGKILL);
+    waitChildSync(pid);
     throw err;
-  } finally {
-    closeSync(resultRead);
-    closeSync(goWrite);
-    keep.length = 0;
   }
 }
 
-/** Reap the process that forked the rest of a plan: it exits right after. */
-function waitChildExit(pid: number): void {
-  const status = new Int32Array(1);
-  cfunc('int waitpid(int pid, _Out_ int *status, int options)')(pid, status, 0);
+// ---------------------------------------------------------------------------
+// The barrier's parent side.
+
+/** Signals this process catches (Node's and libuv's handlers): their handlers must not run in a child that waits. */
+function caughtSignals(): number[] {
+  const sigaction = cfunc('int sigaction(int sig, void *act, _Out_ void *old)');
+  const old = Buffer.alloc(256); // struct sigaction: the handler comes first
+  const caught: number[] = [];
+  for (let sig = 1; sig < 32; sig++) {
+    if (sig === SIG.SIGKILL || sig === SIG.SIGSTOP) continue;
+    if (sigaction(sig, null, old) === 0 && old.readBigUInt64LE(0) > 1n /* neither SIG_DFL nor SIG_IGN */) caught.push(sig);
+  }
+  return caught;
+}
+
+interface PreparedBarrier extends ChainBarrier {
+  /** Reported steps before the barrier; the last one clears the death signal. */
+  calls: Call[];
+}
+
+/**
+ * The fifo is opened here with O_PATH, as runc does with its exec.fifo: after
+ * chroot or pivot_root the child could not name it, but it can reopen the
+ * descriptor through /proc/self/fd. The byte is written to a descriptor
+ * number known in advance: the child gets no return value from a call, so
+ * the lowest free descriptor is reserved here and freed by the child just
+ * before it opens the fifo. (Only another thread closing a lower descriptor
+ * between this and clone() could move it; then the byte is lost, and the
+ * reader still sees end-of-file at exec.)
+ */
+function prepareBarrier(barrier: Barrier): PreparedBarrier {
+  const path = barrier.fifo;
+  const pathFd = callNow(makeCall('open', [path, O.O_PATH | O.O_CLOEXEC], `open(${q(path)}, O_PATH|O_CLOEXEC)`, { what: `cannot open ${path}` }));
+  try {
+    const { fstatSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
+    if (!fstatSync(pathFd).isFIFO()) throw new SyscallError('open', `open(${q(path)})`, ERRNO.ENXIO, { what: `cannot use ${path} as a barrier (not a fifo)` });
+    const reservedFd = callNow(makeCall('open', ['/dev/null', O.O_RDONLY | O.O_CLOEXEC], 'open("/dev/null", O_RDONLY|O_CLOEXEC)'));
+    const reopen = `/proc/self/fd/${pathFd}`;
+    const calls: Call[] = [
+      // A signal must kill the waiting child, not run a copy of a handler of this process.
+      ...caughtSignals().map((sig) => makeCall('signal', [sig, SIG_DFL], `signal(${signalName(sig)}, SIG_DFL)`)),
+      // What would make the reopen fail (no /proc here, no write permission
+      // for the child's ids) is found now, while the parent still listens.
+      makeCall('access', [reopen, W_OK], `access(${q(reopen)}, W_OK)`, { what: `cannot open ${path} for writing` }),
+      // From here on the child outlives its parent.
+      makeCall('prctl', [PR.PR_SET_PDEATHSIG, 0, 0, 0, 0], 'prctl(PR_SET_PDEATHSIG, 0)'),
+    ];
+    return { calls, pathFd, reservedFd, tool: barrier.tool ?? 'plan' };
+  } catch (err) {
+    closeSync(pathFd);
+    throw err;
+  }
+}
+
+/**
+ * Clone a child that runs `calls` in order and then, if the last call is an
+ * exec, becomes that program. Returns once the child has exec'd (or finished
+ * the plan, or reached its barrier). Throws SyscallError for a failed call,
+ * ExecError for a failed exec; in both cases the child has been killed and
+ * reaped.
+ */
+export function startPlan(setup: readonly Call[], opts: PlanOptions = {}): StartedChild {
+  if (opts.barrier && !setup[setup.length - 1]?.exec) throw new Error('a plan with a barrier must end with an exec');
+  const barrier = opts.barrier ? prepareBarrier(opts.barrier) : undefined;
+  try {
+    const calls = barrier ? [...setup.slice(0, -1), ...barrier.calls, setup[setup.length - 1]] : setup;
+    const chain = buildChain(calls, barrier);
+    const child = cloneChain(chain, calls, opts);
+    try {
+      return drive(child, calls, chain, opts);
+    } finally {
+      closeSync(child.resultRead);
+      closeSync(child.goWrite);
+      child.keep.length = 0;
+    }
+  } finally {
+    if (barrier) {
+      closeSync(barrier.reservedFd);
+      closeSync(barrier.pathFd);
+    }
+  }
 }

@@ -1,18 +1,14 @@
 // Processes: exec, waiting for a child without blocking the event loop,
 // signals while a foreground child runs, and exit statuses like util-linux.
-import { F_GETFD, F_GETFL, F_SETFD, F_SETFL, O, SIG_DFL, SIG_SETMASK, WNOHANG, signalName, signalNumber } from './constants.js';
-import { Call, callNow, makeCall } from './call.js';
+import { ERRNO, F_GETFD, F_GETFL, F_SETFD, F_SETFL, O, SIG, SIG_DFL, WNOHANG, WUNTRACED, signalName, signalNumber } from './constants.js';
+import { Call, CallResults, callNow, makeCall } from './call.js';
 import { cfunc, koffi } from './libc.js';
-import { SyscallError } from './errors.js';
-import { ExecError } from './plan.js';
+import { ExecError, SyscallError } from './errors.js';
 import { qArray, q, traceLine } from './trace.js';
 
 export function execCall(file: string, argv: readonly string[]): Call {
   return makeCall('execvp', [file, argv], `execvp(${q(file)}, ${qArray(argv)})`, { exec: { file } });
 }
-
-const SIGPIPE = 13;
-const SIGXFSZ = 25;
 
 /**
  * Calls for a child before exec: Node ignores SIGPIPE and SIGXFSZ for
@@ -24,8 +20,8 @@ export function restoreForExecCalls(): Call[] {
   const fcntl = cfunc('int fcntl(int fd, int cmd, int64_t arg)');
   for (const fd of [0, 1, 2])
     if ((fcntl(fd, F_GETFD, 0) as number) > 0) calls.push(makeCall('fcntl', [fd, F_SETFD, 0], `fcntl(${fd}, F_SETFD, 0)`, { optional: true }));
-  calls.push(makeCall('signal', [SIGPIPE, SIG_DFL], 'signal(SIGPIPE, SIG_DFL)'));
-  calls.push(makeCall('signal', [SIGXFSZ, SIG_DFL], 'signal(SIGXFSZ, SIG_DFL)'));
+  calls.push(makeCall('signal', [SIG.SIGPIPE, SIG_DFL], 'signal(SIGPIPE, SIG_DFL)'));
+  calls.push(makeCall('signal', [SIG.SIGXFSZ, SIG_DFL], 'signal(SIGXFSZ, SIG_DFL)'));
   return calls;
 }
 
@@ -49,9 +45,10 @@ export function clearNonBlockingStdio(): void {
  */
 export function execInPlace(calls: readonly Call[]): never {
   clearNonBlockingStdio();
+  const results = new CallResults();
   for (const call of [...restoreForExecCalls(), ...calls]) {
     try {
-      callNow(call);
+      callNow(call, results);
     } catch (err) {
       if (call.exec && err instanceof SyscallError) throw new ExecError(call.exec.file, err.errno);
       throw err;
@@ -94,15 +91,15 @@ export function waitChild(pid: number, opts: { passStops?: boolean } = {}): Prom
         // The child stopped: stop too, and continue it when we are continued
         // (util-linux nsenter's continue_as_child).
         traceLine(`wait4(${pid}) = ${pid} (stopped by ${signalName((status[0] >> 8) & 0xff)})`);
-        kill(process.pid, SIGSTOP);
-        kill(pid, SIGCONT);
+        kill(process.pid, SIG.SIGSTOP);
+        kill(pid, SIG.SIGCONT);
         return;
       }
       process.off('SIGCHLD', check);
       clearInterval(keepAlive);
       if (rc === -1) {
         const errno = koffi.errno();
-        if (errno === 4 /* EINTR */) return void process.on('SIGCHLD', check);
+        if (errno === ERRNO.EINTR) return void process.on('SIGCHLD', check);
         return reject(new SyscallError('waitpid', `waitpid(${pid})`, errno));
       }
       const info = decodeWaitStatus(pid, status[0]);
@@ -114,17 +111,12 @@ export function waitChild(pid: number, opts: { passStops?: boolean } = {}): Prom
   });
 }
 
-/** Blocking waitpid, for short-lived helper children. */
+/** Blocking waitpid, for short-lived helper children (and a plan's killed or forking child). */
 export function waitChildSync(pid: number): ExitInfo {
   const status = new Int32Array(1);
   cfunc('int waitpid(int pid, _Out_ int *status, int options)')(pid, status, 0);
   return decodeWaitStatus(pid, status[0]);
 }
-
-const SIGSTOP = 19;
-const SIGCONT = 18;
-// waitpid(2): report stopped children too.
-const WUNTRACED = 2;
 
 export function kill(pid: number, signal: number): number {
   return cfunc('int kill(int pid, int sig)')(pid, signal) as number;
@@ -150,23 +142,6 @@ export function superviseChild(pid: number): () => void {
   };
 }
 
-
-/**
- * End this process the way the child ended: its exit code, or the same
- * signal (default action restored, then raised), as util-linux does.
- */
-export function exitLikeChild(info: ExitInfo): never {
-  if (info.signal) {
-    const signal = cfunc('int64_t signal(int sig, int64_t handler)');
-    const sigprocmask = cfunc('int sigprocmask(int how, void *set, void *old)');
-    signal(info.signal, SIG_DFL);
-    sigprocmask(SIG_SETMASK, Buffer.alloc(128), null);
-    kill(process.pid, info.signal);
-    // A signal whose default is to be ignored (SIGCHLD, SIGWINCH) lands here.
-    process.exit(128 + info.signal);
-  }
-  process.exit(info.code ?? 1);
-}
 
 /**
  * The /proc directory of this process or of one of its children. /proc

@@ -12,6 +12,7 @@ import { createCgroup, deleteCgroup, findCgroupFile, freezeTarget, moveProcess, 
 import { formatBytes, parseLimits } from '../cgroup/limits.js';
 import { CgroupStats, Limit, readStats } from '../cgroup/stats.js';
 import { execInCgroup, watchCgroup } from '../core/cgroup.js';
+import type { ExitInfo } from '../syscalls/process.js';
 
 const NAME = 'ts-cgroup';
 
@@ -25,7 +26,7 @@ interface Command {
   options?: OptionSpec[];
   /** Options only before PATH; the rest is a program (exec). */
   stopAtPositional?: boolean;
-  run: (cmd: ParsedCommandLine) => number | void | Promise<number | void>;
+  run: (cmd: ParsedCommandLine) => number | void | ExitInfo | Promise<number | void | ExitInfo>;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -188,7 +189,7 @@ function get(cmd: ParsedCommandLine): void {
   }
 }
 
-function exec(cmd: ParsedCommandLine): Promise<never> {
+function exec(cmd: ParsedCommandLine): Promise<ExitInfo> {
   const path = pathOperand(cmd, 'exec');
   const program = cmd.rest[1] === '--' ? cmd.rest.slice(2) : cmd.rest.slice(1);
   return execInCgroup(existingCgroup(layout(), path), program);
@@ -320,7 +321,7 @@ function remove(cmd: ParsedCommandLine): void {
 
 // ---- dispatch
 
-async function main(top: ParsedCommandLine): Promise<number | void> {
+async function main(top: ParsedCommandLine): Promise<number | void | ExitInfo> {
   const [name, ...args] = top.rest;
   if (name === undefined) throw new UsageError('missing command (info, create, set, get, exec, add, show, watch, freeze, thaw, tree, delete)');
   const command = COMMANDS[name];

@@ -8,6 +8,7 @@ import { Cidr, parseCidr } from '../netlink/address.js';
 import { RouteSocket } from '../netlink/socket.js';
 import { addAddress, addBridge, addRoute, addVeth, deleteAddress, deleteLink, deleteRoute, findLink, moveLink, setLinkUp, setMaster } from '../netlink/route.js';
 import { addNetns, deleteNetns, execInNetns, listNetns, naming, openNetns, OpenNetns } from '../core/netns.js';
+import type { ExitInfo } from '../syscalls/process.js';
 import { formatLinks, netnsNames, showLinks } from '../core/veth.js';
 import { existsSync } from 'node:fs';
 
@@ -116,7 +117,7 @@ function netnsCommand(words: string[]): number {
   return 0;
 }
 
-function main(cmd: ParsedCommandLine, program: string[]): number | Promise<never> {
+function main(cmd: ParsedCommandLine, program: string[]): number | Promise<ExitInfo> {
   const [command, ...words] = cmd.rest;
   switch (command) {
     case 'netns':
