@@ -285,6 +285,47 @@ t.test('run -d: state, list, ps, pause, resume, kill, delete', rootOnly, async (
   made = made.filter((m) => m !== id);
 });
 
+t.test('create waits at the exec fifo; start releases it', rootOnly, async (t) => {
+  const id = 'cs';
+  made.push(id);
+  const b = bundle(withArgs('sh', '-c', 'echo started > /dev/shm/mark; exec sleep 300'));
+  const pidFile = join(scratch, 'cs.pid');
+  const r = runcDetached(['create', '--bundle', b, '--pid-file', pidFile, id]);
+  t.equal(r.code, 0, r.stderr);
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  const created = JSON.parse(runc(['state', id]).stdout);
+  t.match(created, { status: 'created', pid }, 'created, with the init\'s pid');
+  t.ok(existsSync(join(stateRoot, id, 'exec.fifo')), 'the exec fifo is in the state directory');
+  t.same(JSON.parse(runc(['ps', '-f', 'json', id]).stdout), [pid], 'only the init is in the container');
+  t.notOk(existsSync(`/proc/${pid}/root/dev/shm/mark`), 'the program has not run');
+  const again = runcDetached(['create', '-b', b, id]);
+  t.equal(again.error, 'runc create failed: container with given ID already exists');
+  const s = runc(['start', id]);
+  t.equal(s.code, 0, s.stderr);
+  for (let i = 0; i < 100 && !existsSync(`/proc/${pid}/root/dev/shm/mark`); i++) await new Promise((r) => setTimeout(r, 10));
+  t.ok(existsSync(`/proc/${pid}/root/dev/shm/mark`), 'start released the program');
+  t.equal(JSON.parse(runc(['state', id]).stdout).status, 'running');
+  t.notOk(existsSync(join(stateRoot, id, 'exec.fifo')), 'the fifo is gone after start');
+  t.equal(runc(['start', id]).error, 'cannot start an already running container');
+  t.equal(runc(['delete', '-f', id]).code, 0);
+  t.equal(runc(['start', id]).error, 'container does not exist');
+
+  // A created container is deleted without --force (it never ran), as runc does.
+  t.equal(runcDetached(['create', '-b', b, id]).code, 0);
+  const pid2 = JSON.parse(runc(['state', id]).stdout).pid;
+  t.equal(runc(['delete', id]).code, 0);
+  t.notOk(existsSync(join(stateRoot, id)));
+  t.notOk(existsSync(`/proc/${pid2}/stat`) && !/\) Z /.test(readFileSync(`/proc/${pid2}/stat`, 'utf8')), 'its init is gone');
+
+  // A created container whose init was killed: stopped, and start says so.
+  t.equal(runcDetached(['create', '-b', b, id]).code, 0);
+  t.equal(runc(['kill', id, 'KILL']).code, 0);
+  for (let i = 0; i < 100 && JSON.parse(runc(['state', id]).stdout).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 10));
+  t.equal(runc(['start', id]).error, 'cannot start a container that has stopped');
+  t.equal(runc(['delete', id]).code, 0);
+  made = made.filter((m) => m !== id);
+});
+
 t.test('delete -f kills a running container; kill -a signals every process', rootOnly, async (t) => {
   const id = 'force';
   made.push(id);
@@ -296,7 +337,9 @@ t.test('delete -f kills a running container; kill -a signals every process', roo
   }
   t.equal(pids.length, 3, 'the shell and its two sleeps');
   t.equal(runc(['kill', '--all', id, 'STOP']).code, 0);
-  for (const p of pids) t.match(readFileSync(`/proc/${p}/status`, 'utf8'), /State:\tT/, `kill -a STOP reached ${p}`);
+  const stopped = (p: number) => /State:\tT/.test(readFileSync(`/proc/${p}/status`, 'utf8'));
+  for (let i = 0; i < 100 && !pids.every(stopped); i++) await new Promise((r) => setTimeout(r, 10));
+  for (const p of pids) t.ok(stopped(p), `kill -a STOP reached ${p}`);
   t.equal(runc(['kill', '-a', id, 'CONT']).code, 0);
   const r = runc(['delete', '--force', id]);
   t.equal(r.code, 0, r.stderr);
@@ -318,7 +361,7 @@ t.test('--log --log-format json: errors as JSON lines for containerd', async (t)
 
 t.test('the state root is left empty', async (t) => {
   t.same(existsSync(stateRoot) ? readdirSync(stateRoot) : [], [], 'no state directory left');
-  for (const id of ['fg', 'usr', 'sig', 'np', 'life', 'force', 'cfg']) t.same(cgroupDirsNamed(id), [], `no cgroup ${id} left`);
+  for (const id of ['fg', 'usr', 'sig', 'np', 'life', 'force', 'cfg', 'cs']) t.same(cgroupDirsNamed(id), [], `no cgroup ${id} left`);
 });
 
 registerLeftoverCheck(t, before);

@@ -2,20 +2,22 @@
 // init-plan.ts), start, run, state, kill, delete, pause, resume, exec, ps.
 // Everything it needs later is in the state directory (state.ts); the
 // status is worked out from the init process on every call.
-import { closeSync, openSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Call } from '../syscalls/call.js';
 import { CLONE } from '../syscalls/constants.js';
 import { writeIdMap, writeSetgroups } from '../syscalls/identity.js';
-import { startPlan } from '../syscalls/plan.js';
-import { clearNonBlockingStdio, kill, restoreForExecCalls } from '../syscalls/process.js';
+import { startProgram } from '../core/program.js';
+import { callNow, makeCall } from '../syscalls/call.js';
+import { kill } from '../syscalls/process.js';
 import { writeKernelFile } from '../syscalls/fs.js';
 import { ContainerConfig, NAMESPACE_FLAGS, loadConfig } from './config.js';
 import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
 import { runHooks } from './hooks.js';
 import { initCalls, resolveProgram } from './init-plan.js';
 import { cgroupPids, createContainerCgroup, removeCgroupDirs, setFrozen } from './cgroups.js';
-import { OciState, SavedState, Status, claimId, currentStatus, initAlive, loadState, nowRfc3339Nano, ociState, processStart, removeStateDir, saveState } from './state.js';
+import { EXEC_FIFO, OciState, SavedState, Status, claimId, currentStatus, initAlive, loadState, nowRfc3339Nano, ociState, processStart, removeStateDir, saveState } from './state.js';
 
 export interface Runtime {
   root: string;
@@ -29,6 +31,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** The runtime will not stay to wait for the container (create, run -d). */
   detached: boolean;
+  /** create: the init waits at the exec fifo until start. */
+  barrier?: boolean;
 }
 
 export interface Created {
@@ -145,16 +149,20 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
     });
     const execAt = calls.length - 1;
     const before: Call = calls[execAt - 1];
-    const previousAfter = before.after;
-    before.after = (pid) => {
-      previousAfter?.(pid);
-      ready(pid);
+    calls[execAt - 1] = {
+      ...before,
+      after: (pid: number) => {
+        before.after?.(pid);
+        ready(pid);
+      },
     };
 
-    clearNonBlockingStdio();
-    const child = startPlan([...restoreForExecCalls(), ...calls], {
+    const fifo = join(rt.root, opts.id, EXEC_FIFO);
+    if (opts.barrier) makeFifo(fifo);
+    const child = startProgram(calls, {
       cloneFlags,
       label: 'init',
+      barrier: opts.barrier ? { fifo, tool: 'ts-runc' } : undefined,
       afterClone: (pid) => {
         if (cg) for (const d of cg.dirs) writeKernelFile(join(d.dir, 'cgroup.procs'), String(pid), { what: `move the init into ${d.dir}` });
         if (config.process.oomScoreAdj !== undefined) writeKernelFile(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
@@ -175,6 +183,47 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
   } finally {
     for (const j of joinFds) closeSync(j.fd);
   }
+}
+
+/** The exec fifo: writable by any uid the container's init may have become (runc's 0622). */
+function makeFifo(path: string): void {
+  callNow(makeCall('mkfifo', [path, 0o622], `mkfifo(${JSON.stringify(path)}, 0622)`, { what: `create ${path}` }));
+  chmodSync(path, 0o622);
+}
+
+/**
+ * start: open the exec fifo for reading, which releases the init blocked
+ * opening it for writing; it writes one byte and execs. The fifo goes, and
+ * with it the created status.
+ */
+export function startContainer(rt: Runtime, id: string): SavedState {
+  const state = loadState(rt.root, id);
+  const status = currentStatus(rt.root, state);
+  if (status === 'stopped') throw new WrongState(id, status, 'cannot start a container that has stopped');
+  if (status !== 'created') throw new WrongState(id, status, 'cannot start an already running container');
+  const fifo = join(rt.root, id, EXEC_FIFO);
+  // Non-blocking, so a dead init cannot hang us: read until the byte comes,
+  // giving up when the init is gone.
+  const fd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  try {
+    const buf = Buffer.alloc(1);
+    for (;;) {
+      let n = -1;
+      try {
+        n = readSync(fd, buf, 0, 1, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      }
+      if (n === 1) break;
+      if (!initAlive(state)) throw new WrongState(id, 'stopped', 'cannot start a container that has stopped');
+      Atomics.wait(sleeper, 0, 0, 1);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(fifo, { force: true });
+  }
+  return state;
 }
 
 function nsFile(type: string): string {
@@ -225,7 +274,8 @@ export function destroy(rt: Runtime, state: SavedState): void {
 export function deleteContainer(rt: Runtime, id: string, force: boolean): void {
   const state = loadState(rt.root, id);
   const status = currentStatus(rt.root, state);
-  if (status !== 'stopped' && !force) throw new WrongState(id, status, `cannot delete container ${id} that is not stopped: ${status}`);
+  // runc deletes a created container without --force: it never ran.
+  if (status !== 'stopped' && status !== 'created' && !force) throw new WrongState(id, status, `cannot delete container ${id} that is not stopped: ${status}`);
   destroy(rt, state);
 }
 

@@ -401,9 +401,7 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
       calls.push(c);
     }
   if (opts.unshareFlags) {
-    const c = makeCall('unshare', [opts.unshareFlags], `unshare(0x${opts.unshareFlags.toString(16)})`, { what: 'unshare the new namespaces' });
-    c.after = opts.afterUnshare;
-    calls.push(c);
+    calls.push(makeCall('unshare', [opts.unshareFlags], `unshare(0x${opts.unshareFlags.toString(16)})`, { what: 'unshare the new namespaces', after: opts.afterUnshare }));
   }
   if (opts.forkAfter) calls.push({ fn: 'clone', args: [], keep: [], show: 'clone(CLONE_PARENT|CLONE_PARENT_SETTID|SIGCHLD)', what: 'cannot fork', forks: true });
 

@@ -6,8 +6,7 @@ import { appendFileSync, writeSync } from 'node:fs';
 import { OptionSpec, ParsedCommandLine, ToolSpec, flag, parseCommandLine, renderHelp, value, values } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import { VERSION } from '../cli/run.js';
-import { SyscallError, errnoText } from '../syscalls/errors.js';
-import { ExecError } from '../syscalls/plan.js';
+import { ExecError, SyscallError, errnoText } from '../syscalls/errors.js';
 import { signalNumber } from '../syscalls/constants.js';
 import { enableTrace } from '../syscalls/trace.js';
 import { DomainError } from '../core/errors.js';
@@ -83,11 +82,13 @@ const COMMANDS: Record<string, Command> = {
     options: [BUNDLE, CONSOLE, PIDFILE, NOPIVOT, NOKEYRING, PRESERVE],
     args: [1, 1],
     prefix: 'runc create failed: ',
-    run: (_rt, cmd) => {
+    run: async (rt, cmd) => {
       checkPreserveFds(cmd);
-      validateId(cmd.rest[0]);
-      // The created state needs the init to wait before exec (the plan barrier): not here yet.
-      throw new UsageErrorPlain('create is not available yet in this build: use run or run -d');
+      const id = cmd.rest[0];
+      validateId(id);
+      const r = await runtime();
+      r.createContainer(rt, { id, bundle: bundleOf(cmd), pidFile: value(cmd, 'pid-file'), noPivot: flag(cmd, 'no-pivot'), consoleSocket: value(cmd, 'console-socket'), detached: true, barrier: true });
+      return 0;
     },
   },
   run: {
@@ -119,11 +120,9 @@ const COMMANDS: Record<string, Command> = {
     options: [],
     args: [1, 1],
     run: async (rt, cmd) => {
-      const state = loadState(rt.root, cmd.rest[0]);
       const r = await runtime();
-      const status = r.statusOf(rt, state);
-      if (status === 'stopped') throw new UsageErrorPlain('cannot start a container that has stopped');
-      if (status !== 'created') throw new UsageErrorPlain('cannot start an already running container');
+      const state = r.startContainer(rt, cmd.rest[0]);
+      r.poststart(rt, state);
       return 0;
     },
   },
@@ -353,7 +352,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rt, cmd);
   } catch (err) {
-    throw Object.assign(new UsageErrorPlain((command.prefix ?? '') + messageOf(err)), { exitCode: (err as { exitCode?: number }).exitCode });
+    throw Object.assign(new UsageErrorPlain((command.prefix ?? '') + messageOf(err)), { exitCode: (err as { exitCode?: number } | undefined)?.exitCode });
   }
 }
 
