@@ -147,7 +147,7 @@ t.test('config errors name the field and leave nothing', async (t) => {
     ['seccomp', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }), /linux\.seccomp: setting it is not supported/],
     ['sysctl', (c) => (c.linux.sysctl = { 'net.ipv4.ip_forward': '1' }), /linux\.sysctl: setting sysctls is not supported/],
     ['relative mount', (c) => c.mounts.push({ destination: 'tmp', type: 'tmpfs', source: 'tmpfs' }), /mounts\[7\]\.destination: must be an absolute path/],
-    ['missing program', withArgs('no-such-program'), /exec: "no-such-program": executable file not found in \$PATH/],
+    ['missing program', withArgs('no-such-program'), /^runc run failed: unable to start container process: exec: "no-such-program": executable file not found in \$PATH$/],
     ['terminal, detached, no socket', (c) => (c.process.terminal = true), /cannot allocate tty if runc will detach without setting console socket/],
   ];
   for (const [name, edit, message] of cases) {
@@ -326,6 +326,43 @@ t.test('create waits at the exec fifo; start releases it', rootOnly, async (t) =
   made = made.filter((m) => m !== id);
 });
 
+t.test('exec: a process in the container, foreground and detached', rootOnly, async (t) => {
+  const id = 'ex';
+  made.push(id);
+  t.equal(runcDetached(['run', '-d', '-b', bundle(withArgs('sleep', '300')), id]).code, 0);
+  const hello = runc(['exec', id, 'echo', 'Hello, world!']);
+  t.equal(hello.code, 0, hello.stderr);
+  t.equal(hello.stdout, 'Hello, world!\n', "the blog's hello");
+  const inside = runc(['exec', id, 'sh', '-c', 'echo $$; hostname; readlink /proc/1/exe; exit 4']);
+  t.equal(inside.code, 4, "the process's exit status");
+  const [pidInside, host, initExe] = inside.stdout.trim().split('\n');
+  t.not(pidInside, '1', 'not the init');
+  t.ok(Number(pidInside) < 100, "numbered in the container's pid namespace");
+  t.equal(host, 'runc', "the container's hostname");
+  t.equal(initExe, '/bin/busybox', "the container's root");
+  const as = runc(['exec', '-u', '1000:1000', '--cwd', '/tmp', '-e', 'FOO=bar', '--env', 'PATH=/bin', id, 'sh', '-c', 'id; pwd; echo $FOO $PATH']);
+  t.equal(as.stdout, 'uid=1000 gid=1000\n/tmp\nbar /bin\n', '-u, --cwd, -e');
+  const procFile = join(scratch, 'process.json');
+  writeFileSync(procFile, JSON.stringify({ args: ['sh', '-c', 'echo from process.json; id -u'], cwd: '/', env: ['PATH=/bin'], user: { uid: 7, gid: 7 } }));
+  const p = runc(['exec', '--process', procFile, id]);
+  t.equal(p.stdout, 'from process.json\n7\n', '-p process.json');
+  const missing = runc(['exec', id, 'no-such-program']);
+  t.equal(missing.code, 255, 'a program that cannot start: 255');
+  t.equal(missing.error, 'exec failed: unable to start container process: exec: "no-such-program": executable file not found in $PATH');
+  t.equal(runc(['exec', id]).error, 'exec failed: process args cannot be empty');
+  const pidFile = join(scratch, 'exec.pid');
+  const d = runcDetached(['exec', '-d', '--pid-file', pidFile, id, 'sleep', '300']);
+  t.equal(d.code, 0, d.stderr);
+  const execPid = Number(readFileSync(pidFile, 'utf8'));
+  t.ok(JSON.parse(runc(['ps', '-f', 'json', id]).stdout).includes(execPid), 'the detached process is in the container\'s cgroup');
+  t.equal(readFileSync(`/proc/${execPid}/status`, 'utf8').match(/^PPid:\s+(\d+)/m)?.[1] !== String(process.pid), true, 'and nothing of ts-runc waits for it');
+  t.equal(runc(['delete', '-f', id]).code, 0);
+  const gone = runc(['exec', id, 'true']);
+  t.equal(gone.code, 255);
+  t.equal(gone.error, 'exec failed: container does not exist');
+  made = made.filter((m) => m !== id);
+});
+
 t.test('delete -f kills a running container; kill -a signals every process', rootOnly, async (t) => {
   const id = 'force';
   made.push(id);
@@ -361,7 +398,7 @@ t.test('--log --log-format json: errors as JSON lines for containerd', async (t)
 
 t.test('the state root is left empty', async (t) => {
   t.same(existsSync(stateRoot) ? readdirSync(stateRoot) : [], [], 'no state directory left');
-  for (const id of ['fg', 'usr', 'sig', 'np', 'life', 'force', 'cfg', 'cs']) t.same(cgroupDirsNamed(id), [], `no cgroup ${id} left`);
+  for (const id of ['fg', 'usr', 'sig', 'np', 'life', 'force', 'cfg', 'cs', 'ex']) t.same(cgroupDirsNamed(id), [], `no cgroup ${id} left`);
 });
 
 registerLeftoverCheck(t, before);

@@ -9,13 +9,14 @@ import { Call } from '../syscalls/call.js';
 import { CLONE } from '../syscalls/constants.js';
 import { writeIdMap, writeSetgroups } from '../syscalls/identity.js';
 import { startProgram } from '../core/program.js';
+import { forkCall } from '../syscalls/plan.js';
 import { callNow, makeCall } from '../syscalls/call.js';
 import { kill } from '../syscalls/process.js';
 import { writeKernelFile } from '../syscalls/fs.js';
-import { ContainerConfig, NAMESPACE_FLAGS, loadConfig } from './config.js';
+import { ContainerConfig, NAMESPACE_FLAGS, NamespaceKind, ProcessSpec, loadConfig } from './config.js';
 import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
 import { runHooks } from './hooks.js';
-import { initCalls, resolveProgram } from './init-plan.js';
+import { execveCall, identityCalls, initCalls, resolveProgram, rlimitCalls } from './init-plan.js';
 import { cgroupPids, createContainerCgroup, removeCgroupDirs, setFrozen } from './cgroups.js';
 import { EXEC_FIFO, OciState, SavedState, Status, claimId, currentStatus, initAlive, loadState, nowRfc3339Nano, ociState, processStart, removeStateDir, saveState } from './state.js';
 
@@ -317,3 +318,87 @@ export function exists(rt: Runtime, id: string): boolean {
   }
 }
 
+
+export interface ExecOptions {
+  id: string;
+  /** From a process.json (-p); else the container's process with the overrides below. */
+  process?: ProcessSpec;
+  args: string[];
+  env: string[];
+  user?: { uid: number; gid?: number };
+  cwd?: string;
+  tty: boolean;
+  consoleSocket?: string;
+  detached: boolean;
+  pidFile?: string;
+}
+
+/** The order setns(2) joins in: user first (it owns the rest), mount last (paths still resolve). */
+const JOIN_ORDER: NamespaceKind[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'mount'];
+
+function execProcessSpec(state: SavedState, opts: ExecOptions): ProcessSpec {
+  if (opts.process) return opts.process;
+  const base = state.config.process;
+  const env = [...base.env];
+  for (const e of opts.env) {
+    const key = e.split('=')[0];
+    const at = env.findIndex((x) => x.split('=')[0] === key);
+    if (at >= 0) env[at] = e;
+    else env.push(e);
+  }
+  return {
+    ...base,
+    terminal: opts.tty,
+    args: opts.args,
+    env,
+    cwd: opts.cwd ?? base.cwd,
+    user: opts.user ? { uid: opts.user.uid, gid: opts.user.gid ?? 0, additionalGids: [] } : base.user,
+    // rlimits are the container's already: the process inherits nothing else to set.
+    rlimits: [],
+  };
+}
+
+/**
+ * exec: a new process in the container's namespaces and cgroup, with the
+ * container's (or process.json's) identity. The child joins with setns(2)
+ * and forks, so that it is inside the pid namespace too.
+ */
+export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; state: SavedState } {
+  const state = loadState(rt.root, opts.id);
+  const status = currentStatus(rt.root, state);
+  if (status === 'stopped') throw new WrongState(opts.id, status, 'cannot exec in a stopped container');
+  if (status === 'paused') throw new WrongState(opts.id, status, 'cannot exec in a paused container');
+  const proc = execProcessSpec(state, opts);
+  if (proc.args.length === 0) throw new ConfigError('args', 'exec needs a command (or a process.json with args)');
+  if (proc.terminal && !opts.consoleSocket && opts.detached) throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
+  if (proc.terminal) throw new ConfigError('process.terminal', 'a terminal for exec', true);
+  const program = resolveProgram(`/proc/${state.pid}/root`, proc);
+  const fds: number[] = [];
+  try {
+    const calls: Call[] = [];
+    const inUserns = state.config.namespaces.some((n) => n.type === 'user');
+    for (const type of JOIN_ORDER) {
+      if (!state.config.namespaces.some((n) => n.type === type)) continue;
+      const path = `/proc/${state.pid}/ns/${nsFile(type)}`;
+      const fd = openSync(path, 'r');
+      fds.push(fd);
+      calls.push(makeCall('setns', [fd, NAMESPACE_FLAGS[type]], `setns(${fd}<${path}>, CLONE_NEW${type === 'network' ? 'NET' : type === 'mount' ? 'NS' : type.toUpperCase()})`, { what: `join the container's ${type} namespace` }));
+    }
+    // setns(CLONE_NEWPID) moves only the children: fork into it.
+    calls.push(forkCall());
+    calls.push(...rlimitCalls(proc));
+    calls.push(...identityCalls(proc, { setgroups: !inUserns || process.geteuid?.() === 0, cwd: true }));
+    calls.push(makeCall('umask', [proc.user.umask ?? 0o022], `umask(0${(proc.user.umask ?? 0o022).toString(8)})`));
+    calls.push(execveCall(program, proc));
+    const child = startProgram(calls, {
+      label: 'exec',
+      afterClone: (pid) => {
+        for (const dir of state.cgroups) writeKernelFile(join(dir, 'cgroup.procs'), String(pid), { what: `move the process into ${dir}` });
+      },
+    });
+    if (opts.pidFile) writePidFile(opts.pidFile, child.pid);
+    return { pid: child.pid, state };
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+}

@@ -358,7 +358,7 @@ export function resolveProgram(rootfs: string, proc: ProcessSpec): string {
   }
   // A slash name is left to execve (its error names the file), as runc does.
   if (name.includes('/')) return candidates[0];
-  throw new ProgramError(name, `exec: ${JSON.stringify(name)}: executable file not found in $PATH`);
+  throw new ProgramError(name, `unable to start container process: exec: ${JSON.stringify(name)}: executable file not found in $PATH`);
 }
 
 /** A container path as the host sees it, following symlinks inside the rootfs (absolute ones too). */

@@ -190,6 +190,59 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  exec: {
+    usage: 'exec [command options] <container-id> <command> [command options]',
+    summary: 'execute new process inside the container',
+    options: [
+      CONSOLE,
+      { long: 'cwd', arg: 'required', value: 'DIR', help: 'current working directory in the container' },
+      { long: 'env', short: 'e', arg: 'required', repeat: true, value: 'K=V', help: 'set environment variables' },
+      { long: 'tty', short: 't', help: 'allocate a pseudo-TTY' },
+      { long: 'user', short: 'u', arg: 'required', value: 'UID[:GID]', help: 'UID (format: <uid>[:<gid>])' },
+      { long: 'process', short: 'p', arg: 'required', value: 'FILE', help: 'path to the process.json' },
+      { long: 'detach', short: 'd', help: 'detach from the container\'s process' },
+      PIDFILE,
+      PRESERVE,
+    ],
+    args: [1, undefined],
+    prefix: 'exec failed: ',
+    run: async (rt, cmd) => {
+      checkPreserveFds(cmd);
+      const [id, ...args] = cmd.rest;
+      validateId(id);
+      const r = await runtime();
+      let proc;
+      const file = value(cmd, 'process');
+      if (file !== undefined) {
+        const { readFileSync } = await import('node:fs');
+        const { parseProcess } = await import('../runtime/config.js');
+        let json: unknown;
+        try {
+          json = JSON.parse(readFileSync(file, 'utf8'));
+        } catch (err) {
+          throw new UsageErrorPlain(`cannot read ${file}: ${(err as Error).message}`);
+        }
+        proc = parseProcess(json);
+      } else if (args.length === 0) {
+        throw new UsageErrorPlain('process args cannot be empty');
+      }
+      let user;
+      const u = value(cmd, 'user');
+      if (u !== undefined) {
+        const m = /^(\d+)(?::(\d+))?$/.exec(u);
+        if (!m) throw new UsageErrorPlain(`parsing ${u} as int: invalid syntax`);
+        user = { uid: Number(m[1]), gid: m[2] === undefined ? undefined : Number(m[2]) };
+      }
+      const detached = flag(cmd, 'detach');
+      const { pid } = r.execInContainer(rt, { id, process: proc, args, env: values(cmd, 'env'), user, cwd: value(cmd, 'cwd'), tty: flag(cmd, 'tty'), consoleSocket: value(cmd, 'console-socket'), detached, pidFile: value(cmd, 'pid-file') });
+      if (detached) return 0;
+      const { superviseChild, waitChild } = await import('../syscalls/process.js');
+      const unsupervise = superviseChild(pid);
+      const info = await waitChild(pid);
+      unsupervise();
+      return info.signal ? 128 + info.signal : (info.code ?? 1);
+    },
+  },
   kill: {
     usage: 'kill [command options] <container-id> [signal]',
     summary: 'kill sends the specified signal (default: SIGTERM) to the container\'s init process',
@@ -352,7 +405,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rt, cmd);
   } catch (err) {
-    throw Object.assign(new UsageErrorPlain((command.prefix ?? '') + messageOf(err)), { exitCode: (err as { exitCode?: number } | undefined)?.exitCode });
+    // runc exec says 255 for any failure to start the process.
+    const exitCode = (err as { exitCode?: number } | undefined)?.exitCode ?? (name === 'exec' ? 255 : undefined);
+    throw Object.assign(new UsageErrorPlain((command.prefix ?? '') + messageOf(err)), { exitCode });
   }
 }
 
@@ -364,4 +419,3 @@ main(process.argv.slice(2)).then(
   },
 );
 
-export { values };
