@@ -12,8 +12,9 @@ fi
 
 # ps, ip, ping, busybox (for root filesystems), util-linux (unshare, nsenter,
 # lsns, setpriv: the tests compare against them), tmux (interactive tests),
-# uidmap (newuidmap for --map-users as a normal user).
-packages=(procps iproute2 iputils-ping busybox-static util-linux tmux psmisc uidmap kmod)
+# uidmap (newuidmap for --map-users as a normal user), qemu-system-x86 and
+# cpio (npm run test:vm: a throwaway cgroup v2 VM).
+packages=(procps iproute2 iputils-ping busybox-static util-linux tmux psmisc uidmap kmod qemu-system-x86 cpio)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

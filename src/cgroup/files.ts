@@ -4,36 +4,30 @@
 // refused write becomes one line naming the file and the kernel's reason.
 import { existsSync, readdirSync } from 'node:fs';
 import { posix } from 'node:path';
-import { SyscallError, ToolError, errnoText } from '../syscalls/errors.js';
+import { SyscallError, errnoText } from '../syscalls/errors.js';
 import { readKernelFile, writeKernelFile } from '../syscalls/fs.js';
 import { cfunc } from '../syscalls/libc.js';
 import { q, sys } from '../syscalls/trace.js';
 
-/** A cgroup file the kernel refused to read or write; keeps the errno for callers that retry. */
-export class CgroupFileError extends ToolError {
-  readonly errno: number;
-  readonly code: string;
-  constructor(message: string, errno: number, code: string) {
-    super(message);
-    this.errno = errno;
-    this.code = code;
-  }
-}
+import { CgroupFileError } from './errors.js';
+
+export { CgroupFileError };
 
 /** Why the kernel says no, for the writes students get wrong most often. */
-function explainRefusal(file: string, code: string): string {
+function explainRefusal(file: string, code: string): string | undefined {
   if (code === 'EBUSY' && file === 'cgroup.subtree_control')
-    return " (cgroup v2's \"no internal processes\" rule: a cgroup that has processes cannot hand controllers to child cgroups; move its processes into a leaf cgroup first)";
-  if (code === 'EBUSY' && /^memory\.(memsw\.)?limit_in_bytes$/.test(file)) return ' (the new limit is below what the cgroup already uses)';
-  if (code === 'EINVAL' && file === 'memory.memsw.limit_in_bytes') return ' (memory+swap must not be below memory.limit_in_bytes)';
-  if (code === 'ENOSPC' && file === 'cgroup.procs') return ' (a v1 cpuset cgroup needs cpuset.cpus and cpuset.mems before it can take processes)';
-  if (code === 'EOPNOTSUPP' && file === 'cgroup.procs') return ' (cgroup v2 domain rules: the target is not a leaf, or is a threaded cgroup)';
-  if (code === 'ENOENT') return ' (no such cgroup file: wrong name, or its controller is not enabled here)';
-  return '';
+    return 'cgroup v2\'s "no internal processes" rule: a cgroup that has processes cannot hand controllers to child cgroups; move its processes into a leaf cgroup first';
+  if (code === 'EBUSY' && /^memory\.(memsw\.)?limit_in_bytes$/.test(file)) return 'the new limit is below what the cgroup already uses';
+  if (code === 'EINVAL' && file === 'memory.memsw.limit_in_bytes') return 'memory+swap must not be below memory.limit_in_bytes';
+  if (code === 'ENOSPC' && file === 'cgroup.procs') return 'a v1 cpuset cgroup needs cpuset.cpus and cpuset.mems before it can take processes';
+  if (code === 'EBUSY' && file === 'cgroup.procs') return 'cgroup v2: this cgroup hands controllers to its children (cgroup.subtree_control is not empty), so it may not hold processes itself; use a leaf cgroup below it';
+  if (code === 'EOPNOTSUPP' && file === 'cgroup.procs') return 'cgroup v2 domain rules: the target is not a leaf, or is a threaded cgroup';
+  if (code === 'ENOENT') return 'no such cgroup file: wrong name, or its controller is not enabled here';
+  return undefined;
 }
 
-function refused(verb: 'read' | 'write', file: string, err: SyscallError): CgroupFileError {
-  return new CgroupFileError(`cannot ${verb} ${file}: ${errnoText(err.errno)}${explainRefusal(file, err.code)}`, err.errno, err.code);
+function refused(op: CgroupFileError['op'], file: string, err: SyscallError): CgroupFileError {
+  return new CgroupFileError(op, file, err.errno, err.code, errnoText(err.errno), op === 'read' || op === 'write' ? explainRefusal(file, err.code) : undefined);
 }
 
 /** Write one cgroup file in one write(2): `ts-cgroup: cannot write memory.max: Invalid argument` on failure. */
@@ -98,7 +92,7 @@ export function makeCgroupDir(dir: string): void {
   try {
     sys('mkdir', `${q(dir)}, 0755`, () => cfunc('int mkdir(const char *path, uint32_t mode)')(dir, 0o755) as number, { what: `cannot create ${dir}` });
   } catch (err) {
-    if (err instanceof SyscallError) throw new CgroupFileError(`cannot create ${dir}: ${errnoText(err.errno)}`, err.errno, err.code);
+    if (err instanceof SyscallError) throw refused('create', dir, err);
     throw err;
   }
 }
@@ -108,7 +102,7 @@ export function removeCgroupDir(dir: string): void {
   try {
     sys('rmdir', q(dir), () => cfunc('int rmdir(const char *path)')(dir) as number);
   } catch (err) {
-    if (err instanceof SyscallError) throw new CgroupFileError(`cannot remove ${dir}: ${errnoText(err.errno)}`, err.errno, err.code);
+    if (err instanceof SyscallError) throw refused('remove', dir, err);
     throw err;
   }
 }

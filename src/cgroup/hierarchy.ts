@@ -10,7 +10,7 @@
 //   the v2 one (the kernel gives each controller to one hierarchy only).
 import { existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { ToolError } from '../syscalls/errors.js';
+import { CgroupNotFoundError, CgroupPathError, ControllerMissingError } from './errors.js';
 import { MountInfo, parseMountInfo, readMountInfo } from '../syscalls/mountinfo.js';
 
 export type CgroupVersion = 1 | 2;
@@ -124,8 +124,7 @@ export function hierarchyForController(layout: CgroupLayout, controller: string)
   if (v1) return v1;
   const v2 = unifiedHierarchy(layout);
   if (v2?.controllers.includes(controller)) return v2;
-  const where = v2 ? `not mounted as cgroup v1, and not in ${posix.join(v2.mountPoint, 'cgroup.controllers')} (${v2.controllers.join(' ') || 'empty'})` : 'no cgroup hierarchy has it';
-  throw new ToolError(`controller '${controller}' is not available: ${where}`);
+  throw new ControllerMissingError(controller, v2 ? posix.join(v2.mountPoint, 'cgroup.controllers') : undefined, v2?.controllers ?? []);
 }
 
 /** A hierarchy's label for output: "memory (v1)", "unified (v2)". */
@@ -167,9 +166,12 @@ export function hierarchyOfDirectory(layout: CgroupLayout, spec: string): Hierar
  *   hierarchy's top;
  * - a relative one (box) is below the caller's own cgroup in each
  *   hierarchy, so experiments stay inside the cgroup one started in.
+ * A '..' component is refused in every form: it would climb out of the
+ * caller's cgroup (or the mount) while looking like a name below it.
  */
 export function resolveCgroup(layout: CgroupLayout, spec: string, hierarchies: readonly Hierarchy[] = layout.hierarchies): CgroupDir[] {
-  if (spec === '') throw new ToolError('empty cgroup path');
+  if (spec === '') throw new CgroupPathError(spec, 'empty');
+  if (spec.split('/').includes('..')) throw new CgroupPathError(spec, 'dot-dot');
   const owner = hierarchyOfDirectory(layout, spec);
   if (owner) {
     const dir = posix.normalize(spec).replace(/(.)\/$/, '$1');
@@ -187,6 +189,6 @@ export function resolveCgroup(layout: CgroupLayout, spec: string, hierarchies: r
 /** The hierarchies where a cgroup exists; a clear error if none. */
 export function existingCgroup(layout: CgroupLayout, spec: string): CgroupDir[] {
   const found = resolveCgroup(layout, spec).filter((c) => existsSync(c.dir));
-  if (found.length === 0) throw new ToolError(`cgroup ${spec} does not exist`);
+  if (found.length === 0) throw new CgroupNotFoundError(spec);
   return found;
 }

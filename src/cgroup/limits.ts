@@ -1,18 +1,25 @@
-// Friendly limits (--memory 100M, --swap 0, --swappiness 0, --pids 20,
-// --cpu 50%) and the files they become on each cgroup version. Pure
-// functions: the tests check the translation without a kernel.
-import { ToolError } from '../syscalls/errors.js';
-import type { CgroupVersion } from './hierarchy.js';
+// Friendly limits (a memory size such as 100M, swap, swappiness, a pids
+// count, a CPU percentage, or an OCI linux.resources object through oci.ts) and the
+// controllers they need. Which files they become is each back end's
+// business (v1.ts, v2.ts). Pure functions: tests need no kernel.
+import { InvalidLimitError, LimitName, UnsupportedLimitError } from './errors.js';
 
 export type Unlimited = 'max';
 
 export interface Limits {
   memory?: bigint | Unlimited;
+  /** Swap alone (not memory+swap): v2 memory.swap.max; v1 adds the memory limit. */
   swap?: bigint | Unlimited;
   swappiness?: number;
   pids?: number | Unlimited;
   /** Percent of one CPU: 50 is half a CPU, 200 two CPUs. */
   cpuPercent?: number | Unlimited;
+  /** CFS quota per period in microseconds, as OCI gives it (instead of cpuPercent). */
+  cpuQuotaUs?: number | Unlimited;
+  /** CFS period in microseconds; unset keeps the period the cgroup has. */
+  cpuPeriodUs?: number;
+  /** Relative CPU weight in v1 units (cpu.shares, 2 to 262144; 1024 is the default). */
+  cpuShares?: number;
 }
 
 export interface RawLimits {
@@ -30,41 +37,54 @@ export interface LimitWrite {
   value: string;
 }
 
+export interface Translation {
+  writes: LimitWrite[];
+  /** What was adapted to the version, for the user to read. */
+  notes: string[];
+}
+
 const SUFFIX: Record<string, bigint> = { '': 1n, K: 1n << 10n, M: 1n << 20n, G: 1n << 30n, T: 1n << 40n };
+const SIZE_EXPECTED = "bytes with an optional K, M, G or T suffix, or 'max'";
+// The most the kernel takes for memory.swappiness.
+const MAX_SWAPPINESS = 200;
 
 /** Sizes as the kernel's memparse() reads them: bytes, or K/M/G/T (powers of 1024); 'max' or -1 for no limit. */
-export function parseSize(text: string, what: string): bigint | Unlimited {
+export function parseSize(text: string, what: LimitName): bigint | Unlimited {
   if (text === 'max' || text === '-1') return 'max';
   const m = /^(\d+)([KMGT]?)(i?B)?$/i.exec(text.trim());
-  if (!m) throw new ToolError(`invalid ${what} '${text}': expected bytes with an optional K, M, G or T suffix, or 'max'`);
+  if (!m) throw new InvalidLimitError(what, text, SIZE_EXPECTED);
   return BigInt(m[1]) * SUFFIX[m[2].toUpperCase()];
 }
 
-function parseCount(text: string, what: string): number | Unlimited {
+function parseCount(text: string, what: LimitName): number | Unlimited {
   if (text === 'max') return 'max';
-  if (!/^\d+$/.test(text)) throw new ToolError(`invalid ${what} '${text}': expected a whole number or 'max'`);
+  if (!/^\d+$/.test(text)) throw new InvalidLimitError(what, text, "a whole number or 'max'");
   return Number(text);
 }
 
 function parsePercent(text: string): number | Unlimited {
   if (text === 'max') return 'max';
   const m = /^(\d+(?:\.\d+)?)%$/.exec(text);
-  if (!m || Number(m[1]) <= 0) throw new ToolError(`invalid --cpu '${text}': expected a percentage of one CPU such as 50% (150% is one and a half CPUs), or 'max'`);
+  if (!m || Number(m[1]) <= 0) throw new InvalidLimitError('cpu', text, "a percentage of one CPU such as 50% (150% is one and a half CPUs), or 'max'");
   return Number(m[1]);
 }
 
 export function parseLimits(raw: RawLimits): Limits {
   const limits: Limits = {};
-  if (raw.memory !== undefined) limits.memory = parseSize(raw.memory, '--memory');
-  if (raw.swap !== undefined) limits.swap = parseSize(raw.swap, '--swap');
+  if (raw.memory !== undefined) limits.memory = parseSize(raw.memory, 'memory');
+  if (raw.swap !== undefined) limits.swap = parseSize(raw.swap, 'swap');
   if (raw.swappiness !== undefined) {
-    const n = parseCount(raw.swappiness, '--swappiness');
-    if (n === 'max' || n > 200) throw new ToolError(`invalid --swappiness '${raw.swappiness}': expected 0 to 200`);
+    const n = parseCount(raw.swappiness, 'swappiness');
+    if (n === 'max' || n > MAX_SWAPPINESS) throw new InvalidLimitError('swappiness', raw.swappiness, `0 to ${MAX_SWAPPINESS}`);
     limits.swappiness = n;
   }
-  if (raw.pids !== undefined) limits.pids = parseCount(raw.pids, '--pids');
+  if (raw.pids !== undefined) limits.pids = parseCount(raw.pids, 'pids');
   if (raw.cpu !== undefined) limits.cpuPercent = parsePercent(raw.cpu);
   return limits;
+}
+
+function hasCpu(limits: Limits): boolean {
+  return limits.cpuPercent !== undefined || limits.cpuQuotaUs !== undefined || limits.cpuPeriodUs !== undefined || limits.cpuShares !== undefined;
 }
 
 /** The controllers a set of limits needs. */
@@ -72,78 +92,32 @@ export function controllersFor(limits: Limits): string[] {
   const out: string[] = [];
   if (limits.memory !== undefined || limits.swap !== undefined || limits.swappiness !== undefined) out.push('memory');
   if (limits.pids !== undefined) out.push('pids');
-  if (limits.cpuPercent !== undefined) out.push('cpu');
+  if (hasCpu(limits)) out.push('cpu');
   return out;
 }
 
 /** The part of `limits` that these controllers enforce (one hierarchy's share on v1). */
 export function limitsForControllers(limits: Limits, controllers: readonly string[]): Limits {
-  const { memory, swap, swappiness, pids, cpuPercent } = limits;
-  return {
+  const { memory, swap, swappiness, pids, cpuPercent, cpuQuotaUs, cpuPeriodUs, cpuShares } = limits;
+  const defined = (o: Limits): Limits => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  return defined({
     ...(controllers.includes('memory') ? { memory, swap, swappiness } : {}),
     ...(controllers.includes('pids') ? { pids } : {}),
-    ...(controllers.includes('cpu') ? { cpuPercent } : {}),
-  };
+    ...(controllers.includes('cpu') ? { cpuPercent, cpuQuotaUs, cpuPeriodUs, cpuShares } : {}),
+  });
 }
 
-// CFS bandwidth: the kernel refuses a quota under 1 ms per period.
-const MIN_CPU_QUOTA_US = 1000;
+// CFS bandwidth: the kernel refuses a quota under 1 ms per period, and uses
+// 100 ms as the period until someone changes it.
+export const MIN_CPU_QUOTA_US = 1000;
 export const DEFAULT_CPU_PERIOD_US = 100_000;
 
-function cpuQuota(percent: number, periodUs: number): number {
-  const quota = Math.round((percent / 100) * periodUs);
-  if (quota < MIN_CPU_QUOTA_US) throw new ToolError(`--cpu ${percent}% is below the kernel's minimum quota of ${MIN_CPU_QUOTA_US} us per ${periodUs} us period`);
+/** The CFS quota for these limits in a cgroup whose period is `periodUs`: 'max', a number, or undefined if none asked. */
+export function cpuQuotaFor(limits: Limits, periodUs: number): number | Unlimited | undefined {
+  let quota: number | Unlimited | undefined = limits.cpuQuotaUs;
+  if (quota === undefined && limits.cpuPercent !== undefined) quota = limits.cpuPercent === 'max' ? 'max' : Math.round((limits.cpuPercent / 100) * periodUs);
+  if (typeof quota === 'number' && quota < MIN_CPU_QUOTA_US) throw new UnsupportedLimitError('cpu', 'cpu-quota-too-small', { quotaUs: quota, minimumUs: MIN_CPU_QUOTA_US, periodUs });
   return quota;
-}
-
-export interface TranslateOptions {
-  /** v1: the hierarchy has memory.memsw.* (swap accounting is on). */
-  swapAccounting?: boolean;
-  /** The CFS period in use (cpu.cfs_period_us, or the second field of cpu.max). */
-  cpuPeriodUs?: number;
-}
-
-export interface Translation {
-  writes: LimitWrite[];
-  /** What was adapted to the version, for the user to read. */
-  notes: string[];
-}
-
-/**
- * The files to write, in an order the kernel accepts: on v1 the memory
- * limit before memory+swap (memsw may never be below it).
- */
-export function translateLimits(limits: Limits, version: CgroupVersion, opts: TranslateOptions = {}): Translation {
-  const writes: LimitWrite[] = [];
-  const notes: string[] = [];
-  const w = (controller: string, file: string, value: string | number | bigint) => writes.push({ controller, file, value: String(value) });
-  const period = opts.cpuPeriodUs ?? DEFAULT_CPU_PERIOD_US;
-  if (version === 1) {
-    if (limits.memory !== undefined) w('memory', 'memory.limit_in_bytes', limits.memory === 'max' ? -1 : limits.memory);
-    if (limits.swap !== undefined) {
-      // v1 has no swap-only limit: memory.memsw.limit_in_bytes caps memory+swap.
-      if (!opts.swapAccounting) throw new ToolError('--swap needs swap accounting (memory.memsw.limit_in_bytes), which this kernel does not have: use --swappiness 0, or boot with swapaccount=1');
-      if (limits.memory === undefined) throw new ToolError('--swap on cgroup v1 needs --memory too: the kernel limits memory+swap (memory.memsw.limit_in_bytes), not swap alone');
-      const memsw = limits.memory === 'max' || limits.swap === 'max' ? -1 : limits.memory + limits.swap;
-      w('memory', 'memory.memsw.limit_in_bytes', memsw);
-    }
-    if (limits.swappiness !== undefined) w('memory', 'memory.swappiness', limits.swappiness);
-    if (limits.pids !== undefined) w('pids', 'pids.max', limits.pids);
-    if (limits.cpuPercent !== undefined) w('cpu', 'cpu.cfs_quota_us', limits.cpuPercent === 'max' ? -1 : cpuQuota(limits.cpuPercent, period));
-    return { writes, notes };
-  }
-  if (limits.memory !== undefined) w('memory', 'memory.max', limits.memory);
-  if (limits.swappiness !== undefined) {
-    // cgroup v2 has no per-cgroup swappiness; "no swap" is memory.swap.max = 0.
-    if (limits.swappiness !== 0 || limits.swap !== undefined)
-      throw new ToolError('cgroup v2 has no memory.swappiness: use --swap 0 (memory.swap.max) to keep the cgroup out of swap');
-    notes.push('cgroup v2 has no memory.swappiness: --swappiness 0 became memory.swap.max = 0');
-    w('memory', 'memory.swap.max', 0);
-  }
-  if (limits.swap !== undefined) w('memory', 'memory.swap.max', limits.swap);
-  if (limits.pids !== undefined) w('pids', 'pids.max', limits.pids);
-  if (limits.cpuPercent !== undefined) w('cpu', 'cpu.max', `${limits.cpuPercent === 'max' ? 'max' : cpuQuota(limits.cpuPercent, period)} ${period}`);
-  return { writes, notes };
 }
 
 /** 104857600 -> "100M", for output; exact when it divides evenly. */

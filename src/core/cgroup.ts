@@ -2,22 +2,27 @@
 // that is already in the cgroup when it execs, and follow a cgroup's memory
 // and OOM kills until it is removed or we are interrupted.
 import { existsSync } from 'node:fs';
-import { ToolError } from '../syscalls/errors.js';
-import { CgroupDir } from '../cgroup/hierarchy.js';
-import { moveProcess } from '../cgroup/manage.js';
-import { oomKillCount, watchOomEvents } from '../cgroup/events.js';
-import { readStats } from '../cgroup/stats.js';
+import type { Cgroup } from '../cgroup/manager.js';
 import { formatBytes } from '../cgroup/limits.js';
 import type { ExitInfo } from '../syscalls/process.js';
 import { programCalls, runInChild } from './program.js';
+import { DomainError } from './errors.js';
+
+/** The cgroup has no memory controller, so there is nothing to watch. */
+export class NoMemoryControllerError extends DomainError {
+  readonly kind = 'no-memory-controller';
+  constructor(readonly path: string) {
+    super(`cgroup ${path} has no memory controller`);
+  }
+}
 
 /**
  * The child is cloned, then waits in the first link of its plan while this
  * process writes its PID to cgroup.procs in every hierarchy; only then does
  * it exec, so the program never runs (or allocates) outside the cgroup.
  */
-export function execInCgroup(cgroups: readonly CgroupDir[], argv: readonly string[]): Promise<ExitInfo> {
-  return runInChild(programCalls(argv), { afterClone: (pid) => moveProcess(cgroups, pid) });
+export function execInCgroup(cgroup: Cgroup, argv: readonly string[]): Promise<ExitInfo> {
+  return runInChild(programCalls(argv), { afterClone: (pid) => cgroup.addProcess(pid) });
 }
 
 export interface WatchOptions {
@@ -28,12 +33,14 @@ export interface WatchOptions {
 // The kill is counted a moment after the OOM notification (the kernel
 // notifies, then picks and kills a victim): look again shortly after.
 const RECHECK_AFTER_WAKE_MS = [5, 50, 250];
+const MS_PER_S = 1000;
 
 /** Follow memory use and OOM kills; resolves with the exit status when the cgroup is removed or on SIGINT/SIGTERM. */
-export function watchCgroup(spec: string, cgroups: readonly CgroupDir[], opts: WatchOptions): Promise<number> {
-  const memory = cgroups.find((c) => existsSync(`${c.dir}/memory.usage_in_bytes`) || existsSync(`${c.dir}/memory.current`));
-  if (!memory) throw new ToolError(`cgroup ${spec} has no memory controller: nothing to watch (create it with -c memory or --memory)`);
-  let lastKills = oomKillCount(memory) ?? 0;
+export function watchCgroup(cgroup: Cgroup, opts: WatchOptions): Promise<number> {
+  const memory = cgroup.memoryDir();
+  if (!memory) throw new NoMemoryControllerError(cgroup.path);
+  const spec = cgroup.path;
+  let lastKills = cgroup.oomKills() ?? 0;
 
   return new Promise((resolve) => {
     let done = false;
@@ -41,7 +48,7 @@ export function watchCgroup(spec: string, cgroups: readonly CgroupDir[], opts: W
       if (done) return;
       done = true;
       clearInterval(timer);
-      events.stop();
+      events?.stop();
       process.off('SIGINT', interrupted);
       process.off('SIGTERM', interrupted);
       resolve(status);
@@ -52,14 +59,14 @@ export function watchCgroup(spec: string, cgroups: readonly CgroupDir[], opts: W
         opts.print(`cgroup ${spec} was removed`);
         return finish(0);
       }
-      const kills = oomKillCount(memory) ?? lastKills;
+      const kills = cgroup.oomKills() ?? lastKills;
       for (let n = lastKills + 1; n <= kills; n++) opts.print(`OOM kill in ${spec}: the kernel killed a process at the memory limit (oom_kill ${n})`);
       lastKills = Math.max(lastKills, kills);
     };
     const sample = () => {
       check();
       if (done) return;
-      const m = readStats(spec, [memory]).memory;
+      const m = cgroup.stats().memory;
       if (m) opts.print(`memory ${formatBytes(m.current)} of ${m.max === 'max' ? 'max' : formatBytes(m.max)}${m.peak !== undefined ? `, peak ${formatBytes(m.peak)}` : ''}${m.failcnt !== undefined ? `, limit hit ${m.failcnt} times` : ''}`);
     };
     const wake = () => {
@@ -69,11 +76,11 @@ export function watchCgroup(spec: string, cgroups: readonly CgroupDir[], opts: W
     const interrupted = () => finish(0);
     process.on('SIGINT', interrupted);
     process.on('SIGTERM', interrupted);
-    const events = watchOomEvents(memory, wake, (err) => {
-      opts.print(`ts-cgroup: lost the OOM notifications: ${err.message}`);
+    const events = cgroup.watchOom(wake, (err) => {
+      opts.print(`lost the OOM notifications: ${err.message}`);
       finish(1);
     });
-    opts.print(`watching ${spec} (${memory.dir}): memory every ${opts.intervalMs / 1000} s, OOM kills via ${events.how}`);
+    opts.print(`watching ${spec} (${memory.dir}): memory every ${opts.intervalMs / MS_PER_S} s, OOM kills via ${events?.how}`);
     const timer = setInterval(sample, opts.intervalMs);
     sample();
   });

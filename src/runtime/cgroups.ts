@@ -1,36 +1,23 @@
 // The container's cgroup, through src/cgroup: made before the init is
 // cloned, the init moved in before its first call, limits from
 // linux.resources, and removed with the container.
-import { existsSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { CgroupDir, CgroupLayout, detectCgroups } from '../cgroup/hierarchy.js';
-import { Limits } from '../cgroup/limits.js';
-import { createCgroup } from '../cgroup/manage.js';
+import { CgroupDir } from '../cgroup/hierarchy.js';
+import { Cgroup, cgroupAt, cgroupManager } from '../cgroup/manager.js';
+import { fromOciResources } from '../cgroup/oci.js';
 import type { Resources } from './config.js';
 import { ConfigError } from './errors.js';
 
-const WANTED = ['cpu', 'cpuacct', 'memory', 'pids', 'freezer', 'devices', 'blkio', 'hugetlb'];
+const WANTED = ['cpu', 'cpuacct', 'memory', 'pids', 'freezer', 'devices', 'blkio'];
 
 // runc's default device rules: always allowed, whatever the config says.
 const DEFAULT_DEVICE_RULES = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm'];
 
 export interface ContainerCgroup {
+  path: string;
   dirs: CgroupDir[];
   freezer?: { dir: string; version: 1 | 2 };
-}
-
-function limitsOf(r: Resources | undefined): Limits {
-  const limits: Limits = {};
-  if (!r) return limits;
-  if (r.memory?.limit !== undefined) limits.memory = r.memory.limit < 0 ? 'max' : BigInt(r.memory.limit);
-  if (r.memory?.swap !== undefined) {
-    if (r.memory.limit === undefined) throw new ConfigError('linux.resources.memory.swap', 'a swap limit needs memory.limit too');
-    // OCI's swap is memory+swap; the cgroup layer takes swap alone.
-    limits.swap = r.memory.swap < 0 ? 'max' : BigInt(Math.max(0, r.memory.swap - r.memory.limit));
-  }
-  if (r.pids) limits.pids = r.pids.limit <= 0 ? 'max' : r.pids.limit;
-  if (r.cpu?.quota !== undefined && r.cpu.quota > 0) limits.cpuPercent = (r.cpu.quota / (r.cpu.period ?? 100_000)) * 100;
-  return limits;
 }
 
 /** The cgroup path: the config's, or the id below the caller's own cgroup (so tests stay inside theirs). */
@@ -40,25 +27,29 @@ export function cgroupSpec(id: string, cgroupsPath: string | undefined): string 
   return cgroupsPath;
 }
 
+/** A handle on the container's cgroup from what state.json kept (its directories, whoever asks). */
+export function containerCgroup(cg: { path: string; dirs: readonly CgroupDir[] }): Cgroup {
+  return cgroupAt(cg.path, cg.dirs.filter((d) => existsSync(d.dir)));
+}
+
 export function createContainerCgroup(id: string, cgroupsPath: string | undefined, resources: Resources | undefined): ContainerCgroup {
-  const layout: CgroupLayout = detectCgroups();
-  const available = new Set(layout.hierarchies.flatMap((h) => h.controllers));
+  const manager = cgroupManager();
+  const available = new Set(manager.layout.hierarchies.flatMap((h) => h.controllers));
   const controllers = WANTED.filter((c) => available.has(c));
-  const limits = limitsOf(resources);
-  const { cgroups } = createCgroup(layout, cgroupSpec(id, cgroupsPath), { controllers, limits });
+  const limits = resources ? fromOciResources({ memory: resources.memory, pids: resources.pids, cpu: resources.cpu }) : {};
+  const path = cgroupSpec(id, cgroupsPath);
+  const cg = manager.create(path, { controllers, limits });
   try {
-    for (const c of cgroups) {
-      if (c.hierarchy.version === 1 && c.hierarchy.controllers.includes('cpu') && resources?.cpu?.shares) writeFileSync(posix.join(c.dir, 'cpu.shares'), String(resources.cpu.shares));
+    for (const c of cg.dirs)
       if (c.hierarchy.version === 1 && c.hierarchy.controllers.includes('devices') && resources?.devices.length) applyDeviceRules(c.dir, resources);
-    }
   } catch (err) {
-    removeCgroupDirs(cgroups.map((c) => c.dir));
+    cg.delete({ kill: true });
     throw err;
   }
-  const v1f = cgroups.find((c) => c.hierarchy.version === 1 && c.hierarchy.controllers.includes('freezer'));
-  const v2 = cgroups.find((c) => c.hierarchy.version === 2 && existsSync(posix.join(c.dir, 'cgroup.freeze')));
+  const v1f = cg.dirs.find((c) => c.hierarchy.version === 1 && c.hierarchy.controllers.includes('freezer'));
+  const v2 = cg.dirs.find((c) => c.hierarchy.version === 2 && existsSync(posix.join(c.dir, 'cgroup.freeze')));
   const freezer = v1f ? { dir: v1f.dir, version: 1 as const } : v2 ? { dir: v2.dir, version: 2 as const } : undefined;
-  return { dirs: cgroups, freezer };
+  return { path, dirs: [...cg.dirs], freezer };
 }
 
 function rule(d: Resources['devices'][number]): string {
@@ -88,33 +79,3 @@ export function cgroupPids(dirs: readonly string[]): number[] {
   return [...all].sort((a, b) => a - b);
 }
 
-/** rmdir each directory, retrying while a dead task still leaves. */
-export function removeCgroupDirs(dirs: readonly string[]): void {
-  for (const d of dirs) {
-    for (let i = 0; i < 100; i++) {
-      try {
-        if (existsSync(d)) rmdirSync(d);
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || i === 99) throw err;
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-      }
-    }
-  }
-}
-
-export function setFrozen(freezer: { dir: string; version: 1 | 2 }, frozen: boolean): void {
-  for (let i = 0; i < 200; i++) {
-    if (freezer.version === 1) {
-      const want = frozen ? 'FROZEN' : 'THAWED';
-      const now = readFileSync(posix.join(freezer.dir, 'freezer.state'), 'utf8').trim();
-      if (now === want) return;
-      if (i === 0 || now === 'FREEZING') writeFileSync(posix.join(freezer.dir, 'freezer.state'), want);
-    } else {
-      if (i === 0) writeFileSync(posix.join(freezer.dir, 'cgroup.freeze'), frozen ? '1' : '0');
-      if (new RegExp(`^frozen ${frozen ? 1 : 0}$`, 'm').test(readFileSync(posix.join(freezer.dir, 'cgroup.events'), 'utf8'))) return;
-    }
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-  }
-  throw new Error(`the freezer at ${freezer.dir} did not become ${frozen ? 'FROZEN' : 'THAWED'}`);
-}

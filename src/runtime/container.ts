@@ -17,7 +17,7 @@ import { ContainerConfig, NAMESPACE_FLAGS, NamespaceKind, ProcessSpec, loadConfi
 import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
 import { runHooks } from './hooks.js';
 import { execveCall, identityCalls, initCalls, resolveProgram, rlimitCalls } from './init-plan.js';
-import { cgroupPids, createContainerCgroup, removeCgroupDirs, setFrozen } from './cgroups.js';
+import { cgroupPids, containerCgroup, createContainerCgroup } from './cgroups.js';
 import { EXEC_FIFO, OciState, SavedState, Status, claimId, currentStatus, initAlive, loadState, nowRfc3339Nano, ociState, processStart, removeStateDir, saveState } from './state.js';
 
 export interface Runtime {
@@ -78,7 +78,7 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
   try {
     const isRoot = process.geteuid?.() === 0;
     const cg = isRoot || config.resources ? createContainerCgroup(opts.id, config.cgroupsPath, config.resources) : undefined;
-    if (cg) undo.push(() => removeCgroupDirs(cg.dirs.map((d) => d.dir)));
+    if (cg) undo.push(() => containerCgroup(cg).delete({ kill: true, recursive: true }));
 
     let newFlags = 0;
     for (const n of config.namespaces) {
@@ -120,6 +120,7 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       rootfs: config.rootfs,
       created: nowRfc3339Nano(),
       cgroups: cg?.dirs.map((d) => d.dir) ?? [],
+      cgroup: cg ? { path: cg.path, dirs: cg.dirs } : undefined,
       freezer: cg?.freezer,
       namespacePaths: {},
       config,
@@ -255,19 +256,15 @@ function waitGone(state: SavedState, ms = 10_000): boolean {
 
 /** Remove what the container holds: its processes, cgroup, state; then the poststop hooks. */
 export function destroy(rt: Runtime, state: SavedState): void {
-  const pids = cgroupPids(state.cgroups);
-  if (state.freezer && pids.length) {
-    try {
-      setFrozen(state.freezer, false);
-    } catch {
-      // a frozen task cannot die: thaw first, best effort
-    }
-  }
-  for (const pid of pids) kill(pid, 9);
   if (initAlive(state)) kill(state.pid, 9);
+  if (state.cgroup) {
+    const cg = containerCgroup(state.cgroup);
+    // A frozen task cannot die: thaw first.
+    if (cg.dirs.length && cg.freezerState() !== undefined && cg.freezerState() !== 'THAWED') cg.thaw();
+    // Kills whatever is left (a container without a pid namespace may leave some), waits, removes.
+    if (cg.dirs.length) cg.delete({ kill: true, recursive: true });
+  }
   waitGone(state);
-  for (let i = 0; i < 200 && cgroupPids(state.cgroups).length; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
-  removeCgroupDirs(state.cgroups);
   removeStateDir(rt.root, state.id);
   runHooks('poststop', state.config.hooks.poststop, hookState(rt.root, state, 'stopped'));
 }
@@ -296,8 +293,10 @@ export function pauseContainer(rt: Runtime, id: string, frozen: boolean): void {
   const status = currentStatus(rt.root, state);
   if (frozen && status !== 'running' && status !== 'created') throw new WrongState(id, status, 'container not running');
   if (!frozen && status !== 'paused') throw new WrongState(id, status, 'container not paused');
-  if (!state.freezer) throw new WrongState(id, status, 'the container has no freezer cgroup');
-  setFrozen(state.freezer, frozen);
+  if (!state.freezer || !state.cgroup) throw new WrongState(id, status, 'the container has no freezer cgroup');
+  const cg = containerCgroup(state.cgroup);
+  if (frozen) cg.freeze();
+  else cg.thaw();
 }
 
 export function containerPids(rt: Runtime, id: string): number[] {

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerConfig } from './config.js';
+import type { CgroupDir } from '../cgroup/hierarchy.js';
 import { ContainerExists, ContainerNotFound, InvalidId } from './errors.js';
 import { OCI_VERSION } from './spec.js';
 
@@ -27,6 +28,8 @@ export interface SavedState {
   created: string;
   /** Cgroup directories of the container, one per hierarchy. */
   cgroups: string[];
+  /** The cgroup as the cgroup layer knows it (path as given, and its directories). */
+  cgroup?: { path: string; dirs: CgroupDir[] };
   /** The freezer file used for pause/resume, if any. */
   freezer?: { dir: string; version: 1 | 2 };
   /** Namespace files of the init at creation, by config type, for exec. */

@@ -6,15 +6,17 @@ import { OptionSpec, ParsedCommandLine, ToolSpec, flag, parseCommandLine, render
 import { runTool } from '../cli/run.js';
 import { ToolError, UsageError } from '../syscalls/errors.js';
 import { enableTrace } from '../syscalls/trace.js';
-import { CgroupDir, CgroupLayout, detectCgroups, existingCgroup, hierarchyLabel } from '../cgroup/hierarchy.js';
+import { CgroupDir, CgroupLayout, detectCgroups, hierarchyLabel } from '../cgroup/hierarchy.js';
 import { childCgroups, cgroupProcs, readCgroupFile, readOptionalFile, writeCgroupFile } from '../cgroup/files.js';
-import { createCgroup, deleteCgroup, findCgroupFile, freezeTarget, moveProcess, setFrozen } from '../cgroup/manage.js';
+import { CgroupManager, cgroupAt, cgroupManager } from '../cgroup/manager.js';
 import { formatBytes, parseLimits } from '../cgroup/limits.js';
-import { CgroupStats, Limit, readStats } from '../cgroup/stats.js';
-import { execInCgroup, watchCgroup } from '../core/cgroup.js';
+import { CgroupStats, Limit } from '../cgroup/stats.js';
+import * as E from '../cgroup/errors.js';
+import { NoMemoryControllerError, execInCgroup, watchCgroup } from '../core/cgroup.js';
 import type { ExitInfo } from '../syscalls/process.js';
 
 const NAME = 'ts-cgroup';
+const MS_PER_S = 1000;
 
 const PATH_HELP =
   'PATH is a cgroup: relative (box) means below your own cgroup in each hierarchy, absolute (/box) means from the top of each hierarchy, ' +
@@ -26,6 +28,8 @@ interface Command {
   options?: OptionSpec[];
   /** Options only before PATH; the rest is a program (exec). */
   stopAtPositional?: boolean;
+  /** How many operands it takes (an extra one is refused, not ignored). */
+  operands: { min: number; max: number; what?: string };
   run: (cmd: ParsedCommandLine) => number | void | ExitInfo | Promise<number | void | ExitInfo>;
 }
 
@@ -34,6 +38,7 @@ const COMMANDS: Record<string, Command> = {
     usage: 'info [--json]',
     summary: 'Show the cgroup layout: v1, v2 or hybrid, the mount points, the controllers, and your own cgroups.',
     options: [{ long: 'json', help: 'print JSON' }],
+    operands: { min: 0, max: 0 },
     run: info,
   },
   create: {
@@ -47,37 +52,47 @@ const COMMANDS: Record<string, Command> = {
       { long: 'pids', arg: 'required', value: 'N', help: 'most processes and threads (pids.max)' },
       { long: 'cpu', arg: 'required', value: 'PERCENT', help: 'CPU time as a percentage of one CPU, e.g. 50% (cpu.cfs_quota_us / cpu.max)' },
     ],
+    operands: { min: 1, max: 1 },
     run: create,
   },
-  set: { usage: 'set PATH KEY=VALUE...', summary: 'Write cgroup files (like cgset -r), e.g. memory.max=100M.', run: set },
+  set: { usage: 'set PATH KEY=VALUE...', summary: 'Write cgroup files (like cgset -r), e.g. memory.max=100M.', operands: { min: 2, max: Infinity, what: 'KEY=VALUE' }, run: set },
   get: {
     usage: 'get PATH KEY...',
     summary: 'Read cgroup files (like cgget -r).',
     options: [{ long: 'values-only', short: 'n', help: 'print the values only' }],
+    operands: { min: 2, max: Infinity, what: 'KEY' },
     run: get,
   },
   exec: {
     usage: 'exec PATH [--] [COMMAND [ARG]...]',
     summary: 'Run a command inside the cgroup (like cgexec): it is moved there before it execs. Without a command, runs $SHELL.',
     stopAtPositional: true,
+    operands: { min: 1, max: Infinity },
     run: exec,
   },
-  add: { usage: 'add PATH PID...', summary: 'Move processes into the cgroup (like cgclassify).', run: add },
+  add: { usage: 'add PATH PID...', summary: 'Move processes into the cgroup (like cgclassify).', operands: { min: 2, max: Infinity, what: 'PID' }, run: add },
   show: {
     usage: 'show PATH [--json]',
     summary: 'Show memory usage, limit, peak, limit hits, OOM kills, swap, pids and cpu, from the files this version has.',
     options: [{ long: 'json', help: 'print JSON' }],
+    operands: { min: 1, max: 1 },
     run: show,
   },
   watch: {
     usage: 'watch PATH [--interval SECONDS]',
     summary: 'Print memory usage every interval and a line for each OOM kill as it happens, until the cgroup is removed or Ctrl-C.',
     options: [{ long: 'interval', short: 'i', arg: 'required', value: 'SECONDS', help: 'seconds between memory lines (default 1)' }],
+    operands: { min: 1, max: 1 },
     run: watch,
   },
-  freeze: { usage: 'freeze PATH', summary: 'Stop every process in the cgroup (v1 freezer.state, v2 cgroup.freeze) and wait until they are.', run: (c) => freeze(c, true) },
-  thaw: { usage: 'thaw PATH', summary: 'Let the processes of a frozen cgroup run again.', run: (c) => freeze(c, false) },
-  tree: { usage: 'tree [PATH]', summary: 'Draw the cgroups below PATH (default /) in each hierarchy, with processes and key limits.', run: tree },
+  freeze: {
+    usage: 'freeze PATH',
+    summary: 'Stop every process in the cgroup (v1 freezer.state, v2 cgroup.freeze) and wait until they are.',
+    operands: { min: 1, max: 1 },
+    run: (c) => freeze(c, true),
+  },
+  thaw: { usage: 'thaw PATH', summary: 'Let the processes of a frozen cgroup run again.', operands: { min: 1, max: 1 }, run: (c) => freeze(c, false) },
+  tree: { usage: 'tree [PATH]', summary: 'Draw the cgroups below PATH (default /) in each hierarchy, with processes and key limits.', operands: { min: 0, max: 1 }, run: tree },
   delete: {
     usage: 'delete [-r] [--kill] PATH...',
     summary: 'Remove cgroups (like cgdelete). A cgroup with processes is refused unless --kill.',
@@ -85,6 +100,7 @@ const COMMANDS: Record<string, Command> = {
       { long: 'recursive', short: 'r', help: 'remove child cgroups too' },
       { long: 'kill', help: 'kill the processes first (v2 cgroup.kill; v1 SIGKILL to each)' },
     ],
+    operands: { min: 1, max: Infinity },
     run: remove,
   },
 };
@@ -108,23 +124,19 @@ function out(line = ''): void {
   }
 }
 
-let layoutCache: CgroupLayout | undefined;
+let managerCache: CgroupManager | undefined;
+function manager(): CgroupManager {
+  managerCache ??= cgroupManager(detectCgroups());
+  if (managerCache.layout.mode === 'none') throw new ToolError('no cgroup filesystem is mounted (see /proc/self/mountinfo)');
+  return managerCache;
+}
 function layout(): CgroupLayout {
-  layoutCache ??= detectCgroups();
-  if (layoutCache.mode === 'none') throw new ToolError('no cgroup filesystem is mounted (see /proc/self/mountinfo)');
-  return layoutCache;
+  return manager().layout;
 }
 
-function pathOperand(cmd: ParsedCommandLine, name: string): string {
-  const p = cmd.rest[0];
-  if (p === undefined) throw new UsageError(`${name}: missing cgroup path`);
-  return p;
-}
-
-function moreOperands(cmd: ParsedCommandLine, name: string, what: string): string[] {
-  const more = cmd.rest.slice(1);
-  if (more.length === 0) throw new UsageError(`${name}: missing ${what}`);
-  return more;
+/** The operands a command checked with its `operands` counts: PATH is the first. */
+function pathOperand(cmd: ParsedCommandLine): string {
+  return cmd.rest[0];
 }
 
 // ---- info
@@ -140,7 +152,7 @@ function info(cmd: ParsedCommandLine): void {
     cgroup: h.own,
   }));
   if (flag(cmd, 'json')) return out(JSON.stringify({ mode: l.mode, hierarchies: rows }, null, 2));
-  const modeText = { v1: 'cgroup v1 (one hierarchy per controller)', v2: 'cgroup v2 (one unified hierarchy)', hybrid: 'hybrid (cgroup v1 controllers and a cgroup v2 hierarchy)', none: 'none' }[l.mode];
+  const modeText = { v1: 'v1 (cgroup v1: one hierarchy per controller)', v2: 'v2 (cgroup v2: one unified hierarchy)', hybrid: 'hybrid (cgroup v1 controllers and a cgroup v2 hierarchy)', none: 'none' }[l.mode];
   out(`mode: ${modeText}`);
   const table = l.hierarchies.map((h, i) => [
     h.mountPoint,
@@ -156,33 +168,28 @@ function info(cmd: ParsedCommandLine): void {
 // ---- create, set, get, exec, add
 
 function create(cmd: ParsedCommandLine): void {
-  const path = pathOperand(cmd, 'create');
-  if (cmd.rest.length > 1) throw new UsageError(`create: unexpected operand '${cmd.rest[1]}'`);
   const limits = parseLimits({ memory: value(cmd, 'memory'), swap: value(cmd, 'swap'), swappiness: value(cmd, 'swappiness'), pids: value(cmd, 'pids'), cpu: value(cmd, 'cpu') });
   const controllers = values(cmd, 'controllers').flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean);
-  const result = createCgroup(layout(), path, { controllers, limits });
-  for (const note of result.notes) writeSync(2, `${NAME}: note: ${note}\n`);
+  const made = manager().create(pathOperand(cmd), { controllers, limits });
+  for (const note of made.notes) writeSync(2, `${NAME}: note: ${note}\n`);
 }
 
 function set(cmd: ParsedCommandLine): void {
-  const path = pathOperand(cmd, 'set');
-  const assignments = moreOperands(cmd, 'set', 'KEY=VALUE').map((a) => {
+  const assignments = cmd.rest.slice(1).map((a) => {
     const eq = a.indexOf('=');
     if (eq <= 0) throw new UsageError(`set: expected KEY=VALUE, got '${a}'`);
     return { key: a.slice(0, eq), value: a.slice(eq + 1) };
   });
-  const cgroups = existingCgroup(layout(), path);
+  const cgroup = manager().open(pathOperand(cmd));
   // Find every file before writing any, so an unknown key changes nothing.
-  const targets = assignments.map((a) => ({ ...a, cgroup: findCgroupFile(cgroups, a.key, path) }));
-  for (const t of targets) writeCgroupFile(t.cgroup.dir, t.key, t.value);
+  const targets = assignments.map((a) => ({ ...a, dir: cgroup.fileDir(a.key).dir }));
+  for (const t of targets) writeCgroupFile(t.dir, t.key, t.value);
 }
 
 function get(cmd: ParsedCommandLine): void {
-  const path = pathOperand(cmd, 'get');
-  const keys = moreOperands(cmd, 'get', 'KEY');
-  const cgroups = existingCgroup(layout(), path);
-  for (const key of keys) {
-    const text = readCgroupFile(findCgroupFile(cgroups, key, path).dir, key);
+  const cgroup = manager().open(pathOperand(cmd));
+  for (const key of cmd.rest.slice(1)) {
+    const text = readCgroupFile(cgroup.fileDir(key).dir, key);
     if (flag(cmd, 'values-only')) out(text);
     else if (text.includes('\n')) out(`${key}:\n${text.replace(/^/gm, '\t')}`);
     else out(`${key}: ${text}`);
@@ -190,19 +197,17 @@ function get(cmd: ParsedCommandLine): void {
 }
 
 function exec(cmd: ParsedCommandLine): Promise<ExitInfo> {
-  const path = pathOperand(cmd, 'exec');
   const program = cmd.rest[1] === '--' ? cmd.rest.slice(2) : cmd.rest.slice(1);
-  return execInCgroup(existingCgroup(layout(), path), program);
+  return execInCgroup(manager().open(pathOperand(cmd)), program);
 }
 
 function add(cmd: ParsedCommandLine): void {
-  const path = pathOperand(cmd, 'add');
-  const pids = moreOperands(cmd, 'add', 'PID').map((p) => {
+  const pids = cmd.rest.slice(1).map((p) => {
     if (!/^\d+$/.test(p) || p === '0') throw new ToolError(`invalid PID '${p}'`);
     return Number(p);
   });
-  const cgroups = existingCgroup(layout(), path);
-  for (const pid of pids) moveProcess(cgroups, pid);
+  const cgroup = manager().open(pathOperand(cmd));
+  for (const pid of pids) cgroup.addProcess(pid);
 }
 
 // ---- show, watch, tree
@@ -239,15 +244,15 @@ function showRows(s: CgroupStats): Array<[string, string, string[]]> {
 }
 
 function show(cmd: ParsedCommandLine): void {
-  const path = pathOperand(cmd, 'show');
-  const cgroups = existingCgroup(layout(), path);
-  const stats = readStats(path, cgroups);
+  const path = pathOperand(cmd);
+  const cgroup = manager().open(path);
+  const stats = cgroup.stats();
   if (flag(cmd, 'json')) {
     const { sources, ...rest } = stats;
     return out(JSON.stringify({ ...rest, files: sources }, null, 2));
   }
   out(`cgroup ${path}`);
-  for (const c of cgroups) out(`  ${hierarchyLabel(c.hierarchy)}: ${c.dir}`);
+  for (const c of cgroup.dirs) out(`  ${hierarchyLabel(c.hierarchy)}: ${c.dir}`);
   const rows = showRows(stats);
   const w = Math.max(...rows.map((r) => r[0].length));
   const v = Math.max(...rows.map((r) => r[1].length));
@@ -255,10 +260,10 @@ function show(cmd: ParsedCommandLine): void {
 }
 
 function watch(cmd: ParsedCommandLine): Promise<number> {
-  const path = pathOperand(cmd, 'watch');
+  const path = pathOperand(cmd);
   const interval = value(cmd, 'interval') ?? '1';
   if (!/^\d+(\.\d+)?$/.test(interval) || Number(interval) <= 0) throw new ToolError(`invalid --interval '${interval}': expected seconds, e.g. 1 or 0.5`);
-  return watchCgroup(path, existingCgroup(layout(), path), { intervalMs: Number(interval) * 1000, print: out });
+  return watchCgroup(manager().open(path), { intervalMs: Number(interval) * MS_PER_S, print: out });
 }
 
 const TREE_PROCS = 6;
@@ -277,7 +282,7 @@ function processList(dir: string): string {
 }
 
 function keyLimits(c: CgroupDir): string {
-  const s = readStats(c.path, [c]);
+  const s = cgroupAt(c.path, [c]).stats();
   const parts: string[] = [];
   if (s.memory && s.memory.max !== 'max') parts.push(`memory ${formatBytes(s.memory.max)}`);
   if (s.pids && s.pids.max !== 'max') parts.push(`pids ${s.pids.max}`);
@@ -296,8 +301,7 @@ function drawTree(c: CgroupDir, prefix: string, last: boolean, top: boolean): vo
 
 function tree(cmd: ParsedCommandLine): void {
   const path = cmd.rest[0] ?? '/';
-  const cgroups = existingCgroup(layout(), path);
-  cgroups.forEach((c, i) => {
+  manager().open(path).dirs.forEach((c, i) => {
     if (i) out();
     out(`${hierarchyLabel(c.hierarchy)}`);
     drawTree(c, '', true, true);
@@ -307,24 +311,85 @@ function tree(cmd: ParsedCommandLine): void {
 // ---- freeze, thaw, delete
 
 function freeze(cmd: ParsedCommandLine, frozen: boolean): void {
-  const path = pathOperand(cmd, frozen ? 'freeze' : 'thaw');
-  setFrozen(freezeTarget(existingCgroup(layout(), path), path), frozen);
+  const cgroup = manager().open(pathOperand(cmd));
+  if (frozen) cgroup.freeze();
+  else cgroup.thaw();
 }
 
 function remove(cmd: ParsedCommandLine): void {
-  pathOperand(cmd, 'delete');
-  const l = layout();
+  const m = manager();
   // Resolve them all first: a missing cgroup is reported before anything is removed.
-  const targets = cmd.rest.map((p) => ({ path: p, cgroups: existingCgroup(l, p) }));
-  for (const t of targets) deleteCgroup(t.cgroups, t.path, { recursive: flag(cmd, 'recursive'), kill: flag(cmd, 'kill') });
+  const targets = cmd.rest.map((p) => m.open(p));
+  for (const t of targets) t.delete({ recursive: flag(cmd, 'recursive'), kill: flag(cmd, 'kill') });
+}
+
+// ---- the cgroup layer's errors in this tool's words
+
+function plural(n: number, word: string, plural = `${word}s`): string {
+  return `${n} ${n === 1 ? word : plural}`;
+}
+
+// How many PIDs an error line lists before '...'.
+const PIDS_SHOWN = 5;
+
+function pidList(pids: readonly number[]): string {
+  return `${pids.slice(0, PIDS_SHOWN).join(' ')}${pids.length > PIDS_SHOWN ? ' ...' : ''}`;
+}
+
+const LIMIT_FLAG: Record<E.LimitName, string> = { memory: '--memory', swap: '--swap', swappiness: '--swappiness', pids: '--pids', cpu: '--cpu' };
+
+/** One line (and maybe a hint) for a cgroup domain error, naming this tool's flags. */
+export function wordCgroupError(err: unknown): unknown {
+  if (err instanceof E.CgroupFileError) return new ToolError(err.message);
+  if (err instanceof E.CgroupBusyError) {
+    if (err.children.length) return new ToolError(`cannot delete ${err.path}: it has child cgroups (${err.children.join(', ')}) in ${err.dir}; use -r`);
+    return new ToolError(`cannot delete ${err.path}: it has ${plural(err.processes.length, 'process', 'processes')} (${pidList(err.processes)}) in ${err.dir}; use --kill to kill them first`);
+  }
+  if (err instanceof E.ControllerMissingError) {
+    if (err.where === undefined) return new ToolError(`controller '${err.controller}' is not available: no cgroup hierarchy has it`);
+    return new ToolError(`controller '${err.controller}' is not available in ${err.where} (it has: ${err.available.join(' ') || 'none'})`);
+  }
+  if (err instanceof E.InternalProcessesError)
+    return new ToolError(
+      `cannot enable ${err.controllers.join(' ')} below ${err.path}: it has ${plural(err.processes.length, 'process', 'processes')} (${pidList(err.processes)}), and cgroup v2's "no internal processes" rule lets only a cgroup without processes hand controllers to its children (a leaf)`,
+      1,
+      `use an absolute PATH such as /nslab/box (below the root cgroup, which the rule exempts; root only), or move those processes into a leaf cgroup first`,
+    );
+  if (err instanceof E.NoHierarchyError) return new ToolError(`name the controllers for ${err.path} with -c (e.g. -c memory,pids): this host has only cgroup v1, where each controller is its own hierarchy`);
+  if (err instanceof E.CgroupExistsError) return new ToolError(`cannot create ${err.dir}: File exists`);
+  if (err instanceof E.CgroupPathError) {
+    if (err.reason === 'dot-dot') return new UsageError(`'..' is not allowed in a cgroup path (${err.path}): relative paths stay below your own cgroup; use an absolute path (/box) to go elsewhere`);
+    return new ToolError(err.message);
+  }
+  if (err instanceof E.InvalidLimitError) return new ToolError(`invalid ${LIMIT_FLAG[err.limit]} '${err.value}': expected ${err.expected}`);
+  if (err instanceof E.UnsupportedLimitError) {
+    switch (err.reason) {
+      case 'v2-no-swappiness':
+        return new ToolError('cgroup v2 has no memory.swappiness: use --swap 0 (memory.swap.max) to keep the cgroup out of swap');
+      case 'no-swap-accounting':
+        return new ToolError('--swap needs swap accounting (memory.memsw.limit_in_bytes), which this kernel does not have: use --swappiness 0, or boot with swapaccount=1');
+      case 'v1-swap-needs-memory':
+        return new ToolError('--swap on cgroup v1 needs --memory too: the kernel limits memory+swap (memory.memsw.limit_in_bytes), not swap alone');
+      case 'cpu-quota-too-small':
+        return new ToolError(`--cpu is below the kernel's minimum quota of ${err.detail.minimumUs} us per ${err.detail.periodUs} us period`);
+      default:
+        return new ToolError(err.message);
+    }
+  }
+  if (err instanceof E.NotFreezableError) return new ToolError(`cgroup ${err.path} cannot be frozen: it is not in a v1 freezer hierarchy and has no cgroup.freeze (the root cgroup cannot be frozen)`);
+  if (err instanceof E.FreezeTimeoutError) return new ToolError(`cgroup ${err.path} did not become ${err.frozen ? 'frozen' : 'thawed'} after ${err.waitedMs / MS_PER_S} s`);
+  if (err instanceof E.KillTimeoutError) return new ToolError(`processes in ${err.dir} did not die after SIGKILL (${pidList(err.processes)} still there after ${err.waitedMs / MS_PER_S} s)`);
+  if (err instanceof NoMemoryControllerError) return new ToolError(`cgroup ${err.path} has no memory controller: nothing to watch (create it with -c memory or --memory)`);
+  if (err instanceof E.CgroupError) return new ToolError(err.message);
+  return err;
 }
 
 // ---- dispatch
 
 async function main(top: ParsedCommandLine): Promise<number | void | ExitInfo> {
   const [name, ...args] = top.rest;
-  if (name === undefined) throw new UsageError('missing command (info, create, set, get, exec, add, show, watch, freeze, thaw, tree, delete)');
-  const command = COMMANDS[name];
+  if (name === undefined) throw new UsageError(`missing command (${Object.keys(COMMANDS).join(', ')})`);
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) throw new UsageError(`unknown command '${name}'`);
   const sub: ToolSpec = { name: `${NAME} ${name}`, usage: command.usage.replace(/^\S+\s*/, ''), summary: `${command.summary}\n\n${PATH_HELP}`, options: command.options ?? [], stopAtPositional: command.stopAtPositional ?? false };
   const cmd = parseCommandLine(sub, args);
@@ -333,7 +398,14 @@ async function main(top: ParsedCommandLine): Promise<number | void | ExitInfo> {
     return 0;
   }
   if (cmd.opts.trace) enableTrace(true, NAME);
-  return command.run(cmd);
+  const { min, max, what } = command.operands;
+  if (cmd.rest.length < min) throw new UsageError(`${name}: missing ${cmd.rest.length === 0 && min > 0 ? 'cgroup path' : what}`);
+  if (cmd.rest.length > max) throw new UsageError(`${name}: unexpected operand '${cmd.rest[max]}'`);
+  try {
+    return await command.run(cmd);
+  } catch (err) {
+    throw wordCgroupError(err);
+  }
 }
 
 runTool(spec, main);
