@@ -6,7 +6,7 @@
 import t from 'tap';
 import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cleanEnv, inventory, isRoot, registerLeftoverCheck, ROOT, run, runTool, tool } from './helpers/tools.js';
 
 const rootOnly = { skip: isRoot() ? false : 'needs root (CI runs as root)' };
@@ -363,6 +363,44 @@ t.test('exec: a process in the container, foreground and detached', rootOnly, as
   made = made.filter((m) => m !== id);
 });
 
+t.test('resources: memory and pids limits, events --stats, an OOM kill and its event', rootOnly, async (t) => {
+  const id = 'res';
+  made.push(id);
+  // The inner shell fills its memory until the OOM killer ends it; the init lives on.
+  const hog = 'sleep 0.5; sh -c "x=\\$(head -c 200000000 /dev/zero | tr \\"\\\\0\\" a)"; echo hog-done > /dev/shm/hog; sleep 300';
+  const b = bundle((c) => {
+    c.process.args = ['sh', '-c', hog];
+    c.linux.resources.memory = { limit: 16 * 1024 * 1024 };
+    c.linux.resources.pids = { limit: 20 };
+  });
+  t.equal(runcDetached(['run', '-d', '-b', b, id]).code, 0);
+  const stats = JSON.parse(runc(['events', '--stats', id]).stdout);
+  t.equal(stats.type, 'stats');
+  t.equal(stats.id, id);
+  t.equal(stats.data.memory.usage.limit, 16 * 1024 * 1024, 'memory.limit reached the cgroup');
+  t.equal(stats.data.pids.limit, 20, 'pids.limit reached the cgroup');
+  t.ok(stats.data.pids.current >= 1, 'pids.current counts the init');
+  t.ok(stats.data.cpu.usage.total > 0, 'cpu usage in ns');
+  const events = spawn(tool('runc'), ['--root', stateRoot, 'events', '--interval', '200ms', id], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
+  let text = '';
+  const sawOom = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 15_000);
+    events.stdout.on('data', (d) => {
+      text += d;
+      if (/"type":"oom"/.test(text)) {
+        clearTimeout(timer);
+        resolve(true);
+      }
+    });
+  });
+  events.kill();
+  t.ok(sawOom, 'events reports the OOM kill');
+  t.match(text, /^\{"type":"stats","id":"res","data":\{/m, 'and stats every interval');
+  t.equal(JSON.parse(runc(['state', id]).stdout).status, 'running', 'the init survived');
+  t.equal(runc(['delete', '-f', id]).code, 0);
+  made = made.filter((m) => m !== id);
+});
+
 t.test('delete -f kills a running container; kill -a signals every process', rootOnly, async (t) => {
   const id = 'force';
   made.push(id);
@@ -398,7 +436,7 @@ t.test('--log --log-format json: errors as JSON lines for containerd', async (t)
 
 t.test('the state root is left empty', async (t) => {
   t.same(existsSync(stateRoot) ? readdirSync(stateRoot) : [], [], 'no state directory left');
-  for (const id of ['fg', 'usr', 'sig', 'np', 'life', 'force', 'cfg', 'cs', 'ex']) t.same(cgroupDirsNamed(id), [], `no cgroup ${id} left`);
+  for (const id of ['fg', 'usr', 'sig', 'np', 'life', 'force', 'cfg', 'cs', 'ex', 'res']) t.same(cgroupDirsNamed(id), [], `no cgroup ${id} left`);
 });
 
 registerLeftoverCheck(t, before);

@@ -243,6 +243,40 @@ const COMMANDS: Record<string, Command> = {
       return info.signal ? 128 + info.signal : (info.code ?? 1);
     },
   },
+  events: {
+    usage: 'events [command options] <container-id>',
+    summary: 'display container events such as OOM notifications, cpu, memory, and IO usage statistics',
+    options: [
+      { long: 'interval', arg: 'required', value: 'DURATION', help: 'set the stats collection interval (default: 5s)' },
+      { long: 'stats', help: "display the container's stats then exit" },
+    ],
+    args: [1, 1],
+    run: async (rt, cmd) => {
+      const id = cmd.rest[0];
+      const r = await runtime();
+      const { containerStats, eventJson, oomKills } = await import('../runtime/events.js');
+      const state = loadState(rt.root, id);
+      if (r.statusOf(rt, state) === 'stopped') throw new UsageErrorPlain('container not running');
+      if (flag(cmd, 'stats')) {
+        out(eventJson(containerStats(state)) + '\n');
+        return 0;
+      }
+      const interval = goDuration(value(cmd, 'interval') ?? '5s');
+      // Stats every interval, an "oom" event for each new OOM kill, until the container stops.
+      let ooms = oomKills(state);
+      let next = Date.now();
+      for (;;) {
+        if (r.statusOf(rt, state) === 'stopped') return 0;
+        const now = oomKills(state);
+        for (; ooms < now; ooms++) out(JSON.stringify({ type: 'oom', id }) + '\n');
+        if (Date.now() >= next) {
+          out(eventJson(containerStats(state)) + '\n');
+          next = Date.now() + interval;
+        }
+        await new Promise((res) => setTimeout(res, Math.min(100, interval)));
+      }
+    },
+  },
   kill: {
     usage: 'kill [command options] <container-id> [signal]',
     summary: 'kill sends the specified signal (default: SIGTERM) to the container\'s init process',
@@ -322,6 +356,21 @@ function normalizeDashes(argv: readonly string[], options: readonly OptionSpec[]
     }
   }
   return result;
+}
+
+/** A Go duration (300ms, 5s, 1m30s) in milliseconds. */
+function goDuration(text: string): number {
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let m: RegExpExecArray | null;
+  let at = 0;
+  while ((m = re.exec(text))) {
+    total += Number(m[1]) * units[m[2]];
+    at = re.lastIndex;
+  }
+  if (at !== text.length || at === 0 || total <= 0) throw new UsageErrorPlain(`invalid value "${text}" for flag -interval: parse error`);
+  return total;
 }
 
 function goTime(): string {
