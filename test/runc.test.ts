@@ -367,7 +367,7 @@ t.test('resources: memory and pids limits, events --stats, an OOM kill and its e
   const id = 'res';
   made.push(id);
   // The inner shell fills its memory until the OOM killer ends it; the init lives on.
-  const hog = 'sleep 0.5; sh -c "x=\\$(head -c 200000000 /dev/zero | tr \\"\\\\0\\" a)"; echo hog-done > /dev/shm/hog; sleep 300';
+  const hog = 'while [ ! -e /dev/shm/go ]; do sleep 0.05; done; sh -c "x=\\$(head -c 200000000 /dev/zero | tr \\"\\\\0\\" a)"; echo hog-done > /dev/shm/hog; sleep 300';
   const b = bundle((c) => {
     c.process.args = ['sh', '-c', hog];
     c.linux.resources.memory = { limit: 16 * 1024 * 1024 };
@@ -386,6 +386,8 @@ t.test('resources: memory and pids limits, events --stats, an OOM kill and its e
   const sawOom = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), 15_000);
     events.stdout.on('data', (d) => {
+      // Once events has its first numbers, let the hog go.
+      if (!text) runc(['exec', id, 'touch', '/dev/shm/go']);
       text += d;
       if (/"type":"oom"/.test(text)) {
         clearTimeout(timer);
@@ -393,7 +395,9 @@ t.test('resources: memory and pids limits, events --stats, an OOM kill and its e
       }
     });
   });
+  const exited = new Promise((r) => events.on('exit', r));
   events.kill();
+  await exited;
   t.ok(sawOom, 'events reports the OOM kill');
   t.match(text, /^\{"type":"stats","id":"res","data":\{/m, 'and stats every interval');
   t.equal(JSON.parse(runc(['state', id]).stdout).status, 'running', 'the init survived');
