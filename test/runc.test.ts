@@ -7,6 +7,7 @@ import t from 'tap';
 import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
+import { TmuxSession } from './helpers/pty.js';
 import { cleanEnv, inventory, isRoot, registerLeftoverCheck, ROOT, run, runTool, tool } from './helpers/tools.js';
 
 const rootOnly = { skip: isRoot() ? false : 'needs root (CI runs as root)' };
@@ -144,7 +145,7 @@ t.test('config errors name the field and leave nothing', async (t) => {
     ['bad namespace', (c) => c.linux.namespaces.push({ type: 'bogus' }), /linux\.namespaces\[5\]\.type: unknown namespace type "bogus"/],
     ['bad capability', (c) => (c.process.capabilities.bounding = ['CAP_NOPE']), /process\.capabilities\.bounding\[0\]: unknown capability "CAP_NOPE"/],
     ['bad rlimit', (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOPE', hard: 1, soft: 1 }]), /process\.rlimits\[0\]\.type: unknown rlimit/],
-    ['seccomp', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' }), /linux\.seccomp: setting it is not supported/],
+    ['intelRdt', (c) => (c.linux.intelRdt = { closID: 'x' }), /linux\.intelRdt: setting it is not supported/],
     ['sysctl', (c) => (c.linux.sysctl = { 'net.ipv4.ip_forward': '1' }), /linux\.sysctl: setting sysctls is not supported/],
     ['relative mount', (c) => c.mounts.push({ destination: 'tmp', type: 'tmpfs', source: 'tmpfs' }), /mounts\[7\]\.destination: must be an absolute path/],
     ['missing program', withArgs('no-such-program'), /^runc run failed: unable to start container process: exec: "no-such-program": executable file not found in \$PATH$/],
@@ -210,6 +211,15 @@ t.test('run: the process in its namespaces, root, devices and identity', rootOnl
     t.equal(theirs.code, 7);
     t.equal(r.stdout, theirs.stdout, 'the same output as runc run');
   }
+});
+
+t.test('a seccomp profile is not applied, and a warning says so', rootOnly, async (t) => {
+  const r = runc(['run', '-b', bundle((c) => {
+    c.process.args = ['true'];
+    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+  }), 'sec']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stderr, /level=warning msg="linux.seccomp is not applied by this runtime/);
 });
 
 t.test('run: user, groups, no_new_privs, a bind mount and a signal', rootOnly, async (t) => {
@@ -405,6 +415,51 @@ t.test('resources: memory and pids limits, events --stats, an OOM kill and its e
   made = made.filter((m) => m !== id);
 });
 
+t.test('terminal: ts-recvtty gets the pty on the console socket; exec -t and run relay it', rootOnly, async (t) => {
+  const id = 'tty';
+  made.push(id);
+  const sock = join(scratch, 'tty.sock');
+  const pidFile = join(scratch, 'recvtty.pid');
+  const session = new TmuxSession(`${tool('recvtty')} --pid-file ${pidFile} ${sock}`);
+  t.teardown(() => session.kill());
+  for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+  t.ok(existsSync(sock), 'ts-recvtty listens');
+  const b = bundle((c) => {
+    c.process.terminal = true;
+    c.process.args = ['sh'];
+  });
+  const r = runcDetached(['create', '--console-socket', sock, '-b', b, id]);
+  t.equal(r.code, 0, r.stderr);
+  t.equal(runc(['start', id]).code, 0);
+  session.type('echo "Hello from $(hostname)"; tty; ls -l /proc/self/fd/0');
+  session.send('Enter');
+  const screen = await session.waitFor((s) => /Hello from runc\n\/dev\/pts\/0\n/.test(s));
+  t.match(screen, /0 -> \/dev\/pts\/0/, "the container's stdin is its own pty");
+  const ex = runc(['exec', '-t', id, 'sh', '-c', 'tty; echo exec-ok']);
+  t.equal(ex.code, 0, ex.stderr);
+  t.match(ex.stdout, /^\/dev\/pts\/1\r?\nexec-ok\r?\n/, 'exec -t: a second pty, relayed to our stdout');
+  t.equal(runc(['delete', '-f', id]).code, 0);
+  try {
+    await session.waitFor(() => session.exitStatus() !== undefined);
+  } catch (err) {
+    const pid = readFileSync(pidFile, 'utf8').trim();
+    t.comment(spawnSync('sh', ['-c', `ls -l /proc/${pid}/fd; cat /proc/${pid}/status | head -3; ps -ef | grep -v grep | grep -E 'pts|sleep|sh$'`], { encoding: 'utf8' }).stdout);
+    throw err;
+  }
+  t.equal(session.exitStatus(), 0, 'ts-recvtty (single) ends with the container');
+  t.notOk(existsSync(sock), 'and removes its socket');
+  made = made.filter((m) => m !== id);
+
+  const run = runc(['run', '-b', bundle((c) => {
+    c.process.terminal = true;
+    c.process.args = ['sh', '-c', 'tty; exit 5'];
+  }), 'tty-fg']);
+  t.equal(run.code, 5, 'run in the foreground with a terminal: the exit status');
+  t.match(run.stdout, /^\/dev\/pts\/0\r?\n$/, 'and the pty relayed');
+  const noTty = runcDetached(['run', '-d', '--console-socket', sock, '-b', bundle(withArgs('true')), 'tty-no']);
+  t.equal(noTty.error, 'runc run failed: process.terminal: cannot use console socket if runc will not detach or allocate tty');
+});
+
 t.test('delete -f kills a running container; kill -a signals every process', rootOnly, async (t) => {
   const id = 'force';
   made.push(id);
@@ -440,7 +495,7 @@ t.test('--log --log-format json: errors as JSON lines for containerd', async (t)
 
 t.test('the state root is left empty', async (t) => {
   t.same(existsSync(stateRoot) ? readdirSync(stateRoot) : [], [], 'no state directory left');
-  for (const id of ['fg', 'usr', 'sig', 'np', 'life', 'force', 'cfg', 'cs', 'ex', 'res']) t.same(cgroupDirsNamed(id), [], `no cgroup ${id} left`);
+  for (const id of ['fg', 'usr', 'sig', 'np', 'life', 'force', 'cfg', 'cs', 'ex', 'res', 'tty', 'tty-fg', 'tty-no', 'sec']) t.same(cgroupDirsNamed(id), [], `no cgroup ${id} left`);
 });
 
 registerLeftoverCheck(t, before);

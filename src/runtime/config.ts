@@ -113,6 +113,8 @@ export interface ContainerConfig {
   rootfsPropagation?: string;
   hooks: Partial<Record<HookKind, Hook[]>>;
   annotations: Record<string, string>;
+  /** What the config asks for that this runtime does not do, to be printed as warnings. */
+  warnings: string[];
 }
 
 type Json = Record<string, unknown>;
@@ -387,7 +389,11 @@ export function parseConfig(json: unknown, bundle: string): ContainerConfig {
     return list;
   };
 
-  for (const key of ['seccomp', 'intelRdt', 'personality', 'mountLabel', 'timeOffsets']) linux.refuse(key);
+  for (const key of ['intelRdt', 'personality', 'mountLabel', 'timeOffsets']) linux.refuse(key);
+  // Not applied, and said so every time (runtime-tools and most generated
+  // configs carry a profile; refusing them would refuse every container).
+  const warnings: string[] = [];
+  if (linux.has('seccomp')) warnings.push('linux.seccomp is not applied by this runtime: the container runs without a seccomp filter');
   top.refuse('solaris');
   top.refuse('windows');
   top.refuse('vm');
@@ -416,6 +422,7 @@ export function parseConfig(json: unknown, bundle: string): ContainerConfig {
     rootfsPropagation: propagation || undefined,
     hooks: readHooks(top.object('hooks')),
     annotations,
+    warnings,
   };
 }
 

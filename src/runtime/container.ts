@@ -16,12 +16,15 @@ import { writeKernelFile } from '../syscalls/fs.js';
 import { ContainerConfig, NAMESPACE_FLAGS, NamespaceKind, ProcessSpec, loadConfig } from './config.js';
 import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
 import { runHooks } from './hooks.js';
-import { execveCall, identityCalls, initCalls, resolveProgram, rlimitCalls } from './init-plan.js';
+import { closeFromCall, execveCall, identityCalls, initCalls, resolveProgram, rlimitCalls } from './init-plan.js';
 import { cgroupPids, containerCgroup, createContainerCgroup } from './cgroups.js';
+import { connectConsoleSocket, consoleCalls, consoleSocketPair } from './console.js';
 import { EXEC_FIFO, OciState, SavedState, Status, claimId, currentStatus, initAlive, loadState, nowRfc3339Nano, ociState, processStart, removeStateDir, saveState } from './state.js';
 
 export interface Runtime {
   root: string;
+  /** Where to say what the config asks for and this runtime does not do. */
+  warn?: (message: string) => void;
 }
 
 export interface CreateOptions {
@@ -39,6 +42,8 @@ export interface CreateOptions {
 export interface Created {
   state: SavedState;
   pid: number;
+  /** A foreground terminal: our end of the socket the pty master came on. */
+  consoleFd?: number;
 }
 
 /** Write a pid file the way runc does: the number, no newline, renamed into place. */
@@ -50,12 +55,19 @@ export function writePidFile(path: string, pid: number): void {
 
 function checkSupported(config: ContainerConfig, opts: CreateOptions): void {
   if (Object.keys(config.sysctl).length) throw new ConfigError('linux.sysctl', 'setting sysctls', true);
-  if (config.process.terminal && !opts.consoleSocket) {
-    if (opts.detached) throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
-    throw new ConfigError('process.terminal', 'a terminal without a console socket (set "terminal": false, or use create/run -d with a console socket)', true);
-  }
+  if (config.process.terminal && !opts.consoleSocket && opts.detached) throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
   if (opts.consoleSocket && !config.process.terminal) throw new ConfigError('process.terminal', 'cannot use console socket if runc will not detach or allocate tty');
-  if (opts.consoleSocket) throw new ConfigError('process.terminal', 'a terminal on a console socket', true);
+}
+
+/**
+ * Where the init sends its pty master: a connection to --console-socket, or
+ * (a terminal in the foreground) one end of a socket pair we keep.
+ */
+function consoleChannel(terminal: boolean, socketPath: string | undefined): { childFd: number; ourFd?: number } | undefined {
+  if (!terminal) return undefined;
+  if (socketPath) return { childFd: connectConsoleSocket(socketPath) };
+  const [ours, theirs] = consoleSocketPair();
+  return { childFd: theirs, ourFd: ours };
 }
 
 /** The state a hook sees on stdin (OCI state, with the status at that point). */
@@ -71,11 +83,14 @@ function hookState(root: string, state: SavedState, status: Status): OciState {
 export function createContainer(rt: Runtime, opts: CreateOptions): Created {
   const config = loadConfig(opts.bundle);
   checkSupported(config, opts);
+  for (const w of config.warnings) rt.warn?.(w);
   const program = resolveProgram(config.rootfs, config.process);
   claimId(rt.root, opts.id);
   const undo: Array<() => void> = [() => removeStateDir(rt.root, opts.id)];
   const joinFds: Array<{ fd: number; flag: number; path: string }> = [];
+  let channel: ReturnType<typeof consoleChannel>;
   try {
+    channel = consoleChannel(config.process.terminal, opts.consoleSocket);
     const isRoot = process.geteuid?.() === 0;
     const cg = isRoot || config.resources ? createContainerCgroup(opts.id, config.cgroupsPath, config.resources) : undefined;
     if (cg) undo.push(() => containerCgroup(cg).delete({ kill: true, recursive: true }));
@@ -148,6 +163,7 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       program,
       beforeExec: [],
       first: [],
+      console: channel ? consoleCalls(channel.childFd) : [],
     });
     const execAt = calls.length - 1;
     const before: Call = calls[execAt - 1];
@@ -172,8 +188,9 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       },
     });
     if (opts.pidFile) writePidFile(opts.pidFile, child.pid);
-    return { state, pid: child.pid };
+    return { state, pid: child.pid, consoleFd: channel?.ourFd };
   } catch (err) {
+    if (channel?.ourFd !== undefined) closeSync(channel.ourFd);
     for (const u of undo.reverse()) {
       try {
         u();
@@ -362,7 +379,7 @@ function execProcessSpec(state: SavedState, opts: ExecOptions): ProcessSpec {
  * container's (or process.json's) identity. The child joins with setns(2)
  * and forks, so that it is inside the pid namespace too.
  */
-export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; state: SavedState } {
+export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; state: SavedState; consoleFd?: number } {
   const state = loadState(rt.root, opts.id);
   const status = currentStatus(rt.root, state);
   if (status === 'stopped') throw new WrongState(opts.id, status, 'cannot exec in a stopped container');
@@ -370,10 +387,11 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
   const proc = execProcessSpec(state, opts);
   if (proc.args.length === 0) throw new ConfigError('args', 'exec needs a command (or a process.json with args)');
   if (proc.terminal && !opts.consoleSocket && opts.detached) throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
-  if (proc.terminal) throw new ConfigError('process.terminal', 'a terminal for exec', true);
   const program = resolveProgram(`/proc/${state.pid}/root`, proc);
   const fds: number[] = [];
+  let channel: ReturnType<typeof consoleChannel>;
   try {
+    channel = consoleChannel(proc.terminal, opts.consoleSocket);
     const calls: Call[] = [];
     const inUserns = state.config.namespaces.some((n) => n.type === 'user');
     for (const type of JOIN_ORDER) {
@@ -385,9 +403,11 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
     }
     // setns(CLONE_NEWPID) moves only the children: fork into it.
     calls.push(forkCall());
+    if (channel) calls.push(...consoleCalls(channel.childFd));
     calls.push(...rlimitCalls(proc));
     calls.push(...identityCalls(proc, { setgroups: !inUserns || process.geteuid?.() === 0, cwd: true }));
     calls.push(makeCall('umask', [proc.user.umask ?? 0o022], `umask(0${(proc.user.umask ?? 0o022).toString(8)})`));
+    calls.push(closeFromCall());
     calls.push(execveCall(program, proc));
     const child = startProgram(calls, {
       label: 'exec',
@@ -396,8 +416,12 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
       },
     });
     if (opts.pidFile) writePidFile(opts.pidFile, child.pid);
-    return { pid: child.pid, state };
+    return { pid: child.pid, state, consoleFd: channel?.ourFd };
+  } catch (err) {
+    if (channel?.ourFd !== undefined) closeSync(channel.ourFd);
+    throw err;
   } finally {
     for (const fd of fds) closeSync(fd);
+    if (channel) closeSync(channel.childFd);
   }
 }

@@ -103,8 +103,10 @@ export interface InitPlanOptions {
   program: string;
   /** Extra calls right before exec (the barrier, the terminal). */
   beforeExec: Call[];
-  /** Calls to run first in the child (console). */
+  /** Calls to run first in the child. */
   first: Call[];
+  /** The terminal's calls (console.ts), made inside the container before its identity. */
+  console: Call[];
 }
 
 /** The rootfs-relative host path of a container path. */
@@ -330,6 +332,13 @@ export function rlimitCalls(proc: ProcessSpec): Call[] {
   });
 }
 
+const CLOSE_RANGE_CLOEXEC = 4;
+
+/** Nothing but fds 0-2 reaches the program (runc closes the rest too): every fd from 3 on becomes close-on-exec. */
+export function closeFromCall(): Call {
+  return makeCall('close_range', [3, 0xffffffff, CLOSE_RANGE_CLOEXEC], 'close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)', { optional: true });
+}
+
 export function execveCall(program: string, proc: ProcessSpec): Call {
   return makeCall('execve', [program, proc.args, proc.env], `execve(${q(program)}, ${qArray(proc.args)}, [${proc.env.length} vars])`, { exec: { file: proc.args[0] } });
 }
@@ -421,11 +430,13 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
     calls.push(...pathCalls(config));
   }
   if (config.hostname) calls.push(makeCall('sethostname', [config.hostname, Buffer.byteLength(config.hostname)], `sethostname(${q(config.hostname)})`, { what: 'sethostname' }));
+  calls.push(...opts.console);
   calls.push(...rlimitCalls(config.process));
   // In a new user namespace setgroups(2) is allowed only when the parent wrote "allow" before gid_map.
   calls.push(...identityCalls(config.process, { setgroups: true, cwd: true }));
   void newUserns;
   calls.push(makeCall('umask', [config.process.user.umask ?? 0o022], `umask(0${(config.process.user.umask ?? 0o022).toString(8)})`));
+  calls.push(closeFromCall());
   calls.push(...opts.beforeExec);
   calls.push(execveCall(opts.program, config.process));
   return calls;

@@ -103,15 +103,12 @@ const COMMANDS: Record<string, Command> = {
       validateId(id);
       const r = await runtime();
       const detached = flag(cmd, 'detach');
-      const { state, pid } = r.createContainer(rt, { id, bundle: bundleOf(cmd), pidFile: value(cmd, 'pid-file'), noPivot: flag(cmd, 'no-pivot'), consoleSocket: value(cmd, 'console-socket'), detached });
+      const { state, pid, consoleFd } = r.createContainer(rt, { id, bundle: bundleOf(cmd), pidFile: value(cmd, 'pid-file'), noPivot: flag(cmd, 'no-pivot'), consoleSocket: value(cmd, 'console-socket'), detached });
       r.poststart(rt, state);
       if (detached) return 0;
-      const { superviseChild, waitChild } = await import('../syscalls/process.js');
-      const unsupervise = superviseChild(pid);
-      const info = await waitChild(pid);
-      unsupervise();
+      const status = await waitForeground(pid, consoleFd);
       if (!flag(cmd, 'keep')) r.destroy(rt, state);
-      return info.signal ? 128 + info.signal : (info.code ?? 1);
+      return status;
     },
   },
   start: {
@@ -234,13 +231,9 @@ const COMMANDS: Record<string, Command> = {
         user = { uid: Number(m[1]), gid: m[2] === undefined ? undefined : Number(m[2]) };
       }
       const detached = flag(cmd, 'detach');
-      const { pid } = r.execInContainer(rt, { id, process: proc, args, env: values(cmd, 'env'), user, cwd: value(cmd, 'cwd'), tty: flag(cmd, 'tty'), consoleSocket: value(cmd, 'console-socket'), detached, pidFile: value(cmd, 'pid-file') });
+      const { pid, consoleFd } = r.execInContainer(rt, { id, process: proc, args, env: values(cmd, 'env'), user, cwd: value(cmd, 'cwd'), tty: flag(cmd, 'tty'), consoleSocket: value(cmd, 'console-socket'), detached, pidFile: value(cmd, 'pid-file') });
       if (detached) return 0;
-      const { superviseChild, waitChild } = await import('../syscalls/process.js');
-      const unsupervise = superviseChild(pid);
-      const info = await waitChild(pid);
-      unsupervise();
-      return info.signal ? 128 + info.signal : (info.code ?? 1);
+      return waitForeground(pid, consoleFd);
     },
   },
   events: {
@@ -328,6 +321,29 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
+/**
+ * Wait for a foreground process, relaying its terminal if it has one, and
+ * return runc's status for it: its exit code, or 128 + the signal.
+ */
+async function waitForeground(pid: number, consoleFd: number | undefined): Promise<number> {
+  const { superviseChild, waitChild } = await import('../syscalls/process.js');
+  let relay: Promise<void> | undefined;
+  if (consoleFd !== undefined) {
+    const { receiveFd } = await import('../runtime/console.js');
+    const { relayPty } = await import('../cli/pty-relay.js');
+    const { closeSync } = await import('node:fs');
+    const { fd } = receiveFd(consoleFd);
+    closeSync(consoleFd);
+    relay = relayPty(fd);
+  }
+  const unsupervise = superviseChild(pid);
+  const info = await waitChild(pid);
+  unsupervise();
+  // What the program wrote just before it ended is still in the pty.
+  if (relay) await Promise.race([relay, new Promise((r) => setTimeout(r, 500))]);
+  return info.signal ? 128 + info.signal : (info.code ?? 1);
+}
+
 /** A runtime failure worded by the front end: printed as runc prints errors, exit 1. */
 class UsageErrorPlain extends Error {}
 
@@ -380,6 +396,16 @@ function goTime(): string {
 let logFile: string | undefined;
 let logJson = false;
 
+function logWarning(msg: string): void {
+  const line = logJson ? JSON.stringify({ level: 'warning', msg, time: goTime() }) : `time="${goTime()}" level=warning msg=${JSON.stringify(msg)}`;
+  try {
+    if (logFile) appendFileSync(logFile, line + '\n');
+    else writeSync(2, line + '\n');
+  } catch {
+    // best effort
+  }
+}
+
 function logError(msg: string): void {
   if (logFile) {
     const line = logJson ? JSON.stringify({ level: 'error', msg, time: goTime() }) : `time="${goTime()}" level=error msg=${JSON.stringify(msg)}`;
@@ -420,7 +446,7 @@ async function main(argv: string[]): Promise<number> {
   logJson = format === 'json';
   if (flag(global, 'trace')) enableTrace(true, 'ts-runc');
   if (flag(global, 'systemd-cgroup')) throw new UsageErrorPlain('--systemd-cgroup is not supported: ts-runc manages cgroups through cgroupfs');
-  const rt: Runtime = { root: value(global, 'root') ?? DEFAULT_ROOT };
+  const rt: Runtime = { root: value(global, 'root') ?? DEFAULT_ROOT, warn: logWarning };
 
   const [name, ...rest] = global.rest;
   if (name === undefined) {
