@@ -146,7 +146,11 @@ t.test('config errors name the field and leave nothing', async (t) => {
     ['bad capability', (c) => (c.process.capabilities.bounding = ['CAP_NOPE']), /process\.capabilities\.bounding\[0\]: unknown capability "CAP_NOPE"/],
     ['bad rlimit', (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOPE', hard: 1, soft: 1 }]), /process\.rlimits\[0\]\.type: unknown rlimit/],
     ['intelRdt', (c) => (c.linux.intelRdt = { closID: 'x' }), /linux\.intelRdt: setting it is not supported/],
-    ['sysctl', (c) => (c.linux.sysctl = { 'net.ipv4.ip_forward': '1' }), /linux\.sysctl: setting sysctls is not supported/],
+    ['host sysctl', (c) => (c.linux.sysctl = { 'vm.swappiness': '1' }), /linux\.sysctl\.vm\.swappiness: not a namespaced sysctl: it would change the host is not supported/],
+    ['net sysctl, host network', (c) => {
+      c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+      c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'network');
+    }, /linux\.sysctl\.net\.ipv4\.ip_forward: needs a new network namespace/],
     ['relative mount', (c) => c.mounts.push({ destination: 'tmp', type: 'tmpfs', source: 'tmpfs' }), /mounts\[7\]\.destination: must be an absolute path/],
     ['missing program', withArgs('no-such-program'), /^runc run failed: unable to start container process: exec: "no-such-program": executable file not found in \$PATH$/],
     ['terminal, detached, no socket', (c) => (c.process.terminal = true), /cannot allocate tty if runc will detach without setting console socket/],
@@ -211,6 +215,25 @@ t.test('run: the process in its namespaces, root, devices and identity', rootOnl
     t.equal(theirs.code, 7);
     t.equal(r.stdout, theirs.stdout, 'the same output as runc run');
   }
+});
+
+t.test('sysctls in the container\'s namespaces; a user namespace', rootOnly, async (t) => {
+  const host = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
+  const r = runc(['run', '-b', bundle((c) => {
+    c.process.args = ['sh', '-c', 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax; readlink /proc/self/fd/0 | grep -c /proc/sys; true'];
+    c.linux.sysctl = { 'net.ipv4.ip_forward': host.trim() === '1' ? '0' : '1', 'kernel.shmmax': '12345678' };
+  }), 'sys'], { input: '' });
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, new RegExp(`^${host.trim() === '1' ? 0 : 1}\\n12345678\\n0\\n$`), 'set in the container, stdin back in place');
+  t.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), host, 'the host keeps its value');
+  const u = runc(['run', '-b', bundle((c) => {
+    c.process.args = ['sh', '-c', 'id -u; cat /proc/self/uid_map; mkdir /dev/made && echo made'];
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  }), 'userns']);
+  t.equal(u.code, 0, u.stderr);
+  t.match(u.stdout, /^0\n\s+0\s+100000\s+65536\nmade\n$/, 'root of a user namespace mapped to 100000');
 });
 
 t.test('a seccomp profile is not applied, and a warning says so', rootOnly, async (t) => {

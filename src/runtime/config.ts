@@ -376,6 +376,15 @@ export function parseConfig(json: unknown, bundle: string): ContainerConfig {
   const sysctlObj = linux.object('sysctl');
   const sysctl: Record<string, string> = {};
   if (sysctlObj) for (const k of Object.keys(sysctlObj.obj)) sysctl[k] = sysctlObj.string(k, true)!;
+  // Only sysctls that belong to a namespace the container has of its own:
+  // any other would be written for the whole host.
+  const own = (type: NamespaceKind) => namespaces.some((n) => n.type === type && !n.path);
+  for (const key of Object.keys(sysctl)) {
+    const ipc = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'].includes(key) || key.startsWith('fs.mqueue.');
+    const needs: NamespaceKind | undefined = ipc ? 'ipc' : key.startsWith('net.') ? 'network' : key === 'kernel.hostname' || key === 'kernel.domainname' ? 'uts' : undefined;
+    if (!needs) throw new ConfigError(`linux.sysctl.${key}`, 'not a namespaced sysctl: it would change the host', true);
+    if (!own(needs)) throw new ConfigError(`linux.sysctl.${key}`, `needs a new ${needs} namespace in linux.namespaces`);
+  }
 
   const propagation = linux.string('rootfsPropagation');
   if (propagation !== undefined && propagation !== '' && !PROPAGATIONS[propagation])

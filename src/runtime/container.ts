@@ -54,7 +54,6 @@ export function writePidFile(path: string, pid: number): void {
 }
 
 function checkSupported(config: ContainerConfig, opts: CreateOptions): void {
-  if (Object.keys(config.sysctl).length) throw new ConfigError('linux.sysctl', 'setting sysctls', true);
   if (config.process.terminal && !opts.consoleSocket && opts.detached) throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
   if (opts.consoleSocket && !config.process.terminal) throw new ConfigError('process.terminal', 'cannot use console socket if runc will not detach or allocate tty');
 }

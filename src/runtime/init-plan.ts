@@ -397,6 +397,28 @@ export function resolveInRoot(rootfs: string, path: string): string {
   return join(rootfs, cur);
 }
 
+/**
+ * Write each sysctl under /proc/sys from inside the container's namespaces.
+ * A plan call cannot use a returned fd, so the file is opened where the
+ * number is known: fd 0 is parked at fd 1000, the file opens as 0, and
+ * stdin comes back.
+ */
+export function sysctlCalls(entries: ReadonlyArray<[string, string]>): Call[] {
+  const calls: Call[] = [];
+  for (const [key, value] of entries) {
+    const path = '/proc/sys/' + key.replace(/\./g, '/');
+    calls.push(
+      makeCall('dup2', [0, 1000], 'dup2(0, 1000)', { optional: true }),
+      makeCall('close', [0], 'close(0)', { optional: true }),
+      makeCall('open', [path, O.O_WRONLY | O.O_CLOEXEC], `open(${q(path)}, O_WRONLY|O_CLOEXEC) /* = 0 */`, { what: `sysctl ${key}: open ${path}` }),
+      makeCall('write', [0, value, Buffer.byteLength(value)], `write(0, ${q(value)}, ${Buffer.byteLength(value)})`, { what: `sysctl ${key}=${value}` }),
+      makeCall('dup2', [1000, 0], 'dup2(1000, 0)', { optional: true }),
+      makeCall('close', [1000], 'close(1000)', { optional: true }),
+    );
+  }
+  return calls;
+}
+
 /** Every call of the container's init, in order. */
 export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[] {
   const calls: Call[] = [...opts.first];
@@ -413,6 +435,12 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
     calls.push(makeCall('unshare', [opts.unshareFlags], `unshare(0x${opts.unshareFlags.toString(16)})`, { what: 'unshare the new namespaces', after: opts.afterUnshare }));
   }
   if (opts.forkAfter) calls.push({ fn: 'clone', args: [], keep: [], show: 'clone(CLONE_PARENT|CLONE_PARENT_SETTID|SIGCHLD)', what: 'cannot fork', forks: true });
+  // In a user namespace the process keeps its host ids, unmapped there
+  // until it takes the namespace's root ids (files it makes need mapped ids).
+  if (inUserns) calls.push(setgidCall(0), setuidCall(0));
+
+  // sysctls are per namespace: written by the init, inside them, below.
+  const sysctls = Object.entries(config.sysctl);
 
   const mountNs = config.namespaces.find((n) => n.type === 'mount');
   calls.push(makeCall('umask', [0], 'umask(0)'));
@@ -427,8 +455,9 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
     config.mounts.forEach((m, i) => calls.push(...mountCalls(config, m, i, hidden, opts)));
     calls.push(...deviceCalls(config, inUserns));
     calls.push(...rootCalls(config, opts));
+    calls.push(...sysctlCalls(sysctls));
     calls.push(...pathCalls(config));
-  }
+  } else calls.push(...sysctlCalls(sysctls));
   if (config.hostname) calls.push(makeCall('sethostname', [config.hostname, Buffer.byteLength(config.hostname)], `sethostname(${q(config.hostname)})`, { what: 'sethostname' }));
   calls.push(...opts.console);
   calls.push(...rlimitCalls(config.process));
