@@ -9,7 +9,7 @@ import { fromOciResources } from '../cgroup/oci.js';
 import type { Resources } from './config.js';
 import { ConfigError } from './errors.js';
 
-const WANTED = ['cpu', 'cpuacct', 'memory', 'pids', 'freezer', 'devices', 'blkio'];
+const WANTED = ['cpu', 'cpuacct', 'memory', 'pids', 'freezer', 'devices', 'blkio', 'cpuset'];
 
 // runc's default device rules: always allowed, whatever the config says.
 const DEFAULT_DEVICE_RULES = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm'];
@@ -36,12 +36,13 @@ export function createContainerCgroup(id: string, cgroupsPath: string | undefine
   const manager = cgroupManager();
   const available = new Set(manager.layout.hierarchies.flatMap((h) => h.controllers));
   const controllers = WANTED.filter((c) => available.has(c));
-  const limits = resources ? fromOciResources({ memory: resources.memory, pids: resources.pids, cpu: resources.cpu }) : {};
+  const limits = resources ? fromOciResources({ memory: { limit: resources.memory?.limit, swap: resources.memory?.swap }, pids: resources.pids, cpu: { shares: resources.cpu?.shares, quota: resources.cpu?.quota, period: resources.cpu?.period } }) : {};
   const path = cgroupSpec(id, cgroupsPath);
   const cg = manager.create(path, { controllers, limits });
   try {
     for (const c of cg.dirs)
       if (c.hierarchy.version === 1 && c.hierarchy.controllers.includes('devices') && resources?.devices.length) applyDeviceRules(c.dir, resources);
+    if (resources) applyV1Extras(cg.dirs, resources);
   } catch (err) {
     cg.delete({ kill: true });
     throw err;
@@ -50,6 +51,29 @@ export function createContainerCgroup(id: string, cgroupsPath: string | undefine
   const v2 = cg.dirs.find((c) => c.hierarchy.version === 2 && existsSync(posix.join(c.dir, 'cgroup.freeze')));
   const freezer = v1f ? { dir: v1f.dir, version: 1 as const } : v2 ? { dir: v2.dir, version: 2 as const } : undefined;
   return { path, dirs: [...cg.dirs], freezer };
+}
+
+/**
+ * linux.resources fields the cgroup layer does not translate: cgroup v1
+ * files written as they are (what runc does on v1). A field whose file this
+ * host lacks is an error naming it.
+ */
+function applyV1Extras(dirs: readonly CgroupDir[], r: Resources): void {
+  const write = (controller: string, file: string, value: string | number, field: string) => {
+    const dir = dirs.find((d) => d.hierarchy.version === 1 && d.hierarchy.controllers.includes(controller));
+    if (!dir || !existsSync(posix.join(dir.dir, file))) throw new ConfigError(`linux.resources.${field}`, `setting it on this host's cgroups (no ${controller} ${file})`, true);
+    writeFileSync(posix.join(dir.dir, file), String(value));
+  };
+  const m = r.memory;
+  if (m?.reservation) write('memory', 'memory.soft_limit_in_bytes', m.reservation, 'memory.reservation');
+  if (m?.swappiness !== undefined) write('memory', 'memory.swappiness', m.swappiness, 'memory.swappiness');
+  if (m?.disableOOMKiller) write('memory', 'memory.oom_control', 1, 'memory.disableOOMKiller');
+  // Kernel memory limits are deprecated (Linux 5.4+ ignores them); runc 1.1 ignores them too.
+  const c = r.cpu;
+  if (c?.cpus) write('cpuset', 'cpuset.cpus', c.cpus, 'cpu.cpus');
+  if (c?.mems) write('cpuset', 'cpuset.mems', c.mems, 'cpu.mems');
+  if (c?.realtimePeriod) write('cpu', 'cpu.rt_period_us', c.realtimePeriod, 'cpu.realtimePeriod');
+  if (c?.realtimeRuntime) write('cpu', 'cpu.rt_runtime_us', c.realtimeRuntime, 'cpu.realtimeRuntime');
 }
 
 function rule(d: Resources['devices'][number]): string {

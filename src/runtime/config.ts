@@ -78,9 +78,9 @@ export interface DeviceNode {
 }
 
 export interface Resources {
-  memory?: { limit?: number; swap?: number; reservation?: number };
+  memory?: { limit?: number; swap?: number; reservation?: number; kernel?: number; kernelTCP?: number; swappiness?: number; disableOOMKiller?: boolean };
   pids?: { limit: number };
-  cpu?: { shares?: number; quota?: number; period?: number };
+  cpu?: { shares?: number; quota?: number; period?: number; realtimeRuntime?: number; realtimePeriod?: number; cpus?: string; mems?: string };
   devices: DeviceRule[];
 }
 
@@ -286,15 +286,16 @@ function readResources(r: Reader | undefined): Resources | undefined {
   const res: Resources = { devices: [] };
   const m = r.object('memory');
   if (m) {
-    res.memory = { limit: m.int('limit'), swap: m.int('swap'), reservation: m.int('reservation') };
-    for (const k of ['kernel', 'kernelTCP', 'swappiness', 'disableOOMKiller', 'useHierarchy', 'checkBeforeUpdate']) m.refuse(k);
+    res.memory = { limit: m.int('limit'), swap: m.int('swap'), reservation: m.int('reservation'), kernel: m.int('kernel'), kernelTCP: m.int('kernelTCP'), swappiness: m.int('swappiness', false, 0), disableOOMKiller: m.bool('disableOOMKiller') };
+    if (res.memory.swappiness !== undefined && res.memory.swappiness > 100) throw new ConfigError(m.at('swappiness'), 'must be between 0 and 100');
+    for (const k of ['useHierarchy', 'checkBeforeUpdate']) m.refuse(k);
   }
   const p = r.object('pids');
   if (p) res.pids = { limit: p.int('limit', true)! };
   const c = r.object('cpu');
   if (c) {
-    res.cpu = { shares: c.int('shares', false, 0), quota: c.int('quota'), period: c.int('period', false, 0) };
-    for (const k of ['realtimeRuntime', 'realtimePeriod', 'cpus', 'mems', 'idle', 'burst']) c.refuse(k);
+    res.cpu = { shares: c.int('shares', false, 0), quota: c.int('quota'), period: c.int('period', false, 0), realtimeRuntime: c.int('realtimeRuntime'), realtimePeriod: c.int('realtimePeriod', false, 0), cpus: c.string('cpus') || undefined, mems: c.string('mems') || undefined };
+    for (const k of ['idle', 'burst']) c.refuse(k);
   }
   res.devices = r.list('devices').map((d) => {
     const access = d.string('access');
