@@ -265,11 +265,15 @@ function pathCalls(config: ContainerConfig): Call[] {
     calls.push(mountCall(p, p, null, MS.MS_BIND | MS.MS_REC, null, `bind ${p}`));
     calls.push(mountCall(null, p, null, MS.MS_BIND | MS.MS_REMOUNT | MS.MS_RDONLY | MS.MS_REC | MS.MS_NOSUID | MS.MS_NODEV | MS.MS_NOEXEC, null, `make ${p} read-only`));
   }
+  const maskedDirs: string[] = [];
   for (const p of config.maskedPaths) {
     const kind = kindOf(config, p);
     if (!kind) continue;
-    if (kind === 'dir') calls.push(mountCall('tmpfs', p, 'tmpfs', MS.MS_RDONLY, null, `mask ${p}`));
-    else calls.push(mountCall('/dev/null', p, null, MS.MS_BIND, null, `mask ${p}`));
+    // Below a directory masked already the path is gone (an empty tmpfs): runc skips it, so may we.
+    const hidden = maskedDirs.some((d) => p.startsWith(d + '/'));
+    const call = kind === 'dir' ? mountCall('tmpfs', p, 'tmpfs', MS.MS_RDONLY, null, `mask ${p}`) : mountCall('/dev/null', p, null, MS.MS_BIND, null, `mask ${p}`);
+    calls.push(hidden ? { ...call, optional: true } : call);
+    if (kind === 'dir') maskedDirs.push(p);
   }
   if (config.readonlyRoot) calls.push(mountCall(null, '/', null, MS.MS_BIND | MS.MS_REMOUNT | MS.MS_RDONLY, null, 'make the root read-only'));
   return calls;
