@@ -434,6 +434,11 @@ t.test('resources: memory and pids limits, events --stats, an OOM kill and its e
   t.ok(sawOom, 'events reports the OOM kill');
   t.match(text, /^\{"type":"stats","id":"res","data":\{/m, 'and stats every interval');
   t.equal(JSON.parse(runc(['state', id]).stdout).status, 'running', 'the init survived');
+  t.equal(runc(['update', '--memory', '64M', '--pids-limit', '30', id]).code, 0, 'update');
+  const after = JSON.parse(runc(['events', '--stats', id]).stdout).data;
+  t.equal(after.memory.usage.limit, 64 * 1024 * 1024, 'update --memory reached the cgroup');
+  t.equal(after.pids.limit, 30, 'update --pids-limit reached the cgroup');
+  t.equal(runc(['update', '--memory', 'lots', id]).error, 'invalid value for memory: lots');
   t.equal(runc(['delete', '-f', id]).code, 0);
   made = made.filter((m) => m !== id);
 });

@@ -13,7 +13,8 @@ import { forkCall } from '../syscalls/plan.js';
 import { callNow, makeCall } from '../syscalls/call.js';
 import { kill } from '../syscalls/process.js';
 import { writeKernelFile } from '../syscalls/fs.js';
-import { ContainerConfig, NAMESPACE_FLAGS, NamespaceKind, ProcessSpec, loadConfig } from './config.js';
+import { ContainerConfig, NAMESPACE_FLAGS, NamespaceKind, ProcessSpec, Resources, loadConfig } from './config.js';
+import type { OciLinuxResources } from '../cgroup/oci.js';
 import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
 import { runHooks } from './hooks.js';
 import { closeFromCall, execveCall, identityCalls, initCalls, resolveProgram, rlimitCalls } from './init-plan.js';
@@ -423,4 +424,21 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
     for (const fd of fds) closeSync(fd);
     if (channel) closeSync(channel.childFd);
   }
+}
+
+/**
+ * update: new limits for a container that exists (memory, swap, pids, cpu),
+ * written through the cgroup layer; the new values are kept in state.json.
+ */
+export function updateContainer(rt: Runtime, id: string, resources: OciLinuxResources): void {
+  const state = loadState(rt.root, id);
+  const status = currentStatus(rt.root, state);
+  if (status === 'stopped') throw new WrongState(id, status, 'container not running');
+  if (!state.cgroup) throw new WrongState(id, status, 'the container has no cgroup');
+  containerCgroup(state.cgroup).applyResources(resources);
+  const r = (state.config.resources ??= { devices: [] });
+  if (resources.memory) r.memory = { ...r.memory, ...resources.memory };
+  if (resources.pids?.limit !== undefined) r.pids = { limit: resources.pids.limit };
+  if (resources.cpu) r.cpu = { ...r.cpu, ...resources.cpu } as Resources['cpu'];
+  saveState(rt.root, state);
 }

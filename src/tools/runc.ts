@@ -270,6 +270,55 @@ const COMMANDS: Record<string, Command> = {
       }
     },
   },
+  update: {
+    usage: 'update [command options] <container-id>',
+    summary: 'update container resource constraints',
+    options: [
+      { long: 'resources', short: 'r', arg: 'required', value: 'FILE', help: "path to a JSON file with linux.resources to update, or '-' for standard input" },
+      { long: 'memory', arg: 'required', value: 'BYTES', help: 'memory limit (in bytes, or with K, M, G suffix; -1 for none)' },
+      { long: 'memory-swap', arg: 'required', value: 'BYTES', help: 'total memory usage (memory + swap); -1 for unlimited swap' },
+      { long: 'pids-limit', arg: 'required', value: 'N', help: 'maximum number of pids allowed in the container' },
+      { long: 'cpu-quota', arg: 'required', value: 'USECS', help: 'CPU CFS hardcap limit (in usecs) per period' },
+      { long: 'cpu-period', arg: 'required', value: 'USECS', help: 'CPU CFS period (in usecs)' },
+      { long: 'cpu-share', arg: 'required', value: 'N', help: 'CPU shares (relative weight vs. other containers)' },
+    ],
+    args: [1, 1],
+    run: async (rt, cmd) => {
+      const r = await runtime();
+      const resources: Record<string, any> = {};
+      const file = value(cmd, 'resources');
+      if (file !== undefined) {
+        const { readFileSync } = await import('node:fs');
+        try {
+          Object.assign(resources, JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8')));
+        } catch (err) {
+          throw new UsageErrorPlain(`invalid resources: ${(err as Error).message}`);
+        }
+      }
+      const bytes = (flagName: string) => {
+        const v = value(cmd, flagName);
+        if (v === undefined) return undefined;
+        if (v === '-1') return -1;
+        const m = /^(\d+)([kmgt]?)b?$/i.exec(v);
+        if (!m) throw new UsageErrorPlain(`invalid value for ${flagName}: ${v}`);
+        return Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase());
+      };
+      const int = (flagName: string) => {
+        const v = value(cmd, flagName);
+        if (v === undefined) return undefined;
+        if (!/^-?\d+$/.test(v)) throw new UsageErrorPlain(`invalid value for ${flagName}: ${v}`);
+        return Number(v);
+      };
+      const memory = { ...(resources.memory ?? {}), ...(bytes('memory') !== undefined ? { limit: bytes('memory') } : {}), ...(bytes('memory-swap') !== undefined ? { swap: bytes('memory-swap') } : {}) };
+      if (Object.keys(memory).length) resources.memory = memory;
+      const pids = int('pids-limit');
+      if (pids !== undefined) resources.pids = { limit: pids };
+      const cpu = { ...(resources.cpu ?? {}), ...(int('cpu-quota') !== undefined ? { quota: int('cpu-quota') } : {}), ...(int('cpu-period') !== undefined ? { period: int('cpu-period') } : {}), ...(int('cpu-share') !== undefined ? { shares: int('cpu-share') } : {}) };
+      if (Object.keys(cpu).length) resources.cpu = cpu;
+      r.updateContainer(rt, cmd.rest[0], resources);
+      return 0;
+    },
+  },
   kill: {
     usage: 'kill [command options] <container-id> [signal]',
     summary: 'kill sends the specified signal (default: SIGTERM) to the container\'s init process',
