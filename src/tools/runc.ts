@@ -28,7 +28,7 @@ const GLOBAL: ToolSpec = {
     { long: 'criu', arg: 'required', value: 'PATH', help: 'accepted for compatibility; checkpointing is not supported' },
   ],
   epilog:
-    'Commands: spec, create, start, run, state, list, ps, exec, kill, delete, pause, resume, events. ' +
+    'Commands: spec, create, start, run, state, list, ps, exec, kill, delete, pause, resume, events, update. ' +
     "'ts-runc COMMAND --help' shows a command's options.",
 };
 
