@@ -42,7 +42,7 @@ t.test('--trace: the setns calls and the fork, in the child', rootOnly, async (t
   t.match(r.stderr, /\[pid \d+\] setns\(\d+<[^>]*ns\/pid>, CLONE_NEWPID\) = 0/);
   t.match(r.stderr, /\[pid \d+\] setns\(\d+<[^>]*ns\/mnt>, CLONE_NEWNS\) = 0/);
   t.match(r.stderr, /clone\(CLONE_PARENT\|CLONE_PARENT_SETTID\|SIGCHLD\) = \d+/);
-  t.match(r.stderr, /execvp\("true", \["true"\]\) = 0/);
+  t.match(r.stderr, /execvp\("true", \["true"\]\) \.\.\.\n/);
 });
 
 t.test('unprivileged: -U -m into ts-unshare -Urm (as nobody)', async (t) => {

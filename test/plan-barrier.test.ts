@@ -9,12 +9,11 @@ import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cfunc } from '../src/syscalls/libc.js';
-import { PR } from '../src/syscalls/constants.js';
+import { PR, SIG } from '../src/syscalls/constants.js';
 import { kill, waitChildSync } from '../src/syscalls/process.js';
 import { NOBODY, ROOT, children, cleanEnv, isRoot } from './helpers/tools.js';
 
 const STARTER = join(ROOT, 'dist/programs/plan-barrier.cjs');
-const SIGKILL = 9;
 // open/openat, where the waiting child must be blocked.
 const OPENAT: Record<string, number> = { x64: 257, arm64: 56 };
 
@@ -25,7 +24,7 @@ const started: number[] = [];
 t.teardown(() => {
   // A test that failed half-way: the waiting children are ours, end them.
   for (const pid of started) if (existsSync(`/proc/${pid}`)) {
-    kill(pid, SIGKILL);
+    kill(pid, SIG.SIGKILL);
     waitChildSync(pid);
   }
 });
@@ -98,6 +97,18 @@ t.test('as nobody too', async (t) => {
   t.equal(readFileSync(join(dir, 'marker'), 'utf8'), '65534\n', 'as nobody');
 });
 
+t.test('setup that drops to nobody before the barrier (as a runtime does)', { skip: isRoot() ? false : 'needs root to change ids' }, async (t) => {
+  const dir = workdir(t);
+  const c = create(dir, ['--ids', '65534', 'sh', '-c', 'id -u > marker']);
+  t.equal(c.status, 0, 'the starter exits 0');
+  if (!c.pid) return t.fail(`no pid file: ${c.stderr()}`);
+  checkWaiting(t, c.pid, dir);
+  t.equal(field(c.pid, 'Uid')?.split(/\s+/)[0], '65534', 'the waiting child is already nobody');
+  t.equal(release(dir), '0', 'it could still reopen the fifo through /proc/self/fd');
+  t.same(waitChildSync(c.pid), { pid: c.pid, code: 0 }, 'the program exited 0');
+  t.equal(readFileSync(join(dir, 'marker'), 'utf8'), '65534\n', 'as nobody');
+});
+
 t.test('a failed setup step is reported by the starter and leaves no process', async (t) => {
   const dir = workdir(t);
   const c = create(dir, ['--chdir', join(dir, 'missing'), 'sh', '-c', 'echo ran > marker']);
@@ -140,8 +151,8 @@ t.test('a child nobody releases is killed cleanly', async (t) => {
   const c = create(dir, ['sh', '-c', 'echo ran > marker']);
   if (!c.pid) return t.fail('no pid file');
   checkWaiting(t, c.pid, dir);
-  t.equal(kill(c.pid, SIGKILL), 0, 'SIGKILL');
-  t.same(waitChildSync(c.pid), { pid: c.pid, signal: SIGKILL, coreDumped: false }, 'it dies of it');
+  t.equal(kill(c.pid, SIG.SIGKILL), 0, 'SIGKILL');
+  t.same(waitChildSync(c.pid), { pid: c.pid, signal: SIG.SIGKILL, coreDumped: false }, 'it dies of it');
   t.notOk(existsSync(`/proc/${c.pid}`), 'and is gone');
   t.notOk(existsSync(join(dir, 'marker')), 'the program never ran');
   t.same(children(), [], 'nothing left');

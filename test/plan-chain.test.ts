@@ -15,7 +15,8 @@ function call(fn: string, args: number[] = [], extra: Partial<Call> = {}): Call 
 const exec = (file = '/bin/true') => call('execvp', [1, 2], { exec: { file } });
 
 const DEATH = PR.PR_SET_PDEATHSIG;
-const WAIT = 'read(<go>, &scratch, 1)';
+const ARM = `prctl(${DEATH}, ${SIG.SIGKILL}, 0, 0, 0)`;
+const READ = 'read(<go>, &scratch, 1)';
 const CLEAR = 'memset(&errno, 0, 4)';
 const REPORT = 'write(<result>, &errno, 4)';
 
@@ -35,12 +36,11 @@ function checkReferences(t: Test, chain: Chain) {
 t.test('a plain plan: wait, clear errno, call, report; the program outlives the parent; the exec guard', async (t) => {
   const chain = buildChain([call('a', [1]), call('b', [2, 3]), exec()]);
   t.same(chainListing(chain), [
-    `prctl(${DEATH}, ${SIG.SIGKILL}, 0, 0, 0)`,
-    WAIT, CLEAR, 'call0: a(1)', REPORT,
-    WAIT, CLEAR, 'call1: b(2, 3)', REPORT,
-    WAIT, `prctl(${DEATH}, 0, 0, 0, 0)`, CLEAR, 'call2: execvp(1, 2)', REPORT,
+    ARM, READ, CLEAR, 'call0: a(1)', REPORT,
+    ARM, READ, CLEAR, 'call1: b(2, 3)', REPORT,
+    ARM, READ, `prctl(${DEATH}, 0, 0, 0, 0)`, CLEAR, 'call2: execvp(1, 2)', REPORT,
     'exit: _exit(127)',
-  ]);
+  ], 'the death signal is set again before every wait (an id change clears it)');
   t.equal(chain.barrierCall, -1, 'no barrier');
   t.equal(chain.links.filter((l) => l.stack === 'call').length, 3, "the plan's calls get the big stacks");
   checkReferences(t, chain);
@@ -48,9 +48,11 @@ t.test('a plain plan: wait, clear errno, call, report; the program outlives the 
 
 t.test('a call that sets the death signal itself (--kill-child) keeps it for the program', async (t) => {
   const kill = call('prctl', [DEATH, SIG.SIGTERM, 0, 0, 0]);
-  const listing = chainListing(buildChain([kill, exec()]));
+  const listing = chainListing(buildChain([kill, call('setuid', [1000]), exec()]));
   t.equal(listing.filter((l) => l.startsWith(`prctl(${DEATH}, 0`)).length, 0, 'no clearing before exec');
   t.ok(listing.includes(`call0: prctl(${DEATH}, ${SIG.SIGTERM}, 0, 0, 0)`), "the call's own prctl is there");
+  const armed = listing.filter((l) => l.startsWith(`prctl(${DEATH}, `));
+  t.same(armed, [ARM, `prctl(${DEATH}, ${SIG.SIGTERM}, 0, 0, 0)`, `prctl(${DEATH}, ${SIG.SIGTERM}, 0, 0, 0)`], 'later waits set that signal again, not SIGKILL');
 });
 
 t.test('a plan without exec reports its last call and exits 0', async (t) => {
@@ -70,7 +72,7 @@ t.test('a conditional call: the go message lands in its program counter', async 
   const chain = buildChain([first, again, exec()]);
   const listing = chainListing(chain);
   const at = listing.indexOf(`${callLabel(1)}: setns(3, 1)`);
-  t.same(listing.slice(at - 2, at + 2), [`read(<go>, pc(@${callLabel(1)}), 8)`, CLEAR, 'call1: setns(3, 1)', REPORT]);
+  t.same(listing.slice(at - 3, at + 2), [ARM, `read(<go>, pc(@${callLabel(1)}), 8)`, CLEAR, 'call1: setns(3, 1)', REPORT]);
   checkReferences(t, chain);
 });
 
@@ -84,9 +86,9 @@ t.test('the fork step: the new process starts at its own label and goes on with 
     REPORT,
     'write(<result>, &childTid, 4)',
     '_exit(0)',
-    `call1.forked: prctl(${DEATH}, ${SIG.SIGKILL}, 0, 0, 0)`,
-    WAIT, CLEAR, 'call2: setuid(0)',
-  ], 'reports errno and the PID, exits; the new one sets its death signal and waits for go');
+    `call1.forked: ${ARM}`,
+    READ, CLEAR, 'call2: setuid(0)',
+  ], 'reports errno and the PID, exits; the new one starts at the next wait, which sets its death signal');
   t.equal(chain.buffers.get('call1.stack'), 64 * 1024, 'with a stack of its own');
   checkReferences(t, chain);
 });

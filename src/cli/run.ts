@@ -4,6 +4,7 @@ import { writeSync } from 'node:fs';
 import { ParsedCommandLine, ToolSpec, parseCommandLine, renderHelp } from './options.js';
 import { ExecError, SyscallError, ToolError, UsageError, errnoText } from '../syscalls/errors.js';
 import { enableTrace } from '../syscalls/trace.js';
+import { ERRNO } from '../syscalls/constants.js';
 import type { ExitInfo } from '../syscalls/process.js';
 import { exitLikeChild, isExitInfo } from './exit.js';
 
@@ -25,7 +26,7 @@ export function reportError(tool: string, err: unknown): number {
   }
   if (err instanceof ExecError) {
     say(2, `${tool}: failed to execute ${err.file}: ${errnoText(err.errno)}`);
-    return err.errno === 2 /* ENOENT */ ? 127 : 126;
+    return err.errno === ERRNO.ENOENT ? 127 : 126;
   }
   if (err instanceof SyscallError) {
     say(2, `${tool}: ${err.describe()}`);

@@ -16,7 +16,7 @@
 // fs_struct) of its own.
 import { statSync } from 'node:fs';
 import { Call } from '../syscalls/call.js';
-import { CLONE, MNT, MS } from '../syscalls/constants.js';
+import { CLONE, ERRNO, MNT, MS } from '../syscalls/constants.js';
 import { ExecError, SyscallError, ToolError, errnoText } from '../syscalls/errors.js';
 import { groupsOfUser, lookupGroup, lookupUser, setgidCall, setgroupsListCall, setuidCall } from '../syscalls/identity.js';
 import { chdirCall, chrootCall, mountCall, pivotRootCall, propagationCall, umountCall } from '../syscalls/mount.js';
@@ -134,7 +134,7 @@ export function runChroot(opts: ChrootOptions): never {
     return execInPlace(chrootCalls(opts));
   } catch (err) {
     if (err instanceof ExecError)
-      throw new ToolError(`failed to run command ${quoted(err.file)}: ${errnoText(err.errno)}`, err.errno === 2 ? NOT_FOUND : CANNOT_INVOKE);
+      throw new ToolError(`failed to run command ${quoted(err.file)}: ${errnoText(err.errno)}`, err.errno === ERRNO.ENOENT ? NOT_FOUND : CANNOT_INVOKE);
     if (err instanceof SyscallError) {
       throw new ToolError(`${err.what ?? err.show}: ${errnoText(err.errno)}`, CHROOT_FAILED, err.code === 'EPERM' ? PERMISSION_HINT : undefined);
     }

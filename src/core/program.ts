@@ -1,11 +1,11 @@
-// Running the user's program: in a cloned child that follows a plan, with the
-// parent supervising and exiting like the child, or in place with execvp.
-import { Call } from '../syscalls/call.js';
+// Running the user's program in a cloned child that follows a plan: start it
+// and get a handle (startProgram), or run it in the foreground and learn how
+// it ended (runInChild; the tool then exits the same way, src/cli/exit.ts).
+// Exec in place is execInPlace in src/syscalls/process.ts.
+import { Call, makeCall } from '../syscalls/call.js';
 import { PlanOptions, StartedChild, startPlan } from '../syscalls/plan.js';
 import { ExitInfo, clearNonBlockingStdio, execCall, restoreForExecCalls, superviseChild, waitChild } from '../syscalls/process.js';
-import { PR } from '../syscalls/constants.js';
-import { makeCall } from '../syscalls/call.js';
-import { signalName } from '../syscalls/constants.js';
+import { PR, signalName } from '../syscalls/constants.js';
 
 /** The program to run: argv as given, or a login shell like util-linux's exec_shell(). */
 export function programCalls(argv: readonly string[], shellFallback: { login: boolean; interactive?: boolean } = { login: true }): Call[] {

@@ -19,6 +19,7 @@
 import { ToolSpec, value } from '../cli/options.js';
 import { runTool } from '../cli/run.js';
 import { callNow, makeCall } from '../syscalls/call.js';
+import { ERRNO } from '../syscalls/constants.js';
 import { UsageError } from '../syscalls/errors.js';
 import { chdirCall, chrootCall } from '../syscalls/mount.js';
 import { execCall, execInPlace } from '../syscalls/process.js';
@@ -34,8 +35,6 @@ const spec: ToolSpec = {
   ],
 };
 
-const EEXIST = 17;
-
 runTool(spec, (cmd) => {
   const depthText = value(cmd, 'depth') ?? '64';
   if (!/^\d+$/.test(depthText)) throw new UsageError(`invalid depth: '${depthText}'`);
@@ -44,7 +43,7 @@ runTool(spec, (cmd) => {
 
   // 1. A directory to chroot into; it may be left over from an earlier run.
   const made = callNow(makeCall('mkdir', [dir, 0o755], `mkdir(${q(dir)}, 0755)`, { optional: true }));
-  if (made < 0 && made !== -EEXIST) callNow(makeCall('mkdir', [dir, 0o755], `mkdir(${q(dir)}, 0755)`));
+  if (made < 0 && made !== -ERRNO.EEXIST) callNow(makeCall('mkdir', [dir, 0o755], `mkdir(${q(dir)}, 0755)`));
   // 2. chroot into it without chdir: the cwd is now outside the root.
   callNow(chrootCall(dir, `chroot(${q(dir)})`));
   // 3. Walk up. At the real root ".." is "." again, so too many steps do no harm.

@@ -5,7 +5,7 @@
 // removed).
 import { writeSync } from 'node:fs';
 import { cfunc } from './libc.js';
-import { O } from './constants.js';
+import { ERRNO, O } from './constants.js';
 import { callNow, makeCall } from './call.js';
 import { SyscallError } from './errors.js';
 import { q, sys, traceLine } from './trace.js';
@@ -42,7 +42,7 @@ export function onEventfd(fd: number, onEvent: (count: bigint) => boolean, onErr
       waiting = false;
       if (cancelled) return;
       if (err) return onError(err);
-      if (n !== 8) return onError(new SyscallError('read', `read(${fd}, eventfd)`, 5 /* EIO */));
+      if (n !== 8) return onError(new SyscallError('read', `read(${fd}, eventfd)`, ERRNO.EIO));
       const count = buf.readBigUInt64LE(0);
       traceLine(`read(${fd}<eventfd>, [${count}], 8) = 8`);
       if (onEvent(count)) again();

@@ -8,7 +8,8 @@
 // ucontexts built with makecontext(), linked through uc_link. Every call of
 // the plan becomes a few links:
 //
-//   read(goPipe, scratch, 1) -> memset(&errno, 0, 4) -> the call -> write(resultPipe, &errno, 4)
+//   prctl(PR_SET_PDEATHSIG) -> read(goPipe, scratch, 1) -> memset(&errno, 0, 4)
+//     -> the call -> write(resultPipe, &errno, 4)
 //
 // The parent reads each errno from the result pipe (close-on-exec, so EOF
 // means exec succeeded), runs its own part (writes uid_map, moves the child
@@ -162,19 +163,35 @@ export function buildChain(calls: readonly Call[], barrier?: ChainBarrier): Chai
   if (barrier && !calls[calls.length - 1]?.exec) throw new Error('a plan with a barrier must end with an exec');
   const links: ChainLink[] = [];
   const buffers = new Map<string, number | Buffer>([['scratch', 16]]);
-  const add = (fn: string, args: ChainArg[], opts: { label?: string; stack?: 'small' | 'call' } = {}) =>
-    links.push({ fn, args, stack: opts.stack ?? 'small', ...(opts.label ? { label: opts.label } : {}) });
+  // A label waiting for the next link: where a forked process starts.
+  let entry: string | undefined;
+  const add = (fn: string, args: ChainArg[], opts: { label?: string; stack?: 'small' | 'call' } = {}) => {
+    const label = opts.label ?? entry;
+    entry = undefined;
+    links.push({ fn, args, stack: opts.stack ?? 'small', ...(label ? { label } : {}) });
+  };
 
   const report = (value: ChainArg = { errno: true }) => add('write', [{ fd: 'result' }, value, 4n]);
+  const isDeathSignalCall = (c: Call) => c.fn === 'prctl' && c.args[0] === BigInt(PR.PR_SET_PDEATHSIG);
   const dieWithParent = (signal: number) => add('prctl', [BigInt(PR.PR_SET_PDEATHSIG), BigInt(signal), 0n, 0n, 0n]);
   // The program itself outlives its parent, unless a call asked otherwise (--kill-child).
-  const keepsDeathSignal = calls.some((c) => c.fn === 'prctl' && c.args[0] === BigInt(PR.PR_SET_PDEATHSIG));
+  const keepsDeathSignal = calls.some(isDeathSignalCall);
   const barrierCall = barrier ? calls.length - 2 : -1;
 
   // While it runs the plan, the child dies with its parent: it holds a copy
   // of the go pipe's write end (fds are close-on-exec, not close-on-clone),
-  // so without this it would wait forever for a parent that is gone.
-  dieWithParent(SIG.SIGKILL);
+  // so without this it would wait forever for a parent that is gone. The
+  // kernel clears the death signal whenever the process's ids change
+  // (setuid, setgid, a new user namespace: commit_creds), so it is set again
+  // before every wait: SIGKILL, or the plan's own once a call has set one.
+  let deathSignal: number = SIG.SIGKILL;
+  const waitForGo = (pcOf?: string) => {
+    dieWithParent(deathSignal);
+    // For a conditional call the go message is the address of the function
+    // to run, written over that call's program counter.
+    if (pcOf) add('read', [{ fd: 'go' }, { pcSlotOf: pcOf }, 8n]);
+    else add('read', [{ fd: 'go' }, { buffer: 'scratch' }, 1n]);
+  };
   calls.forEach((call, i) => {
     const label = callLabel(i);
     if (barrier && call.exec) {
@@ -191,16 +208,13 @@ export function buildChain(calls: readonly Call[], barrier?: ChainBarrier): Chai
       add('write', [2n, { buffer: 'message' }, BigInt(Buffer.byteLength(buffers.get('message') as Buffer))]);
       return;
     }
-    // Wait for go. For a conditional call the go message is the address of
-    // the function to run, written over this call's program counter.
-    if (call.onlyIfFailed !== undefined) add('read', [{ fd: 'go' }, { pcSlotOf: label }, 8n]);
-    else add('read', [{ fd: 'go' }, { buffer: 'scratch' }, 1n]);
+    waitForGo(call.onlyIfFailed !== undefined ? label : undefined);
     if (call.exec && !keepsDeathSignal) dieWithParent(0);
     add('memset', [{ errno: true }, 0n, 4n]);
     if (call.forks) {
-      // The new process starts in setcontext(<label>.forked): it sets its
-      // own death signal (a new process starts without one), then goes on
-      // with the next call; this one reports the new PID and exits.
+      // The new process starts in setcontext(<label>.forked), the next
+      // call's wait (which sets its death signal: a new process starts
+      // without one); this one reports the new PID and exits.
       const stack = `${label}.stack`;
       buffers.set(stack, CLONE_STACK);
       buffers.set('childTid', 8);
@@ -209,11 +223,12 @@ export function buildChain(calls: readonly Call[], barrier?: ChainBarrier): Chai
       report();
       report({ buffer: 'childTid' });
       add('_exit', [0n]);
-      add('prctl', [BigInt(PR.PR_SET_PDEATHSIG), BigInt(SIG.SIGKILL), 0n, 0n, 0n], { label: `${label}.forked` });
+      entry = `${label}.forked`;
       return;
     }
     add(call.fn, [...call.args], { label, stack: 'call' });
     report();
+    if (isDeathSignalCall(call)) deathSignal = Number(call.args[1]);
   });
   // The exec guard: an exec that returns (it failed, and said so) ends here.
   // A plan without exec ends here too, after its last report.
@@ -431,18 +446,21 @@ function drive(child: ClonedChild, calls: readonly Call[], chain: Chain, opts: P
         traceLine(`open(${q(chain.buffers.get('fifo')!.toString().replace(/\0$/, ''))}, O_WRONLY|O_CLOEXEC) ... (waits for a reader of ${opts.barrier?.fifo})`, who);
         return { pid, execed: false, atBarrier: true };
       }
+      // The exec's trace line comes first: once the program runs, a line
+      // written here could land between two writes of the program's own
+      // ("cat: " ... "/etc/shadow: Permission denied"). As with an exec in
+      // place, "..." ends it; a failed exec adds its own line.
+      if (call.exec) traceLine(`${call.show} ...`, who);
       release(i);
       const errno = readReport();
       if (errno === undefined) {
-        if (call.exec) {
-          traceLine(`${call.show} = 0`, who);
-          return { pid, execed: true };
-        }
+        if (call.exec) return { pid, execed: true };
         throw new ChildDiedError(pid, call.show);
       }
       if (skipped.has(i)) continue;
       if (call.forks && !errno) {
-        const forked = readReport() ?? 0;
+        const forked = readReport();
+        if (forked === undefined) throw new ChildDiedError(pid, `the PID of ${call.show}`);
         traceLine(`${call.show} = ${forked}`, who);
         waitChildSync(pid); // the forking process exits right after
         pid = forked;

@@ -1,5 +1,6 @@
 // Processes: exec, waiting for a child without blocking the event loop,
-// signals while a foreground child runs, and exit statuses like util-linux.
+// signals while a foreground child runs, and wait statuses. (Ending a tool
+// like its child is the tool's part: src/cli/exit.ts.)
 import { ERRNO, F_GETFD, F_GETFL, F_SETFD, F_SETFL, O, SIG, SIG_DFL, WNOHANG, WUNTRACED, signalName, signalNumber } from './constants.js';
 import { Call, CallResults, callNow, makeCall } from './call.js';
 import { cfunc, koffi } from './libc.js';
