@@ -139,7 +139,7 @@ export class UnsupportedLimitError extends CgroupError {
   readonly kind = 'unsupported-limit';
   constructor(
     readonly limit: LimitName,
-    readonly reason: 'v2-no-swappiness' | 'no-swap-accounting' | 'v1-swap-needs-memory' | 'cpu-quota-too-small' | 'swap-below-memory' | 'swap-without-memory',
+    readonly reason: 'v2-no-swappiness' | 'no-swap-accounting' | 'v1-swap-needs-memory' | 'cpu-quota-too-small',
     /** Numbers that go with the reason (the minimum quota and the period, for cpu). */
     readonly detail: Record<string, number> = {},
   ) {

@@ -270,13 +270,17 @@ class CgroupHandle implements Cgroup {
   kill(signal: string | number = SIGKILL): void {
     const sig = typeof signal === 'number' ? signal : signalNumber(signal);
     if (sig === undefined) throw new RangeError(`unknown signal ${signal}`);
+    const all = this.allProcesses();
     const v2 = this.dirs.find((c) => c.hierarchy.version === 2 && v2Backend.killFile(c.dir));
-    if (sig === SIGKILL && v2 && this.allProcesses().every((p) => cgroupProcsDeep(v2.dir).includes(p))) {
-      writeCgroupFile(v2.dir, 'cgroup.kill', '1'); // the whole subtree at once
-      return;
+    if (sig === SIGKILL && v2) {
+      const inV2 = new Set(cgroupProcsDeep(v2.dir));
+      if (all.every((p) => inV2.has(p))) {
+        writeCgroupFile(v2.dir, 'cgroup.kill', '1'); // the whole subtree at once
+        return;
+      }
     }
     // ESRCH: it died on its own since we read cgroup.procs.
-    for (const pid of this.allProcesses()) sys('kill', `${pid}, ${signalLabel(sig)}`, () => killProcess(pid, sig), { allow: ['ESRCH'] });
+    for (const pid of all) sys('kill', `${pid}, ${signalLabel(sig)}`, () => killProcess(pid, sig), { allow: ['ESRCH'] });
   }
 
   /**
@@ -417,8 +421,9 @@ function createCgroup(layout: CgroupLayout, path: string, opts: CreateOptions): 
     if (!target) throw new CgroupPathError(path, 'outside-mount', h.mountPoint);
     if (existsSync(target.dir)) throw new CgroupExistsError(path, target.dir);
     const b = backendFor(h);
-    b.check(h, target, ctrls);
+    // Limits the version cannot express first: they are the caller's mistake, the rest is the host's state.
     b.translate(limitsForControllers(limits, ctrls), { swapAccounting: true });
+    b.check(h, target, ctrls);
     return { h, ctrls, target, b };
   });
   const undo: Undo[] = [];

@@ -1,8 +1,6 @@
 // What a cgroup uses and may use: one structure for `show` (text and JSON),
 // `tree`, `watch` and the runtime, filled by each hierarchy's back end from
 // the files its version has, with where each number came from.
-import { posix } from 'node:path';
-
 export type Limit = number | 'max';
 
 export interface CgroupStats {
@@ -48,9 +46,4 @@ export function parseNumber(text: string | undefined): number | undefined {
 /** quota/period as a percentage of one CPU, to one decimal. */
 export function quotaPercent(quotaUs: number, periodUs: number): number {
   return Math.round((quotaUs / periodUs) * 1000) / 10;
-}
-
-export function sourceName(stats: CgroupStats, key: string): string | undefined {
-  const f = stats.sources[key];
-  return f === undefined ? undefined : posix.basename(f);
 }

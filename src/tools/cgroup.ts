@@ -347,7 +347,10 @@ export function wordCgroupError(err: unknown): unknown {
   }
   if (err instanceof E.ControllerMissingError) {
     if (err.where === undefined) return new ToolError(`controller '${err.controller}' is not available: no cgroup hierarchy has it`);
-    return new ToolError(`controller '${err.controller}' is not available in ${err.where} (it has: ${err.available.join(' ') || 'none'})`);
+    // On a host with v1 hierarchies, say that none of them has it either.
+    const v1 = layout().hierarchies.filter((h) => h.version === 1);
+    const nowhere = err.where.endsWith('/cgroup.controllers') && v1.length > 0 && !v1.some((h) => h.controllers.includes(err.controller));
+    return new ToolError(`controller '${err.controller}' is not available ${nowhere ? 'as cgroup v1 nor ' : ''}in ${err.where} (it has: ${err.available.join(' ') || 'none'})`);
   }
   if (err instanceof E.InternalProcessesError)
     return new ToolError(
