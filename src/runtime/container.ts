@@ -17,7 +17,7 @@ import { ContainerConfig, NAMESPACE_FLAGS, NamespaceKind, ProcessSpec, Resources
 import type { OciLinuxResources } from '../cgroup/oci.js';
 import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
 import { runHooks } from './hooks.js';
-import { closeFromCall, execveCall, identityCalls, initCalls, resolveProgram, rlimitCalls } from './init-plan.js';
+import { closeFromCall, execveCall, identityCalls, initCalls, initNameCalls, resolveProgram, rlimitCalls } from './init-plan.js';
 import { cgroupPids, containerCgroup, createContainerCgroup } from './cgroups.js';
 import { connectConsoleSocket, consoleCalls, consoleSocketPair } from './console.js';
 import { EXEC_FIFO, OciState, SavedState, Status, claimId, currentStatus, initAlive, loadState, nowRfc3339Nano, ociState, processStart, removeStateDir, saveState } from './state.js';
@@ -162,18 +162,13 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       cgroupMounts,
       program,
       beforeExec: [],
-      first: [],
+      first: opts.barrier ? initNameCalls() : [],
       console: channel ? consoleCalls(channel.childFd) : [],
     });
-    const execAt = calls.length - 1;
-    const before: Call = calls[execAt - 1];
-    calls[execAt - 1] = {
-      ...before,
-      after: (pid: number) => {
-        before.after?.(pid);
-        ready(pid);
-      },
-    };
+    // A step that always succeeds, right before exec (or the barrier): the
+    // parent records the container there (an optional step's failure would
+    // skip its after()).
+    calls.splice(calls.length - 1, 0, makeCall('getpid', [], 'getpid() /* ready */', { after: ready }));
 
     const fifo = join(rt.root, opts.id, EXEC_FIFO);
     if (opts.barrier) makeFifo(fifo);

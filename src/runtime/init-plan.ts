@@ -423,6 +423,15 @@ export function sysctlCalls(entries: ReadonlyArray<[string, string]>): Call[] {
   return calls;
 }
 
+/**
+ * While it waits at the barrier the init is still a copy of ts-runc: name it
+ * "ts-runc:init" (what ps -o comm shows), as runc's waiting process is
+ * "runc init".
+ */
+export function initNameCalls(): Call[] {
+  return [makeCall('prctl', [PR.PR_SET_NAME, 'ts-runc:init', 0, 0, 0], 'prctl(PR_SET_NAME, "ts-runc:init")', { optional: true })];
+}
+
 /** Every call of the container's init, in order. */
 export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[] {
   const calls: Call[] = [...opts.first];
