@@ -1,0 +1,439 @@
+// What the runtime does to containers: create (the init runs the plan of
+// init-plan.ts), start, run, state, kill, delete, pause, resume, exec, ps.
+// Everything it needs later is in the state directory (state.ts); the
+// status is worked out from the init process on every call.
+import { chmodSync, closeSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Call } from '../syscalls/call.js';
+import { CLONE } from '../syscalls/constants.js';
+import { writeIdMap, writeSetgroups } from '../syscalls/identity.js';
+import { startProgram } from '../core/program.js';
+import { forkCall } from '../syscalls/plan.js';
+import { callNow, makeCall } from '../syscalls/call.js';
+import { kill } from '../syscalls/process.js';
+import { writeKernelFile } from '../syscalls/fs.js';
+import { ContainerConfig, NAMESPACE_FLAGS, NamespaceKind, ProcessSpec, Resources, loadConfig } from './config.js';
+import type { OciLinuxResources } from '../cgroup/oci.js';
+import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
+import { runHooks } from './hooks.js';
+import { closeFromCall, execveCall, identityCalls, initCalls, initNameCalls, resolveProgram, rlimitCalls } from './init-plan.js';
+import { cgroupPids, containerCgroup, createContainerCgroup } from './cgroups.js';
+import { connectConsoleSocket, consoleCalls, consoleSocketPair } from './console.js';
+import { EXEC_FIFO, OciState, SavedState, Status, claimId, currentStatus, initAlive, loadState, nowRfc3339Nano, ociState, processStart, removeStateDir, saveState } from './state.js';
+
+export interface Runtime {
+  root: string;
+  /** Where to say what the config asks for and this runtime does not do. */
+  warn?: (message: string) => void;
+}
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  noPivot: boolean;
+  consoleSocket?: string;
+  /** The runtime will not stay to wait for the container (create, run -d). */
+  detached: boolean;
+  /** create: the init waits at the exec fifo until start. */
+  barrier?: boolean;
+}
+
+export interface Created {
+  state: SavedState;
+  pid: number;
+  /** A foreground terminal: our end of the socket the pty master came on. */
+  consoleFd?: number;
+}
+
+/** Write a pid file the way runc does: the number, no newline, renamed into place. */
+export function writePidFile(path: string, pid: number): void {
+  const tmp = join(dirname(path), `.${pid}.pid.tmp`);
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, path);
+}
+
+function checkSupported(config: ContainerConfig, opts: CreateOptions): void {
+  if (config.process.terminal && !opts.consoleSocket && opts.detached) throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
+  if (opts.consoleSocket && !config.process.terminal) throw new ConfigError('process.terminal', 'cannot use console socket if runc will not detach or allocate tty');
+}
+
+/**
+ * Where the init sends its pty master: a connection to --console-socket, or
+ * (a terminal in the foreground) one end of a socket pair we keep.
+ */
+function consoleChannel(terminal: boolean, socketPath: string | undefined): { childFd: number; ourFd?: number } | undefined {
+  if (!terminal) return undefined;
+  if (socketPath) return { childFd: connectConsoleSocket(socketPath) };
+  const [ours, theirs] = consoleSocketPair();
+  return { childFd: theirs, ourFd: ours };
+}
+
+/** The state a hook sees on stdin (OCI state, with the status at that point). */
+function hookState(root: string, state: SavedState, status: Status): OciState {
+  return { ...ociState(root, state), status, pid: state.pid };
+}
+
+/**
+ * Make the container: state directory, cgroup, the init through its plan.
+ * Returns once the init has exec'd the container's program. On failure
+ * nothing is left behind.
+ */
+export function createContainer(rt: Runtime, opts: CreateOptions): Created {
+  const config = loadConfig(opts.bundle);
+  checkSupported(config, opts);
+  for (const w of config.warnings) rt.warn?.(w);
+  const program = resolveProgram(config.rootfs, config.process);
+  claimId(rt.root, opts.id);
+  const undo: Array<() => void> = [() => removeStateDir(rt.root, opts.id)];
+  const joinFds: Array<{ fd: number; flag: number; path: string }> = [];
+  let channel: ReturnType<typeof consoleChannel>;
+  try {
+    channel = consoleChannel(config.process.terminal, opts.consoleSocket);
+    const isRoot = process.geteuid?.() === 0;
+    const cg = isRoot || config.resources ? createContainerCgroup(opts.id, config.cgroupsPath, config.resources) : undefined;
+    if (cg) undo.push(() => containerCgroup(cg).delete({ kill: true, recursive: true }));
+
+    let newFlags = 0;
+    for (const n of config.namespaces) {
+      const flag = NAMESPACE_FLAGS[n.type];
+      if (!n.path) newFlags |= flag;
+      else {
+        let fd: number;
+        try {
+          fd = openSync(n.path, 'r');
+        } catch (err) {
+          throw new ConfigError(`linux.namespaces (${n.type})`, `cannot open namespace path ${n.path}: ${(err as NodeJS.ErrnoException).code}`);
+        }
+        joinFds.push({ fd, flag, path: n.path });
+      }
+    }
+    const joinsUser = joinFds.some((j) => j.flag === CLONE.CLONE_NEWUSER);
+    const joinsPid = joinFds.some((j) => j.flag === CLONE.CLONE_NEWPID);
+    // A joined user namespace must own the new ones: create them after setns, with unshare.
+    const cloneFlags = joinsUser ? 0 : newFlags;
+    const unshareFlags = joinsUser ? newFlags : 0;
+    const forkAfter = joinsPid || (joinsUser && (newFlags & CLONE.CLONE_NEWPID) !== 0);
+
+    const writeMaps = (pid: number) => {
+      if (!(newFlags & CLONE.CLONE_NEWUSER)) return;
+      if (!isRoot) writeSetgroups(pid, 'deny');
+      writeIdMap(pid, 'uid', config.uidMappings.map((m) => ({ inner: m.containerID, outer: m.hostID, count: m.size })));
+      writeIdMap(pid, 'gid', config.gidMappings.map((m) => ({ inner: m.containerID, outer: m.hostID, count: m.size })));
+    };
+
+    const cgroupMounts = (cg?.dirs ?? [])
+      .filter((d) => d.hierarchy.version === 1)
+      .map((d) => ({ name: d.hierarchy.controllers.join(',') || `name=${d.hierarchy.name}`, source: d.dir }));
+
+    const state: SavedState = {
+      id: opts.id,
+      pid: 0,
+      startTime: '',
+      bundle: config.bundle,
+      rootfs: config.rootfs,
+      created: nowRfc3339Nano(),
+      cgroups: cg?.dirs.map((d) => d.dir) ?? [],
+      cgroup: cg ? { path: cg.path, dirs: cg.dirs } : undefined,
+      freezer: cg?.freezer,
+      namespacePaths: {},
+      config,
+    };
+
+    // The last step before exec: the init exists, every namespace and mount
+    // is in place, and it waits for us. Record it, and run the hooks that
+    // belong to this moment.
+    const ready = (pid: number) => {
+      state.pid = pid;
+      state.startTime = processStart(pid)?.startTime ?? '';
+      for (const n of config.namespaces) state.namespacePaths[n.type] = n.path ?? `/proc/${pid}/ns/${nsFile(n.type)}`;
+      saveState(rt.root, state);
+      runHooks('prestart', config.hooks.prestart, hookState(rt.root, state, 'created'));
+      runHooks('createRuntime', config.hooks.createRuntime, hookState(rt.root, state, 'created'));
+    };
+
+    const calls = initCalls(config, {
+      noPivot: opts.noPivot,
+      joinFds,
+      unshareFlags,
+      afterUnshare: writeMaps,
+      forkAfter,
+      cgroupMounts,
+      program,
+      beforeExec: [],
+      first: opts.barrier ? initNameCalls() : [],
+      console: channel ? consoleCalls(channel.childFd) : [],
+    });
+    // A step that always succeeds, right before exec (or the barrier): the
+    // parent records the container there (an optional step's failure would
+    // skip its after()).
+    calls.splice(calls.length - 1, 0, makeCall('getpid', [], 'getpid() /* ready */', { after: ready }));
+
+    const fifo = join(rt.root, opts.id, EXEC_FIFO);
+    if (opts.barrier) makeFifo(fifo);
+    const child = startProgram(calls, {
+      cloneFlags,
+      label: 'init',
+      barrier: opts.barrier ? { fifo, tool: 'ts-runc' } : undefined,
+      afterClone: (pid) => {
+        if (cg) for (const d of cg.dirs) writeKernelFile(join(d.dir, 'cgroup.procs'), String(pid), { what: `move the init into ${d.dir}` });
+        if (config.process.oomScoreAdj !== undefined) writeKernelFile(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
+        if (!joinsUser) writeMaps(pid);
+      },
+    });
+    if (opts.pidFile) writePidFile(opts.pidFile, child.pid);
+    return { state, pid: child.pid, consoleFd: channel?.ourFd };
+  } catch (err) {
+    if (channel?.ourFd !== undefined) closeSync(channel.ourFd);
+    for (const u of undo.reverse()) {
+      try {
+        u();
+      } catch {
+        // report the first failure
+      }
+    }
+    throw err;
+  } finally {
+    for (const j of joinFds) closeSync(j.fd);
+  }
+}
+
+/** The exec fifo: writable by any uid the container's init may have become (runc's 0622). */
+function makeFifo(path: string): void {
+  callNow(makeCall('mkfifo', [path, 0o622], `mkfifo(${JSON.stringify(path)}, 0622)`, { what: `create ${path}` }));
+  chmodSync(path, 0o622);
+}
+
+/**
+ * start: open the exec fifo for reading, which releases the init blocked
+ * opening it for writing; it writes one byte and execs. The fifo goes, and
+ * with it the created status.
+ */
+export function startContainer(rt: Runtime, id: string): SavedState {
+  const state = loadState(rt.root, id);
+  const status = currentStatus(rt.root, state);
+  if (status === 'stopped') throw new WrongState(id, status, 'cannot start a container that has stopped');
+  if (status !== 'created') throw new WrongState(id, status, 'cannot start an already running container');
+  const fifo = join(rt.root, id, EXEC_FIFO);
+  // Non-blocking, so a dead init cannot hang us: read until the byte comes,
+  // giving up when the init is gone.
+  const fd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  try {
+    const buf = Buffer.alloc(1);
+    for (;;) {
+      let n = -1;
+      try {
+        n = readSync(fd, buf, 0, 1, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      }
+      if (n === 1) break;
+      if (!initAlive(state)) throw new WrongState(id, 'stopped', 'cannot start a container that has stopped');
+      Atomics.wait(sleeper, 0, 0, 1);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(fifo, { force: true });
+  }
+  return state;
+}
+
+function nsFile(type: string): string {
+  return ({ network: 'net', mount: 'mnt' } as Record<string, string>)[type] ?? type;
+}
+
+export function poststart(rt: Runtime, state: SavedState): void {
+  runHooks('poststart', state.config.hooks.poststart, hookState(rt.root, state, 'running'));
+}
+
+export function getState(rt: Runtime, id: string): SavedState {
+  return loadState(rt.root, id);
+}
+
+export function statusOf(rt: Runtime, state: SavedState): Status {
+  return currentStatus(rt.root, state);
+}
+
+/** Wait (polling) until the init is gone or a zombie. */
+function waitGone(state: SavedState, ms = 10_000): boolean {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; waited < ms; waited += 10) {
+    if (!initAlive(state)) return true;
+    Atomics.wait(sleeper, 0, 0, 10);
+  }
+  return false;
+}
+
+/** Remove what the container holds: its processes, cgroup, state; then the poststop hooks. */
+export function destroy(rt: Runtime, state: SavedState): void {
+  if (initAlive(state)) kill(state.pid, 9);
+  if (state.cgroup) {
+    const cg = containerCgroup(state.cgroup);
+    // A frozen task cannot die: thaw first.
+    if (cg.dirs.length && cg.freezerState() !== undefined && cg.freezerState() !== 'THAWED') cg.thaw();
+    // Kills whatever is left (a container without a pid namespace may leave some), waits, removes.
+    if (cg.dirs.length) cg.delete({ kill: true, recursive: true });
+  }
+  waitGone(state);
+  removeStateDir(rt.root, state.id);
+  runHooks('poststop', state.config.hooks.poststop, hookState(rt.root, state, 'stopped'));
+}
+
+export function deleteContainer(rt: Runtime, id: string, force: boolean): void {
+  const state = loadState(rt.root, id);
+  const status = currentStatus(rt.root, state);
+  // runc deletes a created container without --force: it never ran.
+  if (status !== 'stopped' && status !== 'created' && !force) throw new WrongState(id, status, `cannot delete container ${id} that is not stopped: ${status}`);
+  destroy(rt, state);
+}
+
+export function killContainer(rt: Runtime, id: string, signal: number, all: boolean): void {
+  const state = loadState(rt.root, id);
+  const status = currentStatus(rt.root, state);
+  if (status === 'stopped') throw new WrongState(id, status, 'container not running');
+  if (all) {
+    for (const pid of cgroupPids(state.cgroups)) kill(pid, signal);
+    return;
+  }
+  if (kill(state.pid, signal) !== 0) throw new WrongState(id, status, 'container not running');
+}
+
+export function pauseContainer(rt: Runtime, id: string, frozen: boolean): void {
+  const state = loadState(rt.root, id);
+  const status = currentStatus(rt.root, state);
+  if (frozen && status !== 'running' && status !== 'created') throw new WrongState(id, status, 'container not running');
+  if (!frozen && status !== 'paused') throw new WrongState(id, status, 'container not paused');
+  if (!state.freezer || !state.cgroup) throw new WrongState(id, status, 'the container has no freezer cgroup');
+  const cg = containerCgroup(state.cgroup);
+  if (frozen) cg.freeze();
+  else cg.thaw();
+}
+
+export function containerPids(rt: Runtime, id: string): number[] {
+  const state = loadState(rt.root, id);
+  const status = currentStatus(rt.root, state);
+  if (status === 'stopped') return [];
+  const pids = cgroupPids(state.cgroups);
+  return pids.length ? pids : [state.pid];
+}
+
+export function exists(rt: Runtime, id: string): boolean {
+  try {
+    loadState(rt.root, id);
+    return true;
+  } catch (err) {
+    if (err instanceof ContainerNotFound) return false;
+    throw err;
+  }
+}
+
+
+export interface ExecOptions {
+  id: string;
+  /** From a process.json (-p); else the container's process with the overrides below. */
+  process?: ProcessSpec;
+  args: string[];
+  env: string[];
+  user?: { uid: number; gid?: number };
+  cwd?: string;
+  tty: boolean;
+  consoleSocket?: string;
+  detached: boolean;
+  pidFile?: string;
+}
+
+/** The order setns(2) joins in: user first (it owns the rest), mount last (paths still resolve). */
+const JOIN_ORDER: NamespaceKind[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'mount'];
+
+function execProcessSpec(state: SavedState, opts: ExecOptions): ProcessSpec {
+  if (opts.process) return opts.process;
+  const base = state.config.process;
+  const env = [...base.env];
+  for (const e of opts.env) {
+    const key = e.split('=')[0];
+    const at = env.findIndex((x) => x.split('=')[0] === key);
+    if (at >= 0) env[at] = e;
+    else env.push(e);
+  }
+  return {
+    ...base,
+    terminal: opts.tty,
+    args: opts.args,
+    env,
+    cwd: opts.cwd ?? base.cwd,
+    user: opts.user ? { uid: opts.user.uid, gid: opts.user.gid ?? 0, additionalGids: [] } : base.user,
+    // rlimits are the container's already: the process inherits nothing else to set.
+    rlimits: [],
+  };
+}
+
+/**
+ * exec: a new process in the container's namespaces and cgroup, with the
+ * container's (or process.json's) identity. The child joins with setns(2)
+ * and forks, so that it is inside the pid namespace too.
+ */
+export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; state: SavedState; consoleFd?: number } {
+  const state = loadState(rt.root, opts.id);
+  const status = currentStatus(rt.root, state);
+  if (status === 'stopped') throw new WrongState(opts.id, status, 'cannot exec in a stopped container');
+  if (status === 'paused') throw new WrongState(opts.id, status, 'cannot exec in a paused container');
+  const proc = execProcessSpec(state, opts);
+  if (proc.args.length === 0) throw new ConfigError('args', 'exec needs a command (or a process.json with args)');
+  if (proc.terminal && !opts.consoleSocket && opts.detached) throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
+  const program = resolveProgram(`/proc/${state.pid}/root`, proc);
+  const fds: number[] = [];
+  let channel: ReturnType<typeof consoleChannel>;
+  try {
+    channel = consoleChannel(proc.terminal, opts.consoleSocket);
+    const calls: Call[] = [];
+    const inUserns = state.config.namespaces.some((n) => n.type === 'user');
+    for (const type of JOIN_ORDER) {
+      if (!state.config.namespaces.some((n) => n.type === type)) continue;
+      const path = `/proc/${state.pid}/ns/${nsFile(type)}`;
+      const fd = openSync(path, 'r');
+      fds.push(fd);
+      calls.push(makeCall('setns', [fd, NAMESPACE_FLAGS[type]], `setns(${fd}<${path}>, CLONE_NEW${type === 'network' ? 'NET' : type === 'mount' ? 'NS' : type.toUpperCase()})`, { what: `join the container's ${type} namespace` }));
+    }
+    // setns(CLONE_NEWPID) moves only the children: fork into it.
+    calls.push(forkCall());
+    if (channel) calls.push(...consoleCalls(channel.childFd));
+    calls.push(...rlimitCalls(proc));
+    calls.push(...identityCalls(proc, { setgroups: !inUserns || process.geteuid?.() === 0, cwd: true }));
+    calls.push(makeCall('umask', [proc.user.umask ?? 0o022], `umask(0${(proc.user.umask ?? 0o022).toString(8)})`));
+    calls.push(closeFromCall());
+    calls.push(execveCall(program, proc));
+    const child = startProgram(calls, {
+      label: 'exec',
+      afterClone: (pid) => {
+        for (const dir of state.cgroups) writeKernelFile(join(dir, 'cgroup.procs'), String(pid), { what: `move the process into ${dir}` });
+      },
+    });
+    if (opts.pidFile) writePidFile(opts.pidFile, child.pid);
+    return { pid: child.pid, state, consoleFd: channel?.ourFd };
+  } catch (err) {
+    if (channel?.ourFd !== undefined) closeSync(channel.ourFd);
+    throw err;
+  } finally {
+    for (const fd of fds) closeSync(fd);
+    if (channel) closeSync(channel.childFd);
+  }
+}
+
+/**
+ * update: new limits for a container that exists (memory, swap, pids, cpu),
+ * written through the cgroup layer; the new values are kept in state.json.
+ */
+export function updateContainer(rt: Runtime, id: string, resources: OciLinuxResources): void {
+  const state = loadState(rt.root, id);
+  const status = currentStatus(rt.root, state);
+  if (status === 'stopped') throw new WrongState(id, status, 'container not running');
+  if (!state.cgroup) throw new WrongState(id, status, 'the container has no cgroup');
+  containerCgroup(state.cgroup).applyResources(resources);
+  const r = (state.config.resources ??= { devices: [] });
+  if (resources.memory) r.memory = { ...r.memory, ...resources.memory };
+  if (resources.pids?.limit !== undefined) r.pids = { limit: resources.pids.limit };
+  if (resources.cpu) r.cpu = { ...r.cpu, ...resources.cpu } as Resources['cpu'];
+  saveState(rt.root, state);
+}

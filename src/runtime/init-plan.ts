@@ -1,0 +1,490 @@
+// The container's init as a child plan (src/syscalls/plan.ts): the libc
+// calls a cloned process makes, in runc's order, between clone(CLONE_NEW*)
+// and exec. Nothing here runs JavaScript in the child; the parent only
+// decides, before the clone, which calls the child will make (it looks at
+// the bundle's files to know what is a file, a directory or missing).
+//
+//   namespaces (joined by path) -> propagation of / -> bind the rootfs ->
+//   the config's mounts -> device nodes and /dev links -> pivot_root ->
+//   readonly and masked paths -> read-only root -> hostname -> rlimits ->
+//   bounding set, keep caps, groups, gid, uid -> cwd -> capset, ambient ->
+//   no_new_privs -> umask -> (barrier) -> execve
+import { existsSync, lstatSync, statSync } from 'node:fs';
+import { dirname, join, posix, resolve } from 'node:path';
+import { Call, makeCall } from '../syscalls/call.js';
+import { CLONE, MNT, MS, O, PR, PR_CAP_AMBIENT_RAISE } from '../syscalls/constants.js';
+import { lastCapability, setgidCall, setgroupsListCall, setuidCall } from '../syscalls/identity.js';
+import { chdirCall, chrootCall, mountCall, pivotRootCall, umountCall } from '../syscalls/mount.js';
+import { readMountInfo } from '../syscalls/mountinfo.js';
+import { q, qArray } from '../syscalls/trace.js';
+import { CAPABILITY_NAMES, ContainerConfig, MountSpec, NAMESPACE_FLAGS, PROPAGATIONS, ProcessSpec, RLIMITS } from './config.js';
+import { ConfigError, ProgramError } from './errors.js';
+
+// mount(8) option words -> [set?, flag]; the rest go to the filesystem as data.
+const MOUNT_OPTIONS: Record<string, [boolean, number]> = {
+  ro: [true, MS.MS_RDONLY], rw: [false, MS.MS_RDONLY],
+  nosuid: [true, MS.MS_NOSUID], suid: [false, MS.MS_NOSUID],
+  nodev: [true, MS.MS_NODEV], dev: [false, MS.MS_NODEV],
+  noexec: [true, MS.MS_NOEXEC], exec: [false, MS.MS_NOEXEC],
+  sync: [true, MS.MS_SYNCHRONOUS], async: [false, MS.MS_SYNCHRONOUS],
+  dirsync: [true, MS.MS_DIRSYNC],
+  mand: [true, MS.MS_MANDLOCK], nomand: [false, MS.MS_MANDLOCK],
+  noatime: [true, MS.MS_NOATIME], atime: [false, MS.MS_NOATIME],
+  nodiratime: [true, MS.MS_NODIRATIME], diratime: [false, MS.MS_NODIRATIME],
+  relatime: [true, MS.MS_RELATIME], norelatime: [false, MS.MS_RELATIME],
+  strictatime: [true, MS.MS_STRICTATIME], nostrictatime: [false, MS.MS_STRICTATIME],
+  silent: [true, MS.MS_SILENT], loud: [false, MS.MS_SILENT],
+  bind: [true, MS.MS_BIND], rbind: [true, MS.MS_BIND | MS.MS_REC],
+  remount: [true, MS.MS_REMOUNT],
+  defaults: [false, 0],
+  nosymfollow: [true, MS.MS_NOSYMFOLLOW], symfollow: [false, MS.MS_NOSYMFOLLOW],
+};
+
+export interface ParsedMountOptions {
+  flags: number;
+  propagation: number[];
+  data: string[];
+}
+
+export function parseMountOptions(options: readonly string[], field = 'mounts'): ParsedMountOptions {
+  let flags = 0;
+  const propagation: number[] = [];
+  const data: string[] = [];
+  for (const opt of options) {
+    const known = MOUNT_OPTIONS[opt];
+    if (known) {
+      flags = known[0] ? flags | known[1] : flags & ~known[1];
+    } else if (PROPAGATIONS[opt] !== undefined) {
+      propagation.push(PROPAGATIONS[opt]);
+    } else if (opt === 'tmpcopyup' || opt === 'idmap' || opt === 'ridmap') {
+      throw new ConfigError(`${field}.options`, `the ${opt} option`, true);
+    } else data.push(opt);
+  }
+  return { flags, propagation, data };
+}
+
+function isBind(m: MountSpec): boolean {
+  return m.type === 'bind' || m.options.includes('bind') || m.options.includes('rbind');
+}
+
+/** Devices runc creates in a /dev it mounts (libcontainer/specconv AllowedDevices' nodes). */
+export const DEFAULT_DEVICES = [
+  { path: '/dev/null', major: 1, minor: 3 },
+  { path: '/dev/zero', major: 1, minor: 5 },
+  { path: '/dev/full', major: 1, minor: 7 },
+  { path: '/dev/random', major: 1, minor: 8 },
+  { path: '/dev/urandom', major: 1, minor: 9 },
+  { path: '/dev/tty', major: 5, minor: 0 },
+];
+
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+
+function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
+}
+
+export interface InitPlanOptions {
+  noPivot: boolean;
+  /** Namespaces joined by path: opened by the parent, fd -> type flag. */
+  joinFds: Array<{ fd: number; flag: number; path: string }>;
+  /** Flags for unshare(2) in the child when a joined user namespace must own the new ones. */
+  unshareFlags: number;
+  /** The new user namespace's maps are written after this unshare (set by the caller). */
+  afterUnshare?: (pid: number) => void;
+  /** Make the init fork after joining/creating (joined pid namespace, or pid unshared). */
+  forkAfter: boolean;
+  /** Cgroup directories per hierarchy name, for the cgroup mount. */
+  cgroupMounts: Array<{ name: string; source: string }>;
+  /** The program, resolved against the container's PATH. */
+  program: string;
+  /** Extra calls right before exec (the barrier, the terminal). */
+  beforeExec: Call[];
+  /** Calls to run first in the child. */
+  first: Call[];
+  /** The terminal's calls (console.ts), made inside the container before its identity. */
+  console: Call[];
+}
+
+/** The rootfs-relative host path of a container path. */
+function inRoot(rootfs: string, path: string): string {
+  return join(rootfs, path);
+}
+
+/** mkdir for each missing component of `dir` (optional: it may exist in a filesystem mounted earlier). */
+function mkdirAll(rootfs: string, dir: string, hidden: readonly string[]): Call[] {
+  const calls: Call[] = [];
+  const parts = posix.normalize(dir).split('/').filter(Boolean);
+  let cur = '';
+  for (const p of parts) {
+    cur += '/' + p;
+    const underMount = hidden.some((h) => cur.startsWith(h === '/' ? '/' : h + '/'));
+    if (!underMount && existsSync(inRoot(rootfs, cur))) continue;
+    const c = makeCall('mkdir', [inRoot(rootfs, cur), 0o755], `mkdir(${q(inRoot(rootfs, cur))}, 0755)`, { optional: true });
+    calls.push(c);
+  }
+  return calls;
+}
+
+/** An empty file to bind a file onto. */
+/**
+ * An empty file to bind-mount a file onto. mknod(2) makes it without
+ * leaving a descriptor open: an open file on the root would make the later
+ * read-only remount of / fail with EBUSY.
+ */
+function touchCall(path: string): Call[] {
+  const S_IFREG = 0o100000;
+  return [makeCall('mknod', [path, S_IFREG | 0o644, 0], `mknod(${q(path)}, S_IFREG|0644, 0)`, { optional: true })];
+}
+
+function mountCalls(config: ContainerConfig, m: MountSpec, index: number, hidden: string[], opts: InitPlanOptions): Call[] {
+  const field = `mounts[${index}]`;
+  const target = inRoot(config.rootfs, m.destination);
+  const o = parseMountOptions(m.options, field);
+  const calls: Call[] = [];
+  if (isBind(m)) {
+    const source = resolve(config.bundle, m.source);
+    let st;
+    try {
+      st = statSync(source);
+    } catch {
+      throw new ConfigError(`${field}.source`, `bind source ${JSON.stringify(m.source)} does not exist`);
+    }
+    if (st.isDirectory()) calls.push(...mkdirAll(config.rootfs, m.destination, hidden));
+    else {
+      calls.push(...mkdirAll(config.rootfs, posix.dirname(m.destination), hidden));
+      if (!existsSync(target) || hidden.some((h) => m.destination.startsWith(h + '/'))) calls.push(...touchCall(target));
+    }
+    calls.push(mountCall(source, target, null, MS.MS_BIND | (o.flags & MS.MS_REC), null, `mount ${m.source} on ${m.destination}`));
+    // A bind mount takes its other flags only on a remount.
+    const rest = o.flags & ~(MS.MS_BIND | MS.MS_REC | MS.MS_REMOUNT);
+    if (rest) calls.push(mountCall(null, target, null, MS.MS_BIND | MS.MS_REMOUNT | rest, null, `remount ${m.destination}`));
+  } else if (m.type === 'cgroup') {
+    // Like runc on cgroup v1: a tmpfs with one bind mount per hierarchy,
+    // the container's own cgroup where it has one.
+    calls.push(...mkdirAll(config.rootfs, m.destination, hidden));
+    const rw = o.flags & ~MS.MS_RDONLY;
+    calls.push(mountCall('tmpfs', target, 'tmpfs', rw, 'mode=755', `mount tmpfs on ${m.destination}`));
+    for (const h of opts.cgroupMounts) {
+      const sub = join(target, h.name);
+      calls.push(makeCall('mkdir', [sub, 0o755], `mkdir(${q(sub)}, 0755)`, { optional: true }));
+      calls.push(mountCall(h.source, sub, null, MS.MS_BIND | MS.MS_REC, null, `mount cgroup ${h.name}`));
+      calls.push(mountCall(null, sub, null, MS.MS_BIND | MS.MS_REMOUNT | rw | MS.MS_RDONLY, null, `remount cgroup ${h.name}`));
+    }
+    if (o.flags & MS.MS_RDONLY) calls.push(mountCall(null, target, null, MS.MS_REMOUNT | o.flags, 'mode=755', `remount ${m.destination}`));
+  } else {
+    calls.push(...mkdirAll(config.rootfs, m.destination, hidden));
+    calls.push(mountCall(m.source || m.type, target, m.type, o.flags, o.data.length ? o.data.join(',') : null, `mount ${m.type} on ${m.destination}`));
+  }
+  for (const p of o.propagation) calls.push(mountCall(null, target, null, p, null, `set propagation of ${m.destination}`));
+  hidden.push(m.destination);
+  return calls;
+}
+
+function deviceCalls(config: ContainerConfig, inUserns: boolean): Call[] {
+  const calls: Call[] = [];
+  const devMounted = config.mounts.some((m) => m.destination === '/dev' && !isBind(m));
+  const nodes = [
+    ...(devMounted ? DEFAULT_DEVICES.map((d) => ({ ...d, type: 'c' as const, fileMode: 0o666, uid: 0, gid: 0 })) : []),
+    ...config.devices.filter((d) => !(devMounted && DEFAULT_DEVICES.some((x) => x.path === d.path))),
+  ];
+  for (const d of nodes) {
+    const path = inRoot(config.rootfs, d.path);
+    calls.push(...mkdirAll(config.rootfs, posix.dirname(d.path), ['/dev']));
+    if (inUserns) {
+      // mknod(2) needs CAP_MKNOD in the initial user namespace: bind the host's node instead.
+      calls.push(...touchCall(path));
+      calls.push(mountCall(d.path, path, null, MS.MS_BIND, null, `bind device ${d.path}`));
+      continue;
+    }
+    const kind = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
+    const mode = d.fileMode ?? 0o666;
+    calls.push(
+      makeCall('mknod', [path, kind | (mode & 0o7777), makedev(d.major, d.minor)], `mknod(${q(path)}, ${d.type === 'b' ? 'S_IFBLK' : d.type === 'p' ? 'S_IFIFO' : 'S_IFCHR'}|0${mode.toString(8)}, makedev(${d.major}, ${d.minor}))`, { what: `create device ${d.path}` }),
+    );
+    if (d.uid !== undefined || d.gid !== undefined) calls.push(makeCall('chown', [path, d.uid ?? 0, d.gid ?? 0], `chown(${q(path)}, ${d.uid ?? 0}, ${d.gid ?? 0})`, { what: `chown device ${d.path}` }));
+  }
+  if (devMounted) {
+    const links: Array<[string, string]> = [
+      ['/proc/self/fd', '/dev/fd'],
+      ['/proc/self/fd/0', '/dev/stdin'],
+      ['/proc/self/fd/1', '/dev/stdout'],
+      ['/proc/self/fd/2', '/dev/stderr'],
+    ];
+    if (existsSync('/proc/kcore')) links.push(['/proc/kcore', '/dev/core']);
+    if (config.mounts.some((m) => m.destination === '/dev/pts' && m.type === 'devpts')) links.push(['pts/ptmx', '/dev/ptmx']);
+    for (const [to, from] of links) {
+      const path = inRoot(config.rootfs, from);
+      calls.push(makeCall('symlink', [to, path], `symlink(${q(to)}, ${q(path)})`, { optional: true }));
+    }
+  }
+  return calls;
+}
+
+/** The mount point that holds `path` (longest prefix in this mount namespace). */
+function mountPointOf(path: string): string {
+  let best = '/';
+  for (const m of readMountInfo('self')) {
+    const mp = m.mountPoint;
+    if ((path === mp || path.startsWith(mp.endsWith('/') ? mp : mp + '/')) && mp.length > best.length) best = mp;
+  }
+  return best;
+}
+
+/** Does a container path exist (/proc and /sys paths as the host's show them)? */
+function kindOf(config: ContainerConfig, path: string): 'dir' | 'file' | undefined {
+  const host = /^\/(proc|sys)(\/|$)/.test(path) ? path : inRoot(config.rootfs, path);
+  try {
+    return lstatSync(host).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return undefined;
+  }
+}
+
+function rootCalls(config: ContainerConfig, opts: InitPlanOptions): Call[] {
+  const calls: Call[] = [];
+  if (opts.noPivot) {
+    // runc --no-pivot: move the rootfs onto / and chroot into it.
+    calls.push(chdirCall(config.rootfs));
+    calls.push(mountCall(config.rootfs, '/', null, MS.MS_MOVE, null, 'move the rootfs onto /'));
+    calls.push(chrootCall('.', `cannot change root directory to ${config.rootfs}`));
+  } else {
+    calls.push(chdirCall(config.rootfs));
+    // pivot_root(".", "."): the old root is stacked on the new one, then
+    // made a slave (its unmount must not reach the host) and detached.
+    calls.push(pivotRootCall('.', '.'));
+    calls.push(mountCall(null, '.', null, MS.MS_SLAVE | MS.MS_REC, null, 'make the old root a slave'));
+    calls.push(umountCall('.', MNT.MNT_DETACH, 'cannot unmount the old root'));
+  }
+  calls.push(chdirCall('/'));
+  return calls;
+}
+
+function pathCalls(config: ContainerConfig): Call[] {
+  const calls: Call[] = [];
+  for (const p of config.readonlyPaths) {
+    if (!kindOf(config, p)) continue; // runc skips paths that do not exist
+    calls.push(mountCall(p, p, null, MS.MS_BIND | MS.MS_REC, null, `bind ${p}`));
+    calls.push(mountCall(null, p, null, MS.MS_BIND | MS.MS_REMOUNT | MS.MS_RDONLY | MS.MS_REC | MS.MS_NOSUID | MS.MS_NODEV | MS.MS_NOEXEC, null, `make ${p} read-only`));
+  }
+  const maskedDirs: string[] = [];
+  for (const p of config.maskedPaths) {
+    const kind = kindOf(config, p);
+    if (!kind) continue;
+    // Below a directory masked already the path is gone (an empty tmpfs): runc skips it, so may we.
+    const hidden = maskedDirs.some((d) => p.startsWith(d + '/'));
+    const call = kind === 'dir' ? mountCall('tmpfs', p, 'tmpfs', MS.MS_RDONLY, null, `mask ${p}`) : mountCall('/dev/null', p, null, MS.MS_BIND, null, `mask ${p}`);
+    calls.push(hidden ? { ...call, optional: true } : call);
+    if (kind === 'dir') maskedDirs.push(p);
+  }
+  if (config.readonlyRoot) calls.push(mountCall(null, '/', null, MS.MS_BIND | MS.MS_REMOUNT | MS.MS_RDONLY, null, 'make the root read-only'));
+  return calls;
+}
+
+const CAP_VERSION_3 = 0x20080522;
+
+function capMask(names: readonly string[]): bigint {
+  let mask = 0n;
+  for (const n of names) mask |= 1n << BigInt(CAPABILITY_NAMES.indexOf(n));
+  return mask;
+}
+
+/** The calls that make the process's identity: bounding set, ids, cwd, capabilities, no_new_privs. */
+export function identityCalls(proc: ProcessSpec, opts: { setgroups: boolean; cwd: boolean }): Call[] {
+  const calls: Call[] = [];
+  const caps = proc.capabilities;
+  const last = lastCapability();
+  if (caps) {
+    const keep = capMask(caps.bounding);
+    for (let cap = 0; cap <= last; cap++)
+      if (!(keep & (1n << BigInt(cap)))) calls.push(makeCall('prctl', [PR_CAPBSET_DROP, cap, 0, 0, 0], `prctl(PR_CAPBSET_DROP, ${CAPABILITY_NAMES[cap] ?? cap})`, { what: `drop ${CAPABILITY_NAMES[cap] ?? cap} from the bounding set` }));
+  }
+  // Keep the permitted set across setuid(non-zero); capset below decides.
+  calls.push(makeCall('prctl', [PR_SET_KEEPCAPS, 1, 0, 0, 0], 'prctl(PR_SET_KEEPCAPS, 1)'));
+  if (opts.setgroups) calls.push(setgroupsListCall(proc.user.additionalGids, 'setgroups failed'));
+  calls.push(setgidCall(proc.user.gid));
+  calls.push(setuidCall(proc.user.uid));
+  calls.push(makeCall('prctl', [PR_SET_KEEPCAPS, 0, 0, 0, 0], 'prctl(PR_SET_KEEPCAPS, 0)'));
+  if (opts.cwd) calls.push(chdirCall(proc.cwd, `chdir to cwd (${JSON.stringify(proc.cwd)}) set in config.json failed`));
+  if (caps) {
+    const header = Buffer.alloc(8);
+    header.writeUInt32LE(CAP_VERSION_3, 0);
+    const data = Buffer.alloc(24);
+    const sets = [capMask(caps.effective), capMask(caps.permitted), capMask(caps.inheritable)];
+    sets.forEach((m, i) => {
+      data.writeUInt32LE(Number(m & 0xffffffffn), 4 * i);
+      data.writeUInt32LE(Number(m >> 32n), 12 + 4 * i);
+    });
+    const show = (names: string[]) => (names.length ? names.join('|') : '0');
+    calls.push(makeCall('capset', [header, data], `capset({_LINUX_CAPABILITY_VERSION_3, 0}, {effective=${show(caps.effective)}, permitted=${show(caps.permitted)}, inheritable=${show(caps.inheritable)}})`, { what: 'capset failed' }));
+    // The kernel refuses an ambient capability missing from permitted or
+    // inheritable; runc goes on without it, and so do we.
+    for (const n of caps.ambient)
+      calls.push(makeCall('prctl', [PR.PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAPABILITY_NAMES.indexOf(n), 0, 0], `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, ${n})`, { optional: true }));
+  }
+  if (proc.noNewPrivileges) calls.push(makeCall('prctl', [PR.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0], 'prctl(PR_SET_NO_NEW_PRIVS, 1)', { what: 'set no_new_privs' }));
+  return calls;
+}
+
+const PR_SET_KEEPCAPS = 8;
+const PR_CAPBSET_DROP = 24;
+
+export function rlimitCalls(proc: ProcessSpec): Call[] {
+  return proc.rlimits.map((r) => {
+    const buf = Buffer.alloc(16);
+    buf.writeBigUInt64LE(BigInt(r.soft), 0);
+    buf.writeBigUInt64LE(BigInt(r.hard), 8);
+    return makeCall('setrlimit', [RLIMITS[r.type], buf], `setrlimit(${r.type}, {rlim_cur=${r.soft}, rlim_max=${r.hard}})`, { what: `setrlimit ${r.type}` });
+  });
+}
+
+const CLOSE_RANGE_CLOEXEC = 4;
+
+/** Nothing but fds 0-2 reaches the program (runc closes the rest too): every fd from 3 on becomes close-on-exec. */
+export function closeFromCall(): Call {
+  return makeCall('close_range', [3, 0xffffffff, CLOSE_RANGE_CLOEXEC], 'close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)', { optional: true });
+}
+
+export function execveCall(program: string, proc: ProcessSpec): Call {
+  return makeCall('execve', [program, proc.args, proc.env], `execve(${q(program)}, ${qArray(proc.args)}, [${proc.env.length} vars])`, { exec: { file: proc.args[0] } });
+}
+
+/**
+ * Find the program the way runc does before it starts anything: a name
+ * with a slash as it is, a bare name in the PATH of the process's env, both
+ * looked up inside the rootfs.
+ */
+export function resolveProgram(rootfs: string, proc: ProcessSpec): string {
+  const name = proc.args[0];
+  const candidates: string[] = [];
+  if (name.includes('/')) candidates.push(posix.resolve(proc.cwd, name));
+  else {
+    const pathVar = proc.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    for (const dir of pathVar.split(':')) if (dir) candidates.push(posix.join(posix.resolve('/', dir), name));
+  }
+  for (const c of candidates) {
+    const host = resolveInRoot(rootfs, c);
+    try {
+      const st = statSync(host);
+      if (st.isFile() && st.mode & 0o111) return c;
+    } catch {
+      // try the next
+    }
+  }
+  // A slash name is left to execve (its error names the file), as runc does.
+  if (name.includes('/')) return candidates[0];
+  throw new ProgramError(name, `unable to start container process: exec: ${JSON.stringify(name)}: executable file not found in $PATH`);
+}
+
+/** A container path as the host sees it, following symlinks inside the rootfs (absolute ones too). */
+export function resolveInRoot(rootfs: string, path: string): string {
+  const parts = path.split('/').filter(Boolean);
+  let cur = '/';
+  for (let i = 0, hops = 0; i < parts.length; i++) {
+    const next = posix.join(cur, parts[i]);
+    let st;
+    try {
+      st = lstatSync(join(rootfs, next));
+    } catch {
+      return join(rootfs, next, ...parts.slice(i + 1));
+    }
+    if (st.isSymbolicLink() && hops++ < 40) {
+      const { readlinkSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
+      const to = readlinkSync(join(rootfs, next));
+      const rest = parts.slice(i + 1);
+      const base = to.startsWith('/') ? '/' : cur;
+      parts.splice(0, parts.length, ...posix.join(base, to).split('/').filter(Boolean), ...rest);
+      cur = '/';
+      i = -1;
+      continue;
+    }
+    cur = next;
+  }
+  return join(rootfs, cur);
+}
+
+/**
+ * Write each sysctl under /proc/sys from inside the container's namespaces.
+ * A plan call cannot use a returned fd, so the file is opened where the
+ * number is known: fd 0 is parked at fd 1000, the file opens as 0, and
+ * stdin comes back.
+ */
+export function sysctlCalls(entries: ReadonlyArray<[string, string]>): Call[] {
+  const calls: Call[] = [];
+  for (const [key, value] of entries) {
+    const path = '/proc/sys/' + key.replace(/\./g, '/');
+    calls.push(
+      makeCall('dup2', [0, 1000], 'dup2(0, 1000)', { optional: true }),
+      makeCall('close', [0], 'close(0)', { optional: true }),
+      makeCall('open', [path, O.O_WRONLY | O.O_CLOEXEC], `open(${q(path)}, O_WRONLY|O_CLOEXEC) /* = 0 */`, { what: `sysctl ${key}: open ${path}` }),
+      makeCall('write', [0, value, Buffer.byteLength(value)], `write(0, ${q(value)}, ${Buffer.byteLength(value)})`, { what: `sysctl ${key}=${value}` }),
+      makeCall('dup2', [1000, 0], 'dup2(1000, 0)', { optional: true }),
+      makeCall('close', [1000], 'close(1000)', { optional: true }),
+    );
+  }
+  return calls;
+}
+
+/**
+ * While it waits at the barrier the init is still a copy of ts-runc: name it
+ * "ts-runc:init" (what ps -o comm shows), as runc's waiting process is
+ * "runc init".
+ */
+export function initNameCalls(): Call[] {
+  return [makeCall('prctl', [PR.PR_SET_NAME, 'ts-runc:init', 0, 0, 0], 'prctl(PR_SET_NAME, "ts-runc:init")', { optional: true })];
+}
+
+/** Every call of the container's init, in order. */
+export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[] {
+  const calls: Call[] = [...opts.first];
+  const newUserns = config.namespaces.some((n) => n.type === 'user' && !n.path);
+  const inUserns = config.namespaces.some((n) => n.type === 'user');
+  // Join namespaces by path: user first (it owns the others), mount last.
+  const order = [CLONE.CLONE_NEWUSER, CLONE.CLONE_NEWIPC, CLONE.CLONE_NEWUTS, CLONE.CLONE_NEWNET, CLONE.CLONE_NEWPID, CLONE.CLONE_NEWCGROUP, CLONE.CLONE_NEWNS];
+  for (const flag of order)
+    for (const j of opts.joinFds.filter((x) => x.flag === flag)) {
+      const c = makeCall('setns', [j.fd, j.flag], `setns(${j.fd}<${j.path}>, ${Object.entries(NAMESPACE_FLAGS).find(([, f]) => f === flag)?.[0]})`, { what: `join namespace ${j.path}` });
+      calls.push(c);
+    }
+  if (opts.unshareFlags) {
+    calls.push(makeCall('unshare', [opts.unshareFlags], `unshare(0x${opts.unshareFlags.toString(16)})`, { what: 'unshare the new namespaces', after: opts.afterUnshare }));
+  }
+  if (opts.forkAfter) calls.push({ fn: 'clone', args: [], keep: [], show: 'clone(CLONE_PARENT|CLONE_PARENT_SETTID|SIGCHLD)', what: 'cannot fork', forks: true });
+  // In a user namespace the process keeps its host ids, unmapped there
+  // until it takes the namespace's root ids (files it makes need mapped ids).
+  if (inUserns) calls.push(setgidCall(0), setuidCall(0));
+
+  // sysctls are per namespace: written by the init, inside them, below.
+  const sysctls = Object.entries(config.sysctl);
+
+  const mountNs = config.namespaces.find((n) => n.type === 'mount');
+  calls.push(makeCall('umask', [0], 'umask(0)'));
+  if (mountNs && !mountNs.path) {
+    const prop = config.rootfsPropagation ? PROPAGATIONS[config.rootfsPropagation] : MS.MS_SLAVE | MS.MS_REC;
+    calls.push(mountCall(null, '/', null, prop | MS.MS_REC, null, 'set the propagation of /'));
+    // pivot_root(2) refuses a new root whose parent mount is shared.
+    const parent = mountPointOf(dirname(config.rootfs));
+    calls.push({ ...mountCall(null, parent, null, MS.MS_PRIVATE, null, `make ${parent} private`), optional: true });
+    calls.push(mountCall(config.rootfs, config.rootfs, null, MS.MS_BIND | MS.MS_REC, null, `bind the rootfs ${config.rootfs}`));
+    const hidden: string[] = [];
+    config.mounts.forEach((m, i) => calls.push(...mountCalls(config, m, i, hidden, opts)));
+    calls.push(...deviceCalls(config, inUserns));
+    calls.push(...rootCalls(config, opts));
+    calls.push(...sysctlCalls(sysctls));
+    calls.push(...pathCalls(config));
+  } else calls.push(...sysctlCalls(sysctls));
+  if (config.hostname) calls.push(makeCall('sethostname', [config.hostname, Buffer.byteLength(config.hostname)], `sethostname(${q(config.hostname)})`, { what: 'sethostname' }));
+  calls.push(...opts.console);
+  calls.push(...rlimitCalls(config.process));
+  // In a new user namespace setgroups(2) is allowed only when the parent wrote "allow" before gid_map.
+  calls.push(...identityCalls(config.process, { setgroups: true, cwd: true }));
+  void newUserns;
+  calls.push(makeCall('umask', [config.process.user.umask ?? 0o022], `umask(0${(config.process.user.umask ?? 0o022).toString(8)})`));
+  calls.push(closeFromCall());
+  calls.push(...opts.beforeExec);
+  calls.push(execveCall(opts.program, config.process));
+  return calls;
+}
