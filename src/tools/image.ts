@@ -206,11 +206,14 @@ async function main(top: ParsedCommandLine): Promise<number | void> {
     return 0;
   }
   const [min, max] = command.operands;
-  if (cmd.rest.length < min) throw new UsageError(`${name}: missing operand (usage: ${NAME} ${command.usage})`);
-  if (cmd.rest.length > max) throw new UsageError(`${name}: unexpected argument '${cmd.rest[max]}'`);
+  // Usage errors of a command point at that command's --help.
+  const usage = (message: string) => new UsageError(message, `${NAME} ${name}`);
+  if (cmd.rest.length < min) throw usage(`${name}: missing operand (usage: ${NAME} ${command.usage})`);
+  if (cmd.rest.length > max) throw usage(`${name}: unexpected argument '${cmd.rest[max]}'`);
   try {
     return command.run(cmd);
   } catch (err) {
+    if (err instanceof UsageError && !err.command) throw usage(err.message);
     return describe(err);
   }
 }
