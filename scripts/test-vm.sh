@@ -111,7 +111,8 @@ if [ -n "$pkg" ]; then
   kdir=$cache/${pkg}_$ver
 else
   # Offline and apt knows nothing: the newest kernel already cached.
-  kdir=$(ls -d "$cache"/linux-image-* | sort -V | tail -n1)
+  kdir=$(ls -d "$cache"/linux-image-* 2>/dev/null | sort -V | tail -n1 || true)
+  [ -n "$kdir" ] || die "apt knows no linux-image-6.1.0-*-amd64-unsigned package (is this Debian 12 with its main archive in sources.list?)"
 fi
 if [ ! -f "$kdir/vmlinuz" ]; then
   note "downloading $pkg $ver into $cache"
