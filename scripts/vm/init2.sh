@@ -76,6 +76,8 @@ echo "nslab-vm: up in $(cut -d' ' -f1 /proc/uptime) s; running: $(cat "$job/cmd"
 out=/dev/ttyS1
 stty -F "$out" raw -echo
 cd "$NSLAB_CWD" || finish 125
+# The checkout's own tools first, by name, as labs and graders call them.
+[ -d "$NSLAB_CWD/bin" ] && export PATH=$NSLAB_CWD/bin:$PATH
 echo "command_start_seconds=$(cut -d' ' -f1 /proc/uptime)" >>"$job/facts"
 bash "$job/cmd" </dev/null >"$out" 2>&1
 status=$?
