@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { isRoot, ROOT, run, tool } from './helpers/tools.js';
 
 const script = join(ROOT, '..', 'shared', 'conformance', 'run-runtime-tools.sh');
-const fallback = '/work/shared/conformance/run-runtime-tools.sh';
-const suite = existsSync(script) ? script : existsSync(fallback) ? fallback : undefined;
+const suite = existsSync(script) ? script : undefined;
 const skip = !isRoot() ? 'needs root (CI runs as root)' : !suite ? 'the runtime-tools archive (../shared/conformance) is not beside the clone' : false;
 
 // Where ts-runc still passes fewer points than runc (see README, ts-runc).
