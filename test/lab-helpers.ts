@@ -17,7 +17,7 @@ export function tsLab(args: string[], opts: RunOptions & { extraEnv?: NodeJS.Pro
   return run([tool('lab'), ...args], { timeout: 600_000, ...opts, env: cleanEnv(opts.extraEnv) });
 }
 
-function labIds(): string[] {
+export function labIds(): string[] {
   const dir = join(ROOT, 'labs');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))

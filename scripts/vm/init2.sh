@@ -78,6 +78,8 @@ stty -F "$out" raw -echo
 cd "$NSLAB_CWD" || finish 125
 # The checkout's own tools first, by name, as labs and graders call them.
 [ -d "$NSLAB_CWD/bin" ] && export PATH=$NSLAB_CWD/bin:$PATH
+# Tests that must behave differently under TCG (about 10x slower) look for this.
+export NSLAB_VM=1
 echo "command_start_seconds=$(cut -d' ' -f1 /proc/uptime)" >>"$job/facts"
 bash "$job/cmd" </dev/null >"$out" 2>&1
 status=$?
