@@ -12,10 +12,7 @@ const suite = existsSync(script) ? script : undefined;
 const skip = !isRoot() ? 'needs root (CI runs as root)' : !suite ? 'the runtime-tools archive (../shared/conformance) is not beside the clone' : false;
 
 // Where ts-runc still passes fewer points than runc (see README, ts-runc).
-const KNOWN_GAPS: Record<string, string> = {
-  linux_ns_itype: 'a config without a mount namespace is refused (ts-runc always changes the root inside one)',
-  pidfile: 'the container ends before the suite kills it; under ts-runc the kill then fails',
-};
+const KNOWN_GAPS: Record<string, string> = {};
 
 function counts(runtime: string): Map<string, { ok: number; notOk: number }> {
   const r = run(['bash', suite!, runtime], { timeout: 1_800_000, env: { ...process.env, RT_DIR: `/tmp/nslab-rt-${process.pid}` } });

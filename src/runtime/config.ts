@@ -360,7 +360,16 @@ export function parseConfig(json: unknown, bundle: string): ContainerConfig {
   const userns = namespaces.find((n) => n.type === 'user');
   if ((uidMappings.length || gidMappings.length) && !userns) throw new ConfigError('linux.uidMappings', 'id mappings need a user namespace in linux.namespaces');
   if (userns && !userns.path && (!uidMappings.length || !gidMappings.length)) throw new ConfigError('linux.uidMappings', 'a new user namespace needs uidMappings and gidMappings');
-  if (!namespaces.some((n) => n.type === 'mount')) throw new ConfigError('linux.namespaces', 'a mount namespace is required (this runtime changes the root with pivot_root or chroot inside one)', true);
+
+  // Without a mount namespace of its own the container shares the host's
+  // root and mounts (runc then mounts nothing, and neither do we): paths
+  // cannot be masked or made read-only for it alone, so that is refused, as runc does.
+  const ownMounts = namespaces.some((n) => n.type === 'mount');
+  const restrictedPaths = (key: 'maskedPaths' | 'readonlyPaths'): string[] => {
+    const paths = pathsOf(key);
+    if (paths.length && !ownMounts) throw new ConfigError(`linux.${key}`, 'unable to restrict sys entries without a private MNT namespace');
+    return paths;
+  };
 
   const hostname = top.string('hostname');
   if (hostname !== undefined && hostname !== '' && !namespaces.some((n) => n.type === 'uts'))
@@ -425,8 +434,8 @@ export function parseConfig(json: unknown, bundle: string): ContainerConfig {
     gidMappings,
     resources: readResources(linux.object('resources')),
     cgroupsPath: linux.string('cgroupsPath') || undefined,
-    maskedPaths: pathsOf('maskedPaths'),
-    readonlyPaths: pathsOf('readonlyPaths'),
+    maskedPaths: restrictedPaths('maskedPaths'),
+    readonlyPaths: restrictedPaths('readonlyPaths'),
     devices,
     sysctl,
     rootfsPropagation: propagation || undefined,

@@ -84,7 +84,9 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
   const config = loadConfig(opts.bundle);
   checkSupported(config, opts);
   for (const w of config.warnings) rt.warn?.(w);
-  const program = resolveProgram(config.rootfs, config.process);
+  // Without a mount namespace the process keeps the host's root (runc changes no root then).
+  const ownRoot = config.namespaces.some((n) => n.type === 'mount');
+  const program = resolveProgram(ownRoot ? config.rootfs : '/', config.process);
   claimId(rt.root, opts.id);
   const undo: Array<() => void> = [() => removeStateDir(rt.root, opts.id)];
   const joinFds: Array<{ fd: number; flag: number; path: string }> = [];
