@@ -227,3 +227,11 @@ t.test('the same answers as glibc getopt_long (via getopt(1))', { skip: haveGeto
         t.same(ours(argv, short, long, posixly), glibc(argv, short, long, posixly), label);
       }
 });
+
+t.test('dashDigitOperands: -1.2.3.4/24 is an operand (tools that follow iproute2), other words as glibc', async (t) => {
+  const longopts = [{ name: 'netns', has: 'required' as const, key: 'n' }];
+  const r = getoptLong(['addr', 'add', '-1.2.3.4/24', '-n', 'x', 'dev', 'lo'], 'n:', longopts, {}, { dashDigitOperands: true });
+  t.same(r.operands, ['addr', 'add', '-1.2.3.4/24', 'dev', 'lo']);
+  t.same(r.options, [{ key: 'n', value: 'x' }]);
+  t.equal(getoptLong(['-1'], 'n:', longopts, {}).error?.message, "invalid option -- '1'", 'without it, glibc\'s answer');
+});

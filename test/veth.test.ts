@@ -470,10 +470,9 @@ t.test('class trial: a value that looks like an option is an invalid address', r
   const ended = box.run([V, '--', 'addr', 'add', '-1.2.3.4/24', 'dev', 'lo']);
   t.equal(ended.code, 1, 'after --: exit 1');
   t.equal(ended.stderr, expected, 'after --: invalid address');
-  t.test('without --', { todo: 'the option parser takes -1.2.3.4/24 for options until the getopt branch is merged' }, async (t) => {
-    const r = box.run([V, 'addr', 'add', '-1.2.3.4/24', 'dev', 'lo']);
-    t.equal(r.stderr, expected, 'invalid address, not an invalid option');
-  });
+  const r = box.run([V, 'addr', 'add', '-1.2.3.4/24', 'dev', 'lo']);
+  t.equal(r.code, 1, 'without --: exit 1');
+  t.equal(r.stderr, expected, 'without --: invalid address, not an invalid option');
   t.not(box.run(['ip', 'addr', 'add', '-1.2.3.4/24', 'dev', 'lo']).code, 0, 'ip refuses it too');
   t.notMatch(box.run(['ip', 'addr', 'show', 'lo']).stdout, /1\.2\.3\.4/, 'no address was added');
 });

@@ -78,17 +78,26 @@ function findLong(longopts: readonly LongOption[], name: string, text: string): 
   return first;
 }
 
-export function getoptLong(argv: readonly string[], optstring: string, longopts: readonly LongOption[] = [], env: { POSIXLY_CORRECT?: string } = {}): GetoptResult {
+/**
+ * Beyond glibc: `dashDigitOperands` makes a word like "-1.2.3.4/24" or "-5"
+ * an operand, for tools whose reference reads its own words (iproute2's ip
+ * calls such a word a bad address, not options -1, -., ...).
+ */
+export interface GetoptExtras {
+  dashDigitOperands?: boolean;
+}
+
+export function getoptLong(argv: readonly string[], optstring: string, longopts: readonly LongOption[] = [], env: { POSIXLY_CORRECT?: string } = {}, extras: GetoptExtras = {}): GetoptResult {
   const options: ParsedOption[] = [];
   try {
-    return { options, operands: scan(argv, optstring, longopts, env, options) };
+    return { options, operands: scan(argv, optstring, longopts, env, options, extras) };
   } catch (err) {
     if (err instanceof GetoptError) return { options, operands: [], error: err };
     throw err;
   }
 }
 
-function scan(argv: readonly string[], optstring: string, longopts: readonly LongOption[], env: { POSIXLY_CORRECT?: string }, options: ParsedOption[]): string[] {
+function scan(argv: readonly string[], optstring: string, longopts: readonly LongOption[], env: { POSIXLY_CORRECT?: string }, options: ParsedOption[], extras: GetoptExtras): string[] {
   const inOrder = optstring.startsWith('+') || env.POSIXLY_CORRECT !== undefined;
   const skipped: string[] = [];
   let i = 0;
@@ -98,7 +107,7 @@ function scan(argv: readonly string[], optstring: string, longopts: readonly Lon
       i++;
       break;
     }
-    if (!word.startsWith('-') || word === '-') {
+    if (!word.startsWith('-') || word === '-' || (extras.dashDigitOperands && /^-\d/.test(word))) {
       if (inOrder) break;
       skipped.push(word);
       i++;

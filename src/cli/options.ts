@@ -37,6 +37,8 @@ export interface ToolSpec {
   options: OptionSpec[];
   /** Stop at the first non-option (the program to run), getopt's '+'. Default true. */
   stopAtPositional?: boolean;
+  /** A word such as -1.2.3.4/24 is an operand, not options (tools that follow iproute2). */
+  dashDigitOperands?: boolean;
   /** More text after the options in --help. */
   epilog?: string;
   /** Our documentation page, named on --help's last line: docs/unshare.md. */
@@ -96,7 +98,7 @@ export function getoptTables(spec: ToolSpec): { optstring: string; longopts: Lon
 export function parseCommandLine(spec: ToolSpec, argv: readonly string[], env: { POSIXLY_CORRECT?: string } = process.env): ParsedCommandLine {
   const options = allOptions(spec);
   const { optstring, longopts } = getoptTables(spec);
-  const parsed = getoptLong(argv, optstring, longopts, env);
+  const parsed = getoptLong(argv, optstring, longopts, env, { dashDigitOperands: spec.dashDigitOperands });
   const byKey = new Map(options.map((o) => [keyOf(o), o]));
   const opts: Record<string, OptionValue | undefined> = {};
   for (const { key, value } of parsed.options) {

@@ -20,6 +20,8 @@ export const spec: ToolSpec = {
   usage: '<command> [arguments] [options]',
   summary: 'Network namespaces, veth pairs, bridges, addresses and routes, over rtnetlink.',
   stopAtPositional: false,
+  // ip reads its own words: -1.2.3.4/24 is a bad address there, not options.
+  dashDigitOperands: true,
   options: [
     { long: 'netns', short: 'n', arg: 'required', value: '<name>', help: 'work in this network namespace (for move: the destination)' },
     { long: 'peer-netns', arg: 'required', value: '<name>', help: 'add: create the peer in this network namespace' },
