@@ -4,7 +4,7 @@
 // status), run -d with state, list, ps, pause, resume, kill and delete, the
 // --log json lines, and nothing left behind.
 import t from 'tap';
-import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { TmuxSession } from './helpers/pty.js';
@@ -154,6 +154,7 @@ t.test('config errors name the field and leave nothing', async (t) => {
     ['relative mount', (c) => c.mounts.push({ destination: 'tmp', type: 'tmpfs', source: 'tmpfs' }), /mounts\[7\]\.destination: must be an absolute path/],
     ['missing program', withArgs('no-such-program'), /^runc run failed: unable to start container process: exec: "no-such-program": executable file not found in \$PATH$/],
     ['terminal, detached, no socket', (c) => (c.process.terminal = true), /cannot allocate tty if runc will detach without setting console socket/],
+    ['masked paths, no mount namespace', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount')), /linux\.maskedPaths: unable to restrict sys entries without a private MNT namespace/],
   ];
   for (const [name, edit, message] of cases) {
     const r = runcDetached(['run', '-d', '-b', bundle(edit), 'cfg']);
@@ -215,6 +216,20 @@ t.test('run: the process in its namespaces, root, devices and identity', rootOnl
     t.equal(theirs.code, 7);
     t.equal(r.stdout, theirs.stdout, 'the same output as runc run');
   }
+});
+
+t.test('no mount namespace: the host\'s root, and nothing mounted', rootOnly, async (t) => {
+  const hostOnly = (c: any) => {
+    c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount');
+    c.linux.maskedPaths = [];
+    c.linux.readonlyPaths = [];
+    c.process.args = ['sh', '-c', `readlink /proc/self/ns/mnt; test -e ${scratch} && echo host-root`];
+  };
+  const ours = runc(['run', '-b', bundle(hostOnly), 'nomnt']);
+  t.equal(ours.code, 0, ours.stderr);
+  t.equal(ours.stdout, `${readlinkSync('/proc/self/ns/mnt')}\nhost-root\n`, "the host's mount namespace and root");
+  // Not compared with runc here: runc 1.1 still mounts the config's mounts
+  // under the rootfs in the host's mount namespace then, and leaves them.
 });
 
 t.test('sysctls in the container\'s namespaces; a user namespace', rootOnly, async (t) => {
