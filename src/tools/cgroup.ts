@@ -105,7 +105,7 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-export const spec: ToolSpec = {
+const spec: ToolSpec = {
   name: NAME,
   usage: 'COMMAND [options] [PATH] ...',
   summary: 'Create, limit, run in, watch, freeze and remove cgroups, on cgroup v1 and v2.',
@@ -340,7 +340,7 @@ function pidList(pids: readonly number[]): string {
 const LIMIT_FLAG: Record<E.LimitName, string> = { memory: '--memory', swap: '--swap', swappiness: '--swappiness', pids: '--pids', cpu: '--cpu' };
 
 /** One line (and maybe a hint) for a cgroup domain error, naming this tool's flags. */
-export function wordCgroupError(err: unknown): unknown {
+function wordCgroupError(err: unknown): unknown {
   if (err instanceof E.CgroupFileError) return new ToolError(err.message);
   if (err instanceof E.CgroupBusyError) {
     if (err.children.length) return new ToolError(`cannot delete ${err.path}: it has child cgroups (${err.children.join(', ')}) in ${err.dir}; use -r`);

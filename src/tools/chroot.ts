@@ -29,7 +29,7 @@ function describe(err: unknown): Described | undefined {
   return { exitCode: CHROOT_FAILED };
 }
 
-export const spec: ToolSpec = {
+const spec: ToolSpec = {
   name: 'ts-chroot',
   usage: '[OPTION] NEWROOT [COMMAND [ARG]...]',
   summary: "Run COMMAND with root directory set to NEWROOT.\nIf no command is given, run '\"$SHELL\" -i' (default: '/bin/sh -i').",

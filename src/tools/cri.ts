@@ -56,7 +56,7 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-export const spec: ToolSpec = {
+const spec: ToolSpec = {
   name: NAME,
   usage: 'COMMAND [options]',
   summary: 'A local CRI playground: containerd + CNI + ts-runc, for crictl.',

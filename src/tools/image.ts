@@ -64,7 +64,7 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-export const spec: ToolSpec = {
+const spec: ToolSpec = {
   name: NAME,
   usage: 'COMMAND [options] ...',
   summary: 'Build, inspect and unpack OCI images offline.',

@@ -66,7 +66,7 @@ const COMMANDS: Record<string, Command> = {
   doctor: { usage: 'doctor', summary: 'can this machine run the labs?', options: ['json'], operands: [0, 0], run: doctor },
 };
 
-export const spec: ToolSpec = {
+const spec: ToolSpec = {
   name: 'ts-lab',
   usage: '<command> [options] [<lab>...]',
   summary: [

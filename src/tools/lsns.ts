@@ -25,7 +25,7 @@ const COLUMNS: Record<string, { help: string; number?: boolean; right?: boolean;
 let nsfs: Map<number, string[]> | undefined;
 const DEFAULT_COLUMNS = ['NS', 'TYPE', 'NPROCS', 'PID', 'USER', 'COMMAND'];
 
-export const spec: ToolSpec = {
+const spec: ToolSpec = {
   name: 'ts-lsns',
   usage: '[options] [<namespace>]',
   summary: 'List system namespaces.',

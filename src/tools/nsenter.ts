@@ -17,7 +17,7 @@ const NS_HELP: Record<string, string> = {
   time: 'enter time namespace',
 };
 
-export const spec: ToolSpec = {
+const spec: ToolSpec = {
   name: 'ts-nsenter',
   usage: '[options] [<program> [<argument>...]]',
   summary: 'Run a program with namespaces of other processes.',

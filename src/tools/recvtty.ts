@@ -9,7 +9,7 @@ import { UsageError } from '../cli/errors.js';
 import { relayPty } from '../cli/pty-relay.js';
 import { acceptConsole, listenConsoleSocket, receiveFd } from '../runtime/console.js';
 
-export const spec: ToolSpec = {
+const spec: ToolSpec = {
   name: 'ts-recvtty',
   usage: '[--mode single|null] [--pid-file FILE] SOCKET',
   summary: "Receive a container's terminal (a pty master sent over a unix socket, as ts-runc --console-socket does) and connect it to this one.",

@@ -20,7 +20,7 @@ const NS_HELP: Record<string, string> = {
   time: 'unshare time namespace',
 };
 
-export const spec: ToolSpec = {
+const spec: ToolSpec = {
   name: 'ts-unshare',
   usage: '[options] [<program> [<argument>...]]',
   summary: 'Run a program with some namespaces unshared from the parent.',

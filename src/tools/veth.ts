@@ -15,7 +15,7 @@ import { formatLinks, netnsNames, showLinks } from '../core/veth.js';
 import { isUtf8 } from 'node:buffer';
 import { existsSync, readFileSync } from 'node:fs';
 
-export const spec: ToolSpec = {
+const spec: ToolSpec = {
   name: 'ts-veth',
   usage: '<command> [arguments] [options]',
   summary: 'Network namespaces, veth pairs, bridges, addresses and routes, over rtnetlink.',
