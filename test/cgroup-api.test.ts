@@ -8,20 +8,10 @@ import t from 'tap';
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSync } from 'esbuild';
-import { createRequire } from 'node:module';
-import { ROOT, isRoot } from './helpers/tools.js';
-
-// Bundled as the tools are (CommonJS; libc.ts uses require).
-const entry = `
-  export * from './src/cgroup/hierarchy.ts';
-  export * from './src/cgroup/manager.ts';
-  export * from './src/cgroup/errors.ts';`;
-const built = buildSync({ stdin: { contents: entry, resolveDir: ROOT, loader: 'ts' }, bundle: true, platform: 'node', format: 'cjs', external: ['koffi', '@koromix/*'], write: false });
-const mod = { exports: {} as Record<string, never> };
-new Function('module', 'exports', 'require', built.outputFiles[0].text)(mod, mod.exports, createRequire(`${ROOT}/src/`));
-type Api = typeof import('../src/cgroup/hierarchy.js') & typeof import('../src/cgroup/manager.js') & typeof import('../src/cgroup/errors.js');
-const { detectCgroups, cgroupManager, CgroupBusyError } = mod.exports as unknown as Api;
+import { isRoot } from './helpers/tools.js';
+import { detectCgroups } from '../src/cgroup/hierarchy.js';
+import { cgroupManager } from '../src/cgroup/manager.js';
+import { CgroupBusyError } from '../src/cgroup/errors.js';
 
 const NAME = `nslab-test-${process.pid}-api`;
 const layout = detectCgroups();
