@@ -234,7 +234,7 @@ t.test('-R, -w, -S, -G, --map-users, --keep-caps, --kill-child', async (t) => {
     const ids = runTool('unshare', ['-S', '65534', '-G', '65534', 'id']);
     t.equal(ids.stdout.trim(), 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)', '-S/-G set ids and drop groups');
     const big = runTool('unshare', ['--map-users=0:100000:65536', '--map-groups', '100000,0,65536', 'sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map']);
-    t.same(big.stdout.trim().split(/\s+/), ['0', '100000', '65536', '0', '100000', '65536'], 'both range syntaxes');
+    t.same(big.stdout.trim().split(/\s+/), ['0', '100000', '65536', '0', '100000', '65536'], `both range syntaxes (exit ${big.code}, ${big.signal ?? 'no signal'}: ${big.stderr.trim()})`);
   }
   const amb = runTool('unshare', ['-r', '--keep-caps', 'grep', 'CapAmb', '/proc/self/status'], { as: 'nobody' });
   t.equal(amb.stdout.split(/\s+/)[1], fullCapMask(), '--keep-caps fills the ambient set');
@@ -245,7 +245,13 @@ t.test('-R, -w, -S, -G, --map-users, --keep-caps, --kill-child', async (t) => {
   const parent = spawn(NO_TAP[0], [...NO_TAP.slice(1), tool('unshare'), '--kill-child', 'sleep', '60'], { stdio: 'ignore', env: cleanEnv() });
   let sleeper = 0;
   // Wait until the child has exec'd sleep (it is a plan child before that).
-  const comm = (pid: number) => (existsSync(`/proc/${pid}/comm`) ? readFileSync(`/proc/${pid}/comm`, 'utf8').trim() : '');
+  const comm = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      return ''; // gone
+    }
+  };
   for (let i = 0; i < 100 && !(sleeper && comm(sleeper) === 'sleep'); i++) {
     await new Promise((r) => setTimeout(r, 50));
     sleeper = children(parent.pid!)[0] ?? 0;
@@ -256,7 +262,11 @@ t.test('-R, -w, -S, -G, --map-users, --keep-caps, --kill-child', async (t) => {
   await closed;
   let gone = false;
   for (let i = 0; i < 100 && !gone; i++) {
-    gone = !existsSync(`/proc/${sleeper}`) || readFileSync(`/proc/${sleeper}/stat`, 'utf8').split(' ')[2] === 'Z';
+    try {
+      gone = readFileSync(`/proc/${sleeper}/stat`, 'utf8').split(' ')[2] === 'Z';
+    } catch {
+      gone = true; // reaped between two looks
+    }
     if (!gone) await new Promise((r) => setTimeout(r, 50));
   }
   t.ok(gone, 'the child was killed with its parent');
