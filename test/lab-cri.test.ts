@@ -29,8 +29,9 @@ const RUNTIMES: Array<{ name: string; env: NodeJS.ProcessEnv; why?: string }> = 
   { name: 'runc', env: { NSLAB_CRI_RUNTIME: 'runc' }, why: existsSync('/usr/sbin/runc') || existsSync('/usr/bin/runc') ? undefined : 'runc is not installed (apt-get install runc)' },
 ];
 
-/** The pods' cgroup parents the labs name, and the cgroups ts-cri makes for the labs' playgrounds (named by a hash of the directory). */
-const OUR_CGROUPS = ['nslab-lab-pod-sandbox', 'nslab-lab-containers', ...LABS.map((id) => `nslab-cri-${createHash('sha256').update(`/run/nslab-cri-${id.replace(/^cri-/, '')}`).digest('hex').slice(0, 8)}`)];
+/** The pods' cgroup parents the labs name, and the cgroups ts-cri makes for the labs' playgrounds (a hash of the directory, then a random part). */
+const OUR_CGROUPS = ['nslab-lab-pod-sandbox', 'nslab-lab-containers'];
+const PLAYGROUND_CGROUP = new RegExp(`^(${LABS.map((id) => `nslab-cri-${createHash('sha256').update(`/run/nslab-cri-${id.replace(/^cri-/, '')}`).digest('hex').slice(0, 8)}`).join('|')})-[0-9a-f]{6}$`);
 
 /**
  * What the pod labs could leave on the machine, as far as it is theirs (other
@@ -45,7 +46,7 @@ function machineState(): Record<string, string[]> {
   };
   return {
     playgrounds: existsSync('/run') ? readdirSync('/run').filter((n) => n.startsWith('nslab-cri-')) : [],
-    cgroups: directoriesBelow('/sys/fs/cgroup', 8).filter((d) => OUR_CGROUPS.includes(basename(d))),
+    cgroups: directoriesBelow('/sys/fs/cgroup', 8).filter((d) => OUR_CGROUPS.includes(basename(d)) || PLAYGROUND_CGROUP.test(basename(d))),
     processes: [
       ...spawnSync('pgrep', ['-af', '[/]run/nslab-cri-(pod-sandbox|containers)'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean),
       ...[...processesWithEnv('LAB_ID')].filter(([, lab]) => LABS.includes(lab)).map(([pid, lab]) => `${pid} (${lab})`),

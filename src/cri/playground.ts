@@ -6,7 +6,7 @@
 // playground's directory (config, socket, logs, the runtime's state) is
 // shared, so crictl, ctr and ts-runc on the host can reach it.
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readMountInfo } from '../syscalls/mountinfo.js';
@@ -172,7 +172,10 @@ function startContainerd(paths: PlaygroundPaths): number {
   // containerd, its shims and the pods (a relative cgroup_parent is taken
   // below the shim's own cgroup) all live below one cgroup of the
   // playground's, inside the caller's: down removes that subtree whole.
-  const cgroups = cgroupDirsOf(process.pid).map((d) => join(d, `nslab-cri-${createHash('sha256').update(paths.dir).digest('hex').slice(0, 8)}`));
+  // Named after the directory, plus a random part: two playgrounds with the
+  // same directory in different mount namespaces (two sandboxes) must not share one.
+  const name = `nslab-cri-${createHash('sha256').update(paths.dir).digest('hex').slice(0, 8)}-${randomBytes(3).toString('hex')}`;
+  const cgroups = cgroupDirsOf(process.pid).map((d) => join(d, name));
   for (const c of cgroups) {
     mkdirSync(c, { recursive: true });
     // A new v1 cpuset starts with no CPUs and no memory nodes, and takes no process until given the parent's.

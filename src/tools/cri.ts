@@ -7,23 +7,15 @@ import { spawnSync } from 'node:child_process';
 import { writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { dirname, join } from 'node:path';
-import { OptionSpec, ParsedCommandLine, ToolSpec, flag, parseCommandLine, renderHelp, value } from '../cli/options.js';
+import { OptionSpec, ParsedCommandLine, ToolSpec, value } from '../cli/options.js';
 import { runTool } from '../cli/run.js';
+import { Command, commandList, dispatch } from '../cli/commands.js';
 import { ToolError, UsageError } from '../cli/errors.js';
 import { CriError } from '../cri/errors.js';
 import { playgroundPaths } from '../cri/config.js';
 import { CRI_NAMESPACE, DEFAULT_DIR, crictlEnvironment, down, runningContainerd, status, up, which } from '../cri/playground.js';
 
 const NAME = 'ts-cri';
-
-interface Command {
-  usage: string;
-  summary: string;
-  options?: OptionSpec[];
-  operands: [min: number, max: number];
-  stopAtPositional?: boolean;
-  run: (cmd: ParsedCommandLine) => number | void;
-}
 
 const DIR_OPTION: OptionSpec = { long: 'dir', short: 'd', arg: 'required', value: '<dir>', help: `the playground's directory (default ${DEFAULT_DIR}, or $NSLAB_CRI_DIR)` };
 
@@ -62,7 +54,7 @@ const spec: ToolSpec = {
   summary: 'A local CRI playground: containerd + CNI + ts-runc, for crictl.',
   options: [],
   stopAtPositional: true,
-  epilog: `Commands:\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n')}\n\n'${NAME} COMMAND --help' for more. See docs/cri.md.`,
+  epilog: `Commands:\n${commandList(COMMANDS)}\n\n'${NAME} COMMAND --help' for more. See docs/cri.md.`,
 };
 
 function out(text: string): void {
@@ -153,29 +145,17 @@ function describe(err: unknown): never {
   throw err;
 }
 
-async function main(top: ParsedCommandLine): Promise<number | void> {
-  const [name, ...args] = top.rest;
-  if (name === undefined) throw new UsageError(`missing command (${Object.keys(COMMANDS).join(', ')})`);
-  const command = COMMANDS[name];
-  if (!command) throw new UsageError(`unknown command '${name}'`);
-  const sub: ToolSpec = { name: `${NAME} ${name}`, usage: command.usage.replace(/^\S+\s*/, ''), summary: command.summary, options: command.options ?? [], stopAtPositional: command.stopAtPositional ?? false };
-  const cmd = parseCommandLine(sub, args);
-  if (flag(cmd, 'help')) {
-    out(await renderHelp(sub));
-    return 0;
-  }
-  const [min, max] = command.operands;
-  // Usage errors of a command point at that command's --help.
-  const usage = (message: string) => new UsageError(message, `${NAME} ${name}`);
-  if (cmd.rest.length < min) throw usage(`${name}: missing operand (usage: ${NAME} ${command.usage})`);
-  if (cmd.rest.length > max) throw usage(`${name}: unexpected argument '${cmd.rest[max]}'`);
-  if (process.geteuid?.() !== 0 && name !== 'env') throw new ToolError(`${name} needs root (containerd, namespaces, mounts)`, 1, `sudo ${NAME} ${name}`);
-  try {
-    return command.run(cmd);
-  } catch (err) {
-    if (err instanceof UsageError && !err.command) throw usage(err.message);
-    return describe(err);
-  }
-}
+const main = (top: ParsedCommandLine) =>
+  dispatch(
+    {
+      tool: NAME,
+      commands: COMMANDS,
+      describe,
+      before: (name) => {
+        if (process.geteuid?.() !== 0 && name !== 'env') throw new ToolError(`${name} needs root (containerd, namespaces, mounts)`, 1, `sudo ${NAME} ${name}`);
+      },
+    },
+    top,
+  );
 
 runTool(spec, main);

@@ -1,12 +1,12 @@
 // ts-image: OCI images without a registry. Build one from a directory (or a
 // shipped recipe), list and inspect a layout, pack it as an oci-archive, and
 // unpack an image into a runtime bundle (the offline `umoci unpack`).
-import { writeSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OptionSpec, ParsedCommandLine, ToolSpec, flag, parseCommandLine, renderHelp, value, values } from '../cli/options.js';
+import { OptionSpec, ParsedCommandLine, ToolSpec, value, values } from '../cli/options.js';
 import { runTool } from '../cli/run.js';
+import { Command, commandList, dispatch } from '../cli/commands.js';
 import { ToolError, UsageError } from '../cli/errors.js';
 import { ImageError } from '../image/errors.js';
 import { buildImage, readArchive, writeArchive } from '../image/build.js';
@@ -16,14 +16,6 @@ import { unpackImage } from '../image/unpack.js';
 import { defaultSpec } from '../runtime/spec.js';
 
 const NAME = 'ts-image';
-
-interface Command {
-  usage: string;
-  summary: string;
-  options?: OptionSpec[];
-  operands: [min: number, max: number];
-  run: (cmd: ParsedCommandLine) => number | void;
-}
 
 const OUTPUT_OPTIONS: OptionSpec[] = [
   { long: 'layout', short: 'o', arg: 'required', value: '<dir>', help: 'the OCI layout to write into (made if missing; other images stay)' },
@@ -70,7 +62,7 @@ const spec: ToolSpec = {
   summary: 'Build, inspect and unpack OCI images offline.',
   options: [],
   stopAtPositional: true,
-  epilog: `Commands:\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n')}\n\n'${NAME} COMMAND --help' for more. See docs/image.md.`,
+  epilog: `Commands:\n${commandList(COMMANDS)}\n\n'${NAME} COMMAND --help' for more. See docs/image.md.`,
 };
 
 function out(text: string): void {
@@ -194,28 +186,6 @@ function describe(err: unknown): never {
   throw err;
 }
 
-async function main(top: ParsedCommandLine): Promise<number | void> {
-  const [name, ...args] = top.rest;
-  if (name === undefined) throw new UsageError(`missing command (${Object.keys(COMMANDS).join(', ')})`);
-  const command = COMMANDS[name];
-  if (!command) throw new UsageError(`unknown command '${name}'`);
-  const sub: ToolSpec = { name: `${NAME} ${name}`, usage: command.usage.replace(/^\S+\s*/, ''), summary: command.summary, options: command.options ?? [], stopAtPositional: false };
-  const cmd = parseCommandLine(sub, args);
-  if (flag(cmd, 'help')) {
-    out(await renderHelp(sub));
-    return 0;
-  }
-  const [min, max] = command.operands;
-  // Usage errors of a command point at that command's --help.
-  const usage = (message: string) => new UsageError(message, `${NAME} ${name}`);
-  if (cmd.rest.length < min) throw usage(`${name}: missing operand (usage: ${NAME} ${command.usage})`);
-  if (cmd.rest.length > max) throw usage(`${name}: unexpected argument '${cmd.rest[max]}'`);
-  try {
-    return command.run(cmd);
-  } catch (err) {
-    if (err instanceof UsageError && !err.command) throw usage(err.message);
-    return describe(err);
-  }
-}
+const main = (top: ParsedCommandLine) => dispatch({ tool: NAME, commands: COMMANDS, describe }, top);
 
 runTool(spec, main);
