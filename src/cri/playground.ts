@@ -7,9 +7,10 @@
 // shared, so crictl, ctr and ts-runc on the host can reach it.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readMountInfo } from '../syscalls/mountinfo.js';
+import { which } from '../core/which.js';
 import { buildRecipe } from '../image/recipes.js';
 import { writeArchive } from '../image/build.js';
 import { CriError } from './errors.js';
@@ -25,18 +26,6 @@ export const PAUSE_IMAGE = 'docker.io/nslab/pause:latest';
 interface Need {
   path: string;
   package: string;
-}
-
-function which(program: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
-    const p = join(dir, program);
-    try {
-      if (statSync(p).isFile()) return p;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
 }
 
 export function missingPrograms(runtimeBinary: string): Need[] {
@@ -396,4 +385,3 @@ export function crictlEnvironment(paths: PlaygroundPaths): Record<string, string
   };
 }
 
-export { which };

@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMountInfo } from '../syscalls/mountinfo.js';
-import { installHint, readShadowed as read, shadowed, userNamespaceSwitches, which } from './requirements.js';
+import { installHint, readShadowed as read, shadowed, userNamespaceSwitches } from './requirements.js';
+import { which } from '../core/which.js';
 
 export type DoctorStatus = 'ok' | 'warn' | 'fail';
 

@@ -1,7 +1,8 @@
 // What a lab or step needs, and the reason it is skipped when the machine
 // lacks it. A skip always says how to get what is missing.
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
+import { which } from '../core/which.js';
 import { insideSandbox } from './sandbox.js';
 import { CgroupLayout, detectCgroups } from '../cgroup/hierarchy.js';
 import { Requirement } from './types.js';
@@ -38,21 +39,6 @@ export function installHint(binary: string): string {
   if (binary === 'crictl') return `install the cri-tools release for your Kubernetes version into /usr/local/bin (docs/cri.md, "Getting crictl"), or run scripts/setup-vm.sh where ../shared/tools holds a copy`;
   const pkg = PACKAGE_OF[binary];
   return pkg ? `install it with 'apt-get install ${pkg}'` : `install the package that provides ${binary}`;
-}
-
-/** The full path of a binary on PATH, or undefined. */
-export function which(binary: string, path = process.env.PATH ?? ''): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (!dir) continue;
-    const full = join(dir, binary);
-    try {
-      accessSync(full, constants.X_OK);
-      return full;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 export function sysctlFix(key: string, value: string): string {

@@ -13,7 +13,8 @@ import { Command, commandList, dispatch } from '../cli/commands.js';
 import { ToolError, UsageError } from '../cli/errors.js';
 import { CriError } from '../cri/errors.js';
 import { playgroundPaths } from '../cri/config.js';
-import { CRI_NAMESPACE, DEFAULT_DIR, crictlEnvironment, down, runningContainerd, status, up, which } from '../cri/playground.js';
+import { CRI_NAMESPACE, DEFAULT_DIR, crictlEnvironment, down, runningContainerd, status, up } from '../cri/playground.js';
+import { which } from '../core/which.js';
 
 const NAME = 'ts-cri';
 
