@@ -414,8 +414,10 @@ t.test('exec: a process in the container, foreground and detached', rootOnly, as
 t.test('resources: memory and pids limits, events --stats, an OOM kill and its event', rootOnly, async (t) => {
   const id = 'res';
   made.push(id);
-  // The inner shell fills its memory until the OOM killer ends it; the init lives on.
-  const hog = 'while [ ! -e /dev/shm/go ]; do sleep 0.05; done; sh -c "x=\\$(head -c 200000000 /dev/zero | tr \\"\\\\0\\" a)"; echo hog-done > /dev/shm/hog; sleep 300';
+  // The inner shell fills its memory until the OOM killer ends it; the init
+  // lives on. The hog and its pipeline ask to be the OOM killer's first
+  // choice (oom_score_adj 1000), else the kernel may take the init as well.
+  const hog = 'while [ ! -e /dev/shm/go ]; do sleep 0.05; done; sh -c "echo 1000 > /proc/self/oom_score_adj; x=\\$(head -c 200000000 /dev/zero | tr \\"\\\\0\\" a)"; echo hog-done > /dev/shm/hog; sleep 300';
   const b = bundle((c) => {
     c.process.args = ['sh', '-c', hog];
     c.linux.resources.memory = { limit: 16 * 1024 * 1024 };
@@ -430,9 +432,15 @@ t.test('resources: memory and pids limits, events --stats, an OOM kill and its e
   t.ok(stats.data.pids.current >= 1, 'pids.current counts the init');
   t.ok(stats.data.cpu.usage.total > 0, 'cpu usage in ns');
   const events = spawn(tool('runc'), ['--root', stateRoot, 'events', '--interval', '200ms', id], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
+  // Listened for at once: events may end before the OOM is seen (the container stopped).
+  const exited = new Promise((r) => events.on('exit', r));
   let text = '';
   const sawOom = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), 15_000);
+    events.on('exit', () => {
+      clearTimeout(timer);
+      resolve(/"type":"oom"/.test(text));
+    });
     events.stdout.on('data', (d) => {
       // Once events has its first numbers, let the hog go.
       if (!text) runc(['exec', id, 'touch', '/dev/shm/go']);
@@ -443,7 +451,6 @@ t.test('resources: memory and pids limits, events --stats, an OOM kill and its e
       }
     });
   });
-  const exited = new Promise((r) => events.on('exit', r));
   events.kill();
   await exited;
   t.ok(sawOom, 'events reports the OOM kill');
