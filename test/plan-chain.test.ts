@@ -4,7 +4,7 @@
 // optional calls (CallResults) too. The real runs are in plan-barrier,
 // unshare and nsenter tests.
 import t, { Test } from 'tap';
-import { buildChain, callLabel, Chain, ChainArg, chainListing, forkCall } from '../src/syscalls/plan.js';
+import { buildChain, callLabel, Chain, ChainArg, chainListing, forkCall, waitsForGo } from '../src/syscalls/plan.js';
 import { Call, CallResults } from '../src/syscalls/call.js';
 import { CLONE, O, PR, SIG } from '../src/syscalls/constants.js';
 
@@ -42,7 +42,7 @@ t.test('a plain plan: wait, clear errno, call, report; the program outlives the 
     'exit: _exit(127)',
   ], 'the death signal is set again before every wait (an id change clears it)');
   t.equal(chain.barrierCall, -1, 'no barrier');
-  t.equal(chain.links.filter((l) => l.stack === 'call').length, 3, "the plan's calls get the big stacks");
+  t.equal(chain.waits.filter(Boolean).length, 3, 'without runAhead the child waits before every call');
   checkReferences(t, chain);
 });
 
@@ -89,7 +89,7 @@ t.test('the fork step: the new process starts at its own label and goes on with 
     `call1.forked: ${ARM}`,
     READ, CLEAR, 'call2: setuid(0)',
   ], 'reports errno and the PID, exits; the new one starts at the next wait, which sets its death signal');
-  t.equal(chain.buffers.get('call1.stack'), 64 * 1024, 'with a stack of its own');
+  t.equal(chain.buffers.get('call1.stack'), 64 * 1024, 'the new process starts on a stack of its own');
   checkReferences(t, chain);
 });
 
@@ -110,6 +110,37 @@ t.test('a barrier: the last reported call, then the fifo, the byte, the exec, th
   t.equal((chain.buffers.get('message') as Buffer).toString(), 'ts-runc: failed to execute /bin/sh\n');
   checkReferences(t, chain);
   t.throws(() => buildChain([call('chdir', [1])], { pathFd: 7, reservedFd: 9, tool: 'x' }), /must end with an exec/, 'a barrier needs an exec after it');
+});
+
+t.test('running ahead: the child waits only where the parent acts, checks, decides, or before the exec', async (t) => {
+  const after = () => undefined;
+  const calls = [
+    call('umask', [0]), // the first call: the parent's afterClone comes first
+    call('mount', [1], { gate: true }), // runs ahead; the next waits for it to be seen
+    call('mount', [2]),
+    call('mknod', [3]), // runs ahead
+    call('getpid', [], { after }), // runs ahead; the parent acts after it
+    call('setuid', [0]),
+    call('setns', [3, 1], { id: 'retry-me', optional: true }),
+    call('setns', [3, 1], { onlyIfFailed: 'retry-me' }), // conditional: the go says what to run
+    forkCall(),
+    call('chdir', [1]), // after a fork
+    call('umask', [0o22]),
+    exec(),
+  ];
+  const waits = calls.map((_, i) => waitsForGo(calls, i, true));
+  t.same(waits, [true, false, true, false, false, true, false, true, true, true, false, true]);
+  t.same(calls.map((_, i) => waitsForGo(calls, i, false)), calls.map(() => true), 'without runAhead: before every call');
+  const chain = buildChain(calls, undefined, { runAhead: true });
+  t.same(chain.waits, waits);
+  const listing = chainListing(chain);
+  const at = listing.indexOf('call2: mount(2)');
+  t.same(listing.slice(at - 6, at + 5), [
+    CLEAR, 'call1: mount(1)', REPORT,
+    ARM, READ, CLEAR, 'call2: mount(2)', REPORT,
+    CLEAR, 'call3: mknod(3)', REPORT,
+  ], 'a call that runs ahead: clear errno, call, report, no wait');
+  checkReferences(t, chain);
 });
 
 t.test('CallResults: conditional and optional calls decided by earlier results', async (t) => {

@@ -45,6 +45,13 @@ export interface Call {
   readonly needsOwnMemory?: boolean;
   /** In a child plan: this step forks (see forkCall in plan.ts). */
   readonly forks?: boolean;
+  /**
+   * In a child plan that runs ahead (PlanOptions.runAhead): the child goes
+   * past this call only once the parent has seen it succeed, because the
+   * calls after it would act somewhere else if it failed (setns: the wrong
+   * namespace; the propagation of /: mounts would reach the host).
+   */
+  readonly gate?: boolean;
 }
 
 export type CallExtra = Partial<Omit<Call, 'fn' | 'args' | 'show'>>;

@@ -14,7 +14,9 @@
 // The parent reads each errno from the result pipe (close-on-exec, so EOF
 // means exec succeeded), runs its own part (writes uid_map, moves the child
 // into a cgroup, ...), and lets the child go on with one byte on the go pipe,
-// or kills it if a call failed. The last link is _exit(127).
+// or kills it if a call failed. The last link is _exit(127). A plan may let
+// the child run ahead (PlanOptions.runAhead): then most calls have no wait,
+// and the child waits only where the parent must act or check first.
 //
 // Three steps:
 //   buildChain  what the child runs, as data with symbolic labels (no kernel,
@@ -61,10 +63,29 @@ export interface PlanOptions {
   cloneFlags?: number;
   /** Parent work after clone, before the child's first call (e.g. write uid_map). */
   afterClone?: (pid: number) => void;
+  /**
+   * Parent work done while the child makes its first calls: after the go
+   * for the first call, before the parent reads its report, so before any
+   * later go (every gate, fork and the exec come after it). With runAhead
+   * the two overlap. For slow work the first calls do not depend on: the
+   * first write to a cgroup.procs file waits for an RCU grace period
+   * (cgroup_threadgroup_rwsem), ~10 ms here.
+   */
+  alongside?: (pid: number) => void;
   /** Name for the child's trace lines (ts-runc: "init", "exec"); defaults to "pid N". */
   label?: string;
   /** End the plan in a barrier before its exec (see Barrier). */
   barrier?: Barrier;
+  /**
+   * Let the child run ahead: it waits for a go message only where the
+   * parent has something to do or to check (see waitsForGo), and otherwise
+   * goes from one call to the next, leaving its reports in the pipe. For
+   * plans whose calls, after a failure, cannot reach beyond the child's own
+   * namespaces until the next gate: the parent still reads every report in
+   * order and kills the child at the first failure, and the exec always
+   * waits. Such a child gets memory of its own (see cloneChain).
+   */
+  runAhead?: boolean;
 }
 
 export interface StartedChild {
@@ -124,8 +145,6 @@ export interface ChainLink {
   /** libc symbol the link runs. */
   readonly fn: string;
   readonly args: readonly ChainArg[];
-  /** 'call' for the plan's own calls (they may need stack), 'small' for bookkeeping. */
-  readonly stack: 'small' | 'call';
 }
 
 export interface Chain {
@@ -134,6 +153,8 @@ export interface Chain {
   readonly buffers: ReadonlyMap<string, number | Buffer>;
   /** Index of the call after whose report the child goes on to the barrier, or -1. */
   readonly barrierCall: number;
+  /** Per call: does the child wait for a go message before it (see waitsForGo)? */
+  readonly waits: readonly boolean[];
 }
 
 /** What buildChain needs to know of a barrier (see prepareBarrier). */
@@ -153,20 +174,43 @@ export function callLabel(i: number): string {
 }
 
 /**
+ * Does the child wait for the parent's go before call i? Always, unless the
+ * plan runs ahead; then only before the first call (the parent's afterClone
+ * comes first), an exec, a conditional call (the go message says what to
+ * run), a fork, and after a call the parent acts on or checks (after, gate)
+ * or after a fork (the new process has no death signal yet).
+ */
+export function waitsForGo(calls: readonly Call[], i: number, runAhead: boolean): boolean {
+  const call = calls[i];
+  const previous = calls[i - 1];
+  return (
+    !runAhead ||
+    !previous ||
+    call.exec !== undefined ||
+    call.onlyIfFailed !== undefined ||
+    call.forks === true ||
+    previous.after !== undefined ||
+    previous.gate === true ||
+    previous.forks === true
+  );
+}
+
+/**
  * The chain a child runs for `calls`: pure (no kernel, no addresses).
  * `barrier`: the last call must be an exec; the call before it is the last
  * one reported, then the child waits on the fifo (see Barrier).
+ * `runAhead`: see PlanOptions.runAhead.
  */
-export function buildChain(calls: readonly Call[], barrier?: ChainBarrier): Chain {
+export function buildChain(calls: readonly Call[], barrier?: ChainBarrier, opts: { runAhead?: boolean } = {}): Chain {
   if (barrier && !calls[calls.length - 1]?.exec) throw new Error('a plan with a barrier must end with an exec');
   const links: ChainLink[] = [];
   const buffers = new Map<string, number | Buffer>([['scratch', 16]]);
   // A label waiting for the next link: where a forked process starts.
   let entry: string | undefined;
-  const add = (fn: string, args: ChainArg[], opts: { label?: string; stack?: 'small' | 'call' } = {}) => {
+  const add = (fn: string, args: ChainArg[], opts: { label?: string } = {}) => {
     const label = opts.label ?? entry;
     entry = undefined;
-    links.push({ fn, args, stack: opts.stack ?? 'small', ...(label ? { label } : {}) });
+    links.push({ fn, args, ...(label ? { label } : {}) });
   };
 
   const report = (value: ChainArg = { errno: true }) => add('write', [{ fd: 'result' }, value, 4n]);
@@ -175,6 +219,7 @@ export function buildChain(calls: readonly Call[], barrier?: ChainBarrier): Chai
   // The program itself outlives its parent, unless a call asked otherwise (--kill-child).
   const keepsDeathSignal = calls.some(isDeathSignalCall);
   const barrierCall = barrier ? calls.length - 2 : -1;
+  const waits = calls.map((_, i) => waitsForGo(calls, i, opts.runAhead === true));
 
   // While it runs the plan, the child dies with its parent: it holds a copy
   // of the go pipe's write end (fds are close-on-exec, not close-on-clone),
@@ -200,13 +245,13 @@ export function buildChain(calls: readonly Call[], barrier?: ChainBarrier): Chai
       buffers.set('byte', Buffer.from('0'));
       buffers.set('message', Buffer.from(`${barrier.tool}: failed to execute ${call.exec.file}\n`));
       add('close', [BigInt(barrier.reservedFd)]);
-      add('open', [{ buffer: 'fifo' }, BigInt(O.O_WRONLY | O.O_CLOEXEC)], { label: 'barrier', stack: 'call' });
+      add('open', [{ buffer: 'fifo' }, BigInt(O.O_WRONLY | O.O_CLOEXEC)], { label: 'barrier' });
       add('write', [BigInt(barrier.reservedFd), { buffer: 'byte' }, 1n]);
-      add(call.fn, [...call.args], { label, stack: 'call' });
+      add(call.fn, [...call.args], { label });
       add('write', [2n, { buffer: 'message' }, BigInt(Buffer.byteLength(buffers.get('message') as Buffer))]);
       return;
     }
-    waitForGo(call.onlyIfFailed !== undefined ? label : undefined);
+    if (waits[i]) waitForGo(call.onlyIfFailed !== undefined ? label : undefined);
     if (call.exec && !keepsDeathSignal) dieWithParent(0);
     add('memset', [{ errno: true }, 0n, 4n]);
     if (call.forks) {
@@ -217,44 +262,50 @@ export function buildChain(calls: readonly Call[], barrier?: ChainBarrier): Chai
       buffers.set(stack, CLONE_STACK);
       buffers.set('childTid', 8);
       const flags = BigInt(CLONE.CLONE_PARENT | CLONE.CLONE_PARENT_SETTID | SIG.SIGCHLD);
-      add('clone', [{ symbol: 'setcontext' }, { stackTop: stack }, flags, { context: `${label}.forked` }, { buffer: 'childTid' }], { label, stack: 'call' });
+      add('clone', [{ symbol: 'setcontext' }, { stackTop: stack }, flags, { context: `${label}.forked` }, { buffer: 'childTid' }], { label });
       report();
       report({ buffer: 'childTid' });
       add('_exit', [0n]);
       entry = `${label}.forked`;
       return;
     }
-    add(call.fn, [...call.args], { label, stack: 'call' });
+    add(call.fn, [...call.args], { label });
     report();
     if (isDeathSignalCall(call)) deathSignal = Number(call.args[1]);
   });
   // The exec guard: an exec that returns (it failed, and said so) ends here.
   // A plan without exec ends here too, after its last report.
   add('_exit', [calls.some((c) => c.exec) ? 127n : 0n], { label: 'exit' });
-  return { links, buffers, barrierCall };
+  return { links, buffers, barrierCall, waits };
+}
+
+/** One argument of a link as text: `<go>`, `&errno`, `@call3`, ... */
+function chainArgText(a: ChainArg): string {
+  if (typeof a === 'bigint') return String(a);
+  if ('fd' in a) return `<${a.fd}>`;
+  if ('errno' in a) return '&errno';
+  if ('buffer' in a) return `&${a.buffer}`;
+  if ('stackTop' in a) return `top(${a.stackTop})`;
+  if ('context' in a) return `@${a.context}`;
+  if ('pcSlotOf' in a) return `pc(@${a.pcSlotOf})`;
+  return a.symbol;
 }
 
 /** The chain as text, one link a line: for tests and for reading. */
 export function chainListing(chain: Chain): string[] {
-  const arg = (a: ChainArg): string => {
-    if (typeof a === 'bigint') return String(a);
-    if ('fd' in a) return `<${a.fd}>`;
-    if ('errno' in a) return '&errno';
-    if ('buffer' in a) return `&${a.buffer}`;
-    if ('stackTop' in a) return `top(${a.stackTop})`;
-    if ('context' in a) return `@${a.context}`;
-    if ('pcSlotOf' in a) return `pc(@${a.pcSlotOf})`;
-    return a.symbol;
-  };
-  return chain.links.map((l) => `${l.label ? `${l.label}: ` : ''}${l.fn}(${l.args.map(arg).join(', ')})`);
+  return chain.links.map((l) => `${l.label ? `${l.label}: ` : ''}${l.fn}(${l.args.map(chainArgText).join(', ')})`);
 }
 
 // ---------------------------------------------------------------------------
 // 2. cloneChain: contexts in memory, and the clone.
 
 // ucontext_t is 968 bytes on x86_64 glibc and 4560 on aarch64; links get room to spare.
-const CONTEXT_SIZE = 8192;
-const STACK_SIZE = { small: 16 * 1024, call: 64 * 1024 } as const;
+const CONTEXT_SIZE = process.arch === 'x64' ? 1024 : 8192;
+// The links share one stack (see layoutChain): this much lies below the
+// first link's top, for the deepest call (execvp's PATH search, a signal
+// frame); each later link's top is LINK_STACK_STEP higher.
+const STACK_DEPTH = 128 * 1024;
+const LINK_STACK_STEP = 64;
 // Offsets in ucontext_t shared by x86_64 and aarch64: uc_link, uc_stack{ss_sp, ss_flags, ss_size}.
 const UC_LINK = 8;
 const UC_STACK_SP = 16;
@@ -273,10 +324,10 @@ let pcOffset: number | undefined;
 function programCounterOffset(): number {
   if (pcOffset !== undefined) return pcOffset;
   const ctx = Buffer.alloc(CONTEXT_SIZE);
-  const stack = Buffer.alloc(STACK_SIZE.small);
+  const stack = Buffer.alloc(4096);
   cfunc('int getcontext(void *ucp)')(ctx);
   ctx.writeBigUInt64LE(addressOf(stack), UC_STACK_SP);
-  ctx.writeBigUInt64LE(BigInt(STACK_SIZE.small), UC_STACK_SIZE);
+  ctx.writeBigUInt64LE(BigInt(stack.length), UC_STACK_SIZE);
   const fn = symbolAddress('getpid');
   cfunc('void makecontext(void *ucp, int64_t func, int argc, ...)')(ctx, fn, 0);
   for (let off = 0; off + 8 <= CONTEXT_SIZE; off += 8) if (ctx.readBigUInt64LE(off) === fn) return (pcOffset = off);
@@ -296,27 +347,40 @@ const stackTop = (b: Buffer) => (addressOf(b) + BigInt(b.length)) & ~15n;
  * The contexts of a chain in one arena, built back to front so each link
  * knows the address of the next. Returns the first context's address and
  * the memory that must stay alive until the child execs.
+ *
+ * One getcontext() fills a template that every link copies (its signal
+ * mask, registers and floating-point state; on x86_64 its fpregs pointer
+ * points into the template, which is kept alive with the arena); then
+ * makecontext() sets each link's function, arguments, stack and successor.
+ *
+ * The links share one stack, because a stack each costs a page fault
+ * each. makecontext() leaves a few words at the top of a link's stack
+ * (x86_64: the return address into __start_context and the uc_link
+ * pointer, 16 bytes for up to 6 arguments; aarch64: none), and a running
+ * function writes only below its own top. So link i's top is
+ * LINK_STACK_STEP bytes above link i-1's: the words of the links still to
+ * run lie above the running one, and it can overwrite only those of links
+ * that have run. A forked process gets a copy with the rest intact.
  */
 function layoutChain(chain: Chain, fds: { result: number; go: number }): { first: bigint; keep: Buffer[] } {
   const buffers = new Map<string, Buffer>();
   for (const [name, b] of chain.buffers) buffers.set(name, typeof b === 'number' ? Buffer.alloc(b) : b);
-  // One arena for every context and stack, not zeroed: getcontext fills a
-  // context, and a stack needs no initial content (zeroing a megabyte on
-  // every run would cost more than all the calls).
-  const arena = Buffer.allocUnsafeSlow(chain.links.reduce((n, l) => n + CONTEXT_SIZE + STACK_SIZE[l.stack], 0));
-  let offset = 0;
-  const carve = (size: number) => arena.subarray(offset, (offset += size));
-  const contexts = chain.links.map(() => carve(CONTEXT_SIZE));
-  const byLabel = new Map<string, Buffer>();
-  chain.links.forEach((l, i) => l.label && byLabel.set(l.label, contexts[i]));
+  // One arena for every context and stack, not zeroed: a context is copied
+  // from the template, and a stack needs no initial content (zeroing
+  // megabytes on every run would cost more than all the calls).
+  const contextsSize = chain.links.length * CONTEXT_SIZE;
+  const arena = Buffer.allocUnsafeSlow(contextsSize + STACK_DEPTH + chain.links.length * LINK_STACK_STEP);
+  const base = addressOf(arena);
+  const contextAt = (i: number) => base + BigInt(i * CONTEXT_SIZE);
+  const byLabel = new Map<string, bigint>();
+  chain.links.forEach((l, i) => l.label && byLabel.set(l.label, contextAt(i)));
   const context = (label: string) => {
-    const ctx = byLabel.get(label);
-    if (!ctx) throw new Error(`no link labelled ${label}`);
-    return addressOf(ctx);
+    const at = byLabel.get(label);
+    if (at === undefined) throw new Error(`no link labelled ${label}`);
+    return at;
   };
   const errnoAddress = addressOf(cfunc('int *__errno_location()')());
-  const resolve = (a: ChainArg): bigint => {
-    if (typeof a === 'bigint') return a;
+  const resolveNow = (a: Exclude<ChainArg, bigint>): bigint => {
     if ('fd' in a) return BigInt(fds[a.fd]);
     if ('errno' in a) return errnoAddress;
     if ('buffer' in a) return addressOf(buffers.get(a.buffer)!);
@@ -325,25 +389,39 @@ function layoutChain(chain: Chain, fds: { result: number; go: number }): { first
     if ('pcSlotOf' in a) return context(a.pcSlotOf) + BigInt(programCounterOffset());
     return symbolAddress(a.symbol);
   };
+  // Most links name the same few things (the pipes, errno, the scratch byte): resolve each once.
+  const resolved = new Map<string, bigint>();
+  const resolve = (a: ChainArg): bigint => {
+    if (typeof a === 'bigint') return a;
+    const key = chainArgText(a);
+    let value = resolved.get(key);
+    if (value === undefined) resolved.set(key, (value = resolveNow(a)));
+    return value;
+  };
 
-  const getcontext = cfunc('int getcontext(void *ucp)');
-  const makecontext = cfunc('void makecontext(void *ucp, int64_t func, int argc, ...)');
+  const template = Buffer.alloc(CONTEXT_SIZE);
+  if (cfunc('int getcontext(void *ucp)')(template) !== 0) throw new SyscallError('getcontext', 'getcontext()', koffi.errno());
+  template.fill(0, UC_SIGMASK, UC_SIGMASK + SIGSET_BYTES);
+  template.writeInt32LE(0, UC_STACK_FLAGS);
+  const makecontext = cfunc('void makecontext(int64_t ucp, int64_t func, int argc, ...)');
+  // The contexts' 64-bit words (the arena starts page-aligned: allocUnsafeSlow is a buffer of its own).
+  const words = new BigUint64Array(arena.buffer, arena.byteOffset, contextsSize / 8);
+  const stackBase = base + BigInt(contextsSize);
   let next = 0n;
   for (let i = chain.links.length - 1; i >= 0; i--) {
     const link = chain.links[i];
-    const ctx = contexts[i];
-    const stack = carve(STACK_SIZE[link.stack]);
-    if (getcontext(ctx) !== 0) throw new SyscallError('getcontext', 'getcontext()', koffi.errno());
-    ctx.fill(0, UC_SIGMASK, UC_SIGMASK + SIGSET_BYTES);
-    ctx.writeBigUInt64LE(next, UC_LINK);
-    ctx.writeBigUInt64LE(addressOf(stack), UC_STACK_SP);
-    ctx.writeInt32LE(0, UC_STACK_FLAGS);
-    ctx.writeBigUInt64LE(BigInt(stack.length), UC_STACK_SIZE);
-    const varargs = link.args.flatMap((a) => ['int64_t', resolve(a)]);
-    makecontext(ctx, symbolAddress(link.fn), link.args.length, ...varargs);
-    next = addressOf(ctx);
+    const offset = i * CONTEXT_SIZE;
+    if (link.args.length > 6) throw new Error(`${link.fn}: a link takes at most 6 arguments (they would not fit its stack step)`);
+    arena.set(template, offset);
+    words[(offset + UC_LINK) / 8] = next;
+    words[(offset + UC_STACK_SP) / 8] = stackBase;
+    words[(offset + UC_STACK_SIZE) / 8] = BigInt(STACK_DEPTH + i * LINK_STACK_STEP);
+    const varargs: unknown[] = [];
+    for (const a of link.args) varargs.push('int64_t', resolve(a));
+    next = contextAt(i);
+    makecontext(next, symbolAddress(link.fn), link.args.length, ...varargs);
   }
-  return { first: next, keep: [arena, ...buffers.values()] };
+  return { first: next, keep: [arena, template, ...buffers.values()] };
 }
 
 function sameTimeNamespaceForChildren(): boolean {
@@ -375,7 +453,14 @@ interface ClonedChild {
  * shares: its child outlives startPlan and maybe this process, whose exit
  * frees and unmaps the arena, the stacks and libc's heap (V8 teardown,
  * free() of mmap'd chunks) under a child that still runs on them; a copy
- * costs a few ms once.
+ * costs a few ms once. Nor does a plan that runs ahead (or has parent
+ * work alongside): a child cloned
+ * with CLONE_VM keeps the thread pointer of this process's main thread,
+ * so its errno is that thread's errno, and the reports would read what
+ * this thread writes there meanwhile (seen: a successful prctl reported
+ * with the EPERM of an earlier call). In lockstep this thread is blocked
+ * in read(2) while the child calls; running ahead, it is not. The copy
+ * costs nothing measurable there: parent and child go on in parallel.
  */
 function cloneChain(chain: Chain, calls: readonly Call[], opts: PlanOptions): ClonedChild {
   const [resultRead, resultWrite] = pipeCloexec();
@@ -386,7 +471,7 @@ function cloneChain(chain: Chain, calls: readonly Call[], opts: PlanOptions): Cl
     const cloneStack = Buffer.allocUnsafeSlow(CLONE_STACK);
     keep.push(cloneStack);
     const shareMemory =
-      chain.barrierCall < 0 && calls.some((c) => c.exec) && !calls.some((c) => c.needsOwnMemory) && sameTimeNamespaceForChildren();
+      !opts.runAhead && !opts.alongside && chain.barrierCall < 0 && calls.some((c) => c.exec) && !calls.some((c) => c.needsOwnMemory) && sameTimeNamespaceForChildren();
     const flags = (opts.cloneFlags ?? 0) | (shareMemory ? CLONE.CLONE_VM : 0) | SIG.SIGCHLD;
     const clone = cfunc('int clone(int64_t fn, int64_t stack, int flags, int64_t arg, ...)');
     koffi.errno(0);
@@ -421,8 +506,21 @@ function drive(child: ClonedChild, calls: readonly Call[], chain: Chain, opts: P
   let pid = child.pid;
   let who = opts.label ?? `pid ${pid}`;
   const results = new CallResults();
-  const report = Buffer.alloc(4);
-  const readReport = (): number | undefined => (readSync(child.resultRead, report, 0, 4, null) === 4 ? report.readInt32LE(0) : undefined);
+  // Reports are 4-byte writes (atomic on a pipe); a child that runs ahead
+  // may have written several, and one read takes all that are there.
+  const reports = Buffer.alloc(4096);
+  let have = 0;
+  let next = 0;
+  const readReport = (): number | undefined => {
+    if (next === have) {
+      have = readSync(child.resultRead, reports, 0, reports.length, null);
+      next = 0;
+      if (have < 4) return undefined;
+    }
+    const value = reports.readInt32LE(next);
+    next += 4;
+    return value;
+  };
   // Let the child go on to call i: one byte, or for a conditional call the
   // address of the function it will run (the call's own, or getpid to skip it).
   const skipped = new Set<number>();
@@ -449,7 +547,8 @@ function drive(child: ClonedChild, calls: readonly Call[], chain: Chain, opts: P
       // ("cat: " ... "/etc/shadow: Permission denied"). As with an exec in
       // place, "..." ends it; a failed exec adds its own line.
       if (call.exec) traceLine(`${call.show} ...`, who);
-      release(i);
+      if (chain.waits[i]) release(i);
+      if (i === 0) opts.alongside?.(pid);
       const errno = readReport();
       if (errno === undefined) {
         if (call.exec) return { pid, execed: true };
@@ -469,7 +568,11 @@ function drive(child: ClonedChild, calls: readonly Call[], chain: Chain, opts: P
       if (call.exec) throw new ExecError(call.exec.file, errno);
       const optional = results.isOptional(call);
       results.record(call, errno);
-      if (errno && !optional) throw new SyscallError(call.fn, call.show, errno, { what: call.what, hint: call.hint });
+      if (errno && !optional) {
+        kill(pid, SIG.SIGKILL);
+        traceRanAhead(i);
+        throw new SyscallError(call.fn, call.show, errno, { what: call.what, hint: call.hint });
+      }
       if (!errno) call.after?.(pid);
     }
     return { pid, execed: false };
@@ -477,6 +580,17 @@ function drive(child: ClonedChild, calls: readonly Call[], chain: Chain, opts: P
     kill(pid, SIG.SIGKILL);
     waitChildSync(pid);
     throw err;
+  }
+
+  // A child that runs ahead may have made more calls after the one that
+  // failed, before it was killed: the trace shows them too. Their reports
+  // are in the pipe; it ends once the killed child is gone.
+  function traceRanAhead(failed: number): void {
+    for (let j = failed + 1; j < calls.length && !chain.waits[j] && j !== chain.barrierCall + 1; j++) {
+      const errno = readReport();
+      if (errno === undefined) return;
+      traceLine(`${calls[j].show} ${errno ? formatResult(-1, errno) : '= 0'} /* ran ahead of the failure */`, who);
+    }
   }
 }
 
@@ -523,7 +637,8 @@ function prepareBarrier(barrier: Barrier): PreparedBarrier {
       ...caughtSignals().map((sig) => makeCall('signal', [sig, SIG_DFL], `signal(${signalName(sig)}, SIG_DFL)`)),
       // What would make the reopen fail (no /proc here, no write permission
       // for the child's ids) is found now, while the parent still listens.
-      makeCall('access', [reopen, W_OK], `access(${q(reopen)}, W_OK)`, { what: `cannot open ${path} for writing` }),
+      // A gate when the plan runs ahead: the child goes on to outlive its parent only once this is seen.
+      makeCall('access', [reopen, W_OK], `access(${q(reopen)}, W_OK)`, { what: `cannot open ${path} for writing`, gate: true }),
       // From here on the child outlives its parent.
       makeCall('prctl', [PR.PR_SET_PDEATHSIG, 0, 0, 0, 0], 'prctl(PR_SET_PDEATHSIG, 0)'),
     ];
@@ -546,7 +661,7 @@ export function startPlan(setup: readonly Call[], opts: PlanOptions = {}): Start
   const barrier = opts.barrier ? prepareBarrier(opts.barrier) : undefined;
   try {
     const calls = barrier ? [...setup.slice(0, -1), ...barrier.calls, setup[setup.length - 1]] : setup;
-    const chain = buildChain(calls, barrier);
+    const chain = buildChain(calls, barrier, { runAhead: opts.runAhead });
     const child = cloneChain(chain, calls, opts);
     try {
       return drive(child, calls, chain, opts);
