@@ -1,11 +1,12 @@
 // The container's cgroup, through src/cgroup: made before the init is
-// cloned, the init moved in before its first call, limits from
-// linux.resources, and removed with the container.
+// cloned, the init moved in once its mounts are made (before exec), limits
+// from linux.resources, and removed with the container.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { CgroupDir } from '../cgroup/hierarchy.js';
 import { Cgroup, cgroupAt, cgroupManager } from '../cgroup/manager.js';
 import { fromOciResources } from '../cgroup/oci.js';
+import { startMoveGracePeriod } from '../cgroup/grace-period.js';
 import type { Resources } from './config.js';
 import { ConfigError } from './errors.js';
 
@@ -50,6 +51,9 @@ export function createContainerCgroup(id: string, cgroupsPath: string | undefine
   const v1f = cg.dirs.find((c) => c.hierarchy.version === 1 && c.hierarchy.controllers.includes('freezer'));
   const v2 = cg.dirs.find((c) => c.hierarchy.version === 2 && existsSync(posix.join(c.dir, 'cgroup.freeze')));
   const freezer = v1f ? { dir: v1f.dir, version: 1 as const } : v2 ? { dir: v2.dir, version: 2 as const } : undefined;
+  // The init's move into it will wait for an RCU grace period: start one now.
+  // Not earlier: the waiting writer holds cgroup_mutex, which mkdir needs.
+  startMoveGracePeriod(manager.layout);
   return { path, dirs: [...cg.dirs], freezer };
 }
 

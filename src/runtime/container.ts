@@ -19,6 +19,8 @@ import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
 import { runHooks } from './hooks.js';
 import { closeFromCall, execveCall, identityCalls, initCalls, initNameCalls, resolveProgram, rlimitCalls } from './init-plan.js';
 import { cgroupPids, containerCgroup, createContainerCgroup } from './cgroups.js';
+import { startMoveGracePeriod } from '../cgroup/grace-period.js';
+import { detectCgroups } from '../cgroup/hierarchy.js';
 import { connectConsoleSocket, consoleCalls, consoleSocketPair } from './console.js';
 import { EXEC_FIFO, OciState, SavedState, Status, claimId, currentStatus, initAlive, loadState, nowRfc3339Nano, ociState, processStart, removeStateDir, saveState } from './state.js';
 
@@ -144,9 +146,13 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
     };
 
     // The last step before exec: the init exists, every namespace and mount
-    // is in place, and it waits for us. Record it, and run the hooks that
-    // belong to this moment.
+    // is in place, and it waits for us. Move it into its cgroups (only now:
+    // the first move waits for the RCU grace period that
+    // createContainerCgroup started, and it has passed while the init
+    // mounted), record it, and run the hooks that belong to this moment.
     const ready = (pid: number) => {
+      if (cg) for (const d of cg.dirs) writeKernelFile(join(d.dir, 'cgroup.procs'), String(pid), { what: `move the init into ${d.dir}` });
+      if (config.process.oomScoreAdj !== undefined) writeKernelFile(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
       state.pid = pid;
       state.startTime = processStart(pid)?.startTime ?? '';
       for (const n of config.namespaces) state.namespacePaths[n.type] = n.path ?? `/proc/${pid}/ns/${nsFile(n.type)}`;
@@ -177,10 +183,10 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
     const child = startProgram(calls, {
       cloneFlags,
       label: 'init',
+      // The init's calls after a failure stay inside its namespaces up to the next gate (init-plan.ts).
+      runAhead: true,
       barrier: opts.barrier ? { fifo, tool: 'ts-runc' } : undefined,
       afterClone: (pid) => {
-        if (cg) for (const d of cg.dirs) writeKernelFile(join(d.dir, 'cgroup.procs'), String(pid), { what: `move the init into ${d.dir}` });
-        if (config.process.oomScoreAdj !== undefined) writeKernelFile(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
         if (!joinsUser) writeMaps(pid);
       },
     });
@@ -385,6 +391,8 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
   if (proc.args.length === 0) throw new ConfigError('args', 'exec needs a command (or a process.json with args)');
   if (proc.terminal && !opts.consoleSocket && opts.detached) throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
   const program = resolveProgram(`/proc/${state.pid}/root`, proc);
+  // Its move into the container's cgroups will wait for an RCU grace period: start it now.
+  if (state.cgroups.length) startMoveGracePeriod(detectCgroups());
   const fds: number[] = [];
   let channel: ReturnType<typeof consoleChannel>;
   try {
@@ -396,7 +404,7 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
       const path = `/proc/${state.pid}/ns/${nsFile(type)}`;
       const fd = openSync(path, 'r');
       fds.push(fd);
-      calls.push(makeCall('setns', [fd, NAMESPACE_FLAGS[type]], `setns(${fd}<${path}>, CLONE_NEW${type === 'network' ? 'NET' : type === 'mount' ? 'NS' : type.toUpperCase()})`, { what: `join the container's ${type} namespace` }));
+      calls.push(makeCall('setns', [fd, NAMESPACE_FLAGS[type]], `setns(${fd}<${path}>, CLONE_NEW${type === 'network' ? 'NET' : type === 'mount' ? 'NS' : type.toUpperCase()})`, { what: `join the container's ${type} namespace`, gate: true }));
     }
     // setns(CLONE_NEWPID) moves only the children: fork into it.
     calls.push(forkCall());
@@ -408,7 +416,9 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
     calls.push(execveCall(program, proc));
     const child = startProgram(calls, {
       label: 'exec',
-      afterClone: (pid) => {
+      runAhead: true,
+      // While it joins the namespaces: in the cgroups before it forks.
+      alongside: (pid) => {
         for (const dir of state.cgroups) writeKernelFile(join(dir, 'cgroup.procs'), String(pid), { what: `move the process into ${dir}` });
       },
     });

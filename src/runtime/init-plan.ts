@@ -244,18 +244,22 @@ function kindOf(config: ContainerConfig, path: string): 'dir' | 'file' | undefin
   }
 }
 
+/**
+ * Into the rootfs. The chdir and the change of root are gates (a plan that
+ * runs ahead stops there until the parent has seen them succeed): after
+ * them, paths such as /proc/sys must name the container's files.
+ */
 function rootCalls(config: ContainerConfig, opts: InitPlanOptions): Call[] {
   const calls: Call[] = [];
+  calls.push({ ...chdirCall(config.rootfs), gate: true });
   if (opts.noPivot) {
     // runc --no-pivot: move the rootfs onto / and chroot into it.
-    calls.push(chdirCall(config.rootfs));
     calls.push(mountCall(config.rootfs, '/', null, MS.MS_MOVE, null, 'move the rootfs onto /'));
-    calls.push(chrootCall('.', `cannot change root directory to ${config.rootfs}`));
+    calls.push({ ...chrootCall('.', `cannot change root directory to ${config.rootfs}`), gate: true });
   } else {
-    calls.push(chdirCall(config.rootfs));
     // pivot_root(".", "."): the old root is stacked on the new one, then
     // made a slave (its unmount must not reach the host) and detached.
-    calls.push(pivotRootCall('.', '.'));
+    calls.push({ ...pivotRootCall('.', '.'), gate: true });
     calls.push(mountCall(null, '.', null, MS.MS_SLAVE | MS.MS_REC, null, 'make the old root a slave'));
     calls.push(umountCall('.', MNT.MNT_DETACH, 'cannot unmount the old root'));
   }
@@ -446,7 +450,7 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
   const order = [CLONE.CLONE_NEWUSER, CLONE.CLONE_NEWIPC, CLONE.CLONE_NEWUTS, CLONE.CLONE_NEWNET, CLONE.CLONE_NEWPID, CLONE.CLONE_NEWCGROUP, CLONE.CLONE_NEWNS];
   for (const flag of order)
     for (const j of opts.joinFds.filter((x) => x.flag === flag)) {
-      const c = makeCall('setns', [j.fd, j.flag], `setns(${j.fd}<${j.path}>, ${Object.entries(NAMESPACE_FLAGS).find(([, f]) => f === flag)?.[0]})`, { what: `join namespace ${j.path}` });
+      const c = makeCall('setns', [j.fd, j.flag], `setns(${j.fd}<${j.path}>, ${Object.entries(NAMESPACE_FLAGS).find(([, f]) => f === flag)?.[0]})`, { what: `join namespace ${j.path}`, gate: true });
       calls.push(c);
     }
   if (opts.unshareFlags) {
@@ -464,7 +468,8 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
   calls.push(makeCall('umask', [0], 'umask(0)'));
   if (mountNs && !mountNs.path) {
     const prop = config.rootfsPropagation ? PROPAGATIONS[config.rootfsPropagation] : MS.MS_SLAVE | MS.MS_REC;
-    calls.push(mountCall(null, '/', null, prop | MS.MS_REC, null, 'set the propagation of /'));
+    // A gate (PlanOptions.runAhead): if this failed, the mounts below could reach the host.
+    calls.push({ ...mountCall(null, '/', null, prop | MS.MS_REC, null, 'set the propagation of /'), gate: true });
     // pivot_root(2) refuses a new root whose parent mount is shared.
     const parent = mountPointOf(dirname(config.rootfs));
     calls.push({ ...mountCall(null, parent, null, MS.MS_PRIVATE, null, `make ${parent} private`), optional: true });

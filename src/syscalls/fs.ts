@@ -1,10 +1,12 @@
 // Reading and writing the kernel's files (/proc/PID/uid_map, cgroup files,
-// /proc/self/timens_offsets) with tracing and errno-based errors. Always
-// synchronous: after unshare/setns only the main thread is in the new
-// namespaces, libuv's worker threads are not (docs/design.md, "Why the child is a plan").
-import { readFileSync, writeFileSync } from 'node:fs';
+// /proc/self/timens_offsets) with tracing and errno-based errors. Synchronous,
+// but for writeInBackground: after unshare/setns only the main thread is in
+// the new namespaces, libuv's worker threads are not (docs/design.md, "Why
+// the child is a plan").
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { SyscallError, errnoNumber } from './errors.js';
-import { traceRead, traceWrite } from './trace.js';
+import { cfunc } from './libc.js';
+import { traceLine, traceRead, traceWrite } from './trace.js';
 
 function errnoOf(err: unknown): number | undefined {
   const code = (err as NodeJS.ErrnoException)?.code;
@@ -44,3 +46,26 @@ export function readKernelFile(path: string, opts: { what?: string } = {}): stri
 
 /** errno number from a Node fs error, if it has one. */
 export { errnoOf };
+
+/**
+ * Write a kernel file on one of koffi's worker threads while this thread
+ * goes on: for a write whose only use is what the kernel does meanwhile
+ * (see startMoveGracePeriod). The file is opened here; the outcome is
+ * traced when it comes, and otherwise ignored. Not for a process that
+ * changes its namespaces: the worker thread stays in the old ones.
+ */
+export function writeInBackground(path: string, data: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (err) {
+    traceWrite(path, data, errnoOf(err) ?? 0);
+    return;
+  }
+  const buf = Buffer.from(data);
+  traceLine(`write(${JSON.stringify(path)}, ${JSON.stringify(data)}) ... (on a worker thread)`);
+  cfunc('long write(int fd, const uint8_t *buf, size_t count)').async(fd, buf, buf.length, (err: Error | null, n: number) => {
+    closeSync(fd);
+    if (!err) traceLine(`write(${JSON.stringify(path)}, ${JSON.stringify(data)}) = ${n} (worker thread done)`);
+  });
+}
