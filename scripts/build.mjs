@@ -4,6 +4,7 @@
 // koffi stays outside (a native module).
 import { build } from 'esbuild';
 import { readdirSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,4 +39,6 @@ await build({
   // libc.ts reads import.meta.url only where there is no require (tests import the sources as ES modules).
   logOverride: { 'empty-import-meta': 'silent' },
 });
+// V8's code cache of each tool, read by bin/load.cjs.
+execFileSync(process.execPath, [join(root, 'scripts/code-cache.cjs'), ...tools.map((f) => join(root, 'dist', 'ts-' + f.replace(/\.ts$/, '') + '.cjs'))], { stdio: 'inherit' });
 console.log(`built ${tools.length} tools into dist/`);

@@ -210,7 +210,7 @@ export class GuidedReporter implements Reporter {
   async load(): Promise<void> {
     this.chalk = (await import('chalk')).default;
     if (this.pause) {
-      const { createInterface } = await import('node:readline');
+      const { createInterface } = process.getBuiltinModule('node:readline') as typeof import('node:readline');
       // terminal: false keeps the tty in cooked mode, so Ctrl-C is a real SIGINT (the CLI cleans up).
       this.lines = createInterface({ input: process.stdin, terminal: false })[Symbol.asyncIterator]();
     }

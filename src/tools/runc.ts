@@ -2,7 +2,7 @@
 // table of commands, and runc's way of reporting errors (logrus lines on
 // stderr, or JSON lines in --log for containerd's shim). The work is done
 // by src/runtime/.
-import { appendFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, readFileSync, writeSync } from 'node:fs';
 import { OptionSpec, ParsedCommandLine, ToolSpec, flag, parseCommandLine, renderHelp, value, values } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import { VERSION } from '../cli/run.js';
@@ -106,7 +106,13 @@ const COMMANDS: Record<string, Command> = {
       const { state, pid, consoleFd } = r.createContainer(rt, { id, bundle: bundleOf(cmd), pidFile: value(cmd, 'pid-file'), noPivot: flag(cmd, 'no-pivot'), consoleSocket: value(cmd, 'console-socket'), detached });
       r.poststart(rt, state);
       if (detached) return 0;
-      const status = await waitForeground(pid, consoleFd);
+      let status: number;
+      try {
+        status = await waitForeground(pid, consoleFd);
+      } catch (err) {
+        r.destroy(rt, state); // nothing of a container run in the foreground outlives a failure here
+        throw err;
+      }
       if (!flag(cmd, 'keep')) r.destroy(rt, state);
       return status;
     },
@@ -176,7 +182,7 @@ const COMMANDS: Record<string, Command> = {
         return 0;
       }
       if (format !== 'table') throw new UsageErrorPlain('invalid format option');
-      const { spawnSync } = await import('node:child_process');
+      const { spawnSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
       const res = spawnSync('ps', psArgs.length ? psArgs : ['-ef'], { encoding: 'utf8' });
       if (res.status !== 0) throw new UsageErrorPlain(`ps: ${res.stderr.trim() || 'failed'}`);
       const lines = res.stdout.split('\n');
@@ -211,7 +217,6 @@ const COMMANDS: Record<string, Command> = {
       let proc;
       const file = value(cmd, 'process');
       if (file !== undefined) {
-        const { readFileSync } = await import('node:fs');
         const { parseProcess } = await import('../runtime/config.js');
         let json: unknown;
         try {
@@ -288,7 +293,6 @@ const COMMANDS: Record<string, Command> = {
       const resources: Record<string, any> = {};
       const file = value(cmd, 'resources');
       if (file !== undefined) {
-        const { readFileSync } = await import('node:fs');
         try {
           Object.assign(resources, JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8')));
         } catch (err) {
@@ -380,7 +384,6 @@ async function waitForeground(pid: number, consoleFd: number | undefined): Promi
   if (consoleFd !== undefined) {
     const { receiveFd } = await import('../runtime/console.js');
     const { relayPty } = await import('../cli/pty-relay.js');
-    const { closeSync } = await import('node:fs');
     const { fd } = receiveFd(consoleFd);
     closeSync(consoleFd);
     relay = relayPty(fd);

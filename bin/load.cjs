@@ -1,0 +1,34 @@
+// Start a bundled tool (dist/NAME.cjs) with V8's code cache (dist/NAME.v8cache,
+// made by scripts/build.mjs): V8 then skips parsing and compiling the
+// bundle's functions, a few milliseconds of every start (docs/design.md,
+// "Start-up time"). Node 20 has no module.enableCompileCache, so this is
+// the vm.Script form of it. The cache is used only when its first line
+// names the bundle's size and mtime; otherwise (a rebuilt bundle, or no
+// cache) the bundle loads as a plain require. V8 itself refuses a cache
+// made by another V8 or with other flags, and then compiles as usual.
+'use strict';
+const { readFileSync, statSync } = require('node:fs');
+const { join, dirname } = require('node:path');
+
+module.exports = function load(name) {
+  const file = join(__dirname, '..', 'dist', `${name}.cjs`);
+  let cache;
+  try {
+    cache = readFileSync(join(__dirname, '..', 'dist', `${name}.v8cache`));
+  } catch {
+    return require(file);
+  }
+  const newline = cache.indexOf(10);
+  const st = statSync(file);
+  if (newline < 0 || cache.toString('latin1', 0, newline) !== `${st.size}:${st.mtimeMs}`) return require(file);
+  const Module = require('node:module');
+  const { Script } = require('node:vm');
+  // The bundle has no import() (scripts/code-cache.cjs checks): a vm.Script could not run it.
+  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData: cache.subarray(newline + 1) });
+  const mod = new Module(file, module);
+  mod.filename = file;
+  mod.paths = Module._nodeModulePaths(dirname(file));
+  require.cache[file] = mod;
+  script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, dirname(file));
+  mod.loaded = true;
+};
