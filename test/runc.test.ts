@@ -325,6 +325,7 @@ t.test('run -d: state, list, ps, pause, resume, kill, delete', rootOnly, async (
   t.equal(stopped.status, 'stopped', 'stopped once the init is gone');
   t.equal(stopped.pid, 0, 'a stopped container shows pid 0');
   t.equal(runc(['kill', id]).error, 'container not running');
+  t.equal(runc(['kill', '--all', id, 'KILL']).code, 0, 'kill --all of a stopped container: nothing to signal, no error (runc 1.1; containerd sends it)');
   const cgroups = JSON.parse(readFileSync(join(stateRoot, id, 'state.json'), 'utf8')).cgroups as string[];
   t.ok(cgroups.length > 0, 'the container had cgroups');
   t.equal(runc(['delete', id]).code, 0);

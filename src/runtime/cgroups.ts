@@ -40,6 +40,11 @@ export function createContainerCgroup(id: string, cgroupsPath: string | undefine
   const limits = resources ? fromOciResources({ memory: { limit: resources.memory?.limit, swap: resources.memory?.swap }, pids: resources.pids, cpu: { shares: resources.cpu?.shares, quota: resources.cpu?.quota, period: resources.cpu?.period } }) : {};
   const path = cgroupSpec(id, cgroupsPath);
   const cg = manager.create(path, { controllers, limits });
+  // The init's move into it will wait for an RCU grace period: start one
+  // now. Not before the mkdirs (and v2's subtree_control writes): the
+  // waiting writer holds cgroup_mutex, which they need; the device and
+  // memory files below do not.
+  startMoveGracePeriod(manager.layout);
   try {
     for (const c of cg.dirs)
       if (c.hierarchy.version === 1 && c.hierarchy.controllers.includes('devices') && resources?.devices.length) applyDeviceRules(c.dir, resources);
@@ -51,9 +56,6 @@ export function createContainerCgroup(id: string, cgroupsPath: string | undefine
   const v1f = cg.dirs.find((c) => c.hierarchy.version === 1 && c.hierarchy.controllers.includes('freezer'));
   const v2 = cg.dirs.find((c) => c.hierarchy.version === 2 && existsSync(posix.join(c.dir, 'cgroup.freeze')));
   const freezer = v1f ? { dir: v1f.dir, version: 1 as const } : v2 ? { dir: v2.dir, version: 2 as const } : undefined;
-  // The init's move into it will wait for an RCU grace period: start one now.
-  // Not earlier: the waiting writer holds cgroup_mutex, which mkdir needs.
-  startMoveGracePeriod(manager.layout);
   return { path, dirs: [...cg.dirs], freezer };
 }
 

@@ -300,11 +300,13 @@ export function deleteContainer(rt: Runtime, id: string, force: boolean): void {
 export function killContainer(rt: Runtime, id: string, signal: number, all: boolean): void {
   const state = loadState(rt.root, id);
   const status = currentStatus(rt.root, state);
-  if (status === 'stopped') throw new WrongState(id, status, 'container not running');
+  // --all signals whatever is still in the cgroup, also once the init is
+  // gone (runc 1.1 does; containerd's shim sends it to stopped containers).
   if (all) {
     for (const pid of cgroupPids(state.cgroups)) kill(pid, signal);
     return;
   }
+  if (status === 'stopped') throw new WrongState(id, status, 'container not running');
   if (kill(state.pid, signal) !== 0) throw new WrongState(id, status, 'container not running');
 }
 
