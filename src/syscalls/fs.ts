@@ -51,10 +51,11 @@ export { errnoOf };
  * Write a kernel file on one of koffi's worker threads while this thread
  * goes on: for a write whose only use is what the kernel does meanwhile
  * (see startMoveGracePeriod). The file is opened here; the outcome is
- * traced when it comes, and otherwise ignored. Not for a process that
+ * traced when it comes, and otherwise ignored; `note` says in the trace
+ * why it is made. Not for a process that
  * changes its namespaces: the worker thread stays in the old ones.
  */
-export function writeInBackground(path: string, data: string): void {
+export function writeInBackground(path: string, data: string, note?: string): void {
   let fd: number;
   try {
     fd = openSync(path, 'w');
@@ -63,7 +64,7 @@ export function writeInBackground(path: string, data: string): void {
     return;
   }
   const buf = Buffer.from(data);
-  traceLine(`write(${JSON.stringify(path)}, ${JSON.stringify(data)}) ... (on a worker thread)`);
+  traceLine(`write(${JSON.stringify(path)}, ${JSON.stringify(data)}) ... (on a worker thread${note ? `: ${note}` : ''})`);
   cfunc('long write(int fd, const uint8_t *buf, size_t count)').async(fd, buf, buf.length, (err: Error | null, n: number) => {
     closeSync(fd);
     if (!err) traceLine(`write(${JSON.stringify(path)}, ${JSON.stringify(data)}) = ${n} (worker thread done)`);
