@@ -288,10 +288,17 @@ class CgroupHandle implements Cgroup {
    * removed, so a refusal leaves everything as it was.
    */
   delete(opts: DeleteOptions = {}): void {
+    if (opts.kill && opts.recursive) {
+      // Nothing to refuse: first try each directory as it is. The kernel
+      // removes a cgroup without processes or children in one rmdir(2), and
+      // refuses (EBUSY) otherwise; only those go through kill and walk.
+      this.dirs = this.dirs.filter((c) => !removedAtOnce(c.dir));
+      if (this.dirs.length === 0) return;
+    }
     for (const c of this.dirs) {
-      const children = childCgroups(c.dir);
+      const children = opts.recursive ? [] : childCgroups(c.dir);
       const procs = opts.kill ? [] : this.allProcessesIn(c.dir);
-      if ((children.length && !opts.recursive) || procs.length) throw new CgroupBusyError(this.path, c.dir, opts.recursive ? [] : children, procs);
+      if (children.length || procs.length) throw new CgroupBusyError(this.path, c.dir, children, procs);
     }
     if (opts.kill) this.killAndWait();
     for (const c of this.dirs) removeTree(c.dir);
@@ -354,6 +361,17 @@ function cgroupProcsDeep(dir: string): number[] {
 }
 
 /** Depth first: children before parents, as rmdir(2) requires. */
+/** rmdir(2) a cgroup if the kernel lets it go now: false when it is busy (processes or children). */
+function removedAtOnce(dir: string): boolean {
+  try {
+    removeCgroupDir(dir);
+    return true;
+  } catch (err) {
+    if (err instanceof CgroupFileError && err.code === 'EBUSY') return false;
+    throw err;
+  }
+}
+
 function removeTree(dir: string): void {
   for (const name of childCgroups(dir)) removeTree(posix.join(dir, name));
   // A killed task leaves its cgroup a moment after it dies.

@@ -86,18 +86,20 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
   const config = loadConfig(opts.bundle);
   checkSupported(config, opts);
   for (const w of config.warnings) rt.warn?.(w);
-  // Without a mount namespace the process keeps the host's root (runc changes no root then).
-  const ownRoot = config.namespaces.some((n) => n.type === 'mount');
-  const program = resolveProgram(ownRoot ? config.rootfs : '/', config.process);
   claimId(rt.root, opts.id);
   const undo: Array<() => void> = [() => removeStateDir(rt.root, opts.id)];
   const joinFds: Array<{ fd: number; flag: number; path: string }> = [];
   let channel: ReturnType<typeof consoleChannel>;
   try {
-    channel = consoleChannel(config.process.terminal, opts.consoleSocket);
     const isRoot = process.geteuid?.() === 0;
+    // First the cgroup: making it starts the grace period the init's move
+    // will wait for (cgroups.ts), and the work below runs meanwhile.
     const cg = isRoot || config.resources ? createContainerCgroup(opts.id, config.cgroupsPath, config.resources) : undefined;
     if (cg) undo.push(() => containerCgroup(cg).delete({ kill: true, recursive: true }));
+    // Without a mount namespace the process keeps the host's root (runc changes no root then).
+    const ownRoot = config.namespaces.some((n) => n.type === 'mount');
+    const program = resolveProgram(ownRoot ? config.rootfs : '/', config.process);
+    channel = consoleChannel(config.process.terminal, opts.consoleSocket);
 
     let newFlags = 0;
     for (const n of config.namespaces) {
@@ -280,7 +282,8 @@ export function destroy(rt: Runtime, state: SavedState): void {
   if (state.cgroup) {
     const cg = containerCgroup(state.cgroup);
     // A frozen task cannot die: thaw first.
-    if (cg.dirs.length && cg.freezerState() !== undefined && cg.freezerState() !== 'THAWED') cg.thaw();
+    const freezer = cg.dirs.length ? cg.freezerState() : undefined;
+    if (freezer !== undefined && freezer !== 'THAWED') cg.thaw();
     // Kills whatever is left (a container without a pid namespace may leave some), waits, removes.
     if (cg.dirs.length) cg.delete({ kill: true, recursive: true });
   }
