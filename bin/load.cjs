@@ -10,21 +10,37 @@
 const { readFileSync, statSync } = require('node:fs');
 const { join, dirname } = require('node:path');
 
+/**
+ * The tools live for milliseconds: code TurboFan optimizes in the
+ * background would come too late to help, and the exit waits for those
+ * compile jobs (about 1.5 ms of every ts-runc run). Baseline code is
+ * enough. Set after the cache is read: V8 refuses a cache made with other
+ * flags.
+ */
+function noTurbofan() {
+  require('node:v8').setFlagsFromString('--no-turbofan');
+}
+
 module.exports = function load(name) {
   const file = join(__dirname, '..', 'dist', `${name}.cjs`);
   let cache;
   try {
     cache = readFileSync(join(__dirname, '..', 'dist', `${name}.v8cache`));
   } catch {
+    noTurbofan();
     return require(file);
   }
   const newline = cache.indexOf(10);
   const st = statSync(file);
-  if (newline < 0 || cache.toString('latin1', 0, newline) !== `${st.size}:${st.mtimeMs}`) return require(file);
+  if (newline < 0 || cache.toString('latin1', 0, newline) !== `${st.size}:${st.mtimeMs}`) {
+    noTurbofan();
+    return require(file);
+  }
   const Module = require('node:module');
   const { Script } = require('node:vm');
   // The bundle has no import() (scripts/code-cache.cjs checks): a vm.Script could not run it.
   const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData: cache.subarray(newline + 1) });
+  noTurbofan();
   const mod = new Module(file, module);
   mod.filename = file;
   mod.paths = Module._nodeModulePaths(dirname(file));
