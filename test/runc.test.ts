@@ -218,6 +218,22 @@ t.test('run: the process in its namespaces, root, devices and identity', rootOnl
   }
 });
 
+t.test('a cgroup namespace has the container\'s cgroups as its root, as with runc', rootOnly, async (t) => {
+  const b = bundle((c) => {
+    c.process.args = ['cat', '/proc/self/cgroup'];
+    c.linux.namespaces.push({ type: 'cgroup' });
+  });
+  const r = runc(['run', '-b', b, 'cgns']);
+  t.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  t.ok(lines.length > 0 && lines.every((l) => l.endsWith(':/')), `every hierarchy shows / (${lines.join(', ')})`);
+  t.same(cgroupDirsNamed('cgns'), [], 'the cgroup is gone after run');
+  if (haveRunc) {
+    const theirs = run(['runc', '--root', join(scratch, 'runc-state'), 'run', '-b', b, 'cgns-runc']);
+    t.equal(r.stdout, theirs.stdout, 'the same lines as runc run');
+  }
+});
+
 t.test('no mount namespace: the host\'s root, and nothing mounted', rootOnly, async (t) => {
   const hostOnly = (c: any) => {
     c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount');

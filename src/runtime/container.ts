@@ -118,7 +118,11 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
     const joinsUser = joinFds.some((j) => j.flag === CLONE.CLONE_NEWUSER);
     const joinsPid = joinFds.some((j) => j.flag === CLONE.CLONE_NEWPID);
     // A joined user namespace must own the new ones: create them after setns, with unshare.
-    const cloneFlags = joinsUser ? 0 : newFlags;
+    // A new cgroup namespace takes the process's cgroups at that moment as its
+    // root: so the init joins its cgroups first (in afterClone, waiting for
+    // the grace period) and unshares it as its first call, as runc does.
+    const newCgroupns = (newFlags & CLONE.CLONE_NEWCGROUP) !== 0;
+    const cloneFlags = joinsUser ? 0 : newFlags & ~CLONE.CLONE_NEWCGROUP;
     const unshareFlags = joinsUser ? newFlags : 0;
     const forkAfter = joinsPid || (joinsUser && (newFlags & CLONE.CLONE_NEWPID) !== 0);
 
@@ -152,8 +156,11 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
     // the first move waits for the RCU grace period that
     // createContainerCgroup started, and it has passed while the init
     // mounted), record it, and run the hooks that belong to this moment.
-    const ready = (pid: number) => {
+    const moveIntoCgroups = (pid: number) => {
       if (cg) for (const d of cg.dirs) writeKernelFile(join(d.dir, 'cgroup.procs'), String(pid), { what: `move the init into ${d.dir}` });
+    };
+    const ready = (pid: number) => {
+      if (!newCgroupns) moveIntoCgroups(pid);
       if (config.process.oomScoreAdj !== undefined) writeKernelFile(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
       state.pid = pid;
       state.startTime = processStart(pid)?.startTime ?? '';
@@ -167,6 +174,7 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       noPivot: opts.noPivot,
       joinFds,
       unshareFlags,
+      unshareCgroupns: newCgroupns && !joinsUser,
       afterUnshare: writeMaps,
       forkAfter,
       cgroupMounts,
@@ -189,6 +197,7 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       runAhead: true,
       barrier: opts.barrier ? { fifo, tool: 'ts-runc' } : undefined,
       afterClone: (pid) => {
+        if (newCgroupns) moveIntoCgroups(pid);
         if (!joinsUser) writeMaps(pid);
       },
     });

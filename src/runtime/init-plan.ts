@@ -95,6 +95,8 @@ export interface InitPlanOptions {
   unshareFlags: number;
   /** The new user namespace's maps are written after this unshare (set by the caller). */
   afterUnshare?: (pid: number) => void;
+  /** unshare(CLONE_NEWCGROUP) in the child, once the parent has moved it into its cgroups (they become the namespace's root). */
+  unshareCgroupns?: boolean;
   /** Make the init fork after joining/creating (joined pid namespace, or pid unshared). */
   forkAfter: boolean;
   /** Cgroup directories per hierarchy name, for the cgroup mount. */
@@ -456,6 +458,7 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
   if (opts.unshareFlags) {
     calls.push(makeCall('unshare', [opts.unshareFlags], `unshare(0x${opts.unshareFlags.toString(16)})`, { what: 'unshare the new namespaces', after: opts.afterUnshare }));
   }
+  if (opts.unshareCgroupns) calls.push(makeCall('unshare', [CLONE.CLONE_NEWCGROUP], 'unshare(CLONE_NEWCGROUP)', { what: 'unshare the cgroup namespace', gate: true }));
   if (opts.forkAfter) calls.push({ fn: 'clone', args: [], keep: [], show: 'clone(CLONE_PARENT|CLONE_PARENT_SETTID|SIGCHLD)', what: 'cannot fork', forks: true });
   // In a user namespace the process keeps its host ids, unmapped there
   // until it takes the namespace's root ids (files it makes need mapped ids).
