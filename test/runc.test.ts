@@ -4,6 +4,7 @@
 // status), run -d with state, list, ps, pause, resume, kill and delete, the
 // --log json lines, and nothing left behind.
 import t from 'tap';
+import { cgroup2Unified } from '../src/cgroup/hierarchy.js';
 import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -101,7 +102,9 @@ t.test('spec writes runc 1.1\'s default config, byte for byte', async (t) => {
   mkdirSync(rootless);
   t.equal(runTool('runc', ['spec', '--rootless', '-bundle', rootless]).code, 0, 'single-dash long options, as urfave/cli takes them');
   const cfg = JSON.parse(readFileSync(join(rootless, 'config.json'), 'utf8'));
-  t.same(cfg.linux.namespaces.map((n: any) => n.type), ['pid', 'ipc', 'uts', 'mount', 'user'], 'rootless: a user namespace, no network namespace');
+  // runc adds a cgroup namespace where /sys/fs/cgroup is cgroup2 (a pure v2 host).
+  const cgroupNs = cgroup2Unified() ? ['cgroup'] : [];
+  t.same(cfg.linux.namespaces.map((n: any) => n.type), ['pid', 'ipc', 'uts', 'mount', ...cgroupNs, 'user'], 'rootless: a user namespace, no network namespace');
   t.same(cfg.linux.uidMappings, [{ containerID: 0, hostID: process.geteuid!(), size: 1 }], "the caller's uid mapped to 0");
   if (!haveRunc) {
     t.comment('runc is not installed: no byte comparison');
@@ -142,7 +145,7 @@ t.test('config errors name the field and leave nothing', async (t) => {
   const cases: Array<[string, (c: any) => void, RegExp]> = [
     ['no args', (c) => (c.process.args = []), /process\.args: must name the program/],
     ['bad cwd', (c) => (c.process.cwd = 'relative'), /process\.cwd: must be an absolute path/],
-    ['bad namespace', (c) => c.linux.namespaces.push({ type: 'bogus' }), /linux\.namespaces\[5\]\.type: unknown namespace type "bogus"/],
+    ['bad namespace', (c) => c.linux.namespaces.push({ type: 'bogus' }), /linux\.namespaces\[\d+\]\.type: unknown namespace type "bogus"/],
     ['bad capability', (c) => (c.process.capabilities.bounding = ['CAP_NOPE']), /process\.capabilities\.bounding\[0\]: unknown capability "CAP_NOPE"/],
     ['bad rlimit', (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOPE', hard: 1, soft: 1 }]), /process\.rlimits\[0\]\.type: unknown rlimit/],
     ['intelRdt', (c) => (c.linux.intelRdt = { closID: 'x' }), /linux\.intelRdt: setting it is not supported/],
@@ -221,7 +224,8 @@ t.test('run: the process in its namespaces, root, devices and identity', rootOnl
 t.test('a cgroup namespace has the container\'s cgroups as its root, as with runc', rootOnly, async (t) => {
   const b = bundle((c) => {
     c.process.args = ['cat', '/proc/self/cgroup'];
-    c.linux.namespaces.push({ type: 'cgroup' });
+    // runc spec has one already on a pure v2 host
+    if (!c.linux.namespaces.some((n: { type: string }) => n.type === 'cgroup')) c.linux.namespaces.push({ type: 'cgroup' });
   });
   const r = runc(['run', '-b', b, 'cgns']);
   t.equal(r.code, 0, r.stderr);
@@ -230,6 +234,21 @@ t.test('a cgroup namespace has the container\'s cgroups as its root, as with run
   t.same(cgroupDirsNamed('cgns'), [], 'the cgroup is gone after run');
   if (haveRunc) {
     const theirs = run(['runc', '--root', join(scratch, 'runc-state'), 'run', '-b', b, 'cgns-runc']);
+    t.equal(r.stdout, theirs.stdout, 'the same lines as runc run');
+  }
+});
+
+const pureV2 = cgroup2Unified() ? rootOnly : { skip: 'this host is not pure cgroup v2 (/sys/fs/cgroup is no cgroup2 filesystem); npm run test:vm runs this' };
+t.test('pure cgroup v2: the default spec has a cgroup namespace, and /sys/fs/cgroup is the container\'s cgroup2', pureV2, async (t) => {
+  const b = bundle((c) => {
+    c.process.args = ['sh', '-c', 'cat /proc/self/cgroup; test -f /sys/fs/cgroup/cgroup.procs && echo cgroup2; cat /sys/fs/cgroup/cgroup.procs'];
+  });
+  t.ok(JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')).linux.namespaces.some((n: { type: string }) => n.type === 'cgroup'), 'spec adds a cgroup namespace, as runc does here');
+  const r = runc(['run', '-b', b, 'v2ns']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /^0::\/\ncgroup2\n1\n$/, 'its cgroup is the namespace\'s top; a cgroup2 filesystem with only the init in it');
+  if (haveRunc) {
+    const theirs = run(['runc', '--root', join(scratch, 'runc-state'), 'run', '-b', b, 'v2ns-runc']);
     t.equal(r.stdout, theirs.stdout, 'the same lines as runc run');
   }
 });

@@ -8,7 +8,7 @@
 //   Debian 12 and Ubuntu 22.04+ default to it.
 // - hybrid: both. A controller bound to a v1 hierarchy is not available in
 //   the v2 one (the kernel gives each controller to one hierarchy only).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { posix } from 'node:path';
 import { CgroupNotFoundError, CgroupPathError, ControllerMissingError } from './errors.js';
 import { MountInfo, parseMountInfo, readMountInfo } from '../syscalls/mountinfo.js';
@@ -40,6 +40,17 @@ interface ProcCgroupLine {
   /** v1: 'memory', 'cpu,cpuacct', 'name=systemd'; v2: '' */
   controllers: string;
   path: string;
+}
+
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/** Is /sys/fs/cgroup itself a cgroup2 filesystem (a pure v2 host)? The test runc makes (IsCgroup2UnifiedMode). */
+export function cgroup2Unified(): boolean {
+  try {
+    return statfsSync('/sys/fs/cgroup').type === CGROUP2_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
 }
 
 /** /proc/PID/cgroup: "hierarchy-ID:controller-list:cgroup-path" per line (v2: "0::/path"). */

@@ -20,7 +20,7 @@ import { runHooks } from './hooks.js';
 import { closeFromCall, execveCall, identityCalls, initCalls, initNameCalls, resolveProgram, rlimitCalls } from './init-plan.js';
 import { cgroupPids, containerCgroup, createContainerCgroup } from './cgroups.js';
 import { startMoveGracePeriod } from '../cgroup/grace-period.js';
-import { detectCgroups } from '../cgroup/hierarchy.js';
+import { cgroup2Unified, detectCgroups } from '../cgroup/hierarchy.js';
 import { connectConsoleSocket, consoleCalls, consoleSocketPair } from './console.js';
 import { EXEC_FIFO, OciState, SavedState, Status, claimId, currentStatus, initAlive, loadState, nowRfc3339Nano, ociState, processStart, removeStateDir, saveState } from './state.js';
 
@@ -119,11 +119,12 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
     const joinsPid = joinFds.some((j) => j.flag === CLONE.CLONE_NEWPID);
     // A joined user namespace must own the new ones: create them after setns, with unshare.
     // A new cgroup namespace takes the process's cgroups at that moment as its
-    // root: so the init joins its cgroups first (in afterClone, waiting for
-    // the grace period) and unshares it as its first call, as runc does.
+    // root: the init unshares it once it is in them, as runc does (or, in a
+    // joined user namespace, the parent moves it before the unshare).
     const newCgroupns = (newFlags & CLONE.CLONE_NEWCGROUP) !== 0;
     const cloneFlags = joinsUser ? 0 : newFlags & ~CLONE.CLONE_NEWCGROUP;
     const unshareFlags = joinsUser ? newFlags : 0;
+    const moveEarly = joinsUser && newCgroupns;
     const forkAfter = joinsPid || (joinsUser && (newFlags & CLONE.CLONE_NEWPID) !== 0);
 
     const writeMaps = (pid: number) => {
@@ -151,16 +152,16 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       config,
     };
 
-    // The last step before exec: the init exists, every namespace and mount
-    // is in place, and it waits for us. Move it into its cgroups (only now:
-    // the first move waits for the RCU grace period that
-    // createContainerCgroup started, and it has passed while the init
-    // mounted), record it, and run the hooks that belong to this moment.
+    // Into its cgroups once its mounts are made: the first move waits for
+    // the RCU grace period that createContainerCgroup started, and it has
+    // passed while the init mounted.
     const moveIntoCgroups = (pid: number) => {
       if (cg) for (const d of cg.dirs) writeKernelFile(join(d.dir, 'cgroup.procs'), String(pid), { what: `move the init into ${d.dir}` });
     };
+    // The last step before exec: the init exists, every namespace and mount
+    // is in place, and it waits for us. Record it, and run the hooks that
+    // belong to this moment.
     const ready = (pid: number) => {
-      if (!newCgroupns) moveIntoCgroups(pid);
       if (config.process.oomScoreAdj !== undefined) writeKernelFile(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
       state.pid = pid;
       state.startTime = processStart(pid)?.startTime ?? '';
@@ -174,10 +175,12 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       noPivot: opts.noPivot,
       joinFds,
       unshareFlags,
+      joinCgroups: cg && !moveEarly ? moveIntoCgroups : undefined,
       unshareCgroupns: newCgroupns && !joinsUser,
       afterUnshare: writeMaps,
       forkAfter,
       cgroupMounts,
+      cgroup2: cgroup2Unified(),
       program,
       beforeExec: [],
       first: opts.barrier ? initNameCalls() : [],
@@ -197,7 +200,7 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       runAhead: true,
       barrier: opts.barrier ? { fifo, tool: 'ts-runc' } : undefined,
       afterClone: (pid) => {
-        if (newCgroupns) moveIntoCgroups(pid);
+        if (moveEarly) moveIntoCgroups(pid);
         if (!joinsUser) writeMaps(pid);
       },
     });

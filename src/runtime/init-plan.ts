@@ -6,7 +6,8 @@
 //
 //   namespaces (joined by path) -> propagation of / -> bind the rootfs ->
 //   the config's mounts -> device nodes and /dev links -> pivot_root ->
-//   readonly and masked paths -> read-only root -> hostname -> rlimits ->
+//   readonly and masked paths -> read-only root -> cgroups (and a cgroup
+//   namespace) -> hostname -> rlimits ->
 //   bounding set, keep caps, groups, gid, uid -> cwd -> capset, ambient ->
 //   no_new_privs -> umask -> (barrier) -> execve
 import { existsSync, lstatSync, statSync } from 'node:fs';
@@ -95,12 +96,24 @@ export interface InitPlanOptions {
   unshareFlags: number;
   /** The new user namespace's maps are written after this unshare (set by the caller). */
   afterUnshare?: (pid: number) => void;
-  /** unshare(CLONE_NEWCGROUP) in the child, once the parent has moved it into its cgroups (they become the namespace's root). */
+  /**
+   * The parent moves the process into its cgroups here: after the mounts,
+   * before the identity calls (late, for the RCU grace period: see
+   * docs/runc.md). Undefined when the parent moved it already.
+   */
+  joinCgroups?: (pid: number) => void;
+  /** unshare(CLONE_NEWCGROUP) right after: the cgroups it is in become the namespace's root. */
   unshareCgroupns?: boolean;
   /** Make the init fork after joining/creating (joined pid namespace, or pid unshared). */
   forkAfter: boolean;
   /** Cgroup directories per hierarchy name, for the cgroup mount. */
   cgroupMounts: Array<{ name: string; source: string }>;
+  /**
+   * A pure cgroup v2 host: a `cgroup` mount is a cgroup2 filesystem, as
+   * runc makes it, and it is mounted once the process is in its cgroups
+   * (and cgroup namespace), so that it shows them as its top.
+   */
+  cgroup2?: boolean;
   /** The program, resolved against the container's PATH. */
   program: string;
   /** Extra calls right before exec (the barrier, the terminal). */
@@ -164,6 +177,9 @@ function mountCalls(config: ContainerConfig, m: MountSpec, index: number, hidden
     // A bind mount takes its other flags only on a remount.
     const rest = o.flags & ~(MS.MS_BIND | MS.MS_REC | MS.MS_REMOUNT);
     if (rest) calls.push(mountCall(null, target, null, MS.MS_BIND | MS.MS_REMOUNT | rest, null, `remount ${m.destination}`));
+  } else if (m.type === 'cgroup' && opts.cgroup2) {
+    // The mount itself comes later (cgroup2Calls), at the container's path.
+    calls.push(...mkdirAll(config.rootfs, m.destination, hidden));
   } else if (m.type === 'cgroup') {
     // Like runc on cgroup v1: a tmpfs with one bind mount per hierarchy,
     // the container's own cgroup where it has one.
@@ -443,6 +459,22 @@ export function initNameCalls(): Call[] {
   return [makeCall('prctl', [PR.PR_SET_NAME, 'ts-runc:init', 0, 0, 0], 'prctl(PR_SET_NAME, "ts-runc:init")', { optional: true })];
 }
 
+/**
+ * The config's `cgroup` mounts on a pure v2 host: cgroup2 filesystems,
+ * mounted after the root change (so at the container's paths) and after
+ * the process joined its cgroups and cgroup namespace (so they show those
+ * as the top, as runc's do).
+ */
+function cgroup2Calls(config: ContainerConfig): Call[] {
+  return config.mounts
+    .map((m, i) => ({ m, i }))
+    .filter(({ m }) => m.type === 'cgroup')
+    .map(({ m, i }) => {
+      const o = parseMountOptions(m.options, `mounts[${i}]`);
+      return mountCall('cgroup', m.destination, 'cgroup2', o.flags, o.data.length ? o.data.join(',') : null, `mount cgroup2 on ${m.destination}`);
+    });
+}
+
 /** Every call of the container's init, in order. */
 export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[] {
   const calls: Call[] = [...opts.first];
@@ -458,7 +490,6 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
   if (opts.unshareFlags) {
     calls.push(makeCall('unshare', [opts.unshareFlags], `unshare(0x${opts.unshareFlags.toString(16)})`, { what: 'unshare the new namespaces', after: opts.afterUnshare }));
   }
-  if (opts.unshareCgroupns) calls.push(makeCall('unshare', [CLONE.CLONE_NEWCGROUP], 'unshare(CLONE_NEWCGROUP)', { what: 'unshare the cgroup namespace', gate: true }));
   if (opts.forkAfter) calls.push({ fn: 'clone', args: [], keep: [], show: 'clone(CLONE_PARENT|CLONE_PARENT_SETTID|SIGCHLD)', what: 'cannot fork', forks: true });
   // In a user namespace the process keeps its host ids, unmapped there
   // until it takes the namespace's root ids (files it makes need mapped ids).
@@ -484,6 +515,11 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
     calls.push(...sysctlCalls(sysctls));
     calls.push(...pathCalls(config));
   } else calls.push(...sysctlCalls(sysctls));
+  // Into the cgroups, and then (if asked) a cgroup namespace rooted there;
+  // both while the process still has its capabilities.
+  if (opts.joinCgroups) calls.push(makeCall('getpid', [], 'getpid() /* the parent moves it into its cgroups */', { after: opts.joinCgroups }));
+  if (opts.unshareCgroupns) calls.push(makeCall('unshare', [CLONE.CLONE_NEWCGROUP], 'unshare(CLONE_NEWCGROUP)', { what: 'unshare the cgroup namespace', gate: true }));
+  if (opts.cgroup2 && mountNs && !mountNs.path) calls.push(...cgroup2Calls(config));
   if (config.hostname) calls.push(makeCall('sethostname', [config.hostname, Buffer.byteLength(config.hostname)], `sethostname(${q(config.hostname)})`, { what: 'sethostname' }));
   calls.push(...opts.console);
   calls.push(...rlimitCalls(config.process));

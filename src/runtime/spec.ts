@@ -4,6 +4,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SpecExists } from './errors.js';
+import { cgroup2Unified } from '../cgroup/hierarchy.js';
 
 export const OCI_VERSION = '1.0.2-dev';
 
@@ -14,7 +15,12 @@ export interface SpecIds {
   gid: number;
 }
 
-export function defaultSpec(rootless?: SpecIds): Record<string, unknown> {
+/**
+ * runc 1.1's Example(): with `cgroupNamespace` (by default: where
+ * /sys/fs/cgroup is a cgroup2 filesystem, runc's IsCgroup2UnifiedMode) the
+ * namespaces end with a cgroup namespace, before the rootless user one.
+ */
+export function defaultSpec(rootless?: SpecIds, cgroupNamespace = cgroup2Unified()): Record<string, unknown> {
   const mounts: Array<Record<string, unknown>> = [
     { destination: '/proc', type: 'proc', source: 'proc' },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
@@ -40,6 +46,7 @@ export function defaultSpec(rootless?: SpecIds): Record<string, unknown> {
     { type: 'ipc' },
     { type: 'uts' },
     { type: 'mount' },
+    ...(cgroupNamespace ? [{ type: 'cgroup' }] : []),
     ...(rootless ? [{ type: 'user' }] : []),
   ];
   linux.maskedPaths = ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'];
