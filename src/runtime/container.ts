@@ -152,7 +152,8 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       config,
     };
 
-    // Into its cgroups once its mounts are made: the first move waits for
+    // Into its cgroups once its mounts are made (at ready, or with a new
+    // cgroup namespace just before its unshare): the first move waits for
     // the RCU grace period that createContainerCgroup started, and it has
     // passed while the init mounted.
     const moveIntoCgroups = (pid: number) => {
@@ -162,6 +163,7 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
     // is in place, and it waits for us. Record it, and run the hooks that
     // belong to this moment.
     const ready = (pid: number) => {
+      if (cg && !newCgroupns) moveIntoCgroups(pid);
       if (config.process.oomScoreAdj !== undefined) writeKernelFile(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
       state.pid = pid;
       state.startTime = processStart(pid)?.startTime ?? '';
@@ -175,7 +177,8 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       noPivot: opts.noPivot,
       joinFds,
       unshareFlags,
-      joinCgroups: cg && !moveEarly ? moveIntoCgroups : undefined,
+      // With a new cgroup namespace, before the identity calls (its unshare needs CAP_SYS_ADMIN); otherwise at ready, as late as can be.
+      joinCgroups: cg && newCgroupns && !moveEarly ? moveIntoCgroups : undefined,
       unshareCgroupns: newCgroupns && !joinsUser,
       afterUnshare: writeMaps,
       forkAfter,

@@ -99,7 +99,8 @@ export interface InitPlanOptions {
   /**
    * The parent moves the process into its cgroups here: after the mounts,
    * before the identity calls (late, for the RCU grace period: see
-   * docs/runc.md). Undefined when the parent moved it already.
+   * docs/runc.md), when a cgroup namespace follows. Undefined when the
+   * parent moves it at another point.
    */
   joinCgroups?: (pid: number) => void;
   /** unshare(CLONE_NEWCGROUP) right after: the cgroups it is in become the namespace's root. */
