@@ -5,7 +5,8 @@
 // config, state and socket under a scratch directory: never the host's.
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { detectCgroups } from '../src/cgroup/hierarchy.js';
 import { join } from 'node:path';
 import { cleanEnv, inventory, isRoot, registerLeftoverCheck, ROOT, run, tool } from './helpers/tools.js';
 
@@ -13,7 +14,15 @@ const missing = ['containerd', 'ctr', 'umoci', 'containerd-shim-runc-v2'].filter
 const skip = !isRoot() ? 'needs root (CI runs as root)' : missing.length ? `not installed: ${missing.join(', ')}` : false;
 const before = inventory();
 
+/**
+ * ctr puts a container of its namespace "default" in the cgroup
+ * /default/ID; the runtime removes ID, and the parent stays. The ones this
+ * test made, it removes.
+ */
+const ctrParents = () => detectCgroups().hierarchies.map((h) => join(h.mountPoint, 'default')).filter((d) => existsSync(d));
+
 t.test('ctr run --runc-binary ts-runc', { skip }, async (t) => {
+  const parentsBefore = new Set(ctrParents());
   const dir = mkdtempSync('/tmp/nslab-ctrd-');
   chmodSync(dir, 0o755);
   const sock = join(dir, 'containerd.sock');
@@ -41,6 +50,8 @@ t.test('ctr run --runc-binary ts-runc', { skip }, async (t) => {
     // The shims are gone with their containers; the namespace's mounts with its last process.
     for (let i = 0; i < 50 && existsSync(`${dir}/root`) && run(['sh', '-c', `grep -c ${dir} /proc/*/mountinfo 2>/dev/null | grep -v ':0$'`]).stdout.trim(); i++) await new Promise((r) => setTimeout(r, 100));
     rmSync(dir, { recursive: true, force: true });
+    // After containerd: its containers' cgroups are gone by now.
+    for (const d of ctrParents()) if (!parentsBefore.has(d)) rmdirSync(d);
   });
   for (let i = 0; i < 100 && !/successfully booted/.test(log); i++) await new Promise((r) => setTimeout(r, 100));
   t.match(log, /successfully booted/, 'containerd is up');
