@@ -360,7 +360,6 @@ function cgroupProcsDeep(dir: string): number[] {
   return [...cgroupProcs(dir), ...childCgroups(dir).flatMap((d) => cgroupProcsDeep(posix.join(dir, d)))];
 }
 
-/** Depth first: children before parents, as rmdir(2) requires. */
 /** rmdir(2) a cgroup if the kernel lets it go now: false when it is busy (processes or children). */
 function removedAtOnce(dir: string): boolean {
   try {
@@ -372,6 +371,7 @@ function removedAtOnce(dir: string): boolean {
   }
 }
 
+/** Depth first: children before parents, as rmdir(2) requires. */
 function removeTree(dir: string): void {
   for (const name of childCgroups(dir)) removeTree(posix.join(dir, name));
   // A killed task leaves its cgroup a moment after it dies.

@@ -6,6 +6,7 @@ import { posix } from 'node:path';
 import { CgroupDir } from '../cgroup/hierarchy.js';
 import { Cgroup, cgroupAt, cgroupManager } from '../cgroup/manager.js';
 import { fromOciResources } from '../cgroup/oci.js';
+import { writeKernelFile } from '../syscalls/fs.js';
 import { startMoveGracePeriod } from '../cgroup/grace-period.js';
 import type { Resources } from './config.js';
 import { ConfigError } from './errors.js';
@@ -94,6 +95,11 @@ function applyDeviceRules(dir: string, r: Resources): void {
   writeFileSync(posix.join(dir, 'devices.deny'), 'a');
   for (const d of r.devices) writeFileSync(posix.join(dir, d.allow ? 'devices.allow' : 'devices.deny'), rule(d));
   for (const line of DEFAULT_DEVICE_RULES) writeFileSync(posix.join(dir, 'devices.allow'), line);
+}
+
+/** Move a process into each of the container's cgroup directories (one write of its pid to cgroup.procs each). */
+export function moveIntoCgroups(dirs: readonly string[], pid: number, who: string): void {
+  for (const dir of dirs) writeKernelFile(posix.join(dir, 'cgroup.procs'), String(pid), { what: `move ${who} into ${dir}` });
 }
 
 /** PIDs in the container's cgroups (the first hierarchy that lists any). */

@@ -18,7 +18,7 @@ import type { OciLinuxResources } from '../cgroup/oci.js';
 import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
 import { runHooks } from './hooks.js';
 import { closeFromCall, execveCall, identityCalls, initCalls, initNameCalls, resolveProgram, rlimitCalls } from './init-plan.js';
-import { cgroupPids, containerCgroup, createContainerCgroup } from './cgroups.js';
+import { cgroupPids, containerCgroup, createContainerCgroup, moveIntoCgroups } from './cgroups.js';
 import { startMoveGracePeriod } from '../cgroup/grace-period.js';
 import { cgroup2Unified, detectCgroups } from '../cgroup/hierarchy.js';
 import { connectConsoleSocket, consoleCalls, consoleSocketPair } from './console.js';
@@ -156,14 +156,12 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
     // cgroup namespace just before its unshare): the first move waits for
     // the RCU grace period that createContainerCgroup started, and it has
     // passed while the init mounted.
-    const moveIntoCgroups = (pid: number) => {
-      if (cg) for (const d of cg.dirs) writeKernelFile(join(d.dir, 'cgroup.procs'), String(pid), { what: `move the init into ${d.dir}` });
-    };
+    const moveInit = (pid: number) => moveIntoCgroups(cg?.dirs.map((d) => d.dir) ?? [], pid, 'the init');
     // The last step before exec: the init exists, every namespace and mount
     // is in place, and it waits for us. Record it, and run the hooks that
     // belong to this moment.
     const ready = (pid: number) => {
-      if (cg && !newCgroupns) moveIntoCgroups(pid);
+      if (!newCgroupns) moveInit(pid);
       if (config.process.oomScoreAdj !== undefined) writeKernelFile(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
       state.pid = pid;
       state.startTime = processStart(pid)?.startTime ?? '';
@@ -178,7 +176,7 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       joinFds,
       unshareFlags,
       // With a new cgroup namespace, before the identity calls (its unshare needs CAP_SYS_ADMIN); otherwise at ready, as late as can be.
-      joinCgroups: cg && newCgroupns && !moveEarly ? moveIntoCgroups : undefined,
+      joinCgroups: cg && newCgroupns && !moveEarly ? moveInit : undefined,
       unshareCgroupns: newCgroupns && !joinsUser,
       afterUnshare: writeMaps,
       forkAfter,
@@ -203,7 +201,7 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       runAhead: true,
       barrier: opts.barrier ? { fifo, tool: 'ts-runc' } : undefined,
       afterClone: (pid) => {
-        if (moveEarly) moveIntoCgroups(pid);
+        if (moveEarly) moveInit(pid);
         if (!joinsUser) writeMaps(pid);
       },
     });
@@ -438,9 +436,7 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
       label: 'exec',
       runAhead: true,
       // While it joins the namespaces: in the cgroups before it forks.
-      alongside: (pid) => {
-        for (const dir of state.cgroups) writeKernelFile(join(dir, 'cgroup.procs'), String(pid), { what: `move the process into ${dir}` });
-      },
+      alongside: (pid) => moveIntoCgroups(state.cgroups, pid, 'the process'),
     });
     if (opts.pidFile) writePidFile(opts.pidFile, child.pid);
     return { pid: child.pid, state, consoleFd: channel?.ourFd };
