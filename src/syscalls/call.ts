@@ -37,12 +37,6 @@ export interface Call {
    * child runs a harmless getpid() instead).
    */
   readonly onlyIfFailed?: string;
-  /**
-   * In a child plan: the call needs a process with memory of its own, not
-   * shared with the parent (CLONE_VM): setns() into a time namespace is
-   * refused with EUSERS otherwise (timens_install: current_is_single_threaded).
-   */
-  readonly needsOwnMemory?: boolean;
   /** In a child plan: this step forks (see forkCall in plan.ts). */
   readonly forks?: boolean;
   /**

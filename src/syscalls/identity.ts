@@ -14,8 +14,8 @@ export interface IdRange {
 
 // Id changes are raw system calls, not glibc's wrappers: glibc makes every
 // thread of the process change ids with it (the "setxid" broadcast), and a
-// plan child shares its parent's memory, thread list included (CLONE_VM,
-// plan.ts), so glibc's setuid() there would reach into Node's threads.
+// plan child is a copy of Node's memory, thread list included (plan.ts), so
+// glibc's setuid() there would signal threads that are not in the child.
 // Before exec only the calling thread's ids matter: execve keeps those.
 const SYS_ID = process.arch === 'arm64' ? { setuid: 146, setgid: 144, setgroups: 159 } : { setuid: 105, setgid: 106, setgroups: 116 };
 

@@ -36,7 +36,7 @@ export function decodeNamespaceFlags(flags: number): string {
 }
 
 export function unshareCall(flags: number): Call {
-  return makeCall('unshare', [flags], `unshare(${decodeNamespaceFlags(flags)})`, { needsOwnMemory: (flags & CLONE.CLONE_NEWTIME) !== 0 });
+  return makeCall('unshare', [flags], `unshare(${decodeNamespaceFlags(flags)})`);
 }
 
 /** unshare(2) in this process (the main thread; never CLONE_NEWUSER from Node). */
@@ -48,7 +48,7 @@ export function unshare(flags: number): void {
 export function setnsCall(fd: number, nstype: number, label?: string, what?: string): Call {
   const show = `setns(${fd}${label ? `</proc/…/${label}>` : ''}, ${nstype ? decodeNamespaceFlags(nstype) : '0'})`;
   // nstype 0 accepts any type, a time namespace included.
-  return makeCall('setns', [fd, nstype], show, { what, needsOwnMemory: nstype === 0 || (nstype & CLONE.CLONE_NEWTIME) !== 0 });
+  return makeCall('setns', [fd, nstype], show, { what });
 }
 
 export function setns(fd: number, nstype: number, what?: string): void {

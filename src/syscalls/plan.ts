@@ -21,8 +21,8 @@
 // Three steps:
 //   buildChain  what the child runs, as data with symbolic labels (no kernel,
 //               no addresses: unit-tested as a listing);
-//   cloneChain  lays the chain out in memory, chooses whether the child
-//               shares this process's memory, and clones it;
+//   cloneChain  lays the chain out in memory and clones the child (with a
+//               private copy of this process's memory);
 //   drive       the lockstep over the two pipes, with the parent's work
 //               between the child's calls.
 //
@@ -424,45 +424,31 @@ function layoutChain(chain: Chain, fds: { result: number; go: number }): { first
   return { first: next, keep: [arena, template, ...buffers.values()] };
 }
 
-function sameTimeNamespaceForChildren(): boolean {
-  const { readlinkSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
-  try {
-    return readlinkSync('/proc/thread-self/ns/time') === readlinkSync('/proc/thread-self/ns/time_for_children');
-  } catch {
-    return false; // no time namespaces in this kernel: nothing to compare, stay on the safe side
-  }
-}
-
 interface ClonedChild {
   pid: number;
   /** The parent's ends of the pipes. */
   resultRead: number;
   goWrite: number;
-  /** Memory the child runs on (until it execs, if it shares ours). */
+  /** Memory the child's chain lives in (its copy is what the child runs on). */
   keep: Buffer[];
 }
 
 /**
- * Lay the chain out and clone the child that runs it. Memory: a plan that
- * ends in exec shares this process's memory until then (CLONE_VM, as
- * posix_spawn does): copying Node's page tables would cost more than
- * everything else a tool does. The child only touches the arena and libc;
- * its ids change by raw syscalls (identity.ts). The kernel refuses CLONE_VM
- * when the child would enter another time namespace, and some calls need
- * memory of their own (Call.needsOwnMemory). A plan with a barrier never
- * shares: its child outlives startPlan and maybe this process, whose exit
- * frees and unmaps the arena, the stacks and libc's heap (V8 teardown,
- * free() of mmap'd chunks) under a child that still runs on them; a copy
- * costs a few ms once. Nor does a plan that runs ahead (or has parent
- * work alongside): a child cloned
- * with CLONE_VM keeps the thread pointer of this process's main thread,
- * so its errno is that thread's errno, and the reports would read what
- * this thread writes there meanwhile (seen: a successful prctl reported
- * with the EPERM of an earlier call). In lockstep this thread is blocked
- * in read(2) while the child calls; running ahead, it is not. The copy
- * costs nothing measurable there: parent and child go on in parallel.
+ * Lay the chain out and clone the child that runs it, always with a private
+ * (copy-on-write) copy of this process's memory, never CLONE_VM. A child
+ * sharing our memory keeps the thread pointer of this process's main
+ * thread, so its errno is that thread's errno: whatever libc does on the
+ * main thread while the child calls (free() saves and restores errno, any
+ * failed call sets it) lands in the child's report. That happened in
+ * lockstep too, between the go byte and the parent's read: 2 in 5000
+ * conditional calls went the wrong way, and ts-nsenter's second pass once
+ * skipped the pid namespace (test/plan-errno.test.ts). A copy also lets a
+ * child outlive this process (a barrier), and setns() into a time
+ * namespace, which the kernel refuses in a shared address space (EUSERS).
+ * It costs about 1 ms per tool here (page tables, then copy-on-write faults
+ * while the parent works).
  */
-function cloneChain(chain: Chain, calls: readonly Call[], opts: PlanOptions): ClonedChild {
+function cloneChain(chain: Chain, opts: PlanOptions): ClonedChild {
   const [resultRead, resultWrite] = pipeCloexec();
   const [goRead, goWrite] = pipeCloexec();
   let cloned = false;
@@ -470,9 +456,7 @@ function cloneChain(chain: Chain, calls: readonly Call[], opts: PlanOptions): Cl
     const { first, keep } = layoutChain(chain, { result: resultWrite, go: goRead });
     const cloneStack = Buffer.allocUnsafeSlow(CLONE_STACK);
     keep.push(cloneStack);
-    const shareMemory =
-      !opts.runAhead && !opts.alongside && chain.barrierCall < 0 && calls.some((c) => c.exec) && !calls.some((c) => c.needsOwnMemory) && sameTimeNamespaceForChildren();
-    const flags = (opts.cloneFlags ?? 0) | (shareMemory ? CLONE.CLONE_VM : 0) | SIG.SIGCHLD;
+    const flags = (opts.cloneFlags ?? 0) | SIG.SIGCHLD;
     const clone = cfunc('int clone(int64_t fn, int64_t stack, int flags, int64_t arg, ...)');
     koffi.errno(0);
     const pid = clone(symbolAddress('setcontext'), stackTop(cloneStack), flags, first) as number;
@@ -662,7 +646,7 @@ export function startPlan(setup: readonly Call[], opts: PlanOptions = {}): Start
   try {
     const calls = barrier ? [...setup.slice(0, -1), ...barrier.calls, setup[setup.length - 1]] : setup;
     const chain = buildChain(calls, barrier, { runAhead: opts.runAhead });
-    const child = cloneChain(chain, calls, opts);
+    const child = cloneChain(chain, opts);
     try {
       return drive(child, calls, chain, opts);
     } finally {
