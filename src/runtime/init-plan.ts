@@ -10,7 +10,7 @@
 //   namespace) -> hostname -> rlimits ->
 //   bounding set, keep caps, groups, gid, uid -> cwd -> capset, ambient ->
 //   no_new_privs -> umask -> (barrier) -> execve
-import { existsSync, lstatSync, statSync } from 'node:fs';
+import { Stats, existsSync, lstatSync, statSync } from 'node:fs';
 import { dirname, join, posix, resolve } from 'node:path';
 import { Call, makeCall } from '../syscalls/call.js';
 import { CLONE, MNT, MS, O, PR, PR_CAP_AMBIENT_RAISE } from '../syscalls/constants.js';
@@ -256,11 +256,8 @@ function mountPointOf(path: string): string {
 /** Does a container path exist (/proc and /sys paths as the host's show them)? */
 function kindOf(config: ContainerConfig, path: string): 'dir' | 'file' | undefined {
   const host = /^\/(proc|sys)(\/|$)/.test(path) ? path : inRoot(config.rootfs, path);
-  try {
-    return lstatSync(host).isDirectory() ? 'dir' : 'file';
-  } catch {
-    return undefined;
-  }
+  const st = lstatQuietly(host);
+  return st && (st.isDirectory() ? 'dir' : 'file');
 }
 
 /**
@@ -388,32 +385,50 @@ export function resolveProgram(rootfs: string, proc: ProcessSpec): string {
     const pathVar = proc.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
     for (const dir of pathVar.split(':')) if (dir) candidates.push(posix.join(posix.resolve('/', dir), name));
   }
+  // The candidates share directories (/usr four times): each is looked up once.
+  const seen = new Map<string, Stats | undefined>();
   for (const c of candidates) {
-    const host = resolveInRoot(rootfs, c);
-    try {
-      const st = statSync(host);
-      if (st.isFile() && st.mode & 0o111) return c;
-    } catch {
-      // try the next
-    }
+    const st = walkInRoot(rootfs, c, seen).st;
+    if (st?.isFile() && st.mode & 0o111) return c;
   }
   // A slash name is left to execve (its error names the file), as runc does.
   if (name.includes('/')) return candidates[0];
   throw new ProgramError(name, `unable to start container process: exec: ${JSON.stringify(name)}: executable file not found in $PATH`);
 }
 
+/**
+ * lstat, undefined when the path cannot be reached. Misses are the rule on
+ * the way down $PATH, and ENOENT comes back without an exception (one costs
+ * more than the whole search); other errors are rare.
+ */
+function lstatQuietly(path: string): Stats | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
 /** A container path as the host sees it, following symlinks inside the rootfs (absolute ones too). */
 export function resolveInRoot(rootfs: string, path: string): string {
+  return walkInRoot(rootfs, path).host;
+}
+
+/**
+ * resolveInRoot, with what the walk learnt: the file's own status (no
+ * symlink left to follow), or none when a component is missing. `seen`
+ * keeps lstat results across walks.
+ */
+function walkInRoot(rootfs: string, path: string, seen = new Map<string, Stats | undefined>()): { host: string; st?: Stats } {
   const parts = path.split('/').filter(Boolean);
   let cur = '/';
+  let st: Stats | undefined;
   for (let i = 0, hops = 0; i < parts.length; i++) {
     const next = posix.join(cur, parts[i]);
-    let st;
-    try {
-      st = lstatSync(join(rootfs, next));
-    } catch {
-      return join(rootfs, next, ...parts.slice(i + 1));
-    }
+    const host = join(rootfs, next);
+    if (!seen.has(host)) seen.set(host, lstatQuietly(host));
+    st = seen.get(host);
+    if (!st) return { host: join(host, ...parts.slice(i + 1)) };
     if (st.isSymbolicLink() && hops++ < 40) {
       const { readlinkSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
       const to = readlinkSync(join(rootfs, next));
@@ -426,7 +441,7 @@ export function resolveInRoot(rootfs: string, path: string): string {
     }
     cur = next;
   }
-  return join(rootfs, cur);
+  return { host: join(rootfs, cur), st: st?.isSymbolicLink() ? undefined : st };
 }
 
 /**

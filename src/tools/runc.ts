@@ -11,7 +11,7 @@ import { signalNumber } from '../syscalls/constants.js';
 import { enableTrace } from '../syscalls/trace.js';
 import { DomainError } from '../core/errors.js';
 import { writeSpec } from '../runtime/spec.js';
-import { DEFAULT_ROOT, listIds, loadState, ociState, ownerOf, validateId } from '../runtime/state.js';
+import { DEFAULT_ROOT, listIds, loadState, ociState, ownerOf, utcSeconds, validateId } from '../runtime/state.js';
 import type { Runtime } from '../runtime/container.js';
 
 const GLOBAL: ToolSpec = {
@@ -442,7 +442,7 @@ function goDuration(text: string): number {
 }
 
 function goTime(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  return `${utcSeconds(new Date())}Z`;
 }
 
 let logFile: string | undefined;
