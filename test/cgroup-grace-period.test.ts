@@ -27,3 +27,18 @@ t.test('a background write to a file that cannot be opened is no error', async (
   t.doesNotThrow(() => writeInBackground('/proc/nslab-no-such-dir/cgroup.procs', '0'));
   await settle();
 });
+
+t.test("the environment is as it was: UV_THREADPOOL_SIZE is set only while libuv's pool starts", async (t) => {
+  const saved = process.env.UV_THREADPOOL_SIZE;
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.UV_THREADPOOL_SIZE;
+    else process.env.UV_THREADPOOL_SIZE = saved;
+  });
+  delete process.env.UV_THREADPOOL_SIZE;
+  writeInBackground('/dev/null', '0');
+  t.equal(process.env.UV_THREADPOOL_SIZE, undefined, 'unset before, unset after');
+  process.env.UV_THREADPOOL_SIZE = '3';
+  writeInBackground('/dev/null', '0');
+  t.equal(process.env.UV_THREADPOOL_SIZE, '3', "a caller's own value is left alone");
+  await settle();
+});

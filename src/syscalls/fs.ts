@@ -65,8 +65,19 @@ export function writeInBackground(path: string, data: string, note?: string): vo
   }
   const buf = Buffer.from(data);
   traceLine(`write(${JSON.stringify(path)}, ${JSON.stringify(data)}) ... (on a worker thread${note ? `: ${note}` : ''})`);
-  cfunc('long write(int fd, const uint8_t *buf, size_t count)').async(fd, buf, buf.length, (err: Error | null, n: number) => {
-    closeSync(fd);
-    if (!err) traceLine(`write(${JSON.stringify(path)}, ${JSON.stringify(data)}) = ${n} (worker thread done)`);
-  });
+  // koffi's async calls run in libuv's thread pool, which starts on its
+  // first piece of work with UV_THREADPOOL_SIZE threads, 4 unless set. One
+  // is enough for this write; making and joining the other three cost 1.4 ms
+  // of a ts-runc run (measured in pairs). The variable is read when the
+  // pool starts, inside the call, and is put back right after.
+  const poolSize = process.env.UV_THREADPOOL_SIZE;
+  if (poolSize === undefined) process.env.UV_THREADPOOL_SIZE = '1';
+  try {
+    cfunc('long write(int fd, const uint8_t *buf, size_t count)').async(fd, buf, buf.length, (err: Error | null, n: number) => {
+      closeSync(fd);
+      if (!err) traceLine(`write(${JSON.stringify(path)}, ${JSON.stringify(data)}) = ${n} (worker thread done)`);
+    });
+  } finally {
+    if (poolSize === undefined) delete process.env.UV_THREADPOOL_SIZE;
+  }
 }
