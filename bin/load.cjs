@@ -18,9 +18,9 @@ const { join, dirname } = require('node:path');
  * flags. The flag goes through V8's own v8::V8::SetFlagsFromString, which
  * the node binary exports for addons, called with koffi (every tool loads
  * it anyway, and the bundle's require then finds it loaded): node:v8 would
- * first load node's stream modules, which cost more than the flag saves
- * (ts-runc run: 1.7 ms less this way, measured in pairs). If that symbol or
- * koffi's native module is not there, node:v8 it is.
+ * first load node's stream modules, which cost about as much as the flag
+ * saves (ts-runc run: 1.6 ms less this way, measured in pairs). If that
+ * symbol or koffi's native module is not there, node:v8 it is.
  */
 function noTurbofan() {
   try {

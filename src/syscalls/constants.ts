@@ -139,7 +139,8 @@ export function decodeFlags(flags: FlagTable, value: number, extra?: (rest: numb
   const parts: string[] = [];
   let rest = value >>> 0;
   // No destructuring: it goes through the iterator protocol, slow in V8's
-  // interpreter, where these short-lived tools run (0.5 ms of a ts-runc run).
+  // interpreter, where these short-lived tools run (half a millisecond of a
+  // ts-runc run in a CPU profile).
   for (let i = 0; i < flags.length; i++) {
     const name = flags[i][0];
     const bit = flags[i][1];
