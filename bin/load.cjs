@@ -25,6 +25,7 @@ const { join, dirname } = require('node:path');
 function noTurbofan() {
   try {
     const arch = process.arch;
+    // The native module src/syscalls/libc.ts loads (keep the two in step).
     const koffi = require(require.resolve(`@koromix/koffi-linux-${arch}/linux_${arch}/koffi.node`, { paths: [join(__dirname, '..')] }));
     koffi.load(null).func('void _ZN2v82V818SetFlagsFromStringEPKc(const char *flags)')('--no-turbofan');
   } catch {

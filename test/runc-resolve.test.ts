@@ -42,7 +42,8 @@ t.test('a name with a slash is taken as it is (execve will say why it fails)', a
 });
 
 t.test('resolveInRoot: host paths inside the rootfs', async (t) => {
-  t.equal(resolveInRoot(rootfs, '/usr/bin/abs'), join(rootfs, 'bin/busybox'));
-  t.equal(resolveInRoot(rootfs, '/usr/local/bin/hello'), join(rootfs, 'opt/tools/bin/hello'));
-  t.equal(resolveInRoot(rootfs, '/usr/local/missing/x'), join(rootfs, 'opt/tools/missing/x'), 'a missing path, joined below what exists');
+  t.equal(resolveInRoot(rootfs, '/usr/bin/abs').host, join(rootfs, 'bin/busybox'));
+  t.equal(resolveInRoot(rootfs, '/usr/local/bin/hello').host, join(rootfs, 'opt/tools/bin/hello'));
+  t.ok(resolveInRoot(rootfs, '/usr/local/bin/hello').st?.isFile(), 'with the status of the file itself');
+  t.same(resolveInRoot(rootfs, '/usr/local/missing/x'), { host: join(rootfs, 'opt/tools/missing/x') }, 'a missing path, joined below what exists, without a status');
 });

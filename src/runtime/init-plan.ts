@@ -388,7 +388,7 @@ export function resolveProgram(rootfs: string, proc: ProcessSpec): string {
   // The candidates share directories (/usr four times): each is looked up once.
   const seen = new Map<string, Stats | undefined>();
   for (const c of candidates) {
-    const st = walkInRoot(rootfs, c, seen).st;
+    const st = resolveInRoot(rootfs, c, seen).st;
     if (st?.isFile() && st.mode & 0o111) return c;
   }
   // A slash name is left to execve (its error names the file), as runc does.
@@ -409,17 +409,13 @@ function lstatQuietly(path: string): Stats | undefined {
   }
 }
 
-/** A container path as the host sees it, following symlinks inside the rootfs (absolute ones too). */
-export function resolveInRoot(rootfs: string, path: string): string {
-  return walkInRoot(rootfs, path).host;
-}
-
 /**
- * resolveInRoot, with what the walk learnt: the file's own status (no
- * symlink left to follow), or none when a component is missing. `seen`
- * keeps lstat results across walks.
+ * A container path as the host sees it, following symlinks inside the
+ * rootfs (absolute ones too), with what the walk learnt: the file's own
+ * status (no symlink left to follow), or none when a component is missing.
+ * `seen` keeps lstat results across walks.
  */
-function walkInRoot(rootfs: string, path: string, seen = new Map<string, Stats | undefined>()): { host: string; st?: Stats } {
+export function resolveInRoot(rootfs: string, path: string, seen = new Map<string, Stats | undefined>()): { host: string; st?: Stats } {
   const parts = path.split('/').filter(Boolean);
   let cur = '/';
   let st: Stats | undefined;

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 // plan needs glibc's clone and makecontext), so load the glibc build of the
 // native module directly, and fall back to the entry point if the layout of
 // the koffi package ever changes (its version is pinned in package.json).
+// bin/load.cjs loads the same file first, to set a V8 flag (keep the two in step).
 // The tools are CommonJS bundles (dist/, which have `require`); tests import
 // these sources as ES modules, where require comes from createRequire.
 declare const require: NodeJS.Require | undefined;
