@@ -342,6 +342,33 @@ t.test('an existing empty bundle directory is left empty after a failure', opts,
   t.same(victimState(), pristine);
 });
 
+t.test('as nobody, with victims nobody owns', { skip: needRoot() }, async (t) => {
+  // The unprivileged unpack takes the same paths (only chown is skipped):
+  // victims the unpacking user could change are the ones at stake.
+  const home = join(work, 'nobody');
+  mkdirSync(home);
+  chmodSync(work, 0o711);
+  const dir = join(home, 'victim');
+  const file = join(home, 'secret');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'precious'), 'mine\n');
+  writeFileSync(file, 'secret\n');
+  chmodSync(file, 0o600);
+  for (const p of [home, dir, join(dir, 'precious'), file]) spawnSync('chown', ['65534:65534', p]);
+  const state = () => [dir, join(dir, 'precious'), file].map((p) => `${p} ${lstatSync(p).mode.toString(8)} ${lstatSync(p).mtimeMs} ${lstatSync(p).size}`);
+  const before = state();
+  const opaque = hostileLayout('layout-nobody-opaque', [tarOf([{ name: 'etc', type: 'symlink', link: dir }]), tarOf([{ name: 'etc/.wh..wh..opq' }])]);
+  const dirThenLink = hostileLayout('layout-nobody-dir-link', [tarOf([{ name: 'd/', type: 'dir', mode: 0o777, mtime: 12345 }, { name: 'd', type: 'symlink', link: file }])]);
+  spawnSync('chmod', ['-R', 'a+rX', opaque, dirThenLink]);
+  const a = run([tool('image'), 'unpack', `${opaque}:hostile`, join(home, 'b1')], { as: 'nobody' });
+  t.equal(a.code, 1);
+  t.match(a.stderr, /^ts-image: layer 2 \(sha256:[0-9a-f]{12}\): entry 'etc\/\.wh\.\.wh\.\.opq': goes through the symbolic link \/etc/);
+  t.notOk(existsSync(join(home, 'b1')), 'no bundle is left');
+  const b = run([tool('image'), 'unpack', `${dirThenLink}:hostile`, join(home, 'b2')], { as: 'nobody' });
+  t.equal(b.code, 0, b.stderr);
+  t.same(state(), before, "nobody's victims are untouched");
+});
+
 t.test('no scratch files are left in the temp directory', async (t) => {
   t.same(readdirSync(tmpdir()).filter((n) => n.startsWith('ts-image-')), []);
 });
