@@ -2,7 +2,10 @@
 // the layers applied in order onto BUNDLE/rootfs (whiteouts remove what lower
 // layers made, image-spec "layer.md"), and BUNDLE/config.json made from the
 // runtime's default config with the image's entrypoint, cmd, env, working
-// directory and user on top.
+// directory and user on top. The layers are someone else's input and the
+// unpack runs as root: every path they name is walked inside the rootfs by
+// src/image/tree.ts, which never follows a symbolic link (docs/image.md,
+// "Safety and failures").
 import { closeSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -16,7 +19,7 @@ import { Owner, RootTree, pathNames } from './tree.js';
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_WHITEOUT = '.wh..wh..opq';
-// AUFS's own bookkeeping names (.wh..wh.plnk, .wh..wh.aufs): never a whiteout, never a file; skipped, as containerd does.
+// AUFS's own bookkeeping names (.wh..wh.plnk, .wh..wh.aufs): not whiteouts of a lower file; skipped, as Docker's layer code skips them.
 const WHITEOUT_META_PREFIX = '.wh..wh.';
 
 interface LayerEntry {
