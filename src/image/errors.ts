@@ -11,6 +11,8 @@ export type ImageErrorKind =
   | 'bad-name'
   | 'unsupported'
   | 'unsafe-path'
+  | 'bad-layer'
+  | 'unpack-failed'
   | 'exists'
   | 'no-source'
   | 'missing-program';

@@ -3,7 +3,7 @@
 // blobs under blobs/sha256/. Reading and writing them, and finding an image by
 // its reference name (the `org.opencontainers.image.ref.name` annotation).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImageError } from './errors.js';
 
@@ -112,15 +112,47 @@ export function adoptBlob(layout: string, mediaType: string, file: string, diges
   return { mediaType, digest, size: statSync(path).size };
 }
 
-export function readBlob(layout: string, desc: Pick<Descriptor, 'digest'>): Buffer {
+/**
+ * A blob's bytes, checked against its descriptor as they are read: never
+ * more than `size` bytes are taken (a descriptor that lies about the size
+ * stops the read at the first byte too many), then the count and the sha256
+ * must match. Nothing of a blob is used before both are checked. Without a
+ * size (a caller that has only a digest) only the digest is checked.
+ */
+export function readBlob(layout: string, desc: Pick<Descriptor, 'digest'> & { size?: number }): Buffer {
   const path = blobPath(layout, desc.digest);
-  if (!existsSync(path)) throw new ImageError('missing-blob', `blob ${desc.digest} is not in ${layout}`, { path: layout });
-  const data = readFileSync(path);
-  if (sha256(data) !== desc.digest) throw new ImageError('bad-blob', `blob ${desc.digest} in ${layout} does not match its digest`, { path: layout });
-  return data;
+  const size = desc.size;
+  if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0)) throw new ImageError('bad-blob', `descriptor of ${desc.digest} has size ${JSON.stringify(size)}, not a byte count`, { path: layout });
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    throw new ImageError('missing-blob', `blob ${desc.digest} is not in ${layout}`, { path: layout });
+  }
+  const hash = createHash('sha256');
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      // One byte past the declared size is enough to know the descriptor is wrong.
+      const want = size === undefined ? 1 << 20 : Math.min(1 << 20, size - total + 1);
+      const chunk = Buffer.allocUnsafe(want);
+      const n = readSync(fd, chunk, 0, want, null);
+      if (n === 0) break;
+      total += n;
+      if (size !== undefined && total > size) throw new ImageError('bad-blob', `blob ${desc.digest} in ${layout} is larger than the ${size} bytes its descriptor says`, { path: layout });
+      hash.update(chunk.subarray(0, n));
+      chunks.push(chunk.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (size !== undefined && total !== size) throw new ImageError('bad-blob', `blob ${desc.digest} in ${layout} has ${total} bytes, its descriptor says ${size}`, { path: layout });
+  if ('sha256:' + hash.digest('hex') !== desc.digest) throw new ImageError('bad-blob', `blob ${desc.digest} in ${layout} does not match its digest`, { path: layout });
+  return Buffer.concat(chunks, total);
 }
 
-export function readJsonBlob<T>(layout: string, desc: Pick<Descriptor, 'digest'>): T {
+export function readJsonBlob<T>(layout: string, desc: Pick<Descriptor, 'digest'> & { size?: number }): T {
   return JSON.parse(readBlob(layout, desc).toString('utf8')) as T;
 }
 

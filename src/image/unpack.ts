@@ -2,59 +2,30 @@
 // the layers applied in order onto BUNDLE/rootfs (whiteouts remove what lower
 // layers made, image-spec "layer.md"), and BUNDLE/config.json made from the
 // runtime's default config with the image's entrypoint, cmd, env, working
-// directory and user on top.
-import { Stats, chmodSync, existsSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+// directory and user on top. The layers are someone else's input and the
+// unpack runs as root: every path they name is walked inside the rootfs by
+// src/image/tree.ts, which never follows a symbolic link (docs/image.md,
+// "Safety and failures").
+import { closeSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import * as tar from 'tar';
+import { SyscallError } from '../syscalls/errors.js';
+import { traceLine } from '../syscalls/trace.js';
 import { ImageError } from './errors.js';
-import { ImageConfig, MEDIA, ResolvedImage, readBlob, resolveImage, sha256 } from './layout.js';
+import { Descriptor, ImageConfig, MEDIA, ResolvedImage, readBlob, resolveImage, sha256 } from './layout.js';
+import { AT_O, openAt } from '../syscalls/dirfd.js';
+import { Owner, RootTree, pathNames } from './tree.js';
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_WHITEOUT = '.wh..wh..opq';
-
-/**
- * `rel` inside `root`, refusing any path that climbs out or passes through a
- * symbolic link a lower layer planted: deleting "etc/.wh.passwd" through an
- * "etc -> /etc" link would otherwise remove the host's file.
- */
-function insideRoot(root: string, rel: string): string {
-  const parts = posix.normalize(`/${rel}`).split('/').filter(Boolean);
-  if (parts.some((p) => p === '..')) throw new ImageError('unsafe-path', `layer path '${rel}' leaves the root filesystem`, { path: rel });
-  let at = root;
-  for (let i = 0; i < parts.length - 1; i++) {
-    at = join(at, parts[i]);
-    let isLink = false;
-    try {
-      isLink = lstatSync(at).isSymbolicLink();
-    } catch {
-      return join(root, ...parts); // a missing parent: nothing below it to delete
-    }
-    if (isLink) throw new ImageError('unsafe-path', `layer path '${rel}' goes through the symbolic link ${at.slice(root.length) || '/'}`, { path: rel });
-  }
-  return join(root, ...parts);
-}
-
-function applyWhiteout(rootfs: string, entryPath: string): void {
-  const clean = entryPath.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
-  const dir = posix.dirname(clean);
-  const base = posix.basename(clean);
-  if (base === OPAQUE_WHITEOUT) {
-    // An opaque directory hides everything the lower layers put in it.
-    const target = insideRoot(rootfs, dir === '.' ? '' : dir);
-    if (existsSync(target)) for (const name of readdirSync(target)) rmSync(join(target, name), { recursive: true, force: true });
-    return;
-  }
-  rmSync(insideRoot(rootfs, posix.join(dir, base.slice(WHITEOUT_PREFIX.length))), { recursive: true, force: true });
-}
-
-function isWhiteout(entryPath: string): boolean {
-  return posix.basename(entryPath.replace(/\/+$/, '')).startsWith(WHITEOUT_PREFIX);
-}
+// AUFS's own bookkeeping names (.wh..wh.plnk, .wh..wh.aufs): not whiteouts of a lower file; skipped, as Docker's layer code skips them.
+const WHITEOUT_META_PREFIX = '.wh..wh.';
 
 interface LayerEntry {
   path: string;
   type: string;
+  size: number;
   mode: number;
   uid: number;
   gid: number;
@@ -63,113 +34,239 @@ interface LayerEntry {
   data: Buffer;
 }
 
-/** Every entry of a layer tar, read with node-tar's parser. */
-function readEntries(layerTar: string): LayerEntry[] {
+/**
+ * Every entry of a layer tar, read with node-tar's parser in strict mode:
+ * a truncated archive, a bad header checksum or a short entry is an error,
+ * not a partial file.
+ */
+function readEntries(plain: Buffer): LayerEntry[] {
   const entries: LayerEntry[] = [];
-  tar.t({
-    sync: true,
-    file: layerTar,
+  let problem: string | undefined;
+  const parser = new tar.Parser({
+    strict: true,
+    onwarn: (_code: string, message: string | Error) => {
+      problem ??= String(message instanceof Error ? message.message : message);
+    },
     onReadEntry: (e) => {
       const chunks: Buffer[] = [];
       e.on('data', (c: Buffer) => chunks.push(c));
-      e.on('end', () =>
-        entries.push({ path: e.path, type: e.type, mode: (e.mode ?? 0o644) & 0o7777, uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: e.mtime, linkpath: e.linkpath, data: Buffer.concat(chunks) }),
-      );
+      e.on('end', () => {
+        const data = Buffer.concat(chunks);
+        const size = e.size ?? 0;
+        const hasData = e.type === 'File' || e.type === 'OldFile' || e.type === 'ContiguousFile';
+        if (hasData && data.length !== size) problem ??= `entry '${e.path}' is cut short: ${data.length} of its ${size} bytes`;
+        entries.push({ path: e.path, type: e.type, size, mode: (e.mode ?? 0o644) & 0o7777, uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: e.mtime, linkpath: e.linkpath, data });
+      });
     },
   });
+  parser.on('error', (err: Error) => {
+    problem ??= err.message.replace(/^TAR_[A-Z_]+: /, '');
+  });
+  // node-tar's parser works synchronously on what it is given.
+  parser.end(plain);
+  if (problem) throw new ImageError('bad-layer', `not a valid tar archive: ${problem}`);
   return entries;
 }
 
 const asRoot = process.geteuid?.() === 0;
 
-/** Owner and mode as the layer says (owners only when we may set them; chown clears set-id bits, so mode last). */
-function setMetadata(path: string, e: LayerEntry): void {
-  if (asRoot) lchownSync(path, e.uid, e.gid);
-  if (e.type !== 'SymbolicLink') chmodSync(path, e.mode);
-  if (e.mtime) (e.type === 'SymbolicLink' ? lutimesSync : utimesSync)(path, e.mtime, e.mtime);
+function isWhiteout(names: readonly string[]): boolean {
+  return names.length > 0 && names[names.length - 1].startsWith(WHITEOUT_PREFIX);
+}
+
+/** An opaque whiteout empties its directory; `.wh.NAME` removes NAME. Both below a missing directory do nothing. */
+function applyWhiteout(tree: RootTree, names: readonly string[]): void {
+  const base = names[names.length - 1];
+  const parent = names.slice(0, -1);
+  if (base !== OPAQUE_WHITEOUT && base.startsWith(WHITEOUT_META_PREFIX)) return;
+  const victim = base.slice(WHITEOUT_PREFIX.length);
+  // '.wh..' and '.wh...' would remove the directory holding the whiteout, or its parent (the rootfs itself at the top).
+  if (base !== OPAQUE_WHITEOUT && (victim === '' || victim === '.' || victim === '..'))
+    throw new ImageError('unsafe-path', `a whiteout of '${victim}' names no file of a lower layer`);
+  const dir = tree.openDir(parent, { fileIsMissing: true });
+  if (dir === undefined) return;
+  try {
+    if (base === OPAQUE_WHITEOUT) tree.emptyDir(dir);
+    else tree.removeAt(dir, victim);
+  } finally {
+    closeSync(dir);
+  }
 }
 
 /**
- * Apply one layer: first its whiteouts (they concern the layers below), then
- * its entries. node-tar parses; the files are written here, because a root
- * filesystem needs what a safe archive extractor refuses: absolute symbolic
- * links, and links whose targets pass through other links (/lib -> usr/lib).
- * What is refused instead is any entry whose own path leaves the root or
- * passes through a symbolic link.
+ * Apply one layer: first its whiteouts (they concern the layers below),
+ * then its entries, then the owners, modes and times of its directories,
+ * deepest first (writing into a directory changes its mtime, and a
+ * read-only mode would stop the writes). node-tar parses; the tree
+ * (src/image/tree.ts) writes, because a root filesystem holds what a safe
+ * archive extractor refuses: absolute symbolic links. Each entry's path is
+ * walked from the rootfs without following a link, so no entry, link,
+ * whiteout or metadata change lands outside it.
  */
-export function applyLayer(rootfs: string, layerTar: string): void {
-  const entries = readEntries(layerTar);
-  for (const e of entries) if (isWhiteout(e.path)) applyWhiteout(rootfs, e.path);
-  const directories: Array<{ path: string; entry: LayerEntry }> = [];
-  for (const e of entries) {
-    if (isWhiteout(e.path)) continue;
-    const rel = e.path.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
-    if (rel === '' || rel === '.') {
-      directories.push({ path: rootfs, entry: e });
-      continue;
-    }
-    const target = insideRoot(rootfs, rel);
-    mkdirSync(posix.dirname(target), { recursive: true });
-    let existing: Stats | undefined;
+export function applyLayer(tree: RootTree, plain: Buffer, label: string): void {
+  let parsed: LayerEntry[];
+  try {
+    parsed = readEntries(plain);
+  } catch (err) {
+    if (err instanceof ImageError) throw new ImageError(err.kind, `${label}: ${err.message}`);
+    throw err;
+  }
+  const entries = parsed.map((e) => ({ e, names: undefined as string[] | undefined }));
+  const fail = (e: LayerEntry, err: unknown): never => {
+    const where = `${label}: entry '${e.path}'`;
+    if (err instanceof ImageError) throw new ImageError(err.kind, `${where}: ${err.message}`, { path: e.path });
+    if (err instanceof SyscallError) throw new ImageError('unpack-failed', `${where}: ${err.message}`, { path: e.path });
+    if ((err as NodeJS.ErrnoException)?.code) throw new ImageError('unpack-failed', `${where}: ${(err as Error).message}`, { path: e.path });
+    throw err;
+  };
+  for (const item of entries) {
     try {
-      existing = lstatSync(target);
-    } catch {
-      existing = undefined;
+      item.names = pathNames(item.e.path);
+      if (isWhiteout(item.names)) applyWhiteout(tree, item.names);
+    } catch (err) {
+      fail(item.e, err);
     }
+  }
+  // Directories whose metadata is still to set, by path; an entry that replaces one drops it (and what was below it).
+  const directories = new Map<string, { names: string[]; meta: Owner }>();
+  for (const { e, names } of entries) {
+    if (!names || isWhiteout(names)) continue;
+    const meta: Owner = { uid: e.uid, gid: e.gid, mode: e.mode, mtime: e.mtime };
+    try {
+      applyEntry(tree, e, names, meta, directories);
+    } catch (err) {
+      fail(e, err);
+    }
+  }
+  for (const [key, d] of [...directories].reverse()) {
+    const parent = tree.openDir(d.names.slice(0, -1));
+    if (parent === undefined) continue;
+    try {
+      if (d.names.length === 0) tree.setDirMetadata(parent, '.', d.meta, asRoot);
+      else tree.setDirMetadata(parent, d.names[d.names.length - 1], d.meta, asRoot);
+    } catch (err) {
+      throw new ImageError('unpack-failed', `${label}: directory '${key || '.'}': ${(err as Error).message}`, { path: key });
+    }
+  }
+}
+
+function applyEntry(tree: RootTree, e: LayerEntry, names: string[], meta: Owner, directories: Map<string, { names: string[]; meta: Owner }>): void {
+  const key = names.join('/');
+  if (names.length === 0) {
+    if (e.type !== 'Directory') throw new ImageError('bad-layer', `the root of the layer is a ${e.type}, not a directory`);
+    directories.set(key, { names, meta });
+    return;
+  }
+  const name = names[names.length - 1];
+  const dir = tree.openDir(names.slice(0, -1), { create: true })!;
+  try {
+    const existing = tree.lstatAt(dir, name);
     // A later layer replaces what was there, except a directory stays a directory.
-    if (existing && !(e.type === 'Directory' && existing.isDirectory())) rmSync(target, { recursive: true, force: true });
+    if (existing && !(e.type === 'Directory' && existing.isDirectory())) {
+      tree.removeAt(dir, name);
+      for (const k of directories.keys()) if (k === key || k.startsWith(key + '/')) directories.delete(k);
+    }
     switch (e.type) {
       case 'Directory':
-        if (!existing?.isDirectory()) mkdirSync(target, { mode: 0o700 });
-        directories.push({ path: target, entry: e });
-        continue;
+        if (!existing?.isDirectory()) tree.mkdir(dir, name);
+        directories.set(key, { names, meta });
+        return;
       case 'File':
       case 'OldFile':
       case 'ContiguousFile':
-        writeFileSync(target, e.data, { mode: 0o600 });
-        break;
+        tree.writeFile(dir, name, e.data, meta, asRoot);
+        return;
       case 'SymbolicLink':
-        symlinkSync(e.linkpath ?? '', target);
-        break;
-      case 'Link':
-        linkSync(insideRoot(rootfs, (e.linkpath ?? '').replace(/^\/+/, '')), target);
-        continue; // a hard link shares its target's metadata
+        if (!e.linkpath) throw new ImageError('bad-layer', 'a symbolic link with no target');
+        tree.symlink(dir, name, e.linkpath, meta, asRoot);
+        return;
+      case 'Link': {
+        // A hard link names a file already in the root filesystem, found the same way (no link followed);
+        // it shares that file's metadata.
+        const target = pathNames(e.linkpath ?? '');
+        if (target.length === 0) throw new ImageError('bad-layer', 'a hard link with no target');
+        const from = tree.openDir(target.slice(0, -1));
+        if (from === undefined) throw new ImageError('bad-layer', `hard link to '${e.linkpath}', which is not in the root filesystem`);
+        try {
+          tree.link(from, target[target.length - 1], dir, name);
+        } finally {
+          closeSync(from);
+        }
+        return;
+      }
       case 'FIFO':
       case 'CharacterDevice':
       case 'BlockDevice':
         // Device nodes in a layer: the runtime makes /dev itself, and a
         // student's unpack must not need root; they are left out, as rootless umoci does.
-        continue;
+        return;
       default:
-        throw new ImageError('unsupported', `layer entry ${e.path} has tar type ${e.type}`, { path: e.path });
+        throw new ImageError('unsupported', `tar type ${e.type} is not supported`);
     }
-    setMetadata(target, e);
+  } finally {
+    closeSync(dir);
   }
-  // Directories last, deepest first: writing into one changes its mtime, and a read-only mode would stop the writes.
-  for (const d of directories.reverse()) setMetadata(d.path, d.entry);
 }
 
-function layerBytes(layout: string, image: ResolvedImage, i: number): Buffer {
+/** The plain tar of layer `i`: size and digest checked as the blob is read, then the diff_id of the uncompressed bytes. */
+function layerBytes(layout: string, image: ResolvedImage, i: number, label: string): Buffer {
   const desc = image.manifest.layers[i];
-  const blob = readBlob(layout, desc);
+  let blob: Buffer;
+  try {
+    blob = readBlob(layout, desc);
+  } catch (err) {
+    if (err instanceof ImageError) throw new ImageError(err.kind, `${label}: ${err.message}`, { path: layout });
+    throw err;
+  }
   let plain: Buffer;
-  if (desc.mediaType === MEDIA.layerGzip || desc.mediaType === MEDIA.dockerLayerGzip) plain = gunzipSync(blob);
-  else if (desc.mediaType === MEDIA.layerTar) plain = blob;
-  else throw new ImageError('unsupported', `layer ${desc.digest} has media type ${desc.mediaType} (gzip or plain tar layers only)`, { path: layout });
+  if (desc.mediaType === MEDIA.layerGzip || desc.mediaType === MEDIA.dockerLayerGzip) {
+    try {
+      plain = gunzipSync(blob);
+    } catch (err) {
+      throw new ImageError('bad-layer', `${label}: not valid gzip: ${(err as Error).message}`, { path: layout });
+    }
+  } else if (desc.mediaType === MEDIA.layerTar) plain = blob;
+  else throw new ImageError('unsupported', `${label} has media type ${desc.mediaType} (gzip or plain tar layers only)`, { path: layout });
   const diffId = image.config.rootfs.diff_ids[i];
-  if (diffId && sha256(plain) !== diffId) throw new ImageError('bad-blob', `layer ${i + 1} does not match its diff_id ${diffId}`, { path: layout });
+  if (sha256(plain) !== diffId) throw new ImageError('bad-blob', `${label} does not match its diff_id ${diffId}`, { path: layout });
   return plain;
+}
+
+function layerLabel(i: number, desc: Descriptor): string {
+  return `layer ${i + 1} (${String(desc.digest).slice(0, 19)})`;
+}
+
+/** A file of the image's root filesystem, reached without following a link; undefined when it cannot be read so. */
+function readImageFile(rootfs: string, path: string): string | undefined {
+  let tree: RootTree | undefined;
+  try {
+    tree = new RootTree(rootfs);
+    const names = pathNames(path);
+    const dir = tree.openDir(names.slice(0, -1));
+    if (dir === undefined) return undefined;
+    try {
+      const fd = openAt(dir, names[names.length - 1], AT_O.O_RDONLY | AT_O.O_NOFOLLOW | AT_O.O_CLOEXEC, 0, { allow: ['ENOENT', 'ELOOP', 'ENOTDIR'] });
+      if (fd < 0) return undefined;
+      try {
+        return readFileSync(fd, 'utf8');
+      } finally {
+        closeSync(fd);
+      }
+    } finally {
+      closeSync(dir);
+    }
+  } catch {
+    return undefined;
+  } finally {
+    tree?.close();
+  }
 }
 
 /** A name or number from the rootfs's /etc/passwd or /etc/group, like umoci (and runc's user package) resolve it. */
 function lookupId(rootfs: string, file: 'passwd' | 'group', who: string): { id: number; gid?: number } | undefined {
   if (/^\d+$/.test(who)) return { id: Number(who) };
-  let text = '';
-  try {
-    text = readFileSync(insideRoot(rootfs, `etc/${file}`), 'utf8');
-  } catch {
-    return undefined;
-  }
+  const text = readImageFile(rootfs, `etc/${file}`);
+  if (text === undefined) return undefined;
   for (const line of text.split('\n')) {
     const f = line.split(':');
     if (f[0] === who) return { id: Number(f[2]), gid: file === 'passwd' ? Number(f[3]) : undefined };
@@ -178,12 +275,8 @@ function lookupId(rootfs: string, file: 'passwd' | 'group', who: string): { id: 
 }
 
 function homeOf(rootfs: string, uid: number): string | undefined {
-  try {
-    const line = readFileSync(insideRoot(rootfs, 'etc/passwd'), 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid));
-    return line?.split(':')[5] || undefined;
-  } catch {
-    return undefined;
-  }
+  const line = readImageFile(rootfs, 'etc/passwd')?.split('\n').find((l) => l.split(':')[2] === String(uid));
+  return line?.split(':')[5] || undefined;
 }
 
 export interface RuntimeUser {
@@ -261,18 +354,23 @@ export interface UnpackOptions {
 export function unpackImage(opts: UnpackOptions): { rootfs: string; config: RuntimeSpecLike; image: ResolvedImage } {
   const image = resolveImage(opts.layout, opts.ref);
   if (existsSync(opts.bundle) && readdirSync(opts.bundle).length > 0) throw new ImageError('exists', `bundle ${opts.bundle} exists and is not empty`, { path: opts.bundle });
+  const layers = image.manifest.layers ?? [];
+  const diffIds = image.config.rootfs?.diff_ids ?? [];
+  if (layers.length !== diffIds.length) throw new ImageError('bad-blob', `the manifest has ${layers.length} layers but the image config ${diffIds.length} diff_ids`, { path: opts.layout });
   const madeBundle = !existsSync(opts.bundle);
   const rootfs = join(opts.bundle, 'rootfs');
   try {
     mkdirSync(rootfs, { recursive: true, mode: 0o755 });
-    const scratch = join(opts.bundle, `.layer-${process.pid}.tar`);
+    const tree = new RootTree(rootfs);
     try {
-      for (let i = 0; i < image.manifest.layers.length; i++) {
-        writeFileSync(scratch, layerBytes(opts.layout, image, i));
-        applyLayer(rootfs, scratch);
+      for (let i = 0; i < layers.length; i++) {
+        const label = layerLabel(i, layers[i]);
+        const plain = layerBytes(opts.layout, image, i, label);
+        traceLine(`${label}: ${layers[i].size} bytes, digest and diff_id checked; applying it below ${rootfs}, no symbolic link followed`);
+        applyLayer(tree, plain, label);
       }
     } finally {
-      rmSync(scratch, { force: true });
+      tree.close();
     }
     const config = bundleConfig(opts.baseConfig, image.config, rootfs);
     writeFileSync(join(opts.bundle, 'config.json'), JSON.stringify(config, null, '\t') + '\n');
