@@ -22,6 +22,7 @@ import {
   pidfdGetfd,
   resolveArch,
   resolveSyscall,
+  resolveSyscallOn,
   seccompLoadCall,
   sendFdToSocket,
 } from '../syscalls/seccomp.js';
@@ -71,6 +72,7 @@ export const SECCOMP_ACTIONS = [
 export const SECCOMP_FLAGS = ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW'];
 
 const EPERM = 1;
+const ENOSYS = 38;
 
 /** Read linux.seccomp; undefined when it asks for nothing (no default action and no syscalls: runc applies no filter). */
 export function readSeccomp(r: Reader | undefined): SeccompConfig | undefined {
@@ -205,8 +207,28 @@ export function translateSeccomp(cfg: SeccompConfig, field = 'linux.seccomp'): T
     rules,
     log: cfg.flags.includes('SECCOMP_FILTER_FLAG_LOG'),
     specAllow: cfg.flags.includes('SECCOMP_FILTER_FLAG_SPEC_ALLOW'),
+    enosys: enosysLasts(cfg, arches),
   };
   return { spec, fields, unknown, notify };
+}
+
+/**
+ * What runc's -ENOSYS stub needs (enosysStub): for each architecture the
+ * profile lists, the largest syscall number it names (any action, as
+ * runc's findLastSyscalls). None when the default action lets unknown
+ * syscalls through anyway (allow, log, trace) or already is ENOSYS.
+ */
+function enosysLasts(cfg: SeccompConfig, arches: number[]): Array<{ arch: number; last: number }> {
+  if (['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'].includes(cfg.defaultAction)) return [];
+  if (cfg.defaultErrnoRet === ENOSYS) return [];
+  const names = [...new Set(cfg.syscalls.flatMap((s) => s.names))];
+  const out: Array<{ arch: number; last: number }> = [];
+  for (const arch of new Set(arches)) {
+    let last = 0;
+    for (const n of names) last = Math.max(last, resolveSyscallOn(arch, n) ?? 0);
+    if (last > 0) out.push({ arch, last });
+  }
+  return out;
 }
 
 export interface CompiledSeccomp {

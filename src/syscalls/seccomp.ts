@@ -76,6 +76,8 @@ export interface FilterSpec {
   rules: readonly FilterRule[];
   log: boolean;
   specAllow: boolean;
+  /** Per architecture (token), the largest syscall number the profile names: see enosysStub. */
+  enosys?: ReadonlyArray<{ arch: number; last: number }>;
 }
 
 /** libseccomp refused a rule (or the filter): the negative errno it returned. */
@@ -92,6 +94,7 @@ interface Lib {
   archAdd: Fn;
   archResolve: Fn;
   syscallResolve: Fn;
+  syscallResolveArch: Fn;
   ruleAdd: Fn;
   attrSet: Fn;
   exportBpf: Fn;
@@ -117,6 +120,7 @@ function libseccomp(): Lib {
     archAdd: h.func('int seccomp_arch_add(void *ctx, uint32_t arch)'),
     archResolve: h.func('uint32_t seccomp_arch_resolve_name(const char *name)'),
     syscallResolve: h.func('int seccomp_syscall_resolve_name(const char *name)'),
+    syscallResolveArch: h.func('int seccomp_syscall_resolve_name_arch(uint32_t arch, const char *name)'),
     ruleAdd: h.func('int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt, const void *args)'),
     attrSet: h.func('int seccomp_attr_set(void *ctx, int attr, uint32_t value)'),
     exportBpf: h.func('int seccomp_export_bpf(void *ctx, int fd)'),
@@ -148,6 +152,12 @@ export function resolveArch(name: string): number | undefined {
 export function resolveSyscall(name: string): number | undefined {
   const nr = libseccomp().syscallResolve(name) as number;
   return nr === -1 ? undefined : nr; // __NR_SCMP_ERROR
+}
+
+/** A syscall's own number on one architecture (no pseudo numbers), or undefined. */
+export function resolveSyscallOn(arch: number, name: string): number | undefined {
+  const nr = libseccomp().syscallResolveArch(arch >>> 0, name) as number;
+  return nr < 0 ? undefined : nr;
 }
 
 /** struct scmp_arg_cmp[]: { unsigned arg; enum op; u64 datum_a; u64 datum_b } */
@@ -198,7 +208,7 @@ export function compileFilter(spec: FilterSpec): Buffer {
       const program = Buffer.alloc(size);
       let got = 0;
       while (got < size) got += readSync(memfd, program, got, size - got, got);
-      return program;
+      return spec.enosys?.length ? Buffer.concat([enosysStub(spec.enosys), program]) : program;
     } finally {
       closeSync(memfd);
     }
@@ -322,4 +332,81 @@ export function sendFdToSocket(path: string, data: Buffer, fd: number): void {
   } finally {
     closeSync(sock);
   }
+}
+
+// Architecture tokens (libseccomp's are the kernel's AUDIT_ARCH_ values, but x32's).
+const ARCH_X86_64 = 0xc000003e;
+const ARCH_X32 = 0x4000003e;
+const X32_SYSCALL_BIT = 0x40000000;
+
+/**
+ * runc's -ENOSYS stub (libcontainer/seccomp/patchbpf), put in front of the
+ * program libseccomp made. A profile whose default action refuses (EPERM,
+ * kill) also refuses syscalls newer than the profile, and programs (glibc
+ * among them) take only ENOSYS as "this kernel does not have it, fall
+ * back". So for each architecture of the profile a syscall number above the
+ * largest one the profile names gets ENOSYS; the rest go on to the filter.
+ * A fixed stub of a few instructions, not a compiler: all its jumps stay
+ * inside it (forward, to its sections, to its ENOSYS return, or to its end
+ * where libseccomp's program starts).
+ */
+export function enosysStub(lasts: ReadonlyArray<{ arch: number; last: number }>): Buffer {
+  type Target = string | number; // a label, or 0 for the next instruction
+  type Insn = { code: number; jt?: Target; jf?: Target; k: number; label?: string };
+  const LD_ABS = 0x20;
+  const JA = 0x05;
+  const JEQ = 0x15;
+  const JGT = 0x25;
+  const JSET = 0x45;
+  const RET = 0x06;
+  // Group by the architecture the kernel reports: x32 runs as x86_64 with bit 30 in the number.
+  const byNative = new Map<number, Map<number, number>>();
+  for (const { arch, last } of lasts) {
+    const native = arch === ARCH_X32 ? ARCH_X86_64 : arch;
+    if (!byNative.has(native)) byNative.set(native, new Map());
+    byNative.get(native)!.set(arch, last);
+  }
+  const head: Insn[] = [{ code: LD_ABS, k: 4 }]; // seccomp_data.arch
+  const sections: Insn[] = [];
+  for (const [native, archs] of byNative) {
+    const label = `arch${native}`;
+    head.push({ code: JEQ, k: native, jt: label, jf: 0 });
+    sections.push({ code: LD_ABS, k: 0, label }); // seccomp_data.nr
+    const own = archs.get(native);
+    const x32 = native === ARCH_X86_64 ? archs.get(ARCH_X32) : undefined;
+    if (native === ARCH_X86_64 && own !== undefined && x32 !== undefined) {
+      sections.push({ code: JSET, k: X32_SYSCALL_BIT, jt: `${label}x32`, jf: 0 });
+      sections.push({ code: JGT, k: own, jt: 'enosys', jf: 'filter' });
+      sections.push({ code: JGT, k: x32, jt: 'enosys', jf: 'filter', label: `${label}x32` });
+    } else if (native === ARCH_X86_64) {
+      // Only one of the two ABIs is in the profile: the other goes straight to the filter.
+      sections.push({ code: JSET, k: X32_SYSCALL_BIT, jt: own !== undefined ? 'filter' : 0, jf: own !== undefined ? 0 : 'filter' });
+      sections.push({ code: JGT, k: (own ?? x32)!, jt: 'enosys', jf: 'filter' });
+    } else {
+      sections.push({ code: JGT, k: own!, jt: 'enosys', jf: 'filter' });
+    }
+  }
+  head.push({ code: JA, k: 0, jt: 'filter' }); // an architecture without a section
+  const ENOSYS = 38;
+  const insns = [...head, ...sections, { code: RET, k: SCMP_ACT.ERRNO | ENOSYS, label: 'enosys' }];
+  const at = new Map<string, number>(insns.flatMap((x, i) => (x.label ? [[x.label, i] as [string, number]] : [])));
+  at.set('filter', insns.length);
+  const offset = (i: number, t: Target | undefined) => {
+    if (t === undefined || t === 0) return 0;
+    const d = at.get(t as string)! - (i + 1);
+    if (d < 0 || d > 255) throw new Error(`enosysStub: jump of ${d}`);
+    return d;
+  };
+  const out = Buffer.alloc(8 * insns.length);
+  insns.forEach((x, i) => {
+    out.writeUInt16LE(x.code, 8 * i);
+    if (x.code === JA) {
+      out.writeUInt32LE(offset(i, x.jt), 8 * i + 4);
+      return;
+    }
+    out.writeUInt8(offset(i, x.jt), 8 * i + 2);
+    out.writeUInt8(offset(i, x.jf), 8 * i + 3);
+    out.writeUInt32LE(x.k >>> 0, 8 * i + 4);
+  });
+  return out;
 }
