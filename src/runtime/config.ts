@@ -273,7 +273,7 @@ function readHooks(r: Reader | undefined): ContainerConfig['hooks'] {
   for (const kind of kinds) {
     const list = r.list(kind);
     if (!list.length) continue;
-    if (kind === 'createContainer' || kind === 'startContainer') r.refuse(kind);
+    if (kind === 'createContainer') r.refuse(kind);
     hooks[kind] = list.map((h) => {
       const path = h.string('path', true)!;
       if (!isAbsolute(path)) throw new ConfigError(h.at('path'), 'must be an absolute path');

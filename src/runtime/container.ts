@@ -19,6 +19,7 @@ import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
 import { runHooks } from './hooks.js';
 import { closeFromCall, execveCall, identityCalls, initCalls, initNameCalls, resolveProgram, rlimitCalls } from './init-plan.js';
 import { compileSeccomp, seccompAt, seccompLoad } from './seccomp.js';
+import { runStartContainerHooks } from './start-hooks.js';
 import { cgroupPids, containerCgroup, createContainerCgroup, moveIntoCgroups } from './cgroups.js';
 import { startMoveGracePeriod } from '../cgroup/grace-period.js';
 import { cgroup2Unified, detectCgroups } from '../cgroup/hierarchy.js';
@@ -172,6 +173,8 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       saveState(rt.root, state);
       runHooks('prestart', config.hooks.prestart, hookState(rt.root, state, 'created'));
       runHooks('createRuntime', config.hooks.createRuntime, hookState(rt.root, state, 'created'));
+      // run: the init goes straight on to exec, so its startContainer hooks run now (create: at start).
+      if (!opts.barrier) runStartContainerHooks(state, hookState(rt.root, state, 'created'));
     };
 
     const calls = initCalls(config, {
@@ -244,6 +247,13 @@ export function startContainer(rt: Runtime, id: string): SavedState {
   const status = currentStatus(rt.root, state);
   if (status === 'stopped') throw new WrongState(id, status, 'cannot start a container that has stopped');
   if (status !== 'created') throw new WrongState(id, status, 'cannot start an already running container');
+  try {
+    runStartContainerHooks(state, hookState(rt.root, state, 'created'));
+  } catch (err) {
+    // As in runc, whose init fails at this point: the container stops.
+    kill(state.pid, 9);
+    throw err;
+  }
   const fifo = join(rt.root, id, EXEC_FIFO);
   // Non-blocking, so a dead init cannot hang us: read until the byte comes,
   // giving up when the init is gone.
