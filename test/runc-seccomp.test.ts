@@ -290,6 +290,27 @@ t.test('a bad profile: a one-line error, exit 1, nothing left behind', { skip: r
   }
 });
 
+t.test('a startContainer hook runs inside the container, under its filter', { skip: rootSkip }, async (t) => {
+  const KILL_MKDIR = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_KILL' }] };
+  for (const rt of runtimes) {
+    const seen = `/tmp/hook-state-${rt}`;
+    const ok = runIn(rt, 'echo program', KILL_MKDIR, (c) => (c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${seen}; grep Seccomp: /proc/self/status >> ${seen}`] }] }));
+    t.equal(ok.code, 0, `${rt}: ${ok.stderr}`);
+    t.equal(ok.stdout, 'program\n');
+    // The state comes without a newline (runc's too): the grep's line follows it.
+    const [, json, status] = /^(\{.*\})\n?(.*)\n$/s.exec(readFileSync(join(rootfs, seen), 'utf8')) ?? [];
+    t.match(JSON.parse(json), { id: ok.id, status: 'created', bundle: join(scratch, ok.id) }, `${rt}: the state on stdin, written in the container's /tmp`);
+    t.equal(status, 'Seccomp:\t2', `${rt}: the hook runs under the filter`);
+    rmSync(join(rootfs, seen));
+    const bad = runIn(rt, 'echo program', KILL_MKDIR, (c) => (c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'mkdir /tmp/hooked'] }] }));
+    t.not(bad.code, 0, `${rt}: a hook killed by the filter fails the run`);
+    t.match(bad.out, /error running hook/);
+    t.match(bad.out, /bad system call/);
+    t.notMatch(bad.stdout, /program/, `${rt}: the program did not run`);
+    t.same(cgroupsNamed(`nslab-${bad.id}`), [], `${rt}: no cgroup left`);
+  }
+});
+
 t.test('--trace shows the load with its summary', { skip: rootSkip }, async (t) => {
   const r = runIn('ts-runc', 'true', DENY, undefined, ['--trace']);
   t.equal(r.code, 0, r.stderr);
