@@ -155,6 +155,12 @@ function cliDetached(rt: string, args: string[]) {
   return { code: r.status, out: readFileSync(outFile, 'utf8') };
 }
 
+/** The container directories in a runtime's --root (none before its first create). */
+function stateDirs(rt: string): string[] {
+  const root = join(scratch, `state-${rt}`);
+  return existsSync(root) ? readdirSync(root) : [];
+}
+
 let count = 0;
 /** A bundle with runc's default config (ts-runc spec), the shared rootfs, a cgroup below ours, and `edit`. */
 function bundle(rt: string, script: string, seccomp: object, edit: (c: any) => void = () => {}): { dir: string; id: string } {
@@ -278,7 +284,7 @@ t.test('a bad profile: a one-line error, exit 1, nothing left behind', { skip: r
     for (const rt of runtimes) {
       const r = runIn(rt, 'true', seccomp);
       t.not(r.code, 0, `${rt} refuses a ${what}`);
-      t.same(readdirSync(join(scratch, `state-${rt}`)).filter((d) => d === r.id), [], `${rt}: no state directory left (${what})`);
+      t.same(stateDirs(rt).filter((d) => d === r.id), [], `${rt}: no state directory left (${what})`);
       t.same(cgroupsNamed(`nslab-${r.id}`), [], `${rt}: no cgroup left (${what})`);
       if (rt === 'ts-runc') {
         t.equal(r.stdout, '');
@@ -372,7 +378,7 @@ t.test('SCMP_ACT_NOTIFY: the listener and the state reach the agent at listenerP
     const r = runIn(rt, 'true', { ...seccomp, listenerPath: join(scratch, 'nobody-listens.sock') });
     t.not(r.code, 0, `${rt}: no agent, no container`);
     t.match(r.out, /failed to connect with seccomp agent/);
-    t.same(readdirSync(join(scratch, `state-${rt}`)).filter((x) => x === r.id), [], `${rt}: no state directory left`);
+    t.same(stateDirs(rt).filter((x) => x === r.id), [], `${rt}: no state directory left`);
     t.same(cgroupsNamed(`nslab-${r.id}`), [], `${rt}: no cgroup left`);
   }
   const gone = new Promise((resolve) => agent!.once('exit', resolve));

@@ -177,6 +177,7 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       if (!opts.barrier) runStartContainerHooks(state, hookState(rt.root, state, 'created'));
     };
 
+    const load = seccomp && seccompLoad(seccomp, { id: opts.id, bundle: config.bundle, annotations: config.annotations, ociVersion: config.ociVersion, status: 'creating', initPid: () => 0 });
     const calls = initCalls(config, {
       noPivot: opts.noPivot,
       joinFds,
@@ -192,14 +193,14 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       beforeExec: [],
       first: opts.barrier ? initNameCalls() : [],
       console: channel ? consoleCalls(channel.childFd) : [],
-      seccomp: seccomp && seccompLoad(seccomp, { id: opts.id, bundle: config.bundle, annotations: config.annotations, ociVersion: config.ociVersion, status: 'creating', initPid: () => 0 }),
+      seccomp: load,
     });
     // A step that always succeeds, right before exec (or the barrier): the
     // parent records the container there (an optional step's failure would
     // skip its after()).
-    // Before a seccomp load that comes right before exec (no_new_privs).
-    const lateSeccomp = seccomp && config.process.noNewPrivileges ? 1 : 0;
-    calls.splice(calls.length - 1 - lateSeccomp, 0, makeCall('getpid', [], 'getpid() /* ready */', { after: ready }));
+    // Before a seccomp load that comes right before exec (no_new_privs): the filter may refuse getpid.
+    const late = load && config.process.noNewPrivileges ? calls.indexOf(load) : -1;
+    calls.splice(late >= 0 ? late : calls.length - 1, 0, makeCall('getpid', [], 'getpid() /* ready */', { after: ready }));
 
     const fifo = join(rt.root, opts.id, EXEC_FIFO);
     if (opts.barrier) makeFifo(fifo);
