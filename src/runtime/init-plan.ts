@@ -538,8 +538,8 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
   if (config.hostname) calls.push(makeCall('sethostname', [config.hostname, Buffer.byteLength(config.hostname)], `sethostname(${q(config.hostname)})`, { what: 'sethostname' }));
   calls.push(...opts.console);
   calls.push(...rlimitCalls(config.process));
-  // In a new user namespace setgroups(2) is allowed only when the parent wrote "allow" before gid_map.
   calls.push(...seccompAt(config.process, opts.seccomp, 'before-identity'));
+  // In a new user namespace setgroups(2) is allowed only when the parent wrote "allow" before gid_map.
   calls.push(...identityCalls(config.process, { setgroups: true, cwd: true }));
   void newUserns;
   calls.push(makeCall('umask', [config.process.user.umask ?? 0o022], `umask(0${(config.process.user.umask ?? 0o022).toString(8)})`));
