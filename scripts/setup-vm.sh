@@ -17,9 +17,12 @@ fi
 # (the pause process), runc (side by side with ts-runc), umoci and skopeo (to
 # compare ts-image with), wget (the pod labs fetch a page) and xz-utils (to
 # unpack crictl, below). The VM tests boot qemu-system-x86 with a cpio initramfs.
+# libseccomp2: ts-runc compiles linux.seccomp with it (Debian has it already,
+# apt depends on it; named so a slimmer image cannot miss it). gcc and
+# libc6-dev: the seccomp tests build a small seccomp agent and a static probe.
 packages=(procps iproute2 iputils-ping busybox-static util-linux tmux psmisc uidmap kmod
   containerd containernetworking-plugins catatonit runc umoci skopeo wget xz-utils
-  qemu-system-x86 cpio)
+  qemu-system-x86 cpio libseccomp2 gcc libc6-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

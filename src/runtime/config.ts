@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { BundleError, ConfigError } from './errors.js';
+import { SeccompConfig, readSeccomp } from './seccomp.js';
 
 export interface User {
   uid: number;
@@ -113,6 +114,8 @@ export interface ContainerConfig {
   rootfsPropagation?: string;
   hooks: Partial<Record<HookKind, Hook[]>>;
   annotations: Record<string, string>;
+  /** linux.seccomp, checked; compiled by createContainer (and again by exec). */
+  seccomp?: SeccompConfig;
   /** What the config asks for that this runtime does not do, to be printed as warnings. */
   warnings: string[];
 }
@@ -124,7 +127,7 @@ function isObject(v: unknown): v is Json {
 }
 
 /** Field readers that name the field on error. */
-class Reader {
+export class Reader {
   constructor(readonly path: string, readonly obj: Json) {}
   at(key: string): string {
     return this.path ? `${this.path}.${key}` : key;
@@ -270,7 +273,7 @@ function readHooks(r: Reader | undefined): ContainerConfig['hooks'] {
   for (const kind of kinds) {
     const list = r.list(kind);
     if (!list.length) continue;
-    if (kind === 'createContainer' || kind === 'startContainer') r.refuse(kind);
+    if (kind === 'createContainer') r.refuse(kind);
     hooks[kind] = list.map((h) => {
       const path = h.string('path', true)!;
       if (!isAbsolute(path)) throw new ConfigError(h.at('path'), 'must be an absolute path');
@@ -409,10 +412,8 @@ export function parseConfig(json: unknown, bundle: string): ContainerConfig {
   };
 
   for (const key of ['intelRdt', 'personality', 'mountLabel', 'timeOffsets']) linux.refuse(key);
-  // Not applied, and said so every time (runtime-tools and most generated
-  // configs carry a profile; refusing them would refuse every container).
   const warnings: string[] = [];
-  if (linux.has('seccomp')) warnings.push('linux.seccomp is not applied by this runtime: the container runs without a seccomp filter');
+  const seccomp = readSeccomp(linux.object('seccomp'));
   top.refuse('solaris');
   top.refuse('windows');
   top.refuse('vm');
@@ -441,6 +442,7 @@ export function parseConfig(json: unknown, bundle: string): ContainerConfig {
     rootfsPropagation: propagation || undefined,
     hooks: readHooks(top.object('hooks')),
     annotations,
+    seccomp,
     warnings,
   };
 }

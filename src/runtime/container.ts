@@ -18,6 +18,8 @@ import type { OciLinuxResources } from '../cgroup/oci.js';
 import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
 import { runHooks } from './hooks.js';
 import { closeFromCall, execveCall, identityCalls, initCalls, initNameCalls, resolveProgram, rlimitCalls } from './init-plan.js';
+import { compileSeccomp, seccompAt, seccompLoad } from './seccomp.js';
+import { runStartContainerHooks } from './start-hooks.js';
 import { cgroupPids, containerCgroup, createContainerCgroup, moveIntoCgroups } from './cgroups.js';
 import { startMoveGracePeriod } from '../cgroup/grace-period.js';
 import { cgroup2Unified, detectCgroups } from '../cgroup/hierarchy.js';
@@ -86,6 +88,8 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
   const config = loadConfig(opts.bundle);
   checkSupported(config, opts);
   for (const w of config.warnings) rt.warn?.(w);
+  // Compiled before anything exists: a profile that cannot be applied refuses the create.
+  const seccomp = config.seccomp && compileSeccomp(config.seccomp);
   claimId(rt.root, opts.id);
   const undo: Array<() => void> = [() => removeStateDir(rt.root, opts.id)];
   const joinFds: Array<{ fd: number; flag: number; path: string }> = [];
@@ -169,8 +173,11 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       saveState(rt.root, state);
       runHooks('prestart', config.hooks.prestart, hookState(rt.root, state, 'created'));
       runHooks('createRuntime', config.hooks.createRuntime, hookState(rt.root, state, 'created'));
+      // run: the init goes straight on to exec, so its startContainer hooks run now (create: at start).
+      if (!opts.barrier) runStartContainerHooks(state, hookState(rt.root, state, 'created'));
     };
 
+    const load = seccomp && seccompLoad(seccomp, { id: opts.id, bundle: config.bundle, annotations: config.annotations, ociVersion: config.ociVersion, status: 'creating', initPid: () => 0 });
     const calls = initCalls(config, {
       noPivot: opts.noPivot,
       joinFds,
@@ -186,11 +193,14 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       beforeExec: [],
       first: opts.barrier ? initNameCalls() : [],
       console: channel ? consoleCalls(channel.childFd) : [],
+      seccomp: load,
     });
     // A step that always succeeds, right before exec (or the barrier): the
     // parent records the container there (an optional step's failure would
     // skip its after()).
-    calls.splice(calls.length - 1, 0, makeCall('getpid', [], 'getpid() /* ready */', { after: ready }));
+    // Before a seccomp load that comes right before exec (no_new_privs): the filter may refuse getpid.
+    const late = load && config.process.noNewPrivileges ? calls.indexOf(load) : -1;
+    calls.splice(late >= 0 ? late : calls.length - 1, 0, makeCall('getpid', [], 'getpid() /* ready */', { after: ready }));
 
     const fifo = join(rt.root, opts.id, EXEC_FIFO);
     if (opts.barrier) makeFifo(fifo);
@@ -238,6 +248,13 @@ export function startContainer(rt: Runtime, id: string): SavedState {
   const status = currentStatus(rt.root, state);
   if (status === 'stopped') throw new WrongState(id, status, 'cannot start a container that has stopped');
   if (status !== 'created') throw new WrongState(id, status, 'cannot start an already running container');
+  try {
+    runStartContainerHooks(state, hookState(rt.root, state, 'created'));
+  } catch (err) {
+    // As in runc, whose init fails at this point: the container stops.
+    kill(state.pid, 9);
+    throw err;
+  }
   const fifo = join(rt.root, id, EXEC_FIFO);
   // Non-blocking, so a dead init cannot hang us: read until the byte comes,
   // giving up when the init is gone.
@@ -409,6 +426,7 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
   if (proc.args.length === 0) throw new ConfigError('args', 'exec needs a command (or a process.json with args)');
   if (proc.terminal && !opts.consoleSocket && opts.detached) throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
   const program = resolveProgram(`/proc/${state.pid}/root`, proc);
+  const seccomp = state.config.seccomp && compileSeccomp(state.config.seccomp);
   // Its move into the container's cgroups will wait for an RCU grace period: start it now.
   if (state.cgroups.length) startMoveGracePeriod(detectCgroups());
   const fds: number[] = [];
@@ -428,9 +446,13 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
     calls.push(forkCall());
     if (channel) calls.push(...consoleCalls(channel.childFd));
     calls.push(...rlimitCalls(proc));
+    const c = state.config;
+    const load = seccomp && seccompLoad(seccomp, { id: opts.id, bundle: c.bundle, annotations: c.annotations, ociVersion: c.ociVersion, status: 'running', initPid: () => state.pid });
+    calls.push(...seccompAt(proc, load, 'before-identity'));
     calls.push(...identityCalls(proc, { setgroups: !inUserns || process.geteuid?.() === 0, cwd: true }));
     calls.push(makeCall('umask', [proc.user.umask ?? 0o022], `umask(0${(proc.user.umask ?? 0o022).toString(8)})`));
     calls.push(closeFromCall());
+    calls.push(...seccompAt(proc, load, 'before-exec'));
     calls.push(execveCall(program, proc));
     const child = startProgram(calls, {
       label: 'exec',

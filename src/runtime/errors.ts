@@ -66,3 +66,11 @@ export class SpecExists extends DomainError {
     super('File config.json exists. Remove it first');
   }
 }
+
+/** The seccomp agent named by linux.seccomp.listenerPath could not be given the listener. */
+export class SeccompListenerError extends DomainError {
+  readonly kind = 'seccomp-listener';
+  constructor(readonly path: string, detail: string) {
+    super(`failed to connect with seccomp agent specified in the seccomp profile: ${detail}`);
+  }
+}

@@ -20,6 +20,7 @@ import { readMountInfo } from '../syscalls/mountinfo.js';
 import { q, qArray } from '../syscalls/trace.js';
 import { CAPABILITY_NAMES, ContainerConfig, MountSpec, NAMESPACE_FLAGS, PROPAGATIONS, ProcessSpec, RLIMITS } from './config.js';
 import { ConfigError, ProgramError } from './errors.js';
+import { seccompAt } from './seccomp.js';
 
 // mount(8) option words -> [set?, flag]; the rest go to the filesystem as data.
 const MOUNT_OPTIONS: Record<string, [boolean, number]> = {
@@ -123,6 +124,8 @@ export interface InitPlanOptions {
   first: Call[];
   /** The terminal's calls (console.ts), made inside the container before its identity. */
   console: Call[];
+  /** The seccomp filter's load (seccomp.ts), placed by seccompAt. */
+  seccomp?: Call;
 }
 
 /** The rootfs-relative host path of a container path. */
@@ -535,12 +538,14 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
   if (config.hostname) calls.push(makeCall('sethostname', [config.hostname, Buffer.byteLength(config.hostname)], `sethostname(${q(config.hostname)})`, { what: 'sethostname' }));
   calls.push(...opts.console);
   calls.push(...rlimitCalls(config.process));
+  calls.push(...seccompAt(config.process, opts.seccomp, 'before-identity'));
   // In a new user namespace setgroups(2) is allowed only when the parent wrote "allow" before gid_map.
   calls.push(...identityCalls(config.process, { setgroups: true, cwd: true }));
   void newUserns;
   calls.push(makeCall('umask', [config.process.user.umask ?? 0o022], `umask(0${(config.process.user.umask ?? 0o022).toString(8)})`));
   calls.push(closeFromCall());
   calls.push(...opts.beforeExec);
+  calls.push(...seccompAt(config.process, opts.seccomp, 'before-exec'));
   calls.push(execveCall(opts.program, config.process));
   return calls;
 }
