@@ -724,10 +724,7 @@ function defenceCalls(defences: ChildDefences | undefined, pipes: PlanPipes, bar
     const keep = new Map<number, string>();
     keep.set(pipes.resultWrite, 'result pipe');
     keep.set(pipes.goRead, 'go pipe');
-    if (barrier) {
-      keep.set(barrier.pathFd, 'exec fifo, O_PATH');
-      keep.set(barrier.reservedFd, 'reserved for the exec fifo');
-    }
+    if (barrier) keep.set(barrier.pathFd, 'exec fifo, O_PATH');
     for (const h of defences.fds.held) {
       keep.set(h.fd, h.name);
       beforeBarrier.push(makeCall('close', [h.fd], `close(${h.fd}) /* ${h.name}: done with it */`, { optional: true }));
@@ -750,11 +747,22 @@ export function startPlan(setup: readonly Call[], opts: PlanOptions = {}): Start
   try {
     const pipes = planPipes();
     const { first, beforeBarrier } = defenceCalls(opts.defences, pipes, barrier);
+    // The barrier's reopen gets the child's lowest free fd. Without the
+    // fd defence that is the one reserved in this process (the child has
+    // the same table); with it, the first fd past the passed ones that is
+    // not the fifo's (everything else is closed by then).
+    let chainBarrier: ChainBarrier | undefined = barrier;
+    const through = opts.defences?.fds?.through;
+    if (barrier && through !== undefined) {
+      let fd = through + 1;
+      while (fd === barrier.pathFd) fd++;
+      chainBarrier = { ...barrier, reservedFd: fd };
+    }
     const calls = barrier ? [...first, ...setup.slice(0, -1), ...beforeBarrier, ...barrier.calls, setup[setup.length - 1]] : [...first, ...setup];
     try {
       let chain: Chain;
       try {
-        chain = buildChain(calls, barrier, { runAhead: opts.runAhead });
+        chain = buildChain(calls, chainBarrier, { runAhead: opts.runAhead });
       } catch (err) {
         closeSync(pipes.resultWrite);
         closeSync(pipes.goRead);
