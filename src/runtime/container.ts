@@ -13,6 +13,7 @@ import { ChildDefences, forkCall } from '../syscalls/plan.js';
 import { callNow, makeCall } from '../syscalls/call.js';
 import { kill } from '../syscalls/process.js';
 import { writeKernelFile } from '../syscalls/fs.js';
+import { reexecSealed, runningSealed } from '../syscalls/sealed.js';
 import { ContainerConfig, NAMESPACE_FLAGS, NamespaceKind, ProcessSpec, Resources, loadConfig } from './config.js';
 import type { OciLinuxResources } from '../cgroup/oci.js';
 import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
@@ -107,6 +108,19 @@ function childDefences(passed: number, held: Array<{ fd: number; name: string }>
 }
 
 /**
+ * Could a process of the container pass ptrace access checks on the
+ * runtime's children, non-dumpable as they are (ChildDefences)? Only with
+ * CAP_SYS_PTRACE in the host's user namespace: the container has no user
+ * namespace of its own, and a process may hold the capability (in its
+ * bounding set, or no capabilities set at all). Then the runtime runs from a
+ * sealed copy of its executable (sealed.ts), as runc's init always does.
+ */
+function mayPtraceRuntime(config: ContainerConfig, procs: readonly ProcessSpec[]): boolean {
+  if (config.namespaces.some((n) => n.type === 'user')) return false;
+  return procs.some((p) => !p.capabilities || p.capabilities.bounding.includes('CAP_SYS_PTRACE'));
+}
+
+/**
  * Make the container: state directory, cgroup, the init through its plan.
  * Returns once the init has exec'd the container's program. On failure
  * nothing is left behind.
@@ -114,6 +128,8 @@ function childDefences(passed: number, held: Array<{ fd: number; name: string }>
 export function createContainer(rt: Runtime, opts: CreateOptions): Created {
   const config = loadConfig(opts.bundle);
   checkSupported(config, opts);
+  // Before anything is made: the process starts over from the copy.
+  if (mayPtraceRuntime(config, [config.process]) && !runningSealed()) reexecSealed();
   for (const w of config.warnings) rt.warn?.(w);
   claimId(rt.root, opts.id);
   const undo: Array<() => void> = [() => removeStateDir(rt.root, opts.id)];
@@ -455,6 +471,7 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
   const proc = execProcessSpec(state, opts);
   if (proc.args.length === 0) throw new ConfigError('args', 'exec needs a command (or a process.json with args)');
   if (proc.terminal && !opts.consoleSocket && opts.detached) throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
+  if (mayPtraceRuntime(state.config, [state.config.process, proc]) && !runningSealed()) reexecSealed();
   const program = resolveProgram(`/proc/${state.pid}/root`, proc);
   // Its move into the container's cgroups will wait for an RCU grace period: start it now.
   if (state.cgroups.length) startMoveGracePeriod(detectCgroups());
@@ -475,6 +492,8 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
       held.push({ fd, name: `namespace ${path}` });
       calls.push(makeCall('setns', [fd, NAMESPACE_FLAGS[type]], `setns(${fd}<${path}>, CLONE_NEW${type === 'network' ? 'NET' : type === 'mount' ? 'NS' : type.toUpperCase()})`, { what: `join the container's ${type} namespace`, gate: true }));
     }
+    // Joined: the namespace fds go before anything of the container can see this process.
+    for (const fd of fds) calls.push(makeCall('close', [fd], `close(${fd}) /* joined */`, { optional: true }));
     // setns(CLONE_NEWPID) moves only the children: fork into it.
     calls.push(forkCall());
     if (channel) calls.push(...consoleCalls(channel.childFd));
