@@ -22,12 +22,15 @@ interface Runtime {
   name: string;
   argv: string[];
   root: string;
+  suffix: string;
 }
-const ts: Runtime = { name: 'ts-runc', argv: [tool('runc')], root: join(scratch, 'ts-state') };
-const runc: Runtime = { name: 'runc', argv: ['/usr/sbin/runc'], root: join(scratch, 'runc-state') };
+// Ids differ between the two (suffix): with no cgroupsPath both would put a
+// container in a cgroup named after its id, and delete -f kills what is there.
+const ts: Runtime = { name: 'ts-runc', argv: [tool('runc')], root: join(scratch, 'ts-state'), suffix: '-ts' };
+const runc: Runtime = { name: 'runc', argv: ['/usr/sbin/runc'], root: join(scratch, 'runc-state'), suffix: '-runc' };
 
 t.teardown(() => {
-  for (const { rt, id } of made) spawnSync(rt.argv[0], [...rt.argv.slice(1), '--root', rt.root, 'delete', '-f', id], { env: cleanEnv(), stdio: 'ignore', timeout: 30_000 });
+  for (const { rt, id } of made) spawnSync(rt.argv[0], [...rt.argv.slice(1), '--root', rt.root, 'delete', '-f', id + rt.suffix], { env: cleanEnv(), stdio: 'ignore', timeout: 30_000 });
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -37,6 +40,8 @@ t.before(() => {
   if (built.code !== 0) throw new Error(`make-rootfs failed: ${built.stderr}`);
 });
 
+/** Container ids the tests use; cmd() adds the runtime's suffix. */
+const IDS = new Set(['fds', 'ex', 'pass']);
 let count = 0;
 function bundle(opts: { userns?: boolean; args?: string[] } = {}): string {
   const dir = join(scratch, `bundle-${++count}`);
@@ -67,7 +72,7 @@ function cmd(rt: Runtime, args: string[], opts: { cwd?: string; extra?: number[]
   const out = join(scratch, `stdout-${count}`);
   const e = openSync(err, 'w');
   const o = openSync(out, 'w');
-  const argv = [...rt.argv, '--root', rt.root, ...args];
+  const argv = [...rt.argv, '--root', rt.root, ...args.map((a) => (IDS.has(a) ? a + rt.suffix : a))];
   const full = opts.listenFds ? ['sh', '-c', `LISTEN_PID=$$ LISTEN_FDS=${opts.listenFds} exec "$@"`, 'sh', ...argv] : argv;
   const r = spawnSync(full[0], full.slice(1), { stdio: ['ignore', o, e, ...(opts.extra ?? [])], env: opts.env ?? cleanEnv(), cwd: opts.cwd ?? '/', timeout: 30_000 });
   closeSync(e);
@@ -116,12 +121,22 @@ for (const userns of [false, true]) {
     t.same(hostFiles(theirs, runc), [], 'runc: no host file');
     t.same(hostFiles(ours, ts), [], 'ts-runc: no host file (no cgroup.procs, no namespace file)');
     t.same([...ours.keys()].filter((n) => n <= 2), [0, 1, 2], 'stdio');
-    const fifo = [...ours.entries()].filter(([, what]) => what === join(ts.root, 'fds', 'exec.fifo'));
+    const fifo = [...ours.entries()].filter(([, what]) => what === join(ts.root, 'fds-ts', 'exec.fifo'));
     t.equal(fifo.length, 1, 'the exec fifo');
     t.equal(ours.size, 4, 'and nothing else');
     t.ok(ours.size <= theirs.size, `no more fds than runc's init (${ours.size} vs ${theirs.size})`);
-    const inside = cmd(ts, ['exec', 'fds', 'ls', '/proc/1/fd']);
-    t.same(inside.stdout.trim().split(/\s+/).map(Number).sort((a, b) => a - b), [...ours.keys()].sort((a, b) => a - b), 'ls /proc/1/fd inside shows the same');
+    const listing = (rt: Runtime) => cmd(rt, ['exec', 'fds', 'ls', '/proc/1/fd']);
+    const inside = listing(ts);
+    const insideRunc = listing(runc);
+    if (userns) {
+      // Not dumpable: /proc/1/fd belongs to the host's root, a stranger in here.
+      t.not(insideRunc.code, 0, 'runc: the init\'s fds cannot even be listed from inside');
+      t.not(inside.code, 0, 'ts-runc: the same');
+      t.match(inside.stderr, /Permission denied/);
+    } else {
+      t.equal(insideRunc.code, 0);
+      t.same(inside.stdout.trim().split(/\s+/).map(Number).sort((a, b) => a - b), [...ours.keys()].sort((a, b) => a - b), 'ls /proc/1/fd inside shows the same');
+    }
     t.equal(cmd(ts, ['start', 'fds']).code, 0, 'start');
     t.equal(cmd(runc, ['start', 'fds']).code, 0);
     await new Promise((r) => setTimeout(r, 200));
