@@ -44,7 +44,7 @@ export function reexecSealed(): never {
   traceLine(`memfd_create(${q(NAME)}, MFD_CLOEXEC|MFD_ALLOW_SEALING) = ${fd}`);
   const path = `/proc/self/fd/${fd}`;
   copyFileSync('/proc/self/exe', path);
-  traceLine(`copy_file_range("/proc/self/exe" -> ${q(path)}) /* the whole executable */`);
+  traceLine(`copyfile("/proc/self/exe", ${q(path)}) /* the whole executable, in the kernel (libuv: sendfile) */`);
   const seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
   const rc = cfunc('int fcntl(int fd, int cmd, int64_t arg)')(fd, F_ADD_SEALS, seals) as number;
   if (rc !== 0) throw new SyscallError('fcntl', `fcntl(${fd}, F_ADD_SEALS)`, koffi.errno());
