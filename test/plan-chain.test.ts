@@ -4,7 +4,7 @@
 // optional calls (CallResults) too. The real runs are in plan-barrier,
 // unshare and nsenter tests.
 import t, { Test } from 'tap';
-import { buildChain, callLabel, Chain, ChainArg, chainListing, forkCall, waitsForGo } from '../src/syscalls/plan.js';
+import { buildChain, callLabel, closeGapsCalls, Chain, ChainArg, chainListing, forkCall, waitsForGo } from '../src/syscalls/plan.js';
 import { Call, CallResults } from '../src/syscalls/call.js';
 import { CLONE, O, PR, SIG } from '../src/syscalls/constants.js';
 
@@ -96,9 +96,11 @@ t.test('the fork step: the new process starts at its own label and goes on with 
 t.test('a barrier: the last reported call, then the fifo, the byte, the exec, the message', async (t) => {
   const chain = buildChain([call('chdir', [1]), call('prctl', [DEATH, 0, 0, 0, 0]), exec('/bin/sh')], { pathFd: 7, reservedFd: 9, tool: 'ts-runc' });
   t.equal(chain.barrierCall, 1, 'the call before the exec');
-  t.same(chainListing(chain).slice(-9), [
+  t.same(chainListing(chain).slice(-11), [
     CLEAR, `call1: prctl(${DEATH}, 0, 0, 0, 0)`, REPORT,
     'close(9)',
+    'close(<result>)',
+    'close(<go>)',
     `barrier: open(&fifo, ${O.O_WRONLY | O.O_CLOEXEC})`,
     'write(9, &byte, 1)',
     'call2: execvp(1, 2)',
@@ -157,4 +159,15 @@ t.test('CallResults: conditional and optional calls decided by earlier results',
   t.equal(ok.shouldRun(retry), false, 'and the retry is skipped');
   t.equal(new CallResults().isOptional(first), true, 'optional: true is optional');
   t.equal(new CallResults().isOptional(call('x')), false, 'no optional: fatal');
+});
+
+t.test('closeGapsCalls: one close_range per gap between the fds kept, then the rest', async (t) => {
+  const keep = new Map([[22, 'result pipe'], [19, 'exec fifo, O_PATH'], [23, 'go pipe'], [1, 'below the range']]);
+  t.same(closeGapsCalls(keep, 3).map((c) => c.show), [
+    'close_range(3, 18, 0) /* up to 19<exec fifo, O_PATH> */',
+    'close_range(20, 21, 0) /* up to 22<result pipe> */',
+    'close_range(24, ~0U, 0)',
+  ]);
+  t.same(closeGapsCalls(keep, 3).map((c) => c.args.map(Number)), [[3, 18, 0], [20, 21, 0], [24, 0xffffffff, 0]], 'the numbers the child passes');
+  t.same(closeGapsCalls(new Map([[5, 'passed']]), 5).map((c) => c.show), ['close_range(6, ~0U, 0)'], 'a kept fd right at the start leaves no gap');
 });

@@ -9,6 +9,10 @@
 // that changes nothing, written on a worker thread. The waiting writer
 // holds cgroup_mutex (cgroup_procs_write_start), so every other cgroup
 // operation (mkdir, limits) must come before the early move, not during it.
+// The file stays open (writable, on the host's hierarchy) while ts-runc
+// clones the init or an exec'd process: their first calls close it with
+// every other fd of Node's (ChildDefences in syscalls/plan.ts), before
+// anything of the container can reach them.
 import { writeInBackground } from '../syscalls/fs.js';
 import { CgroupLayout, resolveCgroup } from './hierarchy.js';
 

@@ -6,13 +6,14 @@ import { chmodSync, closeSync, openSync, readSync, renameSync, rmSync, writeFile
 import { constants as fsConstants } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Call } from '../syscalls/call.js';
-import { CLONE } from '../syscalls/constants.js';
+import { CLONE, F_SETFD } from '../syscalls/constants.js';
 import { writeIdMap, writeSetgroups } from '../syscalls/identity.js';
 import { startProgram } from '../core/program.js';
-import { forkCall } from '../syscalls/plan.js';
+import { ChildDefences, forkCall } from '../syscalls/plan.js';
 import { callNow, makeCall } from '../syscalls/call.js';
 import { kill } from '../syscalls/process.js';
 import { writeKernelFile } from '../syscalls/fs.js';
+import { reexecSealed, runningSealed } from '../syscalls/sealed.js';
 import { ContainerConfig, NAMESPACE_FLAGS, NamespaceKind, ProcessSpec, Resources, loadConfig } from './config.js';
 import type { OciLinuxResources } from '../cgroup/oci.js';
 import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
@@ -42,6 +43,8 @@ export interface CreateOptions {
   detached: boolean;
   /** create: the init waits at the exec fifo until start. */
   barrier?: boolean;
+  /** --preserve-fds: fds 3..3+N-1 of the runtime reach the container's process. */
+  preserveFds?: number;
 }
 
 export interface Created {
@@ -80,6 +83,46 @@ function hookState(root: string, state: SavedState, status: Status): OciState {
 }
 
 /**
+ * Socket activation, as runc's create and run do it: when LISTEN_PID names
+ * this process, its LISTEN_FDS fds (from 3 on) go to the container's
+ * process, which is told so with LISTEN_FDS=N and LISTEN_PID=1.
+ */
+function listenFds(): number {
+  const n = Number(process.env.LISTEN_FDS);
+  return process.env.LISTEN_PID === String(process.pid) && Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/**
+ * The fds 3..2+n a program gets as they are (socket activation,
+ * --preserve-fds): not close-on-exec (runc clears the flag too).
+ */
+function passFdCalls(n: number): Call[] {
+  return Array.from({ length: n }, (_, i) => makeCall('fcntl', [3 + i, F_SETFD, 0], `fcntl(${3 + i}, F_SETFD, 0) /* passed to the container */`, { what: `pass fd ${3 + i}` }));
+}
+
+/**
+ * The defences of a child of the runtime (plan.ts, ChildDefences): it is
+ * not dumpable from its first call, and holds only stdio, the fds it
+ * passes on, and `held` (the fds its calls use).
+ */
+function childDefences(passed: number, held: Array<{ fd: number; name: string }>, nonDumpable = true): ChildDefences {
+  return { nonDumpable, fds: { through: 2 + passed, held } };
+}
+
+/**
+ * Could a process of the container pass ptrace access checks on the
+ * runtime's children, non-dumpable as they are (ChildDefences)? Only with
+ * CAP_SYS_PTRACE in the host's user namespace: the container has no user
+ * namespace of its own, and a process may hold the capability (in its
+ * bounding set, or no capabilities set at all). Then the runtime runs from a
+ * sealed copy of its executable (sealed.ts), as runc's init always does.
+ */
+function mayPtraceRuntime(config: ContainerConfig, procs: readonly ProcessSpec[]): boolean {
+  if (config.namespaces.some((n) => n.type === 'user')) return false;
+  return procs.some((p) => !p.capabilities || p.capabilities.bounding.includes('CAP_SYS_PTRACE'));
+}
+
+/**
  * Make the container: state directory, cgroup, the init through its plan.
  * Returns once the init has exec'd the container's program. On failure
  * nothing is left behind.
@@ -87,6 +130,8 @@ function hookState(root: string, state: SavedState, status: Status): OciState {
 export function createContainer(rt: Runtime, opts: CreateOptions): Created {
   const config = loadConfig(opts.bundle);
   checkSupported(config, opts);
+  // Before anything is made: the process starts over from the copy.
+  if (mayPtraceRuntime(config, [config.process]) && !runningSealed()) reexecSealed();
   for (const w of config.warnings) rt.warn?.(w);
   // Compiled before anything exists: a profile that cannot be applied refuses the create.
   const seccomp = config.seccomp && compileSeccomp(config.seccomp);
@@ -178,7 +223,11 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
     };
 
     const load = seccomp && seccompLoad(seccomp, { id: opts.id, bundle: config.bundle, annotations: config.annotations, ociVersion: config.ociVersion, status: 'creating', initPid: () => 0 });
-    const calls = initCalls(config, {
+    // Socket activation and --preserve-fds: fds 3.. go to the init as they are.
+    const listening = listenFds();
+    const passed = listening + (opts.preserveFds ?? 0);
+    const initProcess = listening ? { ...config.process, env: [...config.process.env, `LISTEN_FDS=${listening}`, 'LISTEN_PID=1'] } : config.process;
+    const calls = initCalls({ ...config, process: initProcess }, {
       noPivot: opts.noPivot,
       joinFds,
       unshareFlags,
@@ -194,7 +243,9 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       first: opts.barrier ? initNameCalls() : [],
       console: channel ? consoleCalls(channel.childFd) : [],
       seccomp: load,
+      preserveFds: passed,
     });
+    calls.unshift(...passFdCalls(passed));
     // A step that always succeeds, right before exec (or the barrier): the
     // parent records the container there (an optional step's failure would
     // skip its after()).
@@ -210,6 +261,16 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
       // The init's calls after a failure stay inside its namespaces up to the next gate (init-plan.ts).
       runAhead: true,
       barrier: opts.barrier ? { fifo, tool: 'ts-runc' } : undefined,
+      // Not dumpable from its first call (after afterClone has written its
+      // id maps). One case stays dumpable: an unprivileged runtime whose init
+      // makes its user namespace after joining another one writes the maps
+      // after the init's first calls, and could not once its /proc files
+      // belong to root.
+      defences: childDefences(
+        passed,
+        [...joinFds.map((j) => ({ fd: j.fd, name: `namespace ${j.path}` })), ...(channel ? [{ fd: channel.childFd, name: 'console socket' }] : [])],
+        isRoot || !(unshareFlags & CLONE.CLONE_NEWUSER),
+      ),
       afterClone: (pid) => {
         if (moveEarly) moveInit(pid);
         if (!joinsUser) writeMaps(pid);
@@ -385,6 +446,8 @@ export interface ExecOptions {
   consoleSocket?: string;
   detached: boolean;
   pidFile?: string;
+  /** --preserve-fds: fds 3..3+N-1 of the runtime reach the process. */
+  preserveFds?: number;
 }
 
 /** The order setns(2) joins in: user first (it owns the rest), mount last (paths still resolve). */
@@ -425,6 +488,7 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
   const proc = execProcessSpec(state, opts);
   if (proc.args.length === 0) throw new ConfigError('args', 'exec needs a command (or a process.json with args)');
   if (proc.terminal && !opts.consoleSocket && opts.detached) throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
+  if (mayPtraceRuntime(state.config, [state.config.process, proc]) && !runningSealed()) reexecSealed();
   const program = resolveProgram(`/proc/${state.pid}/root`, proc);
   const seccomp = state.config.seccomp && compileSeccomp(state.config.seccomp);
   // Its move into the container's cgroups will wait for an RCU grace period: start it now.
@@ -433,15 +497,21 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
   let channel: ReturnType<typeof consoleChannel>;
   try {
     channel = consoleChannel(proc.terminal, opts.consoleSocket);
-    const calls: Call[] = [];
+    const passed = opts.preserveFds ?? 0;
+    const calls: Call[] = [...passFdCalls(passed)];
+    const held: Array<{ fd: number; name: string }> = [];
+    if (channel) held.push({ fd: channel.childFd, name: 'console socket' });
     const inUserns = state.config.namespaces.some((n) => n.type === 'user');
     for (const type of JOIN_ORDER) {
       if (!state.config.namespaces.some((n) => n.type === type)) continue;
       const path = `/proc/${state.pid}/ns/${nsFile(type)}`;
       const fd = openSync(path, 'r');
       fds.push(fd);
+      held.push({ fd, name: `namespace ${path}` });
       calls.push(makeCall('setns', [fd, NAMESPACE_FLAGS[type]], `setns(${fd}<${path}>, CLONE_NEW${type === 'network' ? 'NET' : type === 'mount' ? 'NS' : type.toUpperCase()})`, { what: `join the container's ${type} namespace`, gate: true }));
     }
+    // Joined: the namespace fds go before anything of the container can see this process.
+    for (const fd of fds) calls.push(makeCall('close', [fd], `close(${fd}) /* joined */`, { optional: true }));
     // setns(CLONE_NEWPID) moves only the children: fork into it.
     calls.push(forkCall());
     if (channel) calls.push(...consoleCalls(channel.childFd));
@@ -451,12 +521,13 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
     calls.push(...seccompAt(proc, load, 'before-identity'));
     calls.push(...identityCalls(proc, { setgroups: !inUserns || process.geteuid?.() === 0, cwd: true }));
     calls.push(makeCall('umask', [proc.user.umask ?? 0o022], `umask(0${(proc.user.umask ?? 0o022).toString(8)})`));
-    calls.push(closeFromCall());
+    calls.push(closeFromCall(3 + passed));
     calls.push(...seccompAt(proc, load, 'before-exec'));
     calls.push(execveCall(program, proc));
     const child = startProgram(calls, {
       label: 'exec',
       runAhead: true,
+      defences: childDefences(passed, held),
       // While it joins the namespaces: in the cgroups before it forks.
       alongside: (pid) => moveIntoCgroups(state.cgroups, pid, 'the process'),
     });

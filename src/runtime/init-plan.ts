@@ -126,6 +126,8 @@ export interface InitPlanOptions {
   console: Call[];
   /** The seccomp filter's load (seccomp.ts), placed by seccompAt. */
   seccomp?: Call;
+  /** fds 3.. the program gets as they are (--preserve-fds, LISTEN_FDS): 0 unless asked. */
+  preserveFds?: number;
 }
 
 /** The rootfs-relative host path of a container path. */
@@ -366,9 +368,14 @@ export function rlimitCalls(proc: ProcessSpec): Call[] {
 
 const CLOSE_RANGE_CLOEXEC = 4;
 
-/** Nothing but fds 0-2 reaches the program (runc closes the rest too): every fd from 3 on becomes close-on-exec. */
-export function closeFromCall(): Call {
-  return makeCall('close_range', [3, 0xffffffff, CLOSE_RANGE_CLOEXEC], 'close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)', { optional: true });
+/**
+ * Nothing but fds 0..from-1 (stdio, then --preserve-fds and LISTEN_FDS)
+ * reaches the program: every fd from `from` on becomes close-on-exec. The
+ * runtime's own fds are gone already (ChildDefences in plan.ts); this
+ * covers what the plan itself opened since.
+ */
+export function closeFromCall(from = 3): Call {
+  return makeCall('close_range', [from, 0xffffffff, CLOSE_RANGE_CLOEXEC], `close_range(${from}, ~0U, CLOSE_RANGE_CLOEXEC)`, { optional: true });
 }
 
 export function execveCall(program: string, proc: ProcessSpec): Call {
@@ -543,7 +550,7 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
   calls.push(...identityCalls(config.process, { setgroups: true, cwd: true }));
   void newUserns;
   calls.push(makeCall('umask', [config.process.user.umask ?? 0o022], `umask(0${(config.process.user.umask ?? 0o022).toString(8)})`));
-  calls.push(closeFromCall());
+  calls.push(closeFromCall(3 + (opts.preserveFds ?? 0)));
   calls.push(...opts.beforeExec);
   calls.push(...seccompAt(config.process, opts.seccomp, 'before-exec'));
   calls.push(execveCall(opts.program, config.process));

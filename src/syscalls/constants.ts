@@ -82,6 +82,7 @@ export const FD_CLOEXEC = 1;
 // linux/prctl.h
 export const PR = {
   PR_SET_PDEATHSIG: 1,
+  PR_SET_DUMPABLE: 4,
   PR_SET_NAME: 15,
   PR_CAPBSET_READ: 23,
   PR_SET_CHILD_SUBREAPER: 36,

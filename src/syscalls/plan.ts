@@ -32,6 +32,11 @@
 // fork (forkCall), where the child clones the rest of the plan and reports
 // the new PID on the result pipe. A plan may end in a barrier (Barrier): the
 // parent returns while the child waits on a fifo, and may exit.
+//
+// A container runtime's child is a copy of this Node process until its
+// execve, and the container's processes must not reach Node through it:
+// PlanOptions.defences makes its first calls a prctl(PR_SET_DUMPABLE, 0)
+// and close_range() of every fd the plan does not need (ChildDefences).
 import { closeSync, readSync, writeSync } from 'node:fs';
 import { addressOf, cString, cfunc, koffi, symbolAddress } from './libc.js';
 import { Call, CallResults, callNow, makeCall } from './call.js';
@@ -86,6 +91,46 @@ export interface PlanOptions {
    * waits. Such a child gets memory of its own (see cloneChain).
    */
   runAhead?: boolean;
+  /** A container runtime's defences, made first (see ChildDefences). */
+  defences?: ChildDefences;
+}
+
+/**
+ * What a container runtime's child (ts-runc's init, and a process of
+ * `ts-runc exec`) does before anything else. Until its execve it is a copy
+ * of this Node process: /proc/PID/exe is the runtime's node, /proc/PID/fd
+ * holds every fd Node had open (epoll, eventfds, a cgroup.procs file of the
+ * host...), /proc/PID/map_files every file Node maps. A container process
+ * that reaches those could open the runtime's executable for writing and
+ * replace it (CVE-2019-5736) or use a host file. docs/runc.md, "Defences".
+ */
+export interface ChildDefences {
+  /**
+   * prctl(PR_SET_DUMPABLE, 0) as the child's first call. From then on
+   * /proc/PID/exe, fd/* and map_files/* (and /proc/PID/mem, environ) need
+   * ptrace access, which a non-dumpable process grants only to holders of
+   * CAP_SYS_PTRACE in the user namespace that owns its memory: the host's,
+   * since the memory was copied from the runtime's. So a container with a
+   * user namespace can never pass; one without a user namespace passes
+   * only if it was given CAP_SYS_PTRACE (what remains: docs/runc.md). The
+   * flag lives on the memory, so forked processes keep it; execve sets it
+   * back for the program. It must come after the parent's afterClone: a
+   * non-dumpable child's /proc files belong to root, and an unprivileged
+   * parent could no longer write its uid_map.
+   */
+  nonDumpable?: boolean;
+  /**
+   * Close every fd right after the clone (right after the prctl), except
+   * fds 0..`through` (stdio, then --preserve-fds and LISTEN_FDS, which the
+   * program gets as they are), the plan's own pipes and barrier fds, and
+   * `held`: fds the plan's calls name (namespaces to join, the console
+   * socket). All of those are close-on-exec; with a barrier, `held` ones
+   * are closed before it, and the pipes at it, so a created container
+   * waits with stdio and the exec fifo only. The fds to keep stay where
+   * they are: the gaps between them are closed with one close_range(2)
+   * each (calls with fixed numbers, so --trace shows which).
+   */
+  fds?: { through: number; held: ReadonlyArray<{ fd: number; name: string }> };
 }
 
 export interface StartedChild {
@@ -245,6 +290,10 @@ export function buildChain(calls: readonly Call[], barrier?: ChainBarrier, opts:
       buffers.set('byte', Buffer.from('0'));
       buffers.set('message', Buffer.from(`${barrier.tool}: failed to execute ${call.exec.file}\n`));
       add('close', [BigInt(barrier.reservedFd)]);
+      // Nothing more is reported, and nothing read: the pipes go, so a
+      // created container waits holding stdio and the fifo's fd only.
+      add('close', [{ fd: 'result' }]);
+      add('close', [{ fd: 'go' }]);
       add('open', [{ buffer: 'fifo' }, BigInt(O.O_WRONLY | O.O_CLOEXEC)], { label: 'barrier' });
       add('write', [BigInt(barrier.reservedFd), { buffer: 'byte' }, 1n]);
       add(call.fn, [...call.args], { label });
@@ -448,10 +497,8 @@ interface ClonedChild {
  * It costs about 1 ms per tool here (page tables, then copy-on-write faults
  * while the parent works).
  */
-function cloneChain(chain: Chain, opts: PlanOptions): ClonedChild {
-  const [resultRead, resultWrite] = pipeCloexec();
-  const [goRead, goWrite] = pipeCloexec();
-  let cloned = false;
+function cloneChain(chain: Chain, opts: PlanOptions, pipes: PlanPipes): ClonedChild {
+  const { resultRead, resultWrite, goRead, goWrite } = pipes;
   try {
     const { first, keep } = layoutChain(chain, { result: resultWrite, go: goRead });
     const cloneStack = Buffer.allocUnsafeSlow(CLONE_STACK);
@@ -466,15 +513,11 @@ function cloneChain(chain: Chain, opts: PlanOptions): ClonedChild {
       throw new SyscallError('clone', `clone(${decodeCloneFlags(flags)})`, errno);
     }
     if (tracing()) traceLine(`clone(${decodeCloneFlags(flags)}) = ${pid}`);
-    cloned = true;
     return { pid, resultRead, goWrite, keep };
   } finally {
+    // The child's ends (startPlan closes ours).
     closeSync(resultWrite);
     closeSync(goRead);
-    if (!cloned) {
-      closeSync(resultRead);
-      closeSync(goWrite);
-    }
   }
 }
 
@@ -523,7 +566,7 @@ function drive(child: ClonedChild, calls: readonly Call[], chain: Chain, opts: P
       const call = calls[i];
       if (chain.barrierCall >= 0 && i === chain.barrierCall + 1) {
         // The child is on its way to the barrier: nothing more is reported.
-        traceLine(`open(${q(chain.buffers.get('fifo')!.toString().replace(/\0$/, ''))}, O_WRONLY|O_CLOEXEC) ... (waits for a reader of ${opts.barrier?.fifo})`, who);
+        traceLine(`close(<result pipe>), close(<go pipe>), open(${q(chain.buffers.get('fifo')!.toString().replace(/\0$/, ''))}, O_WRONLY|O_CLOEXEC) ... (waits for a reader of ${opts.barrier?.fifo})`, who);
         return { pid, execed: false, atBarrier: true };
       }
       // The exec's trace line comes first: once the program runs, a line
@@ -633,6 +676,64 @@ function prepareBarrier(barrier: Barrier): PreparedBarrier {
   }
 }
 
+/** The two pipes of a plan: the child writes reports to one and reads go messages from the other. */
+interface PlanPipes {
+  resultRead: number;
+  resultWrite: number;
+  goRead: number;
+  goWrite: number;
+}
+
+function planPipes(): PlanPipes {
+  const [resultRead, resultWrite] = pipeCloexec();
+  try {
+    const [goRead, goWrite] = pipeCloexec();
+    return { resultRead, resultWrite, goRead, goWrite };
+  } catch (err) {
+    closeSync(resultRead);
+    closeSync(resultWrite);
+    throw err;
+  }
+}
+
+const CLOSE_RANGE_ALL = 0xffffffff;
+
+/**
+ * close_range(2) calls that close every fd from `from` on except those of
+ * `keep` (fd -> what it is): one call per gap, each naming the fd it stops
+ * before. Pure, for tests and --trace.
+ */
+export function closeGapsCalls(keep: ReadonlyMap<number, string>, from: number): Call[] {
+  const calls: Call[] = [];
+  let start = from;
+  for (const fd of [...keep.keys()].filter((k) => k >= from).sort((a, b) => a - b)) {
+    if (fd > start) calls.push(makeCall('close_range', [start, fd - 1, 0], `close_range(${start}, ${fd - 1}, 0) /* up to ${fd}<${keep.get(fd)}> */`, { what: 'close the runtime\'s fds' }));
+    start = fd + 1;
+  }
+  calls.push(makeCall('close_range', [start, CLOSE_RANGE_ALL, 0], `close_range(${start}, ~0U, 0)`, { what: 'close the runtime\'s fds' }));
+  return calls;
+}
+
+/** The first calls of a runtime's child (ChildDefences), and the closes before its barrier. */
+function defenceCalls(defences: ChildDefences | undefined, pipes: PlanPipes, barrier: PreparedBarrier | undefined): { first: Call[]; beforeBarrier: Call[] } {
+  const first: Call[] = [];
+  const beforeBarrier: Call[] = [];
+  if (!defences) return { first, beforeBarrier };
+  if (defences.nonDumpable) first.push(makeCall('prctl', [PR.PR_SET_DUMPABLE, 0, 0, 0, 0], 'prctl(PR_SET_DUMPABLE, 0) /* /proc/PID/exe, fd, map_files: CAP_SYS_PTRACE only, until execve */', { what: 'make the process non-dumpable' }));
+  if (defences.fds) {
+    const keep = new Map<number, string>();
+    keep.set(pipes.resultWrite, 'result pipe');
+    keep.set(pipes.goRead, 'go pipe');
+    if (barrier) keep.set(barrier.pathFd, 'exec fifo, O_PATH');
+    for (const h of defences.fds.held) {
+      keep.set(h.fd, h.name);
+      beforeBarrier.push(makeCall('close', [h.fd], `close(${h.fd}) /* ${h.name}: done with it */`, { optional: true }));
+    }
+    first.push(...closeGapsCalls(keep, defences.fds.through + 1));
+  }
+  return { first, beforeBarrier: barrier ? beforeBarrier : [] };
+}
+
 /**
  * Clone a child that runs `calls` in order and then, if the last call is an
  * exec, becomes that program. Returns once the child has exec'd (or finished
@@ -644,15 +745,39 @@ export function startPlan(setup: readonly Call[], opts: PlanOptions = {}): Start
   if (opts.barrier && !setup[setup.length - 1]?.exec) throw new Error('a plan with a barrier must end with an exec');
   const barrier = opts.barrier ? prepareBarrier(opts.barrier) : undefined;
   try {
-    const calls = barrier ? [...setup.slice(0, -1), ...barrier.calls, setup[setup.length - 1]] : setup;
-    const chain = buildChain(calls, barrier, { runAhead: opts.runAhead });
-    const child = cloneChain(chain, opts);
+    const pipes = planPipes();
+    const { first, beforeBarrier } = defenceCalls(opts.defences, pipes, barrier);
+    // The barrier's reopen gets the child's lowest free fd. Without the
+    // fd defence that is the one reserved in this process (the child has
+    // the same table); with it, the first fd past the passed ones that is
+    // not the fifo's (everything else is closed by then).
+    let chainBarrier: ChainBarrier | undefined = barrier;
+    const through = opts.defences?.fds?.through;
+    if (barrier && through !== undefined) {
+      let fd = through + 1;
+      while (fd === barrier.pathFd) fd++;
+      chainBarrier = { ...barrier, reservedFd: fd };
+    }
+    const calls = barrier ? [...first, ...setup.slice(0, -1), ...beforeBarrier, ...barrier.calls, setup[setup.length - 1]] : [...first, ...setup];
     try {
-      return drive(child, calls, chain, opts);
+      let chain: Chain;
+      try {
+        chain = buildChain(calls, chainBarrier, { runAhead: opts.runAhead });
+      } catch (err) {
+        closeSync(pipes.resultWrite);
+        closeSync(pipes.goRead);
+        throw err;
+      }
+      const child = cloneChain(chain, opts, pipes);
+      try {
+        return drive(child, calls, chain, opts);
+      } finally {
+        child.keep.length = 0;
+      }
     } finally {
-      closeSync(child.resultRead);
-      closeSync(child.goWrite);
-      child.keep.length = 0;
+      // cloneChain closed the child's ends; ours go now.
+      closeSync(pipes.resultRead);
+      closeSync(pipes.goWrite);
     }
   } finally {
     if (barrier) {

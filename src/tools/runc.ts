@@ -48,7 +48,7 @@ const CONSOLE: OptionSpec = { long: 'console-socket', arg: 'required', value: 'P
 const PIDFILE: OptionSpec = { long: 'pid-file', arg: 'required', value: 'FILE', help: 'specify the file to write the process id to' };
 const NOPIVOT: OptionSpec = { long: 'no-pivot', help: 'do not use pivot root to jail process inside rootfs (chroot after moving the rootfs onto /)' };
 const NOKEYRING: OptionSpec = { long: 'no-new-keyring', help: 'do not create a new session keyring for the container' };
-const PRESERVE: OptionSpec = { long: 'preserve-fds', arg: 'required', value: 'N', help: 'pass N additional file descriptors to the container (only 0 is supported)' };
+const PRESERVE: OptionSpec = { long: 'preserve-fds', arg: 'required', value: 'N', help: 'Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total) (default: 0)' };
 const FORMAT: OptionSpec = { long: 'format', short: 'f', arg: 'required', value: 'table|json', help: 'select one of: table or json (default: "table")' };
 
 async function runtime() {
@@ -59,9 +59,12 @@ function bundleOf(cmd: ParsedCommandLine): string {
   return value(cmd, 'bundle') ?? process.cwd();
 }
 
-function checkPreserveFds(cmd: ParsedCommandLine): void {
+/** --preserve-fds N: fds 3..3+N-1 (after the LISTEN_FDS ones) go to the container's process. */
+function checkPreserveFds(cmd: ParsedCommandLine): number {
   const n = value(cmd, 'preserve-fds');
-  if (n !== undefined && n !== '0') throw new UsageError(`--preserve-fds ${n} is not supported`);
+  if (n === undefined) return 0;
+  if (!/^\d+$/.test(n) || Number(n) > 1 << 20) throw new UsageError(`invalid value "${n}" for flag -preserve-fds: parse error`);
+  return Number(n);
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -83,11 +86,11 @@ const COMMANDS: Record<string, Command> = {
     args: [1, 1],
     prefix: 'runc create failed: ',
     run: async (rt, cmd) => {
-      checkPreserveFds(cmd);
+      const preserveFds = checkPreserveFds(cmd);
       const id = cmd.rest[0];
       validateId(id);
       const r = await runtime();
-      r.createContainer(rt, { id, bundle: bundleOf(cmd), pidFile: value(cmd, 'pid-file'), noPivot: flag(cmd, 'no-pivot'), consoleSocket: value(cmd, 'console-socket'), detached: true, barrier: true });
+      r.createContainer(rt, { id, bundle: bundleOf(cmd), pidFile: value(cmd, 'pid-file'), noPivot: flag(cmd, 'no-pivot'), consoleSocket: value(cmd, 'console-socket'), detached: true, barrier: true, preserveFds });
       return 0;
     },
   },
@@ -98,12 +101,12 @@ const COMMANDS: Record<string, Command> = {
     args: [1, 1],
     prefix: 'runc run failed: ',
     run: async (rt, cmd) => {
-      checkPreserveFds(cmd);
+      const preserveFds = checkPreserveFds(cmd);
       const id = cmd.rest[0];
       validateId(id);
       const r = await runtime();
       const detached = flag(cmd, 'detach');
-      const { state, pid, consoleFd } = r.createContainer(rt, { id, bundle: bundleOf(cmd), pidFile: value(cmd, 'pid-file'), noPivot: flag(cmd, 'no-pivot'), consoleSocket: value(cmd, 'console-socket'), detached });
+      const { state, pid, consoleFd } = r.createContainer(rt, { id, bundle: bundleOf(cmd), pidFile: value(cmd, 'pid-file'), noPivot: flag(cmd, 'no-pivot'), consoleSocket: value(cmd, 'console-socket'), detached, preserveFds });
       r.poststart(rt, state);
       if (detached) return 0;
       let status: number;
@@ -210,7 +213,7 @@ const COMMANDS: Record<string, Command> = {
     args: [1, undefined],
     prefix: 'exec failed: ',
     run: async (rt, cmd) => {
-      checkPreserveFds(cmd);
+      const preserveFds = checkPreserveFds(cmd);
       const [id, ...args] = cmd.rest;
       validateId(id);
       const r = await runtime();
@@ -236,7 +239,7 @@ const COMMANDS: Record<string, Command> = {
         user = { uid: Number(m[1]), gid: m[2] === undefined ? undefined : Number(m[2]) };
       }
       const detached = flag(cmd, 'detach');
-      const { pid, consoleFd } = r.execInContainer(rt, { id, process: proc, args, env: values(cmd, 'env'), user, cwd: value(cmd, 'cwd'), tty: flag(cmd, 'tty'), consoleSocket: value(cmd, 'console-socket'), detached, pidFile: value(cmd, 'pid-file') });
+      const { pid, consoleFd } = r.execInContainer(rt, { id, process: proc, args, env: values(cmd, 'env'), user, cwd: value(cmd, 'cwd'), tty: flag(cmd, 'tty'), consoleSocket: value(cmd, 'console-socket'), detached, pidFile: value(cmd, 'pid-file'), preserveFds });
       if (detached) return 0;
       return waitForeground(pid, consoleFd);
     },
