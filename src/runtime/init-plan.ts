@@ -17,7 +17,7 @@ import { CLONE, MNT, MS, O, PR, PR_CAP_AMBIENT_RAISE } from '../syscalls/constan
 import { lastCapability, setgidCall, setgroupsListCall, setuidCall } from '../syscalls/identity.js';
 import { chdirCall, chrootCall, mountCall, pivotRootCall, umountCall } from '../syscalls/mount.js';
 import { readMountInfo } from '../syscalls/mountinfo.js';
-import { AT_FDCWD, RESOLVE, closeCall, dup3Call, fchdirCall, fchownatCall, haveOpenat2, mkdiratCall, mknodatCall, openat2Call, openatCall, symlinkatCall } from '../syscalls/openat2.js';
+import { AT_FDCWD, O_NOFOLLOW, RESOLVE, closeCall, dup3Call, fchdirCall, fchownatCall, haveOpenat2, mkdiratCall, mknodatCall, openat2Call, openatCall, symlinkatCall } from '../syscalls/openat2.js';
 import { q, qArray } from '../syscalls/trace.js';
 import { CAPABILITY_NAMES, ContainerConfig, MountSpec, NAMESPACE_FLAGS, PROPAGATIONS, ProcessSpec, RLIMITS } from './config.js';
 import { ConfigError, ProgramError } from './errors.js';
@@ -149,7 +149,6 @@ const ROOT_FD = 1001;
 /** The rootfs's /dev/null, opened and checked (1:3) before the root change, for maskedPaths. */
 const NULL_FD = 1002;
 const FD0 = '/proc/self/fd/0';
-const O_NOFOLLOW = 0o400000;
 
 function parkStdin(): Call[] {
   return [makeCall('dup2', [0, PARKED_STDIN], `dup2(0, ${PARKED_STDIN})`, { optional: true }), closeCall(0)];

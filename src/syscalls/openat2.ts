@@ -22,7 +22,8 @@ export const AT_SYMLINK_NOFOLLOW = 0x100;
 
 // The same number on x86_64 and arm64 (openat2 came after the tables were unified).
 const SYS_openat2 = 437;
-const OPEN_FLAGS = Object.entries(O).filter(([, v]) => v !== 0);
+export const O_NOFOLLOW = 0o400000;
+const OPEN_FLAGS: Array<[string, number]> = [...Object.entries(O).filter(([, v]) => v !== 0), ['O_NOFOLLOW', O_NOFOLLOW]];
 const RESOLVE_FLAGS = Object.entries(RESOLVE);
 
 /** struct open_how: flags, mode, resolve (three u64). */
