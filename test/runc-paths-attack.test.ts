@@ -181,7 +181,9 @@ t.test('maskedPaths with a /dev/null that is a symlink, or a plain file: still m
       const r = runIn(rt, c, `paths-null-${fake}-${rt}`);
       const masked = r.code === 0 && r.stdout === 'end\n';
       if (rt === 'ts-runc') t.ok(masked || r.code !== 0, `${rt} (${fake}): the masked file reads empty, or the create is refused (${errorOf(r.stderr) || JSON.stringify(r.stdout)})`);
-      else t.comment(`runc (${fake}): exit ${r.code}, the masked file reads ${JSON.stringify(r.stdout)}${r.code ? `: ${errorOf(r.stderr)}` : ''}`);
+      // runc 1.1.5 binds whatever /dev/null is, and reopens fds 0-2 onto it when their st_rdev equals its (0 for a pipe
+      // and for a plain file): its output can vanish into the fake, so this only reports what runc printed.
+      else t.comment(`runc (${fake}): exit ${r.code}, stdout ${JSON.stringify(r.stdout)} (masked would be "end\\n")${r.code ? `: ${errorOf(r.stderr)}` : ''}`);
       if (rt === 'ts-runc' && r.code !== 0) refusedCleanly(t, rt, r, `paths-null-${fake}-${rt}`, /\/dev\/null/);
     }
 });
