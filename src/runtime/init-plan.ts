@@ -5,7 +5,8 @@
 // the bundle's files to know what is a file, a directory or missing).
 //
 //   namespaces (joined by path) -> propagation of / -> bind the rootfs ->
-//   the config's mounts -> device nodes and /dev links -> pivot_root ->
+//   the config's mounts -> device nodes and /dev links (every path opened
+//   inside the rootfs: RootPaths) -> pivot_root ->
 //   readonly and masked paths -> read-only root -> cgroups (and a cgroup
 //   namespace) -> hostname -> rlimits ->
 //   bounding set, keep caps, groups, gid, uid -> cwd -> capset, ambient ->
@@ -18,7 +19,7 @@ import { lastCapability, setgidCall, setgroupsListCall, setuidCall } from '../sy
 import { chdirCall, chrootCall, mountCall, pivotRootCall, umountCall } from '../syscalls/mount.js';
 import { readMountInfo } from '../syscalls/mountinfo.js';
 import { AT_FDCWD, O_NOFOLLOW, RESOLVE, closeCall, dup3Call, fchdirCall, fchownatCall, haveOpenat2, mkdiratCall, mknodatCall, openat2Call, openatCall, symlinkatCall } from '../syscalls/openat2.js';
-import { q, qArray } from '../syscalls/trace.js';
+import { q, qArray, traceLine } from '../syscalls/trace.js';
 import { CAPABILITY_NAMES, ContainerConfig, MountSpec, NAMESPACE_FLAGS, PROPAGATIONS, ProcessSpec, RLIMITS } from './config.js';
 import { ConfigError, ProgramError } from './errors.js';
 
@@ -385,7 +386,9 @@ function deviceCalls(config: ContainerConfig, inUserns: boolean, paths: RootPath
 function nullDeviceCalls(paths: RootPaths): Call[] {
   const check = (pid: number) => {
     const st = statSync(`/proc/${pid}/fd/${NULL_FD}`, { bigint: true });
-    if (!st.isCharacterDevice() || st.rdev !== makedev(1, 3)) throw new ConfigError('linux.maskedPaths', '/dev/null in the rootfs is not the null device (a character device 1:3)');
+    const ok = st.isCharacterDevice() && st.rdev === makedev(1, 3);
+    traceLine(`stat(${q(`/proc/${pid}/fd/${NULL_FD}`)}): ${ok ? 'the null device (1:3): masks may use it' : 'not the null device'}`);
+    if (!ok) throw new ConfigError('linux.maskedPaths', '/dev/null in the rootfs is not the null device (a character device 1:3)');
   };
   return paths.at('/dev/null', 'open /dev/null to mask paths with', (_, fd) => [dup3Call(fd, NULL_FD, { what: 'keep /dev/null', after: check })], true);
 }
