@@ -314,11 +314,14 @@ function mountCalls(config: ContainerConfig, m: MountSpec, index: number, paths:
     calls.push(...made.calls);
     const rw = o.flags & ~MS.MS_RDONLY;
     calls.push(...at(dest, (t) => [mountCall('tmpfs', t, 'tmpfs', rw, 'mode=755', `mount tmpfs on ${m.destination}`)]));
-    calls.push(...at(dest, (_, fd) => opts.cgroupMounts.map((h) => mkdiratCall(fd, h.name, 0o755, { optional: true }))));
+    // Inside the tmpfs just mounted (its root opened as the working
+    // directory) the names are plain: only this process has seen it, so
+    // nothing in it can have been made a symlink.
+    calls.push(...paths.open(dest, what), fchdirCall(0, { what }), closeCall(0));
     for (const h of opts.cgroupMounts) {
-      const sub = posix.join(dest, h.name);
-      calls.push(...at(sub, (t) => [mountCall(h.source, t, null, MS.MS_BIND | MS.MS_REC, null, `mount cgroup ${h.name}`)]));
-      calls.push(...at(sub, (t) => [mountCall(null, t, null, MS.MS_BIND | MS.MS_REMOUNT | rw | MS.MS_RDONLY, null, `remount cgroup ${h.name}`)]));
+      calls.push(makeCall('mkdir', [h.name, 0o755], `mkdir(${q(h.name)}, 0755)`, { optional: true }));
+      calls.push(mountCall(h.source, h.name, null, MS.MS_BIND | MS.MS_REC, null, `mount cgroup ${h.name}`));
+      calls.push(mountCall(null, h.name, null, MS.MS_BIND | MS.MS_REMOUNT | rw | MS.MS_RDONLY, null, `remount cgroup ${h.name}`));
     }
     if (o.flags & MS.MS_RDONLY) calls.push(...at(dest, (t) => [mountCall(null, t, null, MS.MS_REMOUNT | o.flags, 'mode=755', `remount ${m.destination}`)]));
   } else {
@@ -340,12 +343,15 @@ function deviceCalls(config: ContainerConfig, inUserns: boolean, paths: RootPath
     ...(devMounted ? DEFAULT_DEVICES.map((d) => ({ ...d, type: 'c' as const, fileMode: 0o666, uid: 0, gid: 0 })) : []),
     ...config.devices.filter((d) => !(devMounted && DEFAULT_DEVICES.some((x) => x.path === d.path))),
   ];
+  // The directory the last calls left open as fd 0 (closed by the last call).
+  let openDir: string | undefined;
   for (const d of nodes) {
     if (inUserns) {
       // mknod(2) needs CAP_MKNOD in the initial user namespace: bind the host's node instead.
       const made = paths.touch(d.path);
       calls.push(...made.calls);
       calls.push(...paths.at(made.path, `bind device ${d.path}`, (t) => [mountCall(d.path, t, null, MS.MS_BIND, null, `bind device ${d.path}`)]));
+      openDir = undefined;
       continue;
     }
     const path = paths.resolve(d.path);
@@ -355,12 +361,18 @@ function deviceCalls(config: ContainerConfig, inUserns: boolean, paths: RootPath
     const kind = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
     const mode = d.fileMode ?? 0o666;
     const showMode = `${d.type === 'b' ? 'S_IFBLK' : d.type === 'p' ? 'S_IFIFO' : 'S_IFCHR'}|0${mode.toString(8)}`;
-    calls.push(
-      ...paths.inDir(dir.path, `create device ${d.path}`, (fd) => [
-        mknodatCall(fd, name, kind | (mode & 0o7777), makedev(d.major, d.minor), showMode, `makedev(${d.major}, ${d.minor})`, { what: `create device ${d.path}` }),
-        ...(d.uid !== undefined || d.gid !== undefined ? [fchownatCall(fd, name, d.uid ?? 0, d.gid ?? 0, { what: `chown device ${d.path}` })] : []),
-      ]),
-    );
+    const make = (fd: number) => [
+      mknodatCall(fd, name, kind | (mode & 0o7777), makedev(d.major, d.minor), showMode, `makedev(${d.major}, ${d.minor})`, { what: `create device ${d.path}` }),
+      ...(d.uid !== undefined || d.gid !== undefined ? [fchownatCall(fd, name, d.uid ?? 0, d.gid ?? 0, { what: `chown device ${d.path}` })] : []),
+    ];
+    // Nodes of one directory (the usual /dev) share one open of it: the
+    // calls go in before the close(0) that ends the previous node's.
+    if (dir.calls.length === 0 && dir.path === openDir) {
+      calls.splice(calls.length - 1, 0, ...make(0));
+      continue;
+    }
+    calls.push(...paths.inDir(dir.path, `create device ${d.path}`, make));
+    openDir = dir.path === '/' ? undefined : dir.path;
   }
   if (devMounted) {
     const links: Array<[string, string]> = [
@@ -371,7 +383,9 @@ function deviceCalls(config: ContainerConfig, inUserns: boolean, paths: RootPath
     ];
     if (existsSync('/proc/kcore')) links.push(['/proc/kcore', 'core']);
     if (config.mounts.some((m) => m.destination === '/dev/pts' && m.type === 'devpts')) links.push(['pts/ptmx', 'ptmx']);
-    calls.push(...paths.inDir('/dev', 'make the /dev symlinks', (fd) => links.map(([to, name]) => symlinkatCall(to, fd, name, { optional: true }))));
+    const make = (fd: number) => links.map(([to, name]) => symlinkatCall(to, fd, name, { optional: true }));
+    if (openDir === '/dev') calls.splice(calls.length - 1, 0, ...make(0));
+    else calls.push(...paths.inDir('/dev', 'make the /dev symlinks', make));
   }
   return calls;
 }
@@ -383,14 +397,16 @@ function deviceCalls(config: ContainerConfig, inUserns: boolean, paths: RootPath
  * on, so a /dev/null the image made a symlink or a plain file cannot stand
  * in for it.
  */
-function nullDeviceCalls(paths: RootPaths): Call[] {
-  const check = (pid: number) => {
-    const st = statSync(`/proc/${pid}/fd/${NULL_FD}`, { bigint: true });
-    const ok = st.isCharacterDevice() && st.rdev === makedev(1, 3);
-    traceLine(`stat(${q(`/proc/${pid}/fd/${NULL_FD}`)}): ${ok ? 'the null device (1:3): masks may use it' : 'not the null device'}`);
-    if (!ok) throw new ConfigError('linux.maskedPaths', '/dev/null in the rootfs is not the null device (a character device 1:3)');
-  };
+function nullDeviceCalls(paths: RootPaths, check?: (pid: number) => void): Call[] {
   return paths.at('/dev/null', 'open /dev/null to mask paths with', (_, fd) => [dup3Call(fd, NULL_FD, { what: 'keep /dev/null', after: check })], true);
+}
+
+/** The parent's check of the child's NULL_FD: the null device, or the create is refused. */
+function checkNullDevice(pid: number): void {
+  const st = statSync(`/proc/${pid}/fd/${NULL_FD}`, { bigint: true });
+  const ok = st.isCharacterDevice() && st.rdev === makedev(1, 3);
+  traceLine(`stat(${q(`/proc/${pid}/fd/${NULL_FD}`)}): ${ok ? 'the null device (1:3): masks may use it' : 'not the null device'}`);
+  if (!ok) throw new ConfigError('linux.maskedPaths', '/dev/null in the rootfs is not the null device (a character device 1:3)');
 }
 
 /** The mount point that holds `path` (longest prefix in this mount namespace). */
@@ -429,9 +445,9 @@ function maskedFiles(config: ContainerConfig): string[] {
  * runs ahead stops there until the parent has seen them succeed): after
  * them, paths such as /proc/sys must name the container's files.
  */
-function rootCalls(config: ContainerConfig, opts: InitPlanOptions): Call[] {
+function rootCalls(config: ContainerConfig, opts: InitPlanOptions, after?: (pid: number) => void): Call[] {
   const calls: Call[] = [];
-  calls.push({ ...chdirCall(config.rootfs), gate: true });
+  calls.push({ ...chdirCall(config.rootfs), gate: true, after });
   if (opts.noPivot) {
     // runc --no-pivot: move the rootfs onto / and chroot into it.
     calls.push(mountCall(config.rootfs, '/', null, MS.MS_MOVE, null, 'move the rootfs onto /'));
@@ -728,9 +744,12 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
     calls.push(...deviceCalls(config, inUserns, paths));
     // runc makes a missing cwd (as root, before the identity calls).
     calls.push(...paths.mkdirAll(config.process.cwd).calls);
-    if (maskedFiles(config).length) calls.push(...nullDeviceCalls(paths), ...preMaskCalls(config, paths));
+    // The check of /dev/null waits for the parent: at the chdir gate, where the child waits anyway, unless masks come first.
+    const masks = maskedFiles(config).length > 0;
+    const preMasks = masks ? preMaskCalls(config, paths) : [];
+    if (masks) calls.push(...nullDeviceCalls(paths, preMasks.length ? checkNullDevice : undefined), ...preMasks);
     calls.push(closeCall(ROOT_FD), ...unparkStdin());
-    calls.push(...rootCalls(config, opts));
+    calls.push(...rootCalls(config, opts, masks && !preMasks.length ? checkNullDevice : undefined));
     calls.push(...sysctlCalls(sysctls));
     calls.push(...pathCalls(config));
   } else calls.push(...sysctlCalls(sysctls));
