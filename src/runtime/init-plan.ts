@@ -5,19 +5,21 @@
 // the bundle's files to know what is a file, a directory or missing).
 //
 //   namespaces (joined by path) -> propagation of / -> bind the rootfs ->
-//   the config's mounts -> device nodes and /dev links -> pivot_root ->
+//   the config's mounts -> device nodes and /dev links (every path opened
+//   inside the rootfs: RootPaths) -> pivot_root ->
 //   readonly and masked paths -> read-only root -> cgroups (and a cgroup
 //   namespace) -> hostname -> rlimits ->
 //   bounding set, keep caps, groups, gid, uid -> cwd -> capset, ambient ->
 //   no_new_privs -> umask -> (barrier) -> execve
-import { Stats, existsSync, lstatSync, statSync } from 'node:fs';
-import { dirname, join, posix, resolve } from 'node:path';
+import { Stats, existsSync, lstatSync, statSync, statfsSync } from 'node:fs';
+import { dirname, join, posix, relative, resolve } from 'node:path';
 import { Call, makeCall } from '../syscalls/call.js';
 import { CLONE, MNT, MS, O, PR, PR_CAP_AMBIENT_RAISE } from '../syscalls/constants.js';
 import { lastCapability, setgidCall, setgroupsListCall, setuidCall } from '../syscalls/identity.js';
 import { chdirCall, chrootCall, mountCall, pivotRootCall, umountCall } from '../syscalls/mount.js';
 import { readMountInfo } from '../syscalls/mountinfo.js';
-import { q, qArray } from '../syscalls/trace.js';
+import { AT_FDCWD, O_NOFOLLOW, RESOLVE, closeCall, dup3Call, fchdirCall, fchownatCall, haveOpenat2, mkdiratCall, mknodatCall, openat2Call, openatCall, symlinkatCall } from '../syscalls/openat2.js';
+import { q, qArray, traceLine } from '../syscalls/trace.js';
 import { CAPABILITY_NAMES, ContainerConfig, MountSpec, NAMESPACE_FLAGS, PROPAGATIONS, ProcessSpec, RLIMITS } from './config.js';
 import { ConfigError, ProgramError } from './errors.js';
 import { seccompAt } from './seccomp.js';
@@ -130,42 +132,164 @@ export interface InitPlanOptions {
   preserveFds?: number;
 }
 
-/** The rootfs-relative host path of a container path. */
-function inRoot(rootfs: string, path: string): string {
-  return join(rootfs, path);
+// Every path the config names inside the container is opened with the
+// rootfs as its root, and acted on through the opened fd, so that a symlink
+// (or a directory swapped for one between the plan and the call, as in
+// CVE-2021-30465) can only lead somewhere inside the rootfs.
+//
+// A plan call cannot use the fd an earlier call returned, but the kernel
+// always hands out the lowest free number, so the numbers are fixed:
+//   dup2(0, 1000), close(0)      stdin parked: fd 0 is free
+//   open(rootfs) = 0, dup3(0, 1001), close(0)
+//                                the rootfs (after its bind mount), kept at 1001
+//   openat2(1001, "/dest", RESOLVE_IN_ROOT) = 0
+//   mount(src, "/proc/self/fd/0", ...), close(0)
+//                                each target, mounted on through its fd
+//   mkdirat(0 or 1001, "name")   missing directories, one in-root parent at a time
+//   close(1001), dup2(1000, 0)   done: stdin comes back
+// Without openat2 (Linux < 5.6) the open is a walk: fchdir(1001), then one
+// component at a time, openat(AT_FDCWD, name, O_PATH|O_NOFOLLOW) = 0 and
+// fchdir(0), on the path with the rootfs's symlinks followed by the parent.
+const PARKED_STDIN = 1000;
+const ROOT_FD = 1001;
+/** The rootfs's /dev/null, opened and checked (1:3) before the root change, for maskedPaths. */
+const NULL_FD = 1002;
+const FD0 = '/proc/self/fd/0';
+
+function parkStdin(): Call[] {
+  return [makeCall('dup2', [0, PARKED_STDIN], `dup2(0, ${PARKED_STDIN})`, { optional: true }), closeCall(0)];
 }
 
-/** mkdir for each missing component of `dir` (optional: it may exist in a filesystem mounted earlier). */
-function mkdirAll(rootfs: string, dir: string, hidden: readonly string[]): Call[] {
-  const calls: Call[] = [];
-  const parts = posix.normalize(dir).split('/').filter(Boolean);
-  let cur = '';
-  for (const p of parts) {
-    cur += '/' + p;
-    const underMount = hidden.some((h) => cur.startsWith(h === '/' ? '/' : h + '/'));
-    if (!underMount && existsSync(inRoot(rootfs, cur))) continue;
-    const c = makeCall('mkdir', [inRoot(rootfs, cur), 0o755], `mkdir(${q(inRoot(rootfs, cur))}, 0755)`, { optional: true });
-    calls.push(c);
+function unparkStdin(): Call[] {
+  return [makeCall('dup2', [PARKED_STDIN, 0], `dup2(${PARKED_STDIN}, 0)`, { optional: true }), closeCall(PARKED_STDIN)];
+}
+
+/** Paths of the container, opened inside its rootfs (see above). */
+class RootPaths {
+  constructor(
+    readonly rootfs: string,
+    /** Container paths mounted over so far: what the parent sees below them is not what the child will. */
+    readonly hidden: string[],
+    readonly openat2 = haveOpenat2(),
+  ) {}
+
+  /**
+   * The container path with the rootfs's symlinks followed inside it (as
+   * runc's securejoin does); below a path mounted over, taken as written.
+   */
+  resolve(path: string): string {
+    const lexical = posix.resolve('/', path);
+    const under = this.hiddenAbove(lexical);
+    if (under !== undefined) return lexical;
+    const host = resolveInRoot(this.rootfs, path).host;
+    return '/' + relative(this.rootfs, host);
   }
-  return calls;
+
+  /** The mount over `path` or over a directory above it (`strictly`: above it only). */
+  private hiddenAbove(path: string, strictly = false): string | undefined {
+    return this.hidden.find((h) => (!strictly && path === h) || path.startsWith(h === '/' ? '/' : h + '/'));
+  }
+
+  /** Is the (resolved) path there: a mount point, or in the parent's view and not below a mount? */
+  exists(path: string): boolean {
+    if (this.hidden.includes(path)) return true;
+    return this.hiddenAbove(path, true) === undefined && lstatQuietly(join(this.rootfs, path)) !== undefined;
+  }
+
+  /** Calls that leave `path` (resolved) open as fd 0, O_PATH. `noSymlinks`: refuse any symlink on the way. */
+  open(path: string, what: string, noSymlinks = false): Call[] {
+    if (this.openat2) {
+      const resolve = RESOLVE.RESOLVE_IN_ROOT | RESOLVE.RESOLVE_NO_MAGICLINKS | (noSymlinks ? RESOLVE.RESOLVE_NO_SYMLINKS : 0);
+      return [openat2Call(ROOT_FD, path, O.O_PATH | O.O_CLOEXEC, resolve, ' /* = 0 */', { what })];
+    }
+    const parts = path.split('/').filter(Boolean);
+    if (parts.length === 0) return [openatCall(ROOT_FD, '.', O.O_PATH | O.O_CLOEXEC, ' /* = 0 */', { what })];
+    const calls: Call[] = [fchdirCall(ROOT_FD, { what })];
+    parts.forEach((name, i) => {
+      const last = i === parts.length - 1;
+      calls.push(openatCall(AT_FDCWD, name, O.O_PATH | O.O_CLOEXEC | O_NOFOLLOW | (last ? 0 : O.O_DIRECTORY), ' /* = 0 */', { what }));
+      if (!last) calls.push(fchdirCall(0, { what }), closeCall(0));
+    });
+    return calls;
+  }
+
+  /** Calls made on `path` opened as fd 0 (`fn` gets "/proc/self/fd/0" and 0), then closed. */
+  at(path: string, what: string, fn: (target: string, fd: number) => Call[], noSymlinks = false): Call[] {
+    return [...this.open(path, what, noSymlinks), ...fn(FD0, 0), closeCall(0)];
+  }
+
+  /** Calls made in the directory `dir` (resolved): the rootfs's own fd for "/". */
+  inDir(dir: string, what: string, fn: (fd: number) => Call[]): Call[] {
+    if (dir === '/') return fn(ROOT_FD);
+    return this.at(dir, what, (_, fd) => fn(fd));
+  }
+
+  /** mkdirat for each missing component of `dir` (optional: it may exist in a filesystem mounted earlier). Returns the resolved path too. */
+  mkdirAll(dir: string): { path: string; calls: Call[] } {
+    const path = this.resolve(dir);
+    const calls: Call[] = [];
+    let cur = '/';
+    for (const name of path.split('/').filter(Boolean)) {
+      const next = posix.join(cur, name);
+      if (!this.exists(next)) calls.push(...this.inDir(cur, `mkdir ${next}`, (fd) => [mkdiratCall(fd, name, 0o755, { optional: true })]));
+      cur = next;
+    }
+    return { path, calls };
+  }
+
+  /**
+   * An empty file to bind-mount a file onto, in its (in-root) directory.
+   * mknodat(2) makes it without leaving a descriptor open: an open file on
+   * the root would make the later read-only remount of / fail with EBUSY.
+   */
+  touch(file: string): { path: string; calls: Call[] } {
+    const path = this.resolve(file);
+    const calls = this.mkdirAll(posix.dirname(path)).calls;
+    const S_IFREG = 0o100000;
+    if (!this.exists(path)) calls.push(...this.inDir(posix.dirname(path), `create ${file}`, (fd) => [mknodatCall(fd, posix.basename(path), S_IFREG | 0o644, 0n, 'S_IFREG|0644', '0', { optional: true })]));
+    return { path, calls };
+  }
 }
 
-/** An empty file to bind a file onto. */
 /**
- * An empty file to bind-mount a file onto. mknod(2) makes it without
- * leaving a descriptor open: an open file on the root would make the later
- * read-only remount of / fail with EBUSY.
+ * runc's checkProcMount: nothing is mounted over /proc but a proc
+ * filesystem, nor inside it but on the few files lxcfs stands in for.
+ * `dest` is the resolved path.
  */
-function touchCall(path: string): Call[] {
-  const S_IFREG = 0o100000;
-  return [makeCall('mknod', [path, S_IFREG | 0o644, 0], `mknod(${q(path)}, S_IFREG|0644, 0)`, { optional: true })];
+const LXCFS_PROC_FILES = ['/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime', '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid'];
+function checkProcMount(rootfs: string, field: string, dest: string, source: string | undefined): void {
+  const host = JSON.stringify(join(rootfs, dest));
+  if (dest === '/proc') {
+    if (!source || isProcFs(source)) return;
+    throw new ConfigError(field, `${host} cannot be mounted because it is not of type proc`);
+  }
+  if (dest.startsWith('/proc/') && !LXCFS_PROC_FILES.includes(dest)) throw new ConfigError(field, `${host} cannot be mounted because it is inside /proc`);
 }
 
-function mountCalls(config: ContainerConfig, m: MountSpec, index: number, hidden: string[], opts: InitPlanOptions): Call[] {
+function isProcFs(path: string): boolean {
+  const PROC_SUPER_MAGIC = 0x9fa0;
+  try {
+    return statfsSync(path).type === PROC_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+function mountCalls(config: ContainerConfig, m: MountSpec, index: number, paths: RootPaths, opts: InitPlanOptions): Call[] {
   const field = `mounts[${index}]`;
-  const target = inRoot(config.rootfs, m.destination);
   const o = parseMountOptions(m.options, field);
   const calls: Call[] = [];
+  const what = `mount ${m.type || m.source} on ${m.destination}`;
+  // proc and sysfs only on a real directory: runc looks at the destination
+  // itself (not through a symlink), and so do we; at the open, no symlink.
+  const special = m.type === 'proc' || m.type === 'sysfs';
+  if (special) {
+    const st = lstatQuietly(join(config.rootfs, posix.resolve('/', m.destination)));
+    if (st && !st.isDirectory())
+      throw new ConfigError(field, `error mounting ${JSON.stringify(m.type)} to rootfs at ${JSON.stringify(m.destination)}: filesystem ${JSON.stringify(m.type)} must be mounted on ordinary directory`);
+  }
+  const at = (path: string, fn: (target: string, fd: number) => Call[]) => paths.at(path, what, fn, special);
+  let dest: string;
   if (isBind(m)) {
     const source = resolve(config.bundle, m.source);
     let st;
@@ -174,78 +298,120 @@ function mountCalls(config: ContainerConfig, m: MountSpec, index: number, hidden
     } catch {
       throw new ConfigError(`${field}.source`, `bind source ${JSON.stringify(m.source)} does not exist`);
     }
-    if (st.isDirectory()) calls.push(...mkdirAll(config.rootfs, m.destination, hidden));
-    else {
-      calls.push(...mkdirAll(config.rootfs, posix.dirname(m.destination), hidden));
-      if (!existsSync(target) || hidden.some((h) => m.destination.startsWith(h + '/'))) calls.push(...touchCall(target));
-    }
-    calls.push(mountCall(source, target, null, MS.MS_BIND | (o.flags & MS.MS_REC), null, `mount ${m.source} on ${m.destination}`));
-    // A bind mount takes its other flags only on a remount.
+    const made = st.isDirectory() ? paths.mkdirAll(m.destination) : paths.touch(m.destination);
+    dest = made.path;
+    checkProcMount(config.rootfs, field, dest, source);
+    calls.push(...made.calls);
+    calls.push(...at(dest, (t) => [mountCall(source, t, null, MS.MS_BIND | (o.flags & MS.MS_REC), null, `mount ${m.source} on ${m.destination}`)]));
+    // A bind mount takes its other flags only on a remount (of the new mount: opened again).
     const rest = o.flags & ~(MS.MS_BIND | MS.MS_REC | MS.MS_REMOUNT);
-    if (rest) calls.push(mountCall(null, target, null, MS.MS_BIND | MS.MS_REMOUNT | rest, null, `remount ${m.destination}`));
+    if (rest) calls.push(...at(dest, (t) => [mountCall(null, t, null, MS.MS_BIND | MS.MS_REMOUNT | rest, null, `remount ${m.destination}`)]));
   } else if (m.type === 'cgroup' && opts.cgroup2) {
     // The mount itself comes later (cgroup2Calls), at the container's path.
-    calls.push(...mkdirAll(config.rootfs, m.destination, hidden));
+    const made = paths.mkdirAll(m.destination);
+    dest = made.path;
+    calls.push(...made.calls);
   } else if (m.type === 'cgroup') {
     // Like runc on cgroup v1: a tmpfs with one bind mount per hierarchy,
     // the container's own cgroup where it has one.
-    calls.push(...mkdirAll(config.rootfs, m.destination, hidden));
+    const made = paths.mkdirAll(m.destination);
+    dest = made.path;
+    calls.push(...made.calls);
     const rw = o.flags & ~MS.MS_RDONLY;
-    calls.push(mountCall('tmpfs', target, 'tmpfs', rw, 'mode=755', `mount tmpfs on ${m.destination}`));
+    calls.push(...at(dest, (t) => [mountCall('tmpfs', t, 'tmpfs', rw, 'mode=755', `mount tmpfs on ${m.destination}`)]));
+    // Inside the tmpfs just mounted (its root opened as the working
+    // directory) the names are plain: only this process has seen it, so
+    // nothing in it can have been made a symlink.
+    calls.push(...paths.open(dest, what), fchdirCall(0, { what }), closeCall(0));
     for (const h of opts.cgroupMounts) {
-      const sub = join(target, h.name);
-      calls.push(makeCall('mkdir', [sub, 0o755], `mkdir(${q(sub)}, 0755)`, { optional: true }));
-      calls.push(mountCall(h.source, sub, null, MS.MS_BIND | MS.MS_REC, null, `mount cgroup ${h.name}`));
-      calls.push(mountCall(null, sub, null, MS.MS_BIND | MS.MS_REMOUNT | rw | MS.MS_RDONLY, null, `remount cgroup ${h.name}`));
+      calls.push(makeCall('mkdir', [h.name, 0o755], `mkdir(${q(h.name)}, 0755)`, { optional: true }));
+      calls.push(mountCall(h.source, h.name, null, MS.MS_BIND | MS.MS_REC, null, `mount cgroup ${h.name}`));
+      calls.push(mountCall(null, h.name, null, MS.MS_BIND | MS.MS_REMOUNT | rw | MS.MS_RDONLY, null, `remount cgroup ${h.name}`));
     }
-    if (o.flags & MS.MS_RDONLY) calls.push(mountCall(null, target, null, MS.MS_REMOUNT | o.flags, 'mode=755', `remount ${m.destination}`));
+    if (o.flags & MS.MS_RDONLY) calls.push(...at(dest, (t) => [mountCall(null, t, null, MS.MS_REMOUNT | o.flags, 'mode=755', `remount ${m.destination}`)]));
   } else {
-    calls.push(...mkdirAll(config.rootfs, m.destination, hidden));
-    calls.push(mountCall(m.source || m.type, target, m.type, o.flags, o.data.length ? o.data.join(',') : null, `mount ${m.type} on ${m.destination}`));
+    const made = paths.mkdirAll(m.destination);
+    dest = made.path;
+    if (!special && m.type !== 'tmpfs' && m.type !== 'mqueue') checkProcMount(config.rootfs, field, dest, m.source);
+    calls.push(...made.calls);
+    calls.push(...at(dest, (t) => [mountCall(m.source || m.type, t, m.type, o.flags, o.data.length ? o.data.join(',') : null, what)]));
   }
-  for (const p of o.propagation) calls.push(mountCall(null, target, null, p, null, `set propagation of ${m.destination}`));
-  hidden.push(m.destination);
+  if (o.propagation.length) calls.push(...at(dest, (t) => o.propagation.map((p) => mountCall(null, t, null, p, null, `set propagation of ${m.destination}`))));
+  paths.hidden.push(dest);
   return calls;
 }
 
-function deviceCalls(config: ContainerConfig, inUserns: boolean): Call[] {
+function deviceCalls(config: ContainerConfig, inUserns: boolean, paths: RootPaths): Call[] {
   const calls: Call[] = [];
   const devMounted = config.mounts.some((m) => m.destination === '/dev' && !isBind(m));
   const nodes = [
     ...(devMounted ? DEFAULT_DEVICES.map((d) => ({ ...d, type: 'c' as const, fileMode: 0o666, uid: 0, gid: 0 })) : []),
     ...config.devices.filter((d) => !(devMounted && DEFAULT_DEVICES.some((x) => x.path === d.path))),
   ];
+  // The directory the last calls left open as fd 0 (closed by the last call).
+  let openDir: string | undefined;
   for (const d of nodes) {
-    const path = inRoot(config.rootfs, d.path);
-    calls.push(...mkdirAll(config.rootfs, posix.dirname(d.path), ['/dev']));
     if (inUserns) {
       // mknod(2) needs CAP_MKNOD in the initial user namespace: bind the host's node instead.
-      calls.push(...touchCall(path));
-      calls.push(mountCall(d.path, path, null, MS.MS_BIND, null, `bind device ${d.path}`));
+      const made = paths.touch(d.path);
+      calls.push(...made.calls);
+      calls.push(...paths.at(made.path, `bind device ${d.path}`, (t) => [mountCall(d.path, t, null, MS.MS_BIND, null, `bind device ${d.path}`)]));
+      openDir = undefined;
       continue;
     }
+    const path = paths.resolve(d.path);
+    const dir = paths.mkdirAll(posix.dirname(path));
+    calls.push(...dir.calls);
+    const name = posix.basename(path);
     const kind = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
     const mode = d.fileMode ?? 0o666;
-    calls.push(
-      makeCall('mknod', [path, kind | (mode & 0o7777), makedev(d.major, d.minor)], `mknod(${q(path)}, ${d.type === 'b' ? 'S_IFBLK' : d.type === 'p' ? 'S_IFIFO' : 'S_IFCHR'}|0${mode.toString(8)}, makedev(${d.major}, ${d.minor}))`, { what: `create device ${d.path}` }),
-    );
-    if (d.uid !== undefined || d.gid !== undefined) calls.push(makeCall('chown', [path, d.uid ?? 0, d.gid ?? 0], `chown(${q(path)}, ${d.uid ?? 0}, ${d.gid ?? 0})`, { what: `chown device ${d.path}` }));
+    const showMode = `${d.type === 'b' ? 'S_IFBLK' : d.type === 'p' ? 'S_IFIFO' : 'S_IFCHR'}|0${mode.toString(8)}`;
+    const make = (fd: number) => [
+      mknodatCall(fd, name, kind | (mode & 0o7777), makedev(d.major, d.minor), showMode, `makedev(${d.major}, ${d.minor})`, { what: `create device ${d.path}` }),
+      ...(d.uid !== undefined || d.gid !== undefined ? [fchownatCall(fd, name, d.uid ?? 0, d.gid ?? 0, { what: `chown device ${d.path}` })] : []),
+    ];
+    // Nodes of one directory (the usual /dev) share one open of it: the
+    // calls go in before the close(0) that ends the previous node's.
+    if (dir.calls.length === 0 && dir.path === openDir) {
+      calls.splice(calls.length - 1, 0, ...make(0));
+      continue;
+    }
+    calls.push(...paths.inDir(dir.path, `create device ${d.path}`, make));
+    openDir = dir.path === '/' ? undefined : dir.path;
   }
   if (devMounted) {
     const links: Array<[string, string]> = [
-      ['/proc/self/fd', '/dev/fd'],
-      ['/proc/self/fd/0', '/dev/stdin'],
-      ['/proc/self/fd/1', '/dev/stdout'],
-      ['/proc/self/fd/2', '/dev/stderr'],
+      ['/proc/self/fd', 'fd'],
+      ['/proc/self/fd/0', 'stdin'],
+      ['/proc/self/fd/1', 'stdout'],
+      ['/proc/self/fd/2', 'stderr'],
     ];
-    if (existsSync('/proc/kcore')) links.push(['/proc/kcore', '/dev/core']);
-    if (config.mounts.some((m) => m.destination === '/dev/pts' && m.type === 'devpts')) links.push(['pts/ptmx', '/dev/ptmx']);
-    for (const [to, from] of links) {
-      const path = inRoot(config.rootfs, from);
-      calls.push(makeCall('symlink', [to, path], `symlink(${q(to)}, ${q(path)})`, { optional: true }));
-    }
+    if (existsSync('/proc/kcore')) links.push(['/proc/kcore', 'core']);
+    if (config.mounts.some((m) => m.destination === '/dev/pts' && m.type === 'devpts')) links.push(['pts/ptmx', 'ptmx']);
+    const make = (fd: number) => links.map(([to, name]) => symlinkatCall(to, fd, name, { optional: true }));
+    if (openDir === '/dev') calls.splice(calls.length - 1, 0, ...make(0));
+    else calls.push(...paths.inDir('/dev', 'make the /dev symlinks', make));
   }
   return calls;
+}
+
+/**
+ * For maskedPaths that are files: the rootfs's /dev/null (after the
+ * devices are made), opened without following a symlink and kept as fd
+ * 1002; the parent checks that it is the null device before the child goes
+ * on, so a /dev/null the image made a symlink or a plain file cannot stand
+ * in for it.
+ */
+function nullDeviceCalls(paths: RootPaths, check?: (pid: number) => void): Call[] {
+  return paths.at('/dev/null', 'open /dev/null to mask paths with', (_, fd) => [dup3Call(fd, NULL_FD, { what: 'keep /dev/null', after: check })], true);
+}
+
+/** The parent's check of the child's NULL_FD: the null device, or the create is refused. */
+function checkNullDevice(pid: number): void {
+  const st = statSync(`/proc/${pid}/fd/${NULL_FD}`, { bigint: true });
+  const ok = st.isCharacterDevice() && st.rdev === makedev(1, 3);
+  traceLine(`stat(${q(`/proc/${pid}/fd/${NULL_FD}`)}): ${ok ? 'the null device (1:3): masks may use it' : 'not the null device'}`);
+  if (!ok) throw new ConfigError('linux.maskedPaths', '/dev/null in the rootfs is not the null device (a character device 1:3)');
 }
 
 /** The mount point that holds `path` (longest prefix in this mount namespace). */
@@ -258,11 +424,25 @@ function mountPointOf(path: string): string {
   return best;
 }
 
-/** Does a container path exist (/proc and /sys paths as the host's show them)? */
+/** Does the config mount a filesystem of this type at this path? */
+function mountsAt(config: ContainerConfig, type: string, path: string): boolean {
+  return config.mounts.some((m) => m.type === type && posix.resolve('/', m.destination) === path);
+}
+
+/**
+ * Does a container path exist, and what is it? /proc and /sys paths as the
+ * host's show them when the config mounts proc and sysfs there; others in
+ * the rootfs, through its symlinks (as the lookup after the root change goes).
+ */
 function kindOf(config: ContainerConfig, path: string): 'dir' | 'file' | undefined {
-  const host = /^\/(proc|sys)(\/|$)/.test(path) ? path : inRoot(config.rootfs, path);
-  const st = lstatQuietly(host);
+  const fs = /^\/(proc|sys)(\/|$)/.exec(path)?.[1];
+  const st = fs && mountsAt(config, fs === 'proc' ? 'proc' : 'sysfs', '/' + fs) ? lstatQuietly(path) : resolveInRoot(config.rootfs, path).st;
   return st && (st.isDirectory() ? 'dir' : 'file');
+}
+
+/** The masked paths that are files: masked with the checked /dev/null (NULL_FD). */
+function maskedFiles(config: ContainerConfig): string[] {
+  return config.maskedPaths.filter((p) => kindOf(config, p) === 'file');
 }
 
 /**
@@ -270,9 +450,9 @@ function kindOf(config: ContainerConfig, path: string): 'dir' | 'file' | undefin
  * runs ahead stops there until the parent has seen them succeed): after
  * them, paths such as /proc/sys must name the container's files.
  */
-function rootCalls(config: ContainerConfig, opts: InitPlanOptions): Call[] {
+function rootCalls(config: ContainerConfig, opts: InitPlanOptions, after?: (pid: number) => void): Call[] {
   const calls: Call[] = [];
-  calls.push({ ...chdirCall(config.rootfs), gate: true });
+  calls.push({ ...chdirCall(config.rootfs), gate: true, after });
   if (opts.noPivot) {
     // runc --no-pivot: move the rootfs onto / and chroot into it.
     calls.push(mountCall(config.rootfs, '/', null, MS.MS_MOVE, null, 'move the rootfs onto /'));
@@ -288,6 +468,13 @@ function rootCalls(config: ContainerConfig, opts: InitPlanOptions): Call[] {
   return calls;
 }
 
+/**
+ * Read-only and masked paths, after the root change: a path is looked up
+ * with the container's root as /, so its symlinks stay inside. Files are
+ * masked with the /dev/null opened and checked before (NULL_FD), reached
+ * through the container's /proc; without a proc mount on /proc they were
+ * masked before the root change (preMaskCalls).
+ */
 function pathCalls(config: ContainerConfig): Call[] {
   const calls: Call[] = [];
   for (const p of config.readonlyPaths) {
@@ -295,18 +482,26 @@ function pathCalls(config: ContainerConfig): Call[] {
     calls.push(mountCall(p, p, null, MS.MS_BIND | MS.MS_REC, null, `bind ${p}`));
     calls.push(mountCall(null, p, null, MS.MS_BIND | MS.MS_REMOUNT | MS.MS_RDONLY | MS.MS_REC | MS.MS_NOSUID | MS.MS_NODEV | MS.MS_NOEXEC, null, `make ${p} read-only`));
   }
+  const procMounted = mountsAt(config, 'proc', '/proc');
   const maskedDirs: string[] = [];
   for (const p of config.maskedPaths) {
     const kind = kindOf(config, p);
-    if (!kind) continue;
+    if (!kind || (kind === 'file' && !procMounted)) continue;
     // Below a directory masked already the path is gone (an empty tmpfs): runc skips it, so may we.
     const hidden = maskedDirs.some((d) => p.startsWith(d + '/'));
-    const call = kind === 'dir' ? mountCall('tmpfs', p, 'tmpfs', MS.MS_RDONLY, null, `mask ${p}`) : mountCall('/dev/null', p, null, MS.MS_BIND, null, `mask ${p}`);
+    const call = kind === 'dir' ? mountCall('tmpfs', p, 'tmpfs', MS.MS_RDONLY, null, `mask ${p}`) : mountCall(`/proc/self/fd/${NULL_FD}`, p, null, MS.MS_BIND, null, `mask ${p}`);
     calls.push(hidden ? { ...call, optional: true } : call);
     if (kind === 'dir') maskedDirs.push(p);
   }
+  if (maskedFiles(config).length) calls.push(closeCall(NULL_FD));
   if (config.readonlyRoot) calls.push(mountCall(null, '/', null, MS.MS_BIND | MS.MS_REMOUNT | MS.MS_RDONLY, null, 'make the root read-only'));
   return calls;
+}
+
+/** Masked files of a config without proc on /proc: before the root change, in the rootfs. */
+function preMaskCalls(config: ContainerConfig, paths: RootPaths): Call[] {
+  if (mountsAt(config, 'proc', '/proc')) return [];
+  return maskedFiles(config).flatMap((p) => paths.at(paths.resolve(p), `mask ${p}`, (t) => [mountCall(`/proc/self/fd/${NULL_FD}`, t, null, MS.MS_BIND, null, `mask ${p}`)]));
 }
 
 const CAP_VERSION_3 = 0x20080522;
@@ -333,7 +528,7 @@ export function identityCalls(proc: ProcessSpec, opts: { setgroups: boolean; cwd
   calls.push(setgidCall(proc.user.gid));
   calls.push(setuidCall(proc.user.uid));
   calls.push(makeCall('prctl', [PR_SET_KEEPCAPS, 0, 0, 0, 0], 'prctl(PR_SET_KEEPCAPS, 0)'));
-  if (opts.cwd) calls.push(chdirCall(proc.cwd, `chdir to cwd (${JSON.stringify(proc.cwd)}) set in config.json failed`));
+  if (opts.cwd) calls.push(...cwdCalls(proc.cwd));
   if (caps) {
     const header = Buffer.alloc(8);
     header.writeUInt32LE(CAP_VERSION_3, 0);
@@ -352,6 +547,25 @@ export function identityCalls(proc: ProcessSpec, opts: { setgroups: boolean; cwd
   }
   if (proc.noNewPrivileges) calls.push(makeCall('prctl', [PR.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0], 'prctl(PR_SET_NO_NEW_PRIVS, 1)', { what: 'set no_new_privs' }));
   return calls;
+}
+
+/**
+ * Into process.cwd, as the process's user. The root is the container's and
+ * so is the working directory ("/"): openat2 with RESOLVE_IN_ROOT keeps
+ * the lookup there, and RESOLVE_NO_MAGICLINKS refuses a way out through
+ * /proc/PID/root or /proc/PID/cwd. The directory opens as fd 0 (stdin
+ * parked at 1000 meanwhile).
+ */
+function cwdCalls(cwd: string): Call[] {
+  const what = `chdir to cwd (${JSON.stringify(cwd)}) set in config.json failed`;
+  if (!haveOpenat2()) return [chdirCall(cwd, what)];
+  return [
+    ...parkStdin(),
+    openat2Call(AT_FDCWD, cwd, O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC, RESOLVE.RESOLVE_IN_ROOT | RESOLVE.RESOLVE_NO_MAGICLINKS, ' /* = 0 */', { what }),
+    fchdirCall(0, { what }),
+    closeCall(0),
+    ...unparkStdin(),
+  ];
 }
 
 const PR_SET_KEEPCAPS = 8;
@@ -530,10 +744,22 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
     const parent = mountPointOf(dirname(config.rootfs));
     calls.push({ ...mountCall(null, parent, null, MS.MS_PRIVATE, null, `make ${parent} private`), optional: true });
     calls.push(mountCall(config.rootfs, config.rootfs, null, MS.MS_BIND | MS.MS_REC, null, `bind the rootfs ${config.rootfs}`));
-    const hidden: string[] = [];
-    config.mounts.forEach((m, i) => calls.push(...mountCalls(config, m, i, hidden, opts)));
-    calls.push(...deviceCalls(config, inUserns));
-    calls.push(...rootCalls(config, opts));
+    // From here every path is opened in the rootfs (RootPaths): the rootfs
+    // itself, once bound, is fd 1001.
+    const paths = new RootPaths(config.rootfs, []);
+    calls.push(...parkStdin());
+    calls.push(makeCall('open', [config.rootfs, O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC], `open(${q(config.rootfs)}, O_PATH|O_DIRECTORY|O_CLOEXEC) /* = 0 */`, { what: `open the rootfs ${config.rootfs}` }));
+    calls.push(dup3Call(0, ROOT_FD, { what: 'keep the rootfs open' }), closeCall(0));
+    config.mounts.forEach((m, i) => calls.push(...mountCalls(config, m, i, paths, opts)));
+    calls.push(...deviceCalls(config, inUserns, paths));
+    // runc makes a missing cwd (as root, before the identity calls).
+    calls.push(...paths.mkdirAll(config.process.cwd).calls);
+    // The check of /dev/null waits for the parent: at the chdir gate, where the child waits anyway, unless masks come first.
+    const masks = maskedFiles(config).length > 0;
+    const preMasks = masks ? preMaskCalls(config, paths) : [];
+    if (masks) calls.push(...nullDeviceCalls(paths, preMasks.length ? checkNullDevice : undefined), ...preMasks);
+    calls.push(closeCall(ROOT_FD), ...unparkStdin());
+    calls.push(...rootCalls(config, opts, masks && !preMasks.length ? checkNullDevice : undefined));
     calls.push(...sysctlCalls(sysctls));
     calls.push(...pathCalls(config));
   } else calls.push(...sysctlCalls(sysctls));
