@@ -314,6 +314,9 @@ t.test('a startContainer hook runs inside the container, under its filter', { sk
     t.match(bad.out, /bad system call/);
     t.notMatch(bad.stdout, /program/, `${rt}: the program did not run`);
     t.same(cgroupsNamed(`nslab-${bad.id}`), [], `${rt}: no cgroup left`);
+    const slow = runIn(rt, 'echo program', KILL_MKDIR, (c) => (c.hooks = { startContainer: [{ path: '/bin/sleep', args: ['sleep', '10'], timeout: 1 }] }));
+    t.not(slow.code, 0, `${rt}: a hook past its timeout fails the run`);
+    t.match(slow.out, /hook ran past specified timeout of 1\.0s/);
   }
 });
 

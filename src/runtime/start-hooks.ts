@@ -10,7 +10,7 @@ import { Call, makeCall } from '../syscalls/call.js';
 import { cfunc, lastErrno } from '../syscalls/libc.js';
 import { SyscallError, ExecError } from '../syscalls/errors.js';
 import { forkCall } from '../syscalls/plan.js';
-import { waitChildSync } from '../syscalls/process.js';
+import { ExitInfo, decodeWaitStatus, kill, waitChildSync } from '../syscalls/process.js';
 import { startProgram } from '../core/program.js';
 import { DomainError } from '../core/errors.js';
 import { moveIntoCgroups } from './cgroups.js';
@@ -90,11 +90,27 @@ function runStartHook(state: SavedState, hook: Hook, input: string): void {
       if (e instanceof ExecError || e instanceof SyscallError) throw new StartHookFailed(hook.path, e.message);
       throw e;
     }
-    const info = waitChildSync(pid);
+    const info = hook.timeout ? waitWithin(pid, hook.timeout) : waitChildSync(pid);
+    if (!info) throw new StartHookFailed(hook.path, `hook ran past specified timeout of ${hook.timeout!.toFixed(1)}s`);
     if (info.code === 0) return;
     const how = info.signal ? `signal: ${String(cfunc('const char *strsignal(int sig)')(info.signal)).toLowerCase()}` : `exit status ${info.code}`;
     throw new StartHookFailed(hook.path, `${how}, stdout: ${readAll(out)}, stderr: ${readAll(err)}`);
   } finally {
     for (const fd of fds) closeSync(fd);
   }
+}
+
+/** Wait for the hook at most `seconds`; killed and undefined past that (runc's message follows). */
+function waitWithin(pid: number, seconds: number): ExitInfo | undefined {
+  const waitpid = cfunc('int waitpid(int pid, _Out_ int *status, int options)');
+  const status = new Int32Array(1);
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    if ((waitpid(pid, status, 1 /* WNOHANG */) as number) === pid) return decodeWaitStatus(pid, status[0]);
+    Atomics.wait(sleeper, 0, 0, 5);
+  }
+  kill(pid, 9);
+  waitChildSync(pid);
+  return undefined;
 }
