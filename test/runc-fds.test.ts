@@ -190,3 +190,18 @@ t.test('--preserve-fds and LISTEN_FDS pass fds 3.. as they are', { skip }, async
     t.match(outs[0], /^file 0\nfile 1\n/, 'it reads both files');
   }
 });
+
+t.test('--trace shows the defences as the init makes them', { skip }, async (t) => {
+  const dir = bundle();
+  made.push({ rt: ts, id: 'fds' });
+  const r = cmd(ts, ['--trace', 'create', 'fds'], { cwd: dir });
+  t.equal(r.code, 0, r.stderr);
+  const init = r.stderr.split('\n').filter((l) => l.startsWith('[init] '));
+  t.match(init[0], /^\[init\] prctl\(PR_SET_DUMPABLE, 0\) .* = 0$/, 'the first call: not dumpable');
+  // The defence's closes (flags 0), not the close-on-exec pass before execve.
+  const closes = init.slice(1).filter((l) => /close_range\(\d+, (\d+|~0U), 0\)/.test(l));
+  t.ok(closes.length >= 1, 'then close_range');
+  t.match(closes[closes.length - 1] ?? '', /close_range\(\d+, ~0U, 0\) = 0/, 'up to the last fd');
+  t.match(r.stderr, /\[init\] close\(<result pipe>\), close\(<go pipe>\), open\("\/proc\/self\/fd\/\d+", O_WRONLY\|O_CLOEXEC\) \.\.\./, 'the pipes go at the barrier');
+  remove(ts, 'fds');
+});

@@ -124,7 +124,7 @@ export interface ChildDefences {
    * fds 0..`through` (stdio, then --preserve-fds and LISTEN_FDS, which the
    * program gets as they are), the plan's own pipes and barrier fds, and
    * `held`: fds the plan's calls name (namespaces to join, the console
-   * socket). All of those are close-on-exec; with a barrier, `held` ones
+   * socket). Those last ones are close-on-exec; with a barrier, `held` ones
    * are closed before it, and the pipes at it, so a created container
    * waits with stdio and the exec fifo only. The fds to keep stay where
    * they are: the gaps between them are closed with one close_range(2)
