@@ -550,18 +550,18 @@ export function identityCalls(proc: ProcessSpec, opts: { setgroups: boolean; cwd
 }
 
 /**
- * Into process.cwd, as the process's user. The root is the container's and
- * so is the working directory ("/"): openat2 with RESOLVE_IN_ROOT keeps
- * the lookup there, and RESOLVE_NO_MAGICLINKS refuses a way out through
- * /proc/PID/root or /proc/PID/cwd. The directory opens as fd 0 (stdin
- * parked at 1000 meanwhile).
+ * Into process.cwd, as the process's user. The path is absolute, so the
+ * lookup starts at the process's root (the container's, after the root
+ * change) and ".." stops there; RESOLVE_NO_MAGICLINKS also refuses a way
+ * out through /proc/PID/root or /proc/PID/cwd. The directory opens as fd 0
+ * (stdin parked at 1000 meanwhile).
  */
 function cwdCalls(cwd: string): Call[] {
   const what = `chdir to cwd (${JSON.stringify(cwd)}) set in config.json failed`;
   if (!haveOpenat2()) return [chdirCall(cwd, what)];
   return [
     ...parkStdin(),
-    openat2Call(AT_FDCWD, cwd, O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC, RESOLVE.RESOLVE_IN_ROOT | RESOLVE.RESOLVE_NO_MAGICLINKS, ' /* = 0 */', { what }),
+    openat2Call(AT_FDCWD, posix.resolve('/', cwd), O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC, RESOLVE.RESOLVE_NO_MAGICLINKS, ' /* = 0 */', { what }),
     fchdirCall(0, { what }),
     closeCall(0),
     ...unparkStdin(),
