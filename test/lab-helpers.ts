@@ -13,8 +13,12 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+/**
+ * ts-lab as the tests run it: the labs' cgroups below the test's own
+ * cgroup (NSLAB_CGROUP_PARENT=.), not below the root where a student's go.
+ */
 export function tsLab(args: string[], opts: RunOptions & { extraEnv?: NodeJS.ProcessEnv } = {}): RunResult {
-  return run([tool('lab'), ...args], { timeout: 600_000, ...opts, env: cleanEnv(opts.extraEnv) });
+  return run([tool('lab'), ...args], { timeout: 600_000, ...opts, env: cleanEnv({ NSLAB_CGROUP_PARENT: '.', ...opts.extraEnv }) });
 }
 
 export function labIds(): string[] {

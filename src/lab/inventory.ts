@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { descendants } from './shell.js';
+import { labCgroupParent } from './requirements.js';
 import { MountInfo, readMountInfo } from '../syscalls/mountinfo.js';
 
 export type Inventory = Record<string, string[]>;
@@ -52,6 +53,13 @@ export function ownCgroupDirs(): string[] {
     if (base) dirs.push(join(base, path));
   }
   return [...new Set(dirs)].filter((d) => existsSync(d));
+}
+
+/** The directories below which the labs make their cgroups, one per hierarchy. */
+function labCgroupRoots(): string[] {
+  const parent = labCgroupParent();
+  if (parent !== '' && !parent.startsWith('/')) return ownCgroupDirs();
+  return [...new Set(mountTable().filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2').map((m) => join(m.mountPoint, parent)))].filter((d) => existsSync(d));
 }
 
 /** Every directory below `dir` (a cgroup tree), at most `maxDepth` levels down. */
@@ -110,10 +118,12 @@ export function takeInventory(): Inventory {
     mounts: mounts(),
     'netns files': netnsFiles(),
     'network devices': networkDevices(),
-    // Only cgroups named like the labs' (nslab-lab-*): other cgroups below a
-    // shared parent come and go with the rest of the machine.
-    cgroups: ownCgroupDirs()
-      .flatMap((d) => directoriesBelow(d))
+    // Only cgroups named like the labs' (nslab-lab-*): other cgroups come
+    // and go with the rest of the machine. Looked for where the labs make
+    // them: below the root of every hierarchy by default, below our own
+    // cgroup when NSLAB_CGROUP_PARENT is relative (the tests).
+    cgroups: labCgroupRoots()
+      .flatMap((d) => directoriesBelow(d, 8))
       .filter((p) => p.includes('/nslab-lab')),
     'message queues': messageQueues(),
     processes: processes(),

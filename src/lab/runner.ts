@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluate, hostMountPoints, RunIn } from './checks.js';
 import { leftovers, takeInventory } from './inventory.js';
-import { unmet } from './requirements.js';
+import { labCgroupParent, unmet } from './requirements.js';
 import { CommandResult, killRunningCommands, runOnHost, Session } from './shell.js';
 import { CheckResult, Lab, LabResult, Outcome, Place, Step, StepResult } from './types.js';
 
@@ -138,7 +138,7 @@ export class LabRun {
     this.labDir = mkdtempSync(join(tmpdir(), `nslab-${lab.id}-`));
     // Readable by nobody: rootless steps may look at files the lab prepared.
     chmodSync(this.labDir, 0o755);
-    this.env = { ...process.env, PATH: path, LAB_DIR: this.labDir, NSLAB_ROOT: this.opts.projectRoot, LAB_ID: lab.id };
+    this.env = { ...process.env, PATH: path, LAB_DIR: this.labDir, NSLAB_ROOT: this.opts.projectRoot, LAB_ID: lab.id, LAB_CGROUPS: labCgroupParent() };
     await this.reporter.labStart?.(lab);
     try {
       for (const line of lab.setup ?? []) {
