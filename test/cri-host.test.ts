@@ -2,7 +2,7 @@
 // the resolver configuration when /etc/resolv.conf is a link into /run
 // (systemd-resolved), and a failed `up` that leaves no cgroup behind.
 import t from 'tap';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -67,7 +67,7 @@ t.test('a failed up leaves no nslab-cri-* cgroup', { skip: needRoot(), timeout: 
       t.comment("below the root (a student's default) is left to the VM: here a test keeps its cgroups inside its own");
       continue;
     }
-    const env = { ...process.env, PATH: `${fake}:${BIN}:${process.env.PATH}`, NSLAB_CGROUP_PARENT: parent };
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${fake}:${BIN}:${process.env.PATH}`, NSLAB_CGROUP_PARENT: parent };
     delete env.NODE_OPTIONS;
     const r = box.run([tool('cri'), 'up', '--dir', dir, '--runtime', tool('runc')], { env, timeout: 60_000 });
     t.not(r.code, 0, `up fails (NSLAB_CGROUP_PARENT='${parent}')`);

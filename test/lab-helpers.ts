@@ -1,7 +1,8 @@
 // Shared by the ts-lab tests: run ts-lab without the test runner's
 // environment, and take a machine-wide inventory of what a lab could leave
 // behind, to compare before and after.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { allWorkDirs } from '../src/lab/workdir.js';
 import { basename, join } from 'node:path';
 import { directoriesBelow, processesWithEnv } from '../src/lab/inventory.js';
 import { inventory, ROOT, run, RunOptions, RunResult, tool } from './helpers/tools.js';
@@ -55,7 +56,7 @@ export function labInventory(): LabInventory {
     cgroups: directoriesBelow('/sys/fs/cgroup', 8).filter((d) => basename(d).startsWith('nslab-lab')),
     processes: labProcesses(),
     // Lab directories only (nslab-<lab id>-XXXXXX): other tests use /tmp/nslab-* too.
-    labDirs: readdirSync('/tmp').filter((n) => labIds().some((id) => new RegExp(`^nslab-${id}-\\w{6}$`).test(n))),
+    labDirs: allWorkDirs().flatMap((base) => (existsSync(base) ? readdirSync(base).filter((n) => labIds().some((id) => new RegExp(`^nslab-${id}-\\w{6}$`).test(n))).map((n) => join(base, n)) : [])),
   };
 }
 
