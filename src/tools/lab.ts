@@ -193,7 +193,10 @@ function inSandbox(args: string[], standIn = false): number {
 
 async function check(cmd: ParsedCommandLine, names: string[]): Promise<number> {
   const selected = pick(cmd, labs(cmd), names);
-  const wantSandbox = flag(cmd, 'sandbox') || (process.env.CI === 'true' && !flag(cmd, 'no-sandbox'));
+  // A lab that needs the sandbox (the pod labs) takes the whole run into
+  // one, as CI=true does: `sudo ts-lab check --all` then runs every lab.
+  const needed = process.geteuid?.() === 0 && selected.some((l) => l.needs?.sandbox);
+  const wantSandbox = flag(cmd, 'sandbox') || ((process.env.CI === 'true' || needed) && !flag(cmd, 'no-sandbox'));
   if (wantSandbox && !insideSandbox()) return inSandbox(process.argv.slice(2));
   const sandboxed = insideSandbox();
   let results: LabResult[];
