@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { CgroupLayout, detectCgroups, unifiedHierarchy } from '../src/cgroup/hierarchy.js';
-import { cgroupSpec } from '../src/runtime/cgroups.js';
+import { cgroupSpec, runcLayout } from '../src/runtime/cgroups.js';
 import { cleanEnv, isRoot, ROOT, run, tool } from './helpers/tools.js';
 
 const v2 = (own: string): CgroupLayout => ({ mode: 'v2', hierarchies: [{ version: 2, mountPoint: '/sys/fs/cgroup', mountRoot: '/', controllers: ['memory', 'pids'], own }] });
@@ -29,6 +29,10 @@ t.test('the rule, as runc 1.1 has it (specconv, fs/paths.go, fs2/defaultpath.go)
   t.equal(cgroupSpec('web', '../../web', hybrid(session)), 'web', "'..' cannot climb out (runc's CleanPath)");
   t.equal(cgroupSpec('web', '/a/../../b', v2(session)), '/b', 'nor above the top');
   t.throws(() => cgroupSpec('web', 'system.slice:runc:web', v2(session)), /systemd/, 'the systemd driver form is refused by name');
+  const h = runcLayout(hybrid(session));
+  t.same(h.hierarchies.map((x) => x.own), [session, '/'], "hybrid: a relative path is below our cgroup in v1, from the top of the unified hierarchy (runc's GetOwnCgroupPath(\"\") is the hybrid mount point)");
+  const pure = v2(session);
+  t.equal(runcLayout(pure), pure, 'pure v2: the layout as it is (cgroupSpec takes the parent)');
 });
 
 const haveRunc = existsSync('/usr/sbin/runc');

@@ -3,7 +3,7 @@
 // from linux.resources, and removed with the container.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { CgroupDir, CgroupLayout, unifiedHierarchy } from '../cgroup/hierarchy.js';
+import { CgroupDir, CgroupLayout, detectCgroups, unifiedHierarchy } from '../cgroup/hierarchy.js';
 import { Cgroup, cgroupAt, cgroupManager } from '../cgroup/manager.js';
 import { fromOciResources } from '../cgroup/oci.js';
 import { writeKernelFile } from '../syscalls/fs.js';
@@ -27,8 +27,8 @@ export interface ContainerCgroup {
  * (libcontainer/specconv, cgroups/fs and fs2): an empty cgroupsPath means
  * the container id, an absolute path is taken from each hierarchy's top, and
  * a relative one is below
- * - the caller's own cgroup on cgroup v1 and hybrid hosts (in every
- *   hierarchy, the unified one included), and
+ * - the caller's own cgroup in each v1 hierarchy (on a hybrid host the
+ *   unified one is taken from its top: runcLayout), and
  * - the parent of the caller's cgroup on a pure v2 host: the caller's own
  *   cgroup (a login session's scope) holds processes, and v2 gives no
  *   controllers below such a cgroup; its parent (user-1000.slice) has none.
@@ -45,6 +45,17 @@ export function cgroupSpec(id: string, cgroupsPath: string | undefined, layout: 
   return inner;
 }
 
+/**
+ * The layout the manager resolves a relative path against, as runc 1.1's
+ * fs driver reads it on a hybrid host: below our own cgroup in each v1
+ * hierarchy, but from the top of the unified one (GetOwnCgroupPath("")
+ * answers the hybrid mount point itself, /sys/fs/cgroup/unified).
+ */
+export function runcLayout(layout: CgroupLayout): CgroupLayout {
+  if (layout.mode !== 'hybrid') return layout;
+  return { ...layout, hierarchies: layout.hierarchies.map((h) => (h.version === 2 ? { ...h, own: h.mountRoot } : h)) };
+}
+
 /** runc's utils.CleanPath: clean as if rooted, then relative again if it was. */
 function cleanPath(p: string): string {
   const rooted = posix.normalize(posix.join('/', p));
@@ -57,7 +68,7 @@ export function containerCgroup(cg: { path: string; dirs: readonly CgroupDir[] }
 }
 
 export function createContainerCgroup(id: string, cgroupsPath: string | undefined, resources: Resources | undefined): ContainerCgroup {
-  const manager = cgroupManager();
+  const manager = cgroupManager(runcLayout(detectCgroups()));
   const available = new Set(manager.layout.hierarchies.flatMap((h) => h.controllers));
   const controllers = WANTED.filter((c) => available.has(c));
   const limits = resources ? fromOciResources({ memory: { limit: resources.memory?.limit, swap: resources.memory?.swap }, pids: resources.pids, cpu: { shares: resources.cpu?.shares, quota: resources.cpu?.quota, period: resources.cpu?.period } }) : {};
