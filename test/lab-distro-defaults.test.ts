@@ -1,4 +1,5 @@
-// Lab 9 on its first run after boot: /run/netns does not exist yet, and the
+// The labs on a distribution's defaults, each made here in a throwaway
+// namespace. Lab 9 on its first run after boot: /run/netns does not exist yet, and the
 // first `netns add` makes it a mount point of its own, which stays. That is
 // the system's, not the lab's leftover. Made here with a fresh /run in a
 // throwaway network and mount namespace (unshare -n -m): nothing reaches
@@ -22,4 +23,22 @@ t.test('lab 9 passes when its netns add is the first since boot', { skip: needRo
   t.match(r.stdout, /^result network-namespace pass/m, r.stdout + r.stderr);
   t.notMatch(r.stdout, /LEFT/, 'nothing reported as left');
   t.match(r.stdout, /^\/run\/netns$/m, 'and /run/netns did become a mount point (the case this is about)');
+});
+
+t.test('lab 14 with /tmp a nodev tmpfs (Debian 13): it works in /var/tmp and passes; forced into the nodev mount, it fails as on Debian', { skip: needRoot(), timeout: 400_000 }, async (t) => {
+  const dir = `/tmp/nslab-nodev-test-${process.pid}`;
+  const lab = `node ${join(ROOT, 'dist', 'ts-lab.cjs')} check --no-sandbox putting-it-together`;
+  const script = [
+    `mkdir -p ${dir}`,
+    `mount -t tmpfs -o nodev nslab-nodev ${dir}`,
+    `TMPDIR=${dir} ${lab}; echo "exit $?"`,
+    'echo ===',
+    `TMPDIR=${dir} NSLAB_WORK_DIR=${dir} ${lab}; echo "exit $?"`,
+    `umount ${dir}; rmdir ${dir}`,
+  ].join('\n');
+  const r = spawnSync('unshare', ['-n', '-m', '--propagation', 'private', '--', 'sh', '-c', script], { encoding: 'utf8', env: cleanEnv({ PATH: `${BIN}:${process.env.PATH}`, CI: '', NSLAB_CGROUP_PARENT: '.' }), timeout: 380_000 });
+  const [chosen, forced] = r.stdout.split('===\n');
+  t.match(chosen, /^result putting-it-together pass/m, chosen + r.stderr);
+  t.match(forced ?? '', /^result putting-it-together fail/m, 'forced into the nodev mount it fails, as the issue saw');
+  t.match(forced ?? '', /Permission denied/, "with the student's error (can't open /dev/null)");
 });
