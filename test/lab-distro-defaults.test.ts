@@ -6,6 +6,8 @@
 // the host's network or mounts.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT, needRoot } from './helpers/tools.js';
 import { cleanEnv } from './lab-helpers.js';
@@ -41,4 +43,38 @@ t.test('lab 14 with /tmp a nodev tmpfs (Debian 13): it works in /var/tmp and pas
   t.match(chosen, /^result putting-it-together pass/m, chosen + r.stderr);
   t.match(forced ?? '', /^result putting-it-together fail/m, 'forced into the nodev mount it fails, as the issue saw');
   t.match(forced ?? '', /Permission denied/, "with the student's error (can't open /dev/null)");
+});
+
+t.test("the sandbox keeps /etc/resolv.conf working when it links into /run (systemd-resolved)", { skip: needRoot(), timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nslab-test-resolved-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'etc'));
+  mkdirSync(join(dir, 'labs'));
+  writeFileSync(
+    join(dir, 'labs', 'dns.json'),
+    JSON.stringify({
+      id: 'dns',
+      order: 1,
+      title: 'dns',
+      intro: ['x'],
+      steps: [
+        { id: 'stub', explain: 'x', run: 'cat /etc/resolv.conf', checks: [{ that: "the stub's file is there", match: '^nameserver 127\\.0\\.0\\.53$' }] },
+        { id: 'upstream', explain: 'x', run: 'cat /run/systemd/resolve/resolv.conf', checks: [{ that: "and resolved's upstream list", match: '^nameserver 192\\.0\\.2\\.53$' }] },
+      ],
+    }),
+  );
+  const script = [
+    'set -e',
+    // Debian 13's layout, in this mount namespace only: /etc holding just the link, resolved's files in /run.
+    `ln -s ../run/systemd/resolve/stub-resolv.conf ${dir}/etc/resolv.conf`,
+    'mount -t tmpfs -o mode=755 nslab-run /run',
+    'mkdir -p /run/systemd/resolve',
+    'echo "nameserver 127.0.0.53" > /run/systemd/resolve/stub-resolv.conf',
+    'echo "nameserver 192.0.2.53" > /run/systemd/resolve/resolv.conf',
+    `mount --bind ${dir}/etc /etc`,
+    `node ${join(ROOT, 'dist', 'ts-lab.cjs')} check --sandbox --labs-dir ${dir}/labs dns`,
+  ].join('\n');
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', script], { encoding: 'utf8', env: cleanEnv({ PATH: `${BIN}:${process.env.PATH}` }), timeout: 100_000 });
+  t.match(r.stdout, /^sandbox: /m, 'in the sandbox, whose /run is a fresh tmpfs');
+  t.match(r.stdout, /^result dns pass \(2 passed/m, r.stdout + r.stderr);
 });
