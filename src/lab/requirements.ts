@@ -34,9 +34,9 @@ export const PACKAGE_OF: Record<string, string> = {
 };
 
 export function installHint(binary: string): string {
-  if (binary.startsWith('ts-')) return `${binary} is built by this project: run 'npm run build' (and 'npm link', or scripts/setup-vm.sh)`;
+  if (binary.startsWith('ts-')) return `${binary} is built by this project: sudo bash scripts/setup-vm.sh builds and installs it for every user (after 'npm run build' alone: sudo bash scripts/setup-vm.sh --install-only)`;
   // Not packaged by Debian: the upstream release, as docs/cri.md explains.
-  if (binary === 'crictl') return `install the cri-tools release for your Kubernetes version into /usr/local/bin (docs/cri.md, "Getting crictl"), or run scripts/setup-vm.sh where ../shared/tools holds a copy`;
+  if (binary === 'crictl') return `sudo bash scripts/setup-vm.sh installs cri-tools v1.32.0 (from ../shared/tools, or the release, sha256-checked), or install the cri-tools release for your Kubernetes version into /usr/local/bin by hand (docs/cri.md, "Getting crictl")`;
   const pkg = PACKAGE_OF[binary];
   return pkg ? `install it with 'apt-get install ${pkg}'` : `install the package that provides ${binary}`;
 }
