@@ -303,9 +303,10 @@ function doctor(cmd: ParsedCommandLine): number {
   const stopped = forecast.filter((f) => f.outcome !== 'run');
   if (!flag(cmd, 'json')) {
     if (forecast.length) out(`${count(forecast.length - stopped.length, 'lab')} will run, ${forecast.filter((f) => f.outcome === 'skip').length} will be skipped, ${forecast.filter((f) => f.outcome === 'fail').length} will fail`);
-    out(failed ? `${count(failed, 'problem')} found` : stopped.length ? 'no problem found, but not every lab can run here (see above)' : 'this machine can run every lab');
+    out(failed ? `${count(failed, 'problem')} found` : stopped.length ? `0 problems found, but ${count(stopped.length, 'lab')} will not run here (see above)` : 'this machine can run every lab');
   }
-  return failed ? 1 : 0;
+  // As check --all would: not every lab running is not a success.
+  return failed || stopped.length ? 1 : 0;
 }
 
 function findExercise(cmd: ParsedCommandLine, name: string | undefined) {
