@@ -7,7 +7,7 @@
 // Nothing is downloaded. Running it again on the same DIR is safe: what is
 // already there and up to date is left alone.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, constants, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, constants, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -191,9 +191,37 @@ function nodeAndPrograms() {
   const programs = join(ROOT, 'dist/programs');
   if (!existsSync(programs)) fail('dist/programs is missing: run npm run build first');
   copyWithLibraries(process.execPath, 'usr/local/bin/node');
+  externalBuiltins();
   for (const f of readdirSync(programs)) copyIn(join(programs, f), `opt/nslab/programs/${f}`);
   const arch = process.arch;
   for (const pkg of ['koffi', `@koromix/koffi-linux-${arch}`]) copyTree(join(ROOT, 'node_modules', pkg), `opt/nslab/node_modules/${pkg}`, (p) => !/musl|\.md$|\/doc\/|\/src\/(?!koffi)|\/vendor\//.test(p));
+}
+
+/**
+ * Distributions that build node against their own packages (Debian:
+ * --shared-builtin-*-path) load some built-in modules (cjs-module-lexer,
+ * undici, acorn...) from files under /usr/share/nodejs at run time, and
+ * node fails at start without them. Their paths are compiled into node or
+ * libnode: copy every file so named, at the same path.
+ */
+function externalBuiltins() {
+  const paths = new Set();
+  for (const file of [realpathSync(process.execPath), ...sharedLibraries(process.execPath).filter((l) => /libnode/.test(l))]) {
+    let text;
+    try {
+      text = readFileSync(file).toString('latin1');
+    } catch {
+      continue;
+    }
+    for (const m of text.matchAll(/\/usr\/share\/nodejs\/[\w@.+\/-]+\.(?:js|mjs|cjs|json)/g)) paths.add(m[0]);
+  }
+  let copied = 0;
+  for (const p of paths) {
+    if (!existsSync(p)) continue;
+    copyIn(realpathSync(p), p);
+    copied++;
+  }
+  if (copied) say(`make-rootfs: ${copied} built-in module files node loads from /usr/share/nodejs copied`);
 }
 
 function copyTree(from, to, keep) {

@@ -1,13 +1,80 @@
 #!/usr/bin/env bash
 # Prepare a fresh Debian/Ubuntu VM for nslab: the system packages the tools,
-# labs and tests use, the npm dependencies, the build, and the ts-* commands
-# on PATH. Safe to run again. Run as root (sudo).
+# labs and tests use, the npm dependencies, the build, crictl, and the ts-*
+# commands installed for every user. Safe to run again. Run as root (sudo).
+#
+# The build runs as the owner of the checkout (no root-owned dist/ or
+# node_modules/ left in it), and what the tools need at run time is copied
+# to $NSLAB_PREFIX (/usr/local/lib/nslab), readable by all, with links in
+# $NSLAB_BINDIR (/usr/local/bin): the tools then work for root, nobody and
+# every other user whatever the mode of the home directory holding the
+# checkout (Debian 13 makes homes 0700).
+#
+#   --install-only   only install the checkout's existing build (no apt, npm, build or crictl)
+#   --no-link        build, but install nothing (no copy, no links)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup-vm.sh: run as root (sudo bash scripts/setup-vm.sh)" >&2
   exit 1
+fi
+
+mode=all
+case "${1:-}" in
+  --install-only) mode=install ;;
+  --no-link) mode=build ;;
+  '') ;;
+  *) echo "setup-vm.sh: unknown option '$1' (--install-only, --no-link)" >&2; exit 2 ;;
+esac
+prefix=${NSLAB_PREFIX:-/usr/local/lib/nslab}
+bindir=${NSLAB_BINDIR:-/usr/local/bin}
+
+# The checkout's owner builds it (under sudo that is normally SUDO_UID).
+owner_uid=$(stat -c %u .)
+owner_gid=$(stat -c %g .)
+owner_name=$(getent passwd "$owner_uid" | cut -d: -f1 || true)
+owner_home=$(getent passwd "$owner_uid" | cut -d: -f6 || true)
+as_owner() {
+  if [ "$owner_uid" -eq 0 ] || [ -z "$owner_name" ]; then
+    "$@"
+  else
+    setpriv --reuid="$owner_uid" --regid="$owner_gid" --init-groups env HOME="$owner_home" USER="$owner_name" LOGNAME="$owner_name" "$@"
+  fi
+}
+
+install_tools() {
+  for f in bin/ts-unshare dist/ts-unshare.cjs node_modules/koffi; do
+    if [ ! -e "$f" ]; then
+      echo "setup-vm.sh: $PWD/$f is missing: build first (sudo bash scripts/setup-vm.sh)" >&2
+      exit 1
+    fi
+  done
+  # What the tools read at run time: their stubs and bundles, the labs,
+  # make-rootfs (the labs run it), and koffi with its native module.
+  mkdir -p "$(dirname "$prefix")" "$bindir"
+  local staging
+  staging=$(mktemp -d "$(dirname "$prefix")/.nslab.XXXXXX")
+  # -p keeps the bundles' mtimes, which their V8 code caches are keyed on.
+  cp -R -p bin dist labs package.json "$staging/"
+  mkdir -p "$staging/scripts" "$staging/node_modules/@koromix"
+  cp scripts/make-rootfs.mjs "$staging/scripts/"
+  cp -RL node_modules/koffi "$staging/node_modules/"
+  cp -RL node_modules/@koromix/koffi-linux-* "$staging/node_modules/@koromix/"
+  chown -R 0:0 "$staging"
+  chmod -R u+rwX,go+rX,go-w "$staging"
+  # Swapped in whole: a tool running from the old copy keeps its files.
+  rm -rf "$prefix.old"
+  if [ -e "$prefix" ]; then mv "$prefix" "$prefix.old"; fi
+  mv "$staging" "$prefix"
+  rm -rf "$prefix.old"
+  for b in "$prefix"/bin/ts-*; do ln -sfn "$b" "$bindir/$(basename "$b")"; done
+  echo "setup-vm.sh: the ts-* tools are installed in $prefix, linked from $bindir"
+}
+
+if [ "$mode" = install ]; then
+  install_tools
+  exit 0
 fi
 
 # ps, ip, ping, busybox (for root filesystems), util-linux (unshare, nsenter,
@@ -40,36 +107,62 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
-npm run build
+# An earlier run as root (before this script built as the owner) may have
+# left root-owned files in dist/ and node_modules/: give them back.
+for d in dist node_modules; do
+  if [ -d "$d" ] && [ ! -L "$d" ]; then find "$d" ! -uid "$owner_uid" -exec chown -h "$owner_uid:$owner_gid" {} +; fi
+done
+if [ -f package-lock.json ]; then as_owner npm ci --no-audit --no-fund; else as_owner npm install --no-audit --no-fund; fi
+as_owner npm run build
 
 # crictl is not packaged by Debian. CI and the developers keep a copy beside
-# the checkout (../shared/tools); elsewhere, install the cri-tools release for
-# your Kubernetes version (docs/cri.md, "Getting crictl"). Nothing is downloaded here.
-crictl_copy="$(dirname "$PWD")/shared/tools/crictl-v1.32.0-linux-amd64.xz"
+# the checkout (../shared/tools); elsewhere the upstream release tarball of
+# cri-tools v1.32.0 is downloaded and checked against the sha256 pinned here
+# (docs/cri.md, "Getting crictl").
+crictl_version=v1.32.0
+crictl_copy="$(dirname "$PWD")/shared/tools/crictl-$crictl_version-linux-amd64.xz"
 crictl_sha256=3c47d3d4685607a5cbdd9d7cca1e9fad5dd9c4a213f29bcee073685b01339d3a
+crictl_url=https://github.com/kubernetes-sigs/cri-tools/releases/download/$crictl_version/crictl-$crictl_version-linux-amd64.tar.gz
+crictl_tar_sha256=f050b71d3a73a91a4e0990b90143ed04dcd100cc66f953736fcb6a2730e283c4
 crictl_dest=${NSLAB_CRICTL_DEST:-/usr/local/bin/crictl}
 if command -v crictl >/dev/null 2>&1; then
   :
-elif [ -f "$crictl_copy" ] && [ "$(uname -m)" = x86_64 ]; then
+elif [ "$(uname -m)" != x86_64 ]; then
+  echo "setup-vm.sh: crictl is not installed, and this script only knows the x86_64 release; install cri-tools $crictl_version for $(uname -m) (docs/cri.md, \"Getting crictl\")."
+elif [ -f "$crictl_copy" ]; then
   tmp=$(mktemp "$(dirname "$crictl_dest")/.crictl.XXXXXX")
   if xz -dc "$crictl_copy" >"$tmp" && echo "$crictl_sha256  $tmp" | sha256sum -c --quiet -; then
     chmod 755 "$tmp" && mv "$tmp" "$crictl_dest"
-    echo "setup-vm.sh: crictl v1.32.0 installed in $crictl_dest (from $crictl_copy)"
+    echo "setup-vm.sh: crictl $crictl_version installed in $crictl_dest (from $crictl_copy)"
   else
     rm -f "$tmp"
     echo "setup-vm.sh: $crictl_copy did not unpack to the expected crictl (sha256); not installed" >&2
     exit 1
   fi
 else
-  echo "setup-vm.sh: crictl is not installed, and there is no copy in $(dirname "$crictl_copy")."
-  echo "  The pod labs (cri-pod-sandbox, cri-containers) are skipped until it is: see docs/cri.md, \"Getting crictl\"."
+  # The upstream release: downloaded, checked, unpacked, installed.
+  tmpd=$(mktemp -d)
+  if wget -q -O "$tmpd/crictl.tar.gz" "$crictl_url"; then
+    if echo "$crictl_tar_sha256  $tmpd/crictl.tar.gz" | sha256sum -c --quiet - && tar -xzf "$tmpd/crictl.tar.gz" -C "$tmpd" crictl; then
+      install -m 755 "$tmpd/crictl" "$crictl_dest"
+      echo "setup-vm.sh: crictl $crictl_version installed in $crictl_dest (from $crictl_url, sha256 checked)"
+    else
+      rm -rf "$tmpd"
+      echo "setup-vm.sh: $crictl_url does not have the sha256 pinned in scripts/setup-vm.sh ($crictl_tar_sha256); not installed" >&2
+      exit 1
+    fi
+  else
+    echo "setup-vm.sh: crictl is not installed: could not download $crictl_url (no network?)."
+    echo "  The pod labs (cri-pod-sandbox, cri-containers) are skipped until it is. To install it by hand:"
+    echo "    wget $crictl_url"
+    echo "    echo '$crictl_tar_sha256  crictl-$crictl_version-linux-amd64.tar.gz' | sha256sum -c - && sudo tar -xzf crictl-$crictl_version-linux-amd64.tar.gz -C /usr/local/bin crictl"
+  fi
+  rm -rf "$tmpd"
 fi
 
-# ts-unshare, ts-nsenter, ... on PATH for every user (labs run them by name).
-if [ "${1:-}" != "--no-link" ]; then
-  npm link --no-audit --no-fund >/dev/null 2>&1 || {
-    for b in bin/ts-*; do ln -sf "$PWD/$b" "/usr/local/bin/$(basename "$b")"; done
-  }
+# ts-unshare, ts-nsenter, ... on PATH for every user (labs run them by name,
+# some as nobody): a copy outside the checkout, readable by all.
+if [ "$mode" = all ]; then
+  install_tools
 fi
 echo "setup-vm.sh: ready. Try: sudo ts-lab list"

@@ -62,7 +62,7 @@ for (const runtime of RUNTIMES) {
   t.test(`the CRI flow with ${runtime.name} under containerd`, { skip: skip || runtime.why || false, timeout: 600_000 }, async (t) => {
     const sandbox = await NetSandbox.start();
     const dir = '/run/nslab-cri-test';
-    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${crictl.dir}:${process.env.PATH}` };
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${crictl.dir}:${process.env.PATH}`, NSLAB_CGROUP_PARENT: '.' };
     delete env.NODE_OPTIONS;
     const inSandbox = (argv: string[]): RunResult => sandbox.run(argv, { env, timeout: 120_000 });
     const cri = (command: string, ...args: string[]): RunResult => inSandbox([tool('cri'), command, '--dir', dir, ...args]);
@@ -175,7 +175,7 @@ t.test('ts-cri refuses bad input clearly and leaves nothing', { skip: needRoot()
 t.test('down says which cgroups a process still holds, keeps the directory, and a later down finishes', { skip: skip || (existsSync('/usr/sbin/runc') ? false : 'runc is not installed (apt-get install runc)'), timeout: 300_000 }, async (t) => {
   const sandbox = await NetSandbox.start();
   const dir = '/run/nslab-cri-busy-test';
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${crictl.dir}:${process.env.PATH}` };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${crictl.dir}:${process.env.PATH}`, NSLAB_CGROUP_PARENT: '.' };
   delete env.NODE_OPTIONS;
   const cri = (command: string, ...args: string[]): RunResult => sandbox.run([tool('cri'), command, '--dir', dir, ...args], { env, timeout: 120_000 });
   // A process of this test's own, put into the playground's cgroup: down may not kill it, so the cgroup stays busy.
@@ -211,7 +211,7 @@ t.test('down says which cgroups a process still holds, keeps the directory, and 
 t.test("down from inside containerd's mount namespace (a playground whose sandbox was killed) spares itself and finishes", { skip: skip || (existsSync('/usr/sbin/runc') ? false : 'runc is not installed (apt-get install runc)'), timeout: 300_000 }, async (t) => {
   const sandbox = await NetSandbox.start();
   const dir = '/run/nslab-cri-orphan-test';
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${crictl.dir}:${process.env.PATH}` };
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${crictl.dir}:${process.env.PATH}`, NSLAB_CGROUP_PARENT: '.' };
   delete env.NODE_OPTIONS;
   const cri = (command: string, ...args: string[]): RunResult => sandbox.run([tool('cri'), command, '--dir', dir, ...args], { env, timeout: 120_000 });
   t.teardown(async () => {

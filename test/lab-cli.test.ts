@@ -127,3 +127,14 @@ t.test('--help lists every command of the table', async (t) => {
   for (const c of ['list', 'run LAB', 'check --all \\| LAB\\.\\.\\.', 'exercise \\[NAME\\]', 'shell --sandbox', 'grade \\[--sandbox\\] NAME', 'reset', 'doctor']) t.match(r.stdout, new RegExp(`^\\s*${c}\\s{2,}\\S`, 'm'), c);
   t.match(r.stdout, /--allow-skips/);
 });
+
+t.test('as root, a lab that needs the sandbox takes check into one; --no-sandbox keeps the skip', { skip: needRoot() }, async (t) => {
+  const dir = labsDirWith({ 'tiny.json': tinyLab({ root: true, sandbox: true }) });
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = tsLab(['check', '--labs-dir', dir, 'tiny'], { extraEnv: { CI: '' } });
+  t.equal(r.code, 0, r.stdout + r.stderr);
+  t.match(r.stdout, /^sandbox: /m, 'it says it runs in the sandbox');
+  t.match(r.stdout, /^result tiny pass/m, 'and the lab runs');
+  const kept = tsLab(['check', '--no-sandbox', '--labs-dir', dir, 'tiny'], { extraEnv: { CI: '' } });
+  t.match(kept.stdout, /^result tiny skip \(runs only in the sandbox/m, 'with --no-sandbox it is skipped, with how to run it');
+});

@@ -1,7 +1,8 @@
 // Shared by the ts-lab tests: run ts-lab without the test runner's
 // environment, and take a machine-wide inventory of what a lab could leave
 // behind, to compare before and after.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { allWorkDirs } from '../src/lab/workdir.js';
 import { basename, join } from 'node:path';
 import { directoriesBelow, processesWithEnv } from '../src/lab/inventory.js';
 import { inventory, ROOT, run, RunOptions, RunResult, tool } from './helpers/tools.js';
@@ -13,8 +14,12 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+/**
+ * ts-lab as the tests run it: the labs' cgroups below the test's own
+ * cgroup (NSLAB_CGROUP_PARENT=.), not below the root where a student's go.
+ */
 export function tsLab(args: string[], opts: RunOptions & { extraEnv?: NodeJS.ProcessEnv } = {}): RunResult {
-  return run([tool('lab'), ...args], { timeout: 600_000, ...opts, env: cleanEnv(opts.extraEnv) });
+  return run([tool('lab'), ...args], { timeout: 600_000, ...opts, env: cleanEnv({ NSLAB_CGROUP_PARENT: '.', ...opts.extraEnv }) });
 }
 
 export function labIds(): string[] {
@@ -51,7 +56,7 @@ export function labInventory(): LabInventory {
     cgroups: directoriesBelow('/sys/fs/cgroup', 8).filter((d) => basename(d).startsWith('nslab-lab')),
     processes: labProcesses(),
     // Lab directories only (nslab-<lab id>-XXXXXX): other tests use /tmp/nslab-* too.
-    labDirs: readdirSync('/tmp').filter((n) => labIds().some((id) => new RegExp(`^nslab-${id}-\\w{6}$`).test(n))),
+    labDirs: allWorkDirs().flatMap((base) => (existsSync(base) ? readdirSync(base).filter((n) => labIds().some((id) => new RegExp(`^nslab-${id}-\\w{6}$`).test(n))).map((n) => join(base, n)) : [])),
   };
 }
 

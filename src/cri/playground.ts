@@ -7,8 +7,8 @@
 // shared, so crictl, ctr and ts-runc on the host can reach it.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
 import { readMountInfo } from '../syscalls/mountinfo.js';
 import { which } from '../core/which.js';
 import { buildRecipe } from '../image/recipes.js';
@@ -158,22 +158,30 @@ export function up(opts: UpOptions): UpResult {
  * pods' netns files. Detached: it outlives ts-cri, logging to its log file.
  */
 function startContainerd(paths: PlaygroundPaths): number {
-  // containerd, its shims and the pods (a relative cgroup_parent is taken
-  // below the shim's own cgroup) all live below one cgroup of the
-  // playground's, inside the caller's: down removes that subtree whole.
+  // containerd, its shims and the pods all live below one cgroup of the
+  // playground's, which down removes whole. containerd itself is in a leaf
+  // of it, containerd/: a relative cgroup_parent is taken below the shim's
+  // own cgroup by runc on v1, below its parent on pure v2 (so, below the
+  // playground's cgroup), and that one must hold no process for v2 to give
+  // its children controllers. The playground's cgroup goes below the root
+  // (NSLAB_CGROUP_PARENT: below another cgroup; relative, below ours, as the
+  // tests do), never below a login session's scope, which holds processes.
   // Named after the directory, plus a random part: two playgrounds with the
   // same directory in different mount namespaces (two sandboxes) must not share one.
   const name = `nslab-cri-${createHash('sha256').update(paths.dir).digest('hex').slice(0, 8)}-${randomBytes(3).toString('hex')}`;
-  const cgroups = cgroupDirsOf(process.pid).map((d) => join(d, name));
-  for (const c of cgroups) {
-    mkdirSync(c, { recursive: true });
-    // A new v1 cpuset starts with no CPUs and no memory nodes, and takes no process until given the parent's.
-    for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-      const file = join(c, f);
-      if (existsSync(file) && readFileSync(file, 'utf8').trim() === '') writeFileSync(file, readFileSync(join(c, '..', f), 'utf8'));
-    }
-  }
+  const bases = playgroundCgroupBases();
+  const cgroups = bases.map((b) => join(b.dir, name));
+  // Recorded first: a start that fails half-way leaves down the list to remove.
   writeFileSync(paths.cgroupsFile, JSON.stringify(cgroups));
+  const leaves = cgroups.map((c) => join(c, 'containerd'));
+  bases.forEach((b, i) => {
+    mkdirSync(leaves[i], { recursive: true });
+    // A new v1 cpuset starts with no CPUs and no memory nodes, and takes no
+    // process until given its parent's. v2 has no such rule (an empty
+    // cpuset.cpus means the parent's), and its root has no cpuset.cpus at all.
+    if (b.version === 1) for (const dir of [cgroups[i], leaves[i]]) copyEmptyCpuset(dir);
+  });
+  const resolv = resolverForSandbox(paths);
   const log = openSync(paths.log, 'a');
   // A fresh /run and /var/lib hide the caller's; the playground's directory
   // (which may be below either) is carried across by a bind mount moved into place.
@@ -187,13 +195,16 @@ function startContainerd(paths: PlaygroundPaths): number {
     'mkdir -p "$2" /run/netns /run/containerd',
     'mount --move /mnt "$2"',
     'ip link set lo up',
-    'config=$1; shift 2',
+    // /etc/resolv.conf may be a link into the host's /run (systemd-resolved),
+    // which the fresh /run hides: put the file ts-cri wrote at the link's target.
+    'if [ -n "$3" ]; then mkdir -p "$(dirname "$3")"; cp "$2/resolv.conf" "$3"; fi',
+    'config=$1; shift 3',
     'for c in "$@"; do echo $$ > "$c/cgroup.procs"; done',
     'exec containerd -c "$config"',
   ].join('\n');
   let child;
   try {
-    child = spawn('unshare', ['--net', '--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', paths.config, paths.dir, ...cgroups], { detached: true, stdio: ['ignore', log, log] });
+    child = spawn('unshare', ['--net', '--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', paths.config, paths.dir, resolv?.target ?? '', ...leaves], { detached: true, stdio: ['ignore', log, log] });
   } finally {
     closeSync(log);
   }
@@ -238,8 +249,15 @@ function playgroundProcesses(mntNs: string): number[] {
   return pids;
 }
 
+interface CgroupPlace {
+  version: 1 | 2;
+  mountPoint: string;
+  /** The process's cgroup directory in this hierarchy. */
+  dir: string;
+}
+
 /** The cgroup directories of a process, one per hierarchy (v1 controllers and the v2 tree). */
-function cgroupDirsOf(pid: number): string[] {
+function cgroupPlacesOf(pid: number): CgroupPlace[] {
   let text = '';
   try {
     text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
@@ -247,7 +265,7 @@ function cgroupDirsOf(pid: number): string[] {
     return [];
   }
   const mounts = readMountInfo().filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2');
-  const dirs: string[] = [];
+  const places: CgroupPlace[] = [];
   for (const line of text.trim().split('\n')) {
     const [id, controllers, path] = [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1, line.lastIndexOf(':')), line.slice(line.lastIndexOf(':') + 1)];
     const wanted = controllers.split(',').filter(Boolean);
@@ -255,9 +273,69 @@ function cgroupDirsOf(pid: number): string[] {
       id === '0'
         ? mounts.find((m) => m.fstype === 'cgroup2')
         : mounts.find((m) => m.fstype === 'cgroup' && wanted.every((c) => m.superOptions.includes(c)));
-    if (mount && path.startsWith(mount.root)) dirs.push(join(mount.mountPoint, path.slice(mount.root.length)));
+    if (mount && path.startsWith(mount.root)) places.push({ version: mount.fstype === 'cgroup2' ? 2 : 1, mountPoint: mount.mountPoint, dir: join(mount.mountPoint, path.slice(mount.root.length)) });
   }
-  return dirs;
+  return places;
+}
+
+/**
+ * Where the playground's cgroup is made, in each hierarchy we are in: below
+ * the top (NSLAB_CGROUP_PARENT unset or absolute: below that path from the
+ * top), or below our own cgroup (NSLAB_CGROUP_PARENT relative, e.g. '.').
+ */
+export function playgroundCgroupBases(parent = (process.env.NSLAB_CGROUP_PARENT ?? '').trim()): CgroupPlace[] {
+  if (parent.split('/').includes('..')) throw new CriError('bad-cgroup-parent', `NSLAB_CGROUP_PARENT=${parent}: '..' is not allowed`, {});
+  const relative = parent !== '' && !parent.startsWith('/');
+  return cgroupPlacesOf(process.pid).map((p) => ({ ...p, dir: relative ? join(p.dir, parent) : join(p.mountPoint, parent) }));
+}
+
+/** v1 cpuset: give an empty cpuset.cpus / cpuset.mems its parent's, so it can take processes. */
+function copyEmptyCpuset(dir: string): void {
+  for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+    const file = join(dir, f);
+    if (existsSync(file) && readFileSync(file, 'utf8').trim() === '') writeFileSync(file, readFileSync(join(dir, '..', f), 'utf8'));
+  }
+}
+
+/**
+ * The resolver configuration the pods get. containerd copies
+ * /etc/resolv.conf into each pod; where that is a link into /run
+ * (systemd-resolved: /run/systemd/resolve/stub-resolv.conf), the
+ * playground's fresh /run would leave it dangling. Written into the
+ * playground's directory from the host's file (resolved's full list of
+ * upstream servers when it has one: the stub's 127.0.0.53 is the host's
+ * loopback, which a pod cannot reach), with the link's target to put it at.
+ */
+export function resolverForSandbox(paths: PlaygroundPaths, etc = '/etc/resolv.conf'): { target: string; file: string } | undefined {
+  let target: string;
+  try {
+    if (!lstatSync(etc).isSymbolicLink()) return undefined;
+    target = join(dirname(etc), readlinkSync(etc));
+    target = realpathOrSelf(target);
+  } catch {
+    return undefined;
+  }
+  if (!target.startsWith('/run/')) return undefined;
+  const upstream = join(dirname(target), 'resolv.conf');
+  const source = target.endsWith('/stub-resolv.conf') && existsSync(upstream) ? upstream : target;
+  let text: string;
+  try {
+    text = readFileSync(source, 'utf8');
+  } catch {
+    // The link dangles on the host too: the pods get no resolver, as they would there.
+    text = '';
+  }
+  const file = join(paths.dir, 'resolv.conf');
+  writeFileSync(file, text, { mode: 0o644 });
+  return { target, file };
+}
+
+function realpathOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return posix.normalize(p);
+  }
 }
 
 /**

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { descendants } from './shell.js';
+import { labCgroupParent } from './requirements.js';
 import { MountInfo, readMountInfo } from '../syscalls/mountinfo.js';
 
 export type Inventory = Record<string, string[]>;
@@ -26,7 +27,12 @@ function mountTable(): MountInfo[] {
 }
 
 function mounts(): string[] {
-  return mountTable().map((m) => `${m.mountPoint} (${m.fstype})`);
+  // /run/netns is made a mount point of its own by the first `ip netns add`
+  // (or ts-veth netns add) after boot, and stays one: the system's, not a
+  // lab's leftover. What a lab leaves in it is counted as netns files.
+  return mountTable()
+    .filter((m) => m.mountPoint !== '/run/netns')
+    .map((m) => `${m.mountPoint} (${m.fstype})`);
 }
 
 function netnsFiles(): string[] {
@@ -52,6 +58,13 @@ export function ownCgroupDirs(): string[] {
     if (base) dirs.push(join(base, path));
   }
   return [...new Set(dirs)].filter((d) => existsSync(d));
+}
+
+/** The directories below which the labs make their cgroups, one per hierarchy. */
+function labCgroupRoots(): string[] {
+  const parent = labCgroupParent();
+  if (parent !== '' && !parent.startsWith('/')) return ownCgroupDirs();
+  return [...new Set(mountTable().filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2').map((m) => join(m.mountPoint, parent)))].filter((d) => existsSync(d));
 }
 
 /** Every directory below `dir` (a cgroup tree), at most `maxDepth` levels down. */
@@ -110,10 +123,12 @@ export function takeInventory(): Inventory {
     mounts: mounts(),
     'netns files': netnsFiles(),
     'network devices': networkDevices(),
-    // Only cgroups named like the labs' (nslab-lab-*): other cgroups below a
-    // shared parent come and go with the rest of the machine.
-    cgroups: ownCgroupDirs()
-      .flatMap((d) => directoriesBelow(d))
+    // Only cgroups named like the labs' (nslab-lab-*): other cgroups come
+    // and go with the rest of the machine. Looked for where the labs make
+    // them: below the root of every hierarchy by default, below our own
+    // cgroup when NSLAB_CGROUP_PARENT is relative (the tests).
+    cgroups: labCgroupRoots()
+      .flatMap((d) => directoriesBelow(d, 8))
       .filter((p) => p.includes('/nslab-lab')),
     'message queues': messageQueues(),
     processes: processes(),

@@ -34,9 +34,9 @@ export const PACKAGE_OF: Record<string, string> = {
 };
 
 export function installHint(binary: string): string {
-  if (binary.startsWith('ts-')) return `${binary} is built by this project: run 'npm run build' (and 'npm link', or scripts/setup-vm.sh)`;
+  if (binary.startsWith('ts-')) return `${binary} is built by this project: sudo bash scripts/setup-vm.sh builds and installs it for every user (after 'npm run build' alone: sudo bash scripts/setup-vm.sh --install-only)`;
   // Not packaged by Debian: the upstream release, as docs/cri.md explains.
-  if (binary === 'crictl') return `install the cri-tools release for your Kubernetes version into /usr/local/bin (docs/cri.md, "Getting crictl"), or run scripts/setup-vm.sh where ../shared/tools holds a copy`;
+  if (binary === 'crictl') return `sudo bash scripts/setup-vm.sh installs cri-tools v1.32.0 (from ../shared/tools, or the release, sha256-checked), or install the cri-tools release for your Kubernetes version into /usr/local/bin by hand (docs/cri.md, "Getting crictl")`;
   const pkg = PACKAGE_OF[binary];
   return pkg ? `install it with 'apt-get install ${pkg}'` : `install the package that provides ${binary}`;
 }
@@ -150,24 +150,40 @@ export function unmet(needs: Requirement | undefined, path: string, projectRoot 
 }
 
 /**
- * Why a cgroup below ours could not get these controllers, or undefined.
- * On cgroup v2 a cgroup that holds processes, other than the root, may not
- * hand controllers to its children ("no internal processes"): started from a
- * login session's cgroup (/user.slice/.../session-N.scope) the lab cannot
- * make its limited cgroup, so it is skipped with the way out.
+ * Where the labs and exercises make their cgroups: the variable
+ * NSLAB_CGROUP_PARENT, by default the root cgroup ('' here, so that
+ * "$LAB_CGROUPS/nslab-lab-memory" reads /nslab-lab-memory), where runc and
+ * the series' own commands make theirs. A login shell's cgroup
+ * (/user.slice/.../session-N.scope) holds processes, and cgroup v2 gives no
+ * controllers below such a cgroup, so the labs never nest below the
+ * caller's cgroup by default. The tests pass '.' (below their own cgroup,
+ * on a host where that works) to keep what they make inside their cgroup.
  */
-export function cgroupControllersUnavailable(controllers: string[], found?: CgroupLayout): string | undefined {
+export function labCgroupParent(env: NodeJS.ProcessEnv = process.env): string {
+  const p = (env.NSLAB_CGROUP_PARENT ?? '').trim().replace(/\/+$/, '');
+  return p === '/' ? '' : p;
+}
+
+/**
+ * Why a cgroup made below the labs' parent (labCgroupParent) could not get
+ * these controllers, or undefined. Below the root (or another absolute
+ * path) the controller only has to exist; below our own cgroup (a
+ * relative parent), cgroup v2 also needs our cgroup to hold no processes
+ * ("no internal processes"), which a login session's cgroup never is.
+ */
+export function cgroupControllersUnavailable(controllers: string[], found?: CgroupLayout, parent = labCgroupParent()): string | undefined {
   let layout = found;
   try {
     layout ??= detectCgroups();
   } catch {
     return 'needs a cgroup file system, and none is mounted';
   }
+  const belowOwn = parent !== '' && !parent.startsWith('/');
   for (const c of controllers) {
     const h = layout.hierarchies.find((x) => x.controllers.includes(c));
     if (!h) return `needs the ${c} cgroup controller, which no cgroup hierarchy here has`;
-    if (h.version === 2 && h.own !== '/')
-      return `needs a cgroup below its own that can get the ${c} controller, but cgroup v2 gives no controllers below a cgroup that holds processes (yours is ${h.own}): run it from the root cgroup, e.g. echo $$ | sudo tee ${join(h.mountPoint, 'cgroup.procs')}, then the lab again from that shell`;
+    if (belowOwn && h.version === 2 && h.own !== '/')
+      return `needs a cgroup below its own that can get the ${c} controller (NSLAB_CGROUP_PARENT=${parent}), but cgroup v2 gives no controllers below a cgroup that holds processes (yours is ${h.own}): unset NSLAB_CGROUP_PARENT, and the labs make their cgroups below the root, as runc does`;
   }
   return undefined;
 }

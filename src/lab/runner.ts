@@ -3,11 +3,11 @@
 // happened (a failed step, a hung session, Ctrl-C). The runner knows no lab;
 // what the student sees is the reporter's business.
 import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { evaluate, hostMountPoints, RunIn } from './checks.js';
 import { leftovers, takeInventory } from './inventory.js';
-import { unmet } from './requirements.js';
+import { labCgroupParent, unmet } from './requirements.js';
+import { chooseWorkDir } from './workdir.js';
 import { CommandResult, killRunningCommands, runOnHost, Session } from './shell.js';
 import { CheckResult, Lab, LabResult, Outcome, Place, Step, StepResult } from './types.js';
 
@@ -135,10 +135,10 @@ export class LabRun {
       return result;
     }
     const before = takeInventory();
-    this.labDir = mkdtempSync(join(tmpdir(), `nslab-${lab.id}-`));
+    this.labDir = mkdtempSync(join(chooseWorkDir().dir, `nslab-${lab.id}-`));
     // Readable by nobody: rootless steps may look at files the lab prepared.
     chmodSync(this.labDir, 0o755);
-    this.env = { ...process.env, PATH: path, LAB_DIR: this.labDir, NSLAB_ROOT: this.opts.projectRoot, LAB_ID: lab.id };
+    this.env = { ...process.env, PATH: path, LAB_DIR: this.labDir, NSLAB_ROOT: this.opts.projectRoot, LAB_ID: lab.id, LAB_CGROUPS: labCgroupParent() };
     await this.reporter.labStart?.(lab);
     try {
       for (const line of lab.setup ?? []) {

@@ -54,8 +54,14 @@ export function sandboxCommand(binDir: string, argv: string[], opts: SandboxOpti
   const prepare = [
     'ip link set lo up 2>/dev/null',
     ...(opts.standIn ? [`ip addr add ${STAND_IN_ADDRESS}/32 dev lo 2>/dev/null`] : []),
+    // /etc/resolv.conf may link into /run (systemd-resolved's
+    // stub-resolv.conf): keep the file it names (and resolved's upstream
+    // list beside it) at the same place in the fresh /run, or it dangles.
+    'l=$(readlink -f /etc/resolv.conf); case "$l" in /run/*) c=$(cat "$l" 2>/dev/null); u=$(cat "${l%/*}/resolv.conf" 2>/dev/null) ;; *) l= ;; esac',
     // /run/netns is a mount point of its own from the start, as ip netns would make it.
-    'mount -t tmpfs -o mode=755 nslab-sandbox /run && mkdir /run/netns && mount -t tmpfs -o mode=755 nslab-sandbox-netns /run/netns && exec "$@"',
+    'mount -t tmpfs -o mode=755 nslab-sandbox /run && mkdir /run/netns && mount -t tmpfs -o mode=755 nslab-sandbox-netns /run/netns || exit 1',
+    'if [ -n "$l" ]; then mkdir -p "${l%/*}" && printf "%s\\n" "$c" > "$l" && { [ -z "$u" ] || [ -e "${l%/*}/resolv.conf" ] || printf "%s\\n" "$u" > "${l%/*}/resolv.conf"; }; fi',
+    'exec "$@"',
   ].join('; ');
   return {
     argv: [join(binDir, 'ts-unshare'), '-n', '-m', '-u', '--propagation', 'private', '--', 'sh', '-c', prepare, 'sh', ...argv],

@@ -3,7 +3,7 @@
 // from linux.resources, and removed with the container.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { CgroupDir } from '../cgroup/hierarchy.js';
+import { CgroupDir, CgroupLayout, detectCgroups, unifiedHierarchy } from '../cgroup/hierarchy.js';
 import { Cgroup, cgroupAt, cgroupManager } from '../cgroup/manager.js';
 import { fromOciResources } from '../cgroup/oci.js';
 import { writeKernelFile } from '../syscalls/fs.js';
@@ -22,11 +22,44 @@ export interface ContainerCgroup {
   freezer?: { dir: string; version: 1 | 2 };
 }
 
-/** The cgroup path: the config's, or the id below the caller's own cgroup (so tests stay inside theirs). */
-export function cgroupSpec(id: string, cgroupsPath: string | undefined): string {
-  if (!cgroupsPath) return id;
-  if (/^[^/]+:[^:]*:[^:]+$/.test(cgroupsPath)) throw new ConfigError('linux.cgroupsPath', 'a systemd slice:prefix:name path', true);
-  return cgroupsPath;
+/**
+ * Where runc 1.1's cgroupfs driver puts the container's cgroup
+ * (libcontainer/specconv, cgroups/fs and fs2): an empty cgroupsPath means
+ * the container id, an absolute path is taken from each hierarchy's top, and
+ * a relative one is below
+ * - the caller's own cgroup in each v1 hierarchy (on a hybrid host the
+ *   unified one is taken from its top: runcLayout), and
+ * - the parent of the caller's cgroup on a pure v2 host: the caller's own
+ *   cgroup (a login session's scope) holds processes, and v2 gives no
+ *   controllers below such a cgroup; its parent (user-1000.slice) has none.
+ * Returned as the path the manager resolves: relative (below our own
+ * cgroup) or absolute.
+ */
+export function cgroupSpec(id: string, cgroupsPath: string | undefined, layout: CgroupLayout): string {
+  if (cgroupsPath && /^[^/]+:[^:]*:[^:]+$/.test(cgroupsPath)) throw new ConfigError('linux.cgroupsPath', 'a systemd slice:prefix:name path', true);
+  // runc's CleanPath: '..' cannot climb above the start, and the form (relative or absolute) is kept.
+  const inner = cgroupsPath ? cleanPath(cgroupsPath) : id;
+  if (inner.startsWith('/')) return inner;
+  const v2 = layout.mode === 'v2' ? unifiedHierarchy(layout) : undefined;
+  if (v2) return posix.join(posix.dirname(v2.own), inner);
+  return inner;
+}
+
+/**
+ * The layout the manager resolves a relative path against, as runc 1.1's
+ * fs driver reads it on a hybrid host: below our own cgroup in each v1
+ * hierarchy, but from the top of the unified one (GetOwnCgroupPath("")
+ * answers the hybrid mount point itself, /sys/fs/cgroup/unified).
+ */
+export function runcLayout(layout: CgroupLayout): CgroupLayout {
+  if (layout.mode !== 'hybrid') return layout;
+  return { ...layout, hierarchies: layout.hierarchies.map((h) => (h.version === 2 ? { ...h, own: h.mountRoot } : h)) };
+}
+
+/** runc's utils.CleanPath: clean as if rooted, then relative again if it was. */
+function cleanPath(p: string): string {
+  const rooted = posix.normalize(posix.join('/', p));
+  return p.startsWith('/') ? rooted : posix.relative('/', rooted) || '.';
 }
 
 /** A handle on the container's cgroup from what state.json kept (its directories, whoever asks). */
@@ -35,11 +68,11 @@ export function containerCgroup(cg: { path: string; dirs: readonly CgroupDir[] }
 }
 
 export function createContainerCgroup(id: string, cgroupsPath: string | undefined, resources: Resources | undefined): ContainerCgroup {
-  const manager = cgroupManager();
+  const manager = cgroupManager(runcLayout(detectCgroups()));
   const available = new Set(manager.layout.hierarchies.flatMap((h) => h.controllers));
   const controllers = WANTED.filter((c) => available.has(c));
   const limits = resources ? fromOciResources({ memory: { limit: resources.memory?.limit, swap: resources.memory?.swap }, pids: resources.pids, cpu: { shares: resources.cpu?.shares, quota: resources.cpu?.quota, period: resources.cpu?.period } }) : {};
-  const path = cgroupSpec(id, cgroupsPath);
+  const path = cgroupSpec(id, cgroupsPath, manager.layout);
   const cg = manager.create(path, { controllers, limits });
   // The init's move into it will wait for an RCU grace period: start one
   // now. Not before the mkdirs (and v2's subtree_control writes): the

@@ -2,13 +2,13 @@
 // shell to do them in, and the machine check. The engine is in src/lab; this
 // file is the command table, options and output.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { ParsedCommandLine, ToolSpec, flag, value } from '../cli/options.js';
 import { runTool } from '../cli/run.js';
 import { ToolError, UsageError } from '../cli/errors.js';
-import { runDoctor } from '../lab/doctor.js';
+import { labForecast, runDoctor } from '../lab/doctor.js';
+import { allWorkDirs } from '../lab/workdir.js';
 import { grade } from '../lab/grade.js';
 import { unmet } from '../lab/requirements.js';
 import { which } from '../core/which.js';
@@ -193,7 +193,10 @@ function inSandbox(args: string[], standIn = false): number {
 
 async function check(cmd: ParsedCommandLine, names: string[]): Promise<number> {
   const selected = pick(cmd, labs(cmd), names);
-  const wantSandbox = flag(cmd, 'sandbox') || (process.env.CI === 'true' && !flag(cmd, 'no-sandbox'));
+  // A lab that needs the sandbox (the pod labs) takes the whole run into
+  // one, as CI=true does: `sudo ts-lab check --all` then runs every lab.
+  const needed = process.geteuid?.() === 0 && selected.some((l) => l.needs?.sandbox);
+  const wantSandbox = flag(cmd, 'sandbox') || ((process.env.CI === 'true' || needed) && !flag(cmd, 'no-sandbox'));
   if (wantSandbox && !insideSandbox()) return inSandbox(process.argv.slice(2));
   const sandboxed = insideSandbox();
   let results: LabResult[];
@@ -259,8 +262,8 @@ async function reset(cmd: ParsedCommandLine): Promise<number> {
   const ids = all.map((l) => l.id);
   // Every command a lab runs has LAB_DIR in its environment.
   const inUse = new Set(processesWithEnv('LAB_DIR').values());
-  for (const name of readdirSync(tmpdir()).filter((n) => ids.some((id) => new RegExp(`^nslab-${id}-\\w{6}$`).test(n)))) {
-    const dir = join(tmpdir(), name);
+  const found = allWorkDirs().flatMap((base) => (existsSync(base) ? readdirSync(base).filter((n) => ids.some((id) => new RegExp(`^nslab-${id}-\\w{6}$`).test(n))).map((n) => join(base, n)) : []));
+  for (const dir of found) {
     if (inUse.has(dir)) {
       out(`kept    ${dir}: in use by a running lab`);
       continue;
@@ -276,16 +279,34 @@ async function reset(cmd: ParsedCommandLine): Promise<number> {
 }
 
 function doctor(cmd: ParsedCommandLine): number {
-  const checks = runDoctor();
-  if (flag(cmd, 'json')) out(JSON.stringify({ checks }, null, 2));
-  else
+  const path = `${BIN_DIR}:${process.env.PATH ?? ''}`;
+  const checks = runDoctor(path);
+  let forecast: ReturnType<typeof labForecast> = [];
+  try {
+    forecast = labForecast(labs(cmd), path, PROJECT_ROOT);
+  } catch (err) {
+    if (!(err instanceof NoLabsError)) throw err;
+  }
+  if (flag(cmd, 'json')) out(JSON.stringify({ checks, labs: forecast }, null, 2));
+  else {
     for (const c of checks) {
       out(`${c.status === 'ok' ? 'ok  ' : c.status === 'warn' ? 'warn' : 'FAIL'}  ${c.name}: ${c.found}`);
       if (c.fix) out(`      fix: ${c.fix}`);
     }
+    if (forecast.length) {
+      out('');
+      out('labs on this machine (sudo ts-lab check --all):');
+      for (const f of forecast) out(`${f.outcome === 'run' ? 'run ' : f.outcome}  ${String(f.order ?? '').padStart(2)} ${f.id}${f.why ? `: ${f.why}` : ''}`);
+    }
+  }
   const failed = checks.filter((c) => c.status === 'fail').length;
-  if (!flag(cmd, 'json')) out(failed ? `${count(failed, 'problem')} found` : 'this machine can run every lab');
-  return failed ? 1 : 0;
+  const stopped = forecast.filter((f) => f.outcome !== 'run');
+  if (!flag(cmd, 'json')) {
+    if (forecast.length) out(`${count(forecast.length - stopped.length, 'lab')} will run, ${forecast.filter((f) => f.outcome === 'skip').length} will be skipped, ${forecast.filter((f) => f.outcome === 'fail').length} will fail`);
+    out(failed ? `${count(failed, 'problem')} found` : stopped.length ? `0 problems found, but ${count(stopped.length, 'lab')} will not run here (see above)` : 'this machine can run every lab');
+  }
+  // As check --all would: not every lab running is not a success.
+  return failed || stopped.length ? 1 : 0;
 }
 
 function findExercise(cmd: ParsedCommandLine, name: string | undefined) {
