@@ -18,8 +18,10 @@ running() { [ -f "$run/qemu.pid" ] && kill -0 "$(cat "$run/qemu.pid")" 2>/dev/nu
 stop() {
   if running; then
     local pid; pid=$(cat "$run/qemu.pid")
-    vm13_ssh -o ConnectTimeout=10 sudo systemctl poweroff >/dev/null 2>&1 || true
-    for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    # A clean power-off when SSH answers (up to 60 s), else straight to TERM.
+    if timeout 20 bash -c ". '$vm13_here/lib.sh'; vm13_ssh -o ConnectTimeout=10 sudo systemctl poweroff" >/dev/null 2>&1; then
+      for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    fi
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 10); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
     kill -KILL "$pid" 2>/dev/null || true
@@ -62,6 +64,7 @@ TMPDIR=$run qemu-system-x86_64 -name nslab-debian13 "${accel_args[@]}" -smp "$sm
   -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22" -device virtio-net-pci,netdev=n0 \
   -device virtio-rng-pci -display none -monitor none -serial "file:$run/console.log" \
   -daemonize -pidfile "$run/qemu.pid"
+trap 'stop; exit 130' INT TERM
 start=$(date +%s)
 until vm13_ssh -o ConnectTimeout=5 true 2>/dev/null; do
   running || { echo "boot.sh: qemu stopped; the console's end:" >&2; tail -n 20 "$run/console.log" >&2; rm -rf "$run"; exit 1; }

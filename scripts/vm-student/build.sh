@@ -30,21 +30,25 @@ tmp=$(mktemp -d "$NSLAB_VM13_CACHE/.build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 root=$tmp/rootfs
 
-# debootstrap's downloads are kept apart (keyed by suite and mirror), so a new
-# recipe does not fetch the base system again.
-debs=$NSLAB_VM13_CACHE/debootstrap-$suite-$(echo "$mirror" | sha256sum | cut -c1-8).tgz
-if [ ! -f "$debs" ]; then
-  vm13_log "debootstrap --make-tarball $suite from $mirror"
-  debootstrap --arch=amd64 --include=ca-certificates --make-tarball="$tmp/debs.tgz" \
-    "$suite" "$tmp/mk" "$mirror" >"$tmp/debootstrap.log" 2>&1 || { tail -n 30 "$tmp/debootstrap.log" >&2; exit 1; }
-  mv "$tmp/debs.tgz" "$debs"; rm -rf "$tmp/mk"
-fi
-vm13_log "debootstrap $suite (from $debs)"
-debootstrap --arch=amd64 --include=ca-certificates --unpack-tarball="$debs" \
-  "$suite" "$root" "$mirror" >"$tmp/debootstrap.log" 2>&1 || { tail -n 30 "$tmp/debootstrap.log" >&2; exit 1; }
-
-rm -f "$root/etc/apt/sources.list"
-cat >"$root/etc/apt/sources.list.d/debian.sources" <<SRC
+# Two layers are cached. The system with its packages (debootstrap, then
+# apt-get install; the slow part, keyed by the package list, suite, mirror,
+# week and CAs) as a tar file, so that a change to the configuration below
+# does not download and install everything again; then the image (keyed by
+# this whole file).
+packages="systemd systemd-sysv udev dbus libpam-systemd systemd-resolved openssh-server sudo git
+  ca-certificates iproute2 procps less curl linux-image-amd64 initramfs-tools nodejs npm"
+syskey=$( { echo "$packages $suite $mirror $(( $(date +%s) / 604800 ))"
+  cat /usr/local/share/ca-certificates/*.crt 2>/dev/null || true; } | sha256sum | cut -c1-16)
+systar=$NSLAB_VM13_CACHE/system-$suite-$syskey.tar
+if [ -f "$systar" ]; then
+  vm13_log "the installed system from $systar"
+  mkdir "$root"; tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xf "$systar"
+else
+  vm13_log "debootstrap $suite from $mirror"
+  debootstrap --arch=amd64 --include=ca-certificates "$suite" "$root" "$mirror" >"$tmp/debootstrap.log" 2>&1 ||
+    { tail -n 30 "$tmp/debootstrap.log" >&2; exit 1; }
+  rm -f "$root/etc/apt/sources.list"
+  cat >"$root/etc/apt/sources.list.d/debian.sources" <<SRC
 Types: deb
 URIs: $mirror
 Suites: $suite $suite-updates
@@ -57,35 +61,36 @@ Suites: $suite-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
-# Where HTTPS goes through an intercepting proxy (CI machines), the guest must
-# trust the same extra authorities as this host; Debian's node and npm read the
-# system store. Not part of a student's machine; nothing is copied elsewhere.
-if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
-  mkdir -p "$root/usr/local/share/ca-certificates"
-  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
-fi
-cp -L /etc/resolv.conf "$root/etc/resolv.conf"
-# No service may start inside the chroot while packages are installed.
-printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"; chmod 755 "$root/usr/sbin/policy-rc.d"
+  # Where HTTPS goes through an intercepting proxy (CI machines), the guest must
+  # trust the same extra authorities as this host; Debian's node and npm read the
+  # system store. Not part of a student's machine; nothing is copied elsewhere.
+  if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+    mkdir -p "$root/usr/local/share/ca-certificates"
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  fi
+  cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+  # No service may start inside the chroot while packages are installed.
+  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"; chmod 755 "$root/usr/sbin/policy-rc.d"
 
-vm13_log "apt-get install: systemd, ssh, sudo, git, the kernel, nodejs, npm"
-# proc, sys and dev for the chroot, in a mount namespace of its own: nothing is
-# mounted on this host, and everything goes when the namespace does.
-unshare -m --propagation private bash -ec '
-  root=$1
-  mount -t proc proc "$root/proc"
-  mount --rbind /sys "$root/sys"
-  mount --rbind /dev "$root/dev"
-  chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive bash -ec "
-    apt-get update -qq
-    apt-get install -y -q systemd systemd-sysv udev dbus libpam-systemd systemd-resolved \
-      openssh-server sudo git ca-certificates iproute2 procps less curl \
-      linux-image-amd64 initramfs-tools nodejs npm
-    update-ca-certificates
-    apt-get clean
-  "
-' _ "$root" >"$tmp/apt.log" 2>&1 || { tail -n 30 "$tmp/apt.log" >&2; exit 1; }
-rm -f "$root/usr/sbin/policy-rc.d"
+  vm13_log "apt-get install: systemd, ssh, sudo, git, the kernel, nodejs, npm"
+  # proc, sys and dev for the chroot, in a mount namespace of its own: nothing is
+  # mounted on this host, and everything goes when the namespace does.
+  unshare -m --propagation private bash -ec '
+    root=$1; shift
+    mount -t proc proc "$root/proc"
+    mount --rbind /sys "$root/sys"
+    mount --rbind /dev "$root/dev"
+    chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive bash -ec "
+      apt-get update -qq
+      apt-get install -y -q $*
+      update-ca-certificates
+      apt-get clean
+    "
+  ' _ "$root" $packages >"$tmp/apt.log" 2>&1 || { tail -n 30 "$tmp/apt.log" >&2; exit 1; }
+  rm -f "$root/usr/sbin/policy-rc.d"
+  rm -f "$NSLAB_VM13_CACHE"/system-*.tar
+  tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -cf "$tmp/system.tar" . && mv "$tmp/system.tar" "$systar"
+fi
 
 vm13_log "configure: host name, fstab, DHCP, resolved, ssh, user student"
 echo nslab-vm >"$root/etc/hostname"
@@ -95,8 +100,10 @@ mkdir -p "$root/etc/systemd/network"
 printf '[Match]\nName=en* eth*\n\n[Network]\nDHCP=yes\n' >"$root/etc/systemd/network/10-dhcp.network"
 chroot "$root" systemctl enable systemd-networkd systemd-resolved ssh >/dev/null 2>&1
 ln -sf ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
-: >"$root/etc/machine-id"          # made at first boot, as on a cloud image
-rm -f "$root"/etc/ssh/ssh_host_*   # likewise (sshd-keygen at boot)
+# Each boot is a first boot, as a cloud image's is: systemd makes the machine
+# id then (the disk is a snapshot, so every boot). The SSH host keys stay the
+# ones the package made here: the VM is reached only on 127.0.0.1.
+echo uninitialized >"$root/etc/machine-id"
 chroot "$root" useradd -m -s /bin/bash -G sudo student
 echo 'student ALL=(ALL) NOPASSWD:ALL' >"$root/etc/sudoers.d/student"; chmod 440 "$root/etc/sudoers.d/student"
 mkdir -p "$tmp/out/ssh"

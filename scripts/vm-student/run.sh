@@ -54,9 +54,12 @@ guest() {
   local name=$1 t s=$SECONDS
   t=$(limit "$2")
   echo "== debian13 $name ($(date -u +%T), limit ${t}s): $3"
-  timeout -k 10 "$t" "$here/ssh.sh" "bash -lc $(printf %q "$3")" 2>&1 | tee "$out/$name.log"
-  local rc=${PIPESTATUS[0]}
-  echo "$rc" >"$out/$name.rc"
+  # In the background and waited for, so that INT or TERM stop the VM at once
+  # (a background job's stdin would be /dev/null: fd 3 carries ours).
+  exec 3<&0
+  { timeout -k 10 "$t" "$here/ssh.sh" "bash -lc $(printf %q "$3")" <&3 2>&1; echo "$?" >"$out/$name.rc"; } | tee "$out/$name.log" &
+  wait $!
+  local rc; rc=$(cat "$out/$name.rc" 2>/dev/null || echo 255)
   echo "$name $((SECONDS - s))s" >>"$out/times"   # (a file: guest may run in a pipe's subshell)
   [ "$rc" = 124 ] && echo "debian13 $name: timed out after ${t}s" | tee -a "$out/$name.log"
   echo "== debian13 $name: exit $rc after $((SECONDS - s)) s"
@@ -70,8 +73,9 @@ if ! base=$(bash "$here/build.sh"); then
 fi
 echo "build $((SECONDS - s))s" >>"$out/times"
 s=$SECONDS
-if [ -n "${base:-}" ] && ! bash "$here/boot.sh" start; then
-  add boot 0 1 0; report+=("boot: the VM did not come up (see above)"); base=
+if [ -n "${base:-}" ]; then
+  bash "$here/boot.sh" start & boot_pid=$!
+  wait "$boot_pid" || { add boot 0 1 0; report+=("boot: the VM did not come up (see above)"); base=; }
 fi
 echo "boot $((SECONDS - s))s" >>"$out/times"
 
