@@ -18,6 +18,9 @@
 # project's ../shared when it exists, as on CI; empty: none, as on a student's
 # machine); NSLAB_VM13_BUDGET (seconds for the whole stage, default 3000);
 # NSLAB_VM13_PARTS (default "setup check exercises doctor tap"); and lib.sh's.
+# NSLAB_VM13_ATTACH=1: for quick rounds while fixing things, not for CI: use
+# the VM already running in $NSLAB_VM13_RUN (no build, no boot, not stopped
+# after) and move its ~/nslab to PROJECT's HEAD (setup runs again).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -31,10 +34,11 @@ start=$SECONDS
 passed=0 failed=0 skipped=0
 lines=() report=()
 
+attach=${NSLAB_VM13_ATTACH:-}
 finish() {
   local rc=$?
   trap - EXIT INT TERM
-  bash "$here/boot.sh" stop
+  [ -n "$attach" ] || bash "$here/boot.sh" stop
   rm -rf "$out"
   exit "$rc"
 }
@@ -68,12 +72,14 @@ guest() {
 
 # ---- the image and the machine ----------------------------------------------
 s=$SECONDS
-if ! base=$(bash "$here/build.sh"); then
+if [ -n "$attach" ]; then
+  base=$(cat "$NSLAB_VM13_RUN/base")
+elif ! base=$(bash "$here/build.sh"); then
   add build 0 1 0; report+=("build: build.sh failed (see above)")
 fi
 echo "build $((SECONDS - s))s" >>"$out/times"
 s=$SECONDS
-if [ -n "${base:-}" ]; then
+if [ -n "${base:-}" ] && [ -z "$attach" ]; then
   bash "$here/boot.sh" start & boot_pid=$!
   wait "$boot_pid" || { add boot 0 1 0; report+=("boot: the VM did not come up (see above)"); base=; }
 fi
@@ -85,9 +91,10 @@ if [ -n "${base:-}" ]; then
   sha=$(git -C "$project" rev-parse --short HEAD)
   git -C "$project" bundle create "$out/nslab.bundle" HEAD 2>/dev/null
   "$here/ssh.sh" 'cat >nslab.bundle' <"$out/nslab.bundle" &&
-    "$here/ssh.sh" 'git clone -q -c advice.detachedHead=false nslab.bundle nslab && git -C nslab checkout -q -B main && rm nslab.bundle' </dev/null ||
+    "$here/ssh.sh" 'if [ -d nslab ]; then git -C nslab fetch -q ~/nslab.bundle HEAD && git -C nslab checkout -q -f -B main FETCH_HEAD
+      else git clone -q -c advice.detachedHead=false nslab.bundle nslab && git -C nslab checkout -q -B main; fi && rm nslab.bundle' </dev/null ||
     { add clone 0 1 0; report+=("clone: could not put the project in the VM"); base=; }
-  if [ -n "$shared" ] && [ -n "${base:-}" ]; then
+  if [ -n "$shared" ] && [ -n "${base:-}" ] && [ -z "$attach" ]; then
     tar -C "$shared" -c . | "$here/ssh.sh" 'mkdir -p shared && tar -C shared -x'
   fi
   vm13_log "project $project at $sha in ~/nslab${shared:+, $shared in ~/shared}; guest: $("$here/ssh.sh" 'echo "$(. /etc/os-release; echo $PRETTY_NAME), kernel $(uname -r), node $(node --version), npm $(npm --version), $(stat -fc %T /sys/fs/cgroup), cgroup $(cat /proc/self/cgroup)"' </dev/null)"
