@@ -123,6 +123,7 @@ truncate -s 20G "$tmp/out/disk.img"
 mkfs.ext4 -q -F -L root -d "$root" "$tmp/out/disk.img"
 touch "$tmp/out/done"
 rm -rf "$base"; mv "$tmp/out" "$base"
+flock -u 8   # the image is there: others need not wait for the clean-up below
 # Older images (another recipe or week) are no longer used.
 for d in "$NSLAB_VM13_CACHE"/*/; do [ "${d%/}" = "$base" ] || rm -rf "${d%/}"; done
 vm13_log "base image ready: $base ($(cat "$base/facts" | tr '\n' ' '))"
