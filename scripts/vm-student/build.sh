@@ -128,3 +128,4 @@ flock -u 8   # the image is there: others need not wait for the clean-up below
 for d in "$NSLAB_VM13_CACHE"/*/; do [ "${d%/}" = "$base" ] || rm -rf "${d%/}"; done
 vm13_log "base image ready: $base ($(cat "$base/facts" | tr '\n' ' '))"
 echo "$base"
+exec >&-     # the caller has its answer; the clean-up (exit trap) goes on alone
