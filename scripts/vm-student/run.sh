@@ -92,7 +92,7 @@ if [ -n "${base:-}" ]; then
   git -C "$project" bundle create "$out/nslab.bundle" HEAD 2>/dev/null
   "$here/ssh.sh" 'cat >nslab.bundle' <"$out/nslab.bundle" &&
     "$here/ssh.sh" 'if [ -d nslab ]; then git -C nslab fetch -q ~/nslab.bundle HEAD && git -C nslab checkout -q -f -B main FETCH_HEAD
-      else git clone -q -c advice.detachedHead=false nslab.bundle nslab && git -C nslab checkout -q -B main; fi && rm nslab.bundle' </dev/null ||
+      else git -c init.defaultBranch=main clone -q -c advice.detachedHead=false nslab.bundle nslab && git -C nslab checkout -q -B main; fi && rm nslab.bundle' </dev/null ||
     { add clone 0 1 0; report+=("clone: could not put the project in the VM"); base=; }
   if [ -n "$shared" ] && [ -n "${base:-}" ] && [ -z "$attach" ]; then
     tar -C "$shared" -c . | "$here/ssh.sh" 'mkdir -p shared && tar -C shared -x'
@@ -123,8 +123,8 @@ if [ -n "${base:-}" ] && [[ $parts == *" check "* ]]; then
   report+=("$(awk '
     /^lab [0-9]+ / { lab = $0; buf = ""; next }
     /^  (FAIL|skip|error|LEFT|note) / { buf = buf "    " $0 "\n"; keep = /^  FAIL/ ? 2 : 0; next }
-    keep > 0 && /^ +(why|hint): / { buf = buf "    " $0 "\n"; keep--; next }
-    keep > 0 && /^         / { buf = buf "    " $0 "\n"; next }
+    keep > 0 && /^ +(why|hint): / { buf = buf "    " $0 "\n"; keep--; more = 3; next }
+    keep > 0 && /^         / { if (more-- > 0) buf = buf "    " $0 "\n"; next }   # the first 3 lines of what it printed
     { keep = 0 }
     /^result [^ ]+ (fail|skip)/ { printf "  %s\n  %s\n%s", lab, $0, buf; buf = "" }
   ' "$out/check.log")")
