@@ -16,7 +16,7 @@
 # The VM is always stopped and its run directory removed, even on failure.
 # Settings: NSLAB_VM13_SHARED=DIR copies DIR to ~/shared (default: the
 # project's ../shared when it exists, as on CI; empty: none, as on a student's
-# machine); NSLAB_VM13_BUDGET (seconds for the whole stage, default 3000);
+# machine); NSLAB_VM13_BUDGET (seconds for the whole stage, default 2700);
 # NSLAB_VM13_PARTS (default "setup check exercises doctor tap"); and lib.sh's.
 # NSLAB_VM13_ATTACH=1: for quick rounds while fixing things, not for CI: use
 # the VM already running in $NSLAB_VM13_RUN (no build, no boot, not stopped
@@ -27,7 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 project=$(cd "${1:-$here/../..}" && pwd)
 shared=${NSLAB_VM13_SHARED-$(dirname "$project")/shared}
 [ -d "$shared" ] || shared=
-budget=${NSLAB_VM13_BUDGET:-3000}
+budget=${NSLAB_VM13_BUDGET:-2700}
 parts=" ${NSLAB_VM13_PARTS:-setup check exercises doctor tap} "
 out=$(mktemp -d /var/tmp/nslab-vm13-out.XXXXXX)
 start=$SECONDS
