@@ -154,15 +154,15 @@ ts-lab grade --tap bridge
 SH
     ;;
     pids-limit) cat <<'SH'
-ts-cgroup create nslab-pids --pids 20
-ts-cgroup exec nslab-pids -- sleep 1000 >/dev/null 2>&1 </dev/null &
+ts-cgroup create /nslab-pids --pids 20
+ts-cgroup exec /nslab-pids -- sleep 1000 >/dev/null 2>&1 </dev/null &
 echo $! > /tmp/nslab-pids.pid
 sleep 3
 cat /proc/$(cat /tmp/nslab-pids.pid)/cgroup
 ts-lab grade --tap pids-limit
 # Tidy up (after grading): the process, the cgroup, the pid file.
 p=$(cat /tmp/nslab-pids.pid); kill -KILL $(pgrep -P $p) $p; sleep 1
-ts-cgroup delete nslab-pids; rm -f /tmp/nslab-pids.pid
+ts-cgroup delete /nslab-pids; rm -f /tmp/nslab-pids.pid
 SH
     ;;
     rootless-container) cat <<'SH'
