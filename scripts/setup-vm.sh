@@ -87,9 +87,10 @@ fi
 # libseccomp2: ts-runc compiles linux.seccomp with it (Debian has it already,
 # apt depends on it; named so a slimmer image cannot miss it). gcc and
 # libc6-dev: the seccomp tests build a small seccomp agent and a static probe.
+# bats, jq, gawk: runc's own seccomp tests run against both runtimes.
 packages=(procps iproute2 iputils-ping busybox-static util-linux tmux psmisc uidmap kmod
   containerd containernetworking-plugins catatonit runc umoci skopeo wget xz-utils
-  qemu-system-x86 cpio libseccomp2 gcc libc6-dev)
+  qemu-system-x86 cpio libseccomp2 gcc libc6-dev bats jq gawk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

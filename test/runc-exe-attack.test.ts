@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cleanEnv, isRoot, ROOT, run, tool } from './helpers/tools.js';
+import { addUserNamespace } from './helpers/oci.js';
 
 const haveRunc = existsSync('/usr/sbin/runc');
 const skip = !isRoot() ? 'needs root (CI runs as root)' : !haveRunc ? 'runc (the oracle) is not installed at /usr/sbin/runc' : false;
@@ -87,14 +88,7 @@ function bundle(rt: Runtime, opts: { userns: boolean; ptrace?: boolean; args: st
   config.process.terminal = false;
   config.process.args = opts.args;
   if (opts.ptrace) for (const set of ['bounding', 'effective', 'permitted']) config.process.capabilities[set].push('CAP_SYS_PTRACE');
-  if (opts.userns) {
-    config.linux.namespaces.push({ type: 'user' });
-    config.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-    config.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-    // sysfs and cgroupfs belong to the host's user namespace: bind /sys, as runc spec --rootless does.
-    config.mounts = config.mounts.filter((m: any) => m.type !== 'cgroup' && m.destination !== '/sys');
-    config.mounts.push({ destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] });
-  }
+  if (opts.userns) addUserNamespace(config);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   void rt;
   return { dir, rootfs };

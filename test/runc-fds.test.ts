@@ -9,6 +9,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rea
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cleanEnv, isRoot, ROOT, run, tool } from './helpers/tools.js';
+import { addUserNamespace } from './helpers/oci.js';
 
 const haveRunc = existsSync('/usr/sbin/runc');
 const skip = !isRoot() ? 'needs root (CI runs as root)' : !haveRunc ? 'runc (the oracle) is not installed at /usr/sbin/runc' : false;
@@ -52,13 +53,7 @@ function bundle(opts: { userns?: boolean; args?: string[] } = {}): string {
   config.root.path = rootfs;
   config.process.terminal = false;
   config.process.args = opts.args ?? ['sleep', '1000'];
-  if (opts.userns) {
-    config.linux.namespaces.push({ type: 'user' });
-    config.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-    config.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-    config.mounts = config.mounts.filter((m: any) => m.type !== 'cgroup' && m.destination !== '/sys');
-    config.mounts.push({ destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] });
-  }
+  if (opts.userns) addUserNamespace(config);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   return dir;
 }
