@@ -18,7 +18,7 @@ import { ContainerConfig, NAMESPACE_FLAGS, NamespaceKind, ProcessSpec, Resources
 import type { OciLinuxResources } from '../cgroup/oci.js';
 import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
 import { runHooks } from './hooks.js';
-import { closeFromCall, execveCall, identityCalls, initCalls, initNameCalls, resolveProgram, rlimitCalls } from './init-plan.js';
+import { closeFromCall, cwdOpenCalls, execveCall, identityCalls, initCalls, initNameCalls, resolveProgram, rlimitCalls } from './init-plan.js';
 import { compileSeccomp, seccompAt, seccompLoad } from './seccomp.js';
 import { runStartContainerHooks } from './start-hooks.js';
 import { cgroupPids, containerCgroup, createContainerCgroup, moveIntoCgroups } from './cgroups.js';
@@ -515,6 +515,8 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
     // setns(CLONE_NEWPID) moves only the children: fork into it.
     calls.push(forkCall());
     if (channel) calls.push(...consoleCalls(channel.childFd));
+    // Before the rlimits: an RLIMIT_NOFILE below 1003 would refuse the fd.
+    calls.push(...cwdOpenCalls(proc.cwd));
     calls.push(...rlimitCalls(proc));
     const c = state.config;
     const load = seccomp && seccompLoad(seccomp, { id: opts.id, bundle: c.bundle, annotations: c.annotations, ociVersion: c.ociVersion, status: 'running', initPid: () => state.pid });

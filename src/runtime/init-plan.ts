@@ -549,23 +549,39 @@ export function identityCalls(proc: ProcessSpec, opts: { setgroups: boolean; cwd
   return calls;
 }
 
+/** Where cwdOpenCalls leaves process.cwd open for cwdCalls (fds 1000-1002 are RootPaths'). */
+const CWD_FD = 1003;
+
 /**
- * Into process.cwd, as the process's user. The path is absolute, so the
- * lookup starts at the process's root (the container's, after the root
- * change) and ".." stops there; RESOLVE_NO_MAGICLINKS also refuses a way
- * out through /proc/PID/root or /proc/PID/cwd. The directory opens as fd 0
- * (stdin parked at 1000 meanwhile).
+ * Open process.cwd, before any seccomp filter is loaded: a profile may
+ * refuse openat2 (runtime-tools' default one does, with EPERM), and the
+ * filter comes before the identity calls when no_new_privs is off. The path
+ * is absolute, so the lookup starts at the process's root (the container's,
+ * after the root change) and ".." stops there; RESOLVE_NO_MAGICLINKS also
+ * refuses a way out through /proc/PID/root or /proc/PID/cwd. The directory
+ * opens as fd 0 (stdin parked at 1000 meanwhile) and waits at CWD_FD.
+ */
+export function cwdOpenCalls(cwd: string): Call[] {
+  if (!haveOpenat2()) return [];
+  const what = `chdir to cwd (${JSON.stringify(cwd)}) set in config.json failed`;
+  return [
+    ...parkStdin(),
+    openat2Call(AT_FDCWD, posix.resolve('/', cwd), O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC, RESOLVE.RESOLVE_NO_MAGICLINKS, ' /* = 0 */', { what }),
+    dup3Call(0, CWD_FD, { what: 'keep the cwd open' }),
+    closeCall(0),
+    ...unparkStdin(),
+  ];
+}
+
+/**
+ * Into process.cwd, as the process's user: the fd cwdOpenCalls opened (a
+ * plain chdir without openat2). Every plan that makes identityCalls with
+ * `cwd` runs cwdOpenCalls first.
  */
 function cwdCalls(cwd: string): Call[] {
   const what = `chdir to cwd (${JSON.stringify(cwd)}) set in config.json failed`;
   if (!haveOpenat2()) return [chdirCall(cwd, what)];
-  return [
-    ...parkStdin(),
-    openat2Call(AT_FDCWD, posix.resolve('/', cwd), O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC, RESOLVE.RESOLVE_NO_MAGICLINKS, ' /* = 0 */', { what }),
-    fchdirCall(0, { what }),
-    closeCall(0),
-    ...unparkStdin(),
-  ];
+  return [fchdirCall(CWD_FD, { what }), closeCall(CWD_FD)];
 }
 
 const PR_SET_KEEPCAPS = 8;
@@ -770,6 +786,8 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
   if (opts.cgroup2 && mountNs && !mountNs.path) calls.push(...cgroup2Calls(config));
   if (config.hostname) calls.push(makeCall('sethostname', [config.hostname, Buffer.byteLength(config.hostname)], `sethostname(${q(config.hostname)})`, { what: 'sethostname' }));
   calls.push(...opts.console);
+  // Before the rlimits: an RLIMIT_NOFILE below 1003 would refuse the fd.
+  calls.push(...cwdOpenCalls(config.process.cwd));
   calls.push(...rlimitCalls(config.process));
   calls.push(...seccompAt(config.process, opts.seccomp, 'before-identity'));
   // In a new user namespace setgroups(2) is allowed only when the parent wrote "allow" before gid_map.

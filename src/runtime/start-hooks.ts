@@ -15,7 +15,7 @@ import { startProgram } from '../core/program.js';
 import { DomainError } from '../core/errors.js';
 import { moveIntoCgroups } from './cgroups.js';
 import { Hook, NAMESPACE_FLAGS, NamespaceKind, ProcessSpec } from './config.js';
-import { closeFromCall, execveCall, identityCalls } from './init-plan.js';
+import { closeFromCall, cwdOpenCalls, execveCall, identityCalls } from './init-plan.js';
 import { compileSeccomp, seccompAt, seccompLoad } from './seccomp.js';
 import type { SavedState } from './state.js';
 
@@ -78,6 +78,7 @@ function runStartHook(state: SavedState, hook: Hook, input: string): void {
     calls.push(makeCall('dup2', [err, 2], `dup2(${err}, 2)`));
     const inUserns = config.namespaces.some((n) => n.type === 'user');
     const load = seccomp && seccompLoad(seccomp, { id: state.id, bundle: config.bundle, annotations: config.annotations, ociVersion: config.ociVersion, status: 'running', initPid: () => state.pid });
+    calls.push(...cwdOpenCalls(proc.cwd));
     calls.push(...seccompAt(proc, load, 'before-identity'));
     calls.push(...identityCalls(proc, { setgroups: !inUserns || process.geteuid?.() === 0, cwd: true }));
     calls.push(closeFromCall());
