@@ -42,7 +42,7 @@ t.before(() => {
 });
 
 /** Container ids the tests use; cmd() adds the runtime's suffix. */
-const IDS = new Set(['fds', 'ex', 'pass']);
+const IDS = new Set(['fds', 'ex', 'pass', 'lowfd']);
 let count = 0;
 function bundle(opts: { userns?: boolean; args?: string[] } = {}): string {
   const dir = join(scratch, `bundle-${++count}`);
@@ -199,4 +199,24 @@ t.test('--trace shows the defences as the init makes them', { skip }, async (t) 
   t.match(closes[closes.length - 1] ?? '', /close_range\(\d+, ~0U, 0\) = 0/, 'up to the last fd');
   t.match(r.stderr, /\[init\] close\(<result pipe>\), close\(<go pipe>\), open\("\/proc\/self\/fd\/\d+", O_WRONLY\|O_CLOEXEC\) \.\.\./, 'the pipes go at the barrier');
   remove(ts, 'fds');
+});
+
+// The runtime parks the container's stdin and its own fds (rootfs, /dev/null,
+// cwd) on high fd numbers while it builds the container; a process whose
+// RLIMIT_NOFILE is below them must still get its stdin and its cwd.
+t.test('a low RLIMIT_NOFILE keeps stdin and process.cwd, as with runc', { skip }, async (t) => {
+  const outs: string[] = [];
+  for (const rt of [ts, runc]) {
+    const dir = bundle({ args: ['sh', '-c', 'cat; pwd; ulimit -n'] });
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    config.process.cwd = '/tmp';
+    config.process.rlimits = [{ type: 'RLIMIT_NOFILE', hard: 16, soft: 16 }];
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    const argv = [...rt.argv, '--root', rt.root, 'run', '-b', dir, 'lowfd' + rt.suffix];
+    const r = spawnSync(argv[0], argv.slice(1), { input: 'from stdin\n', env: cleanEnv(), encoding: 'utf8', timeout: 30_000 });
+    t.equal(r.status, 0, `${rt.name} run: ${r.stderr}`);
+    outs.push(r.stdout);
+  }
+  t.equal(outs[0], 'from stdin\n/tmp\n16\n', 'ts-runc: stdin read, cwd entered, the limit set');
+  t.equal(outs[0], outs[1], 'the same as runc');
 });
