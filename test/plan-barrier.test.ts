@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { cfunc } from '../src/syscalls/libc.js';
 import { PR, SIG } from '../src/syscalls/constants.js';
 import { kill, waitChildSync } from '../src/syscalls/process.js';
-import { NOBODY, ROOT, children, cleanEnv, isRoot } from './helpers/tools.js';
+import { asNobody, ROOT, children, cleanEnv, isRoot } from './helpers/tools.js';
 
 const STARTER = join(ROOT, 'dist/programs/plan-barrier.cjs');
 // open/openat, where the waiting child must be blocked.
@@ -45,7 +45,7 @@ function workdir(t: Test): string {
 function create(dir: string, args: string[], as?: 'nobody') {
   const errFile = join(dir, 'stderr');
   const err = openSync(errFile, 'a');
-  const argv = ['-u', 'NODE_OPTIONS', ...(as ? NOBODY : []), process.execPath, STARTER, '--fifo', join(dir, 'exec.fifo'), '--pid-file', join(dir, 'pid'), ...args];
+  const argv = ['-u', 'NODE_OPTIONS', ...(as ? asNobody([process.execPath, STARTER]) : [process.execPath, STARTER]), '--fifo', join(dir, 'exec.fifo'), '--pid-file', join(dir, 'pid'), ...args];
   const r = spawnSync('env', argv, { stdio: ['ignore', err, err], env: cleanEnv(), cwd: dir, timeout: 30_000 });
   closeSync(err);
   const pid = existsSync(join(dir, 'pid')) ? Number(readFileSync(join(dir, 'pid'), 'utf8')) : undefined;

@@ -4,7 +4,7 @@
 // and always stopped in teardown.
 import { spawn, ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { children, cleanEnv, NOBODY, NO_TAP } from './tools.js';
+import { asNobody, children, cleanEnv, NO_TAP } from './tools.js';
 
 export interface Background {
   /** The process the test spawned (ts-unshare, or the program itself). */
@@ -37,7 +37,7 @@ function descendants(pid: number): number[] {
  * (e.g. 'sleep') exists below it. A bounded wait for an event, not a timing.
  */
 export async function startBackground(argv: string[], opts: { comm: string; as?: 'nobody'; cwd?: string; env?: NodeJS.ProcessEnv }): Promise<Background> {
-  const full = [...NO_TAP, ...(opts.as === 'nobody' ? NOBODY : []), ...argv];
+  const full = [...NO_TAP, ...(opts.as === 'nobody' ? asNobody(argv) : argv)];
   const parent = spawn(full[0], full.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], cwd: opts.cwd ?? '/', env: opts.env ?? cleanEnv() });
   const exited = new Promise<void>((resolve) => parent.on('exit', () => resolve()));
   const stop = async () => {

@@ -7,7 +7,7 @@
 // stop() ends the holder; with it go the outer namespace, the /run tmpfs,
 // the bind mounts on it and so every namespace and link made inside.
 import { spawn, ChildProcess } from 'node:child_process';
-import { NOBODY, run, RunOptions, RunResult } from './tools.js';
+import { asNobody, run, RunOptions, RunResult } from './tools.js';
 
 /** The environment without the test runner's variables (tap preloads code through NODE_OPTIONS). */
 function toolEnv(): NodeJS.ProcessEnv {
@@ -41,7 +41,7 @@ export class NetSandbox {
 
   /** Run argv inside the sandbox (as root, or as nobody through setpriv). */
   run(argv: string[], opts: RunOptions = {}): RunResult {
-    const inner = opts.as === 'nobody' ? [...NOBODY, ...argv] : argv;
+    const inner = opts.as === 'nobody' ? asNobody(argv) : argv;
     return run(['env', '-u', 'NODE_OPTIONS', 'nsenter', '-t', String(this.pid), '-n', '-m', '--', ...inner], { ...opts, as: undefined, env: opts.env ?? toolEnv() });
   }
 

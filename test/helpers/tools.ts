@@ -2,7 +2,7 @@
 // unprivileged user, and take inventories of what the system holds so a
 // test can prove it left nothing behind.
 import { spawnSync, SpawnSyncOptions } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +26,39 @@ export interface RunOptions {
 }
 
 export const NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
+
+let nobodyRoot: string | undefined;
+/**
+ * A checkout nobody can reach. A home directory is 0700 on Debian 13 (and
+ * others), so nobody cannot run the tools of a checkout kept there: then
+ * the built tools (bin/, dist/, koffi) are copied once to a world-readable
+ * directory under /tmp, removed when the test process exits.
+ */
+function reachableRoot(): string {
+  if (nobodyRoot) return nobodyRoot;
+  const probe = spawnSync(NOBODY[0]!, [...NOBODY.slice(1), 'test', '-r', join(ROOT, 'package.json')], { stdio: 'ignore' });
+  if (probe.status === 0) return (nobodyRoot = ROOT);
+  const copy = mkdtempSync('/tmp/nslab-tools-for-nobody-');
+  for (const part of ['package.json', 'bin', 'dist', 'node_modules/koffi', 'node_modules/@koromix']) {
+    if (existsSync(join(ROOT, part))) cpSync(join(ROOT, part), join(copy, part), { recursive: true });
+  }
+  spawnSync('chmod', ['-R', 'a+rX', copy]);
+  process.on('exit', () => rmSync(copy, { recursive: true, force: true }));
+  return (nobodyRoot = copy);
+}
+
+/**
+ * argv run as nobody (setpriv), with this checkout's tools (in argv and on
+ * PATH) taken from where nobody can reach them: see reachableRoot().
+ */
+export function asNobody(argv: string[]): string[] {
+  const root = reachableRoot();
+  if (root === ROOT) return [...NOBODY, ...argv];
+  const bin = join(root, 'bin');
+  const moved = argv.map((a) => (a.startsWith(ROOT + '/') ? root + a.slice(ROOT.length) : a));
+  const path = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').filter((d) => d !== BIN);
+  return [...NOBODY, 'env', `PATH=${bin}:${path.join(':')}`, ...moved];
+}
 /** Prefix for commands started outside run(): see cleanEnv(). */
 export const NO_TAP = ['env', '-u', 'NODE_OPTIONS'];
 
@@ -50,7 +83,7 @@ export function tool(name: string): string {
 }
 
 export function run(argv: string[], opts: RunOptions = {}): RunResult {
-  const full = ['env', '-u', 'NODE_OPTIONS', ...(opts.as === 'nobody' ? NOBODY : []), ...argv];
+  const full = ['env', '-u', 'NODE_OPTIONS', ...(opts.as === 'nobody' ? asNobody(argv) : argv)];
   const spawnOpts: SpawnSyncOptions = {
     input: opts.input ?? '',
     env: opts.env ?? cleanEnv(),
