@@ -190,3 +190,16 @@ export class OciResourcesError extends CgroupError {
     super(`linux.resources.${field}: ${reason}`);
   }
 }
+
+/** An OCI resource no hierarchy of the cgroup has a file for (named with the file it would take). */
+export class ResourceUnsupportedError extends CgroupError {
+  readonly kind = 'resource-unsupported';
+  constructor(
+    /** The linux.resources field, e.g. "memory.swappiness". */
+    readonly resource: string,
+    readonly controller: string,
+    readonly file: string,
+  ) {
+    super(`cannot set ${resource}: no ${controller} ${file}`);
+  }
+}

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, r
 import { join } from 'node:path';
 import type { ContainerConfig } from './config.js';
 import type { CgroupDir } from '../cgroup/hierarchy.js';
+import { cgroupAt } from '../cgroup/manager.js';
 import { ContainerExists, ContainerNotFound, InvalidId } from './errors.js';
 import { OCI_VERSION } from './spec.js';
 
@@ -14,7 +15,7 @@ export const DEFAULT_ROOT = '/run/ts-runc';
 export const STATE_FILE = 'state.json';
 export const EXEC_FIFO = 'exec.fifo';
 
-export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+export type Status = 'created' | 'running' | 'paused' | 'stopped';
 
 export interface SavedState {
   id: string;
@@ -123,15 +124,12 @@ export function initAlive(state: SavedState): boolean {
   return !!now && now.startTime === state.startTime && now.state !== 'Z' && now.state !== 'X';
 }
 
+/** The freezer the container was made with says FROZEN (the cgroup layer reads it, v1 or v2). */
 function frozen(state: SavedState): boolean {
   const f = state.freezer;
-  if (!f) return false;
-  try {
-    if (f.version === 1) return readFileSync(join(f.dir, 'freezer.state'), 'utf8').trim() === 'FROZEN';
-    return /^frozen 1$/m.test(readFileSync(join(f.dir, 'cgroup.events'), 'utf8'));
-  } catch {
-    return false;
-  }
+  if (!f || !state.cgroup) return false;
+  const dir = state.cgroup.dirs.find((d) => d.dir === f.dir);
+  return !!dir && cgroupAt(state.cgroup.path, [dir]).freezerState() === 'FROZEN';
 }
 
 export function currentStatus(root: string, state: SavedState): Status {
