@@ -5,6 +5,10 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { BundleError, ConfigError } from './errors.js';
 import { SeccompConfig, readSeccomp } from './seccomp.js';
+import { NAMESPACES, NamespaceName, NamespaceType, decodeNamespaceFlags } from '../syscalls/namespaces.js';
+import { Call, makeCall } from '../syscalls/call.js';
+import { PROPAGATION_FLAGS } from '../syscalls/mount.js';
+import { MS } from '../syscalls/constants.js';
 
 export interface User {
   uid: number;
@@ -313,15 +317,44 @@ function readResources(r: Reader | undefined): Resources | undefined {
   return res;
 }
 
-export const NAMESPACE_FLAGS: Record<NamespaceKind, number> = {
-  pid: 0x20000000,
-  network: 0x40000000,
-  mount: 0x00020000,
-  ipc: 0x08000000,
-  uts: 0x04000000,
-  user: 0x10000000,
-  cgroup: 0x02000000,
+/** OCI's namespace names -> the kernel's, whose table (flag, /proc/PID/ns file) is syscalls/namespaces.ts. */
+const KERNEL_NAMESPACE: Record<NamespaceKind, NamespaceName> = {
+  pid: 'pid',
+  network: 'net',
+  mount: 'mnt',
+  ipc: 'ipc',
+  uts: 'uts',
+  user: 'user',
+  cgroup: 'cgroup',
 };
+
+function namespaceType(kind: NamespaceKind): NamespaceType {
+  return NAMESPACES.find((n) => n.name === KERNEL_NAMESPACE[kind])!;
+}
+
+/** The CLONE_NEW* flag of an OCI namespace type. */
+export function namespaceFlag(kind: NamespaceKind): number {
+  return namespaceType(kind).flag;
+}
+
+/**
+ * The order the runtime joins a container's namespaces in (setns(2)), as
+ * runc does: user first (it owns the rest), mount last (the /proc paths of
+ * the others still resolve). util-linux's order (syscalls/namespaces.ts)
+ * differs only in where cgroup comes.
+ */
+export const JOIN_ORDER: readonly NamespaceKind[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'mount'];
+
+/** setns(2) into a namespace by fd, shown as strace shows it (the file, the decoded flag); a gate of the plan. */
+export function joinNamespaceCall(fd: number, path: string, kind: NamespaceKind, what: string): Call {
+  const flag = namespaceFlag(kind);
+  return makeCall('setns', [fd, flag], `setns(${fd}<${path}>, ${decodeNamespaceFlags(flag)})`, { what, gate: true });
+}
+
+/** The file of an OCI namespace type in /proc/PID/ns. */
+export function namespaceFile(kind: NamespaceKind): string {
+  return namespaceType(kind).name;
+}
 
 /** Parse a config.json already read as JSON; `bundle` is absolute. */
 export function parseConfig(json: unknown, bundle: string): ContainerConfig {
@@ -447,17 +480,13 @@ export function parseConfig(json: unknown, bundle: string): ContainerConfig {
   };
 }
 
-/** MS_* flags of linux.rootfsPropagation. */
-export const PROPAGATIONS: Record<string, number> = {
-  private: 1 << 18,
-  rprivate: (1 << 18) | 16384,
-  slave: 1 << 19,
-  rslave: (1 << 19) | 16384,
-  shared: 1 << 20,
-  rshared: (1 << 20) | 16384,
-  unbindable: 1 << 17,
-  runbindable: (1 << 17) | 16384,
-};
+/** MS_* flags of linux.rootfsPropagation and of the propagation mount options: each type, and its r-form with MS_REC. */
+export const PROPAGATIONS: Record<string, number> = Object.fromEntries(
+  Object.entries(PROPAGATION_FLAGS).flatMap(([name, flag]) => [
+    [name, flag],
+    [`r${name}`, flag | MS.MS_REC],
+  ]),
+);
 
 /** Read BUNDLE/config.json. */
 export function loadConfig(bundleDir: string): ContainerConfig {

@@ -20,7 +20,8 @@ import { chdirCall, chrootCall, mountCall, pivotRootCall, umountCall } from '../
 import { readMountInfo } from '../syscalls/mountinfo.js';
 import { AT_FDCWD, O_NOFOLLOW, RESOLVE, closeCall, dup3Call, fchdirCall, fchownatCall, haveOpenat2, mkdiratCall, mknodatCall, openat2Call, openatCall, symlinkatCall } from '../syscalls/openat2.js';
 import { q, qArray, traceLine } from '../syscalls/trace.js';
-import { CAPABILITY_NAMES, ContainerConfig, MountSpec, NAMESPACE_FLAGS, PROPAGATIONS, ProcessSpec, RLIMITS } from './config.js';
+import { CAPABILITY_NAMES, ContainerConfig, JOIN_ORDER, MountSpec, PROPAGATIONS, ProcessSpec, RLIMITS, joinNamespaceCall, namespaceFlag } from './config.js';
+import { unshareCall } from '../syscalls/namespaces.js';
 import { ConfigError, ProgramError } from './errors.js';
 import { seccompAt } from './seccomp.js';
 
@@ -120,8 +121,6 @@ export interface InitPlanOptions {
   cgroup2?: boolean;
   /** The program, resolved against the container's PATH. */
   program: string;
-  /** Extra calls right before exec (the barrier, the terminal). */
-  beforeExec: Call[];
   /** Calls to run first in the child. */
   first: Call[];
   /** The terminal's calls (console.ts), made inside the container before its identity. */
@@ -730,17 +729,12 @@ function cgroup2Calls(config: ContainerConfig): Call[] {
 /** Every call of the container's init, in order. */
 export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[] {
   const calls: Call[] = [...opts.first];
-  const newUserns = config.namespaces.some((n) => n.type === 'user' && !n.path);
   const inUserns = config.namespaces.some((n) => n.type === 'user');
-  // Join namespaces by path: user first (it owns the others), mount last.
-  const order = [CLONE.CLONE_NEWUSER, CLONE.CLONE_NEWIPC, CLONE.CLONE_NEWUTS, CLONE.CLONE_NEWNET, CLONE.CLONE_NEWPID, CLONE.CLONE_NEWCGROUP, CLONE.CLONE_NEWNS];
-  for (const flag of order)
-    for (const j of opts.joinFds.filter((x) => x.flag === flag)) {
-      const c = makeCall('setns', [j.fd, j.flag], `setns(${j.fd}<${j.path}>, ${Object.entries(NAMESPACE_FLAGS).find(([, f]) => f === flag)?.[0]})`, { what: `join namespace ${j.path}`, gate: true });
-      calls.push(c);
-    }
+  // Join namespaces by path, in JOIN_ORDER.
+  for (const kind of JOIN_ORDER)
+    for (const j of opts.joinFds.filter((x) => x.flag === namespaceFlag(kind))) calls.push(joinNamespaceCall(j.fd, j.path, kind, `join namespace ${j.path}`));
   if (opts.unshareFlags) {
-    calls.push(makeCall('unshare', [opts.unshareFlags], `unshare(0x${opts.unshareFlags.toString(16)})`, { what: 'unshare the new namespaces', after: opts.afterUnshare }));
+    calls.push({ ...unshareCall(opts.unshareFlags), what: 'unshare the new namespaces', after: opts.afterUnshare });
   }
   if (opts.forkAfter) calls.push({ fn: 'clone', args: [], keep: [], show: 'clone(CLONE_PARENT|CLONE_PARENT_SETTID|SIGCHLD)', what: 'cannot fork', forks: true });
   // In a user namespace the process keeps its host ids, unmapped there
@@ -782,7 +776,7 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
   // Into the cgroups, and then (if asked) a cgroup namespace rooted there;
   // both while the process still has its capabilities.
   if (opts.joinCgroups) calls.push(makeCall('getpid', [], 'getpid() /* the parent moves it into its cgroups */', { after: opts.joinCgroups }));
-  if (opts.unshareCgroupns) calls.push(makeCall('unshare', [CLONE.CLONE_NEWCGROUP], 'unshare(CLONE_NEWCGROUP)', { what: 'unshare the cgroup namespace', gate: true }));
+  if (opts.unshareCgroupns) calls.push({ ...unshareCall(CLONE.CLONE_NEWCGROUP), what: 'unshare the cgroup namespace', gate: true });
   if (opts.cgroup2 && mountNs && !mountNs.path) calls.push(...cgroup2Calls(config));
   if (config.hostname) calls.push(makeCall('sethostname', [config.hostname, Buffer.byteLength(config.hostname)], `sethostname(${q(config.hostname)})`, { what: 'sethostname' }));
   calls.push(...opts.console);
@@ -792,10 +786,8 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
   calls.push(...seccompAt(config.process, opts.seccomp, 'before-identity'));
   // In a new user namespace setgroups(2) is allowed only when the parent wrote "allow" before gid_map.
   calls.push(...identityCalls(config.process, { setgroups: true, cwd: true }));
-  void newUserns;
   calls.push(makeCall('umask', [config.process.user.umask ?? 0o022], `umask(0${(config.process.user.umask ?? 0o022).toString(8)})`));
   calls.push(closeFromCall(3 + (opts.preserveFds ?? 0)));
-  calls.push(...opts.beforeExec);
   calls.push(...seccompAt(config.process, opts.seccomp, 'before-exec'));
   calls.push(execveCall(opts.program, config.process));
   return calls;

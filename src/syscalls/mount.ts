@@ -3,10 +3,19 @@ import { MOUNT_FLAGS, MS, UMOUNT_FLAGS, decodeFlags } from './constants.js';
 import { Call, makeCall } from './call.js';
 import { q } from './trace.js';
 
+/** The propagation types of mount(2) (one flag each, MS_REC added for a whole tree): the one table of them. */
+export const PROPAGATION_FLAGS = {
+  private: MS.MS_PRIVATE,
+  shared: MS.MS_SHARED,
+  slave: MS.MS_SLAVE,
+  unbindable: MS.MS_UNBINDABLE,
+} as const;
+
+/** util-linux's --propagation: always recursive. */
 export const PROPAGATION = {
-  private: MS.MS_REC | MS.MS_PRIVATE,
-  shared: MS.MS_REC | MS.MS_SHARED,
-  slave: MS.MS_REC | MS.MS_SLAVE,
+  private: MS.MS_REC | PROPAGATION_FLAGS.private,
+  shared: MS.MS_REC | PROPAGATION_FLAGS.shared,
+  slave: MS.MS_REC | PROPAGATION_FLAGS.slave,
   unchanged: 0,
 } as const;
 export type Propagation = keyof typeof PROPAGATION;

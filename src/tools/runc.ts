@@ -256,8 +256,9 @@ const COMMANDS: Record<string, Command> = {
       const id = cmd.rest[0];
       const r = await runtime();
       const { containerStats, eventJson, oomKills } = await import('../runtime/events.js');
+      const { allows, guard } = await import('../runtime/guard.js');
       const state = loadState(rt.root, id);
-      if (r.statusOf(rt, state) === 'stopped') throw new UsageErrorPlain('container not running');
+      guard('events', id, r.statusOf(rt, state));
       if (flag(cmd, 'stats')) {
         out(eventJson(containerStats(state)) + '\n');
         return 0;
@@ -267,7 +268,7 @@ const COMMANDS: Record<string, Command> = {
       let ooms = oomKills(state);
       let next = Date.now();
       for (;;) {
-        if (r.statusOf(rt, state) === 'stopped') return 0;
+        if (!allows('events', r.statusOf(rt, state))) return 0;
         const now = oomKills(state);
         for (; ooms < now; ooms++) out(JSON.stringify({ type: 'oom', id }) + '\n');
         if (Date.now() >= next) {
