@@ -5,7 +5,7 @@
 import { appendFileSync, closeSync, readFileSync, writeSync } from 'node:fs';
 import { OptionSpec, ParsedCommandLine, ToolSpec, flag, parseCommandLine, renderHelp, value, values } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
-import { VERSION } from '../cli/run.js';
+import { VERSION, runMain } from '../cli/run.js';
 import { ExecError, SyscallError, errnoText } from '../syscalls/errors.js';
 import { signalNumber } from '../syscalls/constants.js';
 import { enableTrace } from '../syscalls/trace.js';
@@ -542,11 +542,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (status) => process.exit(status),
-  (err) => {
-    logError(messageOf(err));
-    process.exit((err as { exitCode?: number }).exitCode ?? 1);
-  },
-);
+// runc's wording (messageOf) and exit status (1, or the one the error carries), printed as runc's log lines.
+void runMain('ts-runc', () => main(process.argv.slice(2)), {
+  describe: (err) => ({ message: messageOf(err), exitCode: (err as { exitCode?: number } | undefined)?.exitCode ?? 1 }),
+  print: (_tool, d) => logError(d.message),
+});
 
