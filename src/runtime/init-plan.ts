@@ -274,6 +274,11 @@ function isProcFs(path: string): boolean {
   }
 }
 
+/**
+ * The calls of one entry of config.mounts. Over 60 lines on purpose: one
+ * branch per kind of mount (bind, cgroup, proc, the rest), each read top to
+ * bottom in the order runc makes them; split, the order would be harder to check.
+ */
 function mountCalls(config: ContainerConfig, m: MountSpec, index: number, paths: RootPaths, opts: InitPlanOptions): Call[] {
   const field = `mounts[${index}]`;
   const o = parseMountOptions(m.options, field);
@@ -726,6 +731,39 @@ function cgroup2Calls(config: ContainerConfig): Call[] {
     });
 }
 
+/**
+ * A new mount namespace: the propagation of /, the rootfs bound and opened
+ * (fd 1001), every mount, device and mask made in it, then the root change.
+ */
+function newRootCalls(config: ContainerConfig, opts: InitPlanOptions): Call[] {
+  const calls: Call[] = [];
+  const inUserns = config.namespaces.some((n) => n.type === 'user');
+  const prop = config.rootfsPropagation ? PROPAGATIONS[config.rootfsPropagation] : MS.MS_SLAVE | MS.MS_REC;
+  // A gate (PlanOptions.runAhead): if this failed, the mounts below could reach the host.
+  calls.push({ ...mountCall(null, '/', null, prop | MS.MS_REC, null, 'set the propagation of /'), gate: true });
+  // pivot_root(2) refuses a new root whose parent mount is shared.
+  const parent = mountPointOf(dirname(config.rootfs));
+  calls.push({ ...mountCall(null, parent, null, MS.MS_PRIVATE, null, `make ${parent} private`), optional: true });
+  calls.push(mountCall(config.rootfs, config.rootfs, null, MS.MS_BIND | MS.MS_REC, null, `bind the rootfs ${config.rootfs}`));
+  // From here every path is opened in the rootfs (RootPaths): the rootfs
+  // itself, once bound, is fd 1001.
+  const paths = new RootPaths(config.rootfs, []);
+  calls.push(...parkStdin());
+  calls.push(makeCall('open', [config.rootfs, O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC], `open(${q(config.rootfs)}, O_PATH|O_DIRECTORY|O_CLOEXEC) /* = 0 */`, { what: `open the rootfs ${config.rootfs}` }));
+  calls.push(dup3Call(0, ROOT_FD, { what: 'keep the rootfs open' }), closeCall(0));
+  config.mounts.forEach((m, i) => calls.push(...mountCalls(config, m, i, paths, opts)));
+  calls.push(...deviceCalls(config, inUserns, paths));
+  // runc makes a missing cwd (as root, before the identity calls).
+  calls.push(...paths.mkdirAll(config.process.cwd).calls);
+  // The check of /dev/null waits for the parent: at the chdir gate, where the child waits anyway, unless masks come first.
+  const masks = maskedFiles(config).length > 0;
+  const preMasks = masks ? preMaskCalls(config, paths) : [];
+  if (masks) calls.push(...nullDeviceCalls(paths, preMasks.length ? checkNullDevice : undefined), ...preMasks);
+  calls.push(closeCall(ROOT_FD), ...unparkStdin());
+  calls.push(...rootCalls(config, opts, masks && !preMasks.length ? checkNullDevice : undefined));
+  return calls;
+}
+
 /** Every call of the container's init, in order. */
 export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[] {
   const calls: Call[] = [...opts.first];
@@ -746,33 +784,8 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
 
   const mountNs = config.namespaces.find((n) => n.type === 'mount');
   calls.push(makeCall('umask', [0], 'umask(0)'));
-  if (mountNs && !mountNs.path) {
-    const prop = config.rootfsPropagation ? PROPAGATIONS[config.rootfsPropagation] : MS.MS_SLAVE | MS.MS_REC;
-    // A gate (PlanOptions.runAhead): if this failed, the mounts below could reach the host.
-    calls.push({ ...mountCall(null, '/', null, prop | MS.MS_REC, null, 'set the propagation of /'), gate: true });
-    // pivot_root(2) refuses a new root whose parent mount is shared.
-    const parent = mountPointOf(dirname(config.rootfs));
-    calls.push({ ...mountCall(null, parent, null, MS.MS_PRIVATE, null, `make ${parent} private`), optional: true });
-    calls.push(mountCall(config.rootfs, config.rootfs, null, MS.MS_BIND | MS.MS_REC, null, `bind the rootfs ${config.rootfs}`));
-    // From here every path is opened in the rootfs (RootPaths): the rootfs
-    // itself, once bound, is fd 1001.
-    const paths = new RootPaths(config.rootfs, []);
-    calls.push(...parkStdin());
-    calls.push(makeCall('open', [config.rootfs, O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC], `open(${q(config.rootfs)}, O_PATH|O_DIRECTORY|O_CLOEXEC) /* = 0 */`, { what: `open the rootfs ${config.rootfs}` }));
-    calls.push(dup3Call(0, ROOT_FD, { what: 'keep the rootfs open' }), closeCall(0));
-    config.mounts.forEach((m, i) => calls.push(...mountCalls(config, m, i, paths, opts)));
-    calls.push(...deviceCalls(config, inUserns, paths));
-    // runc makes a missing cwd (as root, before the identity calls).
-    calls.push(...paths.mkdirAll(config.process.cwd).calls);
-    // The check of /dev/null waits for the parent: at the chdir gate, where the child waits anyway, unless masks come first.
-    const masks = maskedFiles(config).length > 0;
-    const preMasks = masks ? preMaskCalls(config, paths) : [];
-    if (masks) calls.push(...nullDeviceCalls(paths, preMasks.length ? checkNullDevice : undefined), ...preMasks);
-    calls.push(closeCall(ROOT_FD), ...unparkStdin());
-    calls.push(...rootCalls(config, opts, masks && !preMasks.length ? checkNullDevice : undefined));
-    calls.push(...sysctlCalls(sysctls));
-    calls.push(...pathCalls(config));
-  } else calls.push(...sysctlCalls(sysctls));
+  if (mountNs && !mountNs.path) calls.push(...newRootCalls(config, opts), ...sysctlCalls(sysctls), ...pathCalls(config));
+  else calls.push(...sysctlCalls(sysctls));
   // Into the cgroups, and then (if asked) a cgroup namespace rooted there;
   // both while the process still has its capabilities.
   if (opts.joinCgroups) calls.push(makeCall('getpid', [], 'getpid() /* the parent moves it into its cgroups */', { after: opts.joinCgroups }));
