@@ -276,8 +276,8 @@ function isProcFs(path: string): boolean {
 
 /**
  * The calls of one entry of config.mounts. Over 60 lines on purpose: one
- * branch per kind of mount (bind, cgroup, proc, the rest), each read top to
- * bottom in the order runc makes them; split, the order would be harder to check.
+ * branch per kind of mount (bind, cgroup v2, cgroup v1, the rest) between
+ * the checks and the propagation every kind shares, read top to bottom.
  */
 function mountCalls(config: ContainerConfig, m: MountSpec, index: number, paths: RootPaths, opts: InitPlanOptions): Call[] {
   const field = `mounts[${index}]`;
