@@ -101,7 +101,11 @@ export class CgroupPathError extends CgroupError {
     readonly mountPoint?: string,
   ) {
     super(
-      reason === 'empty' ? 'empty cgroup path' : reason === 'dot-dot' ? `cgroup path ${path} has a '..' component` : `cgroup ${path} is outside what ${mountPoint} shows`,
+      reason === 'empty'
+        ? 'empty cgroup path'
+        : reason === 'dot-dot'
+          ? `cgroup path ${path} has a '..' component`
+          : `cgroup ${path} is outside what ${mountPoint} shows`,
     );
   }
 }

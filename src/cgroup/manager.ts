@@ -13,7 +13,17 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { CgroupBackend, DeviceRule, ExtraResource, FreezerState, OomWatch, Undo } from './backend.js';
-import { CgroupDir, CgroupLayout, Hierarchy, detectCgroups, existingCgroup, hierarchyForController, hierarchyOfDirectory, resolveCgroup, unifiedHierarchy } from './hierarchy.js';
+import {
+  CgroupDir,
+  CgroupLayout,
+  Hierarchy,
+  detectCgroups,
+  existingCgroup,
+  hierarchyForController,
+  hierarchyOfDirectory,
+  resolveCgroup,
+  unifiedHierarchy,
+} from './hierarchy.js';
 import {
   CgroupBusyError,
   CgroupExistsError,

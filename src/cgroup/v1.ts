@@ -60,7 +60,10 @@ function readStats(c: CgroupDir, stats: CgroupStats, from: StatsReader): void {
       peak: parseNumber(from('memory.peak', c, 'memory.max_usage_in_bytes')),
       failcnt: parseNumber(from('memory.failcnt', c, 'memory.failcnt')),
       oom_kill: oomControl.oom_kill,
-      swap: memsw === undefined ? undefined : { current: Math.max(0, memsw - usage), max: swapLimit(from('memory.swap.max', c, 'memory.memsw.limit_in_bytes'), max) },
+      swap: memsw === undefined ? undefined : {
+        current: Math.max(0, memsw - usage),
+        max: swapLimit(from('memory.swap.max', c, 'memory.memsw.limit_in_bytes'), max),
+      },
       swappiness: parseNumber(from('memory.swappiness', c, 'memory.swappiness')),
     };
   }

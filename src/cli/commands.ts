@@ -39,7 +39,13 @@ export async function dispatch(table: CommandTable, top: ParsedCommandLine): Pro
   if (name === undefined) throw new UsageError(`missing command (${Object.keys(table.commands).join(', ')})`);
   const command = Object.hasOwn(table.commands, name) ? table.commands[name] : undefined;
   if (!command) throw new UsageError(`unknown command '${name}'`);
-  const sub: ToolSpec = { name: `${table.tool} ${name}`, usage: command.usage.replace(/^\S+\s*/, ''), summary: command.summary, options: command.options ?? [], stopAtPositional: command.stopAtPositional ?? false };
+  const sub: ToolSpec = {
+    name: `${table.tool} ${name}`,
+    usage: command.usage.replace(/^\S+\s*/, ''),
+    summary: command.summary,
+    options: command.options ?? [],
+    stopAtPositional: command.stopAtPositional ?? false,
+  };
   const cmd = parseCommandLine(sub, args);
   if (flag(cmd, 'help')) {
     writeSync(1, (await renderHelp(sub)) + '\n');

@@ -72,7 +72,10 @@ function say(fd: number, text: string): void {
 function byDefault(tool: string, err: unknown, usageExitCode: number): FinalDescribed {
   if (err instanceof UsageError) return { message: err.message, exitCode: usageExitCode, usage: true };
   if (err instanceof ExecError)
-    return { message: `failed to execute ${err.file}: ${errnoText(err.errno)}`, exitCode: err.errno === ERRNO.ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE };
+    return {
+      message: `failed to execute ${err.file}: ${errnoText(err.errno)}`,
+      exitCode: err.errno === ERRNO.ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_INVOKE,
+    };
   if (err instanceof SyscallError) return { message: err.message, hint: err.hint, exitCode: EXIT_FAILURE };
   if (err instanceof ToolError) return { message: err.message, hint: err.hint, exitCode: err.exitCode };
   const e = err as Error;
@@ -120,7 +123,11 @@ type MainResult = number | void | ExitInfo;
  * that stood for the tool ended (the tool then ends the same way), or never
  * returns (exec in place).
  */
-export async function runTool(spec: ToolSpec, main: (cmd: ParsedCommandLine) => MainResult | Promise<MainResult>, options: RunOptions | string[] = {}): Promise<void> {
+export async function runTool(
+  spec: ToolSpec,
+  main: (cmd: ParsedCommandLine) => MainResult | Promise<MainResult>,
+  options: RunOptions | string[] = {},
+): Promise<void> {
   // An argv array alone is the older form of the third argument (ts-veth).
   const opts: RunOptions = Array.isArray(options) ? { argv: options } : options;
   let status: number;

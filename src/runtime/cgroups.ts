@@ -15,7 +15,20 @@ import { ConfigError } from './errors.js';
 const WANTED = ['cpu', 'cpuacct', 'memory', 'pids', 'freezer', 'devices', 'blkio', 'cpuset'];
 
 // runc's default device rules: always allowed, whatever the config says.
-const DEFAULT_DEVICE_RULES = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm'];
+const DEFAULT_DEVICE_RULES = [
+  'c *:* m',
+  'b *:* m',
+  'c 1:3 rwm',
+  'c 1:5 rwm',
+  'c 1:7 rwm',
+  'c 1:8 rwm',
+  'c 1:9 rwm',
+  'c 5:0 rwm',
+  'c 5:1 rwm',
+  'c 5:2 rwm',
+  'c 136:* rwm',
+  'c 10:200 rwm',
+];
 
 export interface ContainerCgroup {
   path: string;
@@ -120,7 +133,8 @@ export function createContainerCgroup(
  * would refuse every config `ts-runc spec` writes on a cgroup v2 host.
  */
 export const DEVICES_NOT_APPLIED =
-  'linux.resources.devices: not applied: this host\'s cgroups have no devices controller (cgroup v2 needs an eBPF program, which this runtime does not load)';
+  "linux.resources.devices: not applied: this host's cgroups have no devices controller " +
+  '(cgroup v2 needs an eBPF program, which this runtime does not load)';
 
 /** The linux.resources fields the cgroup layer translates into Limits. */
 function translatedResources(r: Resources): OciLinuxResources {

@@ -83,7 +83,15 @@ export interface DeviceNode {
 }
 
 export interface Resources {
-  memory?: { limit?: number; swap?: number; reservation?: number; kernel?: number; kernelTCP?: number; swappiness?: number; disableOOMKiller?: boolean };
+  memory?: {
+    limit?: number;
+    swap?: number;
+    reservation?: number;
+    kernel?: number;
+    kernelTCP?: number;
+    swappiness?: number;
+    disableOOMKiller?: boolean;
+  };
   pids?: { limit: number };
   cpu?: { shares?: number; quota?: number; period?: number; realtimeRuntime?: number; realtimePeriod?: number; cpus?: string; mems?: string };
   devices: DeviceRule[];
@@ -173,7 +181,8 @@ export class Reader {
   ints(key: string): number[] | undefined {
     const v = this.obj[key];
     if (v === undefined || v === null) return undefined;
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isInteger(x))) throw new ConfigError(this.at(key), 'must be a list of integers');
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isInteger(x)))
+      throw new ConfigError(this.at(key), 'must be a list of integers');
     return v as number[];
   }
   object(key: string): Reader | undefined {
@@ -201,7 +210,8 @@ export class Reader {
 
 export const RLIMITS: Record<string, number> = {
   RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5, RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7,
-  RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10, RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
+  RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10, RLIMIT_SIGPENDING: 11,
+  RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
 };
 
 export const CAPABILITY_NAMES = [
@@ -238,7 +248,13 @@ function readProcess(r: Reader, forExec = false): ProcessSpec {
       });
       return names;
     };
-    capabilities = { bounding: set('bounding'), effective: set('effective'), permitted: set('permitted'), inheritable: set('inheritable'), ambient: set('ambient') };
+    capabilities = {
+      bounding: set('bounding'),
+      effective: set('effective'),
+      permitted: set('permitted'),
+      inheritable: set('inheritable'),
+      ambient: set('ambient'),
+    };
   }
   const rlimits = r.list('rlimits').map((l) => {
     const type = l.string('type', true)!;
@@ -293,7 +309,15 @@ function readResources(r: Reader | undefined): Resources | undefined {
   const res: Resources = { devices: [] };
   const m = r.object('memory');
   if (m) {
-    res.memory = { limit: m.int('limit'), swap: m.int('swap'), reservation: m.int('reservation'), kernel: m.int('kernel'), kernelTCP: m.int('kernelTCP'), swappiness: m.int('swappiness', false, 0), disableOOMKiller: m.bool('disableOOMKiller') };
+    res.memory = {
+      limit: m.int('limit'),
+      swap: m.int('swap'),
+      reservation: m.int('reservation'),
+      kernel: m.int('kernel'),
+      kernelTCP: m.int('kernelTCP'),
+      swappiness: m.int('swappiness', false, 0),
+      disableOOMKiller: m.bool('disableOOMKiller'),
+    };
     if (res.memory.swappiness !== undefined && res.memory.swappiness > 100) throw new ConfigError(m.at('swappiness'), 'must be between 0 and 100');
     for (const k of ['useHierarchy', 'checkBeforeUpdate']) m.refuse(k);
   }
@@ -301,7 +325,15 @@ function readResources(r: Reader | undefined): Resources | undefined {
   if (p) res.pids = { limit: p.int('limit', true)! };
   const c = r.object('cpu');
   if (c) {
-    res.cpu = { shares: c.int('shares', false, 0), quota: c.int('quota'), period: c.int('period', false, 0), realtimeRuntime: c.int('realtimeRuntime'), realtimePeriod: c.int('realtimePeriod', false, 0), cpus: c.string('cpus') || undefined, mems: c.string('mems') || undefined };
+    res.cpu = {
+      shares: c.int('shares', false, 0),
+      quota: c.int('quota'),
+      period: c.int('period', false, 0),
+      realtimeRuntime: c.int('realtimeRuntime'),
+      realtimePeriod: c.int('realtimePeriod', false, 0),
+      cpus: c.string('cpus') || undefined,
+      mems: c.string('mems') || undefined,
+    };
     for (const k of ['idle', 'burst']) c.refuse(k);
   }
   res.devices = r.list('devices').map((d) => {
@@ -381,7 +413,11 @@ function readNamespaces(linux: Reader): NamespaceSpec[] {
 }
 
 function readIdMappings(linux: Reader, key: 'uidMappings' | 'gidMappings'): IdMapping[] {
-  return linux.list(key).map((m) => ({ containerID: m.int('containerID', true, 0)!, hostID: m.int('hostID', true, 0)!, size: m.int('size', true, 1)! }));
+  return linux.list(key).map((m) => ({
+    containerID: m.int('containerID', true, 0)!,
+    hostID: m.int('hostID', true, 0)!,
+    size: m.int('size', true, 1)!,
+  }));
 }
 
 function readDevices(linux: Reader): DeviceNode[] {
@@ -474,7 +510,16 @@ export interface ConfigCheck {
   run: (config: ContainerConfig) => void;
 }
 
-const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
+const IPC_SYSCTLS = [
+  'kernel.msgmax',
+  'kernel.msgmnb',
+  'kernel.msgmni',
+  'kernel.sem',
+  'kernel.shmall',
+  'kernel.shmmax',
+  'kernel.shmmni',
+  'kernel.shm_rmid_forced',
+];
 
 /** The namespace a sysctl belongs to; undefined: it is the host's. */
 function sysctlNamespace(key: string): NamespaceKind | undefined {
@@ -516,7 +561,8 @@ export const CONFIG_CHECKS: readonly ConfigCheck[] = [
       for (const key of Object.keys(c.sysctl)) {
         const needs = sysctlNamespace(key);
         if (!needs) throw new ConfigError(`linux.sysctl.${key}`, 'not a namespaced sysctl: it would change the host', true);
-        if (!c.namespaces.some((n) => n.type === needs && !n.path)) throw new ConfigError(`linux.sysctl.${key}`, `needs a new ${needs} namespace in linux.namespaces`);
+        if (!c.namespaces.some((n) => n.type === needs && !n.path))
+          throw new ConfigError(`linux.sysctl.${key}`, `needs a new ${needs} namespace in linux.namespaces`);
       }
     },
   },
@@ -527,7 +573,8 @@ export const CONFIG_CHECKS: readonly ConfigCheck[] = [
     name: 'masked and read-only paths need a mount namespace',
     run: (c) => {
       for (const key of ['maskedPaths', 'readonlyPaths'] as const) {
-        if (c[key].length && !has(c, 'mount')) throw new ConfigError(`linux.${key}`, 'unable to restrict sys entries without a private MNT namespace');
+        if (c[key].length && !has(c, 'mount'))
+          throw new ConfigError(`linux.${key}`, 'unable to restrict sys entries without a private MNT namespace');
       }
     },
   },

@@ -27,7 +27,21 @@ import type { CgroupManager } from '../cgroup/manager.js';
 import { startMoveGracePeriod } from '../cgroup/grace-period.js';
 import { cgroup2Unified, detectCgroups } from '../cgroup/hierarchy.js';
 import { connectConsoleSocket, consoleCalls, consoleSocketPair } from './console.js';
-import { EXEC_FIFO, OciState, SavedState, Status, claimId, currentStatus, initAlive, loadState, nowRfc3339Nano, ociState, processStart, removeStateDir, saveState } from './state.js';
+import {
+  EXEC_FIFO,
+  OciState,
+  SavedState,
+  Status,
+  claimId,
+  currentStatus,
+  initAlive,
+  loadState,
+  nowRfc3339Nano,
+  ociState,
+  processStart,
+  removeStateDir,
+  saveState,
+} from './state.js';
 
 /** Starts a program from its calls in a child (core/program.ts): the seam tests replace. */
 export type Launcher = (calls: readonly Call[], opts: PlanOptions) => { pid: number };
@@ -76,8 +90,10 @@ export function writePidFile(path: string, pid: number): void {
 }
 
 function checkSupported(config: ContainerConfig, opts: CreateOptions): void {
-  if (config.process.terminal && !opts.consoleSocket && opts.detached) throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
-  if (opts.consoleSocket && !config.process.terminal) throw new ConfigError('process.terminal', 'cannot use console socket if runc will not detach or allocate tty');
+  if (config.process.terminal && !opts.consoleSocket && opts.detached)
+    throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
+  if (opts.consoleSocket && !config.process.terminal)
+    throw new ConfigError('process.terminal', 'cannot use console socket if runc will not detach or allocate tty');
 }
 
 /**
@@ -115,7 +131,9 @@ function listenFds(): number {
  * --preserve-fds): not close-on-exec (runc clears the flag too).
  */
 function passFdCalls(n: number): Call[] {
-  return Array.from({ length: n }, (_, i) => makeCall('fcntl', [3 + i, F_SETFD, 0], `fcntl(${3 + i}, F_SETFD, 0) /* passed to the container */`, { what: `pass fd ${3 + i}` }));
+  return Array.from({ length: n }, (_, i) =>
+    makeCall('fcntl', [3 + i, F_SETFD, 0], `fcntl(${3 + i}, F_SETFD, 0) /* passed to the container */`, { what: `pass fd ${3 + i}` }),
+  );
 }
 
 /**
@@ -364,7 +382,8 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
     const isRoot = process.geteuid?.() === 0;
     // First the cgroup: making it starts the grace period the init's move
     // will wait for (cgroups.ts), and the work below runs meanwhile.
-    const made = isRoot || config.resources ? createContainerCgroup(cgroupsOf(rt), opts.id, config.cgroupsPath, config.resources, rt.warn) : undefined;
+    const made =
+      isRoot || config.resources ? createContainerCgroup(cgroupsOf(rt), opts.id, config.cgroupsPath, config.resources, rt.warn) : undefined;
     if (made) undo.push(() => made.cgroup.delete({ kill: true, recursive: true }));
     const cg = made?.saved;
     // Without a mount namespace the process keeps the host's root (runc changes no root then).
@@ -583,7 +602,8 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
   guard('exec', opts.id, status);
   const proc = execProcessSpec(state, opts);
   if (proc.args.length === 0) throw new ConfigError('args', 'exec needs a command (or a process.json with args)');
-  if (proc.terminal && !opts.consoleSocket && opts.detached) throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
+  if (proc.terminal && !opts.consoleSocket && opts.detached)
+    throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
   if (mayPtraceRuntime(state.config, [state.config.process, proc]) && !runningSealed()) reexecSealed();
   const program = resolveProgram(`/proc/${state.pid}/root`, proc);
   const seccomp = state.config.seccomp && compileSeccomp(state.config.seccomp);
@@ -615,7 +635,14 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
     calls.push(...cwdOpenCalls(proc.cwd));
     calls.push(...rlimitCalls(proc));
     const c = state.config;
-    const load = seccomp && seccompLoad(seccomp, { id: opts.id, bundle: c.bundle, annotations: c.annotations, ociVersion: c.ociVersion, status: 'running', initPid: () => state.pid });
+    const load = seccomp && seccompLoad(seccomp, {
+      id: opts.id,
+      bundle: c.bundle,
+      annotations: c.annotations,
+      ociVersion: c.ociVersion,
+      status: 'running',
+      initPid: () => state.pid,
+    });
     calls.push(...seccompAt(proc, load, 'before-identity'));
     calls.push(...identityCalls(proc, { setgroups: !inUserns || process.geteuid?.() === 0, cwd: true }));
     calls.push(makeCall('umask', [proc.user.umask ?? 0o022], `umask(0${(proc.user.umask ?? 0o022).toString(8)})`));

@@ -55,7 +55,8 @@ function runStartHook(state: SavedState, hook: Hook, input: string): void {
   try {
     // stdin: a pipe that already holds the state; stdout and stderr: memfds read afterwards.
     const pipe = new Int32Array(2);
-    if ((cfunc('int pipe2(_Out_ int *fds, int flags)')(pipe, 0o2000000 /* O_CLOEXEC */) as number) !== 0) throw new SyscallError('pipe2', 'pipe2()', lastErrno());
+    if ((cfunc('int pipe2(_Out_ int *fds, int flags)')(pipe, 0o2000000 /* O_CLOEXEC */) as number) !== 0)
+      throw new SyscallError('pipe2', 'pipe2()', lastErrno());
     fds.push(pipe[0], pipe[1]);
     writeSync(pipe[1], input);
     closeSync(fds.pop()!);
@@ -75,7 +76,14 @@ function runStartHook(state: SavedState, hook: Hook, input: string): void {
     calls.push(makeCall('dup2', [out, 1], `dup2(${out}, 1)`));
     calls.push(makeCall('dup2', [err, 2], `dup2(${err}, 2)`));
     const inUserns = config.namespaces.some((n) => n.type === 'user');
-    const load = seccomp && seccompLoad(seccomp, { id: state.id, bundle: config.bundle, annotations: config.annotations, ociVersion: config.ociVersion, status: 'running', initPid: () => state.pid });
+    const load = seccomp && seccompLoad(seccomp, {
+      id: state.id,
+      bundle: config.bundle,
+      annotations: config.annotations,
+      ociVersion: config.ociVersion,
+      status: 'running',
+      initPid: () => state.pid,
+    });
     calls.push(...cwdOpenCalls(proc.cwd));
     calls.push(...seccompAt(proc, load, 'before-identity'));
     calls.push(...identityCalls(proc, { setgroups: !inUserns || process.geteuid?.() === 0, cwd: true }));

@@ -20,7 +20,14 @@ export const PROPAGATION = {
 } as const;
 export type Propagation = keyof typeof PROPAGATION;
 
-export function mountCall(source: string | null, target: string, fstype: string | null, flags: number, data: string | null = null, what?: string): Call {
+export function mountCall(
+  source: string | null,
+  target: string,
+  fstype: string | null,
+  flags: number,
+  data: string | null = null,
+  what?: string,
+): Call {
   const show = `mount(${q(source)}, ${q(target)}, ${q(fstype)}, ${decodeFlags(MOUNT_FLAGS, flags)}, ${q(data)})`;
   return makeCall('mount', [source, target, fstype, flags, data], show, { what });
 }
@@ -50,5 +57,7 @@ export function chdirCall(dir: string, what?: string): Call {
 const SYS_pivot_root = process.arch === 'arm64' ? 41 : 155;
 
 export function pivotRootCall(newRoot: string, putOld: string): Call {
-  return makeCall('syscall', [SYS_pivot_root, newRoot, putOld], `pivot_root(${q(newRoot)}, ${q(putOld)})`, { hint: 'new_root must be a mount point and / must not be shared (use a private mount namespace)' });
+  return makeCall('syscall', [SYS_pivot_root, newRoot, putOld], `pivot_root(${q(newRoot)}, ${q(putOld)})`, {
+    hint: 'new_root must be a mount point and / must not be shared (use a private mount namespace)',
+  });
 }
