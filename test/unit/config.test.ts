@@ -220,6 +220,18 @@ t.test('every refusal', async (t) => {
     ['network', (c) => (c.linux = { resources: { network: { classID: 1 } } }), 'linux.resources.network', /not supported/, true],
     ['rdma', (c) => (c.linux = { resources: { rdma: { x: {} } } }), 'linux.resources.rdma', /not supported/, true],
     ['unified', (c) => (c.linux = { resources: { unified: { 'memory.high': '1' } } }), 'linux.resources.unified', /not supported/, true],
+    // linux.seccomp (read by seccomp.ts's readSeccomp, compiled only at create)
+    ['seccomp unknown action', (c) => (c.linux = { seccomp: { defaultAction: 'SCMP_ACT_NOPE' } }), 'linux.seccomp.defaultAction', /unknown action "SCMP_ACT_NOPE"/],
+    ['seccomp empty syscall name', (c) => (c.linux = { seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [''], action: 'SCMP_ACT_ERRNO' }] } }), 'linux.seccomp.syscalls[0].names[0]', /empty string/],
+    ['seccomp rule without action', (c) => (c.linux = { seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'] }] } }), 'linux.seccomp.syscalls[0].action', /missing/],
+    ['seccomp argument index 6', (c) => (c.linux = { seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, op: 'SCMP_CMP_EQ' }] }] } }), 'linux.seccomp.syscalls[0].args[0].index', /at most 6 arguments/],
+    ['seccomp unknown operator', (c) => (c.linux = { seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, op: 'SCMP_CMP_NOPE' }] }] } }), 'linux.seccomp.syscalls[0].args[0].op', /unknown operator/],
+    ['seccomp value above 2^53', (c) => (c.linux = { seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, op: 'SCMP_CMP_EQ', value: 2 ** 60 }] }] } }), 'linux.seccomp.syscalls[0].args[0].value', /above 2\^53 are not supported/],
+    ['seccomp unknown architecture', (c) => (c.linux = { seccomp: { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['x86'] } }), 'linux.seccomp.architectures[0]', /unknown architecture "x86"/],
+    ['seccomp unknown flag', (c) => (c.linux = { seccomp: { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_NOPE'] } }), 'linux.seccomp.flags[0]', /unknown seccomp flag/],
+    ['seccomp notify as default', (c) => (c.linux = { seccomp: { defaultAction: 'SCMP_ACT_NOTIFY' } }), 'linux.seccomp.defaultAction', /cannot be used as default action/],
+    ['seccomp notify for write', (c) => (c.linux = { seccomp: { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/a.sock', syscalls: [{ names: ['write'], action: 'SCMP_ACT_NOTIFY' }] } }), 'linux.seccomp.syscalls[0].names', /cannot be used for the write syscall/],
+    ['seccomp notify without a listener', (c) => (c.linux = { seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_NOTIFY' }] } }), 'linux.seccomp.listenerPath', /listenerPath is not set/],
   ];
   for (const [name, change, field, message, unsupported] of cases) {
     t.test(name, async (t) => refuses(t, config(change), field, message, unsupported ?? false));
