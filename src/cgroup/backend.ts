@@ -74,7 +74,7 @@ export interface CgroupBackend {
   /** Fill in what this hierarchy's files say. */
   readStats(c: CgroupDir, stats: CgroupStats, from: StatsReader): void;
   /** The cgroup can be frozen through this hierarchy. */
-  canFreeze(dir: string): boolean;
+  canFreeze(c: CgroupDir): boolean;
   freezerState(dir: string): FreezerState | undefined;
   /** Ask for the state once; true when the kernel already confirms it. */
   requestFreeze(dir: string, frozen: boolean, first: boolean): boolean;

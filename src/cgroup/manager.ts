@@ -290,8 +290,9 @@ class CgroupHandle implements Cgroup {
 
   /** Of the hierarchies that can freeze the cgroup, the one its back end ranks first (v1's freezer before v2's cgroup.freeze). */
   freezerDir(): CgroupDir | undefined {
-    const able = this.dirs.filter((c) => backendFor(c.hierarchy).canFreeze(c.dir));
-    return able.sort((a, b) => backendFor(a.hierarchy).freezeRank - backendFor(b.hierarchy).freezeRank)[0];
+    // Ranked first (no file looked at), then the first that can: one stat per directory at most.
+    const ranked = [...this.dirs].sort((a, b) => backendFor(a.hierarchy).freezeRank - backendFor(b.hierarchy).freezeRank);
+    return ranked.find((c) => backendFor(c.hierarchy).canFreeze(c));
   }
 
   private freezer(): CgroupDir | undefined {
@@ -535,6 +536,15 @@ export function cgroupManager(layout: CgroupLayout = detectCgroups()): CgroupMan
     create: (path, opts = {}) => createCgroup(layout, path, opts),
     open: (path) => new CgroupHandle(path, existingCgroup(layout, path), layout),
   };
+}
+
+/**
+ * The freezer state of one directory, read by its version's back end: for
+ * a caller that knows which directory freezes the cgroup (state.json) and
+ * asks often (every status ts-runc works out).
+ */
+export function freezerStateAt(c: CgroupDir): FreezerState | undefined {
+  return backendFor(c.hierarchy).freezerState(c.dir);
 }
 
 /** A cgroup handle over directories already resolved (a subtree walk, `tree`). */

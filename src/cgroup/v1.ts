@@ -169,7 +169,8 @@ export const v1Backend: CgroupBackend = {
   }),
   translate,
   readStats,
-  canFreeze: (dir) => existsSync(posix.join(dir, 'freezer.state')),
+  // Only the freezer hierarchy has the file: the others are not looked at.
+  canFreeze: (c) => c.hierarchy.controllers.includes('freezer') && existsSync(posix.join(c.dir, 'freezer.state')),
   freezerState: (dir) => readOptionalFile(dir, 'freezer.state') as FreezerState | undefined,
   requestFreeze(dir, frozen, first) {
     const want = frozen ? 'FROZEN' : 'THAWED';

@@ -184,7 +184,7 @@ export const v2Backend: CgroupBackend = {
   },
   translate,
   readStats,
-  canFreeze: (dir) => existsSync(posix.join(dir, 'cgroup.freeze')),
+  canFreeze: (c) => existsSync(posix.join(c.dir, 'cgroup.freeze')),
   freezerState(dir) {
     const events = readOptionalFile(dir, 'cgroup.events');
     if (events === undefined || !existsSync(posix.join(dir, 'cgroup.freeze'))) return undefined;

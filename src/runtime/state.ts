@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, r
 import { join } from 'node:path';
 import type { ContainerConfig } from './config.js';
 import type { CgroupDir } from '../cgroup/hierarchy.js';
-import { cgroupAt } from '../cgroup/manager.js';
+import { freezerStateAt } from '../cgroup/manager.js';
 import { ContainerExists, ContainerNotFound, InvalidId } from './errors.js';
 import { OCI_VERSION } from './spec.js';
 
@@ -129,7 +129,7 @@ function frozen(state: SavedState): boolean {
   const f = state.freezer;
   if (!f || !state.cgroup) return false;
   const dir = state.cgroup.dirs.find((d) => d.dir === f.dir);
-  return !!dir && cgroupAt(state.cgroup.path, [dir]).freezerState() === 'FROZEN';
+  return !!dir && freezerStateAt(dir) === 'FROZEN';
 }
 
 export function currentStatus(root: string, state: SavedState): Status {
