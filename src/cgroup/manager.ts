@@ -538,15 +538,6 @@ export function cgroupManager(layout: CgroupLayout = detectCgroups()): CgroupMan
   };
 }
 
-/**
- * The freezer state of one directory, read by its version's back end: for
- * a caller that knows which directory freezes the cgroup (state.json) and
- * asks often (every status ts-runc works out).
- */
-export function freezerStateAt(c: CgroupDir): FreezerState | undefined {
-  return backendFor(c.hierarchy).freezerState(c.dir);
-}
-
 /** A cgroup handle over directories already resolved (a subtree walk, `tree`). */
 export function cgroupAt(path: string, dirs: readonly CgroupDir[]): Cgroup {
   return new CgroupHandle(path, dirs);

@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import type { CgroupBackend, DeviceRule, ExtraFile, ExtraResource, FreezerState, StatsReader, TranslateOptions } from './backend.js';
+import type { CgroupBackend, DeviceRule, ExtraFile, ExtraResource, StatsReader, TranslateOptions } from './backend.js';
 import type { CgroupDir } from './hierarchy.js';
 import { DEFAULT_CPU_PERIOD_US, Limits, Translation, cpuQuotaFor } from './limits.js';
 import { CgroupStats, Limit, parseLimit, parseNumber, quotaPercent } from './stats.js';
@@ -21,6 +21,7 @@ import { UnsupportedLimitError } from './errors.js';
 import { parseKeyedFile, readCgroupFile, readOptionalFile, writeCgroupFile } from './files.js';
 import { eventfd, onEventfd, openReadOnly } from '../syscalls/eventfd.js';
 import { RuncCpuStats, RuncMemoryStats, counter, counters, readQuiet } from './runc-stats.js';
+import { v1FreezerState } from './freezer-state.js';
 
 // v1 writes -1 for "no limit" in the files that take a number.
 const V1_NO_LIMIT = -1;
@@ -171,7 +172,7 @@ export const v1Backend: CgroupBackend = {
   readStats,
   // Only the freezer hierarchy has the file: the others are not looked at.
   canFreeze: (c) => c.hierarchy.controllers.includes('freezer') && existsSync(posix.join(c.dir, 'freezer.state')),
-  freezerState: (dir) => readOptionalFile(dir, 'freezer.state') as FreezerState | undefined,
+  freezerState: v1FreezerState,
   requestFreeze(dir, frozen, first) {
     const want = frozen ? 'FROZEN' : 'THAWED';
     if (first || readCgroupFile(dir, 'freezer.state') === 'FREEZING') writeCgroupFile(dir, 'freezer.state', want);

@@ -22,6 +22,7 @@ import { CgroupStats, parseLimit, parseNumber, quotaPercent } from './stats.js';
 import { ControllerMissingError, InternalProcessesError, UnsupportedLimitError } from './errors.js';
 import { cgroupProcs, parseKeyedFile, readCgroupFile, readOptionalFile, writeCgroupFile } from './files.js';
 import { RuncCpuStats, RuncMemoryStats, counter, counters, readQuiet } from './runc-stats.js';
+import { v2FreezerState } from './freezer-state.js';
 
 // cpu.shares (v1, 2 to 262144) to cpu.weight (v2, 1 to 10000), the linear
 // map runc uses so that the v1 minimum, default and maximum line up.
@@ -185,12 +186,7 @@ export const v2Backend: CgroupBackend = {
   translate,
   readStats,
   canFreeze: (c) => existsSync(posix.join(c.dir, 'cgroup.freeze')),
-  freezerState(dir) {
-    const events = readOptionalFile(dir, 'cgroup.events');
-    if (events === undefined || !existsSync(posix.join(dir, 'cgroup.freeze'))) return undefined;
-    if (/^frozen 1$/m.test(events)) return 'FROZEN';
-    return readOptionalFile(dir, 'cgroup.freeze') === '1' ? 'FREEZING' : 'THAWED';
-  },
+  freezerState: v2FreezerState,
   requestFreeze(dir, frozen, first) {
     if (first) writeCgroupFile(dir, 'cgroup.freeze', frozen ? '1' : '0');
     return new RegExp(`^frozen ${frozen ? 1 : 0}$`, 'm').test(readCgroupFile(dir, 'cgroup.events'));

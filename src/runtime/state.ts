@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, r
 import { join } from 'node:path';
 import type { ContainerConfig } from './config.js';
 import type { CgroupDir } from '../cgroup/hierarchy.js';
-import { freezerStateAt } from '../cgroup/manager.js';
+import { freezerStateOf } from '../cgroup/freezer-state.js';
 import { ContainerExists, ContainerNotFound, InvalidId } from './errors.js';
 import { OCI_VERSION } from './spec.js';
 
@@ -124,12 +124,13 @@ export function initAlive(state: SavedState): boolean {
   return !!now && now.startTime === state.startTime && now.state !== 'Z' && now.state !== 'X';
 }
 
-/** The freezer the container was made with says FROZEN (the cgroup layer reads it, v1 or v2). */
+/**
+ * The freezer the container was made with says FROZEN (the cgroup layer
+ * reads it, v1 or v2; its light module: this runs for every command).
+ */
 function frozen(state: SavedState): boolean {
   const f = state.freezer;
-  if (!f || !state.cgroup) return false;
-  const dir = state.cgroup.dirs.find((d) => d.dir === f.dir);
-  return !!dir && freezerStateAt(dir) === 'FROZEN';
+  return !!f && freezerStateOf(f.dir, f.version) === 'FROZEN';
 }
 
 export function currentStatus(root: string, state: SavedState): Status {
