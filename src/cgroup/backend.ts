@@ -7,6 +7,7 @@
 import type { CgroupDir, CgroupVersion, Hierarchy } from './hierarchy.js';
 import type { Limits, Translation } from './limits.js';
 import type { CgroupStats } from './stats.js';
+import type { RuncCpuStats, RuncMemoryStats } from './runc-stats.js';
 
 /** Steps to take back if a later step of create fails. */
 export type Undo = () => void;
@@ -29,6 +30,33 @@ export type StatsReader = (key: string, c: CgroupDir, file: string) => string | 
 
 export type FreezerState = 'THAWED' | 'FREEZING' | 'FROZEN';
 
+/** One OCI device access rule (linux.resources.devices[]). */
+export interface DeviceRule {
+  allow: boolean;
+  type?: string;
+  major?: number;
+  minor?: number;
+  access?: string;
+}
+
+/**
+ * OCI resources the Limits of limits.ts do not cover, named by their
+ * linux.resources field: written as the file a version has for them.
+ */
+export type ExtraResource =
+  | 'memory.reservation'
+  | 'memory.swappiness'
+  | 'memory.disableOOMKiller'
+  | 'cpu.cpus'
+  | 'cpu.mems'
+  | 'cpu.realtimePeriod'
+  | 'cpu.realtimeRuntime';
+
+export interface ExtraFile {
+  controller: string;
+  file: string;
+}
+
 export interface CgroupBackend {
   readonly version: CgroupVersion;
   /**
@@ -46,7 +74,7 @@ export interface CgroupBackend {
   /** Fill in what this hierarchy's files say. */
   readStats(c: CgroupDir, stats: CgroupStats, from: StatsReader): void;
   /** The cgroup can be frozen through this hierarchy. */
-  canFreeze(dir: string): boolean;
+  canFreeze(c: CgroupDir): boolean;
   freezerState(dir: string): FreezerState | undefined;
   /** Ask for the state once; true when the kernel already confirms it. */
   requestFreeze(dir: string, frozen: boolean, first: boolean): boolean;
@@ -58,4 +86,25 @@ export interface CgroupBackend {
   oomKillCount(dir: string): number | undefined;
   /** The cgroup has the memory controller's files here. */
   hasMemory(dir: string): boolean;
+  /** The controllers whose files the directory has (v1: the hierarchy's; v2: cgroup.controllers and what was just enabled). */
+  controllersIn(h: Hierarchy, dir: string, enabled: readonly string[]): string[];
+  /** Where the hierarchy lists its controllers, for an error naming it. */
+  controllerList(h: Hierarchy): string;
+  /** How freezing works here, for the user ('v1 freezer', 'v2 cgroup.freeze'). */
+  readonly freezeKind: string;
+  /** Which freezer a cgroup in several hierarchies uses: the lowest rank that can freeze it. */
+  readonly freezeRank: number;
+  /** A fatal signal reaches a frozen task (v2); else the cgroup must be thawed for it to die (v1). */
+  readonly killsFrozenTasks: boolean;
+  /** The file an extra resource is written to, or undefined when this version has none. */
+  extraFile(resource: ExtraResource): ExtraFile | undefined;
+  /**
+   * Device access rules through a `devices` controller: deny all, then the
+   * rules in order, then `always` (runc's defaults). Absent: this version
+   * cannot apply device rules with files (v2 needs an eBPF program).
+   */
+  applyDevices?(dir: string, rules: readonly DeviceRule[], always: readonly string[]): void;
+  /** runc's stats event: cpu usage from the cpuacct (or cpu) directory, throttling from the cpu one. */
+  runcCpu(cpuacctDir: string, cpuDir: string | undefined): RuncCpuStats;
+  runcMemory(dir: string): RuncMemoryStats;
 }

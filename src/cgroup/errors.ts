@@ -101,7 +101,11 @@ export class CgroupPathError extends CgroupError {
     readonly mountPoint?: string,
   ) {
     super(
-      reason === 'empty' ? 'empty cgroup path' : reason === 'dot-dot' ? `cgroup path ${path} has a '..' component` : `cgroup ${path} is outside what ${mountPoint} shows`,
+      reason === 'empty'
+        ? 'empty cgroup path'
+        : reason === 'dot-dot'
+          ? `cgroup path ${path} has a '..' component`
+          : `cgroup ${path} is outside what ${mountPoint} shows`,
     );
   }
 }
@@ -188,5 +192,18 @@ export class OciResourcesError extends CgroupError {
     readonly reason: string,
   ) {
     super(`linux.resources.${field}: ${reason}`);
+  }
+}
+
+/** An OCI resource no hierarchy of the cgroup has a file for (named with the file it would take). */
+export class ResourceUnsupportedError extends CgroupError {
+  readonly kind = 'resource-unsupported';
+  constructor(
+    /** The linux.resources field, e.g. "memory.swappiness". */
+    readonly resource: string,
+    readonly controller: string,
+    readonly file: string,
+  ) {
+    super(`cannot set ${resource}: no ${controller} ${file}`);
   }
 }

@@ -10,10 +10,20 @@
 // - Moving a process is one write of its PID to cgroup.procs.
 // - rmdir(2) fails with EBUSY while a cgroup has processes or children, and
 //   a killed task leaves its cgroup a moment after it dies.
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import type { CgroupBackend, FreezerState, OomWatch, Undo } from './backend.js';
-import { CgroupDir, CgroupLayout, Hierarchy, detectCgroups, existingCgroup, hierarchyForController, hierarchyOfDirectory, resolveCgroup, unifiedHierarchy } from './hierarchy.js';
+import type { CgroupBackend, DeviceRule, ExtraResource, FreezerState, OomWatch, Undo } from './backend.js';
+import {
+  CgroupDir,
+  CgroupLayout,
+  Hierarchy,
+  detectCgroups,
+  existingCgroup,
+  hierarchyForController,
+  hierarchyOfDirectory,
+  resolveCgroup,
+  unifiedHierarchy,
+} from './hierarchy.js';
 import {
   CgroupBusyError,
   CgroupExistsError,
@@ -25,18 +35,20 @@ import {
   KillTimeoutError,
   NoHierarchyError,
   NotFreezableError,
+  ResourceUnsupportedError,
 } from './errors.js';
 import { cgroupProcs, childCgroups, makeCgroupDir, readCgroupFile, removeCgroupDir, sleepMs, writeCgroupFile } from './files.js';
 import { Limits, controllersFor, limitsForControllers } from './limits.js';
 import { OciLinuxResources, fromOciResources } from './oci.js';
 import { CgroupStats } from './stats.js';
+import { runcPids } from './runc-stats.js';
 import { v1Backend } from './v1.js';
 import { v2Backend } from './v2.js';
 import { signalNumber } from '../syscalls/constants.js';
 import { kill as killProcess } from '../syscalls/process.js';
 import { sys } from '../syscalls/trace.js';
 
-export type { OomWatch, FreezerState } from './backend.js';
+export type { OomWatch, FreezerState, DeviceRule, ExtraResource } from './backend.js';
 
 export function backendFor(h: Hierarchy): CgroupBackend {
   return h.version === 1 ? v1Backend : v2Backend;
@@ -85,8 +97,18 @@ export interface Cgroup {
   /** The directory of the memory controller, if the cgroup has one. */
   memoryDir(): CgroupDir | undefined;
   freezerState(): FreezerState | undefined;
+  /** The directory whose files freeze the cgroup, if any. */
+  freezerDir(): CgroupDir | undefined;
   /** How freezing works here, for the user: 'v1 freezer' or 'v2 cgroup.freeze'. */
   freezeKind(): string;
+  /** Some hierarchy of the cgroup applies device rules with files (a v1 devices controller). */
+  canApplyDevices(): boolean;
+  /** Deny all, then `rules`, then `always`, wherever device rules apply (see canApplyDevices). */
+  applyDevices(rules: readonly DeviceRule[], always: readonly string[]): void;
+  /** Write resources limits.ts does not cover; one no hierarchy has a file for is refused by name. */
+  applyExtras(extras: Partial<Record<ExtraResource, string | number>>): void;
+  /** runc's stats event data (cpu, memory, pids), from whichever hierarchy has each controller. */
+  runcStats(): Record<string, unknown>;
   freeze(): void;
   thaw(): void;
   /** Send a signal to every process of the subtree; for SIGKILL, v2's cgroup.kill where it exists. Does not wait. */
@@ -172,14 +194,50 @@ class CgroupHandle implements Cgroup {
 
   /** The controllers whose files this directory has: v1 the hierarchy's, v2 the enabled ones (cgroup.controllers). */
   private controllersOf(c: CgroupDir): string[] {
-    if (c.hierarchy.version === 1) return c.hierarchy.controllers;
-    let listed: string[] = [];
-    try {
-      listed = readCgroupFile(c.dir, 'cgroup.controllers').split(/\s+/).filter(Boolean);
-    } catch {
-      // not there (yet): only what was just enabled
+    return backendFor(c.hierarchy).controllersIn(c.hierarchy, c.dir, this.ensured.get(c.dir) ?? []);
+  }
+
+  /** The directory of the hierarchy that has `controller`. */
+  private dirWith(controller: string): CgroupDir | undefined {
+    return this.dirs.find((c) => c.hierarchy.controllers.includes(controller));
+  }
+
+  canApplyDevices(): boolean {
+    return this.dirs.some((c) => backendFor(c.hierarchy).applyDevices && c.hierarchy.controllers.includes('devices'));
+  }
+
+  applyDevices(rules: readonly DeviceRule[], always: readonly string[]): void {
+    for (const c of this.dirs) {
+      const b = backendFor(c.hierarchy);
+      if (b.applyDevices && c.hierarchy.controllers.includes('devices')) b.applyDevices(c.dir, rules, always);
     }
-    return [...new Set([...listed, ...(this.ensured.get(c.dir) ?? [])])];
+  }
+
+  applyExtras(extras: Partial<Record<ExtraResource, string | number>>): void {
+    for (const [resource, value] of Object.entries(extras) as Array<[ExtraResource, string | number | undefined]>) {
+      if (value === undefined) continue;
+      const target = this.dirs
+        .map((c) => ({ c, f: backendFor(c.hierarchy).extraFile(resource) }))
+        .find(({ c, f }) => f && c.hierarchy.controllers.includes(f.controller) && existsSync(posix.join(c.dir, f.file)));
+      if (!target?.f) {
+        // Named as the file a hierarchy of this cgroup, else v1, would have used.
+        const wanted = this.dirs.map((c) => backendFor(c.hierarchy).extraFile(resource)).find(Boolean) ?? v1Backend.extraFile(resource)!;
+        throw new ResourceUnsupportedError(resource, wanted.controller, wanted.file);
+      }
+      // As written before this moved here: the kernel's refusal as Node words it (EINVAL: invalid argument, write).
+      writeFileSync(posix.join(target.c.dir, target.f.file), String(value));
+    }
+  }
+
+  runcStats(): Record<string, unknown> {
+    const data: Record<string, unknown> = {};
+    const cpu = this.dirWith('cpuacct') ?? this.dirWith('cpu');
+    if (cpu) data.cpu = backendFor(cpu.hierarchy).runcCpu(cpu.dir, this.dirWith('cpu')?.dir);
+    const mem = this.dirWith('memory');
+    if (mem) data.memory = backendFor(mem.hierarchy).runcMemory(mem.dir);
+    const pids = this.dirWith('pids');
+    if (pids) data.pids = runcPids(pids.dir);
+    return data;
   }
 
   addProcess(pid: number): void {
@@ -230,11 +288,15 @@ class CgroupHandle implements Cgroup {
     return m && backendFor(m.hierarchy).oomKillCount(m.dir);
   }
 
-  /** v1: the freezer hierarchy if the cgroup is there; else v2's cgroup.freeze. */
+  /** Of the hierarchies that can freeze the cgroup, the one its back end ranks first (v1's freezer before v2's cgroup.freeze). */
+  freezerDir(): CgroupDir | undefined {
+    // Ranked first (no file looked at), then the first that can: one stat per directory at most.
+    const ranked = [...this.dirs].sort((a, b) => backendFor(a.hierarchy).freezeRank - backendFor(b.hierarchy).freezeRank);
+    return ranked.find((c) => backendFor(c.hierarchy).canFreeze(c));
+  }
+
   private freezer(): CgroupDir | undefined {
-    return (
-      this.dirs.find((c) => c.hierarchy.version === 1 && v1Backend.canFreeze(c.dir)) ?? this.dirs.find((c) => c.hierarchy.version === 2 && v2Backend.canFreeze(c.dir))
-    );
+    return this.freezerDir();
   }
 
   freezerState(): FreezerState | undefined {
@@ -245,7 +307,7 @@ class CgroupHandle implements Cgroup {
   freezeKind(): string {
     const f = this.freezer();
     if (!f) throw new NotFreezableError(this.path);
-    return f.hierarchy.version === 1 ? 'v1 freezer' : 'v2 cgroup.freeze';
+    return backendFor(f.hierarchy).freezeKind;
   }
 
   private setFrozen(frozen: boolean): void {
@@ -271,11 +333,11 @@ class CgroupHandle implements Cgroup {
     const sig = typeof signal === 'number' ? signal : signalNumber(signal);
     if (sig === undefined) throw new RangeError(`unknown signal ${signal}`);
     const all = this.allProcesses();
-    const v2 = this.dirs.find((c) => c.hierarchy.version === 2 && v2Backend.killFile(c.dir));
-    if (sig === SIGKILL && v2) {
-      const inV2 = new Set(cgroupProcsDeep(v2.dir));
-      if (all.every((p) => inV2.has(p))) {
-        writeCgroupFile(v2.dir, 'cgroup.kill', '1'); // the whole subtree at once
+    const killer = this.dirs.find((c) => backendFor(c.hierarchy).killFile(c.dir));
+    if (sig === SIGKILL && killer) {
+      const inThere = new Set(cgroupProcsDeep(killer.dir));
+      if (all.every((p) => inThere.has(p))) {
+        writeCgroupFile(killer.dir, 'cgroup.kill', '1'); // the whole subtree at once
         return;
       }
     }
@@ -312,11 +374,12 @@ class CgroupHandle implements Cgroup {
    * SIGKILL to every process of the subtree, then wait until none is left.
    * A frozen v1 cgroup keeps its tasks stopped even for SIGKILL, so it is
    * thawed after the signal is sent (they die without running again); v2
-   * lets a fatal signal through a freeze.
+   * lets a fatal signal through a freeze (killsFrozenTasks).
    */
   private killAndWait(): void {
-    const frozenV1 = this.freezer();
-    const mustThaw = frozenV1?.hierarchy.version === 1 && v1Backend.freezerState(frozenV1.dir) !== 'THAWED';
+    const f = this.freezer();
+    const b = f && backendFor(f.hierarchy);
+    const mustThaw = !!f && !!b && !b.killsFrozenTasks && b.freezerState(f.dir) !== 'THAWED';
     for (let i = 0; i < KILL_WAIT_STEPS; i++) {
       if (this.allProcesses().length === 0) return;
       if (i % KILL_RESEND_EVERY === 0) {
@@ -393,7 +456,7 @@ function placeControllers(layout: CgroupLayout, path: string, controllers: reado
   const only = hierarchyOfDirectory(layout, path);
   for (const c of controllers) {
     const h = only ?? hierarchyForController(layout, c);
-    if (!h.controllers.includes(c)) throw new ControllerMissingError(c, h.version === 2 ? posix.join(h.mountPoint, 'cgroup.controllers') : h.mountPoint, h.controllers);
+    if (!h.controllers.includes(c)) throw new ControllerMissingError(c, backendFor(h).controllerList(h), h.controllers);
     placed.set(h, [...(placed.get(h) ?? []), c]);
   }
   // A v2 cgroup, even without controllers, freezes (cgroup.freeze) and kills

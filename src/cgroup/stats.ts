@@ -1,6 +1,7 @@
-// What a cgroup uses and may use: one structure for `show` (text and JSON),
-// `tree`, `watch` and the runtime, filled by each hierarchy's back end from
-// the files its version has, with where each number came from.
+// What a cgroup uses and may use: one structure for ts-cgroup's `show`
+// (text and JSON), `tree` and `watch`, filled by each hierarchy's back end
+// from the files its version has, with where each number came from. The
+// runtime's `events` uses runc's shape instead (runc-stats.ts).
 export type Limit = number | 'max';
 
 export interface CgroupStats {

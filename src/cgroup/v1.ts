@@ -12,13 +12,16 @@
 //   are busy in the kernel, so it is written again until FROZEN (as lxc does).
 import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
-import type { CgroupBackend, FreezerState, StatsReader, TranslateOptions } from './backend.js';
+import { writeFileSync } from 'node:fs';
+import type { CgroupBackend, DeviceRule, ExtraFile, ExtraResource, StatsReader, TranslateOptions } from './backend.js';
 import type { CgroupDir } from './hierarchy.js';
 import { DEFAULT_CPU_PERIOD_US, Limits, Translation, cpuQuotaFor } from './limits.js';
 import { CgroupStats, Limit, parseLimit, parseNumber, quotaPercent } from './stats.js';
 import { UnsupportedLimitError } from './errors.js';
 import { parseKeyedFile, readCgroupFile, readOptionalFile, writeCgroupFile } from './files.js';
 import { eventfd, onEventfd, openReadOnly } from '../syscalls/eventfd.js';
+import { RuncCpuStats, RuncMemoryStats, counter, counters, readQuiet } from './runc-stats.js';
+import { v1FreezerState } from './freezer-state.js';
 
 // v1 writes -1 for "no limit" in the files that take a number.
 const V1_NO_LIMIT = -1;
@@ -58,7 +61,10 @@ function readStats(c: CgroupDir, stats: CgroupStats, from: StatsReader): void {
       peak: parseNumber(from('memory.peak', c, 'memory.max_usage_in_bytes')),
       failcnt: parseNumber(from('memory.failcnt', c, 'memory.failcnt')),
       oom_kill: oomControl.oom_kill,
-      swap: memsw === undefined ? undefined : { current: Math.max(0, memsw - usage), max: swapLimit(from('memory.swap.max', c, 'memory.memsw.limit_in_bytes'), max) },
+      swap: memsw === undefined ? undefined : {
+        current: Math.max(0, memsw - usage),
+        max: swapLimit(from('memory.swap.max', c, 'memory.memsw.limit_in_bytes'), max),
+      },
       swappiness: parseNumber(from('memory.swappiness', c, 'memory.swappiness')),
     };
   }
@@ -89,6 +95,64 @@ function swapLimit(memsw: string | undefined, mem: string | undefined): Limit | 
   return both - memory;
 }
 
+/** OCI resources written as v1 files as they are (what runc does on v1). */
+const EXTRA_FILES: Record<ExtraResource, ExtraFile> = {
+  'memory.reservation': { controller: 'memory', file: 'memory.soft_limit_in_bytes' },
+  'memory.swappiness': { controller: 'memory', file: 'memory.swappiness' },
+  'memory.disableOOMKiller': { controller: 'memory', file: 'memory.oom_control' },
+  'cpu.cpus': { controller: 'cpuset', file: 'cpuset.cpus' },
+  'cpu.mems': { controller: 'cpuset', file: 'cpuset.mems' },
+  'cpu.realtimePeriod': { controller: 'cpu', file: 'cpu.rt_period_us' },
+  'cpu.realtimeRuntime': { controller: 'cpu', file: 'cpu.rt_runtime_us' },
+};
+
+function deviceRule(d: DeviceRule): string {
+  const major = d.major === undefined || d.major < 0 ? '*' : String(d.major);
+  const minor = d.minor === undefined || d.minor < 0 ? '*' : String(d.minor);
+  const type = d.type ?? 'a';
+  return type === 'a' ? 'a' : `${type} ${major}:${minor} ${d.access || 'rwm'}`;
+}
+
+/** v1 devices: deny all, then the rules in order, then the ones always allowed. */
+function applyDevices(dir: string, rules: readonly DeviceRule[], always: readonly string[]): void {
+  writeFileSync(posix.join(dir, 'devices.deny'), 'a');
+  for (const d of rules) writeFileSync(posix.join(dir, d.allow ? 'devices.allow' : 'devices.deny'), deviceRule(d));
+  for (const line of always) writeFileSync(posix.join(dir, 'devices.allow'), line);
+}
+
+// cpuacct.stat counts in USER_HZ ticks.
+const NS_PER_TICK = 1e9 / 100;
+
+function runcCpu(cpuacctDir: string, cpuDir: string | undefined): RuncCpuStats {
+  const ticks = counters(readQuiet(cpuacctDir, 'cpuacct.stat'));
+  const throttle = counters(readQuiet(cpuDir, 'cpu.stat'));
+  return {
+    usage: {
+      total: counter(readQuiet(cpuacctDir, 'cpuacct.usage')),
+      percpu: (readQuiet(cpuacctDir, 'cpuacct.usage_percpu') ?? '').split(/\s+/).filter(Boolean).map(Number),
+      kernel: Number(ticks.system ?? 0) * NS_PER_TICK,
+      user: Number(ticks.user ?? 0) * NS_PER_TICK,
+    },
+    throttling: throttle.nr_periods
+      ? { periods: throttle.nr_periods, throttled_periods: throttle.nr_throttled, throttled_time: throttle.throttled_time }
+      : {},
+  };
+}
+
+function runcMemory(dir: string): RuncMemoryStats {
+  const entry = (prefix: string) => ({
+    limit: counter(readQuiet(dir, `${prefix}.limit_in_bytes`)),
+    usage: counter(readQuiet(dir, `${prefix}.usage_in_bytes`)),
+    max: counter(readQuiet(dir, `${prefix}.max_usage_in_bytes`)),
+    failcnt: counter(readQuiet(dir, `${prefix}.failcnt`)),
+  });
+  const memory: RuncMemoryStats = { usage: entry('memory') };
+  if (readQuiet(dir, 'memory.memsw.usage_in_bytes') !== undefined) memory.swap = entry('memory.memsw');
+  if (readQuiet(dir, 'memory.kmem.usage_in_bytes') !== undefined) memory.kernel = entry('memory.kmem');
+  memory.raw = counters(readQuiet(dir, 'memory.stat'));
+  return memory;
+}
+
 export const v1Backend: CgroupBackend = {
   version: 1,
   check: () => undefined,
@@ -106,8 +170,9 @@ export const v1Backend: CgroupBackend = {
   }),
   translate,
   readStats,
-  canFreeze: (dir) => existsSync(posix.join(dir, 'freezer.state')),
-  freezerState: (dir) => readOptionalFile(dir, 'freezer.state') as FreezerState | undefined,
+  // Only the freezer hierarchy has the file: the others are not looked at.
+  canFreeze: (c) => c.hierarchy.controllers.includes('freezer') && existsSync(posix.join(c.dir, 'freezer.state')),
+  freezerState: v1FreezerState,
   requestFreeze(dir, frozen, first) {
     const want = frozen ? 'FROZEN' : 'THAWED';
     if (first || readCgroupFile(dir, 'freezer.state') === 'FREEZING') writeCgroupFile(dir, 'freezer.state', want);
@@ -131,4 +196,14 @@ export const v1Backend: CgroupBackend = {
   },
   oomKillCount: (dir) => parseKeyedFile(readOptionalFile(dir, 'memory.oom_control')).oom_kill,
   hasMemory: (dir) => existsSync(posix.join(dir, 'memory.usage_in_bytes')),
+  controllersIn: (h) => h.controllers,
+  controllerList: (h) => h.mountPoint,
+  freezeKind: 'v1 freezer',
+  // On a hybrid host the v1 freezer, if the cgroup is there, is the one in use.
+  freezeRank: 0,
+  killsFrozenTasks: false,
+  extraFile: (resource) => EXTRA_FILES[resource],
+  applyDevices,
+  runcCpu,
+  runcMemory,
 };

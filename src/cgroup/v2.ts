@@ -21,6 +21,8 @@ import { DEFAULT_CPU_PERIOD_US, Limits, Translation, cpuQuotaFor } from './limit
 import { CgroupStats, parseLimit, parseNumber, quotaPercent } from './stats.js';
 import { ControllerMissingError, InternalProcessesError, UnsupportedLimitError } from './errors.js';
 import { cgroupProcs, parseKeyedFile, readCgroupFile, readOptionalFile, writeCgroupFile } from './files.js';
+import { RuncCpuStats, RuncMemoryStats, counter, counters, readQuiet } from './runc-stats.js';
+import { v2FreezerState } from './freezer-state.js';
 
 // cpu.shares (v1, 2 to 262144) to cpu.weight (v2, 1 to 10000), the linear
 // map runc uses so that the v1 minimum, default and maximum line up.
@@ -110,6 +112,42 @@ function readStats(c: CgroupDir, stats: CgroupStats, from: StatsReader): void {
   if (pidsCurrent !== undefined) stats.pids = { current: pidsCurrent, max: parseLimit(from('pids.max', c, 'pids.max')) ?? 'max' };
 }
 
+// runc reports memory.max = max as the largest page-aligned counter, as v1 shows it.
+const RUNC_NO_LIMIT = 9223372036854771712n;
+const NS_PER_US = 1000;
+
+function runcCpu(dir: string): RuncCpuStats {
+  const s = counters(readQuiet(dir, 'cpu.stat'));
+  return {
+    usage: { total: (s.usage_usec ?? 0) * NS_PER_US, kernel: (s.system_usec ?? 0) * NS_PER_US, user: (s.user_usec ?? 0) * NS_PER_US },
+    throttling: {},
+  };
+}
+
+function runcMemory(dir: string): RuncMemoryStats {
+  const max = readQuiet(dir, 'memory.max');
+  return {
+    usage: {
+      limit: max === 'max' ? RUNC_NO_LIMIT : counter(max),
+      usage: counter(readQuiet(dir, 'memory.current')),
+      max: counter(readQuiet(dir, 'memory.peak')),
+      failcnt: counters(readQuiet(dir, 'memory.events')).max ?? 0,
+    },
+    raw: counters(readQuiet(dir, 'memory.stat')),
+  };
+}
+
+/** The controllers enabled for the directory (cgroup.controllers), and those just enabled for it. */
+function controllersIn(dir: string, enabled: readonly string[]): string[] {
+  let listed: string[] = [];
+  try {
+    listed = readCgroupFile(dir, 'cgroup.controllers').split(/\s+/).filter(Boolean);
+  } catch {
+    // not there (yet): only what was just enabled
+  }
+  return [...new Set([...listed, ...enabled])];
+}
+
 export const v2Backend: CgroupBackend = {
   version: 2,
   check(h, target, controllers) {
@@ -147,13 +185,8 @@ export const v2Backend: CgroupBackend = {
   },
   translate,
   readStats,
-  canFreeze: (dir) => existsSync(posix.join(dir, 'cgroup.freeze')),
-  freezerState(dir) {
-    const events = readOptionalFile(dir, 'cgroup.events');
-    if (events === undefined || !existsSync(posix.join(dir, 'cgroup.freeze'))) return undefined;
-    if (/^frozen 1$/m.test(events)) return 'FROZEN';
-    return readOptionalFile(dir, 'cgroup.freeze') === '1' ? 'FREEZING' : 'THAWED';
-  },
+  canFreeze: (c) => existsSync(posix.join(c.dir, 'cgroup.freeze')),
+  freezerState: v2FreezerState,
   requestFreeze(dir, frozen, first) {
     if (first) writeCgroupFile(dir, 'cgroup.freeze', frozen ? '1' : '0');
     return new RegExp(`^frozen ${frozen ? 1 : 0}$`, 'm').test(readCgroupFile(dir, 'cgroup.events'));
@@ -166,4 +199,15 @@ export const v2Backend: CgroupBackend = {
   },
   oomKillCount: (dir) => parseKeyedFile(readOptionalFile(dir, 'memory.events')).oom_kill,
   hasMemory: (dir) => existsSync(posix.join(dir, 'memory.current')),
+  controllersIn: (_h, dir, enabled) => controllersIn(dir, enabled),
+  controllerList: (h) => posix.join(h.mountPoint, 'cgroup.controllers'),
+  freezeKind: 'v2 cgroup.freeze',
+  freezeRank: 1,
+  killsFrozenTasks: true,
+  // These are written as v1 files only: on v2 each is refused by name (runc maps some, e.g. to
+  // cpuset.cpus and memory.low; not done here).
+  extraFile: () => undefined,
+  // No applyDevices: v2 has no devices files; runc loads an eBPF program (BPF_CGROUP_DEVICE), this runtime does not.
+  runcCpu: (cpuacctDir) => runcCpu(cpuacctDir),
+  runcMemory,
 };

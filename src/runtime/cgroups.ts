@@ -1,11 +1,12 @@
 // The container's cgroup, through src/cgroup: made before the init is
 // cloned, the init moved in once its mounts are made (before exec), limits
 // from linux.resources, and removed with the container.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { CgroupDir, CgroupLayout, detectCgroups, unifiedHierarchy } from '../cgroup/hierarchy.js';
-import { Cgroup, cgroupAt, cgroupManager } from '../cgroup/manager.js';
-import { fromOciResources } from '../cgroup/oci.js';
+import { Cgroup, CgroupManager, ExtraResource, cgroupAt, cgroupManager } from '../cgroup/manager.js';
+import { OciLinuxResources, fromOciResources } from '../cgroup/oci.js';
+import { ResourceUnsupportedError } from '../cgroup/errors.js';
 import { writeKernelFile } from '../syscalls/fs.js';
 import { startMoveGracePeriod } from '../cgroup/grace-period.js';
 import type { Resources } from './config.js';
@@ -14,7 +15,20 @@ import { ConfigError } from './errors.js';
 const WANTED = ['cpu', 'cpuacct', 'memory', 'pids', 'freezer', 'devices', 'blkio', 'cpuset'];
 
 // runc's default device rules: always allowed, whatever the config says.
-const DEFAULT_DEVICE_RULES = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm'];
+const DEFAULT_DEVICE_RULES = [
+  'c *:* m',
+  'b *:* m',
+  'c 1:3 rwm',
+  'c 1:5 rwm',
+  'c 1:7 rwm',
+  'c 1:8 rwm',
+  'c 1:9 rwm',
+  'c 5:0 rwm',
+  'c 5:1 rwm',
+  'c 5:2 rwm',
+  'c 136:* rwm',
+  'c 10:200 rwm',
+];
 
 export interface ContainerCgroup {
   path: string;
@@ -67,11 +81,28 @@ export function containerCgroup(cg: { path: string; dirs: readonly CgroupDir[] }
   return cgroupAt(cg.path, cg.dirs.filter((d) => existsSync(d.dir)));
 }
 
-export function createContainerCgroup(id: string, cgroupsPath: string | undefined, resources: Resources | undefined): ContainerCgroup {
-  const manager = cgroupManager(runcLayout(detectCgroups()));
+/** The cgroup manager the runtime uses unless given another: cgroupfs, laid out as runc 1.1 lays it out. */
+export function defaultCgroupManager(): CgroupManager {
+  return cgroupManager(runcLayout(detectCgroups()));
+}
+
+/**
+ * The container's cgroup: made with the controllers the host has and the
+ * limits linux.resources sets, then device rules and the resources the
+ * cgroup layer writes as they are (applyExtras). Device rules where no
+ * hierarchy can apply them (cgroup v2: an eBPF program, not loaded here)
+ * are named in a warning and not applied.
+ */
+export function createContainerCgroup(
+  manager: CgroupManager,
+  id: string,
+  cgroupsPath: string | undefined,
+  resources: Resources | undefined,
+  warn?: (message: string) => void,
+): { cgroup: Cgroup; saved: ContainerCgroup } {
   const available = new Set(manager.layout.hierarchies.flatMap((h) => h.controllers));
   const controllers = WANTED.filter((c) => available.has(c));
-  const limits = resources ? fromOciResources({ memory: { limit: resources.memory?.limit, swap: resources.memory?.swap }, pids: resources.pids, cpu: { shares: resources.cpu?.shares, quota: resources.cpu?.quota, period: resources.cpu?.period } }) : {};
+  const limits = resources ? fromOciResources(translatedResources(resources)) : {};
   const path = cgroupSpec(id, cgroupsPath, manager.layout);
   const cg = manager.create(path, { controllers, limits });
   // The init's move into it will wait for an RCU grace period: start one
@@ -80,54 +111,57 @@ export function createContainerCgroup(id: string, cgroupsPath: string | undefine
   // memory files below do not.
   startMoveGracePeriod(manager.layout);
   try {
-    for (const c of cg.dirs)
-      if (c.hierarchy.version === 1 && c.hierarchy.controllers.includes('devices') && resources?.devices.length) applyDeviceRules(c.dir, resources);
-    if (resources) applyV1Extras(cg.dirs, resources);
+    if (resources?.devices.length) {
+      if (cg.canApplyDevices()) cg.applyDevices(resources.devices, DEFAULT_DEVICE_RULES);
+      else warn?.(DEVICES_NOT_APPLIED);
+    }
+    if (resources) cg.applyExtras(extraResources(resources));
   } catch (err) {
     cg.delete({ kill: true });
+    if (err instanceof ResourceUnsupportedError) {
+      throw new ConfigError(`linux.resources.${err.resource}`, `setting it on this host's cgroups (no ${err.controller} ${err.file})`, true);
+    }
     throw err;
   }
-  const v1f = cg.dirs.find((c) => c.hierarchy.version === 1 && c.hierarchy.controllers.includes('freezer'));
-  const v2 = cg.dirs.find((c) => c.hierarchy.version === 2 && existsSync(posix.join(c.dir, 'cgroup.freeze')));
-  const freezer = v1f ? { dir: v1f.dir, version: 1 as const } : v2 ? { dir: v2.dir, version: 2 as const } : undefined;
-  return { path, dirs: [...cg.dirs], freezer };
+  const f = cg.freezerDir();
+  const freezer = f ? { dir: f.dir, version: f.hierarchy.version } : undefined;
+  return { cgroup: cg, saved: { path, dirs: [...cg.dirs], freezer } };
 }
 
 /**
- * linux.resources fields the cgroup layer does not translate: cgroup v1
- * files written as they are (what runc does on v1). A field whose file this
- * host lacks is an error naming it.
+ * Said, not refused, where no hierarchy applies device rules: refusing
+ * would refuse every config `ts-runc spec` writes on a cgroup v2 host.
  */
-function applyV1Extras(dirs: readonly CgroupDir[], r: Resources): void {
-  const write = (controller: string, file: string, value: string | number, field: string) => {
-    const dir = dirs.find((d) => d.hierarchy.version === 1 && d.hierarchy.controllers.includes(controller));
-    if (!dir || !existsSync(posix.join(dir.dir, file))) throw new ConfigError(`linux.resources.${field}`, `setting it on this host's cgroups (no ${controller} ${file})`, true);
-    writeFileSync(posix.join(dir.dir, file), String(value));
+export const DEVICES_NOT_APPLIED =
+  "linux.resources.devices: not applied: this host's cgroups have no devices controller " +
+  '(cgroup v2 needs an eBPF program, which this runtime does not load)';
+
+/** The linux.resources fields the cgroup layer translates into Limits. */
+function translatedResources(r: Resources): OciLinuxResources {
+  return {
+    memory: { limit: r.memory?.limit, swap: r.memory?.swap },
+    pids: r.pids,
+    cpu: { shares: r.cpu?.shares, quota: r.cpu?.quota, period: r.cpu?.period },
   };
+}
+
+/**
+ * The linux.resources fields written as the files they name (what runc
+ * does on v1). Kernel memory limits are deprecated (Linux 5.4+ ignores
+ * them); runc 1.1 ignores them too. Zeros that mean "unset" are left out.
+ */
+function extraResources(r: Resources): Partial<Record<ExtraResource, string | number>> {
   const m = r.memory;
-  if (m?.reservation) write('memory', 'memory.soft_limit_in_bytes', m.reservation, 'memory.reservation');
-  if (m?.swappiness !== undefined) write('memory', 'memory.swappiness', m.swappiness, 'memory.swappiness');
-  if (m?.disableOOMKiller) write('memory', 'memory.oom_control', 1, 'memory.disableOOMKiller');
-  // Kernel memory limits are deprecated (Linux 5.4+ ignores them); runc 1.1 ignores them too.
   const c = r.cpu;
-  if (c?.cpus) write('cpuset', 'cpuset.cpus', c.cpus, 'cpu.cpus');
-  if (c?.mems) write('cpuset', 'cpuset.mems', c.mems, 'cpu.mems');
-  if (c?.realtimePeriod) write('cpu', 'cpu.rt_period_us', c.realtimePeriod, 'cpu.realtimePeriod');
-  if (c?.realtimeRuntime) write('cpu', 'cpu.rt_runtime_us', c.realtimeRuntime, 'cpu.realtimeRuntime');
-}
-
-function rule(d: Resources['devices'][number]): string {
-  const major = d.major === undefined || d.major < 0 ? '*' : String(d.major);
-  const minor = d.minor === undefined || d.minor < 0 ? '*' : String(d.minor);
-  const type = d.type ?? 'a';
-  return type === 'a' ? 'a' : `${type} ${major}:${minor} ${d.access || 'rwm'}`;
-}
-
-/** v1 devices: deny all, then the config's rules in order, then runc's defaults. */
-function applyDeviceRules(dir: string, r: Resources): void {
-  writeFileSync(posix.join(dir, 'devices.deny'), 'a');
-  for (const d of r.devices) writeFileSync(posix.join(dir, d.allow ? 'devices.allow' : 'devices.deny'), rule(d));
-  for (const line of DEFAULT_DEVICE_RULES) writeFileSync(posix.join(dir, 'devices.allow'), line);
+  return {
+    'memory.reservation': m?.reservation || undefined,
+    'memory.swappiness': m?.swappiness,
+    'memory.disableOOMKiller': m?.disableOOMKiller ? 1 : undefined,
+    'cpu.cpus': c?.cpus || undefined,
+    'cpu.mems': c?.mems || undefined,
+    'cpu.realtimePeriod': c?.realtimePeriod || undefined,
+    'cpu.realtimeRuntime': c?.realtimeRuntime || undefined,
+  };
 }
 
 /** Move a process into each of the container's cgroup directories (one write of its pid to cgroup.procs each). */

@@ -5,6 +5,10 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { BundleError, ConfigError } from './errors.js';
 import { SeccompConfig, readSeccomp } from './seccomp.js';
+import { NAMESPACES, NamespaceName, NamespaceType, decodeNamespaceFlags } from '../syscalls/namespaces.js';
+import { Call, makeCall } from '../syscalls/call.js';
+import { PROPAGATION_FLAGS } from '../syscalls/mount.js';
+import { MS } from '../syscalls/constants.js';
 
 export interface User {
   uid: number;
@@ -79,7 +83,15 @@ export interface DeviceNode {
 }
 
 export interface Resources {
-  memory?: { limit?: number; swap?: number; reservation?: number; kernel?: number; kernelTCP?: number; swappiness?: number; disableOOMKiller?: boolean };
+  memory?: {
+    limit?: number;
+    swap?: number;
+    reservation?: number;
+    kernel?: number;
+    kernelTCP?: number;
+    swappiness?: number;
+    disableOOMKiller?: boolean;
+  };
   pids?: { limit: number };
   cpu?: { shares?: number; quota?: number; period?: number; realtimeRuntime?: number; realtimePeriod?: number; cpus?: string; mems?: string };
   devices: DeviceRule[];
@@ -169,7 +181,8 @@ export class Reader {
   ints(key: string): number[] | undefined {
     const v = this.obj[key];
     if (v === undefined || v === null) return undefined;
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isInteger(x))) throw new ConfigError(this.at(key), 'must be a list of integers');
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isInteger(x)))
+      throw new ConfigError(this.at(key), 'must be a list of integers');
     return v as number[];
   }
   object(key: string): Reader | undefined {
@@ -197,7 +210,8 @@ export class Reader {
 
 export const RLIMITS: Record<string, number> = {
   RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5, RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7,
-  RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10, RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
+  RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10, RLIMIT_SIGPENDING: 11,
+  RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
 };
 
 export const CAPABILITY_NAMES = [
@@ -234,7 +248,13 @@ function readProcess(r: Reader, forExec = false): ProcessSpec {
       });
       return names;
     };
-    capabilities = { bounding: set('bounding'), effective: set('effective'), permitted: set('permitted'), inheritable: set('inheritable'), ambient: set('ambient') };
+    capabilities = {
+      bounding: set('bounding'),
+      effective: set('effective'),
+      permitted: set('permitted'),
+      inheritable: set('inheritable'),
+      ambient: set('ambient'),
+    };
   }
   const rlimits = r.list('rlimits').map((l) => {
     const type = l.string('type', true)!;
@@ -289,7 +309,15 @@ function readResources(r: Reader | undefined): Resources | undefined {
   const res: Resources = { devices: [] };
   const m = r.object('memory');
   if (m) {
-    res.memory = { limit: m.int('limit'), swap: m.int('swap'), reservation: m.int('reservation'), kernel: m.int('kernel'), kernelTCP: m.int('kernelTCP'), swappiness: m.int('swappiness', false, 0), disableOOMKiller: m.bool('disableOOMKiller') };
+    res.memory = {
+      limit: m.int('limit'),
+      swap: m.int('swap'),
+      reservation: m.int('reservation'),
+      kernel: m.int('kernel'),
+      kernelTCP: m.int('kernelTCP'),
+      swappiness: m.int('swappiness', false, 0),
+      disableOOMKiller: m.bool('disableOOMKiller'),
+    };
     if (res.memory.swappiness !== undefined && res.memory.swappiness > 100) throw new ConfigError(m.at('swappiness'), 'must be between 0 and 100');
     for (const k of ['useHierarchy', 'checkBeforeUpdate']) m.refuse(k);
   }
@@ -297,7 +325,15 @@ function readResources(r: Reader | undefined): Resources | undefined {
   if (p) res.pids = { limit: p.int('limit', true)! };
   const c = r.object('cpu');
   if (c) {
-    res.cpu = { shares: c.int('shares', false, 0), quota: c.int('quota'), period: c.int('period', false, 0), realtimeRuntime: c.int('realtimeRuntime'), realtimePeriod: c.int('realtimePeriod', false, 0), cpus: c.string('cpus') || undefined, mems: c.string('mems') || undefined };
+    res.cpu = {
+      shares: c.int('shares', false, 0),
+      quota: c.int('quota'),
+      period: c.int('period', false, 0),
+      realtimeRuntime: c.int('realtimeRuntime'),
+      realtimePeriod: c.int('realtimePeriod', false, 0),
+      cpus: c.string('cpus') || undefined,
+      mems: c.string('mems') || undefined,
+    };
     for (const k of ['idle', 'burst']) c.refuse(k);
   }
   res.devices = r.list('devices').map((d) => {
@@ -313,38 +349,56 @@ function readResources(r: Reader | undefined): Resources | undefined {
   return res;
 }
 
-export const NAMESPACE_FLAGS: Record<NamespaceKind, number> = {
-  pid: 0x20000000,
-  network: 0x40000000,
-  mount: 0x00020000,
-  ipc: 0x08000000,
-  uts: 0x04000000,
-  user: 0x10000000,
-  cgroup: 0x02000000,
+/** OCI's namespace names -> the kernel's, whose table (flag, /proc/PID/ns file) is syscalls/namespaces.ts. */
+const KERNEL_NAMESPACE: Record<NamespaceKind, NamespaceName> = {
+  pid: 'pid',
+  network: 'net',
+  mount: 'mnt',
+  ipc: 'ipc',
+  uts: 'uts',
+  user: 'user',
+  cgroup: 'cgroup',
 };
 
-/** Parse a config.json already read as JSON; `bundle` is absolute. */
-export function parseConfig(json: unknown, bundle: string): ContainerConfig {
-  if (!isObject(json)) throw new ConfigError('config.json', 'must be a JSON object');
-  const top = new Reader('', json);
-  const ociVersion = top.string('ociVersion', true)!;
-  const root = top.object('root');
-  if (!root) throw new ConfigError('root', 'missing');
-  const rootPath = root.string('path', true)!;
-  const rootfs = resolve(bundle, rootPath);
-  const proc = top.object('process');
-  if (!proc) throw new ConfigError('process', 'missing');
-  const process = readProcess(proc);
+function namespaceType(kind: NamespaceKind): NamespaceType {
+  return NAMESPACES.find((n) => n.name === KERNEL_NAMESPACE[kind])!;
+}
 
-  const mounts = top.list('mounts').map((m) => {
+/** The CLONE_NEW* flag of an OCI namespace type. */
+export function namespaceFlag(kind: NamespaceKind): number {
+  return namespaceType(kind).flag;
+}
+
+/**
+ * The order the runtime joins a container's namespaces in (setns(2)), as
+ * runc does: user first (it owns the rest), mount last (the /proc paths of
+ * the others still resolve). util-linux's order (syscalls/namespaces.ts)
+ * differs only in where cgroup comes.
+ */
+export const JOIN_ORDER: readonly NamespaceKind[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'mount'];
+
+/** setns(2) into a namespace by fd, shown as strace shows it (the file, the decoded flag); a gate of the plan. */
+export function joinNamespaceCall(fd: number, path: string, kind: NamespaceKind, what: string): Call {
+  const flag = namespaceFlag(kind);
+  return makeCall('setns', [fd, flag], `setns(${fd}<${path}>, ${decodeNamespaceFlags(flag)})`, { what, gate: true });
+}
+
+/** The file of an OCI namespace type in /proc/PID/ns. */
+export function namespaceFile(kind: NamespaceKind): string {
+  return namespaceType(kind).name;
+}
+
+function readMounts(top: Reader): MountSpec[] {
+  return top.list('mounts').map((m) => {
     const destination = m.string('destination', true)!;
     if (!isAbsolute(destination)) throw new ConfigError(m.at('destination'), `must be an absolute path, not ${JSON.stringify(destination)}`);
     return { destination, type: m.string('type') ?? 'none', source: m.string('source') ?? '', options: m.strings('options') ?? [] };
   });
+}
 
-  const linux = top.object('linux') ?? new Reader('linux', {});
+function readNamespaces(linux: Reader): NamespaceSpec[] {
   const seen = new Set<string>();
-  const namespaces = linux.list('namespaces').map((n) => {
+  return linux.list('namespaces').map((n) => {
     const type = n.string('type', true)!;
     if (!NAMESPACE_KINDS.includes(type as NamespaceKind)) {
       if (type === 'time') throw new ConfigError(n.at('type'), 'a time namespace', true);
@@ -356,108 +410,183 @@ export function parseConfig(json: unknown, bundle: string): ContainerConfig {
     if (path !== undefined && path !== '' && !isAbsolute(path)) throw new ConfigError(n.at('path'), 'must be an absolute path');
     return { type: type as NamespaceKind, ...(path ? { path } : {}) };
   });
-  const maps = (key: string) =>
-    linux.list(key).map((m) => ({ containerID: m.int('containerID', true, 0)!, hostID: m.int('hostID', true, 0)!, size: m.int('size', true, 1)! }));
-  const uidMappings = maps('uidMappings');
-  const gidMappings = maps('gidMappings');
-  const userns = namespaces.find((n) => n.type === 'user');
-  if ((uidMappings.length || gidMappings.length) && !userns) throw new ConfigError('linux.uidMappings', 'id mappings need a user namespace in linux.namespaces');
-  if (userns && !userns.path && (!uidMappings.length || !gidMappings.length)) throw new ConfigError('linux.uidMappings', 'a new user namespace needs uidMappings and gidMappings');
+}
 
-  // Without a mount namespace of its own the container shares the host's
-  // root and mounts (runc then mounts nothing, and neither do we): paths
-  // cannot be masked or made read-only for it alone, so that is refused, as runc does.
-  const ownMounts = namespaces.some((n) => n.type === 'mount');
-  const restrictedPaths = (key: 'maskedPaths' | 'readonlyPaths'): string[] => {
-    const paths = pathsOf(key);
-    if (paths.length && !ownMounts) throw new ConfigError(`linux.${key}`, 'unable to restrict sys entries without a private MNT namespace');
-    return paths;
-  };
+function readIdMappings(linux: Reader, key: 'uidMappings' | 'gidMappings'): IdMapping[] {
+  return linux.list(key).map((m) => ({
+    containerID: m.int('containerID', true, 0)!,
+    hostID: m.int('hostID', true, 0)!,
+    size: m.int('size', true, 1)!,
+  }));
+}
 
-  const hostname = top.string('hostname');
-  if (hostname !== undefined && hostname !== '' && !namespaces.some((n) => n.type === 'uts'))
-    throw new ConfigError('hostname', 'setting a hostname needs a uts namespace in linux.namespaces');
-
-  const devices = linux.list('devices').map((d) => {
+function readDevices(linux: Reader): DeviceNode[] {
+  return linux.list('devices').map((d) => {
     const path = d.string('path', true)!;
     if (!isAbsolute(path)) throw new ConfigError(d.at('path'), 'must be an absolute path');
     const type = d.string('type', true)!;
     if (!['c', 'b', 'u', 'p'].includes(type)) throw new ConfigError(d.at('type'), `invalid device type ${JSON.stringify(type)}`);
-    return { path, type: type as DeviceNode['type'], major: d.int('major', type !== 'p', 0) ?? 0, minor: d.int('minor', type !== 'p', 0) ?? 0, fileMode: d.int('fileMode', false, 0), uid: d.int('uid', false, 0), gid: d.int('gid', false, 0) };
+    const number = (key: string) => d.int(key, type !== 'p', 0) ?? 0;
+    return {
+      path,
+      type: type as DeviceNode['type'],
+      major: number('major'),
+      minor: number('minor'),
+      fileMode: d.int('fileMode', false, 0),
+      uid: d.int('uid', false, 0),
+      gid: d.int('gid', false, 0),
+    };
   });
+}
 
-  const sysctlObj = linux.object('sysctl');
-  const sysctl: Record<string, string> = {};
-  if (sysctlObj) for (const k of Object.keys(sysctlObj.obj)) sysctl[k] = sysctlObj.string(k, true)!;
-  // Only sysctls that belong to a namespace the container has of its own:
-  // any other would be written for the whole host.
-  const own = (type: NamespaceKind) => namespaces.some((n) => n.type === type && !n.path);
-  for (const key of Object.keys(sysctl)) {
-    const ipc = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'].includes(key) || key.startsWith('fs.mqueue.');
-    const needs: NamespaceKind | undefined = ipc ? 'ipc' : key.startsWith('net.') ? 'network' : key === 'kernel.hostname' || key === 'kernel.domainname' ? 'uts' : undefined;
-    if (!needs) throw new ConfigError(`linux.sysctl.${key}`, 'not a namespaced sysctl: it would change the host', true);
-    if (!own(needs)) throw new ConfigError(`linux.sysctl.${key}`, `needs a new ${needs} namespace in linux.namespaces`);
-  }
+/** A string -> string object (linux.sysctl, annotations). */
+function readStringMap(r: Reader | undefined): Record<string, string> {
+  const map: Record<string, string> = {};
+  if (r) for (const k of Object.keys(r.obj)) map[k] = r.string(k, true)!;
+  return map;
+}
 
+function readPaths(linux: Reader, key: 'maskedPaths' | 'readonlyPaths'): string[] {
+  const list = linux.strings(key) ?? [];
+  list.forEach((p, i) => {
+    if (!isAbsolute(p)) throw new ConfigError(`linux.${key}[${i}]`, 'must be an absolute path');
+  });
+  return list;
+}
+
+/** Fields of the spec this runtime does not implement: refused by name when set. */
+function refuseUnsupported(top: Reader, linux: Reader): void {
+  for (const key of ['intelRdt', 'personality', 'mountLabel', 'timeOffsets']) linux.refuse(key);
+  for (const key of ['solaris', 'windows', 'vm']) top.refuse(key);
+}
+
+/** Parse a config.json already read as JSON (each field's type and form); `bundle` is absolute. Then CONFIG_CHECKS. */
+export function parseConfig(json: unknown, bundle: string): ContainerConfig {
+  if (!isObject(json)) throw new ConfigError('config.json', 'must be a JSON object');
+  const top = new Reader('', json);
+  const ociVersion = top.string('ociVersion', true)!;
+  const root = top.object('root');
+  if (!root) throw new ConfigError('root', 'missing');
+  const rootfs = resolve(bundle, root.string('path', true)!);
+  const proc = top.object('process');
+  if (!proc) throw new ConfigError('process', 'missing');
+  const process = readProcess(proc);
+  const mounts = readMounts(top);
+  const linux = top.object('linux') ?? new Reader('linux', {});
   const propagation = linux.string('rootfsPropagation');
   if (propagation !== undefined && propagation !== '' && !PROPAGATIONS[propagation])
     throw new ConfigError('linux.rootfsPropagation', `invalid propagation ${JSON.stringify(propagation)}`);
-
-  const pathsOf = (key: string) => {
-    const list = linux.strings(key) ?? [];
-    list.forEach((p, i) => {
-      if (!isAbsolute(p)) throw new ConfigError(`linux.${key}[${i}]`, 'must be an absolute path');
-    });
-    return list;
-  };
-
-  for (const key of ['intelRdt', 'personality', 'mountLabel', 'timeOffsets']) linux.refuse(key);
-  const warnings: string[] = [];
-  const seccomp = readSeccomp(linux.object('seccomp'));
-  top.refuse('solaris');
-  top.refuse('windows');
-  top.refuse('vm');
-
-  const annotations: Record<string, string> = {};
-  const ann = top.object('annotations');
-  if (ann) for (const k of Object.keys(ann.obj)) annotations[k] = ann.string(k, true)!;
-
-  return {
+  const config: ContainerConfig = {
     ociVersion,
     bundle,
     rootfs,
     readonlyRoot: root.bool('readonly') ?? false,
     process,
-    hostname: hostname || undefined,
+    hostname: top.string('hostname') || undefined,
     mounts,
-    namespaces,
-    uidMappings,
-    gidMappings,
+    namespaces: readNamespaces(linux),
+    uidMappings: readIdMappings(linux, 'uidMappings'),
+    gidMappings: readIdMappings(linux, 'gidMappings'),
+    devices: readDevices(linux),
+    sysctl: readStringMap(linux.object('sysctl')),
+    rootfsPropagation: propagation || undefined,
+    seccomp: readSeccomp(linux.object('seccomp')),
+    annotations: readStringMap(top.object('annotations')),
     resources: readResources(linux.object('resources')),
     cgroupsPath: linux.string('cgroupsPath') || undefined,
-    maskedPaths: restrictedPaths('maskedPaths'),
-    readonlyPaths: restrictedPaths('readonlyPaths'),
-    devices,
-    sysctl,
-    rootfsPropagation: propagation || undefined,
+    maskedPaths: readPaths(linux, 'maskedPaths'),
+    readonlyPaths: readPaths(linux, 'readonlyPaths'),
     hooks: readHooks(top.object('hooks')),
-    annotations,
-    seccomp,
-    warnings,
+    warnings: [],
   };
+  refuseUnsupported(top, linux);
+  for (const check of CONFIG_CHECKS) check.run(config);
+  return config;
 }
 
-/** MS_* flags of linux.rootfsPropagation. */
-export const PROPAGATIONS: Record<string, number> = {
-  private: 1 << 18,
-  rprivate: (1 << 18) | 16384,
-  slave: 1 << 19,
-  rslave: (1 << 19) | 16384,
-  shared: 1 << 20,
-  rshared: (1 << 20) | 16384,
-  unbindable: 1 << 17,
-  runbindable: (1 << 17) | 16384,
-};
+/** One rule between fields of a parsed config; `run` throws a ConfigError naming the field. */
+export interface ConfigCheck {
+  name: string;
+  run: (config: ContainerConfig) => void;
+}
+
+const IPC_SYSCTLS = [
+  'kernel.msgmax',
+  'kernel.msgmnb',
+  'kernel.msgmni',
+  'kernel.sem',
+  'kernel.shmall',
+  'kernel.shmmax',
+  'kernel.shmmni',
+  'kernel.shm_rmid_forced',
+];
+
+/** The namespace a sysctl belongs to; undefined: it is the host's. */
+function sysctlNamespace(key: string): NamespaceKind | undefined {
+  if (IPC_SYSCTLS.includes(key) || key.startsWith('fs.mqueue.')) return 'ipc';
+  if (key.startsWith('net.')) return 'network';
+  if (key === 'kernel.hostname' || key === 'kernel.domainname') return 'uts';
+  return undefined;
+}
+
+const has = (config: ContainerConfig, type: NamespaceKind) => config.namespaces.some((n) => n.type === type);
+
+/** The checks between fields, in the order they are made. */
+export const CONFIG_CHECKS: readonly ConfigCheck[] = [
+  {
+    name: 'id mappings need a user namespace',
+    run: (c) => {
+      if ((c.uidMappings.length || c.gidMappings.length) && !has(c, 'user'))
+        throw new ConfigError('linux.uidMappings', 'id mappings need a user namespace in linux.namespaces');
+    },
+  },
+  {
+    name: 'a new user namespace needs both maps',
+    run: (c) => {
+      const userns = c.namespaces.find((n) => n.type === 'user');
+      if (userns && !userns.path && (!c.uidMappings.length || !c.gidMappings.length))
+        throw new ConfigError('linux.uidMappings', 'a new user namespace needs uidMappings and gidMappings');
+    },
+  },
+  {
+    name: 'a hostname needs a uts namespace',
+    run: (c) => {
+      if (c.hostname && !has(c, 'uts')) throw new ConfigError('hostname', 'setting a hostname needs a uts namespace in linux.namespaces');
+    },
+  },
+  {
+    // Only sysctls of a namespace the container has of its own: any other would be written for the whole host.
+    name: 'sysctls only of namespaces of its own',
+    run: (c) => {
+      for (const key of Object.keys(c.sysctl)) {
+        const needs = sysctlNamespace(key);
+        if (!needs) throw new ConfigError(`linux.sysctl.${key}`, 'not a namespaced sysctl: it would change the host', true);
+        if (!c.namespaces.some((n) => n.type === needs && !n.path))
+          throw new ConfigError(`linux.sysctl.${key}`, `needs a new ${needs} namespace in linux.namespaces`);
+      }
+    },
+  },
+  {
+    // Without a mount namespace of its own the container shares the host's
+    // root and mounts (runc then mounts nothing, and neither do we): paths
+    // cannot be masked or made read-only for it alone, so that is refused, as runc does.
+    name: 'masked and read-only paths need a mount namespace',
+    run: (c) => {
+      for (const key of ['maskedPaths', 'readonlyPaths'] as const) {
+        if (c[key].length && !has(c, 'mount'))
+          throw new ConfigError(`linux.${key}`, 'unable to restrict sys entries without a private MNT namespace');
+      }
+    },
+  },
+];
+
+/** MS_* flags of linux.rootfsPropagation and of the propagation mount options: each type, and its r-form with MS_REC. */
+export const PROPAGATIONS: Record<string, number> = Object.fromEntries(
+  Object.entries(PROPAGATION_FLAGS).flatMap(([name, flag]) => [
+    [name, flag],
+    [`r${name}`, flag | MS.MS_REC],
+  ]),
+);
 
 /** Read BUNDLE/config.json. */
 export function loadConfig(bundleDir: string): ContainerConfig {

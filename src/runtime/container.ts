@@ -9,28 +9,56 @@ import { Call } from '../syscalls/call.js';
 import { CLONE, F_SETFD } from '../syscalls/constants.js';
 import { writeIdMap, writeSetgroups } from '../syscalls/identity.js';
 import { startProgram } from '../core/program.js';
-import { ChildDefences, forkCall } from '../syscalls/plan.js';
+import { ChildDefences, PlanOptions, forkCall } from '../syscalls/plan.js';
 import { callNow, makeCall } from '../syscalls/call.js';
 import { kill } from '../syscalls/process.js';
 import { writeKernelFile } from '../syscalls/fs.js';
 import { reexecSealed, runningSealed } from '../syscalls/sealed.js';
-import { ContainerConfig, NAMESPACE_FLAGS, NamespaceKind, ProcessSpec, Resources, loadConfig } from './config.js';
+import { ContainerConfig, JOIN_ORDER, ProcessSpec, Resources, joinNamespaceCall, loadConfig, namespaceFile, namespaceFlag } from './config.js';
 import type { OciLinuxResources } from '../cgroup/oci.js';
 import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
 import { runHooks } from './hooks.js';
+import { STATE_GUARD, guard } from './guard.js';
 import { closeFromCall, cwdOpenCalls, execveCall, identityCalls, initCalls, initNameCalls, resolveProgram, rlimitCalls } from './init-plan.js';
 import { compileSeccomp, seccompAt, seccompLoad } from './seccomp.js';
 import { runStartContainerHooks } from './start-hooks.js';
-import { cgroupPids, containerCgroup, createContainerCgroup, moveIntoCgroups } from './cgroups.js';
+import { ContainerCgroup, cgroupPids, containerCgroup, createContainerCgroup, defaultCgroupManager, moveIntoCgroups } from './cgroups.js';
+import type { CgroupManager } from '../cgroup/manager.js';
 import { startMoveGracePeriod } from '../cgroup/grace-period.js';
 import { cgroup2Unified, detectCgroups } from '../cgroup/hierarchy.js';
 import { connectConsoleSocket, consoleCalls, consoleSocketPair } from './console.js';
-import { EXEC_FIFO, OciState, SavedState, Status, claimId, currentStatus, initAlive, loadState, nowRfc3339Nano, ociState, processStart, removeStateDir, saveState } from './state.js';
+import {
+  EXEC_FIFO,
+  OciState,
+  SavedState,
+  Status,
+  claimId,
+  currentStatus,
+  initAlive,
+  loadState,
+  nowRfc3339Nano,
+  ociState,
+  processStart,
+  removeStateDir,
+  saveState,
+} from './state.js';
+
+/** Starts a program from its calls in a child (core/program.ts): the seam tests replace. */
+export type Launcher = (calls: readonly Call[], opts: PlanOptions) => { pid: number };
 
 export interface Runtime {
   root: string;
   /** Where to say what the config asks for and this runtime does not do. */
   warn?: (message: string) => void;
+  /** The container's cgroups are made through it (default: cgroupfs, laid out as runc lays it out). */
+  cgroups?: CgroupManager;
+  /** Starts the init (default: startProgram, a real clone). */
+  launch?: Launcher;
+}
+
+/** The runtime's cgroup manager: the one it was given, or the host's (read once). */
+function cgroupsOf(rt: Runtime): CgroupManager {
+  return (rt.cgroups ??= defaultCgroupManager());
 }
 
 export interface CreateOptions {
@@ -62,8 +90,10 @@ export function writePidFile(path: string, pid: number): void {
 }
 
 function checkSupported(config: ContainerConfig, opts: CreateOptions): void {
-  if (config.process.terminal && !opts.consoleSocket && opts.detached) throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
-  if (opts.consoleSocket && !config.process.terminal) throw new ConfigError('process.terminal', 'cannot use console socket if runc will not detach or allocate tty');
+  if (config.process.terminal && !opts.consoleSocket && opts.detached)
+    throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
+  if (opts.consoleSocket && !config.process.terminal)
+    throw new ConfigError('process.terminal', 'cannot use console socket if runc will not detach or allocate tty');
 }
 
 /**
@@ -77,7 +107,11 @@ function consoleChannel(terminal: boolean, socketPath: string | undefined): { ch
   return { childFd: theirs, ourFd: ours };
 }
 
-/** The state a hook sees on stdin (OCI state, with the status at that point). */
+/**
+ * The state a hook sees on stdin: the OCI state with the status the caller
+ * names and the init's pid. prestart and createRuntime are given 'created'
+ * (runc says 'creating' there; kept as ts-runc has always said it).
+ */
 function hookState(root: string, state: SavedState, status: Status): OciState {
   return { ...ociState(root, state), status, pid: state.pid };
 }
@@ -97,7 +131,9 @@ function listenFds(): number {
  * --preserve-fds): not close-on-exec (runc clears the flag too).
  */
 function passFdCalls(n: number): Call[] {
-  return Array.from({ length: n }, (_, i) => makeCall('fcntl', [3 + i, F_SETFD, 0], `fcntl(${3 + i}, F_SETFD, 0) /* passed to the container */`, { what: `pass fd ${3 + i}` }));
+  return Array.from({ length: n }, (_, i) =>
+    makeCall('fcntl', [3 + i, F_SETFD, 0], `fcntl(${3 + i}, F_SETFD, 0) /* passed to the container */`, { what: `pass fd ${3 + i}` }),
+  );
 }
 
 /**
@@ -122,171 +158,265 @@ function mayPtraceRuntime(config: ContainerConfig, procs: readonly ProcessSpec[]
   return procs.some((p) => !p.capabilities || p.capabilities.bounding.includes('CAP_SYS_PTRACE'));
 }
 
+/** Which namespaces the init makes, which it joins by path, and how (clone, setns, unshare). */
+export interface NamespacePlan {
+  /** Namespaces joined by path: the fds are opened here and closed by the caller. */
+  joinFds: Array<{ fd: number; flag: number; path: string }>;
+  /** Every namespace to make, as CLONE_NEW* flags. */
+  newFlags: number;
+  /** Made by clone(2): all new ones, except the cgroup namespace (see below), unless a joined user namespace must own them. */
+  cloneFlags: number;
+  /** Made by unshare(2) after the setns calls: a joined user namespace must own the new ones. */
+  unshareFlags: number;
+  joinsUser: boolean;
+  /** A new cgroup namespace takes the process's cgroups at that moment as its root. */
+  newCgroupns: boolean;
+  /** The parent moves the init into its cgroups right after clone (before its unshare). */
+  moveEarly: boolean;
+  /** The init forks once more, so that its child is in the joined or unshared pid namespace. */
+  forkAfter: boolean;
+}
+
+/** Step 1: the namespaces from the config. Opens the namespace paths to join (closed by the caller, also on failure). */
+export function namespacesFromConfig(config: ContainerConfig, joinFds: NamespacePlan['joinFds'] = []): NamespacePlan {
+  let newFlags = 0;
+  for (const n of config.namespaces) {
+    const flag = namespaceFlag(n.type);
+    if (!n.path) {
+      newFlags |= flag;
+      continue;
+    }
+    let fd: number;
+    try {
+      fd = openSync(n.path, 'r');
+    } catch (err) {
+      throw new ConfigError(`linux.namespaces (${n.type})`, `cannot open namespace path ${n.path}: ${(err as NodeJS.ErrnoException).code}`);
+    }
+    joinFds.push({ fd, flag, path: n.path });
+  }
+  const joinsUser = joinFds.some((j) => j.flag === CLONE.CLONE_NEWUSER);
+  const joinsPid = joinFds.some((j) => j.flag === CLONE.CLONE_NEWPID);
+  // The init unshares a new cgroup namespace once it is in its cgroups, as
+  // runc does (or, in a joined user namespace, the parent moves it before the unshare).
+  const newCgroupns = (newFlags & CLONE.CLONE_NEWCGROUP) !== 0;
+  return {
+    joinFds,
+    newFlags,
+    cloneFlags: joinsUser ? 0 : newFlags & ~CLONE.CLONE_NEWCGROUP,
+    unshareFlags: joinsUser ? newFlags : 0,
+    joinsUser,
+    newCgroupns,
+    moveEarly: joinsUser && newCgroupns,
+    forkAfter: joinsPid || (joinsUser && (newFlags & CLONE.CLONE_NEWPID) !== 0),
+  };
+}
+
+/** The state.json of a container whose init is not started yet (pid 0: set when it is ready). */
+function initialState(opts: CreateOptions, config: ContainerConfig, cg: ContainerCgroup | undefined): SavedState {
+  return {
+    id: opts.id,
+    pid: 0,
+    startTime: '',
+    bundle: config.bundle,
+    rootfs: config.rootfs,
+    created: nowRfc3339Nano(),
+    cgroups: cg?.dirs.map((d) => d.dir) ?? [],
+    cgroup: cg ? { path: cg.path, dirs: cg.dirs } : undefined,
+    freezer: cg?.freezer,
+    namespacePaths: {},
+    config,
+  };
+}
+
+/** The id maps of a new user namespace, written by the parent (setgroups "deny" first when unprivileged). */
+function idMapWriter(config: ContainerConfig, ns: NamespacePlan, isRoot: boolean): (pid: number) => void {
+  return (pid) => {
+    if (!(ns.newFlags & CLONE.CLONE_NEWUSER)) return;
+    if (!isRoot) writeSetgroups(pid, 'deny');
+    writeIdMap(pid, 'uid', config.uidMappings.map((m) => ({ inner: m.containerID, outer: m.hostID, count: m.size })));
+    writeIdMap(pid, 'gid', config.gidMappings.map((m) => ({ inner: m.containerID, outer: m.hostID, count: m.size })));
+  };
+}
+
 /**
- * Make the container: state directory, cgroup, the init through its plan.
- * Returns once the init has exec'd the container's program. On failure
- * nothing is left behind.
+ * Step 3, record the state: the last step before exec. The init exists,
+ * every namespace and mount is in place, and it waits for us. Move it into
+ * its cgroups (unless that happened earlier, for a new cgroup namespace),
+ * save state.json, and run the hooks that belong to this moment.
  */
-export function createContainer(rt: Runtime, opts: CreateOptions): Created {
+function recordState(rt: Runtime, opts: CreateOptions, state: SavedState, moveInit: (pid: number) => void, movedEarlier: boolean) {
+  const config = state.config;
+  return (pid: number) => {
+    if (!movedEarlier) moveInit(pid);
+    if (config.process.oomScoreAdj !== undefined) writeKernelFile(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
+    state.pid = pid;
+    state.startTime = processStart(pid)?.startTime ?? '';
+    for (const n of config.namespaces) state.namespacePaths[n.type] = n.path ?? `/proc/${pid}/ns/${namespaceFile(n.type)}`;
+    saveState(rt.root, state);
+    runHooks('prestart', config.hooks.prestart, hookState(rt.root, state, 'created'));
+    runHooks('createRuntime', config.hooks.createRuntime, hookState(rt.root, state, 'created'));
+    // run: the init goes straight on to exec, so its startContainer hooks run now (create: at start).
+    if (!opts.barrier) runStartContainerHooks(state, hookState(rt.root, state, 'created'));
+  };
+}
+
+interface InitParts {
+  config: ContainerConfig;
+  ns: NamespacePlan;
+  cg: ContainerCgroup | undefined;
+  program: string;
+  channel: ReturnType<typeof consoleChannel>;
+  seccomp: ReturnType<typeof compileSeccomp> | undefined;
+  moveInit: (pid: number) => void;
+  writeMaps: (pid: number) => void;
+  ready: (pid: number) => void;
+  /** fds 3.. passed on as they are (socket activation, --preserve-fds). */
+  passed: number;
+  listening: number;
+}
+
+/** Step 2a: the init's calls, with the step that records the state placed right before exec (or the barrier). */
+function planInit(opts: CreateOptions, p: InitParts): Call[] {
+  const { config, ns } = p;
+  const load = p.seccomp && seccompLoad(p.seccomp, seccompState(opts.id, config));
+  const initProcess = p.listening ? { ...config.process, env: [...config.process.env, `LISTEN_FDS=${p.listening}`, 'LISTEN_PID=1'] } : config.process;
+  const cgroupMounts = (p.cg?.dirs ?? [])
+    .filter((d) => d.hierarchy.version === 1)
+    .map((d) => ({ name: d.hierarchy.controllers.join(',') || `name=${d.hierarchy.name}`, source: d.dir }));
+  const calls = initCalls({ ...config, process: initProcess }, {
+    noPivot: opts.noPivot,
+    joinFds: ns.joinFds,
+    unshareFlags: ns.unshareFlags,
+    // With a new cgroup namespace, before the identity calls (its unshare needs CAP_SYS_ADMIN); otherwise at ready, as late as can be.
+    joinCgroups: p.cg && ns.newCgroupns && !ns.moveEarly ? p.moveInit : undefined,
+    unshareCgroupns: ns.newCgroupns && !ns.joinsUser,
+    afterUnshare: p.writeMaps,
+    forkAfter: ns.forkAfter,
+    cgroupMounts,
+    cgroup2: cgroup2Unified(),
+    program: p.program,
+    first: opts.barrier ? initNameCalls() : [],
+    console: p.channel ? consoleCalls(p.channel.childFd) : [],
+    seccomp: load,
+    preserveFds: p.passed,
+  });
+  calls.unshift(...passFdCalls(p.passed));
+  // A step that always succeeds, right before exec (or the barrier): the
+  // parent records the container there (an optional step's failure would
+  // skip its after()). Before a seccomp load that comes right before exec
+  // (no_new_privs): the filter may refuse getpid.
+  const late = load && config.process.noNewPrivileges ? calls.indexOf(load) : -1;
+  calls.splice(late >= 0 ? late : calls.length - 1, 0, makeCall('getpid', [], 'getpid() /* ready */', { after: p.ready }));
+  return calls;
+}
+
+/** What a seccomp agent is told about the container while it is made (linux.seccomp.listenerPath). */
+function seccompState(id: string, config: ContainerConfig) {
+  return { id, bundle: config.bundle, annotations: config.annotations, ociVersion: config.ociVersion, status: 'creating' as const, initPid: () => 0 };
+}
+
+/** Step 2b, launch: clone the init and start its calls; with a barrier it waits at the exec fifo. */
+function launchInit(rt: Runtime, opts: CreateOptions, p: InitParts, calls: Call[], isRoot: boolean): number {
+  const fifo = join(rt.root, opts.id, EXEC_FIFO);
+  if (opts.barrier) makeFifo(fifo);
+  const held = [
+    ...p.ns.joinFds.map((j) => ({ fd: j.fd, name: `namespace ${j.path}` })),
+    ...(p.channel ? [{ fd: p.channel.childFd, name: 'console socket' }] : []),
+  ];
+  const child = (rt.launch ?? startProgram)(calls, {
+    cloneFlags: p.ns.cloneFlags,
+    label: 'init',
+    // The init's calls after a failure stay inside its namespaces up to the next gate (init-plan.ts).
+    runAhead: true,
+    barrier: opts.barrier ? { fifo, tool: 'ts-runc' } : undefined,
+    // Not dumpable from its first call (after afterClone has written its
+    // id maps). One case stays dumpable: an unprivileged runtime whose init
+    // makes its user namespace after joining another one writes the maps
+    // after the init's first calls, and could not once its /proc files
+    // belong to root.
+    defences: childDefences(p.passed, held, isRoot || !(p.ns.unshareFlags & CLONE.CLONE_NEWUSER)),
+    afterClone: (pid) => {
+      if (p.ns.moveEarly) p.moveInit(pid);
+      if (!p.ns.joinsUser) p.writeMaps(pid);
+    },
+  });
+  return child.pid;
+}
+
+/** Undo on failure: the steps taken so far, last first; the first failure is the one reported. */
+function undoAll(undo: Array<() => void>): void {
+  for (const u of undo.reverse()) {
+    try {
+      u();
+    } catch {
+      // report the first failure
+    }
+  }
+}
+
+/** Before anything is made: the config, what this runtime refuses, and the seccomp filter compiled. */
+function prepareCreate(rt: Runtime, opts: CreateOptions) {
   const config = loadConfig(opts.bundle);
   checkSupported(config, opts);
   // Before anything is made: the process starts over from the copy.
   if (mayPtraceRuntime(config, [config.process]) && !runningSealed()) reexecSealed();
   for (const w of config.warnings) rt.warn?.(w);
   // Compiled before anything exists: a profile that cannot be applied refuses the create.
-  const seccomp = config.seccomp && compileSeccomp(config.seccomp);
+  const seccomp = config.seccomp ? compileSeccomp(config.seccomp) : undefined;
+  return { config, seccomp };
+}
+
+/**
+ * Make the container: state directory, cgroup, the init through its plan.
+ * Returns once the init is started (create: waiting at the exec fifo; run:
+ * on its way to exec). On failure nothing is left behind: each step that
+ * makes something pushes its undo.
+ */
+export function createContainer(rt: Runtime, opts: CreateOptions): Created {
+  const { config, seccomp } = prepareCreate(rt, opts);
   claimId(rt.root, opts.id);
   const undo: Array<() => void> = [() => removeStateDir(rt.root, opts.id)];
-  const joinFds: Array<{ fd: number; flag: number; path: string }> = [];
+  const joinFds: NamespacePlan['joinFds'] = [];
   let channel: ReturnType<typeof consoleChannel>;
   try {
     const isRoot = process.geteuid?.() === 0;
     // First the cgroup: making it starts the grace period the init's move
     // will wait for (cgroups.ts), and the work below runs meanwhile.
-    const cg = isRoot || config.resources ? createContainerCgroup(opts.id, config.cgroupsPath, config.resources) : undefined;
-    if (cg) undo.push(() => containerCgroup(cg).delete({ kill: true, recursive: true }));
+    const made =
+      isRoot || config.resources ? createContainerCgroup(cgroupsOf(rt), opts.id, config.cgroupsPath, config.resources, rt.warn) : undefined;
+    if (made) undo.push(() => made.cgroup.delete({ kill: true, recursive: true }));
+    const cg = made?.saved;
     // Without a mount namespace the process keeps the host's root (runc changes no root then).
     const ownRoot = config.namespaces.some((n) => n.type === 'mount');
     const program = resolveProgram(ownRoot ? config.rootfs : '/', config.process);
     channel = consoleChannel(config.process.terminal, opts.consoleSocket);
-
-    let newFlags = 0;
-    for (const n of config.namespaces) {
-      const flag = NAMESPACE_FLAGS[n.type];
-      if (!n.path) newFlags |= flag;
-      else {
-        let fd: number;
-        try {
-          fd = openSync(n.path, 'r');
-        } catch (err) {
-          throw new ConfigError(`linux.namespaces (${n.type})`, `cannot open namespace path ${n.path}: ${(err as NodeJS.ErrnoException).code}`);
-        }
-        joinFds.push({ fd, flag, path: n.path });
-      }
-    }
-    const joinsUser = joinFds.some((j) => j.flag === CLONE.CLONE_NEWUSER);
-    const joinsPid = joinFds.some((j) => j.flag === CLONE.CLONE_NEWPID);
-    // A joined user namespace must own the new ones: create them after setns, with unshare.
-    // A new cgroup namespace takes the process's cgroups at that moment as its
-    // root: the init unshares it once it is in them, as runc does (or, in a
-    // joined user namespace, the parent moves it before the unshare).
-    const newCgroupns = (newFlags & CLONE.CLONE_NEWCGROUP) !== 0;
-    const cloneFlags = joinsUser ? 0 : newFlags & ~CLONE.CLONE_NEWCGROUP;
-    const unshareFlags = joinsUser ? newFlags : 0;
-    const moveEarly = joinsUser && newCgroupns;
-    const forkAfter = joinsPid || (joinsUser && (newFlags & CLONE.CLONE_NEWPID) !== 0);
-
-    const writeMaps = (pid: number) => {
-      if (!(newFlags & CLONE.CLONE_NEWUSER)) return;
-      if (!isRoot) writeSetgroups(pid, 'deny');
-      writeIdMap(pid, 'uid', config.uidMappings.map((m) => ({ inner: m.containerID, outer: m.hostID, count: m.size })));
-      writeIdMap(pid, 'gid', config.gidMappings.map((m) => ({ inner: m.containerID, outer: m.hostID, count: m.size })));
-    };
-
-    const cgroupMounts = (cg?.dirs ?? [])
-      .filter((d) => d.hierarchy.version === 1)
-      .map((d) => ({ name: d.hierarchy.controllers.join(',') || `name=${d.hierarchy.name}`, source: d.dir }));
-
-    const state: SavedState = {
-      id: opts.id,
-      pid: 0,
-      startTime: '',
-      bundle: config.bundle,
-      rootfs: config.rootfs,
-      created: nowRfc3339Nano(),
-      cgroups: cg?.dirs.map((d) => d.dir) ?? [],
-      cgroup: cg ? { path: cg.path, dirs: cg.dirs } : undefined,
-      freezer: cg?.freezer,
-      namespacePaths: {},
-      config,
-    };
-
+    const ns = namespacesFromConfig(config, joinFds);
+    const state = initialState(opts, config, cg);
     // Into its cgroups once its mounts are made (at ready, or with a new
     // cgroup namespace just before its unshare): the first move waits for
     // the RCU grace period that createContainerCgroup started, and it has
     // passed while the init mounted.
     const moveInit = (pid: number) => moveIntoCgroups(cg?.dirs.map((d) => d.dir) ?? [], pid, 'the init');
-    // The last step before exec: the init exists, every namespace and mount
-    // is in place, and it waits for us. Record it, and run the hooks that
-    // belong to this moment.
-    const ready = (pid: number) => {
-      if (!newCgroupns) moveInit(pid);
-      if (config.process.oomScoreAdj !== undefined) writeKernelFile(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
-      state.pid = pid;
-      state.startTime = processStart(pid)?.startTime ?? '';
-      for (const n of config.namespaces) state.namespacePaths[n.type] = n.path ?? `/proc/${pid}/ns/${nsFile(n.type)}`;
-      saveState(rt.root, state);
-      runHooks('prestart', config.hooks.prestart, hookState(rt.root, state, 'created'));
-      runHooks('createRuntime', config.hooks.createRuntime, hookState(rt.root, state, 'created'));
-      // run: the init goes straight on to exec, so its startContainer hooks run now (create: at start).
-      if (!opts.barrier) runStartContainerHooks(state, hookState(rt.root, state, 'created'));
-    };
-
-    const load = seccomp && seccompLoad(seccomp, { id: opts.id, bundle: config.bundle, annotations: config.annotations, ociVersion: config.ociVersion, status: 'creating', initPid: () => 0 });
-    // Socket activation and --preserve-fds: fds 3.. go to the init as they are.
     const listening = listenFds();
-    const passed = listening + (opts.preserveFds ?? 0);
-    const initProcess = listening ? { ...config.process, env: [...config.process.env, `LISTEN_FDS=${listening}`, 'LISTEN_PID=1'] } : config.process;
-    const calls = initCalls({ ...config, process: initProcess }, {
-      noPivot: opts.noPivot,
-      joinFds,
-      unshareFlags,
-      // With a new cgroup namespace, before the identity calls (its unshare needs CAP_SYS_ADMIN); otherwise at ready, as late as can be.
-      joinCgroups: cg && newCgroupns && !moveEarly ? moveInit : undefined,
-      unshareCgroupns: newCgroupns && !joinsUser,
-      afterUnshare: writeMaps,
-      forkAfter,
-      cgroupMounts,
-      cgroup2: cgroup2Unified(),
+    const parts: InitParts = {
+      config,
+      ns,
+      cg,
       program,
-      beforeExec: [],
-      first: opts.barrier ? initNameCalls() : [],
-      console: channel ? consoleCalls(channel.childFd) : [],
-      seccomp: load,
-      preserveFds: passed,
-    });
-    calls.unshift(...passFdCalls(passed));
-    // A step that always succeeds, right before exec (or the barrier): the
-    // parent records the container there (an optional step's failure would
-    // skip its after()).
-    // Before a seccomp load that comes right before exec (no_new_privs): the filter may refuse getpid.
-    const late = load && config.process.noNewPrivileges ? calls.indexOf(load) : -1;
-    calls.splice(late >= 0 ? late : calls.length - 1, 0, makeCall('getpid', [], 'getpid() /* ready */', { after: ready }));
-
-    const fifo = join(rt.root, opts.id, EXEC_FIFO);
-    if (opts.barrier) makeFifo(fifo);
-    const child = startProgram(calls, {
-      cloneFlags,
-      label: 'init',
-      // The init's calls after a failure stay inside its namespaces up to the next gate (init-plan.ts).
-      runAhead: true,
-      barrier: opts.barrier ? { fifo, tool: 'ts-runc' } : undefined,
-      // Not dumpable from its first call (after afterClone has written its
-      // id maps). One case stays dumpable: an unprivileged runtime whose init
-      // makes its user namespace after joining another one writes the maps
-      // after the init's first calls, and could not once its /proc files
-      // belong to root.
-      defences: childDefences(
-        passed,
-        [...joinFds.map((j) => ({ fd: j.fd, name: `namespace ${j.path}` })), ...(channel ? [{ fd: channel.childFd, name: 'console socket' }] : [])],
-        isRoot || !(unshareFlags & CLONE.CLONE_NEWUSER),
-      ),
-      afterClone: (pid) => {
-        if (moveEarly) moveInit(pid);
-        if (!joinsUser) writeMaps(pid);
-      },
-    });
-    if (opts.pidFile) writePidFile(opts.pidFile, child.pid);
-    return { state, pid: child.pid, consoleFd: channel?.ourFd };
+      channel,
+      seccomp,
+      moveInit,
+      writeMaps: idMapWriter(config, ns, isRoot),
+      ready: recordState(rt, opts, state, moveInit, ns.newCgroupns),
+      passed: listening + (opts.preserveFds ?? 0),
+      listening,
+    };
+    const pid = launchInit(rt, opts, parts, planInit(opts, parts), isRoot);
+    if (opts.pidFile) writePidFile(opts.pidFile, pid);
+    return { state, pid, consoleFd: channel?.ourFd };
   } catch (err) {
     if (channel?.ourFd !== undefined) closeSync(channel.ourFd);
-    for (const u of undo.reverse()) {
-      try {
-        u();
-      } catch {
-        // report the first failure
-      }
-    }
+    undoAll(undo);
     throw err;
   } finally {
     for (const j of joinFds) closeSync(j.fd);
@@ -306,9 +436,7 @@ function makeFifo(path: string): void {
  */
 export function startContainer(rt: Runtime, id: string): SavedState {
   const state = loadState(rt.root, id);
-  const status = currentStatus(rt.root, state);
-  if (status === 'stopped') throw new WrongState(id, status, 'cannot start a container that has stopped');
-  if (status !== 'created') throw new WrongState(id, status, 'cannot start an already running container');
+  guard('start', id, currentStatus(rt.root, state));
   try {
     runStartContainerHooks(state, hookState(rt.root, state, 'created'));
   } catch (err) {
@@ -331,7 +459,7 @@ export function startContainer(rt: Runtime, id: string): SavedState {
         if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
       }
       if (n === 1) break;
-      if (!initAlive(state)) throw new WrongState(id, 'stopped', 'cannot start a container that has stopped');
+      if (!initAlive(state)) guard('start', id, 'stopped');
       Atomics.wait(sleeper, 0, 0, 1);
     }
   } finally {
@@ -341,16 +469,8 @@ export function startContainer(rt: Runtime, id: string): SavedState {
   return state;
 }
 
-function nsFile(type: string): string {
-  return ({ network: 'net', mount: 'mnt' } as Record<string, string>)[type] ?? type;
-}
-
 export function poststart(rt: Runtime, state: SavedState): void {
   runHooks('poststart', state.config.hooks.poststart, hookState(rt.root, state, 'running'));
-}
-
-export function getState(rt: Runtime, id: string): SavedState {
-  return loadState(rt.root, id);
 }
 
 export function statusOf(rt: Runtime, state: SavedState): Status {
@@ -385,9 +505,7 @@ export function destroy(rt: Runtime, state: SavedState): void {
 
 export function deleteContainer(rt: Runtime, id: string, force: boolean): void {
   const state = loadState(rt.root, id);
-  const status = currentStatus(rt.root, state);
-  // runc deletes a created container without --force: it never ran.
-  if (status !== 'stopped' && status !== 'created' && !force) throw new WrongState(id, status, `cannot delete container ${id} that is not stopped: ${status}`);
+  if (!force) guard('delete', id, currentStatus(rt.root, state));
   destroy(rt, state);
 }
 
@@ -400,15 +518,15 @@ export function killContainer(rt: Runtime, id: string, signal: number, all: bool
     for (const pid of cgroupPids(state.cgroups)) kill(pid, signal);
     return;
   }
-  if (status === 'stopped') throw new WrongState(id, status, 'container not running');
-  if (kill(state.pid, signal) !== 0) throw new WrongState(id, status, 'container not running');
+  guard('kill', id, status);
+  // Gone since the status was read.
+  if (kill(state.pid, signal) !== 0) throw new WrongState(id, status, STATE_GUARD.kill.refusal(id, 'stopped'));
 }
 
 export function pauseContainer(rt: Runtime, id: string, frozen: boolean): void {
   const state = loadState(rt.root, id);
   const status = currentStatus(rt.root, state);
-  if (frozen && status !== 'running' && status !== 'created') throw new WrongState(id, status, 'container not running');
-  if (!frozen && status !== 'paused') throw new WrongState(id, status, 'container not paused');
+  guard(frozen ? 'pause' : 'resume', id, status);
   if (!state.freezer || !state.cgroup) throw new WrongState(id, status, 'the container has no freezer cgroup');
   const cg = containerCgroup(state.cgroup);
   if (frozen) cg.freeze();
@@ -450,8 +568,6 @@ export interface ExecOptions {
   preserveFds?: number;
 }
 
-/** The order setns(2) joins in: user first (it owns the rest), mount last (paths still resolve). */
-const JOIN_ORDER: NamespaceKind[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'mount'];
 
 function execProcessSpec(state: SavedState, opts: ExecOptions): ProcessSpec {
   if (opts.process) return opts.process;
@@ -483,11 +599,11 @@ function execProcessSpec(state: SavedState, opts: ExecOptions): ProcessSpec {
 export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; state: SavedState; consoleFd?: number } {
   const state = loadState(rt.root, opts.id);
   const status = currentStatus(rt.root, state);
-  if (status === 'stopped') throw new WrongState(opts.id, status, 'cannot exec in a stopped container');
-  if (status === 'paused') throw new WrongState(opts.id, status, 'cannot exec in a paused container');
+  guard('exec', opts.id, status);
   const proc = execProcessSpec(state, opts);
   if (proc.args.length === 0) throw new ConfigError('args', 'exec needs a command (or a process.json with args)');
-  if (proc.terminal && !opts.consoleSocket && opts.detached) throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
+  if (proc.terminal && !opts.consoleSocket && opts.detached)
+    throw new ConfigError('process.terminal', 'cannot allocate tty if runc will detach without setting console socket');
   if (mayPtraceRuntime(state.config, [state.config.process, proc]) && !runningSealed()) reexecSealed();
   const program = resolveProgram(`/proc/${state.pid}/root`, proc);
   const seccomp = state.config.seccomp && compileSeccomp(state.config.seccomp);
@@ -504,11 +620,11 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
     const inUserns = state.config.namespaces.some((n) => n.type === 'user');
     for (const type of JOIN_ORDER) {
       if (!state.config.namespaces.some((n) => n.type === type)) continue;
-      const path = `/proc/${state.pid}/ns/${nsFile(type)}`;
+      const path = `/proc/${state.pid}/ns/${namespaceFile(type)}`;
       const fd = openSync(path, 'r');
       fds.push(fd);
       held.push({ fd, name: `namespace ${path}` });
-      calls.push(makeCall('setns', [fd, NAMESPACE_FLAGS[type]], `setns(${fd}<${path}>, CLONE_NEW${type === 'network' ? 'NET' : type === 'mount' ? 'NS' : type.toUpperCase()})`, { what: `join the container's ${type} namespace`, gate: true }));
+      calls.push(joinNamespaceCall(fd, path, type, `join the container's ${type} namespace`));
     }
     // Joined: the namespace fds go before anything of the container can see this process.
     for (const fd of fds) calls.push(makeCall('close', [fd], `close(${fd}) /* joined */`, { optional: true }));
@@ -519,7 +635,14 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
     calls.push(...cwdOpenCalls(proc.cwd));
     calls.push(...rlimitCalls(proc));
     const c = state.config;
-    const load = seccomp && seccompLoad(seccomp, { id: opts.id, bundle: c.bundle, annotations: c.annotations, ociVersion: c.ociVersion, status: 'running', initPid: () => state.pid });
+    const load = seccomp && seccompLoad(seccomp, {
+      id: opts.id,
+      bundle: c.bundle,
+      annotations: c.annotations,
+      ociVersion: c.ociVersion,
+      status: 'running',
+      initPid: () => state.pid,
+    });
     calls.push(...seccompAt(proc, load, 'before-identity'));
     calls.push(...identityCalls(proc, { setgroups: !inUserns || process.geteuid?.() === 0, cwd: true }));
     calls.push(makeCall('umask', [proc.user.umask ?? 0o022], `umask(0${(proc.user.umask ?? 0o022).toString(8)})`));
@@ -551,7 +674,7 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
 export function updateContainer(rt: Runtime, id: string, resources: OciLinuxResources): void {
   const state = loadState(rt.root, id);
   const status = currentStatus(rt.root, state);
-  if (status === 'stopped') throw new WrongState(id, status, 'container not running');
+  guard('update', id, status);
   if (!state.cgroup) throw new WrongState(id, status, 'the container has no cgroup');
   containerCgroup(state.cgroup).applyResources(resources);
   const r = (state.config.resources ??= { devices: [] });

@@ -5,8 +5,8 @@ import { DomainError } from '../core/errors.js';
 
 export class HookFailed extends DomainError {
   readonly kind = 'hook-failed';
-  constructor(readonly hook: HookKind, readonly path: string, detail: string) {
-    super(`error running ${hook} hook #0: ${path}: ${detail}`);
+  constructor(readonly hook: HookKind, readonly index: number, readonly path: string, detail: string) {
+    super(`error running ${hook} hook #${index}: ${path}: ${detail}`);
   }
 }
 
@@ -14,7 +14,7 @@ export function runHooks(kind: HookKind, hooks: readonly Hook[] | undefined, sta
   if (!hooks?.length) return;
   // child_process only when a config has hooks: it is not on the start-up path.
   const { spawnSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
-  for (const h of hooks) {
+  for (const [index, h] of hooks.entries()) {
     const r = spawnSync(h.path, h.args.slice(1), {
       argv0: h.args[0] ?? h.path,
       input: JSON.stringify(state),
@@ -23,8 +23,8 @@ export function runHooks(kind: HookKind, hooks: readonly Hook[] | undefined, sta
       timeout: h.timeout ? h.timeout * 1000 : undefined,
       encoding: 'utf8',
     });
-    if (r.error) throw new HookFailed(kind, h.path, r.error.message);
-    if (r.signal) throw new HookFailed(kind, h.path, `killed by ${r.signal}${h.timeout ? ' (timeout)' : ''}`);
-    if (r.status !== 0) throw new HookFailed(kind, h.path, `exit status ${r.status}, stderr: ${r.stderr.trim()}`);
+    if (r.error) throw new HookFailed(kind, index, h.path, r.error.message);
+    if (r.signal) throw new HookFailed(kind, index, h.path, `killed by ${r.signal}${h.timeout ? ' (timeout)' : ''}`);
+    if (r.status !== 0) throw new HookFailed(kind, index, h.path, `exit status ${r.status}, stderr: ${r.stderr.trim()}`);
   }
 }

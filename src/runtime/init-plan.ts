@@ -18,9 +18,34 @@ import { CLONE, MNT, MS, O, PR, PR_CAP_AMBIENT_RAISE } from '../syscalls/constan
 import { lastCapability, setgidCall, setgroupsListCall, setuidCall } from '../syscalls/identity.js';
 import { chdirCall, chrootCall, mountCall, pivotRootCall, umountCall } from '../syscalls/mount.js';
 import { readMountInfo } from '../syscalls/mountinfo.js';
-import { AT_FDCWD, O_NOFOLLOW, RESOLVE, closeCall, dup3Call, fchdirCall, fchownatCall, haveOpenat2, mkdiratCall, mknodatCall, openat2Call, openatCall, symlinkatCall } from '../syscalls/openat2.js';
+import {
+  AT_FDCWD,
+  O_NOFOLLOW,
+  RESOLVE,
+  closeCall,
+  dup3Call,
+  fchdirCall,
+  fchownatCall,
+  haveOpenat2,
+  mkdiratCall,
+  mknodatCall,
+  openat2Call,
+  openatCall,
+  symlinkatCall,
+} from '../syscalls/openat2.js';
 import { q, qArray, traceLine } from '../syscalls/trace.js';
-import { CAPABILITY_NAMES, ContainerConfig, MountSpec, NAMESPACE_FLAGS, PROPAGATIONS, ProcessSpec, RLIMITS } from './config.js';
+import {
+  CAPABILITY_NAMES,
+  ContainerConfig,
+  JOIN_ORDER,
+  MountSpec,
+  PROPAGATIONS,
+  ProcessSpec,
+  RLIMITS,
+  joinNamespaceCall,
+  namespaceFlag,
+} from './config.js';
+import { unshareCall } from '../syscalls/namespaces.js';
 import { ConfigError, ProgramError } from './errors.js';
 import { seccompAt } from './seccomp.js';
 
@@ -120,8 +145,6 @@ export interface InitPlanOptions {
   cgroup2?: boolean;
   /** The program, resolved against the container's PATH. */
   program: string;
-  /** Extra calls right before exec (the barrier, the terminal). */
-  beforeExec: Call[];
   /** Calls to run first in the child. */
   first: Call[];
   /** The terminal's calls (console.ts), made inside the container before its identity. */
@@ -246,7 +269,9 @@ class RootPaths {
     const path = this.resolve(file);
     const calls = this.mkdirAll(posix.dirname(path)).calls;
     const S_IFREG = 0o100000;
-    if (!this.exists(path)) calls.push(...this.inDir(posix.dirname(path), `create ${file}`, (fd) => [mknodatCall(fd, posix.basename(path), S_IFREG | 0o644, 0n, 'S_IFREG|0644', '0', { optional: true })]));
+    if (!this.exists(path))
+      calls.push(...this.inDir(posix.dirname(path), `create ${file}`,
+        (fd) => [mknodatCall(fd, posix.basename(path), S_IFREG | 0o644, 0n, 'S_IFREG|0644', '0', { optional: true })]));
     return { path, calls };
   }
 }
@@ -256,14 +281,26 @@ class RootPaths {
  * filesystem, nor inside it but on the few files lxcfs stands in for.
  * `dest` is the resolved path.
  */
-const LXCFS_PROC_FILES = ['/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime', '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid'];
+const LXCFS_PROC_FILES = [
+  '/proc/cpuinfo',
+  '/proc/diskstats',
+  '/proc/meminfo',
+  '/proc/stat',
+  '/proc/swaps',
+  '/proc/uptime',
+  '/proc/loadavg',
+  '/proc/slabinfo',
+  '/proc/net/dev',
+  '/proc/sys/kernel/ns_last_pid',
+];
 function checkProcMount(rootfs: string, field: string, dest: string, source: string | undefined): void {
   const host = JSON.stringify(join(rootfs, dest));
   if (dest === '/proc') {
     if (!source || isProcFs(source)) return;
     throw new ConfigError(field, `${host} cannot be mounted because it is not of type proc`);
   }
-  if (dest.startsWith('/proc/') && !LXCFS_PROC_FILES.includes(dest)) throw new ConfigError(field, `${host} cannot be mounted because it is inside /proc`);
+  if (dest.startsWith('/proc/') && !LXCFS_PROC_FILES.includes(dest))
+    throw new ConfigError(field, `${host} cannot be mounted because it is inside /proc`);
 }
 
 function isProcFs(path: string): boolean {
@@ -275,6 +312,11 @@ function isProcFs(path: string): boolean {
   }
 }
 
+/**
+ * The calls of one entry of config.mounts. Over 60 lines on purpose: one
+ * branch per kind of mount (bind, cgroup v2, cgroup v1, the rest) between
+ * the checks and the propagation every kind shares, read top to bottom.
+ */
 function mountCalls(config: ContainerConfig, m: MountSpec, index: number, paths: RootPaths, opts: InitPlanOptions): Call[] {
   const field = `mounts[${index}]`;
   const o = parseMountOptions(m.options, field);
@@ -286,7 +328,9 @@ function mountCalls(config: ContainerConfig, m: MountSpec, index: number, paths:
   if (special) {
     const st = lstatQuietly(join(config.rootfs, posix.resolve('/', m.destination)));
     if (st && !st.isDirectory())
-      throw new ConfigError(field, `error mounting ${JSON.stringify(m.type)} to rootfs at ${JSON.stringify(m.destination)}: filesystem ${JSON.stringify(m.type)} must be mounted on ordinary directory`);
+      throw new ConfigError(field,
+        `error mounting ${JSON.stringify(m.type)} to rootfs at ${JSON.stringify(m.destination)}: ` +
+          `filesystem ${JSON.stringify(m.type)} must be mounted on ordinary directory`);
   }
   const at = (path: string, fn: (target: string, fd: number) => Call[]) => paths.at(path, what, fn, special);
   let dest: string;
@@ -328,7 +372,8 @@ function mountCalls(config: ContainerConfig, m: MountSpec, index: number, paths:
       calls.push(mountCall(h.source, h.name, null, MS.MS_BIND | MS.MS_REC, null, `mount cgroup ${h.name}`));
       calls.push(mountCall(null, h.name, null, MS.MS_BIND | MS.MS_REMOUNT | rw | MS.MS_RDONLY, null, `remount cgroup ${h.name}`));
     }
-    if (o.flags & MS.MS_RDONLY) calls.push(...at(dest, (t) => [mountCall(null, t, null, MS.MS_REMOUNT | o.flags, 'mode=755', `remount ${m.destination}`)]));
+    if (o.flags & MS.MS_RDONLY)
+      calls.push(...at(dest, (t) => [mountCall(null, t, null, MS.MS_REMOUNT | o.flags, 'mode=755', `remount ${m.destination}`)]));
   } else {
     const made = paths.mkdirAll(m.destination);
     dest = made.path;
@@ -336,7 +381,8 @@ function mountCalls(config: ContainerConfig, m: MountSpec, index: number, paths:
     calls.push(...made.calls);
     calls.push(...at(dest, (t) => [mountCall(m.source || m.type, t, m.type, o.flags, o.data.length ? o.data.join(',') : null, what)]));
   }
-  if (o.propagation.length) calls.push(...at(dest, (t) => o.propagation.map((p) => mountCall(null, t, null, p, null, `set propagation of ${m.destination}`))));
+  if (o.propagation.length)
+    calls.push(...at(dest, (t) => o.propagation.map((p) => mountCall(null, t, null, p, null, `set propagation of ${m.destination}`))));
   paths.hidden.push(dest);
   return calls;
 }
@@ -367,7 +413,8 @@ function deviceCalls(config: ContainerConfig, inUserns: boolean, paths: RootPath
     const mode = d.fileMode ?? 0o666;
     const showMode = `${d.type === 'b' ? 'S_IFBLK' : d.type === 'p' ? 'S_IFIFO' : 'S_IFCHR'}|0${mode.toString(8)}`;
     const make = (fd: number) => [
-      mknodatCall(fd, name, kind | (mode & 0o7777), makedev(d.major, d.minor), showMode, `makedev(${d.major}, ${d.minor})`, { what: `create device ${d.path}` }),
+      mknodatCall(fd, name, kind | (mode & 0o7777), makedev(d.major, d.minor), showMode,
+        `makedev(${d.major}, ${d.minor})`, { what: `create device ${d.path}` }),
       ...(d.uid !== undefined || d.gid !== undefined ? [fchownatCall(fd, name, d.uid ?? 0, d.gid ?? 0, { what: `chown device ${d.path}` })] : []),
     ];
     // Nodes of one directory (the usual /dev) share one open of it: the
@@ -403,7 +450,8 @@ function deviceCalls(config: ContainerConfig, inUserns: boolean, paths: RootPath
  * in for it.
  */
 function nullDeviceCalls(paths: RootPaths, check?: (pid: number) => void): Call[] {
-  return paths.at('/dev/null', 'open /dev/null to mask paths with', (_, fd) => [dup3Call(fd, NULL_FD, { what: 'keep /dev/null', after: check })], true);
+  return paths.at('/dev/null', 'open /dev/null to mask paths with',
+    (_, fd) => [dup3Call(fd, NULL_FD, { what: 'keep /dev/null', after: check })], true);
 }
 
 /** The parent's check of the child's NULL_FD: the null device, or the create is refused. */
@@ -480,7 +528,8 @@ function pathCalls(config: ContainerConfig): Call[] {
   for (const p of config.readonlyPaths) {
     if (!kindOf(config, p)) continue; // runc skips paths that do not exist
     calls.push(mountCall(p, p, null, MS.MS_BIND | MS.MS_REC, null, `bind ${p}`));
-    calls.push(mountCall(null, p, null, MS.MS_BIND | MS.MS_REMOUNT | MS.MS_RDONLY | MS.MS_REC | MS.MS_NOSUID | MS.MS_NODEV | MS.MS_NOEXEC, null, `make ${p} read-only`));
+    calls.push(mountCall(null, p, null,
+      MS.MS_BIND | MS.MS_REMOUNT | MS.MS_RDONLY | MS.MS_REC | MS.MS_NOSUID | MS.MS_NODEV | MS.MS_NOEXEC, null, `make ${p} read-only`));
   }
   const procMounted = mountsAt(config, 'proc', '/proc');
   const maskedDirs: string[] = [];
@@ -489,7 +538,8 @@ function pathCalls(config: ContainerConfig): Call[] {
     if (!kind || (kind === 'file' && !procMounted)) continue;
     // Below a directory masked already the path is gone (an empty tmpfs): runc skips it, so may we.
     const hidden = maskedDirs.some((d) => p.startsWith(d + '/'));
-    const call = kind === 'dir' ? mountCall('tmpfs', p, 'tmpfs', MS.MS_RDONLY, null, `mask ${p}`) : mountCall(`/proc/self/fd/${NULL_FD}`, p, null, MS.MS_BIND, null, `mask ${p}`);
+    const call = kind === 'dir' ? mountCall('tmpfs', p, 'tmpfs', MS.MS_RDONLY, null, `mask ${p}`)
+      : mountCall(`/proc/self/fd/${NULL_FD}`, p, null, MS.MS_BIND, null, `mask ${p}`);
     calls.push(hidden ? { ...call, optional: true } : call);
     if (kind === 'dir') maskedDirs.push(p);
   }
@@ -501,7 +551,8 @@ function pathCalls(config: ContainerConfig): Call[] {
 /** Masked files of a config without proc on /proc: before the root change, in the rootfs. */
 function preMaskCalls(config: ContainerConfig, paths: RootPaths): Call[] {
   if (mountsAt(config, 'proc', '/proc')) return [];
-  return maskedFiles(config).flatMap((p) => paths.at(paths.resolve(p), `mask ${p}`, (t) => [mountCall(`/proc/self/fd/${NULL_FD}`, t, null, MS.MS_BIND, null, `mask ${p}`)]));
+  return maskedFiles(config).flatMap((p) => paths.at(paths.resolve(p), `mask ${p}`,
+    (t) => [mountCall(`/proc/self/fd/${NULL_FD}`, t, null, MS.MS_BIND, null, `mask ${p}`)]));
 }
 
 const CAP_VERSION_3 = 0x20080522;
@@ -520,7 +571,9 @@ export function identityCalls(proc: ProcessSpec, opts: { setgroups: boolean; cwd
   if (caps) {
     const keep = capMask(caps.bounding);
     for (let cap = 0; cap <= last; cap++)
-      if (!(keep & (1n << BigInt(cap)))) calls.push(makeCall('prctl', [PR_CAPBSET_DROP, cap, 0, 0, 0], `prctl(PR_CAPBSET_DROP, ${CAPABILITY_NAMES[cap] ?? cap})`, { what: `drop ${CAPABILITY_NAMES[cap] ?? cap} from the bounding set` }));
+      if (!(keep & (1n << BigInt(cap))))
+        calls.push(makeCall('prctl', [PR_CAPBSET_DROP, cap, 0, 0, 0], `prctl(PR_CAPBSET_DROP, ${CAPABILITY_NAMES[cap] ?? cap})`,
+          { what: `drop ${CAPABILITY_NAMES[cap] ?? cap} from the bounding set` }));
   }
   // Keep the permitted set across setuid(non-zero); capset below decides.
   calls.push(makeCall('prctl', [PR_SET_KEEPCAPS, 1, 0, 0, 0], 'prctl(PR_SET_KEEPCAPS, 1)'));
@@ -539,13 +592,18 @@ export function identityCalls(proc: ProcessSpec, opts: { setgroups: boolean; cwd
       data.writeUInt32LE(Number(m >> 32n), 12 + 4 * i);
     });
     const show = (names: string[]) => (names.length ? names.join('|') : '0');
-    calls.push(makeCall('capset', [header, data], `capset({_LINUX_CAPABILITY_VERSION_3, 0}, {effective=${show(caps.effective)}, permitted=${show(caps.permitted)}, inheritable=${show(caps.inheritable)}})`, { what: 'capset failed' }));
+    calls.push(makeCall('capset', [header, data],
+      `capset({_LINUX_CAPABILITY_VERSION_3, 0}, ` +
+        `{effective=${show(caps.effective)}, permitted=${show(caps.permitted)}, inheritable=${show(caps.inheritable)}})`,
+      { what: 'capset failed' }));
     // The kernel refuses an ambient capability missing from permitted or
     // inheritable; runc goes on without it, and so do we.
     for (const n of caps.ambient)
-      calls.push(makeCall('prctl', [PR.PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAPABILITY_NAMES.indexOf(n), 0, 0], `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, ${n})`, { optional: true }));
+      calls.push(makeCall('prctl', [PR.PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAPABILITY_NAMES.indexOf(n), 0, 0],
+        `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, ${n})`, { optional: true }));
   }
-  if (proc.noNewPrivileges) calls.push(makeCall('prctl', [PR.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0], 'prctl(PR_SET_NO_NEW_PRIVS, 1)', { what: 'set no_new_privs' }));
+  if (proc.noNewPrivileges)
+    calls.push(makeCall('prctl', [PR.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0], 'prctl(PR_SET_NO_NEW_PRIVS, 1)', { what: 'set no_new_privs' }));
   return calls;
 }
 
@@ -592,7 +650,8 @@ export function rlimitCalls(proc: ProcessSpec): Call[] {
     const buf = Buffer.alloc(16);
     buf.writeBigUInt64LE(BigInt(r.soft), 0);
     buf.writeBigUInt64LE(BigInt(r.hard), 8);
-    return makeCall('setrlimit', [RLIMITS[r.type], buf], `setrlimit(${r.type}, {rlim_cur=${r.soft}, rlim_max=${r.hard}})`, { what: `setrlimit ${r.type}` });
+    return makeCall('setrlimit', [RLIMITS[r.type], buf], `setrlimit(${r.type}, {rlim_cur=${r.soft}, rlim_max=${r.hard}})`,
+      { what: `setrlimit ${r.type}` });
   });
 }
 
@@ -609,7 +668,8 @@ export function closeFromCall(from = 3): Call {
 }
 
 export function execveCall(program: string, proc: ProcessSpec): Call {
-  return makeCall('execve', [program, proc.args, proc.env], `execve(${q(program)}, ${qArray(proc.args)}, [${proc.env.length} vars])`, { exec: { file: proc.args[0] } });
+  return makeCall('execve', [program, proc.args, proc.env], `execve(${q(program)}, ${qArray(proc.args)}, [${proc.env.length} vars])`,
+    { exec: { file: proc.args[0] } });
 }
 
 /**
@@ -694,7 +754,8 @@ export function sysctlCalls(entries: ReadonlyArray<[string, string]>): Call[] {
       makeCall('dup2', [0, 1000], 'dup2(0, 1000)', { optional: true }),
       makeCall('close', [0], 'close(0)', { optional: true }),
       makeCall('open', [path, O.O_WRONLY | O.O_CLOEXEC], `open(${q(path)}, O_WRONLY|O_CLOEXEC) /* = 0 */`, { what: `sysctl ${key}: open ${path}` }),
-      makeCall('write', [0, value, Buffer.byteLength(value)], `write(0, ${q(value)}, ${Buffer.byteLength(value)})`, { what: `sysctl ${key}=${value}` }),
+      makeCall('write', [0, value, Buffer.byteLength(value)], `write(0, ${q(value)}, ${Buffer.byteLength(value)})`,
+        { what: `sysctl ${key}=${value}` }),
       makeCall('dup2', [1000, 0], 'dup2(1000, 0)', { optional: true }),
       makeCall('close', [1000], 'close(1000)', { optional: true }),
     );
@@ -727,22 +788,54 @@ function cgroup2Calls(config: ContainerConfig): Call[] {
     });
 }
 
+/**
+ * A new mount namespace: the propagation of /, the rootfs bound and opened
+ * (fd 1001), every mount, device and mask made in it, then the root change.
+ */
+function newRootCalls(config: ContainerConfig, opts: InitPlanOptions): Call[] {
+  const calls: Call[] = [];
+  const inUserns = config.namespaces.some((n) => n.type === 'user');
+  const prop = config.rootfsPropagation ? PROPAGATIONS[config.rootfsPropagation] : MS.MS_SLAVE | MS.MS_REC;
+  // A gate (PlanOptions.runAhead): if this failed, the mounts below could reach the host.
+  calls.push({ ...mountCall(null, '/', null, prop | MS.MS_REC, null, 'set the propagation of /'), gate: true });
+  // pivot_root(2) refuses a new root whose parent mount is shared.
+  const parent = mountPointOf(dirname(config.rootfs));
+  calls.push({ ...mountCall(null, parent, null, MS.MS_PRIVATE, null, `make ${parent} private`), optional: true });
+  calls.push(mountCall(config.rootfs, config.rootfs, null, MS.MS_BIND | MS.MS_REC, null, `bind the rootfs ${config.rootfs}`));
+  // From here every path is opened in the rootfs (RootPaths): the rootfs
+  // itself, once bound, is fd 1001.
+  const paths = new RootPaths(config.rootfs, []);
+  calls.push(...parkStdin());
+  calls.push(makeCall('open', [config.rootfs, O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC],
+    `open(${q(config.rootfs)}, O_PATH|O_DIRECTORY|O_CLOEXEC) /* = 0 */`,
+    { what: `open the rootfs ${config.rootfs}` }));
+  calls.push(dup3Call(0, ROOT_FD, { what: 'keep the rootfs open' }), closeCall(0));
+  config.mounts.forEach((m, i) => calls.push(...mountCalls(config, m, i, paths, opts)));
+  calls.push(...deviceCalls(config, inUserns, paths));
+  // runc makes a missing cwd (as root, before the identity calls).
+  calls.push(...paths.mkdirAll(config.process.cwd).calls);
+  // The check of /dev/null waits for the parent: at the chdir gate, where the child waits anyway, unless masks come first.
+  const masks = maskedFiles(config).length > 0;
+  const preMasks = masks ? preMaskCalls(config, paths) : [];
+  if (masks) calls.push(...nullDeviceCalls(paths, preMasks.length ? checkNullDevice : undefined), ...preMasks);
+  calls.push(closeCall(ROOT_FD), ...unparkStdin());
+  calls.push(...rootCalls(config, opts, masks && !preMasks.length ? checkNullDevice : undefined));
+  return calls;
+}
+
 /** Every call of the container's init, in order. */
 export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[] {
   const calls: Call[] = [...opts.first];
-  const newUserns = config.namespaces.some((n) => n.type === 'user' && !n.path);
   const inUserns = config.namespaces.some((n) => n.type === 'user');
-  // Join namespaces by path: user first (it owns the others), mount last.
-  const order = [CLONE.CLONE_NEWUSER, CLONE.CLONE_NEWIPC, CLONE.CLONE_NEWUTS, CLONE.CLONE_NEWNET, CLONE.CLONE_NEWPID, CLONE.CLONE_NEWCGROUP, CLONE.CLONE_NEWNS];
-  for (const flag of order)
-    for (const j of opts.joinFds.filter((x) => x.flag === flag)) {
-      const c = makeCall('setns', [j.fd, j.flag], `setns(${j.fd}<${j.path}>, ${Object.entries(NAMESPACE_FLAGS).find(([, f]) => f === flag)?.[0]})`, { what: `join namespace ${j.path}`, gate: true });
-      calls.push(c);
-    }
+  // Join namespaces by path, in JOIN_ORDER.
+  for (const kind of JOIN_ORDER)
+    for (const j of opts.joinFds.filter((x) => x.flag === namespaceFlag(kind)))
+      calls.push(joinNamespaceCall(j.fd, j.path, kind, `join namespace ${j.path}`));
   if (opts.unshareFlags) {
-    calls.push(makeCall('unshare', [opts.unshareFlags], `unshare(0x${opts.unshareFlags.toString(16)})`, { what: 'unshare the new namespaces', after: opts.afterUnshare }));
+    calls.push({ ...unshareCall(opts.unshareFlags), what: 'unshare the new namespaces', after: opts.afterUnshare });
   }
-  if (opts.forkAfter) calls.push({ fn: 'clone', args: [], keep: [], show: 'clone(CLONE_PARENT|CLONE_PARENT_SETTID|SIGCHLD)', what: 'cannot fork', forks: true });
+  if (opts.forkAfter)
+    calls.push({ fn: 'clone', args: [], keep: [], show: 'clone(CLONE_PARENT|CLONE_PARENT_SETTID|SIGCHLD)', what: 'cannot fork', forks: true });
   // In a user namespace the process keeps its host ids, unmapped there
   // until it takes the namespace's root ids (files it makes need mapped ids).
   if (inUserns) calls.push(setgidCall(0), setuidCall(0));
@@ -752,39 +845,16 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
 
   const mountNs = config.namespaces.find((n) => n.type === 'mount');
   calls.push(makeCall('umask', [0], 'umask(0)'));
-  if (mountNs && !mountNs.path) {
-    const prop = config.rootfsPropagation ? PROPAGATIONS[config.rootfsPropagation] : MS.MS_SLAVE | MS.MS_REC;
-    // A gate (PlanOptions.runAhead): if this failed, the mounts below could reach the host.
-    calls.push({ ...mountCall(null, '/', null, prop | MS.MS_REC, null, 'set the propagation of /'), gate: true });
-    // pivot_root(2) refuses a new root whose parent mount is shared.
-    const parent = mountPointOf(dirname(config.rootfs));
-    calls.push({ ...mountCall(null, parent, null, MS.MS_PRIVATE, null, `make ${parent} private`), optional: true });
-    calls.push(mountCall(config.rootfs, config.rootfs, null, MS.MS_BIND | MS.MS_REC, null, `bind the rootfs ${config.rootfs}`));
-    // From here every path is opened in the rootfs (RootPaths): the rootfs
-    // itself, once bound, is fd 1001.
-    const paths = new RootPaths(config.rootfs, []);
-    calls.push(...parkStdin());
-    calls.push(makeCall('open', [config.rootfs, O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC], `open(${q(config.rootfs)}, O_PATH|O_DIRECTORY|O_CLOEXEC) /* = 0 */`, { what: `open the rootfs ${config.rootfs}` }));
-    calls.push(dup3Call(0, ROOT_FD, { what: 'keep the rootfs open' }), closeCall(0));
-    config.mounts.forEach((m, i) => calls.push(...mountCalls(config, m, i, paths, opts)));
-    calls.push(...deviceCalls(config, inUserns, paths));
-    // runc makes a missing cwd (as root, before the identity calls).
-    calls.push(...paths.mkdirAll(config.process.cwd).calls);
-    // The check of /dev/null waits for the parent: at the chdir gate, where the child waits anyway, unless masks come first.
-    const masks = maskedFiles(config).length > 0;
-    const preMasks = masks ? preMaskCalls(config, paths) : [];
-    if (masks) calls.push(...nullDeviceCalls(paths, preMasks.length ? checkNullDevice : undefined), ...preMasks);
-    calls.push(closeCall(ROOT_FD), ...unparkStdin());
-    calls.push(...rootCalls(config, opts, masks && !preMasks.length ? checkNullDevice : undefined));
-    calls.push(...sysctlCalls(sysctls));
-    calls.push(...pathCalls(config));
-  } else calls.push(...sysctlCalls(sysctls));
+  if (mountNs && !mountNs.path) calls.push(...newRootCalls(config, opts), ...sysctlCalls(sysctls), ...pathCalls(config));
+  else calls.push(...sysctlCalls(sysctls));
   // Into the cgroups, and then (if asked) a cgroup namespace rooted there;
   // both while the process still has its capabilities.
   if (opts.joinCgroups) calls.push(makeCall('getpid', [], 'getpid() /* the parent moves it into its cgroups */', { after: opts.joinCgroups }));
-  if (opts.unshareCgroupns) calls.push(makeCall('unshare', [CLONE.CLONE_NEWCGROUP], 'unshare(CLONE_NEWCGROUP)', { what: 'unshare the cgroup namespace', gate: true }));
+  if (opts.unshareCgroupns) calls.push({ ...unshareCall(CLONE.CLONE_NEWCGROUP), what: 'unshare the cgroup namespace', gate: true });
   if (opts.cgroup2 && mountNs && !mountNs.path) calls.push(...cgroup2Calls(config));
-  if (config.hostname) calls.push(makeCall('sethostname', [config.hostname, Buffer.byteLength(config.hostname)], `sethostname(${q(config.hostname)})`, { what: 'sethostname' }));
+  if (config.hostname)
+    calls.push(makeCall('sethostname', [config.hostname, Buffer.byteLength(config.hostname)],
+      `sethostname(${q(config.hostname)})`, { what: 'sethostname' }));
   calls.push(...opts.console);
   // Before the rlimits: an RLIMIT_NOFILE below 1003 would refuse the fd.
   calls.push(...cwdOpenCalls(config.process.cwd));
@@ -792,10 +862,8 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
   calls.push(...seccompAt(config.process, opts.seccomp, 'before-identity'));
   // In a new user namespace setgroups(2) is allowed only when the parent wrote "allow" before gid_map.
   calls.push(...identityCalls(config.process, { setgroups: true, cwd: true }));
-  void newUserns;
   calls.push(makeCall('umask', [config.process.user.umask ?? 0o022], `umask(0${(config.process.user.umask ?? 0o022).toString(8)})`));
   calls.push(closeFromCall(3 + (opts.preserveFds ?? 0)));
-  calls.push(...opts.beforeExec);
   calls.push(...seccompAt(config.process, opts.seccomp, 'before-exec'));
   calls.push(execveCall(opts.program, config.process));
   return calls;

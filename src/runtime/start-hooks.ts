@@ -14,7 +14,7 @@ import { ExitInfo, decodeWaitStatus, kill, waitChildSync } from '../syscalls/pro
 import { startProgram } from '../core/program.js';
 import { DomainError } from '../core/errors.js';
 import { moveIntoCgroups } from './cgroups.js';
-import { Hook, NAMESPACE_FLAGS, NamespaceKind, ProcessSpec } from './config.js';
+import { Hook, JOIN_ORDER, ProcessSpec, joinNamespaceCall, namespaceFile } from './config.js';
 import { closeFromCall, cwdOpenCalls, execveCall, identityCalls } from './init-plan.js';
 import { compileSeccomp, seccompAt, seccompLoad } from './seccomp.js';
 import type { SavedState } from './state.js';
@@ -27,8 +27,6 @@ export class StartHookFailed extends DomainError {
   }
 }
 
-const JOIN_ORDER: NamespaceKind[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'mount'];
-const NS_FILE: Record<string, string> = { network: 'net', mount: 'mnt' };
 
 function memfd(name: string): number {
   const fd = cfunc('int memfd_create(const char *name, unsigned int flags)')(name, 1 /* MFD_CLOEXEC */) as number;
@@ -57,7 +55,8 @@ function runStartHook(state: SavedState, hook: Hook, input: string): void {
   try {
     // stdin: a pipe that already holds the state; stdout and stderr: memfds read afterwards.
     const pipe = new Int32Array(2);
-    if ((cfunc('int pipe2(_Out_ int *fds, int flags)')(pipe, 0o2000000 /* O_CLOEXEC */) as number) !== 0) throw new SyscallError('pipe2', 'pipe2()', lastErrno());
+    if ((cfunc('int pipe2(_Out_ int *fds, int flags)')(pipe, 0o2000000 /* O_CLOEXEC */) as number) !== 0)
+      throw new SyscallError('pipe2', 'pipe2()', lastErrno());
     fds.push(pipe[0], pipe[1]);
     writeSync(pipe[1], input);
     closeSync(fds.pop()!);
@@ -67,17 +66,24 @@ function runStartHook(state: SavedState, hook: Hook, input: string): void {
     const calls: Call[] = [];
     for (const type of JOIN_ORDER) {
       if (!config.namespaces.some((n) => n.type === type)) continue;
-      const path = `/proc/${state.pid}/ns/${NS_FILE[type] ?? type}`;
+      const path = `/proc/${state.pid}/ns/${namespaceFile(type)}`;
       const fd = openSync(path, 'r');
       fds.push(fd);
-      calls.push(makeCall('setns', [fd, NAMESPACE_FLAGS[type]], `setns(${fd}<${path}>, ${type})`, { what: `join the container's ${type} namespace`, gate: true }));
+      calls.push(joinNamespaceCall(fd, path, type, `join the container's ${type} namespace`));
     }
     calls.push(forkCall());
     calls.push(makeCall('dup2', [pipe[0], 0], `dup2(${pipe[0]}, 0) /* the state */`));
     calls.push(makeCall('dup2', [out, 1], `dup2(${out}, 1)`));
     calls.push(makeCall('dup2', [err, 2], `dup2(${err}, 2)`));
     const inUserns = config.namespaces.some((n) => n.type === 'user');
-    const load = seccomp && seccompLoad(seccomp, { id: state.id, bundle: config.bundle, annotations: config.annotations, ociVersion: config.ociVersion, status: 'running', initPid: () => state.pid });
+    const load = seccomp && seccompLoad(seccomp, {
+      id: state.id,
+      bundle: config.bundle,
+      annotations: config.annotations,
+      ociVersion: config.ociVersion,
+      status: 'running',
+      initPid: () => state.pid,
+    });
     calls.push(...cwdOpenCalls(proc.cwd));
     calls.push(...seccompAt(proc, load, 'before-identity'));
     calls.push(...identityCalls(proc, { setgroups: !inUserns || process.geteuid?.() === 0, cwd: true }));

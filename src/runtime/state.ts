@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, r
 import { join } from 'node:path';
 import type { ContainerConfig } from './config.js';
 import type { CgroupDir } from '../cgroup/hierarchy.js';
+import { freezerStateOf } from '../cgroup/freezer-state.js';
 import { ContainerExists, ContainerNotFound, InvalidId } from './errors.js';
 import { OCI_VERSION } from './spec.js';
 
@@ -14,7 +15,7 @@ export const DEFAULT_ROOT = '/run/ts-runc';
 export const STATE_FILE = 'state.json';
 export const EXEC_FIFO = 'exec.fifo';
 
-export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+export type Status = 'created' | 'running' | 'paused' | 'stopped';
 
 export interface SavedState {
   id: string;
@@ -123,15 +124,13 @@ export function initAlive(state: SavedState): boolean {
   return !!now && now.startTime === state.startTime && now.state !== 'Z' && now.state !== 'X';
 }
 
+/**
+ * The freezer the container was made with says FROZEN (the cgroup layer
+ * reads it, v1 or v2; its light module: this runs for every command).
+ */
 function frozen(state: SavedState): boolean {
   const f = state.freezer;
-  if (!f) return false;
-  try {
-    if (f.version === 1) return readFileSync(join(f.dir, 'freezer.state'), 'utf8').trim() === 'FROZEN';
-    return /^frozen 1$/m.test(readFileSync(join(f.dir, 'cgroup.events'), 'utf8'));
-  } catch {
-    return false;
-  }
+  return !!f && freezerStateOf(f.dir, f.version) === 'FROZEN';
 }
 
 export function currentStatus(root: string, state: SavedState): Status {
@@ -186,7 +185,8 @@ export function ownerOf(root: string, id: string): string {
  */
 export function utcSeconds(d: Date): string {
   const two = (n: number) => String(n).padStart(2, '0');
-  return `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}T${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+  const date = `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}`;
+  return `${date}T${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
 }
 
 /** Now in RFC 3339 with nanoseconds, as Go's time.Time marshals (UTC). */

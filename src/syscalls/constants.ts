@@ -77,7 +77,6 @@ export const F_GETFD = 1;
 export const F_SETFD = 2;
 export const F_GETFL = 3;
 export const F_SETFL = 4;
-export const FD_CLOEXEC = 1;
 
 // linux/prctl.h
 export const PR = {
@@ -133,7 +132,6 @@ function table(obj: Record<string, number>): FlagTable {
 export const CLONE_FLAGS = table(CLONE);
 export const MOUNT_FLAGS = table(MS);
 export const UMOUNT_FLAGS = table(MNT);
-export const OPEN_FLAGS = table(O).filter(([, v]) => v !== 0);
 
 /** 'A|B|0x10' for a bit set, like strace; '0' for none. */
 export function decodeFlags(flags: FlagTable, value: number, extra?: (rest: number) => string | undefined): string {

@@ -1,6 +1,6 @@
 // Namespaces: unshare(2), setns(2), and the table of the eight types with the
 // names util-linux uses for them.
-import { fstatSync, statSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
 import { CLONE, CLONE_FLAGS, decodeFlags, O } from './constants.js';
 import { Call, callNow, makeCall } from './call.js';
 import { q } from './trace.js';
@@ -74,11 +74,6 @@ export function namespaceType(fd: number): number | undefined {
 
 export function closeFd(fd: number): void {
   callNow(makeCall('close', [fd], `close(${fd})`, { optional: true }));
-}
-
-/** The namespace's identity: the inode number of its nsfs file. */
-export function namespaceInode(path: string): number {
-  return statSync(path).ino;
 }
 
 // linux/nsfs.h: ioctls on a namespace file. _IO(0xb7, n)

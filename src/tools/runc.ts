@@ -5,7 +5,7 @@
 import { appendFileSync, closeSync, readFileSync, writeSync } from 'node:fs';
 import { OptionSpec, ParsedCommandLine, ToolSpec, flag, parseCommandLine, renderHelp, value, values } from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
-import { VERSION } from '../cli/run.js';
+import { VERSION, runMain } from '../cli/run.js';
 import { ExecError, SyscallError, errnoText } from '../syscalls/errors.js';
 import { signalNumber } from '../syscalls/constants.js';
 import { enableTrace } from '../syscalls/trace.js';
@@ -43,13 +43,35 @@ interface Command {
   run: (rt: Runtime, cmd: ParsedCommandLine) => number | Promise<number>;
 }
 
-const BUNDLE: OptionSpec = { long: 'bundle', short: 'b', arg: 'required', value: 'DIR', help: 'path to the root of the bundle directory, defaults to the current directory' };
-const CONSOLE: OptionSpec = { long: 'console-socket', arg: 'required', value: 'PATH', help: 'path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console\'s pseudoterminal' };
+const BUNDLE: OptionSpec = {
+  long: 'bundle',
+  short: 'b',
+  arg: 'required',
+  value: 'DIR',
+  help: 'path to the root of the bundle directory, defaults to the current directory',
+};
+const CONSOLE: OptionSpec = {
+  long: 'console-socket',
+  arg: 'required',
+  value: 'PATH',
+  help: 'path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console\'s pseudoterminal',
+};
 const PIDFILE: OptionSpec = { long: 'pid-file', arg: 'required', value: 'FILE', help: 'specify the file to write the process id to' };
 const NOPIVOT: OptionSpec = { long: 'no-pivot', help: 'do not use pivot root to jail process inside rootfs (chroot after moving the rootfs onto /)' };
 const NOKEYRING: OptionSpec = { long: 'no-new-keyring', help: 'do not create a new session keyring for the container' };
-const PRESERVE: OptionSpec = { long: 'preserve-fds', arg: 'required', value: 'N', help: 'Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total) (default: 0)' };
-const FORMAT: OptionSpec = { long: 'format', short: 'f', arg: 'required', value: 'table|json', help: 'select one of: table or json (default: "table")' };
+const PRESERVE: OptionSpec = {
+  long: 'preserve-fds',
+  arg: 'required',
+  value: 'N',
+  help: 'Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total) (default: 0)',
+};
+const FORMAT: OptionSpec = {
+  long: 'format',
+  short: 'f',
+  arg: 'required',
+  value: 'table|json',
+  help: 'select one of: table or json (default: "table")',
+};
 
 async function runtime() {
   return import('../runtime/container.js');
@@ -90,14 +112,26 @@ const COMMANDS: Record<string, Command> = {
       const id = cmd.rest[0];
       validateId(id);
       const r = await runtime();
-      r.createContainer(rt, { id, bundle: bundleOf(cmd), pidFile: value(cmd, 'pid-file'), noPivot: flag(cmd, 'no-pivot'), consoleSocket: value(cmd, 'console-socket'), detached: true, barrier: true, preserveFds });
+      r.createContainer(rt, {
+        id,
+        bundle: bundleOf(cmd),
+        pidFile: value(cmd, 'pid-file'),
+        noPivot: flag(cmd, 'no-pivot'),
+        consoleSocket: value(cmd, 'console-socket'),
+        detached: true,
+        barrier: true,
+        preserveFds,
+      });
       return 0;
     },
   },
   run: {
     usage: 'run [command options] <container-id>',
     summary: 'create and run a container',
-    options: [BUNDLE, CONSOLE, { long: 'detach', short: 'd', help: 'detach from the container\'s process' }, { long: 'keep', help: 'do not delete the container after it exits' }, PIDFILE, NOPIVOT, NOKEYRING, PRESERVE],
+    options: [BUNDLE, CONSOLE,
+      { long: 'detach', short: 'd', help: 'detach from the container\'s process' },
+      { long: 'keep', help: 'do not delete the container after it exits' },
+      PIDFILE, NOPIVOT, NOKEYRING, PRESERVE],
     args: [1, 1],
     prefix: 'runc run failed: ',
     run: async (rt, cmd) => {
@@ -106,7 +140,15 @@ const COMMANDS: Record<string, Command> = {
       validateId(id);
       const r = await runtime();
       const detached = flag(cmd, 'detach');
-      const { state, pid, consoleFd } = r.createContainer(rt, { id, bundle: bundleOf(cmd), pidFile: value(cmd, 'pid-file'), noPivot: flag(cmd, 'no-pivot'), consoleSocket: value(cmd, 'console-socket'), detached, preserveFds });
+      const { state, pid, consoleFd } = r.createContainer(rt, {
+        id,
+        bundle: bundleOf(cmd),
+        pidFile: value(cmd, 'pid-file'),
+        noPivot: flag(cmd, 'no-pivot'),
+        consoleSocket: value(cmd, 'console-socket'),
+        detached,
+        preserveFds,
+      });
       r.poststart(rt, state);
       if (detached) return 0;
       let status: number;
@@ -166,7 +208,8 @@ const COMMANDS: Record<string, Command> = {
         out((rows.length ? JSON.stringify(rows.map(({ annotations: _a, ...r }) => r)) : 'null') + '\n');
         return 0;
       }
-      out(goTable([['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'], ...rows.map((r) => [r.id, String(r.pid), r.status, r.bundle, r.created, r.owner])]));
+      out(goTable([['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
+        ...rows.map((r) => [r.id, String(r.pid), r.status, r.bundle, r.created, r.owner])]));
       return 0;
     },
   },
@@ -239,7 +282,19 @@ const COMMANDS: Record<string, Command> = {
         user = { uid: Number(m[1]), gid: m[2] === undefined ? undefined : Number(m[2]) };
       }
       const detached = flag(cmd, 'detach');
-      const { pid, consoleFd } = r.execInContainer(rt, { id, process: proc, args, env: values(cmd, 'env'), user, cwd: value(cmd, 'cwd'), tty: flag(cmd, 'tty'), consoleSocket: value(cmd, 'console-socket'), detached, pidFile: value(cmd, 'pid-file'), preserveFds });
+      const { pid, consoleFd } = r.execInContainer(rt, {
+        id,
+        process: proc,
+        args,
+        env: values(cmd, 'env'),
+        user,
+        cwd: value(cmd, 'cwd'),
+        tty: flag(cmd, 'tty'),
+        consoleSocket: value(cmd, 'console-socket'),
+        detached,
+        pidFile: value(cmd, 'pid-file'),
+        preserveFds,
+      });
       if (detached) return 0;
       return waitForeground(pid, consoleFd);
     },
@@ -256,8 +311,9 @@ const COMMANDS: Record<string, Command> = {
       const id = cmd.rest[0];
       const r = await runtime();
       const { containerStats, eventJson, oomKills } = await import('../runtime/events.js');
+      const { allows, guard } = await import('../runtime/guard.js');
       const state = loadState(rt.root, id);
-      if (r.statusOf(rt, state) === 'stopped') throw new UsageErrorPlain('container not running');
+      guard('events', id, r.statusOf(rt, state));
       if (flag(cmd, 'stats')) {
         out(eventJson(containerStats(state)) + '\n');
         return 0;
@@ -267,7 +323,7 @@ const COMMANDS: Record<string, Command> = {
       let ooms = oomKills(state);
       let next = Date.now();
       for (;;) {
-        if (r.statusOf(rt, state) === 'stopped') return 0;
+        if (!allows('events', r.statusOf(rt, state))) return 0;
         const now = oomKills(state);
         for (; ooms < now; ooms++) out(JSON.stringify({ type: 'oom', id }) + '\n');
         if (Date.now() >= next) {
@@ -282,7 +338,13 @@ const COMMANDS: Record<string, Command> = {
     usage: 'update [command options] <container-id>',
     summary: 'update container resource constraints',
     options: [
-      { long: 'resources', short: 'r', arg: 'required', value: 'FILE', help: "path to a JSON file with linux.resources to update, or '-' for standard input" },
+      {
+        long: 'resources',
+        short: 'r',
+        arg: 'required',
+        value: 'FILE',
+        help: "path to a JSON file with linux.resources to update, or '-' for standard input",
+      },
       { long: 'memory', arg: 'required', value: 'BYTES', help: 'memory limit (in bytes, or with K, M, G suffix; -1 for none)' },
       { long: 'memory-swap', arg: 'required', value: 'BYTES', help: 'total memory usage (memory + swap); -1 for unlimited swap' },
       { long: 'pids-limit', arg: 'required', value: 'N', help: 'maximum number of pids allowed in the container' },
@@ -316,11 +378,20 @@ const COMMANDS: Record<string, Command> = {
         if (!/^-?\d+$/.test(v)) throw new UsageErrorPlain(`invalid value for ${flagName}: ${v}`);
         return Number(v);
       };
-      const memory = { ...(resources.memory ?? {}), ...(bytes('memory') !== undefined ? { limit: bytes('memory') } : {}), ...(bytes('memory-swap') !== undefined ? { swap: bytes('memory-swap') } : {}) };
+      const memory = {
+        ...(resources.memory ?? {}),
+        ...(bytes('memory') !== undefined ? { limit: bytes('memory') } : {}),
+        ...(bytes('memory-swap') !== undefined ? { swap: bytes('memory-swap') } : {}),
+      };
       if (Object.keys(memory).length) resources.memory = memory;
       const pids = int('pids-limit');
       if (pids !== undefined) resources.pids = { limit: pids };
-      const cpu = { ...(resources.cpu ?? {}), ...(int('cpu-quota') !== undefined ? { quota: int('cpu-quota') } : {}), ...(int('cpu-period') !== undefined ? { period: int('cpu-period') } : {}), ...(int('cpu-share') !== undefined ? { shares: int('cpu-share') } : {}) };
+      const cpu = {
+        ...(resources.cpu ?? {}),
+        ...(int('cpu-quota') !== undefined ? { quota: int('cpu-quota') } : {}),
+        ...(int('cpu-period') !== undefined ? { period: int('cpu-period') } : {}),
+        ...(int('cpu-share') !== undefined ? { shares: int('cpu-share') } : {}),
+      };
       if (Object.keys(cpu).length) resources.cpu = cpu;
       r.updateContainer(rt, cmd.rest[0], resources);
       return 0;
@@ -485,7 +556,13 @@ function messageOf(err: unknown): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const allCommandOptions = [...GLOBAL.options, ...Object.values(COMMANDS).flatMap((c) => c.options), { long: 'help', help: '' }, { long: 'version', help: '' }, { long: 'trace', help: '' }];
+  const allCommandOptions = [
+    ...GLOBAL.options,
+    ...Object.values(COMMANDS).flatMap((c) => c.options),
+    { long: 'help', help: '' },
+    { long: 'version', help: '' },
+    { long: 'trace', help: '' },
+  ];
   const global = parseCommandLine(GLOBAL, normalizeDashes(argv, allCommandOptions));
   if (global.opts.help && global.rest.length === 0) {
     out(await renderHelp(GLOBAL));
@@ -541,11 +618,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (status) => process.exit(status),
-  (err) => {
-    logError(messageOf(err));
-    process.exit((err as { exitCode?: number }).exitCode ?? 1);
-  },
-);
+// runc's wording (messageOf) and exit status (1, or the one the error carries), printed as runc's log lines.
+void runMain('ts-runc', () => main(process.argv.slice(2)), {
+  describe: (err) => ({ message: messageOf(err), exitCode: (err as { exitCode?: number } | undefined)?.exitCode ?? 1 }),
+  print: (_tool, d) => logError(d.message),
+});
 
