@@ -10,7 +10,7 @@ import { namespaceId } from '../netlink/route.js';
 import { userName } from '../syscalls/identity.js';
 import { traceLine } from '../syscalls/trace.js';
 import { readMountInfo } from '../syscalls/mountinfo.js';
-import { DomainError } from './errors.js';
+import { DomainError } from '../errors.js';
 
 /** No process is in the namespace asked for (and no such namespace is known). */
 export class NamespaceNotFoundError extends DomainError {

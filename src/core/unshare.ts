@@ -15,7 +15,7 @@ import { Call, callNow } from '../syscalls/call.js';
 import { writeKernelFile } from '../syscalls/fs.js';
 import { IdRange, keepCapsCalls, setgidCall, setgroupsCall, setuidCall, writeIdMap, writeSetgroups } from '../syscalls/identity.js';
 import { traceLine } from '../syscalls/trace.js';
-import { DomainError } from './errors.js';
+import { DomainError } from '../errors.js';
 import { bindMountCall, chdirCall, chrootCall, mountCall, propagationCall } from '../syscalls/mount.js';
 import { NAMESPACES, NamespaceType, unshare, unshareCall } from '../syscalls/namespaces.js';
 import { forkCall, startPlan } from '../syscalls/plan.js';
