@@ -77,6 +77,7 @@ t.test('Ctrl-C in the middle of a lab cleans up', { skip: needRoot() || noTmux }
 t.test('without a terminal, ts-lab run prints plain text and does not wait', { skip: needRoot() }, async (t) => {
   const r = spawnSync(tool('lab'), ['run', 'uts-namespace'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, input: '' });
   t.equal(r.status, 0, r.stderr);
+  // eslint-disable-next-line no-control-regex -- the ESC that starts a colour code is what is looked for
   t.notMatch(r.stdout, /\x1b\[/, 'no colour codes');
   t.match(r.stdout, /^ {4}\[box\] \$ hostname lab-container && hostname$/m, 'commands are shown with where they run');
   t.match(r.stdout, /^ {4}\[host\] \$ /m, 'not sandboxed: [host]');

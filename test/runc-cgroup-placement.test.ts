@@ -89,8 +89,8 @@ t.test('ts-runc and runc put the same container in the same cgroups', { skip, ti
     const n = cgroupsPath ? 'r' : 'd';
     const tsId = `tsp${n}-${process.pid}`;
     const rcId = `rcp${n}-${process.pid}`;
-    let a = '';
-    let b = '';
+    let a: string;
+    let b: string;
     try {
       a = start(tool('runc'), ours, tsId, cgroupsPath?.replace('ID', tsId));
       b = start('/usr/sbin/runc', theirs, rcId, cgroupsPath?.replace('ID', rcId));

@@ -192,7 +192,7 @@ function cgroupsNamed(name: string): string[] {
   const found: string[] = [];
   const walk = (dir: string, depth: number) => {
     if (depth > 4) return;
-    let entries: string[] = [];
+    let entries: string[];
     try {
       entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
     } catch {

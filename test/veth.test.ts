@@ -118,7 +118,7 @@ t.test('show --json agrees with ip -j link and ip -j addr', rootOnly, async (t) 
   const text = box.run([V, 'show']).stdout;
   t.match(text, /^\d+: va0@va1: <[A-Z_,-]*UP[A-Z_,-]*> mtu 1500 master br0 state \w+/m, 'text: name@peer, flags, mtu, master, state');
   t.match(text, /^\d+: vb0@if\d+: .* state UP/m, 'text: a peer in another namespace is @ifN');
-  t.match(text, /^    inet 10\.2\.0\.1\/30 scope global vb0$/m, 'text: the address line');
+  t.match(text, /^ {4}inet 10\.2\.0\.1\/30 scope global vb0$/m, 'text: the address line');
   t.match(box.run([V, 'show', 'vb0']).stdout, /^\d+: vb0@/, 'show NAME shows that link');
   // The hardware line, peer namespace named as ip names it (RTM_GETNSID for each /run/netns file).
   for (const [name, ns] of [['vb0', []], ['tw0', ['-n', 'x']], ['vb1', ['-n', 'other']]] as const) {

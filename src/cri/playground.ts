@@ -258,7 +258,7 @@ interface CgroupPlace {
 
 /** The cgroup directories of a process, one per hierarchy (v1 controllers and the v2 tree). */
 function cgroupPlacesOf(pid: number): CgroupPlace[] {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
   } catch {
@@ -345,13 +345,13 @@ function realpathOrSelf(p: string): string {
  * a few seconds.
  */
 function removeCgroupTrees(paths: PlaygroundPaths): string[] {
-  let roots: string[] = [];
+  let roots: string[];
   try {
     roots = JSON.parse(readFileSync(paths.cgroupsFile, 'utf8')) as string[];
   } catch {
     return [];
   }
-  let left: string[] = [];
+  let left: string[];
   for (let waited = 0; ; waited += 100) {
     left = [];
     for (const root of roots) {

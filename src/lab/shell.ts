@@ -98,7 +98,7 @@ export function descendants(pid: number): number[] {
       return;
     }
     for (const t of tasks) {
-      let text = '';
+      let text: string;
       try {
         text = readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim();
       } catch {
@@ -195,7 +195,7 @@ export class Session {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.finish(`no answer from the session '${this.name}' after ${timeoutSeconds} s`);
-        this.stop();
+        void this.stop();
       }, timeoutSeconds * 1000);
       this.waiting = {
         token,

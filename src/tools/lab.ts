@@ -114,10 +114,16 @@ function cleanUpOnSignals(): void {
     process.on(sig, () => {
       out(`\n${sig === 'SIGINT' ? 'interrupted' : sig}: cleaning up...`);
       const pending = current?.interrupt() ?? Promise.resolve({ problems: [] });
-      pending.then(({ problems }) => {
-        for (const p of problems) out(`  ${p}`);
-        process.exit(130);
-      });
+      pending.then(
+        ({ problems }) => {
+          for (const p of problems) out(`  ${p}`);
+          process.exit(130);
+        },
+        (err: unknown) => {
+          out(`  cleanup failed: ${err instanceof Error ? err.message : String(err)}`);
+          process.exit(130);
+        },
+      );
     });
 }
 
