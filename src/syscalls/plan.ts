@@ -491,7 +491,7 @@ interface ClonedChild {
  * failed call sets it) lands in the child's report. That happened in
  * lockstep too, between the go byte and the parent's read: 2 in 5000
  * conditional calls went the wrong way, and ts-nsenter's second pass once
- * skipped the pid namespace (test/plan-errno.test.ts). A copy also lets a
+ * skipped the pid namespace (test/kernel/plan-errno.test.ts). A copy also lets a
  * child outlive this process (a barrier), and setns() into a time
  * namespace, which the kernel refuses in a shared address space (EUSERS).
  * It costs about 1 ms per tool here (page tables, then copy-on-write faults
