@@ -3,8 +3,8 @@
 // the program has really exec'd (a plan child is a copy of Node until then),
 // and always stopped in teardown.
 import { spawn, ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { children, cleanEnv, NOBODY, NO_TAP } from './tools.js';
+import { cleanEnv, comm, descendants, NOBODY, NO_TAP } from './tools.js';
+import { waitFor } from './wait.js';
 
 export interface Background {
   /** The process the test spawned (ts-unshare, or the program itself). */
@@ -12,24 +12,6 @@ export interface Background {
   /** The PID of the process running `comm`, a descendant of parent (or parent itself). */
   pid: number;
   stop(): Promise<void>;
-}
-
-function comm(pid: number): string {
-  try {
-    return existsSync(`/proc/${pid}/comm`) ? readFileSync(`/proc/${pid}/comm`, 'utf8').trim() : '';
-  } catch {
-    return '';
-  }
-}
-
-function descendants(pid: number): number[] {
-  let direct: number[];
-  try {
-    direct = children(pid);
-  } catch {
-    return []; // it has exited meanwhile
-  }
-  return direct.flatMap((child) => [child, ...descendants(child)]);
 }
 
 /**
@@ -51,12 +33,12 @@ export async function startBackground(argv: string[], opts: { comm: string; as?:
     if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
     await exited;
   };
-  for (let i = 0; i < 400; i++) {
-    const found = [parent.pid!, ...descendants(parent.pid!)].find((p) => comm(p) === opts.comm);
-    if (found) return { parent, pid: found, stop };
-    if (parent.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  let found: number | undefined;
+  await waitFor(() => {
+    found = [parent.pid!, ...descendants(parent.pid!)].find((p) => comm(p) === opts.comm);
+    return found !== undefined || parent.exitCode !== null;
+  }, { timeoutMs: 10_000, intervalMs: 25 });
+  if (found !== undefined) return { parent, pid: found, stop };
   await stop();
   throw new Error(`${argv.join(' ')}: no process named ${opts.comm} appeared`);
 }

@@ -114,6 +114,26 @@ export function children(pid = process.pid): number[] {
   return out;
 }
 
+/** Every process below `pid` (children, their children, ...); [] once it has exited. */
+export function descendants(pid: number): number[] {
+  let direct: number[];
+  try {
+    direct = children(pid);
+  } catch {
+    return []; // it has exited meanwhile
+  }
+  return direct.flatMap((child) => [child, ...descendants(child)]);
+}
+
+/** A process's name (/proc/PID/comm), '' once it is gone. */
+export function comm(pid: number): string {
+  try {
+    return existsSync(`/proc/${pid}/comm`) ? readFileSync(`/proc/${pid}/comm`, 'utf8').trim() : '';
+  } catch {
+    return '';
+  }
+}
+
 export interface Inventory {
   mounts: string[];
   netns: string[];

@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, 
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NO_TAP, ROOT, cleanEnv, children, isRoot, runTool, tool } from '../helpers/tools.js';
+import { waitFor } from '../helpers/wait.js';
 
 const PREFIX = `nslab-test-${process.pid}`;
 const rootOnly = { skip: isRoot() ? false : 'needs root (CI runs as root)' };
@@ -174,10 +175,7 @@ const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Wait for a condition (not a timed assertion: the limit only ends a hung test). */
 async function until(what: string, cond: () => boolean, limitMs = 30_000): Promise<void> {
-  for (let waited = 0; !cond(); waited += 25) {
-    if (waited > limitMs) throw new Error(`gave up waiting for ${what}`);
-    await delay(25);
-  }
+  if (!(await waitFor(cond, { timeoutMs: limitMs, intervalMs: 25 }))) throw new Error(`gave up waiting for ${what}`);
 }
 
 interface Background {

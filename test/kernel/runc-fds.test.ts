@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cleanEnv, isRoot, ROOT, run, tool } from '../helpers/tools.js';
 import { addUserNamespace } from '../helpers/oci.js';
+import { waitFor } from '../helpers/wait.js';
 
 const haveRunc = existsSync('/usr/sbin/runc');
 const skip = !isRoot() ? 'needs root (CI runs as root)' : !haveRunc ? 'runc (the oracle) is not installed at /usr/sbin/runc' : false;
@@ -132,10 +133,19 @@ for (const userns of [false, true]) {
       t.equal(insideRunc.code, 0);
       t.same(inside.stdout.trim().split(/\s+/).map(Number).sort((a, b) => a - b), [...ours.keys()].sort((a, b) => a - b), 'ls /proc/1/fd inside shows the same');
     }
+    const pidOf = (rt: Runtime) => JSON.parse(cmd(rt, ['state', 'fds']).stdout).pid;
+    // Each init execs the program after start: wait for the exec (its exe changes).
+    const exe = (pid: number) => {
+      try {
+        return readlinkSync(`/proc/${pid}/exe`);
+      } catch {
+        return '';
+      }
+    };
+    const initExe = new Map([ts, runc].map((rt) => [rt, exe(pidOf(rt))]));
     t.equal(cmd(ts, ['start', 'fds']).code, 0, 'start');
     t.equal(cmd(runc, ['start', 'fds']).code, 0);
-    await new Promise((r) => setTimeout(r, 200));
-    const pidOf = (rt: Runtime) => JSON.parse(cmd(rt, ['state', 'fds']).stdout).pid;
+    for (const rt of [ts, runc]) t.ok(await waitFor(() => exe(pidOf(rt)) !== initExe.get(rt)), `${rt.name}: the program was exec'd`);
     t.same([...fds(pidOf(ts)).keys()], [0, 1, 2], 'the program: stdio only');
     t.same([...fds(pidOf(runc)).keys()], [0, 1, 2], 'runc: the same');
     remove(ts, 'fds');
@@ -176,7 +186,8 @@ t.test('--preserve-fds and LISTEN_FDS pass fds 3.. as they are', { skip }, async
       const { pid, stdout } = created;
       t.same([...fds(pid).keys()].filter((n) => n === 3 || n === 4), [3, 4], `${rt.name} ${label}: the init holds 3 and 4`);
       t.equal(cmd(rt, ['start', 'pass']).code, 0);
-      await new Promise((r) => setTimeout(r, 300));
+      // The program ends after its output; then it is all in the file.
+      t.ok(await waitFor(() => JSON.parse(cmd(rt, ['state', 'pass']).stdout).status === 'stopped'), `${rt.name} ${label}: the program ended`);
       // The container writes to the stdout create was given.
       outs.push(readFileSync(stdout, 'utf8'));
       remove(rt, 'pass');

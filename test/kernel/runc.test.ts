@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { TmuxSession } from '../helpers/pty.js';
 import { cleanEnv, inventory, isRoot, registerLeftoverCheck, ROOT, run, runTool, tool } from '../helpers/tools.js';
+import { waitFor } from '../helpers/wait.js';
 
 const rootOnly = { skip: isRoot() ? false : 'needs root (CI runs as root)' };
 const haveRunc = run(['sh', '-c', 'command -v runc']).code === 0;
@@ -356,7 +357,7 @@ t.test('run -d: state, list, ps, pause, resume, kill, delete', rootOnly, async (
   t.equal(runc(['resume', id]).error, 'container not paused');
   t.equal(runc(['kill', id, 'FOO']).error, 'unknown signal "FOO"');
   t.equal(runc(['kill', id, 'KILL']).code, 0);
-  for (let i = 0; i < 100 && JSON.parse(runc(['state', id]).stdout).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => JSON.parse(runc(['state', id]).stdout).status === 'stopped', { timeoutMs: 5_000 });
   const stopped = JSON.parse(runc(['state', id]).stdout);
   t.equal(stopped.status, 'stopped', 'stopped once the init is gone');
   t.equal(stopped.pid, 0, 'a stopped container shows pid 0');
@@ -387,7 +388,7 @@ t.test('create waits at the exec fifo; start releases it', rootOnly, async (t) =
   t.equal(again.error, 'runc create failed: container with given ID already exists');
   const s = runc(['start', id]);
   t.equal(s.code, 0, s.stderr);
-  for (let i = 0; i < 100 && !existsSync(`/proc/${pid}/root/dev/shm/mark`); i++) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(() => existsSync(`/proc/${pid}/root/dev/shm/mark`), { timeoutMs: 5_000 });
   t.ok(existsSync(`/proc/${pid}/root/dev/shm/mark`), 'start released the program');
   t.equal(JSON.parse(runc(['state', id]).stdout).status, 'running');
   t.notOk(existsSync(join(stateRoot, id, 'exec.fifo')), 'the fifo is gone after start');
@@ -405,7 +406,7 @@ t.test('create waits at the exec fifo; start releases it', rootOnly, async (t) =
   // A created container whose init was killed: stopped, and start says so.
   t.equal(runcDetached(['create', '-b', b, id]).code, 0);
   t.equal(runc(['kill', id, 'KILL']).code, 0);
-  for (let i = 0; i < 100 && JSON.parse(runc(['state', id]).stdout).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(() => JSON.parse(runc(['state', id]).stdout).status === 'stopped', { timeoutMs: 5_000 });
   t.equal(runc(['start', id]).error, 'cannot start a container that has stopped');
   t.equal(runc(['delete', id]).code, 0);
   made = made.filter((m) => m !== id);
@@ -509,7 +510,7 @@ t.test('terminal: ts-recvtty gets the pty on the console socket; exec -t and run
   const pidFile = join(scratch, 'recvtty.pid');
   const session = new TmuxSession(`${tool('recvtty')} --pid-file ${pidFile} ${sock}`);
   t.teardown(() => session.kill());
-  for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+  await waitFor(() => existsSync(sock), { timeoutMs: 5_000, intervalMs: 50 });
   t.ok(existsSync(sock), 'ts-recvtty listens');
   const b = bundle((c) => {
     c.process.terminal = true;
@@ -538,7 +539,7 @@ t.test('terminal: ts-recvtty gets the pty on the console socket; exec -t and run
       return true;
     }
   };
-  for (let i = 0; i < 150 && !released(); i++) await new Promise((r) => setTimeout(r, 100));
+  await waitFor(released, { timeoutMs: 15_000, intervalMs: 100 });
   t.ok(released(), 'ts-recvtty (single) ends with the container');
   t.ok([undefined, 0].includes(session.exitStatus()), 'with status 0');
   t.notOk(existsSync(sock), 'and removes its socket');
@@ -559,14 +560,11 @@ t.test('delete -f kills a running container; kill -a signals every process', roo
   made.push(id);
   t.equal(runcDetached(['run', '-d', '-b', bundle(withArgs('sh', '-c', 'sleep 300 & sleep 300 & wait')), id]).code, 0);
   let pids: number[] = [];
-  for (let i = 0; i < 100 && pids.length < 3; i++) {
-    pids = JSON.parse(runc(['ps', '-f', 'json', id]).stdout);
-    if (pids.length < 3) await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(() => (pids = JSON.parse(runc(['ps', '-f', 'json', id]).stdout)).length >= 3, { timeoutMs: 5_000 });
   t.equal(pids.length, 3, 'the shell and its two sleeps');
   t.equal(runc(['kill', '--all', id, 'STOP']).code, 0);
   const stopped = (p: number) => /State:\tT/.test(readFileSync(`/proc/${p}/status`, 'utf8'));
-  for (let i = 0; i < 100 && !pids.every(stopped); i++) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(() => pids.every(stopped), { timeoutMs: 5_000 });
   for (const p of pids) t.ok(stopped(p), `kill -a STOP reached ${p}`);
   t.equal(runc(['kill', '-a', id, 'CONT']).code, 0);
   const r = runc(['delete', '--force', id]);

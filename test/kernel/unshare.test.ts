@@ -5,8 +5,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
-import { children, cleanEnv, inventory, isRoot, NO_TAP, registerLeftoverCheck, run, runTool, sh, tool } from '../helpers/tools.js';
+import { children, cleanEnv, comm, descendants, inventory, isRoot, NO_TAP, registerLeftoverCheck, run, runTool, sh, tool } from '../helpers/tools.js';
 import { TmuxSession } from '../helpers/pty.js';
+import { waitFor } from '../helpers/wait.js';
 
 const NS = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'pid_for_children', 'time', 'time_for_children', 'user', 'uts'];
 const rootOnly = { skip: isRoot() ? false : 'needs root (CI runs as root)' };
@@ -246,30 +247,21 @@ t.test('-R, -w, -S, -G, --map-users, --keep-caps, --kill-child', async (t) => {
   const parent = spawn(NO_TAP[0], [...NO_TAP.slice(1), tool('unshare'), '--kill-child', 'sleep', '60'], { stdio: 'ignore', env: cleanEnv() });
   let sleeper = 0;
   // Wait until the child has exec'd sleep (it is a plan child before that).
-  const comm = (pid: number) => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-    } catch {
-      return ''; // gone
-    }
-  };
-  for (let i = 0; i < 100 && !(sleeper && comm(sleeper) === 'sleep'); i++) {
-    await new Promise((r) => setTimeout(r, 50));
+  const running = await waitFor(() => {
     sleeper = children(parent.pid!)[0] ?? 0;
-  }
-  t.ok(sleeper, 'the child runs');
+    return sleeper !== 0 && comm(sleeper) === 'sleep';
+  }, { timeoutMs: 5_000, intervalMs: 50 });
+  t.ok(running, 'the child runs');
   const closed = new Promise((r) => parent.on('close', r));
   parent.kill('SIGKILL');
   await closed;
-  let gone = false;
-  for (let i = 0; i < 100 && !gone; i++) {
+  const gone = await waitFor(() => {
     try {
-      gone = readFileSync(`/proc/${sleeper}/stat`, 'utf8').split(' ')[2] === 'Z';
+      return readFileSync(`/proc/${sleeper}/stat`, 'utf8').split(' ')[2] === 'Z';
     } catch {
-      gone = true; // reaped between two looks
+      return true; // reaped between two looks
     }
-    if (!gone) await new Promise((r) => setTimeout(r, 50));
-  }
+  }, { timeoutMs: 5_000, intervalMs: 50 });
   t.ok(gone, 'the child was killed with its parent');
 });
 
@@ -289,7 +281,9 @@ t.test('interactive: -fp --mount-proc bash under a terminal', rootOnly, async (t
   t.notMatch(term.screen(), /STATUS=/, 'Ctrl-C at the prompt: ts-unshare lives on');
   term.type('sleep 30');
   term.send('Enter');
-  await new Promise((r) => setTimeout(r, 300));
+  // Ctrl-C once sleep runs (before, bash would take it at the prompt).
+  const sleeping = await waitFor(() => descendants(term.panePid()).some((p) => comm(p) === 'sleep'));
+  t.ok(sleeping, 'sleep 30 runs in the pane');
   term.send('C-c');
   term.type('echo "alive=$?"');
   term.send('Enter');
