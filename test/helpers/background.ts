@@ -20,7 +20,7 @@ export interface Background {
  */
 export async function startBackground(argv: string[], opts: { comm: string; as?: 'nobody'; cwd?: string; env?: NodeJS.ProcessEnv }): Promise<Background> {
   const full = [...NO_TAP, ...(opts.as === 'nobody' ? NOBODY : []), ...argv];
-  const parent = spawn(full[0], full.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], cwd: opts.cwd ?? '/', env: opts.env ?? cleanEnv() });
+  const parent = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], cwd: opts.cwd ?? '/', env: opts.env ?? cleanEnv() });
   const exited = new Promise<void>((resolve) => parent.on('exit', () => resolve()));
   const stop = async () => {
     for (const pid of [...descendants(parent.pid!)].reverse()) {

@@ -59,7 +59,7 @@ export function run(argv: string[], opts: RunOptions = {}): RunResult {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   };
-  const r = spawnSync(full[0], full.slice(1), spawnOpts);
+  const r = spawnSync(full[0]!, full.slice(1), spawnOpts);
   if (r.error) throw r.error;
   return { code: r.status, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
@@ -87,7 +87,7 @@ export function mounts(): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .trim()
     .split('\n')
-    .map((l) => l.split(' ')[4]);
+    .map((l) => l.split(' ')[4] ?? '');
 }
 
 export function netnsFiles(): string[] {
@@ -99,8 +99,7 @@ export function links(): string[] {
   return r.stdout
     .trim()
     .split('\n')
-    .map((l) => l.split(': ')[1]?.split('@')[0])
-    .filter(Boolean)
+    .flatMap((l) => l.split(': ')[1]?.split('@')[0] || [])
     .sort();
 }
 

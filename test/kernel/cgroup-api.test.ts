@@ -63,7 +63,7 @@ t.test('create, applyResources, addProcess, stats, freeze/thaw, kill(SIGTERM), d
   cg.thaw();
   t.equal(cg.freezerState(), 'THAWED');
 
-  t.throws(() => cg.delete(), new CgroupBusyError(NAME, cg.dirs[0].dir, [], [s.child.pid!]), 'delete of a cgroup with a process: the error carries the process');
+  t.throws(() => cg.delete(), new CgroupBusyError(NAME, cg.dirs[0]!.dir, [], [s.child.pid!]), 'delete of a cgroup with a process: the error carries the process');
   cg.kill('SIGTERM');
   t.equal(await s.exited, 'SIGTERM', 'kill(SIGTERM) reached the process');
   for (let i = 0; i < 200 && cg.processes().length; i++) await new Promise((r) => setTimeout(r, 10));

@@ -52,12 +52,12 @@ t.test('detection from fake mountinfo: v1, v2, hybrid, none', async (t) => {
     ['/sys/fs/cgroup/memory', ['memory'], '/box'],
     ['/sys/fs/cgroup/systemd', [], '/user.slice'],
   ], 'one entry per hierarchy (a second mount of memory counts once), with the caller\'s cgroup in each');
-  t.equal(v1.hierarchies[2].name, 'systemd');
+  t.equal(v1.hierarchies[2]?.name, 'systemd');
 
   const { layout: v2 } = fakeCgroup2(t, 'cpu memory pids', '/user.slice/session-1.scope');
   t.equal(v2.mode, 'v2');
-  t.same(v2.hierarchies[0].controllers, ['cpu', 'memory', 'pids'], 'v2 controllers come from cgroup.controllers of the top');
-  t.equal(v2.hierarchies[0].own, '/user.slice/session-1.scope');
+  t.same(v2.hierarchies[0]?.controllers, ['cpu', 'memory', 'pids'], 'v2 controllers come from cgroup.controllers of the top');
+  t.equal(v2.hierarchies[0]?.own, '/user.slice/session-1.scope');
 
   const hybrid = detectCgroups({
     mountinfo: '34 30 0:31 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n40 30 0:37 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n',

@@ -34,13 +34,13 @@ function cgroupMounts(): Mount[] {
     .trim()
     .split('\n')
     .map((l) => {
-      const [left, right] = l.split(' - ');
-      const [fstype, , opts] = right.split(' ');
+      const [left = '', right = ''] = l.split(' - ');
+      const [fstype, , opts = ''] = right.split(' ');
       if (fstype !== 'cgroup' && fstype !== 'cgroup2') return undefined;
-      const device = left.split(' ')[2];
+      const device = left.split(' ')[2] ?? '';
       if (seen.has(device)) return undefined;
       seen.add(device);
-      const mountPoint = left.split(' ')[4];
+      const mountPoint = left.split(' ')[4] ?? '';
       if (fstype === 'cgroup2') return { version: 2, mountPoint, controllers: readWords(join(mountPoint, 'cgroup.controllers')) } as Mount;
       return { version: 1, mountPoint, controllers: opts.split(',') } as Mount;
     })
@@ -63,7 +63,7 @@ const MODE = V1.length && V2 ? 'hybrid' : V1.length ? 'v1' : V2 ? 'v2' : 'none';
 /** This process's cgroup path in the hierarchy that has `controller` (or the v2 one). */
 function ownPath(controller: string | 'v2'): string {
   const lines = readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n');
-  const line = lines.find((l) => (controller === 'v2' ? l.startsWith('0::') : l.split(':')[0] !== '0' && l.split(':')[1].split(',').includes(controller)))!;
+  const line = lines.find((l) => (controller === 'v2' ? l.startsWith('0::') : l.split(':')[0] !== '0' && (l.split(':')[1] ?? '').split(',').includes(controller)))!;
   return line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
 }
 
@@ -100,7 +100,7 @@ function places(...controllers: string[]): Record<string, Place> | string {
 }
 
 function kernelAtLeast(major: number, minor: number): boolean {
-  const [a, b] = release().split('.').map((x) => parseInt(x, 10));
+  const [a = 0, b = 0] = release().split('.').map((x) => parseInt(x, 10));
   return a > major || (a === major && b >= minor);
 }
 
@@ -146,7 +146,7 @@ function pidsIn(dir: string): number[] {
 async function removeTestCgroups(): Promise<void> {
   for (const dir of testCgroups()) {
     // A frozen task cannot die: thaw first.
-    for (const [file, thawed] of [['freezer.state', 'THAWED'], ['cgroup.freeze', '0']]) {
+    for (const [file, thawed] of [['freezer.state', 'THAWED'], ['cgroup.freeze', '0']] as const) {
       try {
         if (existsSync(join(dir, file))) writeFileSync(join(dir, file), thawed);
       } catch {
@@ -186,7 +186,7 @@ interface Background {
 
 const started: ChildProcess[] = [];
 function background(args: string[]): Background {
-  const child = spawn(NO_TAP[0], [...NO_TAP.slice(1), tool('cgroup'), ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(NO_TAP[0]!, [...NO_TAP.slice(1), tool('cgroup'), ...args], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(child);
   let text = '';
   child.stdout!.on('data', (d) => (text += d));
@@ -287,7 +287,7 @@ t.test(`memory: a hog dies at 100M by OOM kill, show and watch report it${typeof
   t.equal(hog.signal, 'SIGKILL', 'the hog died by SIGKILL (and ts-cgroup exec ended the same way)');
   const totals = hog.stdout.trim().split('\n').map((l) => Number(/^(\d+) MB$/.exec(l)?.[1]));
   t.ok(totals.length >= 1 && totals.every((n) => n > 0), `the hog printed its running total (${totals.join(', ')})`);
-  t.ok(totals[totals.length - 1] <= 100, `its last total (${totals[totals.length - 1]} MB) is at most 100 MB`);
+  t.ok(totals.at(-1)! <= 100, `its last total (${totals.at(-1)} MB) is at most 100 MB`);
 
   const show = cgroupTool(['show', name, '--json']);
   t.equal(show.code, 0, show.stderr);
@@ -420,7 +420,7 @@ t.test(`exec: the program is in the cgroup when it starts; add moves a running p
   const r = cgroupTool(['exec', name, '--', 'cat', '/proc/self/cgroup']);
   t.equal(r.code, 0, r.stderr);
   // The line of /proc/self/cgroup that shows it: the controller's (v1) or 0:: (v2).
-  const which = (c: string) => (execControllers && (execPlaces as Record<string, Place>)[c].version === 1 ? c : 'v2');
+  const which = (c: string) => (execControllers && (execPlaces as Record<string, Place>)[c]?.version === 1 ? c : 'v2');
   const line = (text: string, c: string) => (which(c) === 'v2' ? text.split('\n').find((l) => l.startsWith('0::')) : lineFor(text, c));
   t.equal(line(r.stdout, 'pids')?.split(':')[2], join(ownPath(which('pids')), name), 'cat read its own cgroup: the new one');
   t.equal(line(r.stdout, 'memory')?.split(':')[2], join(ownPath(which('memory')), name), 'and its memory cgroup (the same on v2)');
@@ -443,7 +443,7 @@ t.test(`exec: the program is in the cgroup when it starts; add moves a running p
 const nestPlaces = places('pids', 'cpu');
 t.test('set/get, nested cgroups, tree, --cpu, delete -r', skipUnless(nestPlaces), async (t) => {
   t.teardown(cleanUp);
-  const { pids, cpu } = nestPlaces as Record<string, Place>;
+  const { pids, cpu } = nestPlaces as Record<'pids' | 'cpu', Place>;
   const name = cg('nest');
   const inner = `${name}/inner`;
   const c = cgroupTool(['create', inner, '--pids', '7', '--cpu', '50%']);

@@ -128,7 +128,7 @@ t.test('errors: coreutils messages and exit statuses, nothing mounted', async (t
     const theirs = run(['chroot', ...args], { env });
     t.equal(ours.code, 125, `${args[0]}: exit 125`);
     t.equal(theirs.code, 125, `${args[0]}: coreutils agrees`);
-    t.equal(sameText(ours.stderr.split('\n')[0]), sameText(theirs.stderr.trim()), `${args[0]}: coreutils' message`);
+    t.equal(sameText(ours.stderr.split('\n')[0] ?? ''), sameText(theirs.stderr.trim()), `${args[0]}: coreutils' message`);
     t.match(ours.stderr.split('\n')[1], /^ts-chroot: hint: no (user|group) 'nslab-no-such-(user|group)' in \/etc\/(passwd|group)$/, 'and a hint naming it');
   }
   t.same(inventory().mounts, before.mounts, 'nothing left mounted');
@@ -139,14 +139,14 @@ t.test('as nobody: EPERM like coreutils; root of a user namespace may chroot', a
   const theirs = run(['chroot', rootfs, '/bin/true'], { as: 'nobody', env });
   t.equal(ours.code, 125);
   t.equal(theirs.code, 125);
-  t.equal(sameText(ours.stderr.split('\n')[0]), sameText(theirs.stderr.trim()));
+  t.equal(sameText(ours.stderr.split('\n')[0] ?? ''), sameText(theirs.stderr.trim()));
   t.match(ours.stderr.split('\n')[1], /hint: .*CAP_SYS_CHROOT/);
   // NEWROOT "/" changes nothing, but chroot(2) is still the permission check.
   const same = runTool('chroot', ['/', 'true'], { as: 'nobody', env });
   const sameTheirs = run(['chroot', '/', 'true'], { as: 'nobody', env });
   t.equal(sameTheirs.code, 125, 'coreutils: / as nobody is EPERM, exit 125');
   t.equal(same.code, 125, 'so is ts-chroot /');
-  t.equal(sameText(same.stderr.split('\n')[0]), sameText(sameTheirs.stderr.trim()));
+  t.equal(sameText(same.stderr.split('\n')[0] ?? ''), sameText(sameTheirs.stderr.trim()));
   const traced = runTool('chroot', ['--trace', '/', 'true'], { as: 'nobody', env });
   t.match(traced.stderr, /chroot\("\/"\) = -1 EPERM/, 'chroot(2) was called');
   const inUserns = run([join(ROOT, 'bin/ts-unshare'), '-r', join(ROOT, 'bin/ts-chroot'), rootfs, '/bin/sh', '-c', 'id -u; ls /'], { as: 'nobody', env });

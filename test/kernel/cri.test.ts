@@ -190,11 +190,11 @@ t.test('down says which cgroups a process still holds, keeps the directory, and 
   if (upped.code !== 0) return;
   const cgroups = JSON.parse(sandbox.run(['cat', `${dir}/cgroups.json`]).stdout) as string[];
   t.ok(cgroups.length > 0, 'the playground made cgroups');
-  writeFileSync(join(cgroups[0], 'cgroup.procs'), String(sleeper.pid));
+  writeFileSync(join(cgroups[0]!, 'cgroup.procs'), String(sleeper.pid));
 
   const busy = cri('down');
   t.equal(busy.code, 1, 'down fails while a cgroup is busy');
-  t.match(busy.stderr, new RegExp(`ts-cri: cgroups still in use: .*${cgroups[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'and names it');
+  t.match(busy.stderr, new RegExp(`ts-cri: cgroups still in use: .*${cgroups[0]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`), 'and names it');
   t.match(busy.stderr, /hint: .*cgroup\.procs, then ts-cri down --dir \/run\/nslab-cri-busy-test again/);
   t.equal(sandbox.run(['test', '-e', `${dir}/cgroups.json`]).code, 0, 'the directory keeps the list of cgroups');
   t.match(cri('status').stdout, /not running/, 'containerd is stopped all the same');

@@ -185,7 +185,7 @@ const haveGetopt = spawnSync('getopt', ['-T']).status === 4;
 function glibc(argv: string[], short: string, long: LongOption[], posixly = false): { ok: boolean; text: string } {
   const env = { ...process.env, GETOPT_COMPATIBLE: undefined, POSIXLY_CORRECT: posixly ? '1' : undefined };
   const r = spawnSync('getopt', ['-n', 'prog', '-o', short, '-l', long.map((o) => o.name + (o.has === 'required' ? ':' : o.has === 'optional' ? '::' : '')).join(','), '--', ...argv], { encoding: 'utf8', env });
-  if (r.status !== 0) return { ok: false, text: r.stderr.split('\n')[0].replace(/^prog: /, '') };
+  if (r.status !== 0) return { ok: false, text: (r.stderr.split('\n')[0] ?? '').replace(/^prog: /, '') };
   return { ok: true, text: r.stdout.replace(/\n$/, '') };
 }
 

@@ -229,7 +229,7 @@ t.test("whiteouts of '..' and '.' are refused", opts, async (t) => {
     ['..', '.wh...', '..'],
     ['. in a directory', 'a/.wh..', '.'],
     ['.. in a directory', 'a/.wh...', '..'],
-  ]) {
+  ] as const) {
     t.test(what, async (t) => {
       const r = unpackBoth(hostileLayout(`layout-wh-${count}`, [lower, tarOf([{ name }])]));
       refused(t, r, new RegExp(`a whiteout of '${victim.replace(/\./g, '\\.')}' names no file`), name);

@@ -184,7 +184,7 @@ t.test('recipes: pause and web from this host', async (t) => {
     t.ok(image.config.config?.Entrypoint?.length, `${name} has an entrypoint`);
     const bundle = join(work, `recipe-${name}`);
     const { config } = unpackImage({ layout, ref: built.ref, bundle, baseConfig: BASE_CONFIG });
-    t.ok(existsSync(join(bundle, 'rootfs', config.process!.args![0])), `${name}: the entrypoint is in the root filesystem`);
+    t.ok(existsSync(join(bundle, 'rootfs', config.process!.args![0]!)), `${name}: the entrypoint is in the root filesystem`);
   }
 });
 

@@ -90,7 +90,7 @@ t.test('a nodev /tmp: the labs work elsewhere, and the doctor says so', { skip: 
   writeFileSync(join(lab, 'where.json'), JSON.stringify({ id: 'where', order: 1, title: 'where', intro: ['x'], steps: [{ id: 'dir', explain: 'x', run: 'echo "$LAB_DIR"', checks: [{ that: 'in /var/tmp, not the nodev directory', match: '^/var/tmp/nslab-where-\\w{6}$' }] }] }));
   const tsLabCmd = `node ${join(ROOT, 'dist', 'ts-lab.cjs')}`;
   const r = inPrivateMounts(`mkdir -p ${dir}/tmp && mount -t tmpfs -o nodev nslab-nodev ${dir}/tmp && ${tsLabCmd} doctor --json; echo ===; ${tsLabCmd} check --labs-dir ${lab} where; echo ===; NSLAB_WORK_DIR=${dir}/tmp ${tsLabCmd} doctor`, { TMPDIR: `${dir}/tmp`, NSLAB_CGROUP_PARENT: '.' });
-  const [json, check, forced] = r.stdout.split('===\n');
+  const [json = '', check, forced] = r.stdout.split('===\n');
   const { checks, labs } = JSON.parse(json) as { checks: Array<{ name: string; status: string; found: string }>; labs: Array<{ id: string; outcome: string; why?: string }> };
   const work = checks.find((c) => c.name === 'lab work directory');
   t.equal(work?.status, 'ok', 'another directory is found');
@@ -117,7 +117,7 @@ t.test('resolv.conf a link into an empty /run: the doctor warns; with the file t
     `${tsLabCmd} doctor | grep '^.... *resolv.conf'`,
   ].join(' && ');
   const r = inPrivateMounts(script, { NSLAB_CGROUP_PARENT: '.' });
-  const [before, after] = r.stdout.trim().split('\n');
+  const [before = '', after = ''] = r.stdout.trim().split('\n');
   t.match(before, /^warn {2}resolv\.conf: \/etc\/resolv\.conf is a link to \/run\/systemd\/resolve\/stub-resolv\.conf, which does not exist/, before);
   t.match(after, /^ok {4}resolv\.conf: \/etc\/resolv\.conf is a link to \/run\/systemd\/resolve\/stub-resolv\.conf: ts-cri writes that file into the playground/, after);
 });

@@ -12,7 +12,7 @@ const HYBRID_MOUNTINFO =
 
 t.test('mock: pure v2 from a login session: the labs make their cgroups below the root, so nothing stands in the way', async (t) => {
   const layout = detectCgroups({ mountinfo: V2_MOUNTINFO, procCgroup: '0::/user.slice/user-1000.slice/session-3.scope\n' });
-  layout.hierarchies[0].controllers = ['cpu', 'memory', 'pids'];
+  layout.hierarchies[0]!.controllers = ['cpu', 'memory', 'pids'];
   t.equal(cgroupControllersUnavailable(['memory'], layout, ''), undefined, 'the default: below the root');
   t.equal(cgroupControllersUnavailable(['memory'], layout, '/machine'), undefined, 'an absolute parent');
   const why = cgroupControllersUnavailable(['memory'], layout, '.');
@@ -23,7 +23,7 @@ t.test('mock: pure v2 from a login session: the labs make their cgroups below th
 
 t.test('mock: pure v2 from the root cgroup, and v1 controllers anywhere, are fine', async (t) => {
   const root = detectCgroups({ mountinfo: V2_MOUNTINFO, procCgroup: '0::/\n' });
-  root.hierarchies[0].controllers = ['memory', 'pids'];
+  root.hierarchies[0]!.controllers = ['memory', 'pids'];
   t.equal(cgroupControllersUnavailable(['memory', 'pids'], root, '.'), undefined);
   const hybrid = detectCgroups({ mountinfo: HYBRID_MOUNTINFO, procCgroup: '4:memory:/some/where\n0::/user.slice/x.scope\n' });
   for (const h of hybrid.hierarchies) if (h.version === 2) h.controllers = [];

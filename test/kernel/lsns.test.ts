@@ -71,7 +71,7 @@ t.test('table, raw, -n, -o, -t, -p, a namespace operand', rootOnly, async (t) =>
   const row = (args: string[]) => runTool('lsns', args).stdout.split('\n').find((l) => l.includes(String(net)));
   const theirsRow = (args: string[]) => lsns(args).stdout.split('\n').find((l) => l.includes(String(net)));
   for (const args of [['-l'], ['-r'], ['-l', '-o', 'NS,TYPE,PATH,NPROCS,PID,PPID,UID,USER,PNS,ONS'], ['-r', '-n', '-t', 'net']]) t.equal(row(args), theirsRow(args), `${args.join(' ')}: the row util-linux prints`);
-  const heads = runTool('lsns', ['-l', '-o', '+PATH']).stdout.split('\n')[0].trim().split(/\s+/);
+  const heads = runTool('lsns', ['-l', '-o', '+PATH']).stdout.split('\n')[0]!.trim().split(/\s+/);
   t.same(heads, ['NS', 'TYPE', 'NPROCS', 'PID', 'USER', 'COMMAND', 'PATH'], '+LIST adds to the default columns');
   t.equal(runTool('lsns', ['-n', '-t', 'net', '-t', 'uts', '-o', 'TYPE']).stdout.split('\n').filter((l) => l && !/^(net|uts)\s*$/.test(l.replace(/^[\s│├└─]+/, ''))).length, 0, '-t twice: only net and uts');
   const mine = runTool('lsns', ['-p', String(bg.pid), '-l', '-n', '-o', 'NS']).stdout.trim().split('\n').map(Number).sort();
@@ -188,7 +188,7 @@ t.test('command lines that are not UTF-8 keep their bytes, as util-linux shows t
     }
     // JSON keeps the bytes themselves, as libsmartcols writes them.
     const bytes = (argv: string[]) => {
-      const once = () => spawnSync(NO_TAP[0], [...NO_TAP.slice(1), ...argv, '-p', String(bg.pid), '-J', '-o', 'NS,COMMAND'], { env });
+      const once = () => spawnSync(NO_TAP[0]!, [...NO_TAP.slice(1), ...argv, '-p', String(bg.pid), '-J', '-o', 'NS,COMMAND'], { env });
       let r = once();
       for (let i = 0; i < 5 && r.status === 1 && r.stderr.length === 0; i++) r = once(); // util-linux's race: see lsns()
       return r.stdout;

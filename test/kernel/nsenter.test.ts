@@ -25,8 +25,8 @@ t.test('-p -m into ts-unshare -fp --mount-proc: ps sees sleep as PID 1, and itse
     const lines = psLines(r.stdout);
     t.same(lines[0], ['1', 'sleep'], `${args.join(' ')}: PID 1 is sleep`);
     t.equal(lines.length, 2, 'two processes: sleep and ps');
-    t.equal(lines[1][1], 'ps', 'ps runs inside the pid namespace: it forked after setns');
-    t.ok(Number(lines[1][0]) > 1 && Number(lines[1][0]) < 100, 'with a small PID of that namespace');
+    t.equal(lines[1]?.[1], 'ps', 'ps runs inside the pid namespace: it forked after setns');
+    t.ok(Number(lines[1]?.[0]) > 1 && Number(lines[1]?.[0]) < 100, 'with a small PID of that namespace');
     const theirs = run(['nsenter', ...args, 'ps', '-o', 'pid=,comm=']);
     t.same(psLines(theirs.stdout).map((l) => l[1]), lines.map((l) => l[1]), 'the same processes as util-linux nsenter shows');
   }
@@ -145,10 +145,10 @@ t.test('option values as util-linux reads them: files, -w/-r directories, number
   const bg = await startBackground(['sleep', '60'], { comm: 'sleep', cwd: '/tmp' });
   t.teardown(bg.stop);
   const pid = String(bg.pid);
-  const both = (ours: string[], theirs: string[] = ours, opts: { cwd?: string } = {}) => ({ ours: runTool('nsenter', ours, opts), theirs: run(['nsenter', ...theirs], opts) });
+  const both = (ours: readonly string[], theirs: readonly string[] = ours, opts: { cwd?: string } = {}) => ({ ours: runTool('nsenter', [...ours], opts), theirs: run(['nsenter', ...theirs], opts) });
 
   // An optional value is all that follows '=': "--uts==x" and "-u=x" name the file "=x".
-  for (const [ours, theirs] of [[['-t', pid, '--uts==x', 'true'], ['-t', pid, '-u=x', 'true']], [['-t', pid, '--net=/nslab-none', 'true'], ['-t', pid, '--net=/nslab-none', 'true']]]) {
+  for (const [ours, theirs] of [[['-t', pid, '--uts==x', 'true'], ['-t', pid, '-u=x', 'true']], [['-t', pid, '--net=/nslab-none', 'true'], ['-t', pid, '--net=/nslab-none', 'true']]] as const) {
     const r = both(ours, theirs);
     t.equal(r.ours.code, 1, `${ours.join(' ')}: exit 1`);
     t.equal(r.theirs.code, 1, 'util-linux: exit 1');
@@ -162,7 +162,7 @@ t.test('option values as util-linux reads them: files, -w/-r directories, number
     const r = both(['--uts=' + file, 'true']);
     t.equal(r.ours.code, 1);
     t.equal(r.theirs.code, 1);
-    const [line, hint] = r.ours.stderr.trim().split('\n');
+    const [line = '', hint] = r.ours.stderr.trim().split('\n');
     t.equal(sameLine(line), sameLine(r.theirs.stderr.trim()), `--uts=${file}: util-linux's words`);
     t.equal(line, "ts-nsenter: cannot reassociate to namespace 'ns/uts': EINVAL (Invalid argument)");
     t.match(hint, new RegExp(`^ts-nsenter: hint: ${file.replace(/\//g, '\\/')} is (not a namespace file|a net namespace file): give --uts= a /proc/PID/ns/uts file`), 'the hint names the file, not threads');

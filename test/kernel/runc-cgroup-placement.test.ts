@@ -73,7 +73,7 @@ t.test('ts-runc and runc put the same container in the same cgroups', { skip, ti
     if (cgroupsPath) c.linux.cgroupsPath = cgroupsPath;
     writeFileSync(join(b, 'config.json'), JSON.stringify(c));
     const out = openSync(join(scratch, `${id}.out`), 'w');
-    const r = spawnSync(wrap([runtime, '--root', root, 'run', '-d', '--bundle', b, id])[0], wrap([runtime, '--root', root, 'run', '-d', '--bundle', b, id]).slice(1), { stdio: ['ignore', out, out], env: cleanEnv(), timeout: 30_000 });
+    const r = spawnSync(wrap([runtime, '--root', root, 'run', '-d', '--bundle', b, id])[0]!, wrap([runtime, '--root', root, 'run', '-d', '--bundle', b, id]).slice(1), { stdio: ['ignore', out, out], env: cleanEnv(), timeout: 30_000 });
     closeSync(out);
     if (r.status !== 0) throw new Error(`${runtime} run -d ${id}: ${readFileSync(join(scratch, `${id}.out`), 'utf8')}`);
     const state = JSON.parse(String(spawnSync(runtime, ['--root', root, 'state', id], { env: cleanEnv() }).stdout));
@@ -102,7 +102,7 @@ t.test('ts-runc and runc put the same container in the same cgroups', { skip, ti
     // where ts-runc made the container a cgroup, runc made the same one.
     // runc also joins hierarchies ts-runc has no use for (name=systemd):
     // those are listed, not compared.
-    const byHierarchy = (text: string, id: string) => new Map(text.split('\n').filter(Boolean).map((l) => { const [, ctl, path] = /^\d+:([^:]*):(.*)$/.exec(l)!; return [ctl, path.replaceAll(id, 'ID')]; }));
+    const byHierarchy = (text: string, id: string) => new Map(text.split('\n').filter(Boolean).map((l) => { const [, ctl, path] = /^\d+:([^:]*):(.*)$/.exec(l)!; return [ctl, path!.replaceAll(id, 'ID')]; }));
     const mine = byHierarchy(a, tsId);
     const runcs = byHierarchy(b, rcId);
     const joined = [...mine].filter(([, p]) => p.includes('ID'));

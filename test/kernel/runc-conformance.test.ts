@@ -55,7 +55,7 @@ function counts(runtime: string, leftBy: Map<string, string[]>): Map<string, { o
   const before = cgroupDirs();
   const r = run(['bash', suite!, runtime], { timeout: 1_800_000, env: { ...process.env, RT_DIR: `/tmp/nslab-rt-${process.pid}` } });
   const out = new Map<string, { ok: number; notOk: number }>();
-  for (const m of r.stdout.matchAll(/^(\S+)\s+(\d+) ok\s+(\d+) not ok$/gm)) out.set(m[1], { ok: Number(m[2]), notOk: Number(m[3]) });
+  for (const m of r.stdout.matchAll(/^(\S+)\s+(\d+) ok\s+(\d+) not ok$/gm)) out.set(m[1]!, { ok: Number(m[2]), notOk: Number(m[3]) });
   leftBy.set(runtime, removeNewEmptyCgroups(before));
   return out;
 }

@@ -26,7 +26,7 @@ const baseRootfs = join(scratch, 'rootfs');
 const made: Array<{ rt: Runtime; id: string }> = [];
 
 t.teardown(() => {
-  for (const { rt, id } of made) spawnSync(rt.argv[0], [...rt.argv.slice(1), 'delete', '-f', id], { env: rt.env, stdio: 'ignore', timeout: 30_000 });
+  for (const { rt, id } of made) spawnSync(rt.argv[0]!, [...rt.argv.slice(1), 'delete', '-f', id], { env: rt.env, stdio: 'ignore', timeout: 30_000 });
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -98,7 +98,7 @@ function bundle(rt: Runtime, opts: { userns: boolean; ptrace?: boolean; args: st
 function cmd(rt: Runtime, args: string[], cwd = '/'): { code: number | null; stderr: string } {
   const err = join(scratch, `stderr-${++count}`);
   const e = openSync(err, 'w');
-  const r = spawnSync(rt.argv[0], [...rt.argv.slice(1), ...args], { stdio: ['ignore', 'ignore', e], env: rt.env, cwd, timeout: 30_000 });
+  const r = spawnSync(rt.argv[0]!, [...rt.argv.slice(1), ...args], { stdio: ['ignore', 'ignore', e], env: rt.env, cwd, timeout: 30_000 });
   closeSync(e);
   return { code: r.status, stderr: readFileSync(err, 'utf8') };
 }
@@ -180,7 +180,7 @@ t.test('ts-runc runs from the copy of node', { skip }, async (t) => {
   const { dir } = bundle(ts, { userns: false, args: ['true'] });
   made.push({ rt: ts, id: 'which-node' });
   t.equal(cmd(ts, ['create', 'which-node'], dir).code, 0);
-  const state = JSON.parse(spawnSync(ts.argv[0], [...ts.argv.slice(1), 'state', 'which-node'], { env: ts.env, encoding: 'utf8' }).stdout);
+  const state = JSON.parse(spawnSync(ts.argv[0]!, [...ts.argv.slice(1), 'state', 'which-node'], { env: ts.env, encoding: 'utf8' }).stdout);
   t.equal(readlinkSync(`/proc/${state.pid}/exe`), ts.victim, 'the waiting init is a clone of the copy');
   cmd(ts, ['delete', '-f', 'which-node']);
   made.pop();

@@ -32,7 +32,7 @@ const ts: Runtime = { name: 'ts-runc', argv: [tool('runc')], root: join(scratch,
 const runc: Runtime = { name: 'runc', argv: ['/usr/sbin/runc'], root: join(scratch, 'runc-state'), suffix: '-runc' };
 
 t.teardown(() => {
-  for (const { rt, id } of made) spawnSync(rt.argv[0], [...rt.argv.slice(1), '--root', rt.root, 'delete', '-f', id + rt.suffix], { env: cleanEnv(), stdio: 'ignore', timeout: 30_000 });
+  for (const { rt, id } of made) spawnSync(rt.argv[0]!, [...rt.argv.slice(1), '--root', rt.root, 'delete', '-f', id + rt.suffix], { env: cleanEnv(), stdio: 'ignore', timeout: 30_000 });
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -70,7 +70,7 @@ function cmd(rt: Runtime, args: string[], opts: { cwd?: string; extra?: number[]
   const o = openSync(out, 'w');
   const argv = [...rt.argv, '--root', rt.root, ...args.map((a) => (IDS.has(a) ? a + rt.suffix : a))];
   const full = opts.listenFds ? ['sh', '-c', `LISTEN_PID=$$ LISTEN_FDS=${opts.listenFds} exec "$@"`, 'sh', ...argv] : argv;
-  const r = spawnSync(full[0], full.slice(1), { stdio: ['ignore', o, e, ...(opts.extra ?? [])], env: opts.env ?? cleanEnv(), cwd: opts.cwd ?? '/', timeout: 30_000 });
+  const r = spawnSync(full[0]!, full.slice(1), { stdio: ['ignore', o, e, ...(opts.extra ?? [])], env: opts.env ?? cleanEnv(), cwd: opts.cwd ?? '/', timeout: 30_000 });
   closeSync(e);
   closeSync(o);
   return { code: r.status, stderr: readFileSync(err, 'utf8'), stdout: readFileSync(out, 'utf8'), stdoutFile: out };

@@ -76,14 +76,14 @@ function contents(dir: string): string[] {
 /** The msg of a logrus error line, or the last stderr line. */
 function errorOf(stderr: string): string {
   const m = /level=error msg=("(?:[^"\\]|\\.)*")/.exec(stderr);
-  return m ? JSON.parse(m[1]) : stderr.trim().split('\n').pop() ?? '';
+  return m ? JSON.parse(m[1]!) : stderr.trim().split('\n').pop() ?? '';
 }
 
 /** Cgroup directories named `id` below this test's own cgroups. */
 function cgroupsNamed(id: string): string[] {
   const found: string[] = [];
   for (const line of readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n')) {
-    const [, controllers, path] = line.split(':');
+    const [, controllers = '', path = ''] = line.split(':');
     const name = controllers === '' ? 'unified' : controllers.replace(/^name=/, '');
     for (const top of [join('/sys/fs/cgroup', name), ...(controllers === '' ? ['/sys/fs/cgroup'] : [])]) {
       const dir = join(top, path, id);
@@ -125,8 +125,8 @@ for (const kind of ['absolute', 'relative'] as const) {
       if (r.code === 0) t.equal(r.stdout, 'PAYLOAD\n1\n', `${rt}: the bind mount and the tmpfs are inside, where the symlink leads in the rootfs`);
       else t.comment(`${rt} refused: ${errorOf(r.stderr)}`);
     }
-    t.equal(outcomes['ts-runc'].code === 0, outcomes.runc.code === 0, 'ts-runc mounts where runc mounts, and refuses where it refuses');
-    t.equal(outcomes['ts-runc'].out, outcomes.runc.out, 'the same output as with runc');
+    t.equal(outcomes['ts-runc']?.code === 0, outcomes.runc?.code === 0, 'ts-runc mounts where runc mounts, and refuses where it refuses');
+    t.equal(outcomes['ts-runc']?.out, outcomes.runc?.out, 'the same output as with runc');
   });
 }
 

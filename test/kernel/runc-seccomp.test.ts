@@ -290,7 +290,7 @@ t.test('a bad profile: a one-line error, exit 1, nothing left behind', { skip: r
         t.equal(r.stdout, '');
         t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
         const msg = /level=error msg=("(?:[^"\\]|\\.)*")/.exec(r.stderr);
-        t.match(msg ? JSON.parse(msg[1]) : r.stderr, error, 'names the field');
+        t.match(msg ? JSON.parse(msg[1]!) : r.stderr, error, 'names the field');
       }
     }
   }
@@ -305,7 +305,7 @@ t.test('a startContainer hook runs inside the container, under its filter', { sk
     t.equal(ok.stdout, 'program\n');
     // The state comes without a newline (runc's too): the grep's line follows it.
     const [, json, status] = /^(\{.*\})\n?(.*)\n$/s.exec(readFileSync(join(rootfs, seen), 'utf8')) ?? [];
-    t.match(JSON.parse(json), { id: ok.id, status: 'created', bundle: join(scratch, ok.id) }, `${rt}: the state on stdin, written in the container's /tmp`);
+    t.match(JSON.parse(json ?? ''), { id: ok.id, status: 'created', bundle: join(scratch, ok.id) }, `${rt}: the state on stdin, written in the container's /tmp`);
     t.equal(status, 'Seccomp:\t2', `${rt}: the hook runs under the filter`);
     rmSync(join(rootfs, seen));
     const bad = runIn(rt, 'echo program', KILL_MKDIR, (c) => (c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'mkdir /tmp/hooked'] }] }));

@@ -53,7 +53,7 @@ function runcDetached(args: string[]) {
 /** The msg of runc's logrus error line: time="..." level=error msg="..." */
 function errorOf(stderr: string): string {
   const m = /level=error msg=("(?:[^"\\]|\\.)*")/.exec(stderr);
-  return m ? JSON.parse(m[1]) : '';
+  return m ? JSON.parse(m[1]!) : '';
 }
 
 /** A bundle with ts-runc spec's config, edited; the rootfs is shared. */

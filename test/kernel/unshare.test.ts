@@ -53,7 +53,7 @@ t.test('unprivileged user namespaces (as nobody)', async (t) => {
   t.same(gmap.stdout.trim().split(/\s+/), ['0', '65534', '1', 'deny'], 'gid_map after setgroups deny');
   const pid1 = runTool('unshare', ['-Urfp', '--mount-proc', 'sh', '-c', 'echo $$; grep CapEff /proc/self/status'], { as: 'nobody' });
   t.equal(pid1.code, 0, pid1.stderr);
-  const [pid, caps] = pid1.stdout.trim().split('\n');
+  const [pid, caps = ''] = pid1.stdout.trim().split('\n');
   t.equal(pid, '1', 'the shell is PID 1');
   t.equal(caps.split(/\s+/)[1], fullCapMask(), 'with a full capability mask');
   const ps = runTool('unshare', ['-Urfp', '--mount-proc', 'ps', '-o', 'pid=,comm='], { as: 'nobody' });
@@ -193,7 +193,7 @@ t.test('exit statuses and messages as util-linux', async (t) => {
 });
 
 t.test('without -f the program keeps ts-unshare\'s PID (exec in place)', rootOnly, async (t) => {
-  const child = spawn(NO_TAP[0], [...NO_TAP.slice(1), tool('unshare'), '-u', 'sh', '-c', 'echo $$'], { stdio: ['ignore', 'pipe', 'inherit'], env: cleanEnv() });
+  const child = spawn(NO_TAP[0]!, [...NO_TAP.slice(1), tool('unshare'), '-u', 'sh', '-c', 'echo $$'], { stdio: ['ignore', 'pipe', 'inherit'], env: cleanEnv() });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   await new Promise((resolve) => child.on('close', resolve));
@@ -210,7 +210,7 @@ t.test('stdin, stdout, environment and working directory pass through', async (t
   const big = sh(`head -c 3000000 /dev/zero | ${tool('unshare')} -f wc -c`);
   t.equal(big.stdout.trim(), '3000000');
   const flags = sh(`${tool('unshare')} -f sh -c 'grep flags /proc/self/fdinfo/0' < /dev/null`);
-  t.equal(Number.parseInt(flags.stdout.split(/\s+/)[1], 8) & 0o4000, 0, 'fd 0 is not O_NONBLOCK in the child');
+  t.equal(Number.parseInt(flags.stdout.split(/\s+/)[1] ?? '', 8) & 0o4000, 0, 'fd 0 is not O_NONBLOCK in the child');
 });
 
 t.test('--trace shows the calls with decoded flags and results, the child\'s too', rootOnly, async (t) => {
@@ -244,7 +244,7 @@ t.test('-R, -w, -S, -G, --map-users, --keep-caps, --kill-child', async (t) => {
   t.equal(noAmb.stdout.split(/\s+/)[1], '0000000000000000', 'and without it the ambient set is empty');
 
   // --kill-child: when ts-unshare dies, its child gets SIGKILL.
-  const parent = spawn(NO_TAP[0], [...NO_TAP.slice(1), tool('unshare'), '--kill-child', 'sleep', '60'], { stdio: 'ignore', env: cleanEnv() });
+  const parent = spawn(NO_TAP[0]!, [...NO_TAP.slice(1), tool('unshare'), '--kill-child', 'sleep', '60'], { stdio: 'ignore', env: cleanEnv() });
   let sleeper = 0;
   // Wait until the child has exec'd sleep (it is a plan child before that).
   const running = await waitFor(() => {

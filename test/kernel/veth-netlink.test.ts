@@ -52,7 +52,7 @@ t.test('a veth request has the bytes iproute2 sends', async (t) => {
   const data = attrMap(attrs.get(IFLA.IFLA_LINKINFO)!).get(IFLA_INFO.IFLA_INFO_DATA)!;
   const expected = Buffer.concat([Buffer.from([0x1c, 0, 1, 0]), Buffer.alloc(16), Buffer.from([7, 0, 3, 0]), Buffer.from('v1\0\0', 'latin1')]);
   t.same([...data], [...expected], 'IFLA_INFO_DATA: VETH_INFO_PEER { ifinfomsg, IFLA_IFNAME "v1" }');
-  const shown = describeMessage(parseMessages(msg)[0]);
+  const shown = describeMessage(parseMessages(msg)[0]!);
   t.match(shown, 'type=RTM_NEWLINK, flags=NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE', 'trace: type and flags by name');
   t.match(shown, 'IFLA_INFO_DATA=[VETH_INFO_PEER={ifi_family=AF_UNSPEC', 'trace: the peer decoded');
 });
@@ -73,7 +73,7 @@ t.test('several messages in one datagram, each aligned', async (t) => {
   const done = message(NLMSG_DONE, NLM_F.NLM_F_MULTI, 5, Buffer.alloc(4));
   const msgs = parseMessages(Buffer.concat([first, done]));
   t.same(msgs.map((m) => m.type), [RTM.RTM_NEWLINK, NLMSG_DONE]);
-  t.equal(attrString(attrMap(msgs[0].payload.subarray(16)).get(IFLA.IFLA_IFNAME)), 'lo');
+  t.equal(attrString(attrMap(msgs[0]!.payload.subarray(16)).get(IFLA.IFLA_IFNAME)), 'lo');
   t.same(parseMessages(Buffer.concat([first, done]).subarray(0, first.length + 8)).length, 1, 'a cut-off message is not read');
 });
 
@@ -85,10 +85,10 @@ t.test('NLMSG_ERROR: errno, the request\'s sequence number, the extended-ack tex
   const tlv = encodeAttrs([stringAttr(1 /* NLMSGERR_ATTR_MSG */, 'Invalid prefix')]);
   const error = Buffer.alloc(4);
   error.writeInt32LE(-22);
-  const m = parseMessages(message(NLMSG_ERROR, 0x100 | 0x200, 77, Buffer.concat([error, echoed, tlv])))[0];
+  const m = parseMessages(message(NLMSG_ERROR, 0x100 | 0x200, 77, Buffer.concat([error, echoed, tlv])))[0]!;
   t.same(readError(m), { errno: 22, seq: 77, message: 'Invalid prefix' });
   t.match(describeMessage(m), '{error=-EINVAL, msg="Invalid prefix"}');
-  const ack = parseMessages(message(NLMSG_ERROR, 0x100, 78, Buffer.concat([Buffer.alloc(4), echoed])))[0];
+  const ack = parseMessages(message(NLMSG_ERROR, 0x100, 78, Buffer.concat([Buffer.alloc(4), echoed])))[0]!;
   t.equal(readError(ack).errno, 0, 'error 0 is an ack');
   t.match(describeMessage(ack), '{ack}');
 });

@@ -123,7 +123,7 @@ t.test('show --json agrees with ip -j link and ip -j addr', rootOnly, async (t) 
   // The hardware line, peer namespace named as ip names it (RTM_GETNSID for each /run/netns file).
   for (const [name, ns] of [['vb0', []], ['tw0', ['-n', 'x']], ['vb1', ['-n', 'other']]] as const) {
     const ours = box.run([V, 'show', name, ...ns]).stdout.split('\n')[1];
-    const ip = box.run(['ip', ...ns, 'link', 'show', name]).stdout.split('\n')[1];
+    const ip = box.run(['ip', ...ns, 'link', 'show', name]).stdout.split('\n')[1] ?? '';
     t.equal(ours, ip, `${name}: ${ip.trim()}`);
   }
   t.match(box.run([V, 'show', 'tw0', '-n', 'x']).stdout, /^2: tw0@if2:/, 'a peer with the same index is still a peer');
@@ -158,7 +158,7 @@ t.test('a bridge: two namespaces ping each other, and reach the outer side by a 
   for (const [ns, host, inside, addr] of [
     ['red', 'vred0', 'vred1', '10.20.0.2/24'],
     ['blue', 'vblue0', 'vblue1', '10.20.0.3/24'],
-  ]) {
+  ] as const) {
     steps.push(
       [V, 'netns', 'add', ns],
       [V, 'add', host, 'peer', inside, '--peer-netns', ns],
@@ -416,7 +416,7 @@ t.test('class trial: a route destination with host bits set is refused, as ip re
   for (const op of ['add', 'del']) {
     const r = box.run([V, 'route', op, '10.5.0.5/16', 'via', '10.4.0.2']);
     t.equal(r.code, 1, `route ${op} 10.5.0.5/16: exit 1`);
-    const [line, hint, ...more] = r.stderr.split('\n');
+    const [line = '', hint = '', ...more] = r.stderr.split('\n');
     t.equal(line, `ts-veth: cannot ${op === 'add' ? 'add' : 'delete'} route 10.5.0.5/16 via 10.4.0.2: EINVAL (Invalid argument)`, line);
     t.match(hint, /^ts-veth: hint: the kernel says: Invalid prefix for given prefix length; 10\.5\.0\.5\/16 has host bits set: the network is 10\.5\.0\.0\/16$/, hint);
     t.same(more, [''], 'two lines');
