@@ -38,7 +38,7 @@ const NAMESPACE_TYPES: Array<[file: string, name: string, since: string, config:
 ];
 
 function versionAtLeast(release: string, want: [number, number]): boolean {
-  const [maj, min] = release.split(/[.-]/).map(Number);
+  const [maj = 0, min = 0] = release.split(/[.-]/).map(Number);
   return maj > want[0] || (maj === want[0] && min >= want[1]);
 }
 
