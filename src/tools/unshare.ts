@@ -32,7 +32,7 @@ const spec: ToolSpec = {
       // util-linux: the short form takes no file (-n=FILE is an error), only --net=FILE does.
       shortArg: 'none' as const,
       value: '<file>',
-      help: NS_HELP[long],
+      help: NS_HELP[long]!,
     })),
     { long: 'fork', short: 'f', help: 'fork before launching <program>', gap: true },
     { long: 'map-user', arg: 'required', valueSep: '=', value: '<uid>|<name>', help: 'map current user to uid (implies --user)' },
