@@ -53,7 +53,8 @@ rows.forEach((row, index) => {
   for (const to of row.allowed) {
     const at = rows.findIndex((r) => r.layer === to);
     if (at < 0) problems.push(`docs/design.md: the row of ${row.layer} allows ${to}, which has no row`);
-    else if (at >= index) problems.push(`docs/design.md: the row of ${row.layer} allows ${to}, a row below it (a climb)`);
+    else if (at >= index)
+      problems.push(`docs/design.md: the row of ${row.layer} allows ${to}, a row below it (a climb)`);
     else if (!used.get(row.layer).has(to)) {
       problems.push(`docs/design.md: the row of ${row.layer} allows ${to}, but no file there imports it`);
     }

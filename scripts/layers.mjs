@@ -22,7 +22,8 @@ export function readLayerTable(designPath = join(ROOT, 'docs', 'design.md')) {
     // | `src/x/` | knows | may import |  -> ['', layer, knows, imports, '']
     if (cells.length !== 5 || !/^`src\//.test(cells[1])) continue;
     const layer = cells[1].replace(/`/g, '');
-    const allowed = cells[3] === 'everything' ? 'everything' : [...cells[3].matchAll(/`(src\/[^`]*)`/g)].map((m) => m[1]);
+    const allowed =
+      cells[3] === 'everything' ? 'everything' : [...cells[3].matchAll(/`(src\/[^`]*)`/g)].map((m) => m[1]);
     rows.push({ layer, allowed });
   }
   if (!rows.length) throw new Error(`${designPath}: the "Layers" table has no rows`);
