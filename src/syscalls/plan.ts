@@ -529,6 +529,11 @@ function cloneChain(chain: Chain, opts: PlanOptions, pipes: PlanPipes): ClonedCh
  * on. Returns when the child has exec'd, finished, or reached its barrier;
  * throws (child killed and reaped) when a call failed.
  */
+// Long on purpose: its inner functions (readReport, release, the trace of
+// calls that ran ahead) share the child's pid, label and report buffer, and
+// the loop reads as the lockstep itself; split, they would pass that state
+// around.
+// eslint-disable-next-line max-lines-per-function
 function drive(child: ClonedChild, calls: readonly Call[], chain: Chain, opts: PlanOptions): StartedChild {
   let pid = child.pid;
   let who = opts.label ?? `pid ${pid}`;
