@@ -12,6 +12,7 @@ import { isRoot } from '../helpers/tools.js';
 import { detectCgroups } from '../../src/cgroup/hierarchy.js';
 import { cgroupManager } from '../../src/cgroup/manager.js';
 import { CgroupBusyError } from '../../src/cgroup/errors.js';
+import { waitFor } from '../helpers/wait.js';
 
 const NAME = `nslab-test-${process.pid}-api`;
 const layout = detectCgroups();
@@ -66,7 +67,7 @@ t.test('create, applyResources, addProcess, stats, freeze/thaw, kill(SIGTERM), d
   t.throws(() => cg.delete(), new CgroupBusyError(NAME, cg.dirs[0]!.dir, [], [s.child.pid!]), 'delete of a cgroup with a process: the error carries the process');
   cg.kill('SIGTERM');
   t.equal(await s.exited, 'SIGTERM', 'kill(SIGTERM) reached the process');
-  for (let i = 0; i < 200 && cg.processes().length; i++) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(() => cg.processes().length === 0, { timeoutMs: 2_000, intervalMs: 10 });
   cg.delete();
   t.ok(cg.dirs.every((d) => !existsSync(d.dir)), 'delete removed it from every hierarchy');
 });

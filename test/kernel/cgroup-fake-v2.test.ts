@@ -16,6 +16,7 @@ import { CgroupPathError, ControllerMissingError, InternalProcessesError, Invali
 import { v1Backend } from '../../src/cgroup/v1.js';
 import { sharesToWeight, v2Backend } from '../../src/cgroup/v2.js';
 import { watchCgroup } from '../../src/core/cgroup.js';
+import { waitFor } from '../helpers/wait.js';
 const v2 = (l: Limits, opts = {}) => v2Backend.translate(l, opts);
 const v1 = (l: Limits, opts = {}) => v1Backend.translate(l, opts);
 const files = (t: { writes: Array<{ file: string; value: string }> }) => t.writes.map((w) => [w.file, w.value]);
@@ -292,7 +293,7 @@ t.test('fake cgroup2 tree: watch prints an OOM kill when memory.events changes, 
   const ended = watchCgroup(cgroupManager(layout).open('box'), { intervalMs: 50, print: (l) => lines.push(l) });
   t.match(lines[0], /^watching box .*inotify on memory\.events/);
   writeFileSync(join(box, 'memory.events'), 'max 3\noom 1\noom_kill 1\n');
-  for (let i = 0; i < 400 && !lines.some((l) => l.startsWith('OOM kill')); i++) await new Promise((r) => setTimeout(r, 10));
+  await waitFor(() => lines.some((l) => l.startsWith('OOM kill')), { timeoutMs: 4_000, intervalMs: 10 });
   t.ok(lines.includes('OOM kill in box: the kernel killed a process at the memory limit (oom_kill 1)'), 'one event line for the kill');
   rmSync(box, { recursive: true });
   t.equal(await ended, 0);

@@ -6,6 +6,7 @@ import t from 'tap';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { cleanEnv, inventory, isRoot, registerLeftoverCheck, run, runTool, tool } from '../helpers/tools.js';
 import { startBackground } from '../helpers/background.js';
+import { waitFor } from '../helpers/wait.js';
 
 const rootOnly = { skip: isRoot() ? false : 'needs root (CI runs as root)' };
 const before = inventory();
@@ -211,10 +212,7 @@ t.test('a stopped program stops ts-nsenter; continuing it continues the program'
   t.teardown(entered.stop);
   const nsenterPid = entered.parent.pid!;
   const state = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
-  const until = async (pred: () => boolean) => {
-    for (let i = 0; i < 200 && !pred(); i++) await new Promise((r) => setTimeout(r, 25));
-    return pred();
-  };
+  const until = (pred: () => boolean) => waitFor(pred, { timeoutMs: 5_000, intervalMs: 25 });
   t.not(entered.pid, nsenterPid, 'the program runs in a child of ts-nsenter');
   process.kill(entered.pid, 'SIGSTOP');
   t.ok(await until(() => state(nsenterPid) === 'T'), 'ts-nsenter stops itself');

@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, rmdirSync, writeFileSync } 
 import { detectCgroups } from '../../src/cgroup/hierarchy.js';
 import { join } from 'node:path';
 import { cleanEnv, inventory, isRoot, registerLeftoverCheck, ROOT, run, tool } from '../helpers/tools.js';
+import { waitFor } from '../helpers/wait.js';
 
 const missing = ['containerd', 'ctr', 'umoci', 'containerd-shim-runc-v2'].filter((p) => run(['sh', '-c', `command -v ${p}`]).code !== 0);
 const skip = !isRoot() ? 'needs root (CI runs as root)' : missing.length ? `not installed: ${missing.join(', ')}` : false;
@@ -53,7 +54,7 @@ t.test('ctr run --runc-binary ts-runc', { skip }, async (t) => {
     // After containerd: its containers' cgroups are gone by now.
     for (const d of ctrParents()) if (!parentsBefore.has(d)) rmdirSync(d);
   });
-  for (let i = 0; i < 100 && !/successfully booted/.test(log); i++) await new Promise((r) => setTimeout(r, 100));
+  await waitFor(() => /successfully booted/.test(log), { timeoutMs: 10_000, intervalMs: 100 });
   t.match(log, /successfully booted/, 'containerd is up');
   // ctr runs in containerd's namespaces: its fifos live in the private /run.
   const ctr = (...args: string[]) => {
@@ -80,7 +81,7 @@ t.test('ctr run --runc-binary ts-runc', { skip }, async (t) => {
   t.equal(ctr('task', 'resume', 'box').code, 0);
   t.match(ctr('task', 'ls').stdout, /^box\s+\d+\s+RUNNING$/m, 'resumed');
   t.equal(ctr('task', 'kill', '-s', 'KILL', 'box').code, 0);
-  for (let i = 0; i < 50 && !/STOPPED/.test(ctr('task', 'ls').stdout); i++) await new Promise((r) => setTimeout(r, 100));
+  await waitFor(() => /STOPPED/.test(ctr('task', 'ls').stdout), { timeoutMs: 5_000, intervalMs: 100 });
   t.match(ctr('task', 'ls').stdout, /^box\s+\d+\s+STOPPED$/m, 'killed');
   t.equal(ctr('task', 'delete', 'box').code, 0);
   t.equal(ctr('container', 'delete', 'box').code, 0);

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cleanEnv, isRoot, ROOT, run, tool } from '../helpers/tools.js';
 import { addUserNamespace } from '../helpers/oci.js';
+import { waitFor } from '../helpers/wait.js';
 
 const haveRunc = existsSync('/usr/sbin/runc');
 const skip = !isRoot() ? 'needs root (CI runs as root)' : !haveRunc ? 'runc (the oracle) is not installed at /usr/sbin/runc' : false;
@@ -103,7 +104,8 @@ function cmd(rt: Runtime, args: string[], cwd = '/'): { code: number | null; std
   return { code: r.status, stderr: readFileSync(err, 'utf8') };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The attacker's window: time it gets to try, not a wait for something to happen. */
+const attackWindow = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Outcome {
   held: string[];
@@ -122,12 +124,14 @@ async function attack(rt: Runtime, scenario: 'exec' | 'created', opts: { userns:
   const before = sha256(rt.victim);
   const id = `atk-${count + 1}`;
   const { dir, rootfs } = bundle(rt, { ...opts, args: scenario === 'exec' ? ['/attack.sh'] : ['sleep', '1000'] });
+  const log = join(rootfs, 'tmp', 'attack.log');
   made.push({ rt, id });
   try {
     if (scenario === 'exec') {
       const r = cmd(rt, ['run', '-d', id], dir);
       if (r.code !== 0) throw new Error(`${rt.name} run -d: ${r.stderr}`);
-      await sleep(200);
+      // The attacker runs once its log exists (its first line opens it).
+      if (!(await waitFor(() => existsSync(log), { timeoutMs: 10_000 }))) throw new Error(`${rt.name}: the attacker did not start`);
       for (let i = 0; i < 8; i++) {
         const e = cmd(rt, ['exec', id, 'true']);
         if (e.code !== 0) throw new Error(`${rt.name} exec: ${e.stderr}`);
@@ -137,20 +141,20 @@ async function attack(rt: Runtime, scenario: 'exec' | 'created', opts: { userns:
       if (r.code !== 0) throw new Error(`${rt.name} create: ${r.stderr}`);
       const e = cmd(rt, ['exec', '-d', id, '/attack.sh']);
       if (e.code !== 0) throw new Error(`${rt.name} exec -d: ${e.stderr}`);
-      await sleep(1500);
+      await attackWindow(1500);
       const s = cmd(rt, ['start', id]);
       if (s.code !== 0) throw new Error(`${rt.name} start: ${s.stderr}`);
     }
     // The runtime is gone: a held executable takes writers now.
-    await sleep(1500);
+    await attackWindow(1500);
     writeFileSync(join(rootfs, 'tmp', 'stop'), '');
-    await sleep(500);
+    // It ends its round and says so.
+    await waitFor(() => existsSync(log) && /^stopped$/m.test(readFileSync(log, 'utf8')), { timeoutMs: 10_000 });
   } finally {
     cmd(rt, ['delete', '-f', id]);
     made.splice(made.findIndex((m) => m.id === id), 1);
   }
-  const log = existsSync(join(rootfs, 'tmp', 'attack.log')) ? readFileSync(join(rootfs, 'tmp', 'attack.log'), 'utf8') : '';
-  const lines = log.split('\n');
+  const lines = (existsSync(log) ? readFileSync(log, 'utf8') : '').split('\n');
   return {
     held: [...new Set(lines.filter((l) => l.startsWith('held ')).map((l) => l.replace(/^held \/proc\/\d+\//, 'held /proc/N/')))],
     wrote: [...new Set(lines.filter((l) => l.startsWith('wrote ')))],
