@@ -213,7 +213,7 @@ function externalBuiltins() {
     } catch {
       continue;
     }
-    for (const m of text.matchAll(/\/usr\/share\/nodejs\/[\w@.+\/-]+\.(?:js|mjs|cjs|json)/g)) paths.add(m[0]);
+    for (const m of text.matchAll(/\/usr\/share\/nodejs\/[\w@.+/-]+\.(?:js|mjs|cjs|json)/g)) paths.add(m[0]);
   }
   let copied = 0;
   for (const p of paths) {

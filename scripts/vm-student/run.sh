@@ -8,7 +8,7 @@
 #   exercises  sudo ts-lab shell --sandbox, the reference solution typed in it
 #              as the exercise's hints say, then ts-lab grade --tap NAME there
 #   doctor     sudo ts-lab doctor                 (must agree with check --all)
-#   tap        sudo tap test/cgroup.test.ts test/runc.test.ts
+#   tap        sudo tap test/kernel/cgroup.test.ts test/kernel/runc.test.ts
 # Each part prints "debian13 PART: P passed, F failed, S skipped"; the last
 # line is the stage's total "debian13: P passed, F failed, S skipped". A part
 # that ends without its summary counts as 1 failed. A short report of what
@@ -206,7 +206,7 @@ fi
 
 # ---- the cgroup and runtime tests, as root from the login shell -------------
 if [ -n "${base:-}" ] && [[ $parts == *" tap "* ]]; then
-  guest tap 2400 'cd nslab && sudo node_modules/.bin/tap --reporter=tap --timeout=1500 test/cgroup.test.ts test/runc.test.ts' </dev/null
+  guest tap 2400 'cd nslab && sudo node_modules/.bin/tap --reporter=tap --timeout=1500 test/kernel/cgroup.test.ts test/kernel/runc.test.ts' </dev/null
   sum=$(grep -E '^# \{ total: ' "$out/tap.log" | tail -n1)
   if [ -n "$sum" ]; then
     n() { echo "$sum" | grep -oE "$1: [0-9]+" | grep -oE '[0-9]+' || echo 0; }

@@ -2,7 +2,7 @@
 // kernel's and the cgroup filesystem's terms (paths, files, counts,
 // controller names) and never in a tool's: src/tools/cgroup.ts (and the
 // runtime) turn them into their own words and advice.
-import { DomainError } from '../core/errors.js';
+import { DomainError } from '../errors.js';
 
 export abstract class CgroupError extends DomainError {}
 

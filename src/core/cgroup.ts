@@ -6,7 +6,7 @@ import type { Cgroup } from '../cgroup/manager.js';
 import { formatBytes } from '../cgroup/limits.js';
 import type { ExitInfo } from '../syscalls/process.js';
 import { programCalls, runInChild } from './program.js';
-import { DomainError } from './errors.js';
+import { DomainError } from '../errors.js';
 
 /** The cgroup has no memory controller, so there is nothing to watch. */
 export class NoMemoryControllerError extends DomainError {

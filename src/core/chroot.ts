@@ -22,7 +22,7 @@ import { groupsOfUser, lookupGroup, lookupUser, setgidCall, setgroupsListCall, s
 import { chdirCall, chrootCall, mountCall, pivotRootCall, propagationCall, umountCall } from '../syscalls/mount.js';
 import { unshareCall } from '../syscalls/namespaces.js';
 import { execInPlace } from '../syscalls/process.js';
-import { DomainError } from './errors.js';
+import { DomainError } from '../errors.js';
 import { programCalls } from './program.js';
 
 /** A user or group name that /etc/passwd or /etc/group (of the old root) does not know. */

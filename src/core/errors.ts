@@ -1,13 +1,4 @@
-// Failures of the library layers (src/core, src/cgroup, src/netlink, and the
-// runtime), as data. A domain error says what went wrong in the kernel's or
-// the library's terms and carries the facts (a path, a count, a name); it
-// never names a command-line flag. Each tool turns it into its own one-line
-// message and advice (src/tools/*), and src/cli/run.ts decides the exit status.
-export abstract class DomainError extends Error {
-  /** A stable name for the kind of failure, e.g. 'cgroup-busy'. */
-  abstract readonly kind: string;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+// DomainError moved to src/errors.ts (below every layer). This re-export keeps
+// the runtime's imports working until it imports src/errors.ts itself; remove
+// it then (issue 19).
+export { DomainError } from '../errors.js';

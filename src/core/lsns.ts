@@ -10,7 +10,7 @@ import { namespaceId } from '../netlink/route.js';
 import { userName } from '../syscalls/identity.js';
 import { traceLine } from '../syscalls/trace.js';
 import { readMountInfo } from '../syscalls/mountinfo.js';
-import { DomainError } from './errors.js';
+import { DomainError } from '../errors.js';
 
 /** No process is in the namespace asked for (and no such namespace is known). */
 export class NamespaceNotFoundError extends DomainError {
@@ -60,7 +60,7 @@ function keepBytes(buf: Uint8Array): string {
   }
   let out = '';
   for (let i = 0; i < buf.length; ) {
-    const b = buf[i];
+    const b = buf[i]!; // i < buf.length
     const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
     if (len && i + len <= buf.length) {
       try {

@@ -12,7 +12,7 @@ import { closeFd, openNamespaceFile, unshare, unshareCall, setnsCall } from '../
 import { inNetworkNamespace } from '../netlink/socket.js';
 import { q } from '../syscalls/trace.js';
 import { readMountInfo } from '../syscalls/mountinfo.js';
-import { DomainError } from './errors.js';
+import { DomainError } from '../errors.js';
 import type { ExitInfo } from '../syscalls/process.js';
 import { programCalls, runInChild } from './program.js';
 

@@ -22,7 +22,7 @@ import { NAMESPACES, NamespaceName, NamespaceType, namespaceType, openNamespaceF
 import { forkCall } from '../syscalls/plan.js';
 import { addressOf, cStringArray, symbolAddress } from '../syscalls/libc.js';
 import { q, traceRead } from '../syscalls/trace.js';
-import { DomainError } from './errors.js';
+import { DomainError } from '../errors.js';
 import { programCalls, runInChild } from './program.js';
 import type { ExitInfo } from '../syscalls/process.js';
 

@@ -9,7 +9,7 @@ import { PR, signalName } from '../syscalls/constants.js';
 
 /** The program to run: argv as given, or a login shell like util-linux's exec_shell(). */
 export function programCalls(argv: readonly string[], shellFallback: { login: boolean; interactive?: boolean } = { login: true }): Call[] {
-  if (argv.length > 0) return [execCall(argv[0], argv)];
+  if (argv[0] !== undefined) return [execCall(argv[0], argv)];
   const shell = process.env.SHELL || '/bin/sh';
   const base = shell.split('/').pop() || 'sh';
   if (shellFallback.interactive) return [execCall(shell, [shell, '-i'])];

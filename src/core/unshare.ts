@@ -15,7 +15,7 @@ import { Call, callNow } from '../syscalls/call.js';
 import { writeKernelFile } from '../syscalls/fs.js';
 import { IdRange, keepCapsCalls, setgidCall, setgroupsCall, setuidCall, writeIdMap, writeSetgroups } from '../syscalls/identity.js';
 import { traceLine } from '../syscalls/trace.js';
-import { DomainError } from './errors.js';
+import { DomainError } from '../errors.js';
 import { bindMountCall, chdirCall, chrootCall, mountCall, propagationCall } from '../syscalls/mount.js';
 import { NAMESPACES, NamespaceType, unshare, unshareCall } from '../syscalls/namespaces.js';
 import { forkCall, startPlan } from '../syscalls/plan.js';
@@ -116,12 +116,12 @@ function writeIdMapWithHelper(pid: number, kind: 'uid' | 'gid', ranges: readonly
 function writeMaps(pid: number, opts: UnshareOptions): void {
   const root = process.geteuid?.() === 0;
   if (opts.uidMap.length) {
-    const simple = opts.uidMap.length === 1 && opts.uidMap[0].count === 1 && opts.uidMap[0].outer === process.geteuid?.();
+    const simple = opts.uidMap.length === 1 && opts.uidMap[0]?.count === 1 && opts.uidMap[0]?.outer === process.geteuid?.();
     if (root || simple) writeIdMap(pid, 'uid', opts.uidMap);
     else writeIdMapWithHelper(pid, 'uid', opts.uidMap);
   }
   if (opts.gidMap.length) {
-    const simple = opts.gidMap.length === 1 && opts.gidMap[0].count === 1 && opts.gidMap[0].outer === process.getegid?.();
+    const simple = opts.gidMap.length === 1 && opts.gidMap[0]?.count === 1 && opts.gidMap[0]?.outer === process.getegid?.();
     if (root || simple) {
       // Linux 3.19+: an unprivileged gid_map write needs setgroups "deny" first.
       if (opts.setgroups !== 'allow' && (!root || opts.setgroups === 'deny' || simple)) writeSetgroups(pid, 'deny');

@@ -1,5 +1,5 @@
 // Why the CRI playground could not start or stop, as data for ts-cri to word.
-import { DomainError } from '../core/errors.js';
+import { DomainError } from '../errors.js';
 
 export type CriErrorKind = 'missing-program' | 'already-running' | 'socket-busy' | 'containerd-failed' | 'import-failed' | 'not-running' | 'cgroups-busy' | 'bad-cgroup-parent';
 

@@ -175,11 +175,12 @@ function startContainerd(paths: PlaygroundPaths): number {
   writeFileSync(paths.cgroupsFile, JSON.stringify(cgroups));
   const leaves = cgroups.map((c) => join(c, 'containerd'));
   bases.forEach((b, i) => {
-    mkdirSync(leaves[i], { recursive: true });
+    const [cgroup, leaf] = [cgroups[i]!, leaves[i]!];
+    mkdirSync(leaf, { recursive: true });
     // A new v1 cpuset starts with no CPUs and no memory nodes, and takes no
     // process until given its parent's. v2 has no such rule (an empty
     // cpuset.cpus means the parent's), and its root has no cpuset.cpus at all.
-    if (b.version === 1) for (const dir of [cgroups[i], leaves[i]]) copyEmptyCpuset(dir);
+    if (b.version === 1) for (const dir of [cgroup, leaf]) copyEmptyCpuset(dir);
   });
   const resolv = resolverForSandbox(paths);
   const log = openSync(paths.log, 'a');
@@ -258,7 +259,7 @@ interface CgroupPlace {
 
 /** The cgroup directories of a process, one per hierarchy (v1 controllers and the v2 tree). */
 function cgroupPlacesOf(pid: number): CgroupPlace[] {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
   } catch {
@@ -345,13 +346,13 @@ function realpathOrSelf(p: string): string {
  * a few seconds.
  */
 function removeCgroupTrees(paths: PlaygroundPaths): string[] {
-  let roots: string[] = [];
+  let roots: string[];
   try {
     roots = JSON.parse(readFileSync(paths.cgroupsFile, 'utf8')) as string[];
   } catch {
     return [];
   }
-  let left: string[] = [];
+  let left: string[];
   for (let waited = 0; ; waited += 100) {
     left = [];
     for (const root of roots) {

@@ -1,5 +1,5 @@
 // Why an image could not be built, read or unpacked, as data for the tool to word.
-import { DomainError } from '../core/errors.js';
+import { DomainError } from '../errors.js';
 
 export type ImageErrorKind =
   | 'not-a-layout'

@@ -70,7 +70,7 @@ export function sha256(data: Buffer | string): string {
 export function blobPath(layout: string, digest: string): string {
   const m = /^sha256:([0-9a-f]{64})$/.exec(digest);
   if (!m) throw new ImageError('bad-digest', `not a sha256 digest: ${digest}`);
-  return join(layout, 'blobs', 'sha256', m[1]);
+  return join(layout, 'blobs', 'sha256', m[1]!);
 }
 
 export function isLayout(dir: string): boolean {
@@ -181,9 +181,9 @@ export interface ResolvedImage {
 export function resolveImage(layout: string, ref?: string): ResolvedImage {
   const index = readIndex(layout);
   const named = index.manifests.filter((m) => (ref === undefined ? true : m.annotations?.[REF_NAME] === ref));
-  if (named.length === 0) throw new ImageError('no-such-ref', ref === undefined ? `${layout} holds no image` : `no image named '${ref}' in ${layout}`, { path: layout, ref, known: refNames(layout) });
-  if (named.length > 1) throw new ImageError('ambiguous-ref', `${layout} holds several images: name one`, { path: layout, known: refNames(layout) });
-  const manifestDescriptor = named[0];
+  const [manifestDescriptor, ...others] = named;
+  if (!manifestDescriptor) throw new ImageError('no-such-ref', ref === undefined ? `${layout} holds no image` : `no image named '${ref}' in ${layout}`, { path: layout, ref, known: refNames(layout) });
+  if (others.length) throw new ImageError('ambiguous-ref', `${layout} holds several images: name one`, { path: layout, known: refNames(layout) });
   if (manifestDescriptor.mediaType !== MEDIA.manifest && manifestDescriptor.mediaType !== MEDIA.dockerManifest)
     throw new ImageError('unsupported', `image '${ref}' is a ${manifestDescriptor.mediaType}, not an image manifest`, { path: layout, ref });
   const manifest = readJsonBlob<ImageManifest>(layout, manifestDescriptor);
@@ -211,7 +211,7 @@ export function imageNames(name: string): { ref: string; full: string } {
   if (!/^([a-z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/.test(name) || name.includes('//'))
     throw new ImageError('bad-name', `invalid image name '${name}': lower-case path components, then an optional :tag`, { ref: name });
   const ref = /:[^/]+$/.test(name) ? name : `${name}:latest`;
-  const first = ref.split('/')[0];
+  const first = ref.split('/')[0] ?? '';
   const hasHost = ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
   const full = hasHost ? ref : ref.includes('/') ? `docker.io/${ref}` : `docker.io/library/${ref}`;
   return { ref, full };

@@ -62,15 +62,16 @@ export class RootTree {
     let cur = this.fd;
     try {
       for (let i = 0; i < names.length; i++) {
-        let next = openAt(cur, names[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0, { allow: ['ENOENT', 'ENOTDIR', 'ELOOP'] });
+        const name = names[i]!;
+        let next = openAt(cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0, { allow: ['ENOENT', 'ENOTDIR', 'ELOOP'] });
         if (next === ENOENT && how.create) {
-          mkdirAt(cur, names[i], 0o755);
-          next = openAt(cur, names[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          mkdirAt(cur, name, 0o755);
+          next = openAt(cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
         if (next === ENOENT) return undefined;
         if (next === ENOTDIR || next === ELOOP) {
           const where = '/' + names.slice(0, i + 1).join('/');
-          const target = readlinkAt(cur, names[i], { allow: ['EINVAL', 'ENOENT'] });
+          const target = readlinkAt(cur, name, { allow: ['EINVAL', 'ENOENT'] });
           if (target) {
             traceLine(`refused: ${where} is a symbolic link (-> ${target}); it is not followed while the root filesystem is built`);
             throw new ImageError('unsafe-path', `goes through the symbolic link ${where} (-> ${target}), which is not followed while the root filesystem is built`, { path: where });

@@ -71,12 +71,12 @@ function readEntries(plain: Buffer): LayerEntry[] {
 const asRoot = process.geteuid?.() === 0;
 
 function isWhiteout(names: readonly string[]): boolean {
-  return names.length > 0 && names[names.length - 1].startsWith(WHITEOUT_PREFIX);
+  return names.length > 0 && names[names.length - 1]!.startsWith(WHITEOUT_PREFIX);
 }
 
 /** An opaque whiteout empties its directory; `.wh.NAME` removes NAME. Both below a missing directory do nothing. */
 function applyWhiteout(tree: RootTree, names: readonly string[]): void {
-  const base = names[names.length - 1];
+  const base = names[names.length - 1]!;
   const parent = names.slice(0, -1);
   if (base !== OPAQUE_WHITEOUT && base.startsWith(WHITEOUT_META_PREFIX)) return;
   const victim = base.slice(WHITEOUT_PREFIX.length);
@@ -143,7 +143,7 @@ export function applyLayer(tree: RootTree, plain: Buffer, label: string): void {
     if (parent === undefined) continue;
     try {
       if (d.names.length === 0) tree.setDirMetadata(parent, '.', d.meta, asRoot);
-      else tree.setDirMetadata(parent, d.names[d.names.length - 1], d.meta, asRoot);
+      else tree.setDirMetadata(parent, d.names[d.names.length - 1]!, d.meta, asRoot);
     } catch (err) {
       throw new ImageError('unpack-failed', `${label}: directory '${key || '.'}': ${(err as Error).message}`, { path: key });
     }
@@ -157,7 +157,7 @@ function applyEntry(tree: RootTree, e: LayerEntry, names: string[], meta: Owner,
     directories.set(key, { names, meta });
     return;
   }
-  const name = names[names.length - 1];
+  const name = names[names.length - 1]!;
   const dir = tree.openDir(names.slice(0, -1), { create: true })!;
   try {
     const existing = tree.lstatAt(dir, name);
@@ -188,7 +188,7 @@ function applyEntry(tree: RootTree, e: LayerEntry, names: string[], meta: Owner,
         const from = tree.openDir(target.slice(0, -1));
         if (from === undefined) throw new ImageError('bad-layer', `hard link to '${e.linkpath}', which is not in the root filesystem`);
         try {
-          tree.link(from, target[target.length - 1], dir, name);
+          tree.link(from, target[target.length - 1]!, dir, name);
         } finally {
           closeSync(from);
         }
@@ -210,7 +210,7 @@ function applyEntry(tree: RootTree, e: LayerEntry, names: string[], meta: Owner,
 
 /** The plain tar of layer `i`: size and digest checked as the blob is read, then the diff_id of the uncompressed bytes. */
 function layerBytes(layout: string, image: ResolvedImage, i: number, label: string): Buffer {
-  const desc = image.manifest.layers[i];
+  const desc = image.manifest.layers[i]!;
   let blob: Buffer;
   try {
     blob = readBlob(layout, desc);
@@ -245,7 +245,7 @@ function readImageFile(rootfs: string, path: string): string | undefined {
     const dir = tree.openDir(names.slice(0, -1));
     if (dir === undefined) return undefined;
     try {
-      const fd = openAt(dir, names[names.length - 1], AT_O.O_RDONLY | AT_O.O_NOFOLLOW | AT_O.O_CLOEXEC, 0, { allow: ['ENOENT', 'ELOOP', 'ENOTDIR'] });
+      const fd = openAt(dir, names[names.length - 1]!, AT_O.O_RDONLY | AT_O.O_NOFOLLOW | AT_O.O_CLOEXEC, 0, { allow: ['ENOENT', 'ELOOP', 'ENOTDIR'] });
       if (fd < 0) return undefined;
       try {
         return readFileSync(fd, 'utf8');
@@ -287,7 +287,7 @@ export interface RuntimeUser {
 /** The image's User ("name", "uid", "uid:gid", "name:group") as numbers. */
 export function resolveUser(rootfs: string, user: string | undefined): RuntimeUser {
   if (!user) return { uid: 0, gid: 0 };
-  const [u, g] = user.split(':');
+  const [u = '', g] = user.split(':'); // split gives at least one field
   const pw = lookupId(rootfs, 'passwd', u);
   if (!pw) throw new ImageError('unsupported', `image user '${u}' is not in the image's /etc/passwd`, { ref: user });
   let gid = pw.gid ?? 0;
@@ -364,9 +364,10 @@ export function unpackImage(opts: UnpackOptions): { rootfs: string; config: Runt
     const tree = new RootTree(rootfs);
     try {
       for (let i = 0; i < layers.length; i++) {
-        const label = layerLabel(i, layers[i]);
+        const layer = layers[i]!;
+        const label = layerLabel(i, layer);
         const plain = layerBytes(opts.layout, image, i, label);
-        traceLine(`${label}: ${layers[i].size} bytes, digest and diff_id checked; applying it below ${rootfs}, no symbolic link followed`);
+        traceLine(`${label}: ${layer.size} bytes, digest and diff_id checked; applying it below ${rootfs}, no symbolic link followed`);
         applyLayer(tree, plain, label);
       }
     } finally {

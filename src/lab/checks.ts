@@ -36,9 +36,9 @@ export function describePattern(pattern: string, expect?: string): string {
   const end = pattern.endsWith('$') && !pattern.endsWith('\\$');
   const start = pattern.startsWith('^');
   const core = pattern.replace(/^\^/, '').replace(/(?<!\\)\$$/, '').replace(/\\b/g, '');
-  const literal = core.replace(/\\([.\-\/()[\]{}?*+|^$\\])/g, '$1');
+  const literal = core.replace(/\\([.\-/()[\]{}?*+|^$\\])/g, '$1');
   // Anything left that is special means a real pattern: say so and show it.
-  if (/(?<!\\)[\\[\](){}?*+|^$]/.test(core.replace(/\\[.\-\/()[\]{}?*+|^$\\]/g, '')) || literal.trim() === '') return `text matching the pattern ${pattern}`;
+  if (/(?<!\\)[\\[\](){}?*+|^$]/.test(core.replace(/\\[.\-/()[\]{}?*+|^$\\]/g, '')) || literal.trim() === '') return `text matching the pattern ${pattern}`;
   if (start && end) return `the line "${literal}"`;
   return start ? `a line starting with "${literal}"` : end ? `a line ending with "${literal}"` : `"${literal}"`;
 }

@@ -38,7 +38,7 @@ const NAMESPACE_TYPES: Array<[file: string, name: string, since: string, config:
 ];
 
 function versionAtLeast(release: string, want: [number, number]): boolean {
-  const [maj, min] = release.split(/[.-]/).map(Number);
+  const [maj = 0, min = 0] = release.split(/[.-]/).map(Number);
   return maj > want[0] || (maj === want[0] && min >= want[1]);
 }
 
@@ -112,6 +112,9 @@ let blockers: LabBlocker[] = [];
  * the resolver file, crictl, v2's cpuset. Each is checked on this machine,
  * and what it would stop is kept for labForecast.
  */
+// One function, long on purpose: a list of independent checks, a few lines
+// each, that reads top to bottom in the order the doctor prints them.
+// eslint-disable-next-line max-lines-per-function
 function machineChecks(path: string): DoctorCheck[] {
   const out: DoctorCheck[] = [];
   blockers = [];

@@ -53,8 +53,8 @@ export function ownCgroupDirs(): string[] {
   }
   const dirs: string[] = [];
   for (const l of lines('/proc/self/cgroup')) {
-    const [, controllers, path] = l.split(/:(.*?):/);
-    const base = controllers === '' ? v2Mount : mountsByController.get(controllers.split(',')[0]) ?? mountsByController.get(`name=${controllers.replace(/^name=/, '')}`);
+    const [, controllers = '', path = ''] = l.split(/:(.*?):/);
+    const base = controllers === '' ? v2Mount : mountsByController.get(controllers.split(',')[0]!) ?? mountsByController.get(`name=${controllers.replace(/^name=/, '')}`);
     if (base) dirs.push(join(base, path));
   }
   return [...new Set(dirs)].filter((d) => existsSync(d));

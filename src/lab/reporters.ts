@@ -287,6 +287,6 @@ export class GuidedReporter implements Reporter {
     out(`\nLab ${lab.order} ${mark}: ${labVerdict(r)}.`);
   }
   close() {
-    this.lines?.return?.();
+    void this.lines?.return?.();
   }
 }

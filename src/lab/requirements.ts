@@ -100,7 +100,7 @@ export function userNamespaceSwitches(read: (path: string) => string | undefined
 export function expandBinary(entry: string, env: NodeJS.ProcessEnv = process.env): string {
   const m = /^\$(?:\{(\w+)(?::-([^}]*))?\}|(\w+))$/.exec(entry);
   if (!m) return entry;
-  const value = env[m[1] ?? m[3]];
+  const value = env[(m[1] ?? m[3])!];
   return value ? value : (m[2] ?? '');
 }
 

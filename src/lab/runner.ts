@@ -145,7 +145,7 @@ export class LabRun {
         const r = await this.runIn('host', line);
         if (r.error || r.exit !== 0) throw new Error(`lab setup failed: '${line}': ${r.error ?? `exit status ${r.exit}${r.output.trim() ? `: ${r.output.trim()}` : ''}`}`);
       }
-      for (let i = 0; i < lab.steps.length; i++) result.steps.push(await this.runStep(lab.steps[i], i, path));
+      for (const [i, step] of lab.steps.entries()) result.steps.push(await this.runStep(step, i, path));
     } catch (err) {
       // Shown like a step that did not finish, so every reporter names it.
       const failed: StepResult = { id: 'setup', outcome: 'fail', command: '', in: 'host', exit: null, output: '', checks: [], error: (err as Error).message };
@@ -192,7 +192,7 @@ export class LabRun {
       if (c.outcome === 'fail') {
         // Reported once, as the failed check; the error is for JSON readers.
         const refused: StepResult = { ...base, outcome: 'fail', error: `not run, because this did not hold: ${g.that}`, checks: [{ ...c, that: `before running: ${g.that}` }] };
-        this.reporter.check?.(step, refused.checks[0]);
+        this.reporter.check?.(step, refused.checks[0]!);
         return refused;
       }
     }

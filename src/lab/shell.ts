@@ -62,7 +62,7 @@ export function runOnHost(script: string, opts: HostCommandOptions): Promise<Com
   return new Promise((resolve) => {
     const argv = argvFor(`{ ${script}\n} 2>&1`, opts.as);
     // detached: its own process group, so a hung step's whole tree can be killed.
-    const child = spawn(argv[0], argv.slice(1), { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(argv[0]!, argv.slice(1), { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     running.add(child);
     let output = '';
     let error: string | undefined;
@@ -98,7 +98,7 @@ export function descendants(pid: number): number[] {
       return;
     }
     for (const t of tasks) {
-      let text = '';
+      let text: string;
       try {
         text = readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim();
       } catch {
@@ -138,7 +138,7 @@ export class Session {
     // stderr into stdout before the program starts: what it prints while
     // starting (errors, --trace lines) arrives in order with the rest.
     const argv = argvFor(`exec 2>&1; exec ${start}`, opts.as);
-    const child = spawn(argv[0], argv.slice(1), { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const child = spawn(argv[0]!, argv.slice(1), { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.child = child;
     child.stdout!.setEncoding('utf8').on('data', (d: string) => this.received(d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => this.received(d));
@@ -155,7 +155,7 @@ export class Session {
     const ready = await this.run('exec 2>&1; true', opts.timeoutSeconds);
     if (!ready.error && child.pid !== undefined) {
       const below = descendants(child.pid);
-      this.shellPid = below.length ? below[below.length - 1] : child.pid;
+      this.shellPid = below.at(-1) ?? child.pid;
     }
     return ready;
   }
@@ -195,7 +195,7 @@ export class Session {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.finish(`no answer from the session '${this.name}' after ${timeoutSeconds} s`);
-        this.stop();
+        void this.stop();
       }, timeoutSeconds * 1000);
       this.waiting = {
         token,

@@ -53,7 +53,7 @@ export function chooseWorkDir(env: NodeJS.ProcessEnv = process.env, mounts?: Mou
     passed.push(`${dir} (${flags.join(',')})`);
   }
   // All of them blocked: the first, and the doctor says why labs will fail.
-  return { dir: candidates[0], passed };
+  return { dir: candidates[0]!, passed };
 }
 
 /** Every place a lab directory may be (ts-lab reset looks in each). */

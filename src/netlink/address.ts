@@ -26,18 +26,19 @@ export function parseAddress(text: string): { family: number; bytes: Buffer } | 
 export function parseCidr(text: string): Cidr | undefined {
   const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(text);
   if (!m) return undefined;
-  const addr = parseAddress(m[1]);
+  const addressText = m[1]!; // group 1 always takes part in a match
+  const addr = parseAddress(addressText);
   if (!addr) return undefined;
   const max = addr.bytes.length * 8;
   const prefixlen = m[2] === undefined ? max : Number(m[2]);
   if (prefixlen > max) return undefined;
-  return { family: addr.family, text: m[1], bytes: addr.bytes, prefixlen };
+  return { family: addr.family, text: addressText, bytes: addr.bytes, prefixlen };
 }
 
 /** The network part of a CIDR (route destinations must have host bits clear). */
 export function networkOf(c: Cidr): Buffer {
   const out = Buffer.from(c.bytes);
-  for (let bit = c.prefixlen; bit < out.length * 8; bit++) out[bit >> 3] &= ~(0x80 >> (bit & 7));
+  for (let bit = c.prefixlen; bit < out.length * 8; bit++) out[bit >> 3]! &= ~(0x80 >> (bit & 7));
   return out;
 }
 

@@ -2,7 +2,7 @@
 // (and, with extended acks, a sentence of its own); which request it was and
 // which object it was about stay with the error, so the tool can say
 // "cannot add veth0: EEXIST (File exists)" in its own words.
-import { DomainError } from '../core/errors.js';
+import { DomainError } from '../errors.js';
 import { errnoName } from '../syscalls/errors.js';
 
 /** A request the kernel refused with an errno. */

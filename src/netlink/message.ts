@@ -327,10 +327,10 @@ export function describeMessage(m: Message, brief = false): string {
       return `${head}, {ifa_family=${familyName(a.family)}, ifa_prefixlen=${a.prefixlen}, ifa_flags=${a.flags}, ifa_scope=${scopeName(a.scope)}, ifa_index=${a.index}}, ${renderAttrs(p.subarray(8), ADDR_SCHEMA, brief)}`;
     }
     case RTM.RTM_NEWNSID: case RTM.RTM_GETNSID:
-      return `${head}, {rtgen_family=${familyName(p[0])}}, ${renderAttrs(p.subarray(4), NSID_SCHEMA, brief)}`;
+      return `${head}, {rtgen_family=${familyName(p[0]!)}}, ${renderAttrs(p.subarray(4), NSID_SCHEMA, brief)}`;
     case RTM.RTM_NEWROUTE: case RTM.RTM_DELROUTE: case RTM.RTM_GETROUTE: {
       if (p.length < 12) break;
-      return `${head}, {rtm_family=${familyName(p[0])}, rtm_dst_len=${p[1]}, rtm_table=${p[4]}, rtm_protocol=${p[5]}, rtm_scope=${scopeName(p[6])}, rtm_type=${p[7]}}, ${renderAttrs(p.subarray(12), ROUTE_SCHEMA, brief)}`;
+      return `${head}, {rtm_family=${familyName(p[0]!)}, rtm_dst_len=${p[1]}, rtm_table=${p[4]}, rtm_protocol=${p[5]}, rtm_scope=${scopeName(p[6]!)}, rtm_type=${p[7]}}, ${renderAttrs(p.subarray(12), ROUTE_SCHEMA, brief)}`;
     }
   }
   return `${head}, <${p.length} bytes>`;

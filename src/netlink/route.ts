@@ -65,7 +65,7 @@ export function parseLink(m: Message): Link {
     flags: info.flags,
     type: info.type,
     mtu: attrU32(attrs.get(IFLA.IFLA_MTU)),
-    operstate: operstate ? OPERSTATES[operstate[0]] ?? String(operstate[0]) : 'UNKNOWN',
+    operstate: operstate ? OPERSTATES[operstate[0]!] ?? String(operstate[0]) : 'UNKNOWN',
     address: mac ? formatMac(mac) : undefined,
     broadcast: brd ? formatMac(brd) : undefined,
     // The kernel sends IFLA_LINK only for a link with a lower device (or a

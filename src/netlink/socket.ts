@@ -77,7 +77,7 @@ export class RouteSocket {
   private send(req: Request): number {
     const seq = ++this.seq >>> 0;
     const msg = encodeMessage(req, seq);
-    const shown = tracing() ? describeMessage(parseMessages(msg)[0]) : '';
+    const shown = tracing() ? describeMessage(parseMessages(msg)[0]!) : '';
     sendto(this.fd, msg, sockaddrNl(), `[${shown}]`);
     return seq;
   }

@@ -58,7 +58,7 @@ runTool(spec, (cmd) => {
   callNow(chrootCall('.', 'chroot(".")'));
   callNow(chdirCall('/'));
   const argv = cmd.rest.length ? cmd.rest : ['/bin/sh'];
-  return execInPlace([execCall(argv[0], argv)]);
+  return execInPlace([execCall(argv[0]!, argv)]);
 });
 
 /** Run `fn` without trace lines (the walk up is one line, not sixty-four). */

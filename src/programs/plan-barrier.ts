@@ -7,7 +7,7 @@
 // and change of ids), and leaves it blocked opening PATH for writing; this
 // command then exits, printing the child's PID. Whoever opens PATH for
 // reading later (`cat PATH`) reads one byte "0" and lets the program run.
-// Used by test/plan-barrier.test.ts.
+// Used by test/kernel/plan-barrier.test.ts.
 import { writeFileSync } from 'node:fs';
 import { ToolSpec, value } from '../cli/options.js';
 import { runTool } from '../cli/run.js';

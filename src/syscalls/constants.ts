@@ -141,8 +141,8 @@ export function decodeFlags(flags: FlagTable, value: number, extra?: (rest: numb
   // interpreter, where these short-lived tools run (half a millisecond of a
   // ts-runc run in a CPU profile).
   for (let i = 0; i < flags.length; i++) {
-    const name = flags[i][0];
-    const bit = flags[i][1];
+    const name = flags[i]![0];
+    const bit = flags[i]![1];
     if (bit !== 0 && (rest & bit) === bit) {
       parts.push(name);
       rest = (rest & ~bit) >>> 0;

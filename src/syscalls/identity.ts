@@ -35,7 +35,7 @@ export function groupsOfUser(name: string, primary: number): number[] {
   const gids = new Set([primary]);
   for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {
     const f = line.split(':');
-    if (f.length >= 4 && f[3].split(',').includes(name)) gids.add(Number(f[2]));
+    if (f.length >= 4 && f[3]!.split(',').includes(name)) gids.add(Number(f[2]));
   }
   return [...gids];
 }
@@ -86,7 +86,7 @@ export function parseIdRange(text: string, resolve: (name: string) => number | u
   if (!parts) return undefined;
   const nums = parts.map((p, i) => (i < 2 && !/^\d+$/.test(p) ? resolve(p) : /^\d+$/.test(p) ? Number(p) : undefined));
   if (nums.some((n) => n === undefined)) return undefined;
-  const [a, b, count] = nums as number[];
+  const [a, b, count] = nums as [number, number, number];
   if (count <= 0) return undefined;
   return colon.length === 3 ? { inner: a, outer: b, count } : { outer: a, inner: b, count };
 }
@@ -94,7 +94,8 @@ export function parseIdRange(text: string, resolve: (name: string) => number | u
 export function lookupUser(name: string): { uid: number; gid: number; name: string; home: string; shell: string } | undefined {
   for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
     const f = line.split(':');
-    if (f.length >= 7 && (f[0] === name || f[2] === name)) return { name: f[0], uid: Number(f[2]), gid: Number(f[3]), home: f[5], shell: f[6] };
+    const [user, , uid, gid, , home, shell] = f;
+    if (f.length >= 7 && (user === name || uid === name)) return { name: user!, uid: Number(uid), gid: Number(gid), home: home!, shell: shell! };
   }
   return undefined;
 }

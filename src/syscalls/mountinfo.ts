@@ -38,13 +38,14 @@ export function parseMountInfo(text: string): MountInfo[] {
     out.push({
       mountId: Number(fields[0]),
       parentId: Number(fields[1]),
-      device: fields[2],
-      root: unescapeMountField(fields[3]),
-      mountPoint: unescapeMountField(fields[4]),
-      mountOptions: fields[5].split(','),
+      // dash >= 6 and dash + 2 < fields.length: every field below exists.
+      device: fields[2]!,
+      root: unescapeMountField(fields[3]!),
+      mountPoint: unescapeMountField(fields[4]!),
+      mountOptions: fields[5]!.split(','),
       optionalFields: fields.slice(6, dash),
-      fstype: fields[dash + 1],
-      source: unescapeMountField(fields[dash + 2]),
+      fstype: fields[dash + 1]!,
+      source: unescapeMountField(fields[dash + 2]!),
       superOptions: (fields[dash + 3] ?? '').split(','),
     });
   }

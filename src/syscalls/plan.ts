@@ -226,7 +226,7 @@ export function callLabel(i: number): string {
  * or after a fork (the new process has no death signal yet).
  */
 export function waitsForGo(calls: readonly Call[], i: number, runAhead: boolean): boolean {
-  const call = calls[i];
+  const call = calls[i]!;
   const previous = calls[i - 1];
   return (
     !runAhead ||
@@ -387,7 +387,7 @@ function pipeCloexec(): [number, number] {
   const fds = new Int32Array(2);
   const rc = cfunc('int pipe2(_Out_ int *fds, int flags)')(fds, O.O_CLOEXEC);
   if (rc !== 0) throw new SyscallError('pipe2', 'pipe2([], O_CLOEXEC)', koffi.errno());
-  return [fds[0], fds[1]];
+  return [fds[0]!, fds[1]!];
 }
 
 const stackTop = (b: Buffer) => (addressOf(b) + BigInt(b.length)) & ~15n;
@@ -458,7 +458,7 @@ function layoutChain(chain: Chain, fds: { result: number; go: number }): { first
   const stackBase = base + BigInt(contextsSize);
   let next = 0n;
   for (let i = chain.links.length - 1; i >= 0; i--) {
-    const link = chain.links[i];
+    const link = chain.links[i]!;
     const offset = i * CONTEXT_SIZE;
     if (link.args.length > 6) throw new Error(`${link.fn}: a link takes at most 6 arguments (they would not fit its stack step)`);
     arena.set(template, offset);
@@ -491,7 +491,7 @@ interface ClonedChild {
  * failed call sets it) lands in the child's report. That happened in
  * lockstep too, between the go byte and the parent's read: 2 in 5000
  * conditional calls went the wrong way, and ts-nsenter's second pass once
- * skipped the pid namespace (test/plan-errno.test.ts). A copy also lets a
+ * skipped the pid namespace (test/kernel/plan-errno.test.ts). A copy also lets a
  * child outlive this process (a barrier), and setns() into a time
  * namespace, which the kernel refuses in a shared address space (EUSERS).
  * It costs about 1 ms per tool here (page tables, then copy-on-write faults
@@ -529,6 +529,11 @@ function cloneChain(chain: Chain, opts: PlanOptions, pipes: PlanPipes): ClonedCh
  * on. Returns when the child has exec'd, finished, or reached its barrier;
  * throws (child killed and reaped) when a call failed.
  */
+// Long on purpose: its inner functions (readReport, release, the trace of
+// calls that ran ahead) share the child's pid, label and report buffer, and
+// the loop reads as the lockstep itself; split, they would pass that state
+// around.
+// eslint-disable-next-line max-lines-per-function
 function drive(child: ClonedChild, calls: readonly Call[], chain: Chain, opts: PlanOptions): StartedChild {
   let pid = child.pid;
   let who = opts.label ?? `pid ${pid}`;
@@ -552,7 +557,7 @@ function drive(child: ClonedChild, calls: readonly Call[], chain: Chain, opts: P
   // address of the function it will run (the call's own, or getpid to skip it).
   const skipped = new Set<number>();
   const release = (i: number) => {
-    const call = calls[i];
+    const call = calls[i]!;
     if (call.onlyIfFailed === undefined) return void writeSync(child.goWrite, Buffer.from('g'));
     const run = results.shouldRun(call);
     if (!run) skipped.add(i);
@@ -563,7 +568,7 @@ function drive(child: ClonedChild, calls: readonly Call[], chain: Chain, opts: P
   try {
     opts.afterClone?.(pid);
     for (let i = 0; i < calls.length; i++) {
-      const call = calls[i];
+      const call = calls[i]!;
       if (chain.barrierCall >= 0 && i === chain.barrierCall + 1) {
         // The child is on its way to the barrier: nothing more is reported.
         traceLine(`close(<result pipe>), close(<go pipe>), open(${q(chain.buffers.get('fifo')!.toString().replace(/\0$/, ''))}, O_WRONLY|O_CLOEXEC) ... (waits for a reader of ${opts.barrier?.fifo})`, who);
@@ -616,7 +621,7 @@ function drive(child: ClonedChild, calls: readonly Call[], chain: Chain, opts: P
     for (let j = failed + 1; j < calls.length && !chain.waits[j] && j !== chain.barrierCall + 1; j++) {
       const errno = readReport();
       if (errno === undefined) return;
-      traceLine(`${calls[j].show} ${errno ? formatResult(-1, errno) : '= 0'} /* ran ahead of the failure */`, who);
+      traceLine(`${calls[j]!.show} ${errno ? formatResult(-1, errno) : '= 0'} /* ran ahead of the failure */`, who);
     }
   }
 }
@@ -758,7 +763,7 @@ export function startPlan(setup: readonly Call[], opts: PlanOptions = {}): Start
       while (fd === barrier.pathFd) fd++;
       chainBarrier = { ...barrier, reservedFd: fd };
     }
-    const calls = barrier ? [...first, ...setup.slice(0, -1), ...beforeBarrier, ...barrier.calls, setup[setup.length - 1]] : [...first, ...setup];
+    const calls = barrier ? [...first, ...setup.slice(0, -1), ...beforeBarrier, ...barrier.calls, setup[setup.length - 1]!] : [...first, ...setup];
     try {
       let chain: Chain;
       try {

@@ -88,10 +88,10 @@ export function waitChild(pid: number, opts: { passStops?: boolean } = {}): Prom
     const check = () => {
       const rc = waitpid(pid, status, WNOHANG | (opts.passStops ? WUNTRACED : 0)) as number;
       if (rc === 0) return;
-      if (rc === pid && (status[0] & 0xff) === 0x7f) {
+      if (rc === pid && (status[0]! & 0xff) === 0x7f) {
         // The child stopped: stop too, and continue it when we are continued
         // (util-linux nsenter's continue_as_child).
-        traceLine(`wait4(${pid}) = ${pid} (stopped by ${signalName((status[0] >> 8) & 0xff)})`);
+        traceLine(`wait4(${pid}) = ${pid} (stopped by ${signalName((status[0]! >> 8) & 0xff)})`);
         kill(process.pid, SIG.SIGSTOP);
         kill(pid, SIG.SIGCONT);
         return;
@@ -103,7 +103,7 @@ export function waitChild(pid: number, opts: { passStops?: boolean } = {}): Prom
         if (errno === ERRNO.EINTR) return void process.on('SIGCHLD', check);
         return reject(new SyscallError('waitpid', `waitpid(${pid})`, errno));
       }
-      const info = decodeWaitStatus(pid, status[0]);
+      const info = decodeWaitStatus(pid, status[0]!);
       traceLine(`wait4(${pid}) = ${pid} (${info.signal ? `killed by ${signalName(info.signal)}` : `exit ${info.code}`})`);
       resolve(info);
     };
@@ -116,7 +116,7 @@ export function waitChild(pid: number, opts: { passStops?: boolean } = {}): Prom
 export function waitChildSync(pid: number): ExitInfo {
   const status = new Int32Array(1);
   cfunc('int waitpid(int pid, _Out_ int *status, int options)')(pid, status, 0);
-  return decodeWaitStatus(pid, status[0]);
+  return decodeWaitStatus(pid, status[0]!);
 }
 
 export function kill(pid: number, signal: number): number {
@@ -156,7 +156,7 @@ export function procDir(pid: number | 'self'): string {
   const selfInProc = Number(readlinkSync('/proc/self'));
   if (pid === 'self') return `/proc/${selfInProc}`;
   if (selfInProc === process.pid) return `/proc/${pid}`;
-  const nspid = (dir: string) => /^NSpid:\s*(.*)$/m.exec(readFileSync(`${dir}/status`, 'utf8'))?.[1].split(/\s+/).map(Number) ?? [];
+  const nspid = (dir: string) => /^NSpid:\s*(.*)$/m.exec(readFileSync(`${dir}/status`, 'utf8'))?.[1]?.split(/\s+/).map(Number) ?? [];
   const depth = nspid('/proc/self').length; // our PID is at index depth-1 in our children's NSpid too
   for (const task of readdirSync('/proc/self/task')) {
     for (const child of readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {

@@ -257,7 +257,7 @@ export function seccompLoadCall(program: Buffer, flags: number, summary: string,
 /** The fd of a process that is a seccomp listener (the process waits: nothing moves). */
 export function listenerFdOf(pid: number): number {
   for (const name of readdirSync(`/proc/${pid}/fd`)) {
-    let target = '';
+    let target: string;
     try {
       target = readlinkSync(`/proc/${pid}/fd/${name}`);
     } catch {

@@ -137,7 +137,7 @@ function layout(): CgroupLayout {
 
 /** The operands a command checked with its `operands` counts: PATH is the first. */
 function pathOperand(cmd: ParsedCommandLine): string {
-  return cmd.rest[0];
+  return cmd.rest[0]!;
 }
 
 // ---- info
@@ -158,12 +158,12 @@ function info(cmd: ParsedCommandLine): void {
   const table = l.hierarchies.map((h, i) => [
     h.mountPoint,
     `v${h.version}`,
-    h.version === 2 ? `available: ${h.controllers.join(' ') || '(none)'}; enabled for children: ${rows[i].enabled!.join(' ') || '(none)'}` : h.controllers.join(',') || `name=${h.name}`,
+    h.version === 2 ? `available: ${h.controllers.join(' ') || '(none)'}; enabled for children: ${rows[i]!.enabled!.join(' ') || '(none)'}` : h.controllers.join(',') || `name=${h.name}`,
     h.own,
   ]);
   table.unshift(['MOUNTPOINT', 'VERSION', 'CONTROLLERS', 'YOUR CGROUP']);
-  const widths = [0, 1, 2].map((c) => Math.max(...table.map((r) => r[c].length)));
-  for (const r of table) out(r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]) : cell)).join('  '));
+  const widths = [0, 1, 2].map((c) => Math.max(...table.map((r) => r[c]!.length)));
+  for (const r of table) out(r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell)).join('  '));
 }
 
 // ---- create, set, get, exec, add
@@ -220,7 +220,7 @@ function limitText(l: Limit | undefined, bytes = true): string {
 }
 
 function showRows(s: CgroupStats): Array<[string, string, string[]]> {
-  const src = (...keys: string[]) => [...new Set(keys.map((k) => s.sources[k]).filter(Boolean).map((f) => posix.basename(f)))];
+  const src = (...keys: string[]) => [...new Set(keys.map((k) => s.sources[k]).filter((f): f is string => Boolean(f)).map((f) => posix.basename(f)))];
   const rows: Array<[string, string, string[]]> = [];
   rows.push(['processes', s.processes.length ? s.processes.join(' ') : '(none)', ['cgroup.procs']]);
   const m = s.memory;

@@ -69,7 +69,7 @@ function dirOf(cmd: ParsedCommandLine): string {
 /** ts-runc next to this tool (the same checkout or install), runc from PATH, or a path. */
 function runtimeBinary(choice: string): string {
   if (choice.includes('/')) return choice;
-  if (choice === 'ts-runc') return join(dirname(process.argv[1]), 'ts-runc');
+  if (choice === 'ts-runc') return join(dirname(process.argv[1]!), 'ts-runc');
   if (choice === 'runc') return which('runc') ?? '/usr/sbin/runc';
   throw new UsageError(`unknown runtime '${choice}' (ts-runc, runc, or a path)`);
 }

@@ -109,7 +109,7 @@ function build(cmd: ParsedCommandLine): void {
   const o = outputs(cmd);
   try {
     const built = buildImage({
-      source: cmd.rest[0],
+      source: cmd.rest[0]!,
       layout: o.layout,
       name: tag,
       entrypoint: value(cmd, 'entrypoint') !== undefined ? words(value(cmd, 'entrypoint')!, 'entrypoint') : undefined,
@@ -129,7 +129,7 @@ function build(cmd: ParsedCommandLine): void {
 function recipe(cmd: ParsedCommandLine): void {
   const o = outputs(cmd);
   try {
-    const built = buildRecipe(cmd.rest[0], o.layout);
+    const built = buildRecipe(cmd.rest[0]!, o.layout);
     finish(o, built.ref, built.manifest.digest);
   } catch (err) {
     if (o.scratch) rmSync(o.scratch, { recursive: true, force: true });
@@ -138,7 +138,7 @@ function recipe(cmd: ParsedCommandLine): void {
 }
 
 function list(cmd: ParsedCommandLine): void {
-  for (const m of readIndex(cmd.rest[0]).manifests) out(`${m.annotations?.[REF_NAME] ?? '<unnamed>'}\t${m.digest}\t${m.size}`);
+  for (const m of readIndex(cmd.rest[0]!).manifests) out(`${m.annotations?.[REF_NAME] ?? '<unnamed>'}\t${m.digest}\t${m.size}`);
 }
 
 /** An image source: a layout directory, or an oci-archive file unpacked to a scratch layout. */
@@ -159,15 +159,15 @@ function withLayout<T>(text: string, use: (layout: string, ref?: string) => T): 
 }
 
 function inspect(cmd: ParsedCommandLine): void {
-  withLayout(cmd.rest[0], (layout, ref) => {
+  withLayout(cmd.rest[0]!, (layout, ref) => {
     const image = resolveImage(layout, ref);
     out(JSON.stringify({ name: image.ref, digest: image.manifestDescriptor.digest, manifest: image.manifest, config: image.config }, null, 2));
   });
 }
 
 function unpack(cmd: ParsedCommandLine): void {
-  const bundle = cmd.rest[1];
-  withLayout(cmd.rest[0], (layout, ref) => unpackImage({ layout, ref, bundle, baseConfig: defaultSpec() as never }));
+  const bundle = cmd.rest[1]!;
+  withLayout(cmd.rest[0]!, (layout, ref) => unpackImage({ layout, ref, bundle, baseConfig: defaultSpec() as never }));
 }
 
 /** The words for an image failure: what went wrong, and what to do. */

@@ -114,10 +114,16 @@ function cleanUpOnSignals(): void {
     process.on(sig, () => {
       out(`\n${sig === 'SIGINT' ? 'interrupted' : sig}: cleaning up...`);
       const pending = current?.interrupt() ?? Promise.resolve({ problems: [] });
-      pending.then(({ problems }) => {
-        for (const p of problems) out(`  ${p}`);
-        process.exit(130);
-      });
+      pending.then(
+        ({ problems }) => {
+          for (const p of problems) out(`  ${p}`);
+          process.exit(130);
+        },
+        (err: unknown) => {
+          out(`  cleanup failed: ${err instanceof Error ? err.message : String(err)}`);
+          process.exit(130);
+        },
+      );
     });
 }
 
@@ -174,9 +180,9 @@ async function runLab(cmd: ParsedCommandLine, names: string[]): Promise<number> 
   if (process.stdout.isTTY === true) {
     const guided = new GuidedReporter(!flag(cmd, 'auto') && process.stdin.isTTY === true, { sandboxed });
     await guided.load();
-    results = await runLabs([lab], guided, flag(cmd, 'trace'));
+    results = await runLabs([lab!], guided, flag(cmd, 'trace'));
     guided.close();
-  } else results = await runLabs([lab], new PlainReporter(true, { sandboxed }), flag(cmd, 'trace'));
+  } else results = await runLabs([lab!], new PlainReporter(true, { sandboxed }), flag(cmd, 'trace'));
   return verdict(results, flag(cmd, 'allow-skips'));
 }
 
@@ -186,7 +192,7 @@ function inSandbox(args: string[], standIn = false): number {
   // Ctrl-C reaches the ts-lab inside too, which cleans up: wait for it
   // instead of dying first (a handler, so the signal does not kill us).
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', env });
+  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit', env });
   if (r.error) throw new ToolError(`cannot start the sandbox: ${r.error.message}`, 1);
   return r.status ?? 1;
 }
@@ -242,7 +248,7 @@ function shell(): number {
   }
   // The shell handles Ctrl-C itself; we only wait for it.
   for (const sig of ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => {});
-  const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', env });
+  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit', env });
   if (r.error) throw new ToolError(`cannot start ${argv[0]}: ${r.error.message}`, 1);
   return r.status ?? 1;
 }

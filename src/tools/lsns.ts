@@ -96,7 +96,7 @@ function describe(err: unknown): Described | undefined {
 
 function toRows(columns: string[], infos: NamespaceInfo[]): Row[] {
   return infos.map((info) => ({
-    cells: Object.fromEntries(columns.map((c) => [c, COLUMNS[c].cell(info)])),
+    cells: Object.fromEntries(columns.map((c) => [c, COLUMNS[c]!.cell(info)])),
     children: info.children?.length ? toRows(columns, info.children) : undefined,
   }));
 }
@@ -124,7 +124,10 @@ runTool(spec, (cmd) => {
   const infos = relation ? namespaceTree(listed, all, relation) : listed;
   const mode = flag(cmd, 'json') ? 'json' : flag(cmd, 'raw') ? 'raw' : 'table';
   const width = !flag(cmd, 'notruncate') && process.stdout.isTTY ? process.stdout.columns : undefined;
-  const table = columns.map((name): Column => ({ name, number: COLUMNS[name].number, right: COLUMNS[name].right, truncate: COLUMNS[name].truncate, minWidth: COLUMNS[name].minWidth }));
+  const table = columns.map((name): Column => {
+    const { number, right, truncate, minWidth } = COLUMNS[name]!; // the names were checked against COLUMNS
+    return { name, number, right, truncate, minWidth };
+  });
   process.stdout.write(toBytes(renderTable(table, toRows(columns, infos), { mode, headings: !flag(cmd, 'noheadings'), jsonKey: 'namespaces', treeColumn: relation && columns.includes(treeColumn ?? '') ? treeColumn : undefined, width })));
   return 0;
 }, { describe });

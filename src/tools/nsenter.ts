@@ -24,12 +24,12 @@ const spec: ToolSpec = {
   options: [
     { long: 'all', short: 'a', help: 'enter all namespaces' },
     { long: 'target', short: 't', arg: 'required', value: '<pid>', help: 'target process to get namespaces from' },
-    ...Object.keys(NS_HELP).map((long) => ({
+    ...Object.entries(NS_HELP).map(([long, help]) => ({
       long,
       short: NAMESPACES.find((n) => n.option === long)!.letter,
       arg: 'optional' as const,
       value: '<file>',
-      help: NS_HELP[long],
+      help,
     })),
     { long: 'setuid', short: 'S', arg: 'required', value: '<uid>', help: 'set uid in entered namespace' },
     { long: 'setgid', short: 'G', arg: 'required', value: '<gid>', help: 'set gid in entered namespace' },

@@ -24,7 +24,7 @@ runTool(spec, async (cmd) => {
   const mode = value(cmd, 'mode') ?? 'single';
   if (mode !== 'single' && mode !== 'null') throw new UsageError(`invalid mode '${mode}' (single or null)`);
   if (cmd.rest.length !== 1) throw new UsageError(cmd.rest.length ? 'too many arguments' : 'missing SOCKET');
-  const path = cmd.rest[0];
+  const path = cmd.rest[0]!;
   const listener = listenConsoleSocket(path);
   const pidFile = value(cmd, 'pid-file');
   if (pidFile) writeFileSync(pidFile, `${process.pid}\n`);

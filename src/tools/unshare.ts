@@ -32,7 +32,7 @@ const spec: ToolSpec = {
       // util-linux: the short form takes no file (-n=FILE is an error), only --net=FILE does.
       shortArg: 'none' as const,
       value: '<file>',
-      help: NS_HELP[long],
+      help: NS_HELP[long]!,
     })),
     { long: 'fork', short: 'f', help: 'fork before launching <program>', gap: true },
     { long: 'map-user', arg: 'required', valueSep: '=', value: '<uid>|<name>', help: 'map current user to uid (implies --user)' },
@@ -91,36 +91,12 @@ function killSignal(name: string): number {
   return signal;
 }
 
-function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
-  let flags = 0;
-  const persist = new Map<string, string>();
-  for (const ns of NAMESPACES) {
-    const v = cmd.opts[ns.option];
-    if (v === undefined) continue;
-    flags |= ns.flag;
-    if (typeof v === 'string' && v !== '') persist.set(ns.name, v);
-  }
-  const euid = process.geteuid!();
-  const egid = process.getegid!();
-  let fork = flag(cmd, 'fork');
-
-  let killChildSignal: number | undefined;
-  if (flag(cmd, 'kill-child')) {
-    killChildSignal = killSignal(value(cmd, 'kill-child') || 'KILL');
-    fork = true;
-  }
-
-  let mountProc: string | undefined;
-  if (flag(cmd, 'mount-proc')) {
-    mountProc = value(cmd, 'mount-proc') || '/proc';
-    flags |= CLONE.CLONE_NEWNS;
-  }
-
-  const prop = propagationMode(value(cmd, 'propagation') ?? 'private');
-
-  const setgroupsText = value(cmd, 'setgroups');
-  const setgroups = setgroupsText === undefined ? undefined : setgroupsMode(setgroupsText);
-
+/**
+ * The uid and gid maps the --map-* options ask for, in util-linux's order,
+ * and whether one of them maps a single group (then setgroups must stay
+ * denied).
+ */
+function idMapsFromOptions(cmd: ParsedCommandLine, euid: number, egid: number): { uidMap: IdRange[]; gidMap: IdRange[]; singleGroupMapped: boolean } {
   const uidMap: IdRange[] = [];
   const gidMap: IdRange[] = [];
   const mapUser = (inner: number) => uidMap.push({ inner, outer: euid, count: 1 });
@@ -164,8 +140,42 @@ function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
     uidMap.push({ inner: 0, outer: su.start, count: su.count });
     gidMap.push({ inner: 0, outer: sg.start, count: sg.count });
   }
-  if (uidMap.length || gidMap.length) flags |= CLONE.CLONE_NEWUSER;
   const singleGroupMapped = flag(cmd, 'map-root-user') || flag(cmd, 'map-current-user') || mg !== undefined;
+  return { uidMap, gidMap, singleGroupMapped };
+}
+
+function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
+  let flags = 0;
+  const persist = new Map<string, string>();
+  for (const ns of NAMESPACES) {
+    const v = cmd.opts[ns.option];
+    if (v === undefined) continue;
+    flags |= ns.flag;
+    if (typeof v === 'string' && v !== '') persist.set(ns.name, v);
+  }
+  const euid = process.geteuid!();
+  const egid = process.getegid!();
+  let fork = flag(cmd, 'fork');
+
+  let killChildSignal: number | undefined;
+  if (flag(cmd, 'kill-child')) {
+    killChildSignal = killSignal(value(cmd, 'kill-child') || 'KILL');
+    fork = true;
+  }
+
+  let mountProc: string | undefined;
+  if (flag(cmd, 'mount-proc')) {
+    mountProc = value(cmd, 'mount-proc') || '/proc';
+    flags |= CLONE.CLONE_NEWNS;
+  }
+
+  const prop = propagationMode(value(cmd, 'propagation') ?? 'private');
+
+  const setgroupsText = value(cmd, 'setgroups');
+  const setgroups = setgroupsText === undefined ? undefined : setgroupsMode(setgroupsText);
+
+  const { uidMap, gidMap, singleGroupMapped } = idMapsFromOptions(cmd, euid, egid);
+  if (uidMap.length || gidMap.length) flags |= CLONE.CLONE_NEWUSER;
   if (setgroups === 'allow' && singleGroupMapped)
     throw new ToolError('options --setgroups=allow and --map-group are mutually exclusive');
 

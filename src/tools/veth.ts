@@ -82,12 +82,13 @@ function shown(word: string): string {
   if (!raw) return word;
   let out = '';
   for (let i = 0; i < raw.length; ) {
-    const len = raw[i] < 0x80 ? 1 : raw[i] >= 0xf0 ? 4 : raw[i] >= 0xe0 ? 3 : raw[i] >= 0xc0 ? 2 : 0;
+    const byte = raw[i]!; // i < raw.length
+    const len = byte < 0x80 ? 1 : byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 0;
     const seq = len ? raw.subarray(i, i + len) : undefined;
     if (seq && seq.length === len && isUtf8(seq)) {
       out += seq.toString('utf8');
       i += len;
-    } else out += `\\x${raw[i++].toString(16).padStart(2, '0')}`;
+    } else out += `\\x${raw[i++]!.toString(16).padStart(2, '0')}`;
   }
   return out;
 }
@@ -138,7 +139,7 @@ function keyword(words: readonly string[], index: number, word: string, usage: s
 
 /** Words after the last one the grammar has are refused, as ip refuses them ("... is a garbage"). */
 function noMore(words: readonly string[], count: number, usage: string): void {
-  if (words.length > count) throw new ToolError(`unexpected argument '${shown(words[count])}' in: ${usage}`);
+  if (words.length > count) throw new ToolError(`unexpected argument '${shown(words[count]!)}' in: ${usage}`);
 }
 
 // ---- failures in the tool's words
@@ -480,7 +481,7 @@ function splitProgram(argv: string[]): { own: string[]; program: string[] } {
       if (argv[end] === '--') return { own: argv.slice(0, end), program: argv.slice(end + 1) };
       return { own: argv.slice(0, end), program: argv.slice(end) };
     }
-    if (!argv[i].startsWith('-')) break;
+    if (!argv[i]!.startsWith('-')) break;
   }
   return { own: argv, program: [] };
 }

@@ -3,8 +3,8 @@
 // the program has really exec'd (a plan child is a copy of Node until then),
 // and always stopped in teardown.
 import { spawn, ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { asNobody, children, cleanEnv, NO_TAP } from './tools.js';
+import { asNobody, cleanEnv, comm, descendants, NO_TAP } from './tools.js';
+import { waitFor } from './wait.js';
 
 export interface Background {
   /** The process the test spawned (ts-unshare, or the program itself). */
@@ -14,31 +14,13 @@ export interface Background {
   stop(): Promise<void>;
 }
 
-function comm(pid: number): string {
-  try {
-    return existsSync(`/proc/${pid}/comm`) ? readFileSync(`/proc/${pid}/comm`, 'utf8').trim() : '';
-  } catch {
-    return '';
-  }
-}
-
-function descendants(pid: number): number[] {
-  let direct: number[];
-  try {
-    direct = children(pid);
-  } catch {
-    return []; // it has exited meanwhile
-  }
-  return direct.flatMap((child) => [child, ...descendants(child)]);
-}
-
 /**
  * Start argv in the background and wait until the process named `comm`
  * (e.g. 'sleep') exists below it. A bounded wait for an event, not a timing.
  */
 export async function startBackground(argv: string[], opts: { comm: string; as?: 'nobody'; cwd?: string; env?: NodeJS.ProcessEnv }): Promise<Background> {
   const full = [...NO_TAP, ...(opts.as === 'nobody' ? asNobody(argv) : argv)];
-  const parent = spawn(full[0], full.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], cwd: opts.cwd ?? '/', env: opts.env ?? cleanEnv() });
+  const parent = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], cwd: opts.cwd ?? '/', env: opts.env ?? cleanEnv() });
   const exited = new Promise<void>((resolve) => parent.on('exit', () => resolve()));
   const stop = async () => {
     for (const pid of [...descendants(parent.pid!)].reverse()) {
@@ -51,12 +33,12 @@ export async function startBackground(argv: string[], opts: { comm: string; as?:
     if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
     await exited;
   };
-  for (let i = 0; i < 400; i++) {
-    const found = [parent.pid!, ...descendants(parent.pid!)].find((p) => comm(p) === opts.comm);
-    if (found) return { parent, pid: found, stop };
-    if (parent.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  let found: number | undefined;
+  await waitFor(() => {
+    found = [parent.pid!, ...descendants(parent.pid!)].find((p) => comm(p) === opts.comm);
+    return found !== undefined || parent.exitCode !== null;
+  }, { timeoutMs: 10_000, intervalMs: 25 });
+  if (found !== undefined) return { parent, pid: found, stop };
   await stop();
   throw new Error(`${argv.join(' ')}: no process named ${opts.comm} appeared`);
 }

@@ -33,6 +33,10 @@ export class TmuxSession {
   screen(): string {
     return this.tmux(['capture-pane', '-p', '-t', this.name, '-S', '-200']);
   }
+  /** The PID of the pane's command (what respawn-pane started). */
+  panePid(): number {
+    return Number(this.tmux(['display-message', '-p', '-t', this.name, '#{pane_pid}']).trim());
+  }
   /** The pane's command ended: its exit status, else undefined. */
   exitStatus(): number | undefined {
     // tmux may show the pane dead a moment before it has the status: poll on.

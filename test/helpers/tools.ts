@@ -92,7 +92,7 @@ export function run(argv: string[], opts: RunOptions = {}): RunResult {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   };
-  const r = spawnSync(full[0], full.slice(1), spawnOpts);
+  const r = spawnSync(full[0]!, full.slice(1), spawnOpts);
   if (r.error) throw r.error;
   return { code: r.status, signal: r.signal, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
@@ -120,7 +120,7 @@ export function mounts(): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .trim()
     .split('\n')
-    .map((l) => l.split(' ')[4]);
+    .map((l) => l.split(' ')[4] ?? '');
 }
 
 export function netnsFiles(): string[] {
@@ -132,8 +132,7 @@ export function links(): string[] {
   return r.stdout
     .trim()
     .split('\n')
-    .map((l) => l.split(': ')[1]?.split('@')[0])
-    .filter(Boolean)
+    .flatMap((l) => l.split(': ')[1]?.split('@')[0] || [])
     .sort();
 }
 
@@ -145,6 +144,26 @@ export function children(pid = process.pid): number[] {
     if (text) out.push(...text.split(/\s+/).map(Number));
   }
   return out;
+}
+
+/** Every process below `pid` (children, their children, ...); [] once it has exited. */
+export function descendants(pid: number): number[] {
+  let direct: number[];
+  try {
+    direct = children(pid);
+  } catch {
+    return []; // it has exited meanwhile
+  }
+  return direct.flatMap((child) => [child, ...descendants(child)]);
+}
+
+/** A process's name (/proc/PID/comm), '' once it is gone. */
+export function comm(pid: number): string {
+  try {
+    return existsSync(`/proc/${pid}/comm`) ? readFileSync(`/proc/${pid}/comm`, 'utf8').trim() : '';
+  } catch {
+    return '';
+  }
 }
 
 export interface Inventory {
