@@ -289,7 +289,11 @@ function startServer(paths: PlaygroundPaths, argv: string[]): number {
     // A new v1 cpuset starts with no CPUs and no memory nodes, and takes no
     // process until given its parent's. v2 has no such rule (an empty
     // cpuset.cpus means the parent's), and its root has no cpuset.cpus at all.
-    if (b.version === 1) for (const dir of [cgroups[i], leaves[i]]) copyEmptyCpuset(dir);
+    // Every directory from the hierarchy's top down: NSLAB_CGROUP_PARENT may have made some too.
+    if (b.version === 1) {
+      const parts = relative(b.mountPoint, leaves[i]).split('/');
+      for (let n = 1; n <= parts.length; n++) copyEmptyCpuset(join(b.mountPoint, ...parts.slice(0, n)));
+    }
   });
   const resolv = resolverForSandbox(paths);
   const log = openSync(paths.log, 'a');
