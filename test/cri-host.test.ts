@@ -69,7 +69,7 @@ t.test('a failed up leaves no nslab-cri-* cgroup', { skip: needRoot(), timeout: 
     }
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${fake}:${BIN}:${process.env.PATH}`, NSLAB_CGROUP_PARENT: parent };
     delete env.NODE_OPTIONS;
-    const r = box.run([tool('cri'), 'up', '--dir', dir, '--runtime', tool('runc')], { env, timeout: 60_000 });
+    const r = box.run([tool('cri'), 'up', '--server', 'containerd', '--dir', dir, '--runtime', tool('runc')], { env, timeout: 60_000 });
     t.not(r.code, 0, `up fails (NSLAB_CGROUP_PARENT='${parent}')`);
     t.match(r.stderr, /containerd/, `and says containerd failed: ${r.stderr.trim().split('\n')[0]}`);
     t.equal(find(), before, 'no nslab-cri-* cgroup is left');
