@@ -94,8 +94,7 @@ function exePids(exe: string): number[] {
     .map(Number);
 }
 
-for (const { server, why } of SERVERS)
-for (const runtime of RUNTIMES) {
+for (const [{ server, why }, runtime] of SERVERS.flatMap((s) => RUNTIMES.map((r) => [s, r] as const))) {
   t.test(`the CRI flow with ${runtime.name} under ${server}`, { skip: skip || why || runtime.why || false, timeout: 600_000 }, async (t) => {
     const sandbox = await NetSandbox.start();
     const dir = '/run/nslab-cri-test';
