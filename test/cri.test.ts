@@ -217,6 +217,22 @@ t.test('ts-cri refuses bad input clearly and leaves nothing', { skip: needRoot()
   const u = spawnSync(tool('cri'), ['bogus'], { encoding: 'utf8' });
   t.equal(u.status, 1);
   t.match(u.stderr, /unknown command 'bogus'/);
+  const server = spawnSync(tool('cri'), ['up', '--server', 'docker', '--dir', dir], { encoding: 'utf8' });
+  t.equal(server.status, 1);
+  t.match(server.stderr, /unknown server 'docker' \(crio or containerd\)/);
+  const fromEnv = spawnSync(tool('cri'), ['up', '--dir', dir], { encoding: 'utf8', env: { ...process.env, NSLAB_CRI_SERVER: 'podman' } });
+  t.equal(fromEnv.status, 1);
+  t.match(fromEnv.stderr, /unknown server 'podman'/, 'NSLAB_CRI_SERVER is checked too');
+  // CRI-O asked for where it is not installed: a PATH without crio (and pinns).
+  const noCrio = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin')
+    .split(':')
+    .filter((d) => d && !existsSync(join(d, 'crio')) && !existsSync(join(d, 'pinns')))
+    .join(':');
+  const missingCrio = spawnSync(tool('cri'), ['up', '--server', 'crio', '--dir', dir], { encoding: 'utf8', env: { ...process.env, PATH: noCrio } });
+  t.equal(missingCrio.status, 1);
+  t.match(missingCrio.stderr, /ts-cri: CRI-O is not installed \(crio, pinns not found\)/);
+  t.notOk(existsSync(dir), 'no playground directory is made');
+  t.match(missingCrio.stderr, /docs\/cri\.md, "Getting CRI-O"/, 'and says where to get it');
   t.same(readdirSync(files).filter((f) => f === 'bad'), []);
   mkdirSync(dir);
   rmSync(dir, { recursive: true });

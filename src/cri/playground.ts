@@ -38,9 +38,14 @@ function crioNeeds(): Need[] {
   ];
 }
 
+/** What CRI-O needs and is not installed: the program's name, and where it comes from. */
+export function crioMissing(): Need[] {
+  return crioNeeds().filter((n) => !n.path.startsWith('/') || !existsSync(n.path));
+}
+
 /** Whether CRI-O and what it needs are installed: then it is ts-cri up's default, as in the series. */
 export function crioInstalled(): boolean {
-  return crioNeeds().every((n) => n.path.startsWith('/') && existsSync(n.path));
+  return crioMissing().length === 0;
 }
 
 /** The server ts-cri up starts when none is named: CRI-O where installed, else containerd. */

@@ -13,7 +13,7 @@ import { Command, commandList, dispatch } from '../cli/commands.js';
 import { ToolError, UsageError } from '../cli/errors.js';
 import { CriError } from '../cri/errors.js';
 import { CRI_SERVERS, CriServer } from '../cri/config.js';
-import { DEFAULT_DIR, crictlEnvironment, crioInstalled, defaultServer, down, pathsOf, runningServer, status, up } from '../cri/playground.js';
+import { DEFAULT_DIR, crictlEnvironment, crioMissing, defaultServer, down, pathsOf, runningServer, status, up } from '../cri/playground.js';
 import { which } from '../core/which.js';
 
 const NAME = 'ts-cri';
@@ -86,7 +86,8 @@ function serverChoice(cmd: ParsedCommandLine): CriServer {
     return server;
   }
   if (!CRI_SERVERS.includes(named as CriServer)) throw new UsageError(`unknown server '${named}' (crio or containerd)`);
-  if (named === 'crio' && !crioInstalled()) throw new CriError('missing-program', 'CRI-O is not installed (crio, pinns, conmon, skopeo)', { packages: ['conmon', 'skopeo', 'cri-o (docs/cri.md, "Getting CRI-O")'] });
+  const missing = named === 'crio' ? crioMissing() : [];
+  if (missing.length) throw new CriError('missing-program', `CRI-O is not installed (${missing.map((m) => m.path).join(', ')} not found)`, { packages: [...new Set(missing.map((m) => m.package))] });
   return named as CriServer;
 }
 
@@ -145,11 +146,22 @@ function runCrictl(cmd: ParsedCommandLine): number {
   return inPlayground(cmd, [crictl, '--config', paths.crictlConfig, ...cmd.rest], false, { ...process.env, ...crictlEnvironment(paths) });
 }
 
+/** How to get what is missing: Debian packages through apt, nslab's own tools by building, CRI-O as docs/cri.md says. */
+function installHint(packages: string[]): string {
+  const debian = packages.filter((p) => !p.startsWith('nslab') && !p.startsWith('cri-o'));
+  const ways = [
+    ...(debian.length ? [`apt-get install ${debian.join(' ')}`] : []),
+    ...(packages.some((p) => p.startsWith('nslab')) ? ['build nslab: npm run build'] : []),
+    ...(packages.some((p) => p.startsWith('cri-o')) ? ['CRI-O: see docs/cri.md, "Getting CRI-O"'] : []),
+  ];
+  return `install: ${ways.join('; and ')}`;
+}
+
 function describe(err: unknown): never {
   if (err instanceof CriError) {
     const hint =
       err.kind === 'missing-program'
-        ? `install: apt-get install ${err.packages?.filter((p) => !p.startsWith('nslab') && !p.startsWith('cri-o')).join(' ')}${err.packages?.some((p) => p.startsWith('nslab')) ? ' (and build nslab: npm run build)' : ''}${err.packages?.some((p) => p.startsWith('cri-o')) ? ' (and CRI-O: docs/cri.md, "Getting CRI-O")' : ''}`
+        ? installHint(err.packages ?? [])
         : err.kind === 'already-running'
           ? `${NAME} down${err.dir === DEFAULT_DIR ? '' : ` --dir ${err.dir}`} first, or use another --dir`
           : err.kind === 'socket-busy'
