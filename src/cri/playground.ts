@@ -115,9 +115,6 @@ export function runningServer(paths: PlaygroundPaths): number | undefined {
   }
 }
 
-/** The containerd of this playground: kept for callers that know only containerd. */
-export const runningContainerd = runningServer;
-
 /**
  * Lowering oom_score_adj needs CAP_SYS_RESOURCE; some machines refuse it even
  * to root. Where they do, the CRI plugin must not ask the runtime for it
