@@ -1,8 +1,10 @@
 // The files of the CRI playground, as text made from a few choices: the
 // containerd config (its own root, state and sockets; the CRI plugin with a
-// local pause image; the runc runtime pointed at ts-runc or runc), the CNI
-// network (a bridge with host-local addresses, like the one CRI-O ships as
-// 10-crio-bridge.conf), and crictl's config.
+// local pause image; the runc runtime pointed at ts-runc or runc), CRI-O's
+// config (every path in the playground's directory; the runtime handler
+// pointed at ts-runc or runc, with conmon and pinns), the signature policy
+// for local images, the CNI network (a bridge with host-local addresses,
+// like the one CRI-O ships as 10-crio-bridge.conf), and crictl's config.
 import { join } from 'node:path';
 
 export interface PlaygroundPaths {

@@ -1,10 +1,11 @@
-// The CRI playground: a containerd of its own, with the CRI plugin, CNI's
-// bridge and ts-runc (or runc) as the runtime, for the pod labs. containerd
-// runs in a network namespace and a mount namespace of its own, with a fresh
-// tmpfs on /run: the bridge, the pods' veths and addresses, the shims'
-// sockets and the pods' netns files never reach the host. Only the
-// playground's directory (config, socket, logs, the runtime's state) is
-// shared, so crictl, ctr and ts-runc on the host can reach it.
+// The CRI playground: a CRI server of its own (CRI-O with conmon and pinns,
+// or containerd with its CRI plugin), CNI's bridge and ts-runc (or runc) as
+// the runtime, for the pod labs. The server runs in a network namespace and
+// a mount namespace of its own, with a fresh tmpfs on /run: the bridge, the
+// pods' veths and addresses, the monitors' sockets, the pinned namespaces and
+// the pods' shm mounts never reach the host. Only the playground's directory
+// (config, socket, logs, image store, the runtime's state) is shared, so
+// crictl, ctr and ts-runc on the host can reach it.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -330,10 +331,10 @@ function startServer(paths: PlaygroundPaths, argv: string[]): number {
   writeFileSync(paths.pidFile, `${pid}\n`);
   for (let waited = 0; waited < 30_000; waited += 100) {
     if (answering(paths)) return pid;
-    if (!alive(pid)) throw new CriError('containerd-failed', `${paths.server} exited: ${tail(paths.log) || 'see ' + paths.log}`, { dir: paths.dir });
+    if (!alive(pid)) throw new CriError('server-failed', `${paths.server} exited: ${tail(paths.log) || 'see ' + paths.log}`, { dir: paths.dir });
     sleepMs(100);
   }
-  throw new CriError('containerd-failed', `${paths.server} did not answer on ${paths.socket} within 30 s: ${tail(paths.log)}`, { dir: paths.dir });
+  throw new CriError('server-failed', `${paths.server} did not answer on ${paths.socket} within 30 s: ${tail(paths.log)}`, { dir: paths.dir });
 }
 
 /** This process and its ancestors: down may itself run in containerd's mount namespace (nsenter -m, to reach a playground whose directory only that namespace sees). */
