@@ -1,14 +1,14 @@
-// npm run bench (or alone: sudo node scripts/bench-pods.mjs): how long
-// containerd's CRI takes to run the web pod — runp + create + start — with
-// ts-runc and with runc as its runtime. Goal: ts-runc within 1.5x of runc.
+// npm run bench (or alone: sudo node scripts/bench-pods.mjs): how long a
+// CRI server takes to run the web pod — runp + create + start — with ts-runc
+// and with runc as its runtime, under CRI-O (where installed) and under
+// containerd. Goal: ts-runc within 1.5x of runc under each.
 //
-// One playground per runtime: containerd binds a runtime handler to one
-// binary, and ts-cri's playground has one handler, so two playgrounds
-// (the same containerd, the same config, images and CNI network; only
-// BinaryName differs) compare the runtimes and nothing else. Both stay up
-// for the whole run and are measured alternately, round after round, so
-// machine noise hits them alike. Removing each pod (stopp + rmp) is not
-// timed.
+// One playground per server and runtime: each binds its runtime handler to
+// one binary, so two playgrounds of a server (the same config, images and
+// CNI network; only the runtime's path differs) compare the runtimes and
+// nothing else. All stay up for the whole run and are measured in turn,
+// round after round, so machine noise hits them alike. Removing each pod
+// (rmp -f) is not timed.
 //
 // Everything runs inside a throwaway network and mount namespace (unshare
 // -n -m, a tmpfs on /run): the bridges, pods and sockets never reach the
@@ -68,6 +68,8 @@ function outside() {
     process.exit(1);
   }
   const missing = ['containerd', 'ctr', 'unshare', 'runc'].filter((p) => !which(p));
+  const crioMissing = ['crio', 'pinns', 'conmon', 'skopeo'].filter((p) => !which(p));
+  if (crioMissing.length) say(`pods: CRI-O skipped: ${crioMissing.join(', ')} not installed (docs/cri.md, "Getting CRI-O")`);
   if (missing.length) {
     say(`pods: skipped: ${missing.join(', ')} not installed (scripts/setup-vm.sh installs them)`);
     return 0;
@@ -106,6 +108,8 @@ function inside() {
   if (existsSync(tsRunc) && existsSync(join(root, 'dist', 'ts-runc.cjs'))) runtimes.push({ name: 'ts-runc', binary: tsRunc });
   else say('pods: ts-runc skipped: not built (bin/ts-runc, dist/ts-runc.cjs: npm run build)');
   runtimes.push({ name: 'runc', binary: which('runc') });
+  const servers = ['crio', 'pinns', 'conmon', 'skopeo'].every((p) => which(p)) ? ['crio', 'containerd'] : ['containerd'];
+  const playgrounds = servers.flatMap((server) => runtimes.map((rt) => ({ ...rt, server })));
 
   const env = { ...process.env, PATH: `${join(root, 'bin')}:${dirname(crictl)}:${process.env.PATH}` };
   delete env.NODE_OPTIONS;
@@ -116,9 +120,9 @@ function inside() {
   };
 
   const logs = join(scratch, 'logs');
-  const sandboxYml = (n) => {
+  const sandboxYml = (n, cgroupParent) => {
     const file = join(scratch, `sandbox-${n}.yml`);
-    writeFileSync(file, ['metadata:', `  name: bench-${n}`, '  namespace: nslab-bench', `  uid: bench-${n}`, '  attempt: 0', `log_directory: ${logs}`, 'linux:', `  cgroup_parent: ${CGROUP_PARENT}`, ''].join('\n'));
+    writeFileSync(file, ['metadata:', `  name: bench-${n}`, '  namespace: nslab-bench', `  uid: bench-${n}`, '  attempt: 0', `log_directory: ${logs}`, 'linux:', `  cgroup_parent: ${cgroupParent}`, ''].join('\n'));
     return file;
   };
   const webYml = join(scratch, 'web.yml');
@@ -127,16 +131,18 @@ function inside() {
   const up = [];
   let failure;
   try {
-    for (const rt of runtimes) {
-      rt.dir = join('/run', `nslab-bench-${rt.name}`);
-      run([join(root, 'bin', 'ts-cri'), 'up', '--runtime', rt.binary, '--dir', rt.dir], `ts-cri up --runtime ${rt.name}`);
+    for (const rt of playgrounds) {
+      rt.dir = join('/run', `nslab-bench-${rt.server}-${rt.name}`);
+      run([join(root, 'bin', 'ts-cri'), 'up', '--server', rt.server, '--runtime', rt.binary, '--dir', rt.dir], `ts-cri up --server ${rt.server} --runtime ${rt.name}`);
       up.push(rt);
+      // CRI-O takes the pods' cgroup parent from the top of each hierarchy: the one ts-cri names (below the playground's cgroup).
+      rt.cgroupParent = rt.server === 'crio' ? /NSLAB_POD_CGROUP_PARENT=(\S+)/.exec(run([join(root, 'bin', 'ts-cri'), 'env', '--dir', rt.dir]))[1] : CGROUP_PARENT;
       rt.times = { runp: [], create: [], start: [], total: [] };
     }
     let n = 0;
     const once = (rt, record) => {
       const cri = (...args) => run([crictl, '--config', join(rt.dir, 'crictl.yaml'), ...args]);
-      const sandbox = sandboxYml(n++);
+      const sandbox = sandboxYml(n++, rt.cgroupParent);
       const t0 = process.hrtime.bigint();
       const pod = cri('runp', sandbox);
       const t1 = process.hrtime.bigint();
@@ -170,14 +176,16 @@ function inside() {
     return 1;
   }
 
-  say(`\npods: crictl runp + create + start of the web pod under containerd, ${rounds} rounds per runtime, interleaved; median ms\n`);
-  say('runtime'.padEnd(10) + ['runp', 'create', 'start', 'total'].map((k) => k.padStart(10)).join(''));
-  for (const rt of up) say(rt.name.padEnd(10) + ['runp', 'create', 'start', 'total'].map((k) => median(rt.times[k]).toFixed(1).padStart(10)).join(''));
-  const ts = up.find((r) => r.name === 'ts-runc');
-  const rc = up.find((r) => r.name === 'runc');
-  if (ts && rc) {
+  say(`\npods: crictl runp + create + start of the web pod, ${rounds} rounds per server and runtime, interleaved; median ms\n`);
+  say('server'.padEnd(12) + 'runtime'.padEnd(10) + ['runp', 'create', 'start', 'total'].map((k) => k.padStart(10)).join(''));
+  for (const rt of up) say(rt.server.padEnd(12) + rt.name.padEnd(10) + ['runp', 'create', 'start', 'total'].map((k) => median(rt.times[k]).toFixed(1).padStart(10)).join(''));
+  say('');
+  for (const server of servers) {
+    const ts = up.find((r) => r.server === server && r.name === 'ts-runc');
+    const rc = up.find((r) => r.server === server && r.name === 'runc');
+    if (!ts || !rc) continue;
     const ratio = median(ts.times.total) / median(rc.times.total);
-    say(`\nts-runc / runc = ${ratio.toFixed(2)}x (goal 1.5x): ${ratio <= 1.5 ? 'within the goal' : 'OVER THE GOAL'}`);
+    say(`${server}: ts-runc / runc = ${ratio.toFixed(2)}x (goal 1.5x): ${ratio <= 1.5 ? 'within the goal' : 'OVER THE GOAL'}`);
   }
   return 0;
 }

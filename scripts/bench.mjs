@@ -83,4 +83,4 @@ console.log(`ts-unshare / util-linux unshare = ${(median(times['ts-unshare -fp -
   }
 }
 
-spawnSync(process.execPath, [join(root, 'scripts/bench-pods.mjs')], { stdio: 'inherit', env }); // the pods: ts-runc vs runc under containerd (scripts/bench-pods.mjs)
+spawnSync(process.execPath, [join(root, 'scripts/bench-pods.mjs')], { stdio: 'inherit', env }); // the pods: ts-runc vs runc under CRI-O and containerd (scripts/bench-pods.mjs)

@@ -88,8 +88,10 @@ fi
 # apt depends on it; named so a slimmer image cannot miss it). gcc and
 # libc6-dev: the seccomp tests build a small seccomp agent and a static probe.
 # bats, jq, gawk: runc's own seccomp tests run against both runtimes.
+# conmon: CRI-O's container monitor (CRI-O itself is not packaged: below);
+# skopeo also puts the playground's images into CRI-O's containers-storage.
 packages=(procps iproute2 iputils-ping busybox-static util-linux tmux psmisc uidmap kmod
-  containerd containernetworking-plugins catatonit runc umoci skopeo wget xz-utils
+  containerd containernetworking-plugins catatonit runc umoci skopeo conmon wget xz-utils
   qemu-system-x86 cpio libseccomp2 gcc libc6-dev bats jq gawk)
 missing=()
 for p in "${packages[@]}"; do
@@ -159,6 +161,56 @@ else
     echo "    echo '$crictl_tar_sha256  crictl-$crictl_version-linux-amd64.tar.gz' | sha256sum -c - && sudo tar -xzf crictl-$crictl_version-linux-amd64.tar.gz -C /usr/local/bin crictl"
   fi
   rm -rf "$tmpd"
+fi
+
+# CRI-O (the CRI server the series uses) is not packaged by Debian 12. CI and
+# the developers keep static builds of crio and pinns v1.32.13 beside the
+# checkout (../shared/tools), checked against the sha256 pinned here. On a
+# user's VM, NSLAB_CRIO_TARBALL may name CRI-O's upstream static release
+# bundle (cri-o.amd64.v1.32.x.tar.gz, docs/cri.md "Getting CRI-O"): crio and
+# pinns are taken from its cri-o/bin/. Without either, the pod labs use
+# containerd and say so.
+crio_version=v1.32.13
+crio_copy="$(dirname "$PWD")/shared/tools/crio-$crio_version-linux-amd64.xz"
+pinns_copy="$(dirname "$PWD")/shared/tools/pinns-$crio_version-linux-amd64.xz"
+crio_sha256=b219684bf171934d5592d588a8a596e108dbabdb69297d06701effd26c54c7a2
+pinns_sha256=c3ccdb9152f62c3d7e8fa10dd8eab406e2952ef244f47e085db36e131b4b3def
+crio_dest_dir=${NSLAB_CRIO_DEST:-/usr/local/bin}
+install_checked() { # SOURCE.xz SHA256 DEST
+  local tmp
+  tmp=$(mktemp "$(dirname "$3")/.nslab.XXXXXX")
+  if xz -dc "$1" >"$tmp" && echo "$2  $tmp" | sha256sum -c --quiet -; then
+    chmod 755 "$tmp" && mv "$tmp" "$3"
+  else
+    rm -f "$tmp"
+    echo "setup-vm.sh: $1 did not unpack to the expected binary (sha256 $2); not installed" >&2
+    return 1
+  fi
+}
+if [ "$mode" != all ]; then
+  :
+elif command -v crio >/dev/null 2>&1 && command -v pinns >/dev/null 2>&1; then
+  echo "setup-vm.sh: CRI-O is installed ($(command -v crio))"
+elif [ -f "$crio_copy" ] && [ -f "$pinns_copy" ] && [ "$(uname -m)" = x86_64 ]; then
+  if install_checked "$crio_copy" "$crio_sha256" "$crio_dest_dir/crio" && install_checked "$pinns_copy" "$pinns_sha256" "$crio_dest_dir/pinns"; then
+    echo "setup-vm.sh: CRI-O $crio_version (crio, pinns) installed in $crio_dest_dir (from $(dirname "$crio_copy"))"
+  fi
+elif [ -n "${NSLAB_CRIO_TARBALL:-}" ]; then
+  if [ -f "$NSLAB_CRIO_TARBALL.sha256sum" ] && ! (cd "$(dirname "$NSLAB_CRIO_TARBALL")" && sha256sum -c --quiet "$(basename "$NSLAB_CRIO_TARBALL").sha256sum"); then
+    echo "setup-vm.sh: $NSLAB_CRIO_TARBALL does not match its .sha256sum; CRI-O not installed" >&2
+  else
+    tmpd=$(mktemp -d)
+    if tar -xzf "$NSLAB_CRIO_TARBALL" -C "$tmpd" cri-o/bin/crio cri-o/bin/pinns; then
+      install -m 755 "$tmpd/cri-o/bin/crio" "$tmpd/cri-o/bin/pinns" "$crio_dest_dir/"
+      echo "setup-vm.sh: crio and pinns installed in $crio_dest_dir (from $NSLAB_CRIO_TARBALL)"
+    else
+      echo "setup-vm.sh: $NSLAB_CRIO_TARBALL has no cri-o/bin/crio and cri-o/bin/pinns; CRI-O not installed" >&2
+    fi
+    rm -rf "$tmpd"
+  fi
+else
+  echo "setup-vm.sh: CRI-O is not installed: the pod labs use containerd. To have CRI-O, as in the series,"
+  echo "    download CRI-O's static bundle (docs/cri.md, \"Getting CRI-O\") and run again with NSLAB_CRIO_TARBALL=/path/to/cri-o.amd64.v1.32.x.tar.gz"
 fi
 
 # ts-unshare, ts-nsenter, ... on PATH for every user (labs run them by name,

@@ -1,7 +1,7 @@
 // Why the CRI playground could not start or stop, as data for ts-cri to word.
 import { DomainError } from '../errors.js';
 
-export type CriErrorKind = 'missing-program' | 'already-running' | 'socket-busy' | 'containerd-failed' | 'import-failed' | 'not-running' | 'cgroups-busy' | 'bad-cgroup-parent';
+export type CriErrorKind = 'missing-program' | 'already-running' | 'socket-busy' | 'server-failed' | 'import-failed' | 'not-running' | 'cgroups-busy' | 'bad-cgroup-parent';
 
 export class CriError extends DomainError {
   readonly kind: CriErrorKind;

@@ -286,14 +286,18 @@ export function parseProcess(json: unknown, path = 'process'): ProcessSpec {
   return readProcess(new Reader(path, json), true);
 }
 
+/** The hooks of the OCI spec, in the order they run; REFUSED_HOOKS are the ones this runtime does not run. */
+export const HOOK_KINDS: readonly HookKind[] = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
+export const REFUSED_HOOKS: readonly HookKind[] = ['createContainer'];
+
 function readHooks(r: Reader | undefined): ContainerConfig['hooks'] {
   const hooks: ContainerConfig['hooks'] = {};
   if (!r) return hooks;
-  const kinds: HookKind[] = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
+  const kinds = HOOK_KINDS;
   for (const kind of kinds) {
     const list = r.list(kind);
     if (!list.length) continue;
-    if (kind === 'createContainer') r.refuse(kind);
+    if (REFUSED_HOOKS.includes(kind)) r.refuse(kind);
     hooks[kind] = list.map((h) => {
       const path = h.string('path', true)!;
       if (!isAbsolute(path)) throw new ConfigError(h.at('path'), 'must be an absolute path');

@@ -50,7 +50,7 @@ import { ConfigError, ProgramError } from './errors.js';
 import { seccompAt } from './seccomp.js';
 
 // mount(8) option words -> [set?, flag]; the rest go to the filesystem as data.
-const MOUNT_OPTIONS: Record<string, [boolean, number]> = {
+export const MOUNT_OPTIONS: Record<string, [boolean, number]> = {
   ro: [true, MS.MS_RDONLY], rw: [false, MS.MS_RDONLY],
   nosuid: [true, MS.MS_NOSUID], suid: [false, MS.MS_NOSUID],
   nodev: [true, MS.MS_NODEV], dev: [false, MS.MS_NODEV],

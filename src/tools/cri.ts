@@ -1,4 +1,4 @@
-// ts-cri: the pod playground of the CRI labs. `up` starts a containerd of its
+// ts-cri: the pod playground of the CRI labs. `up` starts a CRI-O or a containerd of its
 // own (CRI plugin, CNI bridge, ts-runc or runc as the runtime, local pause
 // and web images) in namespaces of its own; `down` removes every pod and
 // leaves nothing; `status` says what runs; `env` points crictl at it; `host`
@@ -12,8 +12,8 @@ import { runTool } from '../cli/run.js';
 import { Command, commandList, dispatch } from '../cli/commands.js';
 import { ToolError, UsageError } from '../cli/errors.js';
 import { CriError } from '../cri/errors.js';
-import { playgroundPaths } from '../cri/config.js';
-import { CRI_NAMESPACE, DEFAULT_DIR, crictlEnvironment, down, runningContainerd, status, up } from '../cri/playground.js';
+import { CRI_SERVERS, CriServer } from '../cri/config.js';
+import { DEFAULT_DIR, crictlEnvironment, crioMissing, defaultServer, down, pathsOf, runningServer, status, up } from '../cri/playground.js';
 import { which } from '../core/which.js';
 
 const NAME = 'ts-cri';
@@ -22,15 +22,19 @@ const DIR_OPTION: OptionSpec = { long: 'dir', short: 'd', arg: 'required', value
 
 const COMMANDS: Record<string, Command> = {
   up: {
-    usage: 'up [--runtime ts-runc|runc|PATH] [--dir DIR]',
-    summary: 'Start the playground: containerd with the CRI plugin in its own network and mount namespaces, the CNI bridge cni0, the nslab/pause and nslab/web images, and crictl pointed at it.',
-    options: [DIR_OPTION, { long: 'runtime', short: 'r', arg: 'required', value: '<runtime>', help: "the OCI runtime containerd's shim runs: ts-runc (default), runc, or a path" }],
+    usage: 'up [--server crio|containerd] [--runtime ts-runc|runc|PATH] [--dir DIR]',
+    summary: 'Start the playground: a CRI server (CRI-O with conmon and pinns, or containerd with its CRI plugin) in its own network and mount namespaces, the CNI bridge cni0, the nslab/pause and nslab/web images, and crictl pointed at it.',
+    options: [
+      DIR_OPTION,
+      { long: 'server', short: 's', arg: 'required', value: '<server>', help: 'the CRI server: crio (the default where CRI-O is installed, as in the series) or containerd (always there), or $NSLAB_CRI_SERVER' },
+      { long: 'runtime', short: 'r', arg: 'required', value: '<runtime>', help: 'the OCI runtime the server runs (through conmon or the shim): ts-runc (default), runc, or a path' },
+    ],
     operands: [0, 0],
     run: runUp,
   },
-  down: { usage: 'down [--dir DIR]', summary: 'Remove every pod and container, stop containerd, and leave no process, namespace, bridge, mount or file behind.', options: [DIR_OPTION], operands: [0, 0], run: runDown },
+  down: { usage: 'down [--dir DIR]', summary: 'Remove every pod and container, stop the CRI server, and leave no process, namespace, bridge, mount or file behind.', options: [DIR_OPTION], operands: [0, 0], run: runDown },
   status: { usage: 'status [--dir DIR]', summary: 'Say whether the playground runs, and list its pods and containers.', options: [DIR_OPTION], operands: [0, 0], run: runStatus },
-  env: { usage: 'env [--dir DIR]', summary: "Print the shell lines that point crictl and ctr at the playground: eval \"$(ts-cri env)\".", options: [DIR_OPTION], operands: [0, 0], run: runEnv },
+  env: { usage: 'env [--dir DIR]', summary: "Print the shell lines that point crictl (and, with containerd, ctr) at the playground: eval \"$(ts-cri env)\".", options: [DIR_OPTION], operands: [0, 0], run: runEnv },
   host: {
     usage: 'host [--dir DIR] [--] COMMAND [ARG]...',
     summary: "Run a command in the playground's network namespace, where the bridge is: the pods' \"host\" (ip addr, wget http://POD-ADDRESS/).",
@@ -41,7 +45,7 @@ const COMMANDS: Record<string, Command> = {
   },
   crictl: {
     usage: 'crictl [--dir DIR] [--] ARG...',
-    summary: "Run crictl, pointed at the playground, inside the playground's network namespace: what the streaming calls need (exec without -s, attach, port-forward), since containerd's streaming server listens on the playground's loopback.",
+    summary: "Run crictl, pointed at the playground, inside the playground's network namespace: what the streaming calls need (exec without -s, attach, port-forward), since the server's streaming server listens on the playground's loopback.",
     options: [DIR_OPTION],
     operands: [1, Infinity],
     stopAtPositional: true,
@@ -52,7 +56,7 @@ const COMMANDS: Record<string, Command> = {
 const spec: ToolSpec = {
   name: NAME,
   usage: 'COMMAND [options]',
-  summary: 'A local CRI playground: containerd + CNI + ts-runc, for crictl.',
+  summary: 'A local CRI playground: CRI-O or containerd + CNI + ts-runc, for crictl.',
   options: [],
   stopAtPositional: true,
   epilog: `Commands:\n${commandList(COMMANDS)}\n\n'${NAME} COMMAND --help' for more. See docs/cri.md.`,
@@ -74,10 +78,25 @@ function runtimeBinary(choice: string): string {
   throw new UsageError(`unknown runtime '${choice}' (ts-runc, runc, or a path)`);
 }
 
+function serverChoice(cmd: ParsedCommandLine): CriServer {
+  const named = value(cmd, 'server') ?? (process.env.NSLAB_CRI_SERVER || undefined);
+  if (named === undefined) {
+    const server = defaultServer();
+    if (server === 'containerd') out('CRI-O is not installed: the playground uses containerd (docs/cri.md, "Getting CRI-O")');
+    return server;
+  }
+  if (!CRI_SERVERS.includes(named as CriServer)) throw new UsageError(`unknown server '${named}' (crio or containerd)`);
+  const missing = named === 'crio' ? crioMissing() : [];
+  if (missing.length) throw new CriError('missing-program', `CRI-O is not installed (${missing.map((m) => m.path).join(', ')} not found)`, { packages: [...new Set(missing.map((m) => m.package))] });
+  return named as CriServer;
+}
+
 function runUp(cmd: ParsedCommandLine): void {
   const runtime = runtimeBinary(value(cmd, 'runtime') ?? 'ts-runc');
-  const r = up({ dir: dirOf(cmd), runtimeBinary: runtime, progress: out });
-  out(`playground up: containerd ${r.pid}, runtime ${runtime}`);
+  const server = serverChoice(cmd);
+  const r = up({ dir: dirOf(cmd), runtimeBinary: runtime, server, progress: out });
+  if (r.oomScoreAdj) out(`oom_score_adj: this kernel refuses to lower it (no CAP_SYS_RESOURCE), so the playground does not ask for it (${r.oomScoreAdj})`);
+  out(`playground up: ${server} ${r.pid}, runtime ${runtime}`);
   out(`crictl: eval "$(${NAME} env${value(cmd, 'dir') ? ` --dir ${r.paths.dir}` : ''})" then crictl pods, crictl images`);
   if (!which('crictl')) out(`crictl is not installed: see docs/cri.md ("Getting crictl")`);
 }
@@ -93,22 +112,22 @@ function runStatus(cmd: ParsedCommandLine): number {
     out(`not running (${s.paths.dir})`);
     return 3;
   }
-  out(`containerd ${s.pid} ${s.answering ? 'answering' : 'NOT answering'} on ${s.paths.socket}`);
-  out(`runtime state: ${s.paths.runtimeRoot}/${CRI_NAMESPACE} (ts-runc --root ${s.paths.runtimeRoot}/${CRI_NAMESPACE} list)`);
+  out(`${s.paths.server} ${s.pid} ${s.answering ? 'answering' : 'NOT answering'} on ${s.paths.socket}`);
+  out(`runtime state: ${s.paths.runtimeState} (ts-runc --root ${s.paths.runtimeState} list)`);
   out(`pods: ${s.pods.length}${s.pods.length ? '\n  ' + s.pods.join('\n  ') : ''}`);
   out(`containers: ${s.containers.length}${s.containers.length ? '\n  ' + s.containers.join('\n  ') : ''}`);
   return s.answering ? 0 : 1;
 }
 
 function runEnv(cmd: ParsedCommandLine): void {
-  const paths = playgroundPaths(dirOf(cmd));
+  const paths = pathsOf(dirOf(cmd));
   for (const [k, v] of Object.entries(crictlEnvironment(paths))) out(`export ${k}=${v}`);
 }
 
 /** Run argv in the playground's network namespace (and, with `mount`, its mount namespace, where the pods' netns files are). */
 function inPlayground(cmd: ParsedCommandLine, argv: string[], mount: boolean, env: NodeJS.ProcessEnv = process.env): number {
-  const paths = playgroundPaths(dirOf(cmd));
-  const pid = runningContainerd(paths);
+  const paths = pathsOf(dirOf(cmd));
+  const pid = runningServer(paths);
   if (pid === undefined) throw new CriError('not-running', `no playground runs in ${paths.dir}`, { dir: paths.dir });
   const r = spawnSync('nsenter', ['-t', String(pid), '-n', ...(mount ? ['-m'] : []), '--', ...argv], { stdio: 'inherit', env });
   if (r.error) throw new ToolError(`cannot run ${argv[0]}: ${r.error.message}`);
@@ -123,15 +142,26 @@ function runHost(cmd: ParsedCommandLine): number {
 function runCrictl(cmd: ParsedCommandLine): number {
   const crictl = which('crictl');
   if (!crictl) throw new ToolError('crictl is not installed', 1, 'see docs/cri.md, "Getting crictl"');
-  const paths = playgroundPaths(dirOf(cmd));
+  const paths = pathsOf(dirOf(cmd));
   return inPlayground(cmd, [crictl, '--config', paths.crictlConfig, ...cmd.rest], false, { ...process.env, ...crictlEnvironment(paths) });
+}
+
+/** How to get what is missing: Debian packages through apt, nslab's own tools by building, CRI-O as docs/cri.md says. */
+function installHint(packages: string[]): string {
+  const debian = packages.filter((p) => !p.startsWith('nslab') && !p.startsWith('cri-o'));
+  const ways = [
+    ...(debian.length ? [`apt-get install ${debian.join(' ')}`] : []),
+    ...(packages.some((p) => p.startsWith('nslab')) ? ['build nslab: npm run build'] : []),
+    ...(packages.some((p) => p.startsWith('cri-o')) ? ['CRI-O: see docs/cri.md, "Getting CRI-O"'] : []),
+  ];
+  return `install: ${ways.join('; and ')}`;
 }
 
 function describe(err: unknown): never {
   if (err instanceof CriError) {
     const hint =
       err.kind === 'missing-program'
-        ? `install: apt-get install ${err.packages?.filter((p) => !p.startsWith('nslab')).join(' ')}${err.packages?.some((p) => p.startsWith('nslab')) ? ' (and build nslab: npm run build)' : ''}`
+        ? installHint(err.packages ?? [])
         : err.kind === 'already-running'
           ? `${NAME} down${err.dir === DEFAULT_DIR ? '' : ` --dir ${err.dir}`} first, or use another --dir`
           : err.kind === 'socket-busy'
@@ -153,7 +183,7 @@ const main = (top: ParsedCommandLine) =>
       commands: COMMANDS,
       describe,
       before: (name) => {
-        if (process.geteuid?.() !== 0 && name !== 'env') throw new ToolError(`${name} needs root (containerd, namespaces, mounts)`, 1, `sudo ${NAME} ${name}`);
+        if (process.geteuid?.() !== 0 && name !== 'env') throw new ToolError(`${name} needs root (the CRI server, namespaces, mounts)`, 1, `sudo ${NAME} ${name}`);
       },
     },
     top,

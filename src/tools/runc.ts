@@ -28,7 +28,7 @@ const GLOBAL: ToolSpec = {
     { long: 'criu', arg: 'required', value: 'PATH', help: 'accepted for compatibility; checkpointing is not supported' },
   ],
   epilog:
-    'Commands: spec, create, start, run, state, list, ps, exec, kill, delete, pause, resume, events, update. ' +
+    'Commands: spec, create, start, run, state, list, ps, exec, kill, delete, pause, resume, events, update, features. ' +
     "'ts-runc COMMAND --help' shows a command's options.",
 };
 
@@ -423,6 +423,17 @@ const COMMANDS: Record<string, Command> = {
         return 0; // runc delete --force of a missing container succeeds
       }
       r.deleteContainer(rt, id, flag(cmd, 'force'));
+      return 0;
+    },
+  },
+  features: {
+    usage: 'features',
+    summary: 'show the enabled features',
+    options: [],
+    args: [0, 0],
+    run: async () => {
+      const { runtimeFeatures } = await import('../runtime/features.js');
+      out(JSON.stringify(runtimeFeatures(VERSION), null, 4) + '\n');
       return 0;
     },
   },

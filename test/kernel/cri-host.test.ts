@@ -69,10 +69,43 @@ t.test('a failed up leaves no nslab-cri-* cgroup', { skip: needRoot(), timeout: 
     }
     const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${fake}:${BIN}:${process.env.PATH}`, NSLAB_CGROUP_PARENT: parent };
     delete env.NODE_OPTIONS;
-    const r = box.run([tool('cri'), 'up', '--dir', dir, '--runtime', tool('runc')], { env, timeout: 60_000 });
+    const r = box.run([tool('cri'), 'up', '--server', 'containerd', '--dir', dir, '--runtime', tool('runc')], { env, timeout: 60_000 });
     t.not(r.code, 0, `up fails (NSLAB_CGROUP_PARENT='${parent}')`);
     t.match(r.stderr, /containerd/, `and says containerd failed: ${r.stderr.trim().split('\n')[0]}`);
     t.equal(find(), before, 'no nslab-cri-* cgroup is left');
     t.equal(box.run(['test', '-e', dir]).code, 1, 'nor its directory');
   }
+});
+
+const haveCrio = ['crio', 'pinns', 'conmon', 'skopeo'].every((p) => spawnSync('sh', ['-c', `command -v ${p}`]).status === 0);
+t.test('a failed up of CRI-O (its images already copied into containers-storage) leaves no cgroup, directory or mount', { skip: needRoot() || (haveCrio ? false : 'CRI-O is not installed (docs/cri.md, "Getting CRI-O")'), timeout: 180_000 }, async (t) => {
+  const box = await NetSandbox.start();
+  const fake = mkdtempSync(join(tmpdir(), 'nslab-fake-crio-'));
+  chmodSync(fake, 0o755);
+  t.teardown(async () => {
+    await box.stop();
+    rmSync(fake, { recursive: true, force: true });
+  });
+  // A crio that dies at once: up gets as far as the images in containers-storage and the cgroups.
+  writeFileSync(join(fake, 'crio'), '#!/bin/sh\necho "fake crio fails" >&2\nexit 1\n', { mode: 0o755 });
+  const find = () => spawnSync('sh', ['-c', 'find /sys/fs/cgroup -maxdepth 8 -type d -name "nslab-cri-*"'], { encoding: 'utf8' }).stdout.trim();
+  const before = find();
+  const dir = `/run/nslab-cri-fail-crio-${process.pid}`;
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${fake}:${BIN}:${process.env.PATH}` };
+  delete env.NODE_OPTIONS;
+  // Below this test's own cgroup; where that differs between v1 hierarchies,
+  // below one absolute path of this test's (CRI-O needs one path in every hierarchy), removed at the end.
+  const own = new Set(readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n').map((l) => l.slice(l.lastIndexOf(':') + 1)));
+  const parent = own.size > 1 ? `/nslab-test-crio-fail-${process.pid}` : '.';
+  env.NSLAB_CGROUP_PARENT = parent;
+  t.teardown(() => {
+    if (parent !== '.') spawnSync('sh', ['-c', `find /sys/fs/cgroup -maxdepth 3 -type d -name ${parent.slice(1)} -exec rmdir {} +`]);
+  });
+  const r = box.run([tool('cri'), 'up', '--server', 'crio', '--dir', dir, '--runtime', tool('runc')], { env, timeout: 120_000 });
+  t.not(r.code, 0, 'up fails');
+  t.match(r.stderr, /crio exited: .*fake crio fails/, `and says crio failed: ${r.stderr.trim().split('\n')[0]}`);
+  t.match(r.stdout, /images copied into CRI-O's containers-storage/, 'after the images were copied');
+  t.equal(find(), before, 'no nslab-cri-* cgroup is left');
+  t.equal(box.run(['test', '-e', dir]).code, 1, 'nor its directory (containers-storage with it)');
+  t.equal(box.run(['sh', '-c', `grep -c ' ${dir}' /proc/self/mountinfo`]).stdout.trim(), '0', 'nor a mount below it');
 });

@@ -1,12 +1,12 @@
-// The series' CRI flow with the real containerd, crictl and CNI plugins,
-// started by ts-cri, once with ts-runc as containerd's runtime and once with
-// runc: a pod with the pause process, a web container, exec (sync and
+// The series' CRI flow with the real CRI-O (with conmon and pinns) and the
+// real containerd, crictl and CNI plugins, started by ts-cri, with ts-runc
+// and with runc as the runtime under each: a pod with the pause process, a web container, exec (sync and
 // streaming), the page fetched from the pod's address, a second container in
 // the same network namespace, logs, inspect, and the tear-down that leaves
 // nothing. All of it inside a throwaway network and mount namespace
 // (NetSandbox): no bridge, pod address or socket reaches the host.
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -30,7 +30,7 @@ function yaml(name: string, text: string): string {
   return path;
 }
 
-const sandboxYml = yaml(
+const sandboxYmlContainerd = yaml(
   'sandbox.yml',
   ['metadata:', '  name: web-pod', '  namespace: nslab', '  uid: web-pod-uid', '  attempt: 0', `log_directory: ${files}/logs`, 'linux:', `  cgroup_parent: ${CGROUP_PARENT}`, ''].join('\n'),
 );
@@ -58,11 +58,48 @@ const RUNTIMES: Array<{ name: string; binary: string; why?: string }> = [
   { name: 'runc', binary: '/usr/sbin/runc', why: existsSync('/usr/sbin/runc') ? undefined : 'runc is not installed (apt-get install runc)' },
 ];
 
-for (const runtime of RUNTIMES) {
-  t.test(`the CRI flow with ${runtime.name} under containerd`, { skip: skip || runtime.why || false, timeout: 600_000 }, async (t) => {
+const crioMissing = ['crio', 'pinns', 'conmon', 'skopeo'].filter((p) => spawnSync('sh', ['-c', `command -v ${p}`]).status !== 0);
+const SERVERS: Array<{ server: 'containerd' | 'crio'; why?: string }> = [
+  { server: 'containerd' },
+  { server: 'crio', why: crioMissing.length ? `CRI-O is not installed (${crioMissing.join(', ')} missing: scripts/setup-vm.sh, docs/cri.md "Getting CRI-O")` : undefined },
+];
+
+/** This process's cgroup path in each hierarchy it is in. */
+function ownCgroupPaths(): string[] {
+  const lines = spawnSync('cat', ['/proc/self/cgroup'], { encoding: 'utf8' }).stdout.trim().split('\n');
+  return [...new Set(lines.map((l) => l.slice(l.lastIndexOf(':') + 1)))];
+}
+
+/**
+ * Where the playground's cgroup goes: below this test's own cgroup ('.').
+ * CRI-O's cgroupfs driver needs one path in every hierarchy: where this
+ * test's cgroup differs between v1 hierarchies (a memory cgroup of its own,
+ * say), nesting below it in all of them cannot be expressed, and the
+ * playground goes below one absolute path of this test's instead.
+ */
+function cgroupParentFor(server: string): string {
+  return server === 'crio' && ownCgroupPaths().length > 1 ? `/${CGROUP_PARENT}-crio` : '.';
+}
+
+function exePids(exe: string): number[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .filter((n) => {
+      try {
+        return readlinkSync(`/proc/${n}/exe`) === exe;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+for (const [{ server, why }, runtime] of SERVERS.flatMap((s) => RUNTIMES.map((r) => [s, r] as const))) {
+  t.test(`the CRI flow with ${runtime.name} under ${server}`, { skip: skip || why || runtime.why || false, timeout: 600_000 }, async (t) => {
     const sandbox = await NetSandbox.start();
     const dir = '/run/nslab-cri-test';
-    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${crictl.dir}:${process.env.PATH}`, NSLAB_CGROUP_PARENT: '.' };
+    const monitors = ['/usr/bin/conmon', '/usr/local/bin/crio', '/usr/local/bin/pinns'].flatMap(exePids);
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${crictl.dir}:${process.env.PATH}`, NSLAB_CGROUP_PARENT: cgroupParentFor(server) };
     delete env.NODE_OPTIONS;
     const inSandbox = (argv: string[]): RunResult => sandbox.run(argv, { env, timeout: 120_000 });
     const cri = (command: string, ...args: string[]): RunResult => inSandbox([tool('cri'), command, '--dir', dir, ...args]);
@@ -73,18 +110,27 @@ for (const runtime of RUNTIMES) {
       for (const d of cgroupLeftovers().sort((a, b) => b.length - a.length)) spawnSync('rmdir', [d]);
     });
 
-    const upped = inSandbox([tool('cri'), 'up', '--runtime', runtime.binary, '--dir', dir]);
+    const upped = inSandbox([tool('cri'), 'up', '--server', server, '--runtime', runtime.binary, '--dir', dir]);
     t.equal(upped.code, 0, `ts-cri up: ${upped.stderr}`);
     if (upped.code !== 0) return;
-    t.match(cri('status').stdout, /answering/);
+    t.match(upped.stdout, new RegExp(`^playground up: ${server} \\d+, runtime ${runtime.binary}$`, 'm'));
+    const refusesOom = spawnSync('sh', ['-c', 'echo -999 > /proc/self/oom_score_adj'], { stdio: 'ignore' }).status !== 0;
+    if (refusesOom) t.match(upped.stdout, server === 'crio' ? /_CRIO_ROOTLESS=1/ : /restrict_oom_score_adj = true/, 'says what it does about oom_score_adj on this kernel');
+    else t.notMatch(upped.stdout, /oom_score_adj:/, 'nothing to say about oom_score_adj here');
+    t.match(cri('status').stdout, new RegExp(`^${server} \\d+ answering`, 'm'));
+    t.match(crictlCmd('version').stdout, server === 'crio' ? /RuntimeName:\s+cri-o/ : /RuntimeName:\s+containerd/);
     t.match(crictlCmd('images').stdout, /docker\.io\/nslab\/pause\s+latest/);
+    // CRI-O takes the pod's cgroup_parent from the top of each hierarchy: the one ts-cri env names.
+    const podParent = /NSLAB_POD_CGROUP_PARENT=(\S+)/.exec(cri('env').stdout)?.[1];
+    if (server === 'crio') t.match(podParent, /^\/.*\/pods$/, 'an absolute cgroup parent for the pods');
+    const sandboxYml = server === 'crio' ? yaml(`sandbox-${server}-${runtime.name}.yml`, readFileSync(sandboxYmlContainerd, 'utf8').replace(`cgroup_parent: ${CGROUP_PARENT}`, `cgroup_parent: ${podParent}`)) : sandboxYmlContainerd;
 
     // The sandbox: only the pause process runs in it.
     const runp = crictlCmd('runp', sandboxYml);
     t.equal(runp.code, 0, runp.stderr);
     const pod = runp.stdout.trim();
     t.match(crictlCmd('pods').stdout, new RegExp(`${pod.slice(0, 13)}.*Ready\\s+web-pod`));
-    const runtimeRoot = `${dir}/runc/k8s.io`;
+    const runtimeRoot = server === 'crio' ? `${dir}/runc` : `${dir}/runc/k8s.io`;
     const list = inSandbox([runtime.binary, '--root', runtimeRoot, 'list']);
     t.match(list.stdout, new RegExp(`${pod}\\s+\\d+\\s+running`), `${runtime.name} list shows the sandbox running`);
     const ps = inSandbox([runtime.binary, '--root', runtimeRoot, 'ps', pod]);
@@ -98,7 +144,8 @@ for (const runtime of RUNTIMES) {
     t.equal(create.code, 0, create.stderr);
     const web = create.stdout.trim();
     t.match(crictlCmd('ps', '-a').stdout, new RegExp(`${web.slice(0, 13)}.*Created`));
-    t.notMatch(inSandbox([runtime.binary, '--root', runtimeRoot, 'list', '-q']).stdout, web, 'containerd made no runtime container at create');
+    if (server === 'containerd') t.notMatch(inSandbox([runtime.binary, '--root', runtimeRoot, 'list', '-q']).stdout, web, 'containerd made no runtime container at create');
+    else t.match(inSandbox([runtime.binary, '--root', runtimeRoot, 'list']).stdout, new RegExp(`${web}\\s+\\d+\\s+created`), 'CRI-O had the runtime create the container (conmon waits for start)');
     t.equal(crictlCmd('start', web).code, 0);
     t.match(crictlCmd('ps').stdout, new RegExp(`${web.slice(0, 13)}.*Running\\s+web`));
 
@@ -144,6 +191,9 @@ for (const runtime of RUNTIMES) {
     t.equal(down.code, 0, down.stderr);
     t.same(sandbox.links(), ['lo'], 'no bridge or veth is left in the sandbox');
     t.same(sandbox.run(['sh', '-c', `ls -A ${dir} 2>/dev/null; ls -A /run/netns 2>/dev/null; true`]).stdout.trim(), '', 'no playground file or netns file is left');
+    t.equal(sandbox.run(['sh', '-c', `grep -E ' (${dir}|/run/netns|/var/run/netns)[/ ]|nslab-cri' /proc/self/mountinfo || true`]).stdout.trim(), '', 'no mount (storage, shm, pinned namespace) is left in the sandbox');
+    const monitorsAfter = ['/usr/bin/conmon', '/usr/local/bin/crio', '/usr/local/bin/pinns'].flatMap(exePids).filter((p) => !monitors.includes(p));
+    t.same(monitorsAfter, [], 'no conmon, crio or pinns process is left');
     const ids = [pod, web, client];
     const podCgroups = spawnSync('sh', ['-c', `find /sys/fs/cgroup -maxdepth 8 -type d | grep -E '${ids.join('|')}' || true`], { encoding: 'utf8' }).stdout.trim();
     t.equal(podCgroups, '', 'no cgroup of the pod or its containers is left');
@@ -167,6 +217,22 @@ t.test('ts-cri refuses bad input clearly and leaves nothing', { skip: needRoot()
   const u = spawnSync(tool('cri'), ['bogus'], { encoding: 'utf8' });
   t.equal(u.status, 1);
   t.match(u.stderr, /unknown command 'bogus'/);
+  const server = spawnSync(tool('cri'), ['up', '--server', 'docker', '--dir', dir], { encoding: 'utf8' });
+  t.equal(server.status, 1);
+  t.match(server.stderr, /unknown server 'docker' \(crio or containerd\)/);
+  const fromEnv = spawnSync(tool('cri'), ['up', '--dir', dir], { encoding: 'utf8', env: { ...process.env, NSLAB_CRI_SERVER: 'podman' } });
+  t.equal(fromEnv.status, 1);
+  t.match(fromEnv.stderr, /unknown server 'podman'/, 'NSLAB_CRI_SERVER is checked too');
+  // CRI-O asked for where it is not installed: a PATH without crio (and pinns).
+  const noCrio = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin')
+    .split(':')
+    .filter((d) => d && !existsSync(join(d, 'crio')) && !existsSync(join(d, 'pinns')))
+    .join(':');
+  const missingCrio = spawnSync(tool('cri'), ['up', '--server', 'crio', '--dir', dir], { encoding: 'utf8', env: { ...process.env, PATH: noCrio } });
+  t.equal(missingCrio.status, 1);
+  t.match(missingCrio.stderr, /ts-cri: CRI-O is not installed \(crio, pinns not found\)/);
+  t.notOk(existsSync(dir), 'no playground directory is made');
+  t.match(missingCrio.stderr, /docs\/cri\.md, "Getting CRI-O"/, 'and says where to get it');
   t.same(readdirSync(files).filter((f) => f === 'bad'), []);
   mkdirSync(dir);
   rmSync(dir, { recursive: true });
@@ -185,7 +251,7 @@ t.test('down says which cgroups a process still holds, keeps the directory, and 
     cri('down');
     await sandbox.stop();
   });
-  const upped = cri('up', '--runtime', '/usr/sbin/runc');
+  const upped = cri('up', '--server', 'containerd', '--runtime', '/usr/sbin/runc');
   t.equal(upped.code, 0, upped.stderr);
   if (upped.code !== 0) return;
   const cgroups = JSON.parse(sandbox.run(['cat', `${dir}/cgroups.json`]).stdout) as string[];
@@ -219,12 +285,12 @@ t.test("down from inside containerd's mount namespace (a playground whose sandbo
     await sandbox.stop();
     for (const d of cgroupLeftovers().sort((a, b) => b.length - a.length)) spawnSync('rmdir', [d]);
   });
-  const upped = cri('up', '--runtime', '/usr/sbin/runc');
+  const upped = cri('up', '--server', 'containerd', '--runtime', '/usr/sbin/runc');
   t.equal(upped.code, 0, upped.stderr);
   if (upped.code !== 0) return;
   const pid = Number(sandbox.run(['cat', `${dir}/containerd.pid`]).stdout.trim());
   const cgroups = JSON.parse(sandbox.run(['cat', `${dir}/cgroups.json`]).stdout) as string[];
-  const pod = sandbox.run([crictl.path!, '--config', `${dir}/crictl.yaml`, 'runp', sandboxYml], { env, timeout: 120_000 });
+  const pod = sandbox.run([crictl.path!, '--config', `${dir}/crictl.yaml`, 'runp', sandboxYmlContainerd], { env, timeout: 120_000 });
   t.equal(pod.code, 0, pod.stderr);
 
   // What a user does when the sandbox that held the playground is gone: enter containerd's mount namespace, where the directory still is.

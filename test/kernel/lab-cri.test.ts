@@ -1,13 +1,13 @@
 // The pod labs (cri-pod-sandbox, cri-containers) under `ts-lab check
-// --sandbox`, with ts-runc (when it is built) and with runc as containerd's
-// runtime: every check passes, and nothing is left on the machine (cgroups,
+// --sandbox`, under CRI-O (where installed) and under containerd, with
+// ts-runc (when it is built) and with runc as the runtime: every check passes, and nothing is left on the machine (cgroups,
 // links, processes, the playground's files, CNI's and containerd's state
 // outside the playground). Also: the labs refuse to run outside the sandbox,
 // and say how to get what is missing (crictl, ts-runc).
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { directoriesBelow, processesWithEnv } from '../../src/lab/inventory.js';
 import { expandBinary, unmet } from '../../src/lab/requirements.js';
@@ -29,9 +29,46 @@ const RUNTIMES: Array<{ name: string; env: NodeJS.ProcessEnv; why?: string }> = 
   { name: 'runc', env: { NSLAB_CRI_RUNTIME: 'runc' }, why: existsSync('/usr/sbin/runc') || existsSync('/usr/bin/runc') ? undefined : 'runc is not installed (apt-get install runc)' },
 ];
 
+const crioMissing = ['crio', 'pinns', 'conmon', 'skopeo'].filter((p) => spawnSync('sh', ['-c', `command -v ${p}`]).status !== 0);
+const SERVERS: Array<{ name: string; why?: string }> = [
+  { name: 'crio', why: crioMissing.length ? `CRI-O is not installed (${crioMissing.join(', ')} missing: scripts/setup-vm.sh, docs/cri.md "Getting CRI-O")` : undefined },
+  { name: 'containerd' },
+];
+
+/**
+ * The labs' cgroups go below this test's own (NSLAB_CGROUP_PARENT=.). CRI-O's
+ * cgroupfs driver needs the playground's cgroup at one path in every
+ * hierarchy: where this test's cgroup differs between v1 hierarchies (a
+ * memory cgroup of its own, say), nesting below it everywhere cannot be
+ * expressed, and CRI-O's playgrounds go below one absolute path of this
+ * test's instead, removed at the end.
+ */
+const OWN_CGROUP_PATHS = new Set(
+  readFileSync('/proc/self/cgroup', 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.slice(l.lastIndexOf(':') + 1)),
+);
+const CRIO_CGROUP_PARENT = OWN_CGROUP_PATHS.size > 1 ? `/nslab-lab-cri-test-${process.pid}` : '.';
+t.teardown(() => {
+  if (CRIO_CGROUP_PARENT === '.') return;
+  const dirs = spawnSync('find', ['/sys/fs/cgroup', '-maxdepth', '3', '-type', 'd', '-name', CRIO_CGROUP_PARENT.slice(1)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  for (const d of dirs) spawnSync('rmdir', [d]);
+});
+
 /** The pods' cgroup parents the labs name, and the cgroups ts-cri makes for the labs' playgrounds (a hash of the directory, then a random part). */
 const OUR_CGROUPS = ['nslab-lab-pod-sandbox', 'nslab-lab-containers'];
-const PLAYGROUND_CGROUP = new RegExp(`^(${LABS.map((id) => `nslab-cri-${createHash('sha256').update(`/run/nslab-cri-${id.replace(/^cri-/, '')}`).digest('hex').slice(0, 8)}`).join('|')})-[0-9a-f]{6}$`);
+// Lab 17 also starts a containerd playground beside its own, in /run/nslab-cri-pod-sandbox-containerd.
+const PLAYGROUND_DIRS = [...LABS.map((id) => `/run/nslab-cri-${id.replace(/^cri-/, '')}`), '/run/nslab-cri-pod-sandbox-containerd'];
+const PLAYGROUND_CGROUP = new RegExp(`^(${PLAYGROUND_DIRS.map((dir) => `nslab-cri-${createHash('sha256').update(dir).digest('hex').slice(0, 8)}`).join('|')})-[0-9a-f]{6}$`);
+
+function readFileOr(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 /**
  * What the pod labs could leave on the machine, as far as it is theirs (other
@@ -49,6 +86,12 @@ function machineState(): Record<string, string[]> {
     cgroups: directoriesBelow('/sys/fs/cgroup', 8).filter((d) => OUR_CGROUPS.includes(basename(d)) || PLAYGROUND_CGROUP.test(basename(d))),
     processes: [
       ...spawnSync('pgrep', ['-af', '[/]run/nslab-cri-(pod-sandbox|containers)'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean),
+      // CRI-O's processes, running ones only: one killed a moment ago may be a zombie until its new parent reaps it.
+      ...spawnSync('pgrep', ['-x', '(crio|conmon|pinns)'], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n')
+        .filter((pid) => pid && !/^\d+ \(.*\) Z/s.test(readFileOr(`/proc/${pid}/stat`)))
+        .map((pid) => `${pid} ${readFileOr(`/proc/${pid}/comm`).trim()}`),
       ...[...processesWithEnv('LAB_ID')].filter(([, lab]) => LABS.includes(lab)).map(([pid, lab]) => `${pid} (${lab})`),
     ],
     'cni state': list('/var/lib/cni'),
@@ -127,10 +170,10 @@ if (!tsRuncBuilt)
     for (const lab of JSON.parse(r.stdout).labs as JsonLab[]) t.match(lab.skipReason, /needs ts-runc, .*npm run build.*NSLAB_CRI_RUNTIME=/);
   });
 
-for (const runtime of RUNTIMES) {
-  t.test(`ts-lab check --sandbox ${LABS.join(' ')} with ${runtime.name} passes and leaves nothing`, { skip: machineSkip || runtime.why || false, timeout: 900_000 }, async (t) => {
+for (const [server, runtime] of SERVERS.flatMap((s) => RUNTIMES.map((r) => [s, r] as const))) {
+  t.test(`ts-lab check --sandbox ${LABS.join(' ')} under ${server.name} with ${runtime.name} passes and leaves nothing`, { skip: machineSkip || server.why || runtime.why || false, timeout: 900_000 }, async (t) => {
     const before = machineState();
-    const r = tsLab(['check', '--sandbox', '--json', ...LABS], { extraEnv: { PATH, ...runtime.env }, timeout: 900_000 });
+    const r = tsLab(['check', '--sandbox', '--json', ...LABS], { extraEnv: { PATH, NSLAB_CRI_SERVER: server.name, ...(server.name === 'crio' ? { NSLAB_CGROUP_PARENT: CRIO_CGROUP_PARENT } : {}), ...runtime.env }, timeout: 900_000 });
     const report = JSON.parse(r.stdout || '{"labs": []}');
     t.equal(report.sandboxed, true, 'the run says it was sandboxed');
     const labs: JsonLab[] = report.labs;
