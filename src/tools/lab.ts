@@ -20,6 +20,7 @@ import { hostMountPoints } from '../lab/checks.js';
 import { processesWithEnv } from '../lab/inventory.js';
 import { insideSandbox, SANDBOX_ENV, SANDBOX_SHELL_ENV, namespaceIds, sandboxCommand, sandboxShells, STAND_IN_ADDRESS } from '../lab/sandbox.js';
 import { Lab, LabResult } from '../lab/types.js';
+import { classTableLines, gradeRecord, junit, labRecord, mergeProgress, progressFile, ProgressFileError, progressTable, readProgress, realUser, recordProgress, summarize } from '../lab/progress.js';
 
 declare const __filename: string;
 // dist/ts-lab.cjs -> the project root.
@@ -64,6 +65,13 @@ const COMMANDS: Record<string, Command> = {
     run: gradeCommand,
   },
   reset: { usage: 'reset', summary: 'remove what any lab may have left behind', options: ['labs-dir'], operands: [0, 0], run: reset },
+  progress: {
+    usage: 'progress [--merge FILE...]',
+    summary: 'your recorded runs, checks and grades (--merge: a class table from many students\' files)',
+    options: ['json', 'junit', 'merge', 'labs-dir'],
+    operands: [0, Infinity],
+    run: progressCommand,
+  },
   doctor: { usage: 'doctor', summary: 'can this machine run the labs?', options: ['json'], operands: [0, 0], run: doctor },
 };
 
@@ -86,6 +94,8 @@ const spec: ToolSpec = {
     { long: 'no-sandbox', help: 'check: run in the current namespaces even when CI=true' },
     { long: 'allow-skips', help: 'check, run: exit 0 even when labs or steps were skipped (not everything checked)' },
     { long: 'labs-dir', arg: 'required', value: '<dir>', help: 'read labs from <dir> (also NSLAB_LABS_DIR)' },
+    { long: 'junit', help: 'progress: JUnit XML' },
+    { long: 'merge', help: 'progress: the class table (students x labs) from the progress files given' },
     { long: 'hint', arg: 'required', value: '<n>', help: 'exercise: show the first <n> hints' },
   ],
   epilog: 'With --trace, every ts-* tool a lab runs prints its system calls.',
@@ -121,15 +131,23 @@ function cleanUpOnSignals(): void {
     });
 }
 
-async function runLabs(selected: Lab[], reporter: Reporter, trace: boolean): Promise<LabResult[]> {
+async function runLabs(selected: Lab[], reporter: Reporter, trace: boolean, command: 'run' | 'check'): Promise<LabResult[]> {
   cleanUpOnSignals();
   const results: LabResult[] = [];
   for (const lab of selected) {
     current = new LabRun(lab, reporter, { trace, binDir: BIN_DIR, projectRoot: PROJECT_ROOT });
-    results.push(await current.run());
+    const start = new Date();
+    const result = await current.run();
+    results.push(result);
     current = undefined;
+    noteRecorded(recordProgress(labRecord(result, command, start, insideSandbox())));
   }
   return results;
+}
+
+/** A progress file that could not be written is said, not fatal: the lab's result stands. */
+function noteRecorded({ file, error }: { file?: string; error?: string }): void {
+  if (error) sayError(`progress not recorded in ${file}: ${error}`);
 }
 
 /**
@@ -174,9 +192,9 @@ async function runLab(cmd: ParsedCommandLine, names: string[]): Promise<number> 
   if (process.stdout.isTTY === true) {
     const guided = new GuidedReporter(!flag(cmd, 'auto') && process.stdin.isTTY === true, { sandboxed });
     await guided.load();
-    results = await runLabs([lab], guided, flag(cmd, 'trace'));
+    results = await runLabs([lab], guided, flag(cmd, 'trace'), 'run');
     guided.close();
-  } else results = await runLabs([lab], new PlainReporter(true, { sandboxed }), flag(cmd, 'trace'));
+  } else results = await runLabs([lab], new PlainReporter(true, { sandboxed }), flag(cmd, 'trace'), 'run');
   return verdict(results, flag(cmd, 'allow-skips'));
 }
 
@@ -202,14 +220,14 @@ async function check(cmd: ParsedCommandLine, names: string[]): Promise<number> {
   let results: LabResult[];
   if (flag(cmd, 'json')) {
     const r = new JsonReporter({ sandboxed });
-    results = await runLabs(selected, r, flag(cmd, 'trace'));
+    results = await runLabs(selected, r, flag(cmd, 'trace'), 'check');
     r.finish(results);
   } else if (flag(cmd, 'tap')) {
     const r = new TapReporter({ sandboxed });
-    results = await runLabs(selected, r, flag(cmd, 'trace'));
+    results = await runLabs(selected, r, flag(cmd, 'trace'), 'check');
     r.finish();
   } else {
-    results = await runLabs(selected, new PlainReporter(false, { sandboxed }), flag(cmd, 'trace'));
+    results = await runLabs(selected, new PlainReporter(false, { sandboxed }), flag(cmd, 'trace'), 'check');
     const t = tally(results);
     out(`summary: ${count(results.length, 'lab')}: ${t.labs.pass} passed, ${t.labs.fail} failed, ${t.labs.skip} skipped; checks: ${t.checks.pass} passed, ${t.checks.fail} failed, ${t.checks.skip} skipped`);
   }
@@ -356,6 +374,7 @@ async function gradeCommand(cmd: ParsedCommandLine, [name]: string[]): Promise<n
   const json = flag(cmd, 'json');
   const sandboxed = insideSandbox();
   let n = 0;
+  const start = new Date();
   if (tap) out('TAP version 14');
   if (sandboxed && !json) out(`${tap ? '# ' : ''}${SANDBOX_BANNER}`);
   const results = await grade(ex!, env, (c) => {
@@ -368,11 +387,45 @@ async function gradeCommand(cmd: ParsedCommandLine, [name]: string[]): Promise<n
       if (c.hint) out(indent(`hint: ${c.hint}`, p, `${p}      `));
     }
   });
+  noteRecorded(recordProgress(gradeRecord(ex!.id, results, start, sandboxed)));
   const failed = results.filter((r) => r.outcome === 'fail').length;
   if (tap) out(`1..${n}`);
   else if (json) out(JSON.stringify({ exercise: ex!.id, sandboxed, checks: results, passed: failed === 0 }, null, 2));
   else out(failed ? `${failed} of ${count(results.length, 'check')} failed` : `all ${count(results.length, 'check')} passed: well done`);
   return failed ? 1 : 0;
+}
+
+/** Lab id -> its number in the series, for tables; labs that cannot be read give no numbers. */
+function labOrder(cmd: ParsedCommandLine): Map<string, number> {
+  try {
+    return new Map(labs(cmd).map((l) => [l.id, l.order]));
+  } catch {
+    return new Map();
+  }
+}
+
+/** The student's own table, or with --merge the class table from the files given. */
+function progressCommand(cmd: ParsedCommandLine, files: string[]): number {
+  const order = labOrder(cmd);
+  if (flag(cmd, 'merge')) {
+    if (files.length === 0) throw new UsageError('--merge needs the progress files to merge (ts-lab progress --merge vm01.jsonl vm02.jsonl ...)');
+    if (flag(cmd, 'junit')) throw new UsageError('--junit exports one student\'s progress, not a merged class table (--json gives the class table as JSON)');
+    const table = mergeProgress(files.map((file) => ({ file, records: readProgress(file) })), order);
+    if (flag(cmd, 'json')) out(JSON.stringify(table, null, 2));
+    else for (const l of classTableLines(table, order)) out(l);
+    return 0;
+  }
+  if (files.length) throw new UsageError(`progress files ('${files.join(' ')}') go with --merge`);
+  const file = progressFile();
+  if (!file) throw new ToolError('progress recording is off (NSLAB_PROGRESS_FILE=off)', 1);
+  const records = existsSync(file) ? readProgress(file) : [];
+  if (flag(cmd, 'json')) out(JSON.stringify({ file, user: realUser().name, rows: summarize(records), records }, null, 2));
+  else if (flag(cmd, 'junit')) out(junit(records));
+  else {
+    out(`progress of ${realUser().name} (${file}):`);
+    for (const l of progressTable(records, order)) out(l);
+  }
+  return 0;
 }
 
 /** grade --sandbox from outside: run this same grade in the namespaces of the one sandbox shell. */
@@ -390,6 +443,7 @@ function gradeInSandboxShell(): number {
 
 /** Lab-file problems in the tool's words: what to do about --labs-dir. */
 function worded(err: unknown): unknown {
+  if (err instanceof ProgressFileError) return new ToolError(err.message, 1, 'a progress file has one JSON record per line, as ts-lab writes it (docs/teaching.md)');
   if (err instanceof NoLabsError) return new ToolError(err.message, 1, '--labs-dir (or NSLAB_LABS_DIR) names a directory of lab files (*.json), like labs/ in this project');
   return err;
 }
@@ -397,6 +451,7 @@ function worded(err: unknown): unknown {
 /** Options that contradict each other. */
 const EXCLUSIVE: Array<[string, string]> = [
   ['tap', 'json'],
+  ['json', 'junit'],
   ['sandbox', 'no-sandbox'],
 ];
 
