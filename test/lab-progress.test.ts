@@ -148,7 +148,10 @@ t.test('merge: the class table, students x labs', async (t) => {
 t.test("under sudo the file is the real user's, and theirs", { skip: needRoot() }, async (t) => {
   // nobody stands for the student: an account every machine has.
   const passwd = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'));
-  if (!passwd) return t.skip('no user nobody in /etc/passwd');
+  if (!passwd) {
+    t.skip('no user nobody in /etc/passwd');
+    return;
+  }
   const [, , uid, gid, , home] = passwd.split(':');
   t.equal(progressFile({ SUDO_USER: 'nobody' }), join(home, '.local/state/nslab/progress.jsonl'), "the default is in the sudo user's home");
   t.equal(progressFile({ SUDO_USER: 'nobody', NSLAB_PROGRESS_FILE: 'off' }), undefined, 'off records nothing');
