@@ -145,14 +145,11 @@ t.test('merge: the class table, students x labs', async (t) => {
   t.equal(tsLab(['progress', '--merge']).code, 1, '--merge without files is refused');
 });
 
-t.test("under sudo the file is the real user's, and theirs", { skip: needRoot() }, async (t) => {
-  // nobody stands for the student: an account every machine has.
-  const passwd = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'));
-  if (!passwd) {
-    t.skip('no user nobody in /etc/passwd');
-    return;
-  }
-  const [, , uid, gid, , home] = passwd.split(':');
+// nobody stands for the student: an account every machine has.
+const nobody = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'));
+
+t.test("under sudo the file is the real user's, and theirs", { skip: needRoot() || (nobody ? false : 'no user nobody in /etc/passwd') }, async (t) => {
+  const [, , uid, gid, , home] = nobody!.split(':');
   t.equal(progressFile({ SUDO_USER: 'nobody' }), join(home, '.local/state/nslab/progress.jsonl'), "the default is in the sudo user's home");
   t.equal(progressFile({ SUDO_USER: 'nobody', NSLAB_PROGRESS_FILE: 'off' }), undefined, 'off records nothing');
 
