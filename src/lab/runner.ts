@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluate, hostMountPoints, RunIn } from './checks.js';
 import { leftovers, takeInventory } from './inventory.js';
+import { ownLeftovers } from './leftovers.js';
 import { labCgroupParent, unmet } from './requirements.js';
 import { chooseWorkDir } from './workdir.js';
 import { CommandResult, killRunningCommands, runOnHost, Session } from './shell.js';
@@ -156,7 +157,10 @@ export class LabRun {
     } finally {
       const { problems } = await this.cleanup();
       result.cleanupProblems = problems;
-      result.leftovers = leftovers(before, takeInventory());
+      // Only what the lab could have made counts (src/lab/leftovers.ts).
+      const { own, others } = ownLeftovers(lab, this.labDir, leftovers(before, takeInventory()));
+      result.leftovers = own;
+      if (others.length) result.unrelated = others;
       this.reporter.cleanup?.(lab, result.cleanupProblems, result.leftovers);
     }
     result.outcome = combine(result.steps.map((s) => s.outcome));

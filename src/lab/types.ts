@@ -102,6 +102,13 @@ export interface Lab {
   steps: Step[];
   /** Always runs, after success, failure or Ctrl-C. Each line runs on its own; failures are reported, not fatal. */
   cleanup?: string[];
+  /**
+   * What the lab makes under names another program chooses (a CNI plugin's
+   * veth1234abcd): glob patterns (* matches anything) tried on a leftover's
+   * name and full path. Everything its commands name is its own already
+   * (src/lab/leftovers.ts).
+   */
+  owns?: string[];
   /** Where the file came from (filled in by the loader). */
   file?: string;
 }
@@ -152,4 +159,6 @@ export interface LabResult {
   /** Cleanup commands that failed, and anything the lab left behind. */
   cleanupProblems: string[];
   leftovers: string[];
+  /** Changes during the lab that it could not have made (another program's mounts, links, cgroups): shown, never failing it. */
+  unrelated?: string[];
 }
