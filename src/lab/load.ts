@@ -67,6 +67,8 @@ export function validateLab(lab: Lab, file: string): Lab {
   if (!lab.title) problems.push('no title');
   if (!Array.isArray(lab.intro)) problems.push('intro must be a list of paragraphs');
   if (!Array.isArray(lab.steps) || lab.steps.length === 0) problems.push('no steps');
+  if (lab.minutes !== undefined && !(Number.isInteger(lab.minutes) && lab.minutes > 0)) problems.push('minutes must be a whole number of minutes above 0');
+  if (lab.core !== undefined && typeof lab.core !== 'boolean') problems.push('core must be true or false');
   if (lab.owns !== undefined && (!Array.isArray(lab.owns) || lab.owns.some((o) => typeof o !== 'string' || o === '' || o === '*'))) problems.push(`owns must be a list of name patterns (not '*': that would own everything)`);
   const seen = new Set<string>();
   for (const step of lab.steps ?? []) {

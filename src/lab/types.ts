@@ -92,6 +92,10 @@ export interface Lab {
   id: string;
   /** Position in the series; labs are listed in this order. */
   order: number;
+  /** How long the lab takes a student in guided mode, reading included (ts-lab list, docs/teaching.md). */
+  minutes?: number;
+  /** On the suggested two-hour path through the series (ts-lab list marks it). */
+  core?: boolean;
   title: string;
   /** Paragraphs in our own words. */
   intro: string[];

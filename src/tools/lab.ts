@@ -106,8 +106,18 @@ function labs(cmd: ParsedCommandLine): Lab[] {
   return loadLabs(labsDir(PROJECT_ROOT, value(cmd, 'labs-dir')));
 }
 
+/** The length of a class the suggested path fills. */
+const CLASS_MINUTES = 120;
+
 function list(cmd: ParsedCommandLine): number {
-  for (const l of labs(cmd)) out(`${String(l.order).padStart(2)}  ${l.id.padEnd(22)} ${l.title}`);
+  const all = labs(cmd);
+  for (const l of all) out(`${String(l.order).padStart(2)} ${l.core ? '*' : ' '} ${l.id.padEnd(22)} ${l.minutes ? `${String(l.minutes).padStart(3)} min` : '       '}  ${l.title}`);
+  const path = all.filter((l) => l.core);
+  if (path.length) {
+    const total = path.reduce((sum, l) => sum + (l.minutes ?? 0), 0);
+    const rest = all.filter((l) => !l.core).reduce((sum, l) => sum + (l.minutes ?? 0), 0);
+    out(`\n* a two-hour class (${CLASS_MINUTES} min): labs ${path.map((l) => l.order).join(', ')} take ${total} min; the other labs add ${rest} min (docs/teaching.md)`);
+  }
   const exercises = loadExercises(labsDir(PROJECT_ROOT, value(cmd, 'labs-dir')));
   if (exercises.length) {
     out('\nexercises (ts-lab exercise NAME, then ts-lab grade NAME):');
