@@ -98,6 +98,7 @@ export function validateExercise(ex: Exercise, file: string): Exercise {
   if (!Array.isArray(ex.task)) problems.push('task must be a list of paragraphs');
   if (!Array.isArray(ex.grader) || ex.grader.length === 0) problems.push('no grader checks');
   validateChecks('grader', ex.grader, problems);
+  if (ex.reset !== undefined && (!Array.isArray(ex.reset) || ex.reset.some((l) => typeof l !== 'string'))) problems.push('reset must be a list of shell lines');
   for (const c of ex.grader ?? []) if (!c.probe && !c.predicate) problems.push(`grader check '${c.that}': needs a probe (the grader looks at the system, not at a step)`);
   if (problems.length) throw new LabFileError(`${file}: ${problems.join('; ')}`);
   return { ...ex, file };

@@ -127,6 +127,8 @@ export interface Exercise {
   needs?: Requirement;
   /** Checks on the system state after the student's work; matchers apply to each probe. */
   grader: Check[];
+  /** Run by ts-lab reset, one by one: undo what the exercise asks for (its pid file, cgroup, processes), never anything it cannot be sure is the student's. */
+  reset?: string[];
   file?: string;
 }
 

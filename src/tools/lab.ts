@@ -18,6 +18,7 @@ import { LabRun, Reporter } from '../lab/runner.js';
 import { runOnHost } from '../lab/shell.js';
 import { hostMountPoints } from '../lab/checks.js';
 import { processesWithEnv } from '../lab/inventory.js';
+import { markRunning, runningLabs } from '../lab/running.js';
 import { insideSandbox, SANDBOX_ENV, SANDBOX_SHELL_ENV, namespaceIds, sandboxCommand, sandboxShells, STAND_IN_ADDRESS } from '../lab/sandbox.js';
 import { Lab, LabResult } from '../lab/types.js';
 import { classTableLines, gradeRecord, junit, labRecord, mergeProgress, progressFile, ProgressFileError, progressTable, readProgress, realUser, recordProgress, summarize } from '../lab/progress.js';
@@ -64,7 +65,7 @@ const COMMANDS: Record<string, Command> = {
     operands: [1, 1],
     run: gradeCommand,
   },
-  reset: { usage: 'reset', summary: 'remove what any lab may have left behind', options: ['labs-dir'], operands: [0, 0], run: reset },
+  reset: { usage: 'reset', summary: 'remove what labs and exercises left behind (labs running elsewhere are kept)', options: ['labs-dir'], operands: [0, 0], run: reset },
   progress: {
     usage: 'progress [--merge FILE...]',
     summary: 'your recorded runs, checks and grades (--merge: a class table from many students\' files)',
@@ -147,7 +148,9 @@ async function runLabs(selected: Lab[], reporter: Reporter, trace: boolean, comm
   for (const lab of selected) {
     current = new LabRun(lab, reporter, { trace, binDir: BIN_DIR, projectRoot: PROJECT_ROOT });
     const start = new Date();
+    const release = markRunning([lab.id]);
     const result = await current.run();
+    release();
     results.push(result);
     current = undefined;
     noteRecorded(recordProgress(labRecord(result, command, start, insideSandbox())));
@@ -196,7 +199,7 @@ function pick(cmd: ParsedCommandLine, all: Lab[], names: string[]): Lab[] {
 
 async function runLab(cmd: ParsedCommandLine, names: string[]): Promise<number> {
   const [lab] = pick(cmd, labs(cmd), names);
-  if (flag(cmd, 'sandbox') && !insideSandbox()) return inSandbox(process.argv.slice(2));
+  if (flag(cmd, 'sandbox') && !insideSandbox()) return inSandbox(process.argv.slice(2), false, [lab.id]);
   const sandboxed = insideSandbox();
   let results: LabResult[];
   if (process.stdout.isTTY === true) {
@@ -209,7 +212,9 @@ async function runLab(cmd: ParsedCommandLine, names: string[]): Promise<number> 
 }
 
 /** Run ts-lab again, with these arguments, in a new sandbox (src/lab/sandbox.ts); its exit status. */
-function inSandbox(args: string[], standIn = false): number {
+function inSandbox(args: string[], standIn = false, labIds: string[] = []): number {
+  // The sandbox has a /run of its own: the runner's mark must be made out here (src/lab/running.ts).
+  markRunning(labIds);
   const { argv, env } = sandboxCommand(BIN_DIR, [process.execPath, __filename, ...args], { standIn });
   // Ctrl-C reaches the ts-lab inside too, which cleans up: wait for it
   // instead of dying first (a handler, so the signal does not kill us).
@@ -225,7 +230,7 @@ async function check(cmd: ParsedCommandLine, names: string[]): Promise<number> {
   // one, as CI=true does: `sudo ts-lab check --all` then runs every lab.
   const needed = process.geteuid?.() === 0 && selected.some((l) => l.needs?.sandbox);
   const wantSandbox = flag(cmd, 'sandbox') || ((process.env.CI === 'true' || needed) && !flag(cmd, 'no-sandbox'));
-  if (wantSandbox && !insideSandbox()) return inSandbox(process.argv.slice(2));
+  if (wantSandbox && !insideSandbox()) return inSandbox(process.argv.slice(2), false, selected.map((l) => l.id));
   const sandboxed = insideSandbox();
   let results: LabResult[];
   if (flag(cmd, 'json')) {
@@ -278,12 +283,25 @@ function shell(): number {
 async function reset(cmd: ParsedCommandLine): Promise<number> {
   const env = { ...process.env, PATH: `${BIN_DIR}:${process.env.PATH ?? ''}`, LAB_DIR: '/nonexistent-nslab-lab-dir', NSLAB_ROOT: PROJECT_ROOT };
   const all = labs(cmd);
+  // A lab running in another terminal keeps what it made: its cleanup would pull the floor from under it.
+  const running = runningLabs();
   for (const lab of all) {
+    const runners = running.get(lab.id);
+    if (runners) {
+      out(`kept    ${lab.id}: running in another terminal (ts-lab ${runners.join(', ')})`);
+      continue;
+    }
     for (const line of lab.cleanup ?? []) {
       const r = await runOnHost(line, { env, cwd: '/', timeoutSeconds: 30 });
       out(`${r.exit === 0 ? 'done   ' : 'nothing'} ${lab.id}: ${line}`);
     }
   }
+  for (const ex of loadExercises(labsDir(PROJECT_ROOT, value(cmd, 'labs-dir'))))
+    for (const line of ex.reset ?? []) {
+      const r = await runOnHost(line, { env, cwd: '/', timeoutSeconds: 30 });
+      const said = r.output.trim().split('\n').pop();
+      out(`${r.exit === 0 ? 'done   ' : 'nothing'} exercise ${ex.id}${said ? `: ${said}` : ''}`);
+    }
   // Lab directories of runs that were killed (nslab-<lab id>-XXXXXX), unless a
   // running lab still uses one. Unmount what is under them first, never
   // delete through a mount.
