@@ -104,6 +104,8 @@ export interface Lab {
   /** Run before the steps, not shown as steps (setup the student need not type). */
   setup?: string[];
   steps: Step[];
+  /** Said at the end of the lab, in our own words: what was built, the system calls that did it, one command to try next. */
+  recap?: { built: string; syscalls: string[]; next: string };
   /** Always runs, after success, failure or Ctrl-C. Each line runs on its own; failures are reported, not fatal. */
   cleanup?: string[];
   /**
@@ -165,6 +167,8 @@ export interface LabResult {
   /** Cleanup commands that failed, and anything the lab left behind. */
   cleanupProblems: string[];
   leftovers: string[];
+  /** The step the run started at (ts-lab run --from); the steps before it ran without pauses. */
+  from?: string;
   /** Changes during the lab that it could not have made (another program's mounts, links, cgroups): shown, never failing it. */
   unrelated?: string[];
 }

@@ -19,6 +19,7 @@ import { runOnHost } from '../lab/shell.js';
 import { hostMountPoints } from '../lab/checks.js';
 import { processesWithEnv } from '../lab/inventory.js';
 import { markRunning, runningLabs } from '../lab/running.js';
+import { stepIndex, UnknownStepError } from '../lab/navigation.js';
 import { insideSandbox, SANDBOX_ENV, SANDBOX_SHELL_ENV, namespaceIds, sandboxCommand, sandboxShells, STAND_IN_ADDRESS } from '../lab/sandbox.js';
 import { Lab, LabResult } from '../lab/types.js';
 import { classTableLines, gradeRecord, junit, labRecord, mergeProgress, progressFile, ProgressFileError, progressTable, readProgress, realUser, recordProgress, summarize } from '../lab/progress.js';
@@ -43,9 +44,9 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   list: { usage: 'list', summary: 'the labs and exercises', options: ['labs-dir'], operands: [0, 0], run: list },
   run: {
-    usage: 'run LAB',
-    summary: 'a guided lab: explanation, command, Enter, output, checks',
-    options: ['auto', 'sandbox', 'allow-skips', 'labs-dir', 'trace'],
+    usage: 'run LAB [--from STEP]',
+    summary: 'a guided lab: explanation, command, Enter (b: the step before again), output, checks, recap',
+    options: ['auto', 'sandbox', 'allow-skips', 'labs-dir', 'trace', 'from'],
     operands: [1, 1],
     run: runLab,
   },
@@ -97,6 +98,7 @@ const spec: ToolSpec = {
     { long: 'labs-dir', arg: 'required', value: '<dir>', help: 'read labs from <dir> (also NSLAB_LABS_DIR)' },
     { long: 'junit', help: 'progress: JUnit XML' },
     { long: 'merge', help: 'progress: the class table (students x labs) from the progress files given' },
+    { long: 'from', arg: 'required', value: '<step>', help: 'run: start at this step (its id or number); the steps before it run first without pauses' },
     { long: 'hint', arg: 'required', value: '<n>', help: 'exercise: show the first <n> hints' },
   ],
   epilog: 'With --trace, every ts-* tool a lab runs prints its system calls.',
@@ -142,18 +144,18 @@ function cleanUpOnSignals(): void {
     });
 }
 
-async function runLabs(selected: Lab[], reporter: Reporter, trace: boolean, command: 'run' | 'check'): Promise<LabResult[]> {
+async function runLabs(selected: Lab[], reporter: Reporter, trace: boolean, command: 'run' | 'check', from?: number): Promise<LabResult[]> {
   cleanUpOnSignals();
   const results: LabResult[] = [];
   for (const lab of selected) {
-    current = new LabRun(lab, reporter, { trace, binDir: BIN_DIR, projectRoot: PROJECT_ROOT });
+    current = new LabRun(lab, reporter, { trace, binDir: BIN_DIR, projectRoot: PROJECT_ROOT, from });
     const start = new Date();
     const release = markRunning([lab.id]);
     const result = await current.run();
     release();
     results.push(result);
     current = undefined;
-    noteRecorded(recordProgress(labRecord(result, command, start, insideSandbox())));
+    noteRecorded(recordProgress(labRecord(result, command, start, insideSandbox(), process.env, result.from)));
   }
   return results;
 }
@@ -199,15 +201,24 @@ function pick(cmd: ParsedCommandLine, all: Lab[], names: string[]): Lab[] {
 
 async function runLab(cmd: ParsedCommandLine, names: string[]): Promise<number> {
   const [lab] = pick(cmd, labs(cmd), names);
+  const fromGiven = value(cmd, 'from');
+  let from: number | undefined;
+  try {
+    from = fromGiven === undefined ? undefined : stepIndex(lab, fromGiven);
+  } catch (err) {
+    if (err instanceof UnknownStepError) throw new ToolError(err.message, 1);
+    throw err;
+  }
   if (flag(cmd, 'sandbox') && !insideSandbox()) return inSandbox(process.argv.slice(2), false, [lab.id]);
   const sandboxed = insideSandbox();
+  const trace = flag(cmd, 'trace');
   let results: LabResult[];
   if (process.stdout.isTTY === true) {
-    const guided = new GuidedReporter(!flag(cmd, 'auto') && process.stdin.isTTY === true, { sandboxed });
+    const guided = new GuidedReporter(!flag(cmd, 'auto') && process.stdin.isTTY === true, { sandboxed, trace });
     await guided.load();
-    results = await runLabs([lab], guided, flag(cmd, 'trace'), 'run');
+    results = await runLabs([lab], guided, trace, 'run', from);
     guided.close();
-  } else results = await runLabs([lab], new PlainReporter(true, { sandboxed }), flag(cmd, 'trace'), 'run');
+  } else results = await runLabs([lab], new PlainReporter(true, { sandboxed, trace }), trace, 'run', from);
   return verdict(results, flag(cmd, 'allow-skips'));
 }
 
