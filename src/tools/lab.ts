@@ -12,7 +12,7 @@ import { allWorkDirs } from '../lab/workdir.js';
 import { grade } from '../lab/grade.js';
 import { unmet } from '../lab/requirements.js';
 import { which } from '../core/which.js';
-import { findLab, labsDir, loadExercises, loadLabs, NoLabsError } from '../lab/load.js';
+import { findLab, LabSet, labsDir, loadLabSet, NoLabsError } from '../lab/load.js';
 import { count, GuidedReporter, indent, JsonReporter, out, PlainReporter, SANDBOX_BANNER, TapReporter, tally, wrap } from '../lab/reporters.js';
 import { LabRun, Reporter } from '../lab/runner.js';
 import { runOnHost } from '../lab/shell.js';
@@ -84,7 +84,7 @@ const spec: ToolSpec = {
     'Guided, checked replays of how containers are built from kernel features.',
     '',
     'Commands:',
-    ...Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(24)} ${c.summary}`),
+    ...Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(28)} ${c.summary}`),
   ].join('\n'),
   stopAtPositional: false,
   options: [
@@ -95,7 +95,7 @@ const spec: ToolSpec = {
     { long: 'sandbox', help: 'check, run, shell: inside a throwaway network, mount and UTS namespace (check: the default when CI=true); grade: in the running sandbox shell' },
     { long: 'no-sandbox', help: 'check: run in the current namespaces even when CI=true' },
     { long: 'allow-skips', help: 'check, run: exit 0 even when labs or steps were skipped (not everything checked)' },
-    { long: 'labs-dir', arg: 'required', value: '<dir>', help: 'read labs from <dir> (also NSLAB_LABS_DIR)' },
+    { long: 'labs-dir', arg: 'required', value: '<dir>', help: 'add the labs and exercises of <dir> to the built-in ones (same id: <dir>\'s replaces it); NSLAB_LABS_DIR replaces the built-in labs' },
     { long: 'junit', help: 'progress: JUnit XML' },
     { long: 'merge', help: 'progress: the class table (students x labs) from the progress files given' },
     { long: 'from', arg: 'required', value: '<step>', help: 'run: start at this step (its id or number); the steps before it run first without pauses' },
@@ -105,8 +105,19 @@ const spec: ToolSpec = {
   docs: 'docs/labs.md',
 };
 
+let loaded: LabSet | undefined;
+
+/** The built-in labs and exercises (or NSLAB_LABS_DIR's), plus --labs-dir's; a replaced one is said once, on stderr. */
+function labSet(cmd: ParsedCommandLine): LabSet {
+  if (!loaded) {
+    loaded = loadLabSet(labsDir(PROJECT_ROOT), value(cmd, 'labs-dir'));
+    for (const r of loaded.replaced) process.stderr.write(`ts-lab: note: ${r.kind} ${r.id} is ${r.file}, in place of the built-in one\n`);
+  }
+  return loaded;
+}
+
 function labs(cmd: ParsedCommandLine): Lab[] {
-  return loadLabs(labsDir(PROJECT_ROOT, value(cmd, 'labs-dir')));
+  return labSet(cmd).labs;
 }
 
 /** The length of a class the suggested path fills. */
@@ -121,7 +132,7 @@ function list(cmd: ParsedCommandLine): number {
     const rest = all.filter((l) => !l.core).reduce((sum, l) => sum + (l.minutes ?? 0), 0);
     out(`\n* a two-hour class (${CLASS_MINUTES} min): labs ${path.map((l) => l.order).join(', ')} take ${total} min; the other labs add ${rest} min (docs/teaching.md)`);
   }
-  const exercises = loadExercises(labsDir(PROJECT_ROOT, value(cmd, 'labs-dir')));
+  const exercises = labSet(cmd).exercises;
   if (exercises.length) {
     out('\nexercises (ts-lab exercise NAME, then ts-lab grade NAME):');
     for (const e of exercises) out(`    ${e.id.padEnd(22)} ${e.title}`);
@@ -307,7 +318,7 @@ async function reset(cmd: ParsedCommandLine): Promise<number> {
       out(`${r.exit === 0 ? 'done   ' : 'nothing'} ${lab.id}: ${line}`);
     }
   }
-  for (const ex of loadExercises(labsDir(PROJECT_ROOT, value(cmd, 'labs-dir'))))
+  for (const ex of labSet(cmd).exercises)
     for (const line of ex.reset ?? []) {
       const r = await runOnHost(line, { env, cwd: '/', timeoutSeconds: 30 });
       const said = r.output.trim().split('\n').pop();
@@ -367,7 +378,7 @@ function doctor(cmd: ParsedCommandLine): number {
 }
 
 function findExercise(cmd: ParsedCommandLine, name: string | undefined) {
-  const all = loadExercises(labsDir(PROJECT_ROOT, value(cmd, 'labs-dir')));
+  const all = labSet(cmd).exercises;
   if (!name) return { all, ex: undefined };
   const ex = all.find((e) => e.id === name);
   if (!ex) throw new ToolError(`no exercise '${name}' (ts-lab list shows them)`, 1);
