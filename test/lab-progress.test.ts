@@ -115,7 +115,7 @@ t.test('merge: the class table, students x labs', async (t) => {
     checks: [{ that: 'something', outcome }],
   });
   const ann = [rec('ann', 'vm01', 'lab', 'chroot-by-hand', 'fail', '2026-01-05T09:00:00Z'), rec('ann', 'vm01', 'lab', 'chroot-by-hand', 'pass', '2026-01-05T09:10:00Z'), rec('ann', 'vm01', 'exercise', 'pids-limit', 'fail', '2026-01-05T10:00:00Z')];
-  const bob = [rec('bob', 'vm02', 'lab', 'chroot-by-hand', 'fail', '2026-01-05T09:05:00Z'), rec('bob', 'vm02', 'lab', 'uts-namespace', 'pass', '2026-01-05T09:30:00Z')];
+  const bob = [rec('bob', 'vm02', 'lab', 'chroot-by-hand', 'fail', '2026-01-05T09:05:00Z'), rec('bob', 'vm02', 'lab', 'uts-namespace', 'pass', '2026-01-05T09:30:00Z'), rec('bob', 'vm02', 'lab', 'teachers-own', 'pass', '2026-01-05T09:40:00Z')];
   const files = [join(dir, 'vm01.jsonl'), join(dir, 'vm02.jsonl'), join(dir, 'vm01-again.jsonl')];
   writeFileSync(files[0], ann.map((r) => JSON.stringify(r)).join('\n') + '\n');
   writeFileSync(files[1], bob.map((r) => JSON.stringify(r)).join('\n') + '\n');
@@ -125,9 +125,10 @@ t.test('merge: the class table, students x labs', async (t) => {
   const r = tsLab(['progress', '--merge', ...files]);
   t.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split('\n');
-  t.match(lines[0], /^student\s+1\s+6\s+e1\s+labs\s+exercises$/, 'columns: lab 1, lab 6 in series order, then the exercise');
-  t.match(lines[1], /^ann@vm01\s+✔\s+·\s+✘\s+1\s+0$/, 'ann: lab 1 passed on the second try, lab 6 not tried, the exercise failed');
-  t.match(lines[2], /^bob@vm02\s+✘\s+✔\s+·\s+1\s+0$/);
+  t.match(lines[0], /^student\s+1\s+6\s+l1\s+e1\s+labs\s+exercises$/, 'columns: lab 1, lab 6 in series order, a lab this install lacks, then the exercise');
+  t.match(lines[1], /^ann@vm01\s+✔\s+·\s+·\s+✘\s+1\s+0$/, 'ann: lab 1 passed on the second try, lab 6 not tried, the exercise failed');
+  t.match(lines[2], /^bob@vm02\s+✘\s+✔\s+✔\s+·\s+2\s+0$/);
+  t.match(r.stdout, /^ l1 {2}lab teachers-own$/m);
   t.match(r.stdout, /^ {2}1 {2}lab chroot-by-hand$/m, 'a legend names each column');
   t.match(r.stdout, /^ e1 {2}exercise pids-limit$/m);
 

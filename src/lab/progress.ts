@@ -289,7 +289,9 @@ const MARK = { pass: '✔', fail: '✘', skip: '–' } as const;
 /** The class table as lines: a header of column numbers, a legend below. */
 export function classTableLines(t: ClassTable, order: Map<string, number> = new Map()): string[] {
   if (t.students.length === 0) return ['no records in these files'];
-  const labels = t.columns.map((c, i) => (c.kind === 'lab' && order.has(c.name) ? String(order.get(c.name)) : `e${i + 1 - t.columns.filter((x) => x.kind === 'lab').length}`));
+  // A lab by its number in the series; labs this install does not have (l1, l2, ...) and exercises (e1, e2, ...) by letter.
+  const counters = { l: 0, e: 0 };
+  const labels = t.columns.map((c) => (c.kind === 'lab' && order.has(c.name) ? String(order.get(c.name)) : c.kind === 'lab' ? `l${++counters.l}` : `e${++counters.e}`));
   const width = Math.max(7, ...t.students.map((s) => s.student.length));
   const lines = [`${'student'.padEnd(width)}  ${labels.map((l) => l.padStart(3)).join('')}  labs  exercises`];
   for (const s of t.students) {
