@@ -4,8 +4,8 @@
 // the runner). `ts-lab reset` leaves those labs alone. A sandboxed run's own
 // /run is the sandbox's, so the ts-lab outside, which waits for it, holds
 // the file on the host.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export function runningDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.NSLAB_RUNNING_DIR ?? '/run/nslab/running';
@@ -25,18 +25,28 @@ function startTime(pid: number): string | undefined {
 export function markRunning(labIds: string[], pid = process.pid): () => void {
   const dir = runningDir();
   const files: string[] = [];
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-    for (const id of labIds) {
-      const file = join(dir, `${id}.${pid}`);
-      writeFileSync(file, `${pid} ${startTime(pid) ?? ''}\n`);
-      files.push(file);
-    }
-  } catch {
-    // Not root (a rootless check): nothing to protect from a reset, which needs root too.
+  for (const id of labIds) {
+    const file = join(dir, `${id}.${pid}`);
+    // Twice: another runner may remove the empty directory between our mkdir and our write.
+    for (let attempt = 0; attempt < 2; attempt++)
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o755 });
+        writeFileSync(file, `${pid} ${startTime(pid) ?? ''}\n`);
+        files.push(file);
+        break;
+      } catch {
+        // Not root (a rootless check): nothing to protect from a reset, which needs root too.
+      }
   }
   const release = () => {
     for (const f of files.splice(0)) rmSync(f, { force: true });
+    // The directories go with the last mark: nothing of ours stays in /run.
+    for (const d of [dir, dirname(dir)])
+      try {
+        rmdirSync(d);
+      } catch {
+        break; // not empty (another lab runs), or not ours to remove
+      }
   };
   process.once('exit', release);
   return release;
