@@ -288,7 +288,7 @@ function startServer(paths: PlaygroundPaths, argv: string[]): number {
   writeFileSync(paths.cgroupsFile, JSON.stringify(cgroups));
   const leaves = cgroups.map((c) => join(c, paths.server));
   bases.forEach((b, i) => {
-    const [cgroup, leaf] = [cgroups[i]!, leaves[i]!];
+    const leaf = leaves[i]!;
     mkdirSync(leaf, { recursive: true });
     // A new v1 cpuset starts with no CPUs and no memory nodes, and takes no
     // process until given its parent's. v2 has no such rule (an empty

@@ -40,7 +40,13 @@ function netnsFiles(): string[] {
 }
 
 function networkDevices(): string[] {
-  return existsSync('/sys/class/net') ? readdirSync('/sys/class/net') : [];
+  // /proc/self/net/dev lists the links of our network namespace. Not
+  // /sys/class/net: that shows the namespace of whoever mounted /sys, which
+  // in the sandbox (a new network namespace, /sys not remounted) is the host.
+  return lines('/proc/self/net/dev')
+    .slice(2)
+    .map((l) => l.split(':')[0].trim())
+    .filter(Boolean);
 }
 
 /** Where each of our cgroups is in the file system: one directory per hierarchy. */

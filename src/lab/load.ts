@@ -31,16 +31,34 @@ function kindOf(dir: string): 'directory' | 'other' | 'missing' {
   }
 }
 
-/** labs/ of this project, unless NSLAB_LABS_DIR points elsewhere (tests, teachers' own labs). */
-export function labsDir(projectRoot: string, override?: string): string {
-  return override ?? process.env.NSLAB_LABS_DIR ?? join(projectRoot, 'labs');
+/** labs/ of this project, unless NSLAB_LABS_DIR points elsewhere (tests, a teacher's complete set of labs). */
+export function labsDir(projectRoot: string): string {
+  return process.env.NSLAB_LABS_DIR ?? join(projectRoot, 'labs');
+}
+
+/** Where character `position` of `text` is, as people count: line and column from 1. */
+export function lineAndColumn(text: string, position: number): { line: number; column: number } {
+  const before = text.slice(0, position);
+  const line = before.split('\n').length;
+  return { line, column: position - before.lastIndexOf('\n') };
 }
 
 function readJson(file: string): unknown {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new LabFileError(`${file}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    // V8 says "... in JSON at position 14" (newer versions add the line): an editor wants line and column.
+    const message = (err as Error).message.replace(/\s*\(line \d+ column \d+\)$/, '');
+    const m = /^(.*?)(?: in JSON)? at position (\d+)/.exec(message);
+    if (!m) throw new LabFileError(`${file}: ${message}`);
+    const { line, column } = lineAndColumn(text, Number(m[2]));
+    throw new LabFileError(`${file}:${line}:${column}: not valid JSON (line ${line}, column ${column}): ${m[1]}`);
   }
 }
 
@@ -67,6 +85,9 @@ export function validateLab(lab: Lab, file: string): Lab {
   if (!lab.title) problems.push('no title');
   if (!Array.isArray(lab.intro)) problems.push('intro must be a list of paragraphs');
   if (!Array.isArray(lab.steps) || lab.steps.length === 0) problems.push('no steps');
+  if (lab.minutes !== undefined && !(Number.isInteger(lab.minutes) && lab.minutes > 0)) problems.push('minutes must be a whole number of minutes above 0');
+  if (lab.core !== undefined && typeof lab.core !== 'boolean') problems.push('core must be true or false');
+  if (lab.owns !== undefined && (!Array.isArray(lab.owns) || lab.owns.some((o) => typeof o !== 'string' || o === '' || o === '*'))) problems.push(`owns must be a list of name patterns (not '*': that would own everything)`);
   const seen = new Set<string>();
   for (const step of lab.steps ?? []) {
     const where = `step '${step.id}'`;
@@ -95,6 +116,7 @@ export function validateExercise(ex: Exercise, file: string): Exercise {
   if (!Array.isArray(ex.task)) problems.push('task must be a list of paragraphs');
   if (!Array.isArray(ex.grader) || ex.grader.length === 0) problems.push('no grader checks');
   validateChecks('grader', ex.grader, problems);
+  if (ex.reset !== undefined && (!Array.isArray(ex.reset) || ex.reset.some((l) => typeof l !== 'string'))) problems.push('reset must be a list of shell lines');
   for (const c of ex.grader ?? []) if (!c.probe && !c.predicate) problems.push(`grader check '${c.that}': needs a probe (the grader looks at the system, not at a step)`);
   if (problems.length) throw new LabFileError(`${file}: ${problems.join('; ')}`);
   return { ...ex, file };
@@ -125,6 +147,49 @@ export function loadLabs(dir: string): Lab[] {
 
 export function loadExercises(dir: string): Exercise[] {
   return jsonFiles(join(dir, 'exercises')).map((f) => validateExercise(readJson(f) as Exercise, f));
+}
+
+/** The labs and exercises a run uses, and which of the base ones a directory of one's own replaced. */
+export interface LabSet {
+  labs: Lab[];
+  exercises: Exercise[];
+  /** A lab or exercise of the extra directory that took the place of one with the same id. */
+  replaced: Array<{ kind: 'lab' | 'exercise'; id: string; file: string }>;
+}
+
+/**
+ * The labs of `base` (this project's labs/, or NSLAB_LABS_DIR, which
+ * replaces them), plus those of `extra` (--labs-dir): a lab or exercise of
+ * `extra` with the id of one in `base` takes its place. `extra` must hold
+ * labs, exercises or both.
+ */
+export function loadLabSet(base: string, extra?: string): LabSet {
+  const labs = loadLabs(base);
+  const exercises = loadExercises(base);
+  const replaced: LabSet['replaced'] = [];
+  if (extra === undefined) return { labs, exercises, replaced };
+  const kind = kindOf(extra);
+  if (kind !== 'directory') throw new NoLabsError(extra, kind === 'missing' ? 'missing' : 'not-a-directory');
+  const ownLabs = jsonFiles(extra).map((f) => validateLab(readJson(f) as Lab, f));
+  const ownExercises = loadExercises(extra);
+  if (ownLabs.length === 0 && ownExercises.length === 0) throw new NoLabsError(extra, 'empty');
+  const ids = new Set<string>();
+  for (const l of ownLabs) {
+    if (ids.has(l.id)) throw new LabFileError(`${l.file}: lab id '${l.id}' is used twice`);
+    ids.add(l.id);
+  }
+  const merge = <T extends { id: string; file?: string }>(into: T[], own: T[], what: 'lab' | 'exercise'): T[] => {
+    const out = [...into];
+    for (const item of own) {
+      const at = out.findIndex((x) => x.id === item.id);
+      if (at >= 0) {
+        out[at] = item;
+        replaced.push({ kind: what, id: item.id, file: item.file ?? '' });
+      } else out.push(item);
+    }
+    return out;
+  };
+  return { labs: merge(labs, ownLabs, 'lab').sort((a, b) => a.order - b.order), exercises: merge(exercises, ownExercises, 'exercise'), replaced };
 }
 
 /** A lab by id, by its order number, or by a unique prefix of the id. */

@@ -6,6 +6,7 @@ import { writeSync } from 'node:fs';
 import { CommandResult } from './shell.js';
 import { Reporter } from './runner.js';
 import { CheckResult, Lab, LabResult, Step, StepResult } from './types.js';
+import { caughtUpLine, recapLines, traceTip } from './navigation.js';
 
 export function out(text = ''): void {
   try {
@@ -76,6 +77,8 @@ export function where(step: Step, sandboxed = false): string {
 export interface ReporterOptions {
   /** The run is inside the sandbox (src/lab/sandbox.ts): say so. */
   sandboxed?: boolean;
+  /** The run traces the ts-* tools (no need to suggest --trace). */
+  trace?: boolean;
 }
 
 /** A lab's end in words: "3 checks passed, 1 failed, 0 skipped", or why it was skipped. */
@@ -108,8 +111,12 @@ export class PlainReporter implements Reporter {
   sessionOutput(_name: string, r: CommandResult) {
     if (this.verbose && r.output.trim()) out(indent(r.output, '    | '));
   }
-  stepStart(_lab: Lab, step: Step, index: number, command: string) {
+  private tipped = false;
+  stepStart(lab: Lab, step: Step, index: number, command: string) {
     if (!this.verbose) return;
+    const tip = this.tipped ? undefined : traceTip(lab, this.opts.trace === true);
+    this.tipped = true;
+    if (tip) out(wrap(tip, 100, '  '));
     out(`  step ${index + 1} ${step.id}`);
     out(wrap(step.explain, 100, '    '));
     out(indent(command, `    [${where(step, this.opts.sandboxed)}] $ `));
@@ -135,8 +142,12 @@ export class PlainReporter implements Reporter {
     for (const p of problems) out(`  note   ${p}`);
     for (const l of leftovers) out(`  LEFT   ${l}`);
   }
+  caughtUp(_lab: Lab, steps: StepResult[]) {
+    out(`  ${caughtUpLine(steps, steps.length)}`);
+  }
   labEnd(lab: Lab, r: LabResult) {
     const t = tally([r]).checks;
+    if (this.verbose && !r.skipReason) for (const l of recapLines(lab)) out(wrap(l, 100, '  '));
     out(`result ${lab.id} ${r.outcome} (${r.skipReason ? r.skipReason : `${t.pass} passed, ${t.fail} failed, ${t.skip} skipped`})`);
   }
 }
@@ -216,11 +227,34 @@ export class GuidedReporter implements Reporter {
     }
   }
 
-  private async waitForEnter(prompt: string): Promise<void> {
-    if (!this.lines) return;
+  /** What the student typed before Enter ('' for Enter alone, undefined at the end of input). */
+  private async waitForEnter(prompt: string): Promise<string | undefined> {
+    if (!this.lines) return undefined;
     out(this.chalk.dim(prompt));
     const next = await this.lines.next();
     if (next.done) this.lines = undefined;
+    return next.done ? undefined : String(next.value).trim();
+  }
+
+  /** The steps shown so far, as shown: for `b` at the prompt. */
+  private readonly shown: Array<{ index: number; step: Step; command: string; output: string; marks: string[] }> = [];
+  private tipped = false;
+
+  /** `b`: the step before the one waiting, as it ran (not run again). */
+  private showAgain(back: number): boolean {
+    const earlier = this.shown[this.shown.length - 1 - back];
+    if (!earlier) {
+      out(this.chalk.yellow('  (no earlier step to show)'));
+      return false;
+    }
+    const c = this.chalk;
+    out(c.dim(`\n── back: step ${earlier.index + 1} ${earlier.step.id}, as it ran (not run again) ──`));
+    out(wrap(earlier.step.explain, this.width));
+    out(indent(earlier.command, `  ${c.blue(`[${where(earlier.step, this.opts.sandboxed)}]`)} ${c.green('$')} `));
+    if (earlier.output.trim()) out(indent(earlier.output, c.dim('  │ ')));
+    for (const m of earlier.marks) out(m);
+    out(c.dim('── end of the earlier step ──\n'));
+    return true;
   }
 
   private banner(): void {
@@ -245,7 +279,7 @@ export class GuidedReporter implements Reporter {
   sessionOutput(_name: string, r: CommandResult) {
     if (r.output.trim()) out(indent(r.output, this.chalk.dim('    │ ')));
   }
-  async stepStart(_lab: Lab, step: Step, index: number, command: string) {
+  async stepStart(lab: Lab, step: Step, index: number, command: string) {
     const c = this.chalk;
     const bar = '●'.repeat(index + 1) + '○'.repeat(Math.max(0, this.total.steps - index - 1));
     out(`\n${c.bold(`Step ${index + 1}/${this.total.steps}`)} ${c.dim(bar)} ${c.bold(step.id)}`);
@@ -253,7 +287,17 @@ export class GuidedReporter implements Reporter {
     const shown = `[${where(step, this.opts.sandboxed)}]`;
     const place = step.in && step.in !== 'host' ? c.magenta(shown) : c.blue(shown);
     out(indent(command, `  ${place} ${c.green('$')} `));
-    await this.waitForEnter('  (Enter to run it, Ctrl-C to stop)');
+    const tip = this.tipped ? undefined : traceTip(lab, this.opts.trace === true);
+    this.tipped = true;
+    if (tip) out(c.cyan(wrap(tip, this.width, '  ')));
+    // b shows the step before again, and b again the one before that; Enter runs this one.
+    for (let back = 0; ; ) {
+      const answer = await this.waitForEnter(`  (Enter to run it, b to see the step before again, Ctrl-C to stop)`);
+      if (answer?.toLowerCase() !== 'b') break;
+      if (this.showAgain(back)) back++;
+      out(indent(command, `  ${place} ${c.green('$')} `));
+    }
+    this.shown.push({ index, step, command, output: '', marks: [] });
   }
   stepSkipped(step: Step, reason: string) {
     out(`\n${this.chalk.bold(step.id)}: ${this.chalk.yellow(`skipped: ${reason}`)}`);
@@ -261,13 +305,15 @@ export class GuidedReporter implements Reporter {
   stepOutput(_step: Step, r: CommandResult) {
     if (r.output.trim()) out(indent(r.output, this.chalk.dim('  │ ')));
     if (r.error) out(this.chalk.red(`  ${r.error}`));
+    const last = this.shown[this.shown.length - 1];
+    if (last) last.output = r.output;
   }
   check(_step: Step, cr: CheckResult) {
     const c = this.chalk;
-    if (cr.outcome === 'pass') out(c.green(`  ✔ ${cr.that}`));
-    else if (cr.outcome === 'skip') out(c.yellow(`  – ${cr.that} (skipped: ${cr.why})`));
-    else {
-      out(c.red(`  ✘ ${cr.that}`));
+    const mark = cr.outcome === 'pass' ? c.green(`  ✔ ${cr.that}`) : cr.outcome === 'skip' ? c.yellow(`  – ${cr.that} (skipped: ${cr.why})`) : c.red(`  ✘ ${cr.that}`);
+    this.shown[this.shown.length - 1]?.marks.push(mark);
+    out(mark);
+    if (cr.outcome === 'fail') {
       out(c.red(indent(`why: ${cr.why}`, '      ', '           ')));
       if (cr.hint) out(c.yellow(wrap(`hint: ${cr.hint}`, this.width, '      ')));
     }
@@ -285,6 +331,15 @@ export class GuidedReporter implements Reporter {
     if (r.skipReason) return;
     const mark = r.outcome === 'pass' ? c.green.bold('passed') : r.outcome === 'skip' ? c.yellow.bold('incomplete') : c.red.bold('failed');
     out(`\nLab ${lab.order} ${mark}: ${labVerdict(r)}.`);
+    const recap = recapLines(lab);
+    if (recap.length) {
+      out(c.bold.cyan('\n── Recap ──'));
+      for (const l of recap) out(wrap(l, this.width));
+    }
+  }
+  caughtUp(_lab: Lab, steps: StepResult[]) {
+    const line = caughtUpLine(steps, steps.length);
+    out(steps.some((s) => s.outcome === 'fail') ? this.chalk.red(`\n${line}`) : this.chalk.dim(`\n${line}`));
   }
   close() {
     void this.lines?.return?.();

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluate, hostMountPoints, RunIn } from './checks.js';
 import { leftovers, takeInventory } from './inventory.js';
+import { ownLeftovers } from './leftovers.js';
 import { labCgroupParent, unmet } from './requirements.js';
 import { chooseWorkDir } from './workdir.js';
 import { CommandResult, killRunningCommands, runOnHost, Session } from './shell.js';
@@ -27,6 +28,8 @@ export interface Reporter {
   stepEnd?(step: Step, result: StepResult): void;
   cleanup?(lab: Lab, problems: string[], leftovers: string[]): void;
   labEnd?(lab: Lab, result: LabResult): void;
+  /** After the steps run without pauses before --from: their results. */
+  caughtUp?(lab: Lab, steps: StepResult[]): void;
 }
 
 export interface RunOptions {
@@ -35,6 +38,8 @@ export interface RunOptions {
   /** Directory holding bin/ts-* (put first on PATH). */
   binDir: string;
   projectRoot: string;
+  /** Start at this step (its index): the steps before it run first, unreported, so that what they make is there. */
+  from?: number;
 }
 
 /** `ts-unshare -fp bash` -> `ts-unshare --trace -fp bash`, for every ts-* tool in the command. */
@@ -68,9 +73,12 @@ export class LabRun {
     this.opts = opts;
   }
 
-  /** The reporter, or nobody once the run was interrupted. */
+  /** Set while the steps before --from run: they are not reported one by one. */
+  private catchingUp = false;
+
+  /** The reporter, or nobody once the run was interrupted (or while catching up to --from). */
   private get reporter(): Reporter {
-    return this.stopped ? {} : this.out;
+    return this.stopped || this.catchingUp ? {} : this.out;
   }
 
   private command(text: string): string {
@@ -145,8 +153,16 @@ export class LabRun {
         const r = await this.runIn('host', line);
         if (r.error || r.exit !== 0) throw new Error(`lab setup failed: '${line}': ${r.error ?? `exit status ${r.exit}${r.output.trim() ? `: ${r.output.trim()}` : ''}`}`);
       }
-      for (const [i, step] of lab.steps.entries()) result.steps.push(await this.runStep(step, i, path));
+      const from = this.opts.from ?? 0;
+      if (from > 0) result.from = lab.steps[from].id;
+      for (let i = 0; i < lab.steps.length; i++) {
+        this.catchingUp = i < from;
+        result.steps.push(await this.runStep(lab.steps[i], i, path));
+        if (i === from - 1 && !this.stopped) this.out.caughtUp?.(lab, result.steps);
+      }
+      this.catchingUp = false;
     } catch (err) {
+      this.catchingUp = false;
       // Shown like a step that did not finish, so every reporter names it.
       const failed: StepResult = { id: 'setup', outcome: 'fail', command: '', in: 'host', exit: null, output: '', checks: [], error: (err as Error).message };
       const pseudo: Step = { id: 'setup', explain: 'preparing the lab', run: '' };
@@ -156,7 +172,10 @@ export class LabRun {
     } finally {
       const { problems } = await this.cleanup();
       result.cleanupProblems = problems;
-      result.leftovers = leftovers(before, takeInventory());
+      // Only what the lab could have made counts (src/lab/leftovers.ts).
+      const { own, others } = ownLeftovers(lab, this.labDir, leftovers(before, takeInventory()));
+      result.leftovers = own;
+      if (others.length) result.unrelated = others;
       this.reporter.cleanup?.(lab, result.cleanupProblems, result.leftovers);
     }
     result.outcome = combine(result.steps.map((s) => s.outcome));

@@ -92,6 +92,10 @@ export interface Lab {
   id: string;
   /** Position in the series; labs are listed in this order. */
   order: number;
+  /** How long the lab takes a student in guided mode, reading included (ts-lab list, docs/teaching.md). */
+  minutes?: number;
+  /** On the suggested two-hour path through the series (ts-lab list marks it). */
+  core?: boolean;
   title: string;
   /** Paragraphs in our own words. */
   intro: string[];
@@ -100,8 +104,17 @@ export interface Lab {
   /** Run before the steps, not shown as steps (setup the student need not type). */
   setup?: string[];
   steps: Step[];
+  /** Said at the end of the lab, in our own words: what was built, the system calls that did it, one command to try next. */
+  recap?: { built: string; syscalls: string[]; next: string };
   /** Always runs, after success, failure or Ctrl-C. Each line runs on its own; failures are reported, not fatal. */
   cleanup?: string[];
+  /**
+   * What the lab makes under names another program chooses (a CNI plugin's
+   * veth1234abcd): glob patterns (* matches anything) tried on a leftover's
+   * name and full path. Everything its commands name is its own already
+   * (src/lab/leftovers.ts).
+   */
+  owns?: string[];
   /** Where the file came from (filled in by the loader). */
   file?: string;
 }
@@ -116,6 +129,8 @@ export interface Exercise {
   needs?: Requirement;
   /** Checks on the system state after the student's work; matchers apply to each probe. */
   grader: Check[];
+  /** Run by ts-lab reset, one by one: undo what the exercise asks for (its pid file, cgroup, processes), never anything it cannot be sure is the student's. */
+  reset?: string[];
   file?: string;
 }
 
@@ -152,4 +167,8 @@ export interface LabResult {
   /** Cleanup commands that failed, and anything the lab left behind. */
   cleanupProblems: string[];
   leftovers: string[];
+  /** The step the run started at (ts-lab run --from); the steps before it ran without pauses. */
+  from?: string;
+  /** Changes during the lab that it could not have made (another program's mounts, links, cgroups): shown, never failing it. */
+  unrelated?: string[];
 }

@@ -56,7 +56,7 @@ export interface NamespaceSpec {
 }
 
 export type NamespaceKind = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup';
-const NAMESPACE_KINDS: readonly NamespaceKind[] = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup'];
+export const NAMESPACE_KINDS: readonly NamespaceKind[] = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup'];
 
 export interface IdMapping {
   containerID: number;

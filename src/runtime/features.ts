@@ -2,7 +2,7 @@
 // `runc features` (the runtime-spec's features.md), which CRI-O asks every
 // runtime for. Every list is read from the tables the runtime itself uses
 // to parse and apply a config, so it cannot claim what the code refuses.
-import { CAPABILITY_NAMES, HOOK_KINDS, NAMESPACE_FLAGS, PROPAGATIONS, REFUSED_HOOKS, parseProcess } from './config.js';
+import { CAPABILITY_NAMES, HOOK_KINDS, NAMESPACE_KINDS, PROPAGATIONS, REFUSED_HOOKS, parseProcess } from './config.js';
 import { MOUNT_OPTIONS } from './init-plan.js';
 import { SECCOMP_ACTIONS } from './seccomp.js';
 import { OCI_VERSION } from './spec.js';
@@ -69,7 +69,7 @@ export function runtimeFeatures(runtimeVersion: string): Features {
     hooks: HOOK_KINDS.filter((h) => !REFUSED_HOOKS.includes(h)),
     mountOptions: [...Object.keys(MOUNT_OPTIONS), ...Object.keys(PROPAGATIONS)].sort(),
     linux: {
-      namespaces: Object.keys(NAMESPACE_FLAGS).sort(),
+      namespaces: [...NAMESPACE_KINDS].sort(),
       capabilities: [...CAPABILITY_NAMES],
       // Both cgroup versions through cgroupfs; --systemd-cgroup is refused.
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false },

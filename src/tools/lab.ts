@@ -12,14 +12,17 @@ import { allWorkDirs } from '../lab/workdir.js';
 import { grade } from '../lab/grade.js';
 import { unmet } from '../lab/requirements.js';
 import { which } from '../core/which.js';
-import { findLab, labsDir, loadExercises, loadLabs, NoLabsError } from '../lab/load.js';
+import { findLab, LabSet, labsDir, loadLabSet, NoLabsError } from '../lab/load.js';
 import { count, GuidedReporter, indent, JsonReporter, out, PlainReporter, SANDBOX_BANNER, TapReporter, tally, wrap } from '../lab/reporters.js';
 import { LabRun, Reporter } from '../lab/runner.js';
 import { runOnHost } from '../lab/shell.js';
 import { hostMountPoints } from '../lab/checks.js';
 import { processesWithEnv } from '../lab/inventory.js';
+import { markRunning, runningLabs } from '../lab/running.js';
+import { stepIndex, UnknownStepError } from '../lab/navigation.js';
 import { insideSandbox, SANDBOX_ENV, SANDBOX_SHELL_ENV, namespaceIds, sandboxCommand, sandboxShells, STAND_IN_ADDRESS } from '../lab/sandbox.js';
 import { Lab, LabResult } from '../lab/types.js';
+import { classTableLines, gradeRecord, junit, labRecord, mergeProgress, progressFile, ProgressFileError, progressTable, readProgress, realUser, recordProgress, summarize } from '../lab/progress.js';
 
 declare const __filename: string;
 // dist/ts-lab.cjs -> the project root.
@@ -41,9 +44,9 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   list: { usage: 'list', summary: 'the labs and exercises', options: ['labs-dir'], operands: [0, 0], run: list },
   run: {
-    usage: 'run LAB',
-    summary: 'a guided lab: explanation, command, Enter, output, checks',
-    options: ['auto', 'sandbox', 'allow-skips', 'labs-dir', 'trace'],
+    usage: 'run LAB [--from STEP]',
+    summary: 'a guided lab: explanation, command, Enter (b: the step before again), output, checks, recap',
+    options: ['auto', 'sandbox', 'allow-skips', 'labs-dir', 'trace', 'from'],
     operands: [1, 1],
     run: runLab,
   },
@@ -63,7 +66,14 @@ const COMMANDS: Record<string, Command> = {
     operands: [1, 1],
     run: gradeCommand,
   },
-  reset: { usage: 'reset', summary: 'remove what any lab may have left behind', options: ['labs-dir'], operands: [0, 0], run: reset },
+  reset: { usage: 'reset', summary: 'remove what labs and exercises left behind (labs running elsewhere are kept)', options: ['labs-dir'], operands: [0, 0], run: reset },
+  progress: {
+    usage: 'progress [--merge FILE...]',
+    summary: 'your recorded runs, checks and grades (--merge: a class table from many students\' files)',
+    options: ['json', 'junit', 'merge', 'labs-dir'],
+    operands: [0, Infinity],
+    run: progressCommand,
+  },
   doctor: { usage: 'doctor', summary: 'can this machine run the labs?', options: ['json'], operands: [0, 0], run: doctor },
 };
 
@@ -74,7 +84,7 @@ const spec: ToolSpec = {
     'Guided, checked replays of how containers are built from kernel features.',
     '',
     'Commands:',
-    ...Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(24)} ${c.summary}`),
+    ...Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(28)} ${c.summary}`),
   ].join('\n'),
   stopAtPositional: false,
   options: [
@@ -85,20 +95,44 @@ const spec: ToolSpec = {
     { long: 'sandbox', help: 'check, run, shell: inside a throwaway network, mount and UTS namespace (check: the default when CI=true); grade: in the running sandbox shell' },
     { long: 'no-sandbox', help: 'check: run in the current namespaces even when CI=true' },
     { long: 'allow-skips', help: 'check, run: exit 0 even when labs or steps were skipped (not everything checked)' },
-    { long: 'labs-dir', arg: 'required', value: '<dir>', help: 'read labs from <dir> (also NSLAB_LABS_DIR)' },
+    { long: 'labs-dir', arg: 'required', value: '<dir>', help: 'add the labs and exercises of <dir> to the built-in ones (same id: <dir>\'s replaces it); NSLAB_LABS_DIR replaces the built-in labs' },
+    { long: 'junit', help: 'progress: JUnit XML' },
+    { long: 'merge', help: 'progress: the class table (students x labs) from the progress files given' },
+    { long: 'from', arg: 'required', value: '<step>', help: 'run: start at this step (its id or number); the steps before it run first without pauses' },
     { long: 'hint', arg: 'required', value: '<n>', help: 'exercise: show the first <n> hints' },
   ],
   epilog: 'With --trace, every ts-* tool a lab runs prints its system calls.',
   docs: 'docs/labs.md',
 };
 
-function labs(cmd: ParsedCommandLine): Lab[] {
-  return loadLabs(labsDir(PROJECT_ROOT, value(cmd, 'labs-dir')));
+let loaded: LabSet | undefined;
+
+/** The built-in labs and exercises (or NSLAB_LABS_DIR's), plus --labs-dir's; a replaced one is said once, on stderr. */
+function labSet(cmd: ParsedCommandLine): LabSet {
+  if (!loaded) {
+    loaded = loadLabSet(labsDir(PROJECT_ROOT), value(cmd, 'labs-dir'));
+    for (const r of loaded.replaced) process.stderr.write(`ts-lab: note: ${r.kind} ${r.id} is ${r.file}, in place of the built-in one\n`);
+  }
+  return loaded;
 }
 
+function labs(cmd: ParsedCommandLine): Lab[] {
+  return labSet(cmd).labs;
+}
+
+/** The length of a class the suggested path fills. */
+const CLASS_MINUTES = 120;
+
 function list(cmd: ParsedCommandLine): number {
-  for (const l of labs(cmd)) out(`${String(l.order).padStart(2)}  ${l.id.padEnd(22)} ${l.title}`);
-  const exercises = loadExercises(labsDir(PROJECT_ROOT, value(cmd, 'labs-dir')));
+  const all = labs(cmd);
+  for (const l of all) out(`${String(l.order).padStart(2)} ${l.core ? '*' : ' '} ${l.id.padEnd(22)} ${l.minutes ? `${String(l.minutes).padStart(3)} min` : '       '}  ${l.title}`);
+  const path = all.filter((l) => l.core);
+  if (path.length) {
+    const total = path.reduce((sum, l) => sum + (l.minutes ?? 0), 0);
+    const rest = all.filter((l) => !l.core).reduce((sum, l) => sum + (l.minutes ?? 0), 0);
+    out(`\n* a two-hour class (${CLASS_MINUTES} min): labs ${path.map((l) => l.order).join(', ')} take ${total} min; the other labs add ${rest} min (docs/teaching.md)`);
+  }
+  const exercises = labSet(cmd).exercises;
   if (exercises.length) {
     out('\nexercises (ts-lab exercise NAME, then ts-lab grade NAME):');
     for (const e of exercises) out(`    ${e.id.padEnd(22)} ${e.title}`);
@@ -127,15 +161,25 @@ function cleanUpOnSignals(): void {
     });
 }
 
-async function runLabs(selected: Lab[], reporter: Reporter, trace: boolean): Promise<LabResult[]> {
+async function runLabs(selected: Lab[], reporter: Reporter, trace: boolean, command: 'run' | 'check', from?: number): Promise<LabResult[]> {
   cleanUpOnSignals();
   const results: LabResult[] = [];
   for (const lab of selected) {
-    current = new LabRun(lab, reporter, { trace, binDir: BIN_DIR, projectRoot: PROJECT_ROOT });
-    results.push(await current.run());
+    current = new LabRun(lab, reporter, { trace, binDir: BIN_DIR, projectRoot: PROJECT_ROOT, from });
+    const start = new Date();
+    const release = markRunning([lab.id]);
+    const result = await current.run();
+    release();
+    results.push(result);
     current = undefined;
+    noteRecorded(recordProgress(labRecord(result, command, start, insideSandbox(), process.env, result.from)));
   }
   return results;
+}
+
+/** A progress file that could not be written is said, not fatal: the lab's result stands. */
+function noteRecorded({ file, error }: { file?: string; error?: string }): void {
+  if (error) sayError(`progress not recorded in ${file}: ${error}`);
 }
 
 /**
@@ -174,20 +218,31 @@ function pick(cmd: ParsedCommandLine, all: Lab[], names: string[]): Lab[] {
 
 async function runLab(cmd: ParsedCommandLine, names: string[]): Promise<number> {
   const [lab] = pick(cmd, labs(cmd), names);
-  if (flag(cmd, 'sandbox') && !insideSandbox()) return inSandbox(process.argv.slice(2));
+  const fromGiven = value(cmd, 'from');
+  let from: number | undefined;
+  try {
+    from = fromGiven === undefined ? undefined : stepIndex(lab!, fromGiven);
+  } catch (err) {
+    if (err instanceof UnknownStepError) throw new ToolError(err.message, 1);
+    throw err;
+  }
+  if (flag(cmd, 'sandbox') && !insideSandbox()) return inSandbox(process.argv.slice(2), false, [lab!.id]);
   const sandboxed = insideSandbox();
+  const trace = flag(cmd, 'trace');
   let results: LabResult[];
   if (process.stdout.isTTY === true) {
-    const guided = new GuidedReporter(!flag(cmd, 'auto') && process.stdin.isTTY === true, { sandboxed });
+    const guided = new GuidedReporter(!flag(cmd, 'auto') && process.stdin.isTTY === true, { sandboxed, trace });
     await guided.load();
-    results = await runLabs([lab!], guided, flag(cmd, 'trace'));
+    results = await runLabs([lab!], guided, trace, 'run', from);
     guided.close();
-  } else results = await runLabs([lab!], new PlainReporter(true, { sandboxed }), flag(cmd, 'trace'));
+  } else results = await runLabs([lab!], new PlainReporter(true, { sandboxed, trace }), trace, 'run', from);
   return verdict(results, flag(cmd, 'allow-skips'));
 }
 
 /** Run ts-lab again, with these arguments, in a new sandbox (src/lab/sandbox.ts); its exit status. */
-function inSandbox(args: string[], standIn = false): number {
+function inSandbox(args: string[], standIn = false, labIds: string[] = []): number {
+  // The sandbox has a /run of its own: the runner's mark must be made out here (src/lab/running.ts).
+  markRunning(labIds);
   const { argv, env } = sandboxCommand(BIN_DIR, [process.execPath, __filename, ...args], { standIn });
   // Ctrl-C reaches the ts-lab inside too, which cleans up: wait for it
   // instead of dying first (a handler, so the signal does not kill us).
@@ -203,19 +258,19 @@ async function check(cmd: ParsedCommandLine, names: string[]): Promise<number> {
   // one, as CI=true does: `sudo ts-lab check --all` then runs every lab.
   const needed = process.geteuid?.() === 0 && selected.some((l) => l.needs?.sandbox);
   const wantSandbox = flag(cmd, 'sandbox') || ((process.env.CI === 'true' || needed) && !flag(cmd, 'no-sandbox'));
-  if (wantSandbox && !insideSandbox()) return inSandbox(process.argv.slice(2));
+  if (wantSandbox && !insideSandbox()) return inSandbox(process.argv.slice(2), false, selected.map((l) => l.id));
   const sandboxed = insideSandbox();
   let results: LabResult[];
   if (flag(cmd, 'json')) {
     const r = new JsonReporter({ sandboxed });
-    results = await runLabs(selected, r, flag(cmd, 'trace'));
+    results = await runLabs(selected, r, flag(cmd, 'trace'), 'check');
     r.finish(results);
   } else if (flag(cmd, 'tap')) {
     const r = new TapReporter({ sandboxed });
-    results = await runLabs(selected, r, flag(cmd, 'trace'));
+    results = await runLabs(selected, r, flag(cmd, 'trace'), 'check');
     r.finish();
   } else {
-    results = await runLabs(selected, new PlainReporter(false, { sandboxed }), flag(cmd, 'trace'));
+    results = await runLabs(selected, new PlainReporter(false, { sandboxed }), flag(cmd, 'trace'), 'check');
     const t = tally(results);
     out(`summary: ${count(results.length, 'lab')}: ${t.labs.pass} passed, ${t.labs.fail} failed, ${t.labs.skip} skipped; checks: ${t.checks.pass} passed, ${t.checks.fail} failed, ${t.checks.skip} skipped`);
   }
@@ -256,12 +311,25 @@ function shell(): number {
 async function reset(cmd: ParsedCommandLine): Promise<number> {
   const env = { ...process.env, PATH: `${BIN_DIR}:${process.env.PATH ?? ''}`, LAB_DIR: '/nonexistent-nslab-lab-dir', NSLAB_ROOT: PROJECT_ROOT };
   const all = labs(cmd);
+  // A lab running in another terminal keeps what it made: its cleanup would pull the floor from under it.
+  const running = runningLabs();
   for (const lab of all) {
+    const runners = running.get(lab.id);
+    if (runners) {
+      out(`kept    ${lab.id}: running in another terminal (ts-lab ${runners.join(', ')})`);
+      continue;
+    }
     for (const line of lab.cleanup ?? []) {
       const r = await runOnHost(line, { env, cwd: '/', timeoutSeconds: 30 });
       out(`${r.exit === 0 ? 'done   ' : 'nothing'} ${lab.id}: ${line}`);
     }
   }
+  for (const ex of labSet(cmd).exercises)
+    for (const line of ex.reset ?? []) {
+      const r = await runOnHost(line, { env, cwd: '/', timeoutSeconds: 30 });
+      const said = r.output.trim().split('\n').pop();
+      out(`${r.exit === 0 ? 'done   ' : 'nothing'} exercise ${ex.id}${said ? `: ${said}` : ''}`);
+    }
   // Lab directories of runs that were killed (nslab-<lab id>-XXXXXX), unless a
   // running lab still uses one. Unmount what is under them first, never
   // delete through a mount.
@@ -316,7 +384,7 @@ function doctor(cmd: ParsedCommandLine): number {
 }
 
 function findExercise(cmd: ParsedCommandLine, name: string | undefined) {
-  const all = loadExercises(labsDir(PROJECT_ROOT, value(cmd, 'labs-dir')));
+  const all = labSet(cmd).exercises;
   if (!name) return { all, ex: undefined };
   const ex = all.find((e) => e.id === name);
   if (!ex) throw new ToolError(`no exercise '${name}' (ts-lab list shows them)`, 1);
@@ -362,6 +430,7 @@ async function gradeCommand(cmd: ParsedCommandLine, [name]: string[]): Promise<n
   const json = flag(cmd, 'json');
   const sandboxed = insideSandbox();
   let n = 0;
+  const start = new Date();
   if (tap) out('TAP version 14');
   if (sandboxed && !json) out(`${tap ? '# ' : ''}${SANDBOX_BANNER}`);
   const results = await grade(ex!, env, (c) => {
@@ -374,11 +443,45 @@ async function gradeCommand(cmd: ParsedCommandLine, [name]: string[]): Promise<n
       if (c.hint) out(indent(`hint: ${c.hint}`, p, `${p}      `));
     }
   });
+  noteRecorded(recordProgress(gradeRecord(ex!.id, results, start, sandboxed)));
   const failed = results.filter((r) => r.outcome === 'fail').length;
   if (tap) out(`1..${n}`);
   else if (json) out(JSON.stringify({ exercise: ex!.id, sandboxed, checks: results, passed: failed === 0 }, null, 2));
   else out(failed ? `${failed} of ${count(results.length, 'check')} failed` : `all ${count(results.length, 'check')} passed: well done`);
   return failed ? 1 : 0;
+}
+
+/** Lab id -> its number in the series, for tables; labs that cannot be read give no numbers. */
+function labOrder(cmd: ParsedCommandLine): Map<string, number> {
+  try {
+    return new Map(labs(cmd).map((l) => [l.id, l.order]));
+  } catch {
+    return new Map();
+  }
+}
+
+/** The student's own table, or with --merge the class table from the files given. */
+function progressCommand(cmd: ParsedCommandLine, files: string[]): number {
+  const order = labOrder(cmd);
+  if (flag(cmd, 'merge')) {
+    if (files.length === 0) throw new UsageError('--merge needs the progress files to merge (ts-lab progress --merge vm01.jsonl vm02.jsonl ...)');
+    if (flag(cmd, 'junit')) throw new UsageError('--junit exports one student\'s progress, not a merged class table (--json gives the class table as JSON)');
+    const table = mergeProgress(files.map((file) => ({ file, records: readProgress(file) })), order);
+    if (flag(cmd, 'json')) out(JSON.stringify(table, null, 2));
+    else for (const l of classTableLines(table, order)) out(l);
+    return 0;
+  }
+  if (files.length) throw new UsageError(`progress files ('${files.join(' ')}') go with --merge`);
+  const file = progressFile();
+  if (!file) throw new ToolError('progress recording is off (NSLAB_PROGRESS_FILE=off)', 1);
+  const records = existsSync(file) ? readProgress(file) : [];
+  if (flag(cmd, 'json')) out(JSON.stringify({ file, user: realUser().name, rows: summarize(records), records }, null, 2));
+  else if (flag(cmd, 'junit')) out(junit(records));
+  else {
+    out(`progress of ${realUser().name} (${file}):`);
+    for (const l of progressTable(records, order)) out(l);
+  }
+  return 0;
 }
 
 /** grade --sandbox from outside: run this same grade in the namespaces of the one sandbox shell. */
@@ -396,6 +499,7 @@ function gradeInSandboxShell(): number {
 
 /** Lab-file problems in the tool's words: what to do about --labs-dir. */
 function worded(err: unknown): unknown {
+  if (err instanceof ProgressFileError) return new ToolError(err.message, 1, 'a progress file has one JSON record per line, as ts-lab writes it (docs/teaching.md)');
   if (err instanceof NoLabsError) return new ToolError(err.message, 1, '--labs-dir (or NSLAB_LABS_DIR) names a directory of lab files (*.json), like labs/ in this project');
   return err;
 }
@@ -403,6 +507,7 @@ function worded(err: unknown): unknown {
 /** Options that contradict each other. */
 const EXCLUSIVE: Array<[string, string]> = [
   ['tap', 'json'],
+  ['json', 'junit'],
   ['sandbox', 'no-sandbox'],
 ];
 

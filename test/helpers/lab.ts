@@ -9,10 +9,11 @@ import { cleanEnv, inventory, ROOT, run, RunOptions, RunResult, tool } from './t
 
 /**
  * ts-lab as the tests run it: the labs' cgroups below the test's own
- * cgroup (NSLAB_CGROUP_PARENT=.), not below the root where a student's go.
+ * cgroup (NSLAB_CGROUP_PARENT=.), not below the root where a student's go,
+ * and no progress recorded in root's home (NSLAB_PROGRESS_FILE=off).
  */
 export function tsLab(args: string[], opts: RunOptions & { extraEnv?: NodeJS.ProcessEnv } = {}): RunResult {
-  return run([tool('lab'), ...args], { timeout: 600_000, ...opts, env: cleanEnv({ NSLAB_CGROUP_PARENT: '.', ...opts.extraEnv }) });
+  return run([tool('lab'), ...args], { timeout: 600_000, ...opts, env: cleanEnv({ NSLAB_CGROUP_PARENT: '.', NSLAB_PROGRESS_FILE: 'off', ...opts.extraEnv }) });
 }
 
 export function labIds(): string[] {

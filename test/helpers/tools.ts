@@ -74,6 +74,10 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   // The tools of this checkout come first on PATH (labs run them by name),
   // whatever `npm link` made global.
   env.PATH = `${BIN}:${env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
+  // ts-lab records no progress in root's home for the tests (docs/teaching.md).
+  env.NSLAB_PROGRESS_FILE ??= 'off';
+  // ts-lab records no progress in root's home for the tests (docs/teaching.md).
+  env.NSLAB_PROGRESS_FILE ??= 'off';
   return { ...env, ...extra };
 }
 

@@ -61,8 +61,9 @@ t.test('ts-lab check --tap is TAP with one point per check', { skip: needRoot() 
 t.test('ts-lab list names every lab in order', async (t) => {
   const r = tsLab(['list']);
   t.equal(r.code, 0);
-  const orders = [...r.stdout.matchAll(/^\s*(\d+)\s+[a-z-]+\s/gm)].map((m) => Number(m[1]));
-  t.same(orders, [...orders].sort((a, b) => a - b), 'sorted by order');
+  const orders = [...r.stdout.matchAll(/^\s*(\d+) [ *] [a-z-]+\s/gm)].map((m) => Number(m[1]));
+  t.equal(orders.length, labIds().length, "every lab has its line");
+  t.same(orders, [...orders].sort((a, b) => a - b), "sorted by order");
   t.match(r.stdout, /pid-namespace/);
   t.match(r.stdout, /exercises/);
 });

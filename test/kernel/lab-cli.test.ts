@@ -90,7 +90,7 @@ t.test('extra operands and options that do not belong are refused', async (t) =>
     [['exercise', 'bridge', '--json'], /ts-lab exercise does not take --json/],
     [['grade'], /ts-lab grade needs an exercise name/],
     [['run'], /ts-lab run needs a lab name/],
-    [[], /no command given \(list, run, check, exercise, shell, grade, reset, doctor\)/],
+    [[], /no command given \(list, run, check, exercise, shell, grade, reset, progress, doctor\)/],
   ];
   for (const [args, message] of cases) {
     const r = tsLab(args);
@@ -124,7 +124,7 @@ t.test('--hint takes a count', async (t) => {
 t.test('--help lists every command of the table', async (t) => {
   const r = tsLab(['--help']);
   t.equal(r.code, 0);
-  for (const c of ['list', 'run LAB', 'check --all \\| LAB\\.\\.\\.', 'exercise \\[NAME\\]', 'shell --sandbox', 'grade \\[--sandbox\\] NAME', 'reset', 'doctor']) t.match(r.stdout, new RegExp(`^\\s*${c}\\s{2,}\\S`, 'm'), c);
+  for (const c of ['list', 'run LAB \\[--from STEP\\]', 'progress \\[--merge FILE\\.\\.\\.\\]', 'check --all \\| LAB\\.\\.\\.', 'exercise \\[NAME\\]', 'shell --sandbox', 'grade \\[--sandbox\\] NAME', 'reset', 'doctor']) t.match(r.stdout, new RegExp(`^\\s*${c}\\s{2,}\\S`, 'm'), c);
   t.match(r.stdout, /--allow-skips/);
 });
 

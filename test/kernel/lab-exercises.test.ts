@@ -97,15 +97,29 @@ t.test('pids-limit: a cgroup capped at 20 processes', { skip: needRoot() }, asyn
   t.equal(unlimited.code, 0, unlimited.stderr);
   const wrong = grade();
   t.equal(wrong.code, 1, 'a cgroup without pids.max = 20 fails');
-  t.match(wrong.stdout, /^FAIL {2}the process \(or one it started\) is in a cgroup with pids\.max = 20$/m);
+  t.match(wrong.stdout, /^FAIL {2}the process \(or one it started\) is in a cgroup limited to 20 processes$/m);
+  t.match(wrong.stdout, /^FAIL {2}a fork is refused at the limit$/m);
 
   const limit = box.sh('ts-cgroup set nslab-lab-test-pids pids.max=20', { env: env() });
   t.equal(limit.code, 0, limit.stderr);
   const done = grade();
   t.equal(done.code, 0, done.stdout);
+  t.match(done.stdout, /^ok {4}a fork is refused at the limit$/m, 'the grader saw fork refused');
+  t.equal(box.sh('grep -l nslab-lab-test-pids /proc/[0-9]*/cgroup 2>/dev/null | wc -l').stdout.trim(), '1', "the grader's test processes are gone: only the sleep is left in the cgroup");
 
   // The sleep dies with its cgroup's kill; the two shells waiting for it then end.
   t.equal(box.run([tool('cgroup'), 'delete', '--kill', 'nslab-lab-test-pids'], { env: env() }).code, 0, 'the cgroup is removed');
+  rmSync(pidFile, { force: true });
+
+  // The limit on a parent cgroup, the process in a child without one of its own: the effective limit is 20.
+  const parent = box.sh(`ts-cgroup create nslab-lab-test-pids -c pids --pids 20 && ts-cgroup create nslab-lab-test-pids/leaf -c pids && { ts-cgroup exec nslab-lab-test-pids/leaf -- sleep 1000 >/dev/null 2>&1 </dev/null & echo $! > ${pidFile}; }`, { env: env() });
+  t.equal(parent.code, 0, parent.stderr);
+  const viaParent = grade();
+  t.equal(viaParent.code, 0, `a limit on the parent cgroup is accepted: ${viaParent.stdout}`);
+  t.match(viaParent.stdout, /^ok {4}the process \(or one it started\) is in a cgroup limited to 20 processes$/m);
+  t.match(viaParent.stdout, /^ok {4}a fork is refused at the limit$/m);
+  t.equal(box.run([tool('cgroup'), 'delete', '--kill', 'nslab-lab-test-pids/leaf'], { env: env() }).code, 0);
+  t.equal(box.run([tool('cgroup'), 'delete', 'nslab-lab-test-pids'], { env: env() }).code, 0, 'the cgroups are removed');
   rmSync(pidFile, { force: true });
   t.same((await leftSince(before)).cgroups, undefined, 'no cgroup left');
 });

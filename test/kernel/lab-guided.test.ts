@@ -23,7 +23,7 @@ function lastLine(screen: string): string {
  */
 function inTerminal(args: string): string {
   // trap : INT keeps the shell alive through Ctrl-C (a trap, unlike an ignore, is not inherited).
-  return `sh -c 'trap : INT; env -u NODE_OPTIONS ${tool('lab')} ${args}; echo "[exit status $?]"'`;
+  return `sh -c 'trap : INT; env -u NODE_OPTIONS NSLAB_PROGRESS_FILE=off ${tool('lab')} ${args}; echo "[exit status $?]"'`;
 }
 
 function exitStatus(screen: string): number | undefined {
@@ -75,7 +75,7 @@ t.test('Ctrl-C in the middle of a lab cleans up', { skip: needRoot() || noTmux }
 });
 
 t.test('without a terminal, ts-lab run prints plain text and does not wait', { skip: needRoot() }, async (t) => {
-  const r = spawnSync(tool('lab'), ['run', 'uts-namespace'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, input: '' });
+  const r = spawnSync(tool('lab'), ['run', 'uts-namespace'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', NSLAB_PROGRESS_FILE: 'off' }, input: '' });
   t.equal(r.status, 0, r.stderr);
   // eslint-disable-next-line no-control-regex -- the ESC that starts a colour code is what is looked for
   t.notMatch(r.stdout, /\x1b\[/, 'no colour codes');

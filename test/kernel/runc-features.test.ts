@@ -2,9 +2,9 @@
 // runc's own `runc features` where it has the command), and every claim
 // checked against what the runtime really does with a config.
 import t from 'tap';
-import { parseConfig } from '../src/runtime/config.js';
-import { parseMountOptions } from '../src/runtime/init-plan.js';
-import { run, runTool } from './helpers/tools.js';
+import { parseConfig } from '../../src/runtime/config.js';
+import { parseMountOptions } from '../../src/runtime/init-plan.js';
+import { run, runTool } from '../helpers/tools.js';
 
 const mine = runTool('runc', ['features']);
 const features = JSON.parse(mine.stdout);
