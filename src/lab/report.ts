@@ -128,6 +128,21 @@ function outputHtml(text: string): string {
     .join('\n');
 }
 
+/**
+ * What the command printed, with its trace lines out of the way: the
+ * output alone, then everything in order (trace lines marked) to open.
+ */
+function outputBlocks(text: string): string[] {
+  const lines = text.replace(/\s+$/, '').split('\n');
+  const traced = lines.filter((l) => TRACE_LINE.test(l)).length;
+  if (traced === 0) return [`<pre class="output">${outputHtml(text)}</pre>`];
+  const plain = lines.filter((l) => !TRACE_LINE.test(l)).join('\n');
+  return [
+    ...(plain.trim() ? [`<pre class="output">${escapeXml(plain)}</pre>`] : []),
+    `<details class="trace"><summary>the system calls (${traced} trace line${traced === 1 ? '' : 's'}), in order with the output</summary><pre class="output">${outputHtml(text)}</pre></details>`,
+  ];
+}
+
 const MARK = { pass: '✔', fail: '✘', skip: '–' } as const;
 
 function checksHtml(checks: CheckResult[]): string {
@@ -170,10 +185,10 @@ export function renderReport(c: HtmlReportCollector, opts: PageOptions): string 
     }
     for (const ses of s.sessions) {
       body.push(`<p>opens session <code>${escapeXml(ses.name)}</code>: ${escapeXml(ses.describe)}</p><pre class="command">$ ${escapeXml(ses.command)}</pre>`);
-      if (ses.output.trim()) body.push(`<pre class="output">${outputHtml(ses.output)}</pre>`);
+      if (ses.output.trim()) body.push(...outputBlocks(ses.output));
     }
     body.push(`<p class="where">[${escapeXml(where(s.step, opts.sandboxed))}]</p><pre class="command">$ ${escapeXml(s.command)}</pre>`);
-    if (s.output.trim()) body.push(`<pre class="output">${outputHtml(s.output)}</pre>`);
+    if (s.output.trim()) body.push(...outputBlocks(s.output));
     if (s.error) body.push(`<p class="fail">${escapeXml(s.error)}</p>`);
     for (const d of s.diagrams) body.push(diagramFigure(d));
     body.push(checksHtml(s.checks));

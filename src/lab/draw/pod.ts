@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { NamespaceName } from '../../syscalls/namespaces.js';
 import { ProcessInfo, readProcesses } from '../../core/lsns.js';
 import { Diagram, DiagramGroup, DiagramNode, Mark } from './diagram.js';
-import { hostReference, NAMESPACE_ORDER, NoSuchProcessError } from './processes.js';
+import { hostReference, NAMESPACE_ORDER, namespacePids, NoSuchProcessError } from './processes.js';
 
 const CONTAINER_TYPE = 'io.kubernetes.cri.container-type';
 const SANDBOX_ID = 'io.kubernetes.cri.sandbox-id';
@@ -88,7 +88,8 @@ export function podFromPause(pid: number, procs: ProcessInfo[] = readProcesses()
   for (const p of inPod) byMnt.set(p.namespaces.get('mnt')!, [...(byMnt.get(p.namespaces.get('mnt')!) ?? []), p]);
   const containers = [...byMnt.values()].map((group) => {
     const pids = new Set(group.map((p) => p.pid));
-    const init = group.find((p) => !pids.has(p.ppid)) ?? group[0];
+    // The container's init: PID 1 of a pid namespace of its own, else the top of the group.
+    const init = group.find((p) => namespacePids(p.pid).length > 1 && namespacePids(p.pid).at(-1) === 1) ?? group.find((p) => !pids.has(p.ppid)) ?? group[0];
     return { name: init.command.split(' ')[0].split('/').pop() ?? 'container', pid: init.pid };
   });
   return { name: `pod of PID ${pid}`, pause: { name: pause.command.split(' ')[0].split('/').pop() ?? 'pause', pid }, containers: containers.sort((a, b) => a.pid - b.pid) };

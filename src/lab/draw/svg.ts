@@ -64,24 +64,30 @@ function marksSvg(line: Mark[]): string {
 export function diagramSvg(d: Diagram): string {
   const parts: string[] = [];
   const placed = new Map<string, Placed>();
+  // Groups side by side when edges join them (a veth between namespaces), else one under the other.
+  const sideBySide = d.edges.length > 0;
   let x = 10;
+  let top = 10;
   let height = 0;
+  let width = 0;
   const groupBoxes: string[] = [];
   for (const g of d.groups) {
     const nodes: Placed[] = [];
-    const bottom = placeTree(g.nodes, x + PAD, 10 + GROUP_HEAD, nodes);
+    const bottom = placeTree(g.nodes, x + PAD, top + GROUP_HEAD, nodes);
     const head = `[${g.label}]${g.note ? `  ${g.note}` : ''}`;
     const w = Math.max(head.length * CHAR + 2 * PAD, ...nodes.map((p) => p.x + p.w - x + PAD), 160);
-    const h = Math.max(bottom - 10, GROUP_HEAD + LINE);
+    const h = Math.max(bottom - top, GROUP_HEAD + LINE);
     groupBoxes.push(
-      `<g class="group" data-group="${escapeXml(g.id)}"><rect x="${x}" y="10" width="${w}" height="${h}" rx="8" fill="#f8fafc" stroke="#94a3b8"/>` +
-        `<text x="${x + PAD}" y="${10 + 20}" font-weight="bold" fill="#0f172a">${escapeXml(`[${g.label}]`)}${g.note ? `<tspan fill="#64748b" font-weight="normal">  ${escapeXml(g.note)}</tspan>` : ''}</text>` +
-        (nodes.length ? '' : `<text x="${x + PAD}" y="${10 + GROUP_HEAD + 12}" fill="#64748b">(nothing)</text>`) +
+      `<g class="group" data-group="${escapeXml(g.id)}"><rect x="${x}" y="${top}" width="${w}" height="${h}" rx="8" fill="#f8fafc" stroke="#94a3b8"/>` +
+        `<text x="${x + PAD}" y="${top + 20}" font-weight="bold" fill="#0f172a">${escapeXml(`[${g.label}]`)}${g.note ? `<tspan fill="#64748b" font-weight="normal">  ${escapeXml(g.note)}</tspan>` : ''}</text>` +
+        (nodes.length ? '' : `<text x="${x + PAD}" y="${top + GROUP_HEAD + 12}" fill="#64748b">(nothing)</text>`) +
         '</g>',
     );
     for (const p of nodes) placed.set(p.node.id, p);
-    x += w + GROUP_GAP;
-    height = Math.max(height, h + 20);
+    width = Math.max(width, x + w + 10);
+    height = Math.max(height, top + h + 10);
+    if (sideBySide) x += w + GROUP_GAP;
+    else top += h + GAP * 2;
   }
   parts.push(...groupBoxes);
   for (const p of placed.values()) {
@@ -104,7 +110,7 @@ export function diagramSvg(d: Diagram): string {
     const mid = (x1 + x2) / 2;
     parts.push(`<path class="edge" d="M${x1} ${y1} C${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}" fill="none" stroke="#b45309" stroke-width="2"><title>${escapeXml(e.label ?? '')}</title></path>`);
   }
-  const width = Math.max(x - GROUP_GAP + 10, 200);
+  width = Math.max(width, 200);
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" class="diagram" data-kind="${d.kind}" width="${Math.ceil(width)}" height="${Math.ceil(height)}" viewBox="0 0 ${Math.ceil(width)} ${Math.ceil(height)}" font-family="monospace" font-size="12">` +
     `<title>${escapeXml(d.title)}</title>${parts.join('')}</svg>`
