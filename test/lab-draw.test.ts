@@ -78,7 +78,7 @@ t.test('draw processes: the namespaces ts-unshare made, and no others', { skip: 
   t.notMatch(text.stdout, /\x1b\[/, 'no colour when not a terminal');
 });
 
-t.test('draw processes: a PID that is not there', { skip: needRoot() }, async (t) => {
+t.test('what cannot be drawn: one line each', { skip: needRoot() }, async (t) => {
   const r = tsLab(['draw', 'processes', '--pid', '999999999']);
   t.equal(r.code, 1);
   t.equal(r.stderr, 'ts-lab: no process 999999999 (gone, or never there)\n', 'one clear line');
@@ -87,6 +87,12 @@ t.test('draw processes: a PID that is not there', { skip: needRoot() }, async (t
   t.match(bad.stderr, /^ts-lab: nothing called 'planets' to draw \(processes, cgroups, network, pod\)/);
   const wrong = tsLab(['draw', 'network', '--pid', '1']);
   t.match(wrong.stderr, /^ts-lab: ts-lab draw network does not take --pid/);
+  const noCgroup = tsLab(['draw', 'cgroups', '--cgroup', `/nslab-draw-absent-${process.pid}`]);
+  t.equal(noCgroup.code, 1);
+  t.equal(noCgroup.stderr, `ts-lab: cgroup /nslab-draw-absent-${process.pid} does not exist\n`, 'a cgroup that is not there: one line');
+  const noRoot = tsLab(['draw', 'pod', '--root', `/nonexistent-nslab-${process.pid}`]);
+  t.equal(noRoot.code, 1);
+  t.equal(noRoot.stderr, `ts-lab: cannot draw: /nonexistent-nslab-${process.pid} does not exist\n`, 'a state root that is not there: one line');
 });
 
 const noCgroups = detectCgroups().mode === 'none' ? 'no cgroup hierarchy is mounted here' : false;
