@@ -327,3 +327,20 @@ t.test('ts-lab report: one offline page, rendered by headless Chromium, with eve
     t.match(svgs[2].body, /\[netns drawn\]/, 'network: the named namespace is a box');
   });
 });
+
+t.test('ts-lab report: a lab whose setup fails still gets its page, saying so', { skip: needRoot() }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nslab-report-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const labs = join(dir, 'labs');
+  run(['mkdir', labs]);
+  const broken = { id: 'broken-setup', order: 92, title: 'No start', intro: ['Its setup fails.'], setup: ['echo cannot prepare; exit 3'], steps: [{ id: 'never', explain: 'Never runs.', run: 'true' }] };
+  writeFileSync(join(labs, 'broken-setup.json'), JSON.stringify(broken));
+  const page = join(dir, 'broken.html');
+  const r = tsLab(['report', 'broken-setup', '--labs-dir', labs, '--html', page]);
+  t.equal(r.code, 1, 'the run failed, and the exit status says so');
+  const html = readFileSync(page, 'utf8');
+  t.match(html, /<p class="verdict fail"><strong>failed<\/strong>/, 'the page says it failed');
+  t.match(html, /<h2>Before the steps: setup<\/h2>/, 'the setup is shown as what came before the steps');
+  t.match(html, /<p class="fail">lab setup failed: &#39;echo cannot prepare; exit 3&#39;: exit status 3: cannot prepare<\/p>/, 'with why');
+  t.notMatch(html, /<pre class="command">\$ <\/pre>/, 'and no empty command');
+});

@@ -68,13 +68,19 @@ export class HtmlReportCollector implements Reporter {
     this.pendingSessions = [];
     return this.also.stepStart?.(lab, step, index, command);
   }
+  /** The step's place in the lab (the lab's setup, which is no step, comes first). */
+  private indexOf(step: Step): number {
+    return this.lab?.steps.indexOf(step) ?? -1;
+  }
   stepSkipped(step: Step, reason: string) {
-    this.steps.push({ index: this.steps.length, step, command: step.run, sessions: [], output: '', checks: [], skipped: reason, diagrams: [] });
+    this.steps.push({ index: this.indexOf(step), step, command: step.run, sessions: [], output: '', checks: [], skipped: reason, diagrams: [] });
     this.also.stepSkipped?.(step, reason);
   }
   stepOutput(step: Step, r: CommandResult) {
+    // The lab's setup failing is reported as a step that never started: shown as one.
+    if (this.current()?.step !== step) this.steps.push({ index: this.indexOf(step), step, command: step.run, sessions: [], output: '', checks: [], diagrams: [] });
     const s = this.current();
-    if (s && s.step === step) {
+    if (s) {
       s.output = r.output;
       if (r.error) s.error = r.error;
       s.diagrams.push(...newCaptures(this.captureDir, this.seen));
@@ -177,7 +183,7 @@ export function renderReport(c: HtmlReportCollector, opts: PageOptions): string 
   body.push(`<p class="verdict ${outcome}"><strong>${outcome === 'pass' ? 'passed' : outcome === 'skip' ? 'incomplete' : 'failed'}</strong>${r?.skipReason ? `: ${escapeXml(r.skipReason)}` : ''}</p>`);
   for (const p of lab.intro) body.push(`<p>${escapeXml(p)}</p>`);
   for (const s of c.steps) {
-    body.push(`<section class="step" id="step-${escapeXml(s.step.id)}"><h2>Step ${s.index + 1}: ${escapeXml(s.step.id)}</h2>`);
+    body.push(`<section class="step" id="step-${escapeXml(s.step.id)}"><h2>${s.index < 0 ? 'Before the steps' : `Step ${s.index + 1}`}: ${escapeXml(s.step.id)}</h2>`);
     body.push(`<p>${escapeXml(s.step.explain)}</p>`);
     if (s.skipped) {
       body.push(`<p class="skip">skipped: ${escapeXml(s.skipped)}</p></section>`);
@@ -187,7 +193,7 @@ export function renderReport(c: HtmlReportCollector, opts: PageOptions): string 
       body.push(`<p>opens session <code>${escapeXml(ses.name)}</code>: ${escapeXml(ses.describe)}</p><pre class="command">$ ${escapeXml(ses.command)}</pre>`);
       if (ses.output.trim()) body.push(...outputBlocks(ses.output));
     }
-    body.push(`<p class="where">[${escapeXml(where(s.step, opts.sandboxed))}]</p><pre class="command">$ ${escapeXml(s.command)}</pre>`);
+    if (s.command) body.push(`<p class="where">[${escapeXml(where(s.step, opts.sandboxed))}]</p><pre class="command">$ ${escapeXml(s.command)}</pre>`);
     if (s.output.trim()) body.push(...outputBlocks(s.output));
     if (s.error) body.push(`<p class="fail">${escapeXml(s.error)}</p>`);
     for (const d of s.diagrams) body.push(diagramFigure(d));
