@@ -20,12 +20,8 @@ import { hostMountPoints } from '../lab/checks.js';
 import { processesWithEnv } from '../lab/inventory.js';
 import { insideSandbox, SANDBOX_ENV, SANDBOX_SHELL_ENV, namespaceIds, sandboxCommand, sandboxShells, STAND_IN_ADDRESS } from '../lab/sandbox.js';
 import { Lab, LabResult } from '../lab/types.js';
-import { captureDiagram, CAPTURE_ENV, DRAW_KINDS, makeDrawing } from '../lab/draw/index.js';
-import { DiagramKind } from '../lab/draw/diagram.js';
-import { diagramText, Paint } from '../lab/draw/text.js';
-import { NoSuchProcessError } from '../lab/draw/processes.js';
-import { NoPodError } from '../lab/draw/pod.js';
-import { HtmlReportCollector, renderReport } from '../lab/report.js';
+import type { DiagramKind } from '../lab/draw/diagram.js';
+import type { Paint } from '../lab/draw/text.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
@@ -309,13 +305,18 @@ function numberOption(cmd: ParsedCommandLine, name: string, min: number): number
   return Number(given);
 }
 
+/** What draw and report add to ts-lab, loaded when used: the other commands start without it. */
+const DRAW_KINDS: readonly DiagramKind[] = ['processes', 'cgroups', 'network', 'pod'];
+
 async function draw(cmd: ParsedCommandLine, [kind]: string[]): Promise<number> {
-  if (!(DRAW_KINDS as string[]).includes(kind)) throw new UsageError(`nothing called '${kind}' to draw (${DRAW_KINDS.join(', ')})`);
+  const { captureDiagram, makeDrawing } = await import('../lab/draw/index.js');
+  const { diagramText } = await import('../lab/draw/text.js');
+  if (!(DRAW_KINDS as readonly string[]).includes(kind)) throw new UsageError(`nothing called '${kind}' to draw (${DRAW_KINDS.join(', ')})`);
   const fits: Record<string, string[]> = { processes: ['pid'], cgroups: ['cgroup', 'depth'], network: ['netns'], pod: ['pid', 'root'] };
   for (const o of ['pid', 'cgroup', 'depth', 'netns', 'root']) if (value(cmd, o) !== undefined && !fits[kind].includes(o)) throw new UsageError(`ts-lab draw ${kind} does not take --${o}`);
   const req = { pid: numberOption(cmd, 'pid', 1), depth: numberOption(cmd, 'depth', 0), cgroup: value(cmd, 'cgroup'), netns: value(cmd, 'netns'), root: value(cmd, 'root') };
   if (kind === 'pod' && (req.pid === undefined) === (req.root === undefined)) throw new UsageError('ts-lab draw pod needs --pid PID (the pause process) or --root DIR (a runtime state root), one of them');
-  const diagram = drawWorded(() => makeDrawing(kind as DiagramKind, req));
+  const diagram = await drawWorded(() => makeDrawing(kind as DiagramKind, req));
   captureDiagram(diagram);
   if (flag(cmd, 'json')) out(JSON.stringify(diagram, null, 2));
   else out(diagramText(diagram, process.stdout.isTTY === true ? await terminalPaint() : {}));
@@ -323,7 +324,9 @@ async function draw(cmd: ParsedCommandLine, [kind]: string[]): Promise<number> {
 }
 
 /** The errors of the drawings, in this tool's words. */
-function drawWorded<T>(fn: () => T): T {
+async function drawWorded<T>(fn: () => T): Promise<T> {
+  const { NoSuchProcessError } = await import('../lab/draw/processes.js');
+  const { NoPodError } = await import('../lab/draw/pod.js');
   try {
     return fn();
   } catch (err) {
@@ -352,6 +355,8 @@ async function report(cmd: ParsedCommandLine, names: string[]): Promise<number> 
     return inSandbox(['report', lab.id, '--html', resolve(file), ...(dir ? ['--labs-dir', resolve(dir)] : [])]);
   }
   const sandboxed = insideSandbox();
+  const { CAPTURE_ENV } = await import('../lab/draw/index.js');
+  const { HtmlReportCollector, renderReport } = await import('../lab/report.js');
   const captures = mkdtempSync(join(tmpdir(), 'nslab-report-'));
   process.env[CAPTURE_ENV] = captures;
   try {

@@ -10,7 +10,6 @@ import { drawCgroups } from './cgroups.js';
 import { drawNetwork } from './network.js';
 import { drawPods, podFromPause, podsFromStateRoot } from './pod.js';
 
-export const DRAW_KINDS: DiagramKind[] = ['processes', 'cgroups', 'network', 'pod'];
 export const CAPTURE_ENV = 'NSLAB_DRAW_CAPTURE';
 
 export interface DrawRequest {
