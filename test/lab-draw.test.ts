@@ -252,6 +252,25 @@ t.test('draw pod: a pause process and two containers sharing its net, ipc and ut
 // ---- the HTML report, in headless Chromium
 
 const CHROMIUM = '/usr/bin/chromium';
+const NO_CHROMIUM = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (Debian's chromium package; scripts/setup-vm.sh installs it)`;
+
+/** The DOM Chromium builds from a page, headless, with a fresh profile and nothing that reaches out. */
+function renderedDom(page: string): { status: number | null; dom: string; stderr: string } {
+  const profile = mkdtempSync(join(tmpdir(), 'nslab-chromium-'));
+  try {
+    const chrome = spawnSync(
+      CHROMIUM,
+      [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        `--user-data-dir=${profile}`, '--dump-dom', `file://${page}`,
+      ],
+      { encoding: 'utf8', timeout: 120_000, env: cleanEnv({ HOME: profile }) },
+    );
+    return { status: chrome.status, dom: chrome.stdout ?? '', stderr: chrome.stderr ?? '' };
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
 
 const REPORT_LAB = {
   id: 'draw-report',
@@ -300,20 +319,10 @@ t.test('ts-lab report: one offline page, rendered by headless Chromium, with eve
   t.match(html, /Content-Security-Policy" content="default-src 'none'/, 'and a CSP forbids it anyway');
   t.match(html, /<details class="trace"><summary>the system calls \(\d+ trace lines?\)/, 'the trace is in the page, folded');
   t.match(html, /<span class="trace">\[ts-veth \d+\] socket\(AF_NETLINK/, 'trace lines are marked');
-  const noChromium = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (Debian's chromium package; scripts/setup-vm.sh installs it)`;
-  await t.test('the page in headless Chromium', { skip: noChromium }, async (t) => {
-    const profile = mkdtempSync(join(tmpdir(), 'nslab-chromium-'));
-    t.teardown(() => rmSync(profile, { recursive: true, force: true }));
-    const chrome = spawnSync(
-      CHROMIUM,
-      [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        `--user-data-dir=${profile}`, '--dump-dom', `file://${page}`,
-      ],
-      { encoding: 'utf8', timeout: 120_000, env: cleanEnv({ HOME: profile }) },
-    );
-    t.equal(chrome.status, 0, `chromium ran: ${chrome.stderr?.slice(0, 500)}`);
-    const dom = chrome.stdout;
+  await t.test('the page in headless Chromium', { skip: NO_CHROMIUM }, async (t) => {
+    const chrome = renderedDom(page);
+    t.equal(chrome.status, 0, `chromium ran: ${chrome.stderr.slice(0, 500)}`);
+    const { dom } = chrome;
     t.match(dom, /<title>Lab 90: Three pictures<\/title>/, 'the page loaded (its title is in the rendered DOM)');
     const svgs = [...dom.matchAll(/<svg [^>]*data-kind="(\w+)"[^>]*>([\s\S]*?)<\/svg>/g)].map((m) => ({ kind: m[1], body: m[2] }));
     t.same(svgs.map((s) => s.kind), ['processes', 'cgroups', 'network'], 'three diagrams, one per draw step, in order');
@@ -343,4 +352,19 @@ t.test('ts-lab report: a lab whose setup fails still gets its page, saying so', 
   t.match(html, /<h2>Before the steps: setup<\/h2>/, 'the setup is shown as what came before the steps');
   t.match(html, /<p class="fail">lab setup failed: &#39;echo cannot prepare; exit 3&#39;: exit status 3: cannot prepare<\/p>/, 'with why');
   t.notMatch(html, /<pre class="command">\$ <\/pre>/, 'and no empty command');
+});
+
+t.test("ts-lab report pid-namespace: the lab's own drawing step, in Chromium", { skip: needRoot() || NO_CHROMIUM }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'nslab-report-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const page = join(dir, 'pid.html');
+  const r = tsLab(['report', 'pid-namespace', '--html', page]);
+  t.match(r.stdout, /^ {2}ok {5}draw-the-tree: the shell is drawn as PID 1 of its pid namespace$/m, `the drawing step passed\n${r.stdout}`);
+  const chrome = renderedDom(page);
+  t.equal(chrome.status, 0, chrome.stderr.slice(0, 500));
+  t.match(chrome.dom, /<h2>Step \d+: draw-the-tree<\/h2>/, 'the step is in the page');
+  const svgs = [...chrome.dom.matchAll(/<svg [^>]*data-kind="(\w+)"[^>]*>([\s\S]*?)<\/svg>/g)];
+  t.same(svgs.map((m) => m[1]), ['processes'], 'one diagram: the process tree');
+  t.match(svgs[0][2], /<title>\d+ bash[^<]*<\/title>[\s\S]*PID 1 in its pid namespace/, 'the shell, PID 1 inside');
+  t.match(svgs[0][2], /<title>\d+ sleep 300<\/title>/, 'and the sleep it started');
 });
