@@ -23,6 +23,11 @@ import { stepIndex, UnknownStepError } from '../lab/navigation.js';
 import { insideSandbox, SANDBOX_ENV, SANDBOX_SHELL_ENV, namespaceIds, sandboxCommand, sandboxShells, STAND_IN_ADDRESS } from '../lab/sandbox.js';
 import { Lab, LabResult } from '../lab/types.js';
 import { classTableLines, gradeRecord, junit, labRecord, mergeProgress, progressFile, ProgressFileError, progressTable, readProgress, realUser, recordProgress, summarize } from '../lab/progress.js';
+import type { DiagramKind } from '../lab/draw/diagram.js';
+import type { Paint } from '../lab/draw/text.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
 
 declare const __filename: string;
 // dist/ts-lab.cjs -> the project root.
@@ -75,6 +80,14 @@ const COMMANDS: Record<string, Command> = {
     run: progressCommand,
   },
   doctor: { usage: 'doctor', summary: 'can this machine run the labs?', options: ['json'], operands: [0, 0], run: doctor },
+  draw: {
+    usage: 'draw processes|cgroups|network|pod',
+    summary: 'a picture of the live state: namespaces, cgroups, veths and bridges, a pod',
+    options: ['pid', 'cgroup', 'netns', 'root', 'depth', 'json'],
+    operands: [1, 1],
+    run: draw,
+  },
+  report: { usage: 'report LAB --html FILE', summary: 'run a lab (as check does, traced) into one offline HTML page', options: ['html', 'sandbox', 'no-sandbox', 'labs-dir'], operands: [1, 1], run: report },
 };
 
 const spec: ToolSpec = {
@@ -100,6 +113,12 @@ const spec: ToolSpec = {
     { long: 'merge', help: 'progress: the class table (students x labs) from the progress files given' },
     { long: 'from', arg: 'required', value: '<step>', help: 'run: start at this step (its id or number); the steps before it run first without pauses' },
     { long: 'hint', arg: 'required', value: '<n>', help: 'exercise: show the first <n> hints' },
+    { long: 'pid', arg: 'required', value: '<pid>', help: 'draw processes: the tree below this process; draw pod: its pause process' },
+    { long: 'cgroup', arg: 'required', value: '<path>', help: 'draw cgroups: the tree below this cgroup (as ts-cgroup reads PATH; default /)' },
+    { long: 'depth', arg: 'required', value: '<n>', help: 'draw cgroups: levels to draw (default 4)' },
+    { long: 'netns', arg: 'required', value: '<name>', help: 'draw network: only this namespace (a name in /run/netns, or a path)' },
+    { long: 'root', arg: 'required', value: '<dir>', help: "draw pod: a runtime's state root (ts-runc --root, containerd's runc/k8s.io)" },
+    { long: 'html', arg: 'required', value: '<file>', help: 'report: write the page here' },
   ],
   epilog: 'With --trace, every ts-* tool a lab runs prints its system calls.',
   docs: 'docs/labs.md',
@@ -352,6 +371,81 @@ async function reset(cmd: ParsedCommandLine): Promise<number> {
   return 0;
 }
 
+/** A whole number from an option, or a usage error naming it. */
+function numberOption(cmd: ParsedCommandLine, name: string, min: number): number | undefined {
+  const given = value(cmd, name);
+  if (given === undefined) return undefined;
+  if (!/^\d+$/.test(given) || Number(given) < min) throw new UsageError(`--${name} takes a whole number${min ? ` from ${min}` : ''}, not '${given}'`);
+  return Number(given);
+}
+
+/** What draw and report add to ts-lab, loaded when used: the other commands start without it. */
+const DRAW_KINDS: readonly DiagramKind[] = ['processes', 'cgroups', 'network', 'pod'];
+
+async function draw(cmd: ParsedCommandLine, [kind]: string[]): Promise<number> {
+  const { captureDiagram, makeDrawing } = await import('../lab/draw/index.js');
+  const { diagramText } = await import('../lab/draw/text.js');
+  if (!(DRAW_KINDS as readonly string[]).includes(kind)) throw new UsageError(`nothing called '${kind}' to draw (${DRAW_KINDS.join(', ')})`);
+  const fits: Record<string, string[]> = { processes: ['pid'], cgroups: ['cgroup', 'depth'], network: ['netns'], pod: ['pid', 'root'] };
+  for (const o of ['pid', 'cgroup', 'depth', 'netns', 'root']) if (value(cmd, o) !== undefined && !fits[kind].includes(o)) throw new UsageError(`ts-lab draw ${kind} does not take --${o}`);
+  const req = { pid: numberOption(cmd, 'pid', 1), depth: numberOption(cmd, 'depth', 0), cgroup: value(cmd, 'cgroup'), netns: value(cmd, 'netns'), root: value(cmd, 'root') };
+  if (kind === 'pod' && (req.pid === undefined) === (req.root === undefined)) throw new UsageError('ts-lab draw pod needs --pid PID (the pause process) or --root DIR (a runtime state root), one of them');
+  const diagram = await drawWorded(() => makeDrawing(kind as DiagramKind, req));
+  captureDiagram(diagram);
+  if (flag(cmd, 'json')) out(JSON.stringify(diagram, null, 2));
+  else out(diagramText(diagram, process.stdout.isTTY === true ? await terminalPaint() : {}));
+  return 0;
+}
+
+/** The errors of the drawings, in this tool's words. */
+async function drawWorded<T>(fn: () => T): Promise<T> {
+  const { NoSuchProcessError } = await import('../lab/draw/processes.js');
+  const { NoPodError } = await import('../lab/draw/pod.js');
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof NoSuchProcessError) throw new ToolError(`no process ${err.pid} (gone, or never there)`, 1);
+    if (err instanceof NoPodError) throw new ToolError(`no pod in ${err.root}: no container there is a CRI sandbox`, 1, 'give the runtime root the pods were made with (ts-cri: DIR/runc/k8s.io), or --pid of the pause process');
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && (err as NodeJS.ErrnoException).path) throw new ToolError(`cannot draw: ${(err as NodeJS.ErrnoException).path} does not exist`, 1);
+    throw err;
+  }
+}
+
+/** chalk 5 is ESM-only and costs start-up time: loaded only for a terminal. */
+async function terminalPaint(): Promise<Paint> {
+  const c = (await import('chalk')).default;
+  return { new: c.yellow.bold, inherited: c.magenta, host: c.dim, limit: c.red.bold, usage: c.green, warn: c.red, heading: c.bold.cyan, dim: c.dim };
+}
+
+async function report(cmd: ParsedCommandLine, names: string[]): Promise<number> {
+  const file = value(cmd, 'html');
+  if (!file) throw new UsageError('ts-lab report needs --html FILE: where to write the page');
+  const [lab] = pick(cmd, labs(cmd), names);
+  const wantSandbox = flag(cmd, 'sandbox') || ((process.env.CI === 'true' || (process.geteuid?.() === 0 && lab.needs?.sandbox)) && !flag(cmd, 'no-sandbox'));
+  // The page is written from inside the sandbox, whose /run is its own: an absolute path outside /run.
+  if (wantSandbox && !insideSandbox()) {
+    const dir = value(cmd, 'labs-dir');
+    return inSandbox(['report', lab.id, '--html', resolve(file), ...(dir ? ['--labs-dir', resolve(dir)] : [])], false, [lab.id]);
+  }
+  const sandboxed = insideSandbox();
+  const { CAPTURE_ENV } = await import('../lab/draw/index.js');
+  const { HtmlReportCollector, renderReport } = await import('../lab/report.js');
+  const captures = mkdtempSync(join(tmpdir(), 'nslab-report-'));
+  process.env[CAPTURE_ENV] = captures;
+  try {
+    const collector = new HtmlReportCollector(captures, new PlainReporter(false, { sandboxed }));
+    const started = new Date();
+    const results = await runLabs([lab!], collector, true, 'check');
+    writeFileSync(file, renderReport(collector, { sandboxed, trace: true, started }));
+    out(`report: ${resolve(file)}`);
+    return verdict(results, false);
+  } finally {
+    delete process.env[CAPTURE_ENV];
+    rmSync(captures, { recursive: true, force: true });
+  }
+}
+
 function doctor(cmd: ParsedCommandLine): number {
   const path = `${BIN_DIR}:${process.env.PATH ?? ''}`;
   const checks = runDoctor(path);
@@ -521,7 +615,7 @@ async function main(cmd: ParsedCommandLine): Promise<number> {
   for (const [a, b] of EXCLUSIVE) if (flag(cmd, a) && flag(cmd, b)) throw new UsageError(`--${a} and --${b} cannot go together`);
   const [min, max] = command.operands;
   if (operands.length > max) throw new UsageError(`ts-lab ${name} takes ${max === 0 ? 'no operands' : max === 1 ? 'one operand' : `at most ${max} operands`}; '${operands.slice(max).join(' ')}' is extra (usage: ts-lab ${command.usage})`);
-  if (operands.length < min) throw new UsageError(`ts-lab ${name} needs ${min === 1 && name === 'grade' ? 'an exercise name' : 'a lab name'} (usage: ts-lab ${command.usage})`);
+  if (operands.length < min) throw new UsageError(`ts-lab ${name} needs ${min === 1 && name === 'grade' ? 'an exercise name' : name === 'draw' ? `what to draw (${DRAW_KINDS.join(', ')})` : 'a lab name'} (usage: ts-lab ${command.usage})`);
   try {
     return await command.run(cmd, operands);
   } catch (err) {

@@ -90,7 +90,10 @@ t.test('extra operands and options that do not belong are refused', async (t) =>
     [['exercise', 'bridge', '--json'], /ts-lab exercise does not take --json/],
     [['grade'], /ts-lab grade needs an exercise name/],
     [['run'], /ts-lab run needs a lab name/],
-    [[], /no command given \(list, run, check, exercise, shell, grade, reset, progress, doctor\)/],
+    [['draw'], /ts-lab draw needs what to draw \(processes, cgroups, network, pod\)/],
+    [['draw', 'cgroups', '--depth', 'x'], /--depth takes a whole number, not 'x'/],
+    [['report', 'uts-namespace'], /ts-lab report needs --html FILE/],
+    [[], /no command given \(list, run, check, exercise, shell, grade, reset, progress, doctor, draw, report\)/],
   ];
   for (const [args, message] of cases) {
     const r = tsLab(args);
