@@ -41,6 +41,8 @@ export interface ProcessSpec {
   rlimits: Rlimit[];
   noNewPrivileges: boolean;
   oomScoreAdj?: number;
+  /** AppArmor profile the program is confined by from its execve (runc: apparmor.ApplyProfile). */
+  apparmorProfile?: string;
 }
 
 export interface MountSpec {
@@ -261,11 +263,12 @@ function readProcess(r: Reader, forExec = false): ProcessSpec {
     if (!(type in RLIMITS)) throw new ConfigError(l.at('type'), `unknown rlimit ${JSON.stringify(type)}`);
     return { type, hard: l.int('hard', true, 0)!, soft: l.int('soft', true, 0)! };
   });
-  for (const key of ['apparmorProfile', 'selinuxLabel', 'consoleSize', 'ioPriority', 'scheduler', 'execCPUAffinity']) {
+  for (const key of ['selinuxLabel', 'consoleSize', 'ioPriority', 'scheduler', 'execCPUAffinity']) {
     if (key === 'consoleSize') continue; // only a size hint for the terminal
     r.refuse(key);
   }
   const oom = r.int('oomScoreAdj');
+  const apparmor = r.string('apparmorProfile');
   if (oom !== undefined && (oom < -1000 || oom > 1000)) throw new ConfigError(r.at('oomScoreAdj'), 'must be between -1000 and 1000');
   return {
     terminal: r.bool('terminal') ?? false,
@@ -277,6 +280,7 @@ function readProcess(r: Reader, forExec = false): ProcessSpec {
     rlimits,
     noNewPrivileges: r.bool('noNewPrivileges') ?? false,
     oomScoreAdj: oom,
+    ...(apparmor ? { apparmorProfile: apparmor } : {}),
   };
 }
 

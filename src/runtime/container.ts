@@ -19,7 +19,7 @@ import type { OciLinuxResources } from '../cgroup/oci.js';
 import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
 import { runHooks } from './hooks.js';
 import { STATE_GUARD, guard } from './guard.js';
-import { closeFromCall, cwdOpenCalls, execveCall, identityCalls, initCalls, initNameCalls, resolveProgram, rlimitCalls } from './init-plan.js';
+import { closeFromCall, cwdOpenCalls, execveCall, identityCalls, initCalls, initNameCalls, resolveProgram, rlimitCalls, apparmorCalls } from './init-plan.js';
 import { compileSeccomp, seccompAt, seccompLoad } from './seccomp.js';
 import { runStartContainerHooks } from './start-hooks.js';
 import { ContainerCgroup, cgroupPids, containerCgroup, createContainerCgroup, defaultCgroupManager, moveIntoCgroups } from './cgroups.js';
@@ -633,6 +633,7 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
     if (channel) calls.push(...consoleCalls(channel.childFd));
     // Before the rlimits: an RLIMIT_NOFILE below 1003 would refuse the fd.
     calls.push(...cwdOpenCalls(proc.cwd));
+    calls.push(...apparmorCalls(proc));
     calls.push(...rlimitCalls(proc));
     const c = state.config;
     const load = seccomp && seccompLoad(seccomp, {

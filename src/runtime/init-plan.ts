@@ -11,7 +11,7 @@
 //   namespace) -> hostname -> rlimits ->
 //   bounding set, keep caps, groups, gid, uid -> cwd -> capset, ambient ->
 //   no_new_privs -> umask -> (barrier) -> execve
-import { Stats, existsSync, lstatSync, statSync, statfsSync } from 'node:fs';
+import { Stats, existsSync, lstatSync, realpathSync, statSync, statfsSync } from 'node:fs';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { Call, makeCall } from '../syscalls/call.js';
 import { CLONE, MNT, MS, O, PR, PR_CAP_AMBIENT_RAISE } from '../syscalls/constants.js';
@@ -462,6 +462,27 @@ function checkNullDevice(pid: number): void {
   if (!ok) throw new ConfigError('linux.maskedPaths', '/dev/null in the rootfs is not the null device (a character device 1:3)');
 }
 
+/**
+ * In a user namespace the kernel locks the flags the rootfs's mount had on
+ * the host (nosuid, nodev, noexec, the atime ones: mount_namespaces(7)), and
+ * a remount that would clear one fails with EPERM: a rootfs under a tmpfs
+ * /tmp mounted nosuid,nodev (Debian 13) could not be made read-only. They
+ * are kept in the remount, as runc keeps the statfs flags on its retry.
+ */
+function lockedFlags(config: ContainerConfig): number {
+  if (!config.namespaces.some((n) => n.type === 'user')) return 0;
+  let real: string;
+  try {
+    real = realpathSync(config.rootfs);
+  } catch {
+    return 0; // the create fails later, naming the rootfs
+  }
+  const point = mountPointOf(real);
+  const top = readMountInfo('self').filter((m) => m.mountPoint === point).pop();
+  const byOption: Record<string, number> = { nosuid: MS.MS_NOSUID, nodev: MS.MS_NODEV, noexec: MS.MS_NOEXEC, noatime: MS.MS_NOATIME, nodiratime: MS.MS_NODIRATIME, relatime: MS.MS_RELATIME };
+  return (top?.mountOptions ?? []).reduce((flags, o) => flags | (byOption[o] ?? 0), 0);
+}
+
 /** The mount point that holds `path` (longest prefix in this mount namespace). */
 function mountPointOf(path: string): string {
   let best = '/';
@@ -544,7 +565,8 @@ function pathCalls(config: ContainerConfig): Call[] {
     if (kind === 'dir') maskedDirs.push(p);
   }
   if (maskedFiles(config).length) calls.push(closeCall(NULL_FD));
-  if (config.readonlyRoot) calls.push(mountCall(null, '/', null, MS.MS_BIND | MS.MS_REMOUNT | MS.MS_RDONLY, null, 'make the root read-only'));
+  if (config.readonlyRoot)
+    calls.push(mountCall(null, '/', null, MS.MS_BIND | MS.MS_REMOUNT | MS.MS_RDONLY | lockedFlags(config), null, 'make the root read-only'));
   return calls;
 }
 
@@ -644,6 +666,29 @@ function cwdCalls(cwd: string): Call[] {
 
 const PR_SET_KEEPCAPS = 8;
 const PR_CAPBSET_DROP = 24;
+
+/**
+ * Confine the program by process.apparmorProfile from its execve on, as
+ * runc does: "exec PROFILE" written to the process's own
+ * /proc/self/attr/apparmor/exec (Linux 5.8+; /proc/self/attr/exec before),
+ * the container's /proc. Where AppArmor is not enabled the write fails and
+ * so does the create, naming the profile. stdin is parked as for sysctls.
+ */
+export function apparmorCalls(proc: ProcessSpec): Call[] {
+  const profile = proc.apparmorProfile;
+  if (!profile) return [];
+  const path = existsSync('/proc/self/attr/apparmor') ? '/proc/self/attr/apparmor/exec' : '/proc/self/attr/exec';
+  const text = `exec ${profile}`;
+  const what = `apply apparmor profile ${JSON.stringify(profile)}`;
+  return [
+    makeCall('dup2', [0, 1000], 'dup2(0, 1000)', { optional: true }),
+    makeCall('close', [0], 'close(0)', { optional: true }),
+    makeCall('open', [path, O.O_WRONLY | O.O_CLOEXEC], `open(${q(path)}, O_WRONLY|O_CLOEXEC) /* = 0 */`, { what: `${what}: open ${path}` }),
+    makeCall('write', [0, text, Buffer.byteLength(text)], `write(0, ${q(text)}, ${Buffer.byteLength(text)})`, { what }),
+    makeCall('dup2', [1000, 0], 'dup2(1000, 0)', { optional: true }),
+    makeCall('close', [1000], 'close(1000)', { optional: true }),
+  ];
+}
 
 export function rlimitCalls(proc: ProcessSpec): Call[] {
   return proc.rlimits.map((r) => {
@@ -858,6 +903,7 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
   calls.push(...opts.console);
   // Before the rlimits: an RLIMIT_NOFILE below 1003 would refuse the fd.
   calls.push(...cwdOpenCalls(config.process.cwd));
+  calls.push(...apparmorCalls(config.process));
   calls.push(...rlimitCalls(config.process));
   calls.push(...seccompAt(config.process, opts.seccomp, 'before-identity'));
   // In a new user namespace setgroups(2) is allowed only when the parent wrote "allow" before gid_map.

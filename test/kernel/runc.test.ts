@@ -597,3 +597,36 @@ t.test('the state root is left empty', async (t) => {
 });
 
 registerLeftoverCheck(t, before);
+
+// containerd and CRI-O set process.apparmorProfile where AppArmor is enabled
+// (Debian 13, Ubuntu): ts-runc writes "exec PROFILE" to the container's
+// /proc/self/attr/apparmor/exec before execve, as runc does. Without
+// AppArmor the kernel refuses the write, and the create fails with both.
+t.test('process.apparmorProfile is applied at execve, as by runc', rootOnly, async (t) => {
+  const enabled = (() => {
+    try {
+      return readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+    } catch {
+      return false;
+    }
+  })();
+  const b = bundle((c) => {
+    c.process.apparmorProfile = 'unconfined';
+    c.process.args = ['cat', '/proc/self/attr/current'];
+  });
+  const r = runc(['run', '-b', b, 'aa']);
+  if (enabled) {
+    t.equal(r.code, 0, r.stderr);
+    t.match(r.stdout, /^unconfined/, 'the program runs unconfined');
+  } else {
+    t.equal(r.code, 1, 'AppArmor is not enabled here: the create fails');
+    t.match(r.error, /apply apparmor profile "unconfined": EINVAL/, 'naming the profile');
+  }
+  t.notOk(existsSync(join(stateRoot, 'aa')), 'no state left');
+  t.same(cgroupDirsNamed('aa'), [], 'no cgroup left');
+  if (haveRunc) {
+    const theirs = run(['runc', '--root', join(scratch, 'runc-state'), 'run', '-b', b, 'aa-runc']);
+    t.equal(theirs.code === 0, r.code === 0, `runc agrees (${theirs.code === 0 ? 'runs' : 'fails'})`);
+    if (enabled) t.equal(theirs.stdout, r.stdout, 'the same attr/current');
+  }
+});

@@ -85,6 +85,7 @@ t.test('every field read', async (t) => {
         noNewPrivileges: true,
         oomScoreAdj: 100,
         consoleSize: { height: 24, width: 80 },
+        apparmorProfile: 'cri-containerd.apparmor.d',
       };
       c.mounts = [{ destination: '/proc', type: 'proc', source: 'proc' }, { destination: '/data', source: '/host', options: ['rbind', 'ro'] }];
       c.hooks = { prestart: [{ path: '/bin/true' }], poststop: [{ path: '/bin/echo', args: ['echo', 'x'], env: ['B=2'], timeout: 3 }] };
@@ -112,6 +113,7 @@ t.test('every field read', async (t) => {
   t.equal(c.hostname, 'box', 'hostname');
   t.same(c.process.user, { uid: 1000, gid: 100, additionalGids: [5, 6], umask: 0o077 }, 'process.user');
   t.same([c.process.terminal, c.process.noNewPrivileges, c.process.oomScoreAdj, c.process.cwd], [true, true, 100, '/work'], 'process flags and cwd');
+  t.equal(c.process.apparmorProfile, 'cri-containerd.apparmor.d', 'process.apparmorProfile (applied at execve: init-plan apparmorCalls)');
   t.same(c.process.capabilities?.bounding, ['CAP_KILL'], 'capabilities');
   t.same(c.process.rlimits, [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 512 }], 'rlimits');
   t.same(c.mounts, [
@@ -165,7 +167,6 @@ t.test('every refusal', async (t) => {
     ['rlimit without hard', (c) => (c.process.rlimits = [{ type: 'RLIMIT_CORE', soft: 1 }]), 'process.rlimits[0].hard', /missing/],
     ['rlimits not a list', (c) => (c.process.rlimits = {}), 'process.rlimits', /must be a list/],
     ['rlimit not an object', (c) => (c.process.rlimits = [1]), 'process.rlimits[0]', /must be an object/],
-    ['apparmorProfile', (c) => (c.process.apparmorProfile = 'p'), 'process.apparmorProfile', /not supported/, true],
     ['selinuxLabel', (c) => (c.process.selinuxLabel = 'l'), 'process.selinuxLabel', /not supported/, true],
     ['ioPriority', (c) => (c.process.ioPriority = { class: 'IOPRIO_CLASS_IDLE' }), 'process.ioPriority', /not supported/, true],
     ['scheduler', (c) => (c.process.scheduler = { policy: 'SCHED_IDLE' }), 'process.scheduler', /not supported/, true],
