@@ -31,7 +31,7 @@ const layerConfigs = layers
   });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.tap/**', 'bin/**', 'scripts/code-cache.cjs'] },
+  { ignores: ['dist/**', 'node_modules/**', '.tap/**', 'bin/**', 'scripts/code-cache.cjs', 'tap-snapshots/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -26,7 +26,9 @@ function noTurbofan() {
   try {
     const arch = process.arch;
     // The native module src/syscalls/libc.ts loads (keep the two in step).
-    const koffi = require(require.resolve(`@koromix/koffi-linux-${arch}/linux_${arch}/koffi.node`, { paths: [join(__dirname, '..')] }));
+    const koffi = require(
+      require.resolve(`@koromix/koffi-linux-${arch}/linux_${arch}/koffi.node`, { paths: [join(__dirname, '..')] }),
+    );
     koffi.load(null).func('void _ZN2v82V818SetFlagsFromStringEPKc(const char *flags)')('--no-turbofan');
   } catch {
     require('node:v8').setFlagsFromString('--no-turbofan');
@@ -51,7 +53,10 @@ module.exports = function load(name) {
   const Module = require('node:module');
   const { Script } = require('node:vm');
   // The bundle has no import() (scripts/code-cache.cjs checks): a vm.Script could not run it.
-  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData: cache.subarray(newline + 1) });
+  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), {
+    filename: file,
+    cachedData: cache.subarray(newline + 1),
+  });
   noTurbofan();
   const mod = new Module(file, module);
   mod.filename = file;

@@ -69,7 +69,8 @@ function outside() {
   }
   const missing = ['containerd', 'ctr', 'unshare', 'runc'].filter((p) => !which(p));
   const crioMissing = ['crio', 'pinns', 'conmon', 'skopeo'].filter((p) => !which(p));
-  if (crioMissing.length) say(`pods: CRI-O skipped: ${crioMissing.join(', ')} not installed (docs/cri.md, "Getting CRI-O")`);
+  if (crioMissing.length)
+    say(`pods: CRI-O skipped: ${crioMissing.join(', ')} not installed (docs/cri.md, "Getting CRI-O")`);
   if (missing.length) {
     say(`pods: skipped: ${missing.join(', ')} not installed (scripts/setup-vm.sh installs them)`);
     return 0;
@@ -78,15 +79,37 @@ function outside() {
   delete env.NODE_OPTIONS;
   // A throwaway network and mount namespace with lo up and its own /run.
   const prepare = 'ip link set lo up && mount -t tmpfs -o mode=755 nslab-bench-run /run && exec "$@"';
-  const r = spawnSync('unshare', ['--net', '--mount', '--propagation', 'private', '--', 'sh', '-c', prepare, 'sh', process.execPath, fileURLToPath(import.meta.url)], { stdio: 'inherit', env });
+  const r = spawnSync(
+    'unshare',
+    [
+      '--net',
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      '-c',
+      prepare,
+      'sh',
+      process.execPath,
+      fileURLToPath(import.meta.url),
+    ],
+    { stdio: 'inherit', env },
+  );
   // The pods' cgroup parent runc makes at the top of a cgroup v2 tree stays behind, empty: ours to remove.
   removeCgroupParents();
   return r.status ?? 1;
 }
 
 function removeCgroupParents() {
-  const r = spawnSync('find', ['/sys/fs/cgroup', '-maxdepth', '8', '-type', 'd', '-name', CGROUP_PARENT], { encoding: 'utf8' });
-  for (const d of r.stdout.trim().split('\n').filter(Boolean).sort((a, b) => b.length - a.length)) {
+  const r = spawnSync('find', ['/sys/fs/cgroup', '-maxdepth', '8', '-type', 'd', '-name', CGROUP_PARENT], {
+    encoding: 'utf8',
+  });
+  for (const d of r.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .sort((a, b) => b.length - a.length)) {
     try {
       rmdirSync(d);
     } catch (err) {
@@ -105,38 +128,64 @@ function inside() {
   }
   const tsRunc = join(root, 'bin', 'ts-runc');
   const runtimes = [];
-  if (existsSync(tsRunc) && existsSync(join(root, 'dist', 'ts-runc.cjs'))) runtimes.push({ name: 'ts-runc', binary: tsRunc });
+  if (existsSync(tsRunc) && existsSync(join(root, 'dist', 'ts-runc.cjs')))
+    runtimes.push({ name: 'ts-runc', binary: tsRunc });
   else say('pods: ts-runc skipped: not built (bin/ts-runc, dist/ts-runc.cjs: npm run build)');
   runtimes.push({ name: 'runc', binary: which('runc') });
-  const servers = ['crio', 'pinns', 'conmon', 'skopeo'].every((p) => which(p)) ? ['crio', 'containerd'] : ['containerd'];
+  const servers = ['crio', 'pinns', 'conmon', 'skopeo'].every((p) => which(p))
+    ? ['crio', 'containerd']
+    : ['containerd'];
   const playgrounds = servers.flatMap((server) => runtimes.map((rt) => ({ ...rt, server })));
 
   const env = { ...process.env, PATH: `${join(root, 'bin')}:${dirname(crictl)}:${process.env.PATH}` };
   delete env.NODE_OPTIONS;
   const run = (argv, what) => {
     const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env, timeout: 120_000 });
-    if (r.status !== 0) throw new Error(`${what ?? argv.join(' ')} failed: ${(r.stderr || r.stdout || r.error?.message || '').trim()}`);
+    if (r.status !== 0)
+      throw new Error(`${what ?? argv.join(' ')} failed: ${(r.stderr || r.stdout || r.error?.message || '').trim()}`);
     return r.stdout.trim();
   };
 
   const logs = join(scratch, 'logs');
   const sandboxYml = (n, cgroupParent) => {
     const file = join(scratch, `sandbox-${n}.yml`);
-    writeFileSync(file, ['metadata:', `  name: bench-${n}`, '  namespace: nslab-bench', `  uid: bench-${n}`, '  attempt: 0', `log_directory: ${logs}`, 'linux:', `  cgroup_parent: ${cgroupParent}`, ''].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'metadata:',
+        `  name: bench-${n}`,
+        '  namespace: nslab-bench',
+        `  uid: bench-${n}`,
+        '  attempt: 0',
+        `log_directory: ${logs}`,
+        'linux:',
+        `  cgroup_parent: ${cgroupParent}`,
+        '',
+      ].join('\n'),
+    );
     return file;
   };
   const webYml = join(scratch, 'web.yml');
-  writeFileSync(webYml, ['metadata:', '  name: web', 'image:', '  image: docker.io/nslab/web:latest', 'log_path: web.log', ''].join('\n'));
+  writeFileSync(
+    webYml,
+    ['metadata:', '  name: web', 'image:', '  image: docker.io/nslab/web:latest', 'log_path: web.log', ''].join('\n'),
+  );
 
   const up = [];
   let failure;
   try {
     for (const rt of playgrounds) {
       rt.dir = join('/run', `nslab-bench-${rt.server}-${rt.name}`);
-      run([join(root, 'bin', 'ts-cri'), 'up', '--server', rt.server, '--runtime', rt.binary, '--dir', rt.dir], `ts-cri up --server ${rt.server} --runtime ${rt.name}`);
+      run(
+        [join(root, 'bin', 'ts-cri'), 'up', '--server', rt.server, '--runtime', rt.binary, '--dir', rt.dir],
+        `ts-cri up --server ${rt.server} --runtime ${rt.name}`,
+      );
       up.push(rt);
       // CRI-O takes the pods' cgroup parent from the top of each hierarchy: the one ts-cri names (below the playground's cgroup).
-      rt.cgroupParent = rt.server === 'crio' ? /NSLAB_POD_CGROUP_PARENT=(\S+)/.exec(run([join(root, 'bin', 'ts-cri'), 'env', '--dir', rt.dir]))[1] : CGROUP_PARENT;
+      rt.cgroupParent =
+        rt.server === 'crio'
+          ? /NSLAB_POD_CGROUP_PARENT=(\S+)/.exec(run([join(root, 'bin', 'ts-cri'), 'env', '--dir', rt.dir]))[1]
+          : CGROUP_PARENT;
       rt.times = { runp: [], create: [], start: [], total: [] };
     }
     let n = 0;
@@ -168,7 +217,8 @@ function inside() {
   } catch (err) {
     failure = err;
   } finally {
-    for (const rt of up) spawnSync(join(root, 'bin', 'ts-cri'), ['down', '--dir', rt.dir], { env, stdio: 'ignore', timeout: 120_000 });
+    for (const rt of up)
+      spawnSync(join(root, 'bin', 'ts-cri'), ['down', '--dir', rt.dir], { env, stdio: 'ignore', timeout: 120_000 });
     rmSync(scratch, { recursive: true, force: true });
   }
   if (failure) {
@@ -176,16 +226,29 @@ function inside() {
     return 1;
   }
 
-  say(`\npods: crictl runp + create + start of the web pod, ${rounds} rounds per server and runtime, interleaved; median ms\n`);
-  say('server'.padEnd(12) + 'runtime'.padEnd(10) + ['runp', 'create', 'start', 'total'].map((k) => k.padStart(10)).join(''));
-  for (const rt of up) say(rt.server.padEnd(12) + rt.name.padEnd(10) + ['runp', 'create', 'start', 'total'].map((k) => median(rt.times[k]).toFixed(1).padStart(10)).join(''));
+  say(
+    `\npods: crictl runp + create + start of the web pod, ${rounds} rounds per server and runtime, interleaved; median ms\n`,
+  );
+  say(
+    'server'.padEnd(12) +
+      'runtime'.padEnd(10) +
+      ['runp', 'create', 'start', 'total'].map((k) => k.padStart(10)).join(''),
+  );
+  for (const rt of up)
+    say(
+      rt.server.padEnd(12) +
+        rt.name.padEnd(10) +
+        ['runp', 'create', 'start', 'total'].map((k) => median(rt.times[k]).toFixed(1).padStart(10)).join(''),
+    );
   say('');
   for (const server of servers) {
     const ts = up.find((r) => r.server === server && r.name === 'ts-runc');
     const rc = up.find((r) => r.server === server && r.name === 'runc');
     if (!ts || !rc) continue;
     const ratio = median(ts.times.total) / median(rc.times.total);
-    say(`${server}: ts-runc / runc = ${ratio.toFixed(2)}x (goal 1.5x): ${ratio <= 1.5 ? 'within the goal' : 'OVER THE GOAL'}`);
+    say(
+      `${server}: ts-runc / runc = ${ratio.toFixed(2)}x (goal 1.5x): ${ratio <= 1.5 ? 'within the goal' : 'OVER THE GOAL'}`,
+    );
   }
   return 0;
 }

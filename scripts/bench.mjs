@@ -45,8 +45,12 @@ for (const [name, xs] of Object.entries(times)) {
   console.log(name.padEnd(36) + m.toFixed(2).padStart(10) + `  ${(m / base).toFixed(2)}x`);
 }
 const ratio = median(times['ts-unshare -fp --mount-proc true']) / base;
-console.log(`\nts-unshare / node -e 0 = ${ratio.toFixed(2)}x (budget 1.25x): ${ratio <= 1.25 ? 'within budget' : 'OVER BUDGET'}`);
-console.log(`ts-unshare / util-linux unshare = ${(median(times['ts-unshare -fp --mount-proc true']) / median(times['unshare -fp --mount-proc true'])).toFixed(1)}x`);
+console.log(
+  `\nts-unshare / node -e 0 = ${ratio.toFixed(2)}x (budget 1.25x): ${ratio <= 1.25 ? 'within budget' : 'OVER BUDGET'}`,
+);
+console.log(
+  `ts-unshare / util-linux unshare = ${(median(times['ts-unshare -fp --mount-proc true']) / median(times['unshare -fp --mount-proc true'])).toFixed(1)}x`,
+);
 
 // ts-runc run of a busybox bundle whose process is `true`, against runc run
 // (when installed) and node -e 0, interleaved the same way. Budget: 1.5x node -e 0.
@@ -55,7 +59,10 @@ console.log(`ts-unshare / util-linux unshare = ${(median(times['ts-unshare -fp -
   const scratch = mkdtempSync('/tmp/nslab-bench-runc-');
   try {
     const rootfs = join(scratch, 'rootfs');
-    const made = spawnSync(process.execPath, [join(root, 'scripts/make-rootfs.mjs'), '-q', rootfs], { stdio: 'inherit', env });
+    const made = spawnSync(process.execPath, [join(root, 'scripts/make-rootfs.mjs'), '-q', rootfs], {
+      stdio: 'inherit',
+      env,
+    });
     if (made.status !== 0) throw new Error('make-rootfs failed');
     spawnSync(join(root, 'bin/ts-runc'), ['spec', '-b', scratch], { env });
     const config = JSON.parse(readFileSync(join(scratch, 'config.json'), 'utf8'));
@@ -65,8 +72,18 @@ console.log(`ts-unshare / util-linux unshare = ${(median(times['ts-unshare -fp -
     const haveRunc = spawnSync('sh', ['-c', 'command -v runc'], { stdio: 'ignore' }).status === 0;
     const runcCommands = {
       'node -e 0': [process.execPath, '-e', '0'],
-      'ts-runc run (true)': [join(root, 'bin/ts-runc'), '--root', join(scratch, 'ts-state'), 'run', '-b', scratch, 'bench'],
-      ...(haveRunc ? { 'runc run (true)': ['runc', '--root', join(scratch, 'runc-state'), 'run', '-b', scratch, 'bench'] } : {}),
+      'ts-runc run (true)': [
+        join(root, 'bin/ts-runc'),
+        '--root',
+        join(scratch, 'ts-state'),
+        'run',
+        '-b',
+        scratch,
+        'bench',
+      ],
+      ...(haveRunc
+        ? { 'runc run (true)': ['runc', '--root', join(scratch, 'runc-state'), 'run', '-b', scratch, 'bench'] }
+        : {}),
     };
     const t2 = Object.fromEntries(Object.keys(runcCommands).map((k) => [k, []]));
     for (const argv of Object.values(runcCommands)) once(argv);
@@ -74,10 +91,16 @@ console.log(`ts-unshare / util-linux unshare = ${(median(times['ts-unshare -fp -
     const b2 = median(t2['node -e 0']);
     console.log(`\n${rounds} rounds, interleaved; median wall time per command\n`);
     console.log('command'.padEnd(36) + 'median ms'.padStart(10) + '  vs node -e 0');
-    for (const [name, xs] of Object.entries(t2)) console.log(name.padEnd(36) + median(xs).toFixed(2).padStart(10) + `  ${(median(xs) / b2).toFixed(2)}x`);
+    for (const [name, xs] of Object.entries(t2))
+      console.log(name.padEnd(36) + median(xs).toFixed(2).padStart(10) + `  ${(median(xs) / b2).toFixed(2)}x`);
     const r2 = median(t2['ts-runc run (true)']) / b2;
-    console.log(`\nts-runc run / node -e 0 = ${r2.toFixed(2)}x (budget 1.5x): ${r2 <= 1.5 ? 'within budget' : 'OVER BUDGET'}`);
-    if (haveRunc) console.log(`ts-runc run / runc run = ${(median(t2['ts-runc run (true)']) / median(t2['runc run (true)'])).toFixed(1)}x`);
+    console.log(
+      `\nts-runc run / node -e 0 = ${r2.toFixed(2)}x (budget 1.5x): ${r2 <= 1.5 ? 'within budget' : 'OVER BUDGET'}`,
+    );
+    if (haveRunc)
+      console.log(
+        `ts-runc run / runc run = ${(median(t2['ts-runc run (true)']) / median(t2['runc run (true)'])).toFixed(1)}x`,
+      );
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

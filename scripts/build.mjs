@@ -16,7 +16,10 @@ const extra = [
   // Small programs the labs and tests run through the FFI.
   ...readdirSync(join(root, 'src/programs'), { withFileTypes: true })
     .filter((d) => d.isFile() && d.name.endsWith('.ts'))
-    .map((d) => ({ in: join(root, 'src/programs', d.name), out: join(root, 'dist/programs', d.name.replace(/\.ts$/, '')) })),
+    .map((d) => ({
+      in: join(root, 'src/programs', d.name),
+      out: join(root, 'dist/programs', d.name.replace(/\.ts$/, '')),
+    })),
 ];
 
 await build({
@@ -40,5 +43,12 @@ await build({
   logOverride: { 'empty-import-meta': 'silent' },
 });
 // V8's code cache of each tool, read by bin/load.cjs.
-execFileSync(process.execPath, [join(root, 'scripts/code-cache.cjs'), ...tools.map((f) => join(root, 'dist', 'ts-' + f.replace(/\.ts$/, '') + '.cjs'))], { stdio: 'inherit' });
+execFileSync(
+  process.execPath,
+  [
+    join(root, 'scripts/code-cache.cjs'),
+    ...tools.map((f) => join(root, 'dist', 'ts-' + f.replace(/\.ts$/, '') + '.cjs')),
+  ],
+  { stdio: 'inherit' },
+);
 console.log(`built ${tools.length} tools into dist/`);

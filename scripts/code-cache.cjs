@@ -18,5 +18,8 @@ for (const file of process.argv.slice(2)) {
   const script = new Script(Module.wrap(source), { filename: file });
   setFlagsFromString('--lazy');
   const st = statSync(file);
-  writeFileSync(file.replace(/\.cjs$/, '.v8cache'), Buffer.concat([Buffer.from(`${st.size}:${st.mtimeMs}\n`), script.createCachedData()]));
+  writeFileSync(
+    file.replace(/\.cjs$/, '.v8cache'),
+    Buffer.concat([Buffer.from(`${st.size}:${st.mtimeMs}\n`), script.createCachedData()]),
+  );
 }

@@ -7,13 +7,41 @@
 // Nothing is downloaded. Running it again on the same DIR is safe: what is
 // already there and up to date is left alone.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, constants, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BUSYBOX = '/bin/busybox';
-const HOST_PROGRAMS = ['sh', 'bash', 'ls', 'ps', 'mount', 'umount', 'hostname', 'ip', 'id', 'cat', 'sleep', 'readlink', 'echo'];
+const HOST_PROGRAMS = [
+  'sh',
+  'bash',
+  'ls',
+  'ps',
+  'mount',
+  'umount',
+  'hostname',
+  'ip',
+  'id',
+  'cat',
+  'sleep',
+  'readlink',
+  'echo',
+];
 
 const HELP = `Usage: npm run make-rootfs -- [options] DIR
 
@@ -49,7 +77,8 @@ function parseArgs(argv) {
     else if (arg === '--host') opts.host = true;
     else if (arg === '--with-node') opts.node = true;
     else if (arg === '-q' || arg === '--quiet') opts.quiet = true;
-    else if (arg.startsWith('-')) fail(`unrecognized option '${arg}'\nTry 'npm run make-rootfs -- --help' for more information.`);
+    else if (arg.startsWith('-'))
+      fail(`unrecognized option '${arg}'\nTry 'npm run make-rootfs -- --help' for more information.`);
     else if (opts.dir === undefined) opts.dir = arg;
     else fail(`unexpected argument '${arg}'`);
   }
@@ -133,7 +162,23 @@ function which(name) {
 }
 
 function skeleton() {
-  for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'lib', 'etc', 'home', 'var', 'run', 'mnt', 'opt', 'proc', 'sys', 'dev']) ensureDir(d);
+  for (const d of [
+    'bin',
+    'sbin',
+    'usr/bin',
+    'usr/sbin',
+    'lib',
+    'etc',
+    'home',
+    'var',
+    'run',
+    'mnt',
+    'opt',
+    'proc',
+    'sys',
+    'dev',
+  ])
+    ensureDir(d);
   ensureDir('root', 0o700);
   ensureDir('tmp', 0o1777);
   const files = {
@@ -147,7 +192,14 @@ function skeleton() {
 
 /** Character devices as root (mknod), else empty files to bind-mount the host's onto. */
 function devices() {
-  const nodes = [['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0]];
+  const nodes = [
+    ['null', 1, 3],
+    ['zero', 1, 5],
+    ['full', 1, 7],
+    ['random', 1, 8],
+    ['urandom', 1, 9],
+    ['tty', 5, 0],
+  ];
   let bindPoints = 0;
   for (const [name, major, minor] of nodes) {
     const path = inside(`dev/${name}`);
@@ -158,17 +210,28 @@ function devices() {
       bindPoints++;
     }
   }
-  if (bindPoints) say(`make-rootfs: mknod not permitted here: ${bindPoints} empty files in dev/ to bind-mount the host's devices onto`);
-  for (const [name, target] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2']]) linkIn(`dev/${name}`, target);
+  if (bindPoints)
+    say(
+      `make-rootfs: mknod not permitted here: ${bindPoints} empty files in dev/ to bind-mount the host's devices onto`,
+    );
+  for (const [name, target] of [
+    ['fd', '/proc/self/fd'],
+    ['stdin', '/proc/self/fd/0'],
+    ['stdout', '/proc/self/fd/1'],
+    ['stderr', '/proc/self/fd/2'],
+  ])
+    linkIn(`dev/${name}`, target);
 }
 
 function busybox() {
-  if (!existsSync(BUSYBOX)) fail(`${BUSYBOX} not found: install the busybox-static package (apt-get install busybox-static), or use --host`);
+  if (!existsSync(BUSYBOX))
+    fail(`${BUSYBOX} not found: install the busybox-static package (apt-get install busybox-static), or use --host`);
   const r = spawnSync(BUSYBOX, ['--list-full'], { encoding: 'utf8' });
   if (r.status !== 0) fail(`${BUSYBOX} --list-full failed`);
   copyIn(BUSYBOX, 'bin/busybox');
   // Host programs (--host) win over applets of the same name.
-  for (const applet of r.stdout.split('\n').filter(Boolean)) if (applet !== 'bin/busybox') linkIn(applet, '/bin/busybox');
+  for (const applet of r.stdout.split('\n').filter(Boolean))
+    if (applet !== 'bin/busybox') linkIn(applet, '/bin/busybox');
 }
 
 function hostPrograms() {
@@ -194,7 +257,12 @@ function nodeAndPrograms() {
   externalBuiltins();
   for (const f of readdirSync(programs)) copyIn(join(programs, f), `opt/nslab/programs/${f}`);
   const arch = process.arch;
-  for (const pkg of ['koffi', `@koromix/koffi-linux-${arch}`]) copyTree(join(ROOT, 'node_modules', pkg), `opt/nslab/node_modules/${pkg}`, (p) => !/musl|\.md$|\/doc\/|\/src\/(?!koffi)|\/vendor\//.test(p));
+  for (const pkg of ['koffi', `@koromix/koffi-linux-${arch}`])
+    copyTree(
+      join(ROOT, 'node_modules', pkg),
+      `opt/nslab/node_modules/${pkg}`,
+      (p) => !/musl|\.md$|\/doc\/|\/src\/(?!koffi)|\/vendor\//.test(p),
+    );
 }
 
 /**
@@ -206,7 +274,10 @@ function nodeAndPrograms() {
  */
 function externalBuiltins() {
   const paths = new Set();
-  for (const file of [realpathSync(process.execPath), ...sharedLibraries(process.execPath).filter((l) => /libnode/.test(l))]) {
+  for (const file of [
+    realpathSync(process.execPath),
+    ...sharedLibraries(process.execPath).filter((l) => /libnode/.test(l)),
+  ]) {
     let text;
     try {
       text = readFileSync(file).toString('latin1');

@@ -47,7 +47,9 @@ export class ControllerMissingError extends CgroupError {
     /** What that place has instead. */
     readonly available: readonly string[],
   ) {
-    super(`controller '${controller}' is not available${where ? ` in ${where} (${available.join(' ') || 'none'})` : ''}`);
+    super(
+      `controller '${controller}' is not available${where ? ` in ${where} (${available.join(' ') || 'none'})` : ''}`,
+    );
   }
 }
 
@@ -63,7 +65,9 @@ export class InternalProcessesError extends CgroupError {
     readonly processes: readonly number[],
     readonly controllers: readonly string[],
   ) {
-    super(`cgroup ${path} has ${processes.length} processes, so it cannot enable ${controllers.join(' ')} for its children`);
+    super(
+      `cgroup ${path} has ${processes.length} processes, so it cannot enable ${controllers.join(' ')} for its children`,
+    );
   }
 }
 
@@ -119,7 +123,11 @@ export class CgroupFileNameError extends CgroupError {
     readonly reason: 'invalid' | 'unknown',
     readonly lookedIn: readonly string[],
   ) {
-    super(reason === 'invalid' ? `invalid cgroup file name '${file}'` : `unknown file ${file} in cgroup ${path} (looked in ${lookedIn.join(', ')})`);
+    super(
+      reason === 'invalid'
+        ? `invalid cgroup file name '${file}'`
+        : `unknown file ${file} in cgroup ${path} (looked in ${lookedIn.join(', ')})`,
+    );
   }
 }
 

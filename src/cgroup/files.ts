@@ -17,17 +17,29 @@ export { CgroupFileError };
 function explainRefusal(file: string, code: string): string | undefined {
   if (code === 'EBUSY' && file === 'cgroup.subtree_control')
     return 'cgroup v2\'s "no internal processes" rule: a cgroup that has processes cannot hand controllers to child cgroups; move its processes into a leaf cgroup first';
-  if (code === 'EBUSY' && /^memory\.(memsw\.)?limit_in_bytes$/.test(file)) return 'the new limit is below what the cgroup already uses';
-  if (code === 'EINVAL' && file === 'memory.memsw.limit_in_bytes') return 'memory+swap must not be below memory.limit_in_bytes';
-  if (code === 'ENOSPC' && file === 'cgroup.procs') return 'a v1 cpuset cgroup needs cpuset.cpus and cpuset.mems before it can take processes';
-  if (code === 'EBUSY' && file === 'cgroup.procs') return 'cgroup v2: this cgroup hands controllers to its children (cgroup.subtree_control is not empty), so it may not hold processes itself; use a leaf cgroup below it';
-  if (code === 'EOPNOTSUPP' && file === 'cgroup.procs') return 'cgroup v2 domain rules: the target is not a leaf, or is a threaded cgroup';
+  if (code === 'EBUSY' && /^memory\.(memsw\.)?limit_in_bytes$/.test(file))
+    return 'the new limit is below what the cgroup already uses';
+  if (code === 'EINVAL' && file === 'memory.memsw.limit_in_bytes')
+    return 'memory+swap must not be below memory.limit_in_bytes';
+  if (code === 'ENOSPC' && file === 'cgroup.procs')
+    return 'a v1 cpuset cgroup needs cpuset.cpus and cpuset.mems before it can take processes';
+  if (code === 'EBUSY' && file === 'cgroup.procs')
+    return 'cgroup v2: this cgroup hands controllers to its children (cgroup.subtree_control is not empty), so it may not hold processes itself; use a leaf cgroup below it';
+  if (code === 'EOPNOTSUPP' && file === 'cgroup.procs')
+    return 'cgroup v2 domain rules: the target is not a leaf, or is a threaded cgroup';
   if (code === 'ENOENT') return 'no such cgroup file: wrong name, or its controller is not enabled here';
   return undefined;
 }
 
 function refused(op: CgroupFileError['op'], file: string, err: SyscallError): CgroupFileError {
-  return new CgroupFileError(op, file, err.errno, err.code, errnoText(err.errno), op === 'read' || op === 'write' ? explainRefusal(file, err.code) : undefined);
+  return new CgroupFileError(
+    op,
+    file,
+    err.errno,
+    err.code,
+    errnoText(err.errno),
+    op === 'read' || op === 'write' ? explainRefusal(file, err.code) : undefined,
+  );
 }
 
 /** Write one cgroup file in one write(2): `ts-cgroup: cannot write memory.max: Invalid argument` on failure. */
@@ -90,7 +102,9 @@ export function childCgroups(dir: string): string[] {
 /** mkdir(2) in a cgroup filesystem creates the cgroup and all its files at once. */
 export function makeCgroupDir(dir: string): void {
   try {
-    sys('mkdir', `${q(dir)}, 0755`, () => cfunc('int mkdir(const char *path, uint32_t mode)')(dir, 0o755) as number, { what: `cannot create ${dir}` });
+    sys('mkdir', `${q(dir)}, 0755`, () => cfunc('int mkdir(const char *path, uint32_t mode)')(dir, 0o755) as number, {
+      what: `cannot create ${dir}`,
+    });
   } catch (err) {
     if (err instanceof SyscallError) throw refused('create', dir, err);
     throw err;

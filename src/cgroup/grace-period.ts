@@ -26,5 +26,10 @@ export function startMoveGracePeriod(layout: CgroupLayout): void {
   const h = layout.hierarchies.find((x) => x.version === 2) ?? layout.hierarchies[0];
   if (!h) return;
   const own = resolveCgroup(layout, h.own, [h])[0];
-  if (own) writeInBackground(`${own.dir}/cgroup.procs`, '0', 'moves nothing; starts the RCU grace period that the next move waits for');
+  if (own)
+    writeInBackground(
+      `${own.dir}/cgroup.procs`,
+      '0',
+      'moves nothing; starts the RCU grace period that the next move waits for',
+    );
 }

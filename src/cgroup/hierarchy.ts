@@ -61,7 +61,11 @@ export function parseProcCgroup(text: string): ProcCgroupLine[] {
     .map((line) => {
       const first = line.indexOf(':');
       const second = line.indexOf(':', first + 1);
-      return { id: Number(line.slice(0, first)), controllers: line.slice(first + 1, second), path: line.slice(second + 1) };
+      return {
+        id: Number(line.slice(0, first)),
+        controllers: line.slice(first + 1, second),
+        path: line.slice(second + 1),
+      };
     });
 }
 
@@ -76,11 +80,18 @@ interface CgroupMount {
 function cgroupMounts(mounts: MountInfo[]): CgroupMount[] {
   return mounts
     .filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2')
-    .map((m) => ({ version: m.fstype === 'cgroup2' ? 2 : 1, device: m.device, mountRoot: m.root, mountPoint: m.mountPoint, superOptions: m.superOptions }));
+    .map((m) => ({
+      version: m.fstype === 'cgroup2' ? 2 : 1,
+      device: m.device,
+      mountRoot: m.root,
+      mountPoint: m.mountPoint,
+      superOptions: m.superOptions,
+    }));
 }
 
 // Mount options of a v1 hierarchy that are not controller names.
-const V1_NON_CONTROLLER_OPTIONS = /^(rw|ro|nosuid|nodev|noexec|relatime|noatime|xattr|clone_children|cpuset_v2_mode|noprefix|favordynmods|nsdelegate|memory_localevents|memory_recursiveprot|release_agent=.*|name=.*)$/;
+const V1_NON_CONTROLLER_OPTIONS =
+  /^(rw|ro|nosuid|nodev|noexec|relatime|noatime|xattr|clone_children|cpuset_v2_mode|noprefix|favordynmods|nsdelegate|memory_localevents|memory_recursiveprot|release_agent=.*|name=.*)$/;
 
 function readV2Controllers(mountPoint: string): string[] {
   try {
@@ -100,7 +111,8 @@ export interface DetectOptions {
 /** The cgroup hierarchies mounted here and the caller's place in each. */
 export function detectCgroups(opts: DetectOptions = {}): CgroupLayout {
   const mounts = opts.mountinfo !== undefined ? parseMountInfo(opts.mountinfo) : readMountInfo();
-  const procCgroup = opts.procCgroup ?? (existsSync('/proc/self/cgroup') ? readFileSync('/proc/self/cgroup', 'utf8') : '');
+  const procCgroup =
+    opts.procCgroup ?? (existsSync('/proc/self/cgroup') ? readFileSync('/proc/self/cgroup', 'utf8') : '');
   const memberships = parseProcCgroup(procCgroup);
   const seen = new Set<string>();
   const hierarchies: Hierarchy[] = [];
@@ -110,14 +122,27 @@ export function detectCgroups(opts: DetectOptions = {}): CgroupLayout {
     seen.add(m.device);
     if (m.version === 2) {
       const line = memberships.find((l) => l.id === 0 && l.controllers === '');
-      hierarchies.push({ version: 2, mountPoint: m.mountPoint, mountRoot: m.mountRoot, controllers: readV2Controllers(m.mountPoint), own: line?.path ?? '/' });
+      hierarchies.push({
+        version: 2,
+        mountPoint: m.mountPoint,
+        mountRoot: m.mountRoot,
+        controllers: readV2Controllers(m.mountPoint),
+        own: line?.path ?? '/',
+      });
       continue;
     }
     const controllers = m.superOptions.filter((o) => !V1_NON_CONTROLLER_OPTIONS.test(o));
     const name = m.superOptions.find((o) => o.startsWith('name='))?.slice(5);
     const key = [...controllers, ...(name ? [`name=${name}`] : [])].sort().join(',');
     const line = memberships.find((l) => l.id !== 0 && l.controllers.split(',').sort().join(',') === key);
-    hierarchies.push({ version: 1, mountPoint: m.mountPoint, mountRoot: m.mountRoot, controllers, name, own: line?.path ?? '/' });
+    hierarchies.push({
+      version: 1,
+      mountPoint: m.mountPoint,
+      mountRoot: m.mountRoot,
+      controllers,
+      name,
+      own: line?.path ?? '/',
+    });
   }
   const v1 = hierarchies.some((h) => h.version === 1);
   const v2 = hierarchies.some((h) => h.version === 2);
@@ -135,12 +160,17 @@ export function hierarchyForController(layout: CgroupLayout, controller: string)
   if (v1) return v1;
   const v2 = unifiedHierarchy(layout);
   if (v2?.controllers.includes(controller)) return v2;
-  throw new ControllerMissingError(controller, v2 ? posix.join(v2.mountPoint, 'cgroup.controllers') : undefined, v2?.controllers ?? []);
+  throw new ControllerMissingError(
+    controller,
+    v2 ? posix.join(v2.mountPoint, 'cgroup.controllers') : undefined,
+    v2?.controllers ?? [],
+  );
 }
 
 /** A hierarchy's label for output: "memory (v1)", "unified (v2)". */
 export function hierarchyLabel(h: Hierarchy): string {
-  if (h.version === 2) return `${posix.basename(h.mountPoint) === 'cgroup' ? 'cgroup2' : posix.basename(h.mountPoint)} (v2)`;
+  if (h.version === 2)
+    return `${posix.basename(h.mountPoint) === 'cgroup' ? 'cgroup2' : posix.basename(h.mountPoint)} (v2)`;
   return `${h.controllers.join(',') || `name=${h.name}`} (v1)`;
 }
 
@@ -180,7 +210,11 @@ export function hierarchyOfDirectory(layout: CgroupLayout, spec: string): Hierar
  * A '..' component is refused in every form: it would climb out of the
  * caller's cgroup (or the mount) while looking like a name below it.
  */
-export function resolveCgroup(layout: CgroupLayout, spec: string, hierarchies: readonly Hierarchy[] = layout.hierarchies): CgroupDir[] {
+export function resolveCgroup(
+  layout: CgroupLayout,
+  spec: string,
+  hierarchies: readonly Hierarchy[] = layout.hierarchies,
+): CgroupDir[] {
   if (spec === '') throw new CgroupPathError(spec, 'empty');
   if (spec.split('/').includes('..')) throw new CgroupPathError(spec, 'dot-dot');
   const owner = hierarchyOfDirectory(layout, spec);
@@ -192,7 +226,8 @@ export function resolveCgroup(layout: CgroupLayout, spec: string, hierarchies: r
   for (const h of hierarchies) {
     const path = spec.startsWith('/') ? posix.normalize(spec) : posix.join(h.own, spec);
     const dir = dirOf(h, path);
-    if (dir !== undefined) out.push({ hierarchy: h, path: path.replace(/(.)\/$/, '$1'), dir: dir.replace(/(.)\/$/, '$1') });
+    if (dir !== undefined)
+      out.push({ hierarchy: h, path: path.replace(/(.)\/$/, '$1'), dir: dir.replace(/(.)\/$/, '$1') });
   }
   return out;
 }

@@ -65,7 +65,12 @@ function parseCount(text: string, what: LimitName): number | Unlimited {
 function parsePercent(text: string): number | Unlimited {
   if (text === 'max') return 'max';
   const m = /^(\d+(?:\.\d+)?)%$/.exec(text);
-  if (!m || Number(m[1]) <= 0) throw new InvalidLimitError('cpu', text, "a percentage of one CPU such as 50% (150% is one and a half CPUs), or 'max'");
+  if (!m || Number(m[1]) <= 0)
+    throw new InvalidLimitError(
+      'cpu',
+      text,
+      "a percentage of one CPU such as 50% (150% is one and a half CPUs), or 'max'",
+    );
   return Number(m[1]);
 }
 
@@ -75,7 +80,8 @@ export function parseLimits(raw: RawLimits): Limits {
   if (raw.swap !== undefined) limits.swap = parseSize(raw.swap, 'swap');
   if (raw.swappiness !== undefined) {
     const n = parseCount(raw.swappiness, 'swappiness');
-    if (n === 'max' || n > MAX_SWAPPINESS) throw new InvalidLimitError('swappiness', raw.swappiness, `0 to ${MAX_SWAPPINESS}`);
+    if (n === 'max' || n > MAX_SWAPPINESS)
+      throw new InvalidLimitError('swappiness', raw.swappiness, `0 to ${MAX_SWAPPINESS}`);
     limits.swappiness = n;
   }
   if (raw.pids !== undefined) limits.pids = parseCount(raw.pids, 'pids');
@@ -84,7 +90,12 @@ export function parseLimits(raw: RawLimits): Limits {
 }
 
 function hasCpu(limits: Limits): boolean {
-  return limits.cpuPercent !== undefined || limits.cpuQuotaUs !== undefined || limits.cpuPeriodUs !== undefined || limits.cpuShares !== undefined;
+  return (
+    limits.cpuPercent !== undefined ||
+    limits.cpuQuotaUs !== undefined ||
+    limits.cpuPeriodUs !== undefined ||
+    limits.cpuShares !== undefined
+  );
 }
 
 /** The controllers a set of limits needs. */
@@ -115,8 +126,14 @@ export const DEFAULT_CPU_PERIOD_US = 100_000;
 /** The CFS quota for these limits in a cgroup whose period is `periodUs`: 'max', a number, or undefined if none asked. */
 export function cpuQuotaFor(limits: Limits, periodUs: number): number | Unlimited | undefined {
   let quota: number | Unlimited | undefined = limits.cpuQuotaUs;
-  if (quota === undefined && limits.cpuPercent !== undefined) quota = limits.cpuPercent === 'max' ? 'max' : Math.round((limits.cpuPercent / 100) * periodUs);
-  if (typeof quota === 'number' && quota < MIN_CPU_QUOTA_US) throw new UnsupportedLimitError('cpu', 'cpu-quota-too-small', { quotaUs: quota, minimumUs: MIN_CPU_QUOTA_US, periodUs });
+  if (quota === undefined && limits.cpuPercent !== undefined)
+    quota = limits.cpuPercent === 'max' ? 'max' : Math.round((limits.cpuPercent / 100) * periodUs);
+  if (typeof quota === 'number' && quota < MIN_CPU_QUOTA_US)
+    throw new UnsupportedLimitError('cpu', 'cpu-quota-too-small', {
+      quotaUs: quota,
+      minimumUs: MIN_CPU_QUOTA_US,
+      periodUs,
+    });
   return quota;
 }
 
@@ -124,7 +141,12 @@ export function cpuQuotaFor(limits: Limits, periodUs: number): number | Unlimite
 export function formatBytes(bytes: number | bigint | undefined): string {
   if (bytes === undefined) return '-';
   const n = Number(bytes);
-  for (const [unit, size] of [['T', 2 ** 40], ['G', 2 ** 30], ['M', 2 ** 20], ['K', 2 ** 10]] as const) {
+  for (const [unit, size] of [
+    ['T', 2 ** 40],
+    ['G', 2 ** 30],
+    ['M', 2 ** 20],
+    ['K', 2 ** 10],
+  ] as const) {
     if (n >= size) return n % size === 0 ? `${n / size}${unit}` : `${(n / size).toFixed(1)}${unit}`;
   }
   return String(n);

@@ -37,7 +37,15 @@ import {
   NotFreezableError,
   ResourceUnsupportedError,
 } from './errors.js';
-import { cgroupProcs, childCgroups, makeCgroupDir, readCgroupFile, removeCgroupDir, sleepMs, writeCgroupFile } from './files.js';
+import {
+  cgroupProcs,
+  childCgroups,
+  makeCgroupDir,
+  readCgroupFile,
+  removeCgroupDir,
+  sleepMs,
+  writeCgroupFile,
+} from './files.js';
 import { Limits, controllersFor, limitsForControllers } from './limits.js';
 import { OciLinuxResources, fromOciResources } from './oci.js';
 import { CgroupStats } from './stats.js';
@@ -153,7 +161,9 @@ class CgroupHandle implements Cgroup {
     try {
       for (const [h, ctrls] of placeControllers(this.layout, this.path, missing)) {
         if (ctrls.length === 0) continue;
-        const target = this.dirs.find((c) => c.hierarchy === h) ?? resolveCgroup(this.layout, this.path, [h]).find((c) => c.hierarchy === h);
+        const target =
+          this.dirs.find((c) => c.hierarchy === h) ??
+          resolveCgroup(this.layout, this.path, [h]).find((c) => c.hierarchy === h);
         if (!target) throw new CgroupPathError(this.path, 'outside-mount', h.mountPoint);
         const b = backendFor(h);
         b.check(h, target, ctrls);
@@ -218,10 +228,14 @@ class CgroupHandle implements Cgroup {
       if (value === undefined) continue;
       const target = this.dirs
         .map((c) => ({ c, f: backendFor(c.hierarchy).extraFile(resource) }))
-        .find(({ c, f }) => f && c.hierarchy.controllers.includes(f.controller) && existsSync(posix.join(c.dir, f.file)));
+        .find(
+          ({ c, f }) => f && c.hierarchy.controllers.includes(f.controller) && existsSync(posix.join(c.dir, f.file)),
+        );
       if (!target?.f) {
         // Named as the file a hierarchy of this cgroup, else v1, would have used.
-        const wanted = this.dirs.map((c) => backendFor(c.hierarchy).extraFile(resource)).find(Boolean) ?? v1Backend.extraFile(resource)!;
+        const wanted =
+          this.dirs.map((c) => backendFor(c.hierarchy).extraFile(resource)).find(Boolean) ??
+          v1Backend.extraFile(resource)!;
         throw new ResourceUnsupportedError(resource, wanted.controller, wanted.file);
       }
       // As written before this moved here: the kernel's refusal as Node words it (EINVAL: invalid argument, write).
@@ -249,7 +263,10 @@ class CgroupHandle implements Cgroup {
   }
 
   allProcesses(): number[] {
-    const walk = (dir: string): number[] => [...cgroupProcs(dir), ...childCgroups(dir).flatMap((d) => walk(posix.join(dir, d)))];
+    const walk = (dir: string): number[] => [
+      ...cgroupProcs(dir),
+      ...childCgroups(dir).flatMap((d) => walk(posix.join(dir, d))),
+    ];
     return [...new Set(this.dirs.flatMap((c) => walk(c.dir)))].sort((a, b) => a - b);
   }
 
@@ -260,7 +277,11 @@ class CgroupHandle implements Cgroup {
   stats(): CgroupStats {
     const stats: CgroupStats = {
       path: this.path,
-      hierarchies: this.dirs.map((c) => ({ version: c.hierarchy.version, controllers: c.hierarchy.controllers, dir: c.dir })),
+      hierarchies: this.dirs.map((c) => ({
+        version: c.hierarchy.version,
+        controllers: c.hierarchy.controllers,
+        dir: c.dir,
+      })),
       processes: this.processes(),
       sources: {},
     };
@@ -291,7 +312,9 @@ class CgroupHandle implements Cgroup {
   /** Of the hierarchies that can freeze the cgroup, the one its back end ranks first (v1's freezer before v2's cgroup.freeze). */
   freezerDir(): CgroupDir | undefined {
     // Ranked first (no file looked at), then the first that can: one stat per directory at most.
-    const ranked = [...this.dirs].sort((a, b) => backendFor(a.hierarchy).freezeRank - backendFor(b.hierarchy).freezeRank);
+    const ranked = [...this.dirs].sort(
+      (a, b) => backendFor(a.hierarchy).freezeRank - backendFor(b.hierarchy).freezeRank,
+    );
     return ranked.find((c) => backendFor(c.hierarchy).canFreeze(c));
   }
 
@@ -342,7 +365,8 @@ class CgroupHandle implements Cgroup {
       }
     }
     // ESRCH: it died on its own since we read cgroup.procs.
-    for (const pid of all) sys('kill', `${pid}, ${signalLabel(sig)}`, () => killProcess(pid, sig), { allow: ['ESRCH'] });
+    for (const pid of all)
+      sys('kill', `${pid}, ${signalLabel(sig)}`, () => killProcess(pid, sig), { allow: ['ESRCH'] });
   }
 
   /**
@@ -389,11 +413,18 @@ class CgroupHandle implements Cgroup {
       sleepMs(KILL_STEP_MS);
     }
     const left = this.allProcesses();
-    if (left.length) throw new KillTimeoutError(this.path, this.dirs.map((c) => c.dir).join(', '), left, KILL_WAIT_STEPS * KILL_STEP_MS);
+    if (left.length)
+      throw new KillTimeoutError(
+        this.path,
+        this.dirs.map((c) => c.dir).join(', '),
+        left,
+        KILL_WAIT_STEPS * KILL_STEP_MS,
+      );
   }
 
   fileDir(file: string): CgroupDir {
-    if (!/^[A-Za-z0-9_.-]+$/.test(file) || file.startsWith('.')) throw new CgroupFileNameError(this.path, file, 'invalid', []);
+    if (!/^[A-Za-z0-9_.-]+$/.test(file) || file.startsWith('.'))
+      throw new CgroupFileNameError(this.path, file, 'invalid', []);
     const c = this.dirs.find((g) => existsSync(posix.join(g.dir, file)));
     if (!c)
       throw new CgroupFileNameError(
@@ -450,7 +481,11 @@ function removeTree(dir: string): void {
 }
 
 /** The hierarchies a new cgroup goes into, by controller. */
-function placeControllers(layout: CgroupLayout, path: string, controllers: readonly string[]): Map<Hierarchy, string[]> {
+function placeControllers(
+  layout: CgroupLayout,
+  path: string,
+  controllers: readonly string[],
+): Map<Hierarchy, string[]> {
   const placed = new Map<Hierarchy, string[]>();
   // A directory inside one cgroup filesystem names its hierarchy outright.
   const only = hierarchyOfDirectory(layout, path);
@@ -484,7 +519,8 @@ function undoAll(undo: Undo[]): void {
 /** mkdir -p inside one hierarchy; returns the directories it made, top first. */
 function makeDirs(h: Hierarchy, dir: string, undo: Undo[]): string[] {
   const missing: string[] = [];
-  for (let d = dir; !existsSync(d) && d.startsWith(h.mountPoint) && d !== h.mountPoint; d = posix.dirname(d)) missing.unshift(d);
+  for (let d = dir; !existsSync(d) && d.startsWith(h.mountPoint) && d !== h.mountPoint; d = posix.dirname(d))
+    missing.unshift(d);
   for (const d of missing) {
     makeCgroupDir(d);
     undo.push(() => removeCgroupDir(d));

@@ -7,8 +7,25 @@ import { Limits } from './limits.js';
 import { OciResourcesError } from './errors.js';
 
 export interface OciLinuxResources {
-  memory?: { limit?: number; reservation?: number; swap?: number; kernel?: number; kernelTCP?: number; swappiness?: number; disableOOMKiller?: boolean };
-  cpu?: { shares?: number; quota?: number; period?: number; realtimeRuntime?: number; realtimePeriod?: number; cpus?: string; mems?: string; idle?: number };
+  memory?: {
+    limit?: number;
+    reservation?: number;
+    swap?: number;
+    kernel?: number;
+    kernelTCP?: number;
+    swappiness?: number;
+    disableOOMKiller?: boolean;
+  };
+  cpu?: {
+    shares?: number;
+    quota?: number;
+    period?: number;
+    realtimeRuntime?: number;
+    realtimePeriod?: number;
+    cpus?: string;
+    mems?: string;
+    idle?: number;
+  };
   pids?: { limit?: number };
   [other: string]: unknown;
 }
@@ -37,8 +54,10 @@ export function fromOciResources(r: OciLinuxResources): Limits {
   }
   if (swap !== 0) {
     if (swap === OCI_UNLIMITED) limits.swap = 'max';
-    else if (limit === 0 || limit === OCI_UNLIMITED) throw new OciResourcesError('memory.swap', 'a memory+swap limit needs a memory limit');
-    else if (swap < limit) throw new OciResourcesError('memory.swap', `memory+swap (${swap}) is below memory.limit (${limit})`);
+    else if (limit === 0 || limit === OCI_UNLIMITED)
+      throw new OciResourcesError('memory.swap', 'a memory+swap limit needs a memory limit');
+    else if (swap < limit)
+      throw new OciResourcesError('memory.swap', `memory+swap (${swap}) is below memory.limit (${limit})`);
     else limits.swap = BigInt(swap - limit);
   } else if (limit === OCI_UNLIMITED) {
     limits.swap = 'max';
@@ -54,14 +73,19 @@ export function fromOciResources(r: OciLinuxResources): Limits {
 /** The fields of linux.resources that fromOciResources does not turn into limits, for a runtime to warn about. */
 export function ignoredOciResources(r: OciLinuxResources): string[] {
   const ignored: string[] = [];
-  const known: Record<string, readonly string[]> = { memory: ['limit', 'swap'], cpu: ['shares', 'quota', 'period'], pids: ['limit'] };
+  const known: Record<string, readonly string[]> = {
+    memory: ['limit', 'swap'],
+    cpu: ['shares', 'quota', 'period'],
+    pids: ['limit'],
+  };
   for (const [key, value] of Object.entries(r)) {
     if (value === undefined || value === null) continue;
     if (!(key in known)) {
       ignored.push(key);
       continue;
     }
-    for (const [field, v] of Object.entries(value as Record<string, unknown>)) if (v !== undefined && !known[key].includes(field)) ignored.push(`${key}.${field}`);
+    for (const [field, v] of Object.entries(value as Record<string, unknown>))
+      if (v !== undefined && !known[key].includes(field)) ignored.push(`${key}.${field}`);
   }
   return ignored;
 }

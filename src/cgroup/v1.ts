@@ -29,15 +29,21 @@ const NS_PER_US = 1000;
 
 function translate(limits: Limits, opts: TranslateOptions = {}): Translation {
   const writes: Translation['writes'] = [];
-  const w = (controller: string, file: string, value: string | number | bigint) => writes.push({ controller, file, value: String(value) });
-  if (limits.memory !== undefined) w('memory', 'memory.limit_in_bytes', limits.memory === 'max' ? V1_NO_LIMIT : limits.memory);
+  const w = (controller: string, file: string, value: string | number | bigint) =>
+    writes.push({ controller, file, value: String(value) });
+  if (limits.memory !== undefined)
+    w('memory', 'memory.limit_in_bytes', limits.memory === 'max' ? V1_NO_LIMIT : limits.memory);
   // Unlimited swap where the kernel does not account swap: nothing to lift.
   if (limits.swap !== undefined && !(limits.swap === 'max' && !opts.swapAccounting)) {
     // v1 has no swap-only limit: memory.memsw.limit_in_bytes caps memory+swap,
     // and must be written after the memory limit (it may never be below it).
     if (!opts.swapAccounting) throw new UnsupportedLimitError('swap', 'no-swap-accounting');
     if (limits.memory === undefined) throw new UnsupportedLimitError('swap', 'v1-swap-needs-memory');
-    w('memory', 'memory.memsw.limit_in_bytes', limits.memory === 'max' || limits.swap === 'max' ? V1_NO_LIMIT : limits.memory + limits.swap);
+    w(
+      'memory',
+      'memory.memsw.limit_in_bytes',
+      limits.memory === 'max' || limits.swap === 'max' ? V1_NO_LIMIT : limits.memory + limits.swap,
+    );
   }
   if (limits.swappiness !== undefined) w('memory', 'memory.swappiness', limits.swappiness);
   if (limits.pids !== undefined) w('pids', 'pids.max', limits.pids);
@@ -61,10 +67,13 @@ function readStats(c: CgroupDir, stats: CgroupStats, from: StatsReader): void {
       peak: parseNumber(from('memory.peak', c, 'memory.max_usage_in_bytes')),
       failcnt: parseNumber(from('memory.failcnt', c, 'memory.failcnt')),
       oom_kill: oomControl.oom_kill,
-      swap: memsw === undefined ? undefined : {
-        current: Math.max(0, memsw - usage),
-        max: swapLimit(from('memory.swap.max', c, 'memory.memsw.limit_in_bytes'), max),
-      },
+      swap:
+        memsw === undefined
+          ? undefined
+          : {
+              current: Math.max(0, memsw - usage),
+              max: swapLimit(from('memory.swap.max', c, 'memory.memsw.limit_in_bytes'), max),
+            },
       swappiness: parseNumber(from('memory.swappiness', c, 'memory.swappiness')),
     };
   }
@@ -83,7 +92,8 @@ function readStats(c: CgroupDir, stats: CgroupStats, from: StatsReader): void {
   const state = from('freezer.state', c, 'freezer.state');
   if (state !== undefined) stats.freezer = { state };
   const pidsCurrent = parseNumber(from('pids.current', c, 'pids.current'));
-  if (pidsCurrent !== undefined) stats.pids = { current: pidsCurrent, max: parseLimit(from('pids.max', c, 'pids.max')) ?? 'max' };
+  if (pidsCurrent !== undefined)
+    stats.pids = { current: pidsCurrent, max: parseLimit(from('pids.max', c, 'pids.max')) ?? 'max' };
 }
 
 /** v1 limits memory+swap; the swap part is the difference. */
@@ -134,7 +144,11 @@ function runcCpu(cpuacctDir: string, cpuDir: string | undefined): RuncCpuStats {
       user: Number(ticks.user ?? 0) * NS_PER_TICK,
     },
     throttling: throttle.nr_periods
-      ? { periods: throttle.nr_periods, throttled_periods: throttle.nr_throttled, throttled_time: throttle.throttled_time }
+      ? {
+          periods: throttle.nr_periods,
+          throttled_periods: throttle.nr_throttled,
+          throttled_time: throttle.throttled_time,
+        }
       : {},
   };
 }
@@ -192,7 +206,10 @@ export const v1Backend: CgroupBackend = {
       },
       onError,
     );
-    return { how: `eventfd ${efd} registered in cgroup.event_control for memory.oom_control (fd ${ofd})`, stop: cancel };
+    return {
+      how: `eventfd ${efd} registered in cgroup.event_control for memory.oom_control (fd ${ofd})`,
+      stop: cancel,
+    };
   },
   oomKillCount: (dir) => parseKeyedFile(readOptionalFile(dir, 'memory.oom_control')).oom_kill,
   hasMemory: (dir) => existsSync(posix.join(dir, 'memory.usage_in_bytes')),

@@ -38,11 +38,13 @@ export function sharesToWeight(shares: number): number {
 function translate(limits: Limits, opts: TranslateOptions = {}): Translation {
   const writes: Translation['writes'] = [];
   const notes: string[] = [];
-  const w = (controller: string, file: string, value: string | number | bigint) => writes.push({ controller, file, value: String(value) });
+  const w = (controller: string, file: string, value: string | number | bigint) =>
+    writes.push({ controller, file, value: String(value) });
   if (limits.memory !== undefined) w('memory', 'memory.max', limits.memory);
   if (limits.swappiness !== undefined) {
     // cgroup v2 has no per-cgroup swappiness; "no swap" is memory.swap.max = 0.
-    if (limits.swappiness !== 0 || limits.swap !== undefined) throw new UnsupportedLimitError('swappiness', 'v2-no-swappiness');
+    if (limits.swappiness !== 0 || limits.swap !== undefined)
+      throw new UnsupportedLimitError('swappiness', 'v2-no-swappiness');
     notes.push('cgroup v2 has no memory.swappiness: a swappiness of 0 became memory.swap.max = 0');
     w('memory', 'memory.swap.max', 0);
   }
@@ -66,7 +68,10 @@ function ancestors(h: Hierarchy, dir: string): string[] {
 }
 
 function enabledFor(d: string): string[] {
-  return (readOptionalFile(d, 'cgroup.subtree_control') ?? '').split(/\s+/).filter(Boolean).map((c) => c.replace(/^\+/, ''));
+  return (readOptionalFile(d, 'cgroup.subtree_control') ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((c) => c.replace(/^\+/, ''));
 }
 
 function cgroupPathOf(h: Hierarchy, dir: string): string {
@@ -109,7 +114,8 @@ function readStats(c: CgroupDir, stats: CgroupStats, from: StatsReader): void {
     }
   }
   const pidsCurrent = parseNumber(from('pids.current', c, 'pids.current'));
-  if (pidsCurrent !== undefined) stats.pids = { current: pidsCurrent, max: parseLimit(from('pids.max', c, 'pids.max')) ?? 'max' };
+  if (pidsCurrent !== undefined)
+    stats.pids = { current: pidsCurrent, max: parseLimit(from('pids.max', c, 'pids.max')) ?? 'max' };
 }
 
 // runc reports memory.max = max as the largest page-aligned counter, as v1 shows it.
@@ -119,7 +125,11 @@ const NS_PER_US = 1000;
 function runcCpu(dir: string): RuncCpuStats {
   const s = counters(readQuiet(dir, 'cpu.stat'));
   return {
-    usage: { total: (s.usage_usec ?? 0) * NS_PER_US, kernel: (s.system_usec ?? 0) * NS_PER_US, user: (s.user_usec ?? 0) * NS_PER_US },
+    usage: {
+      total: (s.usage_usec ?? 0) * NS_PER_US,
+      kernel: (s.system_usec ?? 0) * NS_PER_US,
+      user: (s.user_usec ?? 0) * NS_PER_US,
+    },
     throttling: {},
   };
 }
@@ -154,7 +164,12 @@ export const v2Backend: CgroupBackend = {
     if (controllers.length === 0) return;
     const topHas = readOptionalFile(h.mountPoint, 'cgroup.controllers')?.split(/\s+/) ?? h.controllers;
     const absent = controllers.filter((c) => !topHas.includes(c));
-    if (absent.length) throw new ControllerMissingError(absent[0], posix.join(h.mountPoint, 'cgroup.controllers'), topHas.filter(Boolean));
+    if (absent.length)
+      throw new ControllerMissingError(
+        absent[0],
+        posix.join(h.mountPoint, 'cgroup.controllers'),
+        topHas.filter(Boolean),
+      );
     for (const d of ancestors(h, target.dir)) {
       if (!existsSync(d)) break; // made by create: no processes yet
       const missing = controllers.filter((c) => !enabledFor(d).includes(c));

@@ -26,4 +26,3 @@ export class ToolError extends Error {
     this.hint = hint;
   }
 }
-

@@ -74,7 +74,10 @@ function findLong(longopts: readonly LongOption[], name: string, text: string): 
   if (matches.length === 0) throw new GetoptError(`unrecognized option '--${text}'`);
   const first = matches[0];
   const differing = matches.filter((o) => o === first || o.has !== first.has || o.key !== first.key);
-  if (differing.length > 1) throw new GetoptError(`option '--${text}' is ambiguous; possibilities:${differing.map((o) => ` '--${o.name}'`).join('')}`);
+  if (differing.length > 1)
+    throw new GetoptError(
+      `option '--${text}' is ambiguous; possibilities:${differing.map((o) => ` '--${o.name}'`).join('')}`,
+    );
   return first;
 }
 
@@ -87,7 +90,13 @@ export interface GetoptExtras {
   dashDigitOperands?: boolean;
 }
 
-export function getoptLong(argv: readonly string[], optstring: string, longopts: readonly LongOption[] = [], env: { POSIXLY_CORRECT?: string } = {}, extras: GetoptExtras = {}): GetoptResult {
+export function getoptLong(
+  argv: readonly string[],
+  optstring: string,
+  longopts: readonly LongOption[] = [],
+  env: { POSIXLY_CORRECT?: string } = {},
+  extras: GetoptExtras = {},
+): GetoptResult {
   const options: ParsedOption[] = [];
   try {
     return { options, operands: scan(argv, optstring, longopts, env, options, extras) };
@@ -97,7 +106,14 @@ export function getoptLong(argv: readonly string[], optstring: string, longopts:
   }
 }
 
-function scan(argv: readonly string[], optstring: string, longopts: readonly LongOption[], env: { POSIXLY_CORRECT?: string }, options: ParsedOption[], extras: GetoptExtras): string[] {
+function scan(
+  argv: readonly string[],
+  optstring: string,
+  longopts: readonly LongOption[],
+  env: { POSIXLY_CORRECT?: string },
+  options: ParsedOption[],
+  extras: GetoptExtras,
+): string[] {
   const inOrder = optstring.startsWith('+') || env.POSIXLY_CORRECT !== undefined;
   const skipped: string[] = [];
   let i = 0;

@@ -81,7 +81,7 @@ function keyOf(o: OptionSpec): string {
 /** getopt's optstring and long option table for a spec. */
 export function getoptTables(spec: ToolSpec): { optstring: string; longopts: LongOption[] } {
   const options = allOptions(spec);
-  let optstring = spec.stopAtPositional ?? true ? '+' : '';
+  let optstring = (spec.stopAtPositional ?? true) ? '+' : '';
   for (const o of options) {
     if (!o.short) continue;
     const kind = o.shortArg ?? o.arg ?? 'none';
@@ -95,7 +95,11 @@ export function getoptTables(spec: ToolSpec): { optstring: string; longopts: Lon
   return { optstring, longopts: ordered.map((o) => ({ name: o.long, has: o.arg ?? 'none', key: keyOf(o) })) };
 }
 
-export function parseCommandLine(spec: ToolSpec, argv: readonly string[], env: { POSIXLY_CORRECT?: string } = process.env): ParsedCommandLine {
+export function parseCommandLine(
+  spec: ToolSpec,
+  argv: readonly string[],
+  env: { POSIXLY_CORRECT?: string } = process.env,
+): ParsedCommandLine {
   const options = allOptions(spec);
   const { optstring, longopts } = getoptTables(spec);
   const parsed = getoptLong(argv, optstring, longopts, env, { dashDigitOperands: spec.dashDigitOperands });

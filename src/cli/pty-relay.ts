@@ -17,7 +17,7 @@ function copySize(master: number): void {
 }
 
 function writeAll(fd: number, data: Buffer): void {
-  for (let off = 0; off < data.length; ) {
+  for (let off = 0; off < data.length;) {
     try {
       off += writeSync(fd, data, off);
     } catch (err) {

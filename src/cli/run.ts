@@ -84,7 +84,11 @@ function byDefault(tool: string, err: unknown, usageExitCode: number): FinalDesc
 }
 
 /** Print an error and return the exit status. */
-export function reportError(tool: string, err: unknown, opts: { describe?: Describe; usageExitCode?: number; print?: PrintError } = {}): number {
+export function reportError(
+  tool: string,
+  err: unknown,
+  opts: { describe?: Describe; usageExitCode?: number; print?: PrintError } = {},
+): number {
   const base = byDefault(tool, err, opts.usageExitCode ?? EXIT_FAILURE);
   const own = opts.describe?.(err) ?? {};
   const d: FinalDescribed = { ...base, ...Object.fromEntries(Object.entries(own).filter(([, v]) => v !== undefined)) };
@@ -106,7 +110,11 @@ function printLikeUtilLinux(tool: string, d: FinalDescribed, err: unknown): void
  * and returns an exit status: errors are worded and printed by
  * reportError, and the process exits here.
  */
-export async function runMain(tool: string, main: () => Promise<number>, opts: Omit<RunOptions, 'argv'> = {}): Promise<never> {
+export async function runMain(
+  tool: string,
+  main: () => Promise<number>,
+  opts: Omit<RunOptions, 'argv'> = {},
+): Promise<never> {
   let status: number;
   try {
     status = await main();
@@ -146,7 +154,11 @@ export async function runTool(
     if (isExitInfo(result)) exitLikeChild(result);
     status = result ?? 0;
   } catch (err) {
-    status = reportError(spec.name, err, { describe: opts.describe, usageExitCode: spec.usageExitCode, print: opts.print });
+    status = reportError(spec.name, err, {
+      describe: opts.describe,
+      usageExitCode: spec.usageExitCode,
+      print: opts.print,
+    });
   }
   process.exit(status);
 }

@@ -69,7 +69,9 @@ function safeText(s: string, utf8: boolean): string {
     .map((ch, i) => {
       // A backslash before 'x' is escaped too, so that every \x in the output is an escape.
       if (ch === '\\') return chars[i + 1] === 'x' ? escapeChar(ch) : ch;
-      return ch < ' ' || ch === '\x7f' || (ch >= '\udc80' && ch <= '\udcff') || (!utf8 && ch >= '\x80') ? escapeChar(ch) : ch;
+      return ch < ' ' || ch === '\x7f' || (ch >= '\udc80' && ch <= '\udcff') || (!utf8 && ch >= '\x80')
+        ? escapeChar(ch)
+        : ch;
     })
     .join('');
 }
@@ -88,13 +90,18 @@ const GLYPHS = {
  * Rows in display order, each with its tree prefix ("│ ├─"); top-level rows
  * have none. Without a tree every row is still listed, depth first.
  */
-function flatten(rows: readonly Row[], glyphs: (typeof GLYPHS)['utf8'] | undefined, base: string | undefined = undefined): Line[] {
+function flatten(
+  rows: readonly Row[],
+  glyphs: (typeof GLYPHS)['utf8'] | undefined,
+  base: string | undefined = undefined,
+): Line[] {
   const out: Line[] = [];
   rows.forEach((row, i) => {
     const last = i === rows.length - 1;
     const top = base === undefined;
     out.push({ prefix: glyphs && !top ? base + (last ? glyphs.last : glyphs.branch) : '', row });
-    if (row.children?.length) out.push(...flatten(row.children, glyphs, top ? '' : base + (last ? '  ' : (glyphs?.down ?? ''))));
+    if (row.children?.length)
+      out.push(...flatten(row.children, glyphs, top ? '' : base + (last ? '  ' : (glyphs?.down ?? ''))));
   });
   return out;
 }
@@ -120,7 +127,10 @@ function jsonRows(columns: readonly Column[], rows: readonly Row[], tree: boolea
 
 /** JSON.stringify, with kept bytes left as they are (it would write them as \udcNN). */
 function jsonText(value: unknown): string {
-  return JSON.stringify(value).replace(/(?<!\\)((?:\\\\)*)\\udc([89a-f][0-9a-f])/g, (_, slashes: string, byte: string) => slashes + String.fromCharCode(0xdc00 + parseInt(byte, 16)));
+  return JSON.stringify(value).replace(
+    /(?<!\\)((?:\\\\)*)\\udc([89a-f][0-9a-f])/g,
+    (_, slashes: string, byte: string) => slashes + String.fromCharCode(0xdc00 + parseInt(byte, 16)),
+  );
 }
 
 /** Text to write: UTF-8, except that a kept byte (a lone U+DC80 to U+DCFF) is written as that byte. */
@@ -129,7 +139,8 @@ export function toBytes(text: string): Buffer {
   let from = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    const lone = c >= 0xdc80 && c <= 0xdcff && !(i > 0 && text.charCodeAt(i - 1) >= 0xd800 && text.charCodeAt(i - 1) <= 0xdbff);
+    const lone =
+      c >= 0xdc80 && c <= 0xdcff && !(i > 0 && text.charCodeAt(i - 1) >= 0xd800 && text.charCodeAt(i - 1) <= 0xdbff);
     if (!lone) continue;
     parts.push(Buffer.from(text.slice(from, i), 'utf8'), Buffer.from([c - 0xdc00]));
     from = i + 1;
@@ -142,7 +153,9 @@ export function toBytes(text: string): Buffer {
 function jsonArray(items: object[], indent: number): string {
   const pad = ' '.repeat(indent + 3);
   const objects = items.map((item) => {
-    const fields = Object.entries(item).map(([k, v]) => `${pad}   ${JSON.stringify(k)}: ${Array.isArray(v) ? jsonArray(v, indent + 6) : jsonText(v)}`);
+    const fields = Object.entries(item).map(
+      ([k, v]) => `${pad}   ${JSON.stringify(k)}: ${Array.isArray(v) ? jsonArray(v, indent + 6) : jsonText(v)}`,
+    );
     return fields.join(',\n');
   });
   if (!objects.length) return `[\n\n${' '.repeat(indent)}]`;
@@ -151,11 +164,13 @@ function jsonArray(items: object[], indent: number): string {
 
 export function renderTable(columns: readonly Column[], rows: readonly Row[], opts: TableOptions): string {
   const utf8 = opts.utf8 ?? utf8Locale();
-  if (opts.mode === 'json') return `{\n   ${JSON.stringify(opts.jsonKey)}: ${jsonArray(jsonRows(columns, rows, opts.treeColumn !== undefined), 3)}\n}\n`;
+  if (opts.mode === 'json')
+    return `{\n   ${JSON.stringify(opts.jsonKey)}: ${jsonArray(jsonRows(columns, rows, opts.treeColumn !== undefined), 3)}\n}\n`;
   if (!rows.length) return ''; // libsmartcols prints no headings for an empty table
   const treeAt = columns.findIndex((c) => c.name === opts.treeColumn);
   const lines = flatten(rows, treeAt >= 0 ? (utf8 ? GLYPHS.utf8 : GLYPHS.ascii) : undefined);
-  const cellsOf = (line: Line) => columns.map((c, i) => (i === treeAt ? line.prefix : '') + text(line.row.cells[c.name]));
+  const cellsOf = (line: Line) =>
+    columns.map((c, i) => (i === treeAt ? line.prefix : '') + text(line.row.cells[c.name]));
   if (opts.mode === 'raw') {
     const out = lines.map((line) => cellsOf(line).map(rawText).join(' '));
     if (opts.headings) out.unshift(columns.map((c) => c.name).join(' '));
@@ -169,7 +184,8 @@ export function renderTable(columns: readonly Column[], rows: readonly Row[], op
   if (opts.width !== undefined) {
     const total = widths.reduce((a, b) => a + b, 0) + widths.length - 1;
     const cut = columns.findIndex((c) => c.truncate);
-    if (total > opts.width && cut >= 0) widths[cut] = Math.max(columns[cut].name.length, widths[cut] - (total - opts.width));
+    if (total > opts.width && cut >= 0)
+      widths[cut] = Math.max(columns[cut].name.length, widths[cut] - (total - opts.width));
   }
   const format = (cells: string[]) =>
     cells

@@ -60,14 +60,18 @@ export function watchCgroup(cgroup: Cgroup, opts: WatchOptions): Promise<number>
         return finish(0);
       }
       const kills = cgroup.oomKills() ?? lastKills;
-      for (let n = lastKills + 1; n <= kills; n++) opts.print(`OOM kill in ${spec}: the kernel killed a process at the memory limit (oom_kill ${n})`);
+      for (let n = lastKills + 1; n <= kills; n++)
+        opts.print(`OOM kill in ${spec}: the kernel killed a process at the memory limit (oom_kill ${n})`);
       lastKills = Math.max(lastKills, kills);
     };
     const sample = () => {
       check();
       if (done) return;
       const m = cgroup.stats().memory;
-      if (m) opts.print(`memory ${formatBytes(m.current)} of ${m.max === 'max' ? 'max' : formatBytes(m.max)}${m.peak !== undefined ? `, peak ${formatBytes(m.peak)}` : ''}${m.failcnt !== undefined ? `, limit hit ${m.failcnt} times` : ''}`);
+      if (m)
+        opts.print(
+          `memory ${formatBytes(m.current)} of ${m.max === 'max' ? 'max' : formatBytes(m.max)}${m.peak !== undefined ? `, peak ${formatBytes(m.peak)}` : ''}${m.failcnt !== undefined ? `, limit hit ${m.failcnt} times` : ''}`,
+        );
     };
     const wake = () => {
       check();
@@ -80,7 +84,9 @@ export function watchCgroup(cgroup: Cgroup, opts: WatchOptions): Promise<number>
       opts.print(`lost the OOM notifications: ${err.message}`);
       finish(1);
     });
-    opts.print(`watching ${spec} (${memory.dir}): memory every ${opts.intervalMs / MS_PER_S} s, OOM kills via ${events?.how}`);
+    opts.print(
+      `watching ${spec} (${memory.dir}): memory every ${opts.intervalMs / MS_PER_S} s, OOM kills via ${events?.how}`,
+    );
     const timer = setInterval(sample, opts.intervalMs);
     sample();
   });

@@ -18,7 +18,14 @@
 import { statSync } from 'node:fs';
 import { Call } from '../syscalls/call.js';
 import { CLONE, MNT, MS } from '../syscalls/constants.js';
-import { groupsOfUser, lookupGroup, lookupUser, setgidCall, setgroupsListCall, setuidCall } from '../syscalls/identity.js';
+import {
+  groupsOfUser,
+  lookupGroup,
+  lookupUser,
+  setgidCall,
+  setgroupsListCall,
+  setuidCall,
+} from '../syscalls/identity.js';
 import { chdirCall, chrootCall, mountCall, pivotRootCall, propagationCall, umountCall } from '../syscalls/mount.js';
 import { unshareCall } from '../syscalls/namespaces.js';
 import { execInPlace } from '../syscalls/process.js';
@@ -102,11 +109,14 @@ function resolveIdentity(opts: ChrootOptions): Identity {
     }
   }
   if (opts.groups) {
-    id.groups = opts.groups.split(',').filter(Boolean).map((g) => {
-      const gid = lookupGroup(g);
-      if (gid === undefined) throw new UnknownIdError('group', g, 'groups');
-      return gid;
-    });
+    id.groups = opts.groups
+      .split(',')
+      .filter(Boolean)
+      .map((g) => {
+        const gid = lookupGroup(g);
+        if (gid === undefined) throw new UnknownIdError('group', g, 'groups');
+        return gid;
+      });
   }
   return id;
 }

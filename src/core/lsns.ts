@@ -4,7 +4,14 @@
 // ioctls on the namespace files (NS_GET_PARENT, NS_GET_USERNS).
 // Processes whose /proc entries cannot be read are skipped, not errors.
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { NAMESPACES, NamespaceName, closeFd, openNamespaceFile, relatedNamespace, userNamespaceOwner } from '../syscalls/namespaces.js';
+import {
+  NAMESPACES,
+  NamespaceName,
+  closeFd,
+  openNamespaceFile,
+  relatedNamespace,
+  userNamespaceOwner,
+} from '../syscalls/namespaces.js';
 import { RouteSocket } from '../netlink/socket.js';
 import { namespaceId } from '../netlink/route.js';
 import { userName } from '../syscalls/identity.js';
@@ -59,7 +66,7 @@ function keepBytes(buf: Uint8Array): string {
     // not all UTF-8: decode sequence by sequence
   }
   let out = '';
-  for (let i = 0; i < buf.length; ) {
+  for (let i = 0; i < buf.length;) {
     const b = buf[i]!; // i < buf.length
     const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
     if (len && i + len <= buf.length) {
@@ -92,7 +99,9 @@ function readProcess(pid: number): ProcessInfo | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    const cmdline = keepBytes(readFileSync(`/proc/${pid}/cmdline`)).replace(/\0+$/, '').replace(/\0/g, ' ');
+    const cmdline = keepBytes(readFileSync(`/proc/${pid}/cmdline`))
+      .replace(/\0+$/, '')
+      .replace(/\0/g, ' ');
     // Kernel threads have no command line: their name, as ps shows it.
     const command = cmdline || keepBytes(readFileSync(`/proc/${pid}/comm`)).replace(/\n$/, '');
     return { pid, ppid, uid: statSync(`/proc/${pid}`).uid, command, namespaces };
@@ -152,7 +161,12 @@ export function selectNamespaces(all: Map<number, NamespaceInfo>, opts: ListOpti
   }
   const ns = opts.ns === undefined ? undefined : Number(opts.ns);
   if (opts.ns !== undefined && (BigInt(ns!) !== opts.ns || !all.has(ns!))) throw new NamespaceNotFoundError(opts.ns);
-  return [...all.values()].filter((info) => (!opts.types || opts.types.has(info.type)) && (!only || only.has(info.ns)) && (ns === undefined || info.ns === ns));
+  return [...all.values()].filter(
+    (info) =>
+      (!opts.types || opts.types.has(info.type)) &&
+      (!only || only.has(info.ns)) &&
+      (ns === undefined || info.ns === ns),
+  );
 }
 
 /**
@@ -163,7 +177,11 @@ export function selectNamespaces(all: Map<number, NamespaceInfo>, opts: ListOpti
  * parent process of its first process, in inode order. An owner or parent
  * that was not listed is added, as util-linux does, with no processes.
  */
-export function namespaceTree(listed: NamespaceInfo[], all: Map<number, NamespaceInfo>, relation: TreeRelation): NamespaceInfo[] {
+export function namespaceTree(
+  listed: NamespaceInfo[],
+  all: Map<number, NamespaceInfo>,
+  relation: TreeRelation,
+): NamespaceInfo[] {
   if (relation === 'process') return processTree(listed);
   const inTree = new Map<number, NamespaceInfo>(listed.map((info) => [info.ns, { ...info, children: [] }]));
   const parentOf = (info: NamespaceInfo): number | undefined => {

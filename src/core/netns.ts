@@ -105,7 +105,9 @@ export function listNetns(): string[] {
 
 /** mkdir /run/netns, and make it a shared mount point (bind-mounting it onto itself first if it is not one). */
 function prepareRunDir(): void {
-  const made = callNow(makeCall('mkdir', [NETNS_RUN_DIR, 0o755], `mkdir(${q(NETNS_RUN_DIR)}, 0755)`, { optional: true }));
+  const made = callNow(
+    makeCall('mkdir', [NETNS_RUN_DIR, 0o755], `mkdir(${q(NETNS_RUN_DIR)}, 0755)`, { optional: true }),
+  );
   if (made < 0 && -made !== ERRNO.EEXIST) throw new SyscallError('mkdir', `mkdir(${q(NETNS_RUN_DIR)}, 0755)`, -made);
   try {
     const share = () => mountCall('', NETNS_RUN_DIR, 'none', MS.MS_SHARED | MS.MS_REC);
@@ -133,7 +135,13 @@ export function addNetns(name: string): void {
   prepareRunDir();
   let fd: number;
   try {
-    fd = callNow(makeCall('open', [path, O.O_RDONLY | O.O_CREAT | O.O_EXCL | O.O_CLOEXEC, 0], `open(${q(path)}, O_RDONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0)`));
+    fd = callNow(
+      makeCall(
+        'open',
+        [path, O.O_RDONLY | O.O_CREAT | O.O_EXCL | O.O_CLOEXEC, 0],
+        `open(${q(path)}, O_RDONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0)`,
+      ),
+    );
   } catch (err) {
     throw isCode(err, 'EEXIST') ? new NetnsExists(name, path, err) : err;
   }
@@ -161,7 +169,11 @@ export function deleteNetns(name: string): void {
 }
 
 function sysIsReadOnly(): boolean {
-  return readMountInfo().find((m) => m.mountPoint === '/sys')?.mountOptions.includes('ro') ?? false;
+  return (
+    readMountInfo()
+      .find((m) => m.mountPoint === '/sys')
+      ?.mountOptions.includes('ro') ?? false
+  );
 }
 
 /**
@@ -178,7 +190,10 @@ function etcBindCalls(name: string): Call[] {
   } catch {
     return [];
   }
-  return entries.map((entry) => ({ ...mountCall(`${dir}/${entry}`, `/etc/${entry}`, 'none', MS.MS_BIND), optional: true }));
+  return entries.map((entry) => ({
+    ...mountCall(`${dir}/${entry}`, `/etc/${entry}`, 'none', MS.MS_BIND),
+    optional: true,
+  }));
 }
 
 /**

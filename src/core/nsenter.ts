@@ -18,7 +18,14 @@ import { SyscallError, errnoNumber } from '../syscalls/errors.js';
 import { errnoOf } from '../syscalls/fs.js';
 import { setgidCall, setgroupsCall, setuidCall } from '../syscalls/identity.js';
 import { chdirCall, chrootCall } from '../syscalls/mount.js';
-import { NAMESPACES, NamespaceName, NamespaceType, namespaceType, openNamespaceFile, setnsCall } from '../syscalls/namespaces.js';
+import {
+  NAMESPACES,
+  NamespaceName,
+  NamespaceType,
+  namespaceType,
+  openNamespaceFile,
+  setnsCall,
+} from '../syscalls/namespaces.js';
 import { forkCall } from '../syscalls/plan.js';
 import { addressOf, cStringArray, symbolAddress } from '../syscalls/libc.js';
 import { q, traceRead } from '../syscalls/trace.js';
@@ -122,7 +129,11 @@ function openNamespace(path: string, ns: NamespaceType): number {
 
 /** Open a directory for fchdir() in the child: -r and -w. */
 function openDirectory(path: string): number {
-  return callNow(makeCall('open', [path, O.O_RDONLY | O.O_CLOEXEC], `open(${q(path)}, O_RDONLY|O_CLOEXEC)`, { what: `open ${path}` }));
+  return callNow(
+    makeCall('open', [path, O.O_RDONLY | O.O_CLOEXEC], `open(${q(path)}, O_RDONLY|O_CLOEXEC)`, {
+      what: `open ${path}`,
+    }),
+  );
 }
 
 /** The target's environment (-e), read now: the child cannot read files. */
@@ -146,13 +157,19 @@ function replaceEnvironmentCall(env: readonly string[]): Call {
   const envp = cStringArray(env);
   const holder = Buffer.alloc(8);
   holder.writeBigUInt64LE(addressOf(envp.array));
-  return makeCall('memcpy', [symbolAddress('environ'), holder, 8], `environ = [${env.length} variables of the target]`, { keep: [envp.array, ...envp.keep] });
+  return makeCall(
+    'memcpy',
+    [symbolAddress('environ'), holder, 8],
+    `environ = [${env.length} variables of the target]`,
+    { keep: [envp.array, ...envp.keep] },
+  );
 }
 
 export function nsenterCalls(opts: NsenterOptions): Call[] {
   if (opts.all && opts.target === undefined) throw new NoTargetError('all');
   const wanted = new Map(opts.namespaces);
-  if (opts.all) for (const ns of NAMESPACES) if (!wanted.has(ns.name) && usableForAll(opts.target!, ns)) wanted.set(ns.name, '');
+  if (opts.all)
+    for (const ns of NAMESPACES) if (!wanted.has(ns.name) && usableForAll(opts.target!, ns)) wanted.set(ns.name, '');
 
   // Open everything first, as util-linux does: a missing process or file
   // fails here, before any namespace has been joined.
@@ -179,7 +196,10 @@ export function nsenterCalls(opts: NsenterOptions): Call[] {
   const gid = opts.gid ?? (forceIds ? 0 : undefined);
   // With -G alone a failed setgroups() is ignored (util-linux counts no earlier failure).
   // With forced ids the late call may fail only when the early one worked.
-  const dropGroups = gid !== undefined ? { ...setgroupsCall(), optional: forceIds ? { ifSucceeded: 'setgroups-early' } : true } : undefined;
+  const dropGroups =
+    gid !== undefined
+      ? { ...setgroupsCall(), optional: forceIds ? { ifSucceeded: 'setgroups-early' } : true }
+      : undefined;
   if (dropGroups && forceIds) calls.push({ ...setgroupsCall(), id: 'setgroups-early', optional: true });
 
   // Two passes: the first skips the user namespace, and a setns() that fails
@@ -188,7 +208,12 @@ export function nsenterCalls(opts: NsenterOptions): Call[] {
   // last; an unprivileged one, in effect, first.
   const join = (ns: NamespaceType, firstPass: boolean): Call => {
     const { fd, path } = fds.get(ns.name)!;
-    const call = setnsCall(fd, ns.flag, path.replace(/^\/proc\/\d+\//, ''), `reassociate to namespace '${nsLabel(ns)}'`);
+    const call = setnsCall(
+      fd,
+      ns.flag,
+      path.replace(/^\/proc\/\d+\//, ''),
+      `reassociate to namespace '${nsLabel(ns)}'`,
+    );
     const firstTry = `setns-${ns.name}-first`;
     if (firstPass) return { ...call, id: firstTry, optional: true };
     return ns.name === 'user' ? call : { ...call, onlyIfFailed: firstTry };
@@ -199,14 +224,18 @@ export function nsenterCalls(opts: NsenterOptions): Call[] {
   // Keep the working directory across the chroot, unless one was asked for.
   // (Joining a mount namespace moves the cwd to its root, which util-linux
   // then keeps; here the chdir("/") after chroot stands for it.)
-  if (rootFd !== undefined && wdFd === undefined && opts.wdns === undefined && !fds.has('mnt')) wdFd = openDirectory('.');
+  if (rootFd !== undefined && wdFd === undefined && opts.wdns === undefined && !fds.has('mnt'))
+    wdFd = openDirectory('.');
   if (rootFd !== undefined) {
     calls.push(makeCall('fchdir', [rootFd], `fchdir(${rootFd})`, { what: 'change directory by root file descriptor' }));
     calls.push(chrootCall('.', 'chroot'));
     calls.push(chdirCall('/', 'change directory to /'));
   }
   if (opts.wdns !== undefined) calls.push(chdirCall(opts.wdns, `change directory to ${opts.wdns}`));
-  else if (wdFd !== undefined) calls.push(makeCall('fchdir', [wdFd], `fchdir(${wdFd})`, { what: 'change directory by working directory file descriptor' }));
+  else if (wdFd !== undefined)
+    calls.push(
+      makeCall('fchdir', [wdFd], `fchdir(${wdFd})`, { what: 'change directory by working directory file descriptor' }),
+    );
 
   if (joinsPid && opts.fork) calls.push(forkCall());
 

@@ -4,11 +4,21 @@
 // Exec in place is execInPlace in src/syscalls/process.ts.
 import { Call, makeCall } from '../syscalls/call.js';
 import { PlanOptions, StartedChild, startPlan } from '../syscalls/plan.js';
-import { ExitInfo, clearNonBlockingStdio, execCall, restoreForExecCalls, superviseChild, waitChild } from '../syscalls/process.js';
+import {
+  ExitInfo,
+  clearNonBlockingStdio,
+  execCall,
+  restoreForExecCalls,
+  superviseChild,
+  waitChild,
+} from '../syscalls/process.js';
 import { PR, signalName } from '../syscalls/constants.js';
 
 /** The program to run: argv as given, or a login shell like util-linux's exec_shell(). */
-export function programCalls(argv: readonly string[], shellFallback: { login: boolean; interactive?: boolean } = { login: true }): Call[] {
+export function programCalls(
+  argv: readonly string[],
+  shellFallback: { login: boolean; interactive?: boolean } = { login: true },
+): Call[] {
   if (argv[0] !== undefined) return [execCall(argv[0], argv)];
   const shell = process.env.SHELL || '/bin/sh';
   const base = shell.split('/').pop() || 'sh';
@@ -18,7 +28,9 @@ export function programCalls(argv: readonly string[], shellFallback: { login: bo
 
 /** prctl(PR_SET_PDEATHSIG): the child gets `signal` when the parent dies (--kill-child). */
 export function deathSignalCall(signal: number): Call {
-  return makeCall('prctl', [PR.PR_SET_PDEATHSIG, signal, 0, 0, 0], `prctl(PR_SET_PDEATHSIG, ${signalName(signal)})`, { what: 'prctl failed' });
+  return makeCall('prctl', [PR.PR_SET_PDEATHSIG, signal, 0, 0, 0], `prctl(PR_SET_PDEATHSIG, ${signalName(signal)})`, {
+    what: 'prctl failed',
+  });
 }
 
 /**
@@ -36,7 +48,11 @@ export function startProgram(calls: readonly Call[], opts: PlanOptions = {}): St
  * wait for it, and say how it ended: the tool then ends the same way
  * (src/cli/exit.ts, exitLikeChild).
  */
-export async function runInChild(calls: readonly Call[], opts: PlanOptions = {}, wait: { passStops?: boolean } = {}): Promise<ExitInfo> {
+export async function runInChild(
+  calls: readonly Call[],
+  opts: PlanOptions = {},
+  wait: { passStops?: boolean } = {},
+): Promise<ExitInfo> {
   const child = startProgram(calls, opts);
   const unsupervise = superviseChild(child.pid);
   try {

@@ -13,7 +13,15 @@
 import { CLONE, MS } from '../syscalls/constants.js';
 import { Call, callNow } from '../syscalls/call.js';
 import { writeKernelFile } from '../syscalls/fs.js';
-import { IdRange, keepCapsCalls, setgidCall, setgroupsCall, setuidCall, writeIdMap, writeSetgroups } from '../syscalls/identity.js';
+import {
+  IdRange,
+  keepCapsCalls,
+  setgidCall,
+  setgroupsCall,
+  setuidCall,
+  writeIdMap,
+  writeSetgroups,
+} from '../syscalls/identity.js';
 import { traceLine } from '../syscalls/trace.js';
 import { DomainError } from '../errors.js';
 import { bindMountCall, chdirCall, chrootCall, mountCall, propagationCall } from '../syscalls/mount.js';
@@ -73,9 +81,28 @@ function programSetup(opts: UnshareOptions, withUserns: boolean): Call[] {
   if (opts.mountProc) {
     // With the default propagation, making / private already covered /proc.
     if (!opts.root && opts.propagation !== (MS.MS_PRIVATE | MS.MS_REC)) {
-      calls.push({ ...mountCall('none', opts.mountProc, null, MS.MS_PRIVATE | MS.MS_REC, null, `change ${opts.mountProc} filesystem propagation`), optional: true });
+      calls.push({
+        ...mountCall(
+          'none',
+          opts.mountProc,
+          null,
+          MS.MS_PRIVATE | MS.MS_REC,
+          null,
+          `change ${opts.mountProc} filesystem propagation`,
+        ),
+        optional: true,
+      });
     }
-    calls.push(mountCall('proc', opts.mountProc, 'proc', MS.MS_NOSUID | MS.MS_NOEXEC | MS.MS_NODEV, null, `mount ${opts.mountProc}`));
+    calls.push(
+      mountCall(
+        'proc',
+        opts.mountProc,
+        'proc',
+        MS.MS_NOSUID | MS.MS_NOEXEC | MS.MS_NODEV,
+        null,
+        `mount ${opts.mountProc}`,
+      ),
+    );
   }
   if (opts.gid !== undefined) calls.push(setgroupsCall(), setgidCall(opts.gid));
   if (opts.uid !== undefined) calls.push(setuidCall(opts.uid));
@@ -109,19 +136,22 @@ function writeIdMapWithHelper(pid: number, kind: 'uid' | 'gid', ranges: readonly
   // Loaded here only: child_process is not on the start-up path of the tools.
   const { spawnSync } = process.getBuiltinModule('node:child_process') as typeof import('node:child_process');
   const res = spawnSync(helper, args, { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
-  if (res.error) throw new IdMapHelperError(helper, res.error.message, (res.error as NodeJS.ErrnoException).code === 'ENOENT');
+  if (res.error)
+    throw new IdMapHelperError(helper, res.error.message, (res.error as NodeJS.ErrnoException).code === 'ENOENT');
   if (res.status !== 0) throw new IdMapHelperError(helper, (res.stderr || '').trim() || `exit ${res.status}`, false);
 }
 
 function writeMaps(pid: number, opts: UnshareOptions): void {
   const root = process.geteuid?.() === 0;
   if (opts.uidMap.length) {
-    const simple = opts.uidMap.length === 1 && opts.uidMap[0]?.count === 1 && opts.uidMap[0]?.outer === process.geteuid?.();
+    const simple =
+      opts.uidMap.length === 1 && opts.uidMap[0]?.count === 1 && opts.uidMap[0]?.outer === process.geteuid?.();
     if (root || simple) writeIdMap(pid, 'uid', opts.uidMap);
     else writeIdMapWithHelper(pid, 'uid', opts.uidMap);
   }
   if (opts.gidMap.length) {
-    const simple = opts.gidMap.length === 1 && opts.gidMap[0]?.count === 1 && opts.gidMap[0]?.outer === process.getegid?.();
+    const simple =
+      opts.gidMap.length === 1 && opts.gidMap[0]?.count === 1 && opts.gidMap[0]?.outer === process.getegid?.();
     if (root || simple) {
       // Linux 3.19+: an unprivileged gid_map write needs setgroups "deny" first.
       if (opts.setgroups !== 'allow' && (!root || opts.setgroups === 'deny' || simple)) writeSetgroups(pid, 'deny');
@@ -186,13 +216,17 @@ async function unshareWithUserNamespace(opts: UnshareOptions): Promise<ExitInfo>
   const calls: Call[] = [];
   const keep = persisted(opts);
   const bind = (pid: number, which: (ns: NamespaceType) => boolean) => {
-    for (const { ns, file } of keep.filter((k) => which(k.ns))) callNow(bindMountCall(`${procDir(pid)}/ns/${nsFile(ns)}`, file));
+    for (const { ns, file } of keep.filter((k) => which(k.ns)))
+      callNow(bindMountCall(`${procDir(pid)}/ns/${nsFile(ns)}`, file));
   };
   if (later) {
     calls.push({
       ...unshareCall(later),
       after: (pid) => {
-        if (offsets) writeKernelFile(`${procDir(pid)}/timens_offsets`, offsets, { what: `write to ${procDir(pid)}/timens_offsets` });
+        if (offsets)
+          writeKernelFile(`${procDir(pid)}/timens_offsets`, offsets, {
+            what: `write to ${procDir(pid)}/timens_offsets`,
+          });
         bind(pid, (ns) => (ns.flag & later) !== 0);
       },
     });

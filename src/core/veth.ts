@@ -47,7 +47,12 @@ function familyText(family: number): string {
 }
 
 function shownAddress(a: Address): ShownAddress {
-  const out: ShownAddress = { family: familyText(a.family), local: a.local ?? '', prefixlen: a.prefixlen, scope: scopeText(a.scope) };
+  const out: ShownAddress = {
+    family: familyText(a.family),
+    local: a.local ?? '',
+    prefixlen: a.prefixlen,
+    scope: scopeText(a.scope),
+  };
   if (a.broadcast) out.broadcast = a.broadcast;
   if (a.family === AF_INET && a.label) out.label = a.label;
   return out;
@@ -57,7 +62,14 @@ export function describeLinks(links: readonly Link[], addresses: readonly Addres
   const byIndex = new Map(links.map((l) => [l.index, l]));
   return links.map((l) => {
     const flags = linkFlagNames(l.flags);
-    const shown: ShownLink = { ifindex: l.index, ifname: l.name, flags, operstate: l.operstate, link_type: linkTypeName(l.type), addr_info: [] };
+    const shown: ShownLink = {
+      ifindex: l.index,
+      ifname: l.name,
+      flags,
+      operstate: l.operstate,
+      link_type: linkTypeName(l.type),
+      addr_info: [],
+    };
     if (l.peerIndex !== undefined) {
       const peer = l.linkNetnsid === undefined ? byIndex.get(l.peerIndex) : undefined;
       if (peer) {

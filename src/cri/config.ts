@@ -243,5 +243,12 @@ export function cniBridgeConfig(b: BridgeChoices = DEFAULT_BRIDGE): string {
 
 export function crictlConfig(paths: PlaygroundPaths): string {
   const endpoint = `unix://${paths.socket}`;
-  return [`runtime-endpoint: ${endpoint}`, `image-endpoint: ${endpoint}`, 'timeout: 30', 'debug: false', 'pull-image-on-create: false', ''].join('\n');
+  return [
+    `runtime-endpoint: ${endpoint}`,
+    `image-endpoint: ${endpoint}`,
+    'timeout: 30',
+    'debug: false',
+    'pull-image-on-create: false',
+    '',
+  ].join('\n');
 }

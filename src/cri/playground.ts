@@ -8,14 +8,36 @@
 // crictl, ctr and ts-runc on the host can reach it.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 import { readMountInfo } from '../syscalls/mountinfo.js';
 import { which } from '../core/which.js';
 import { buildRecipe } from '../image/recipes.js';
 import { writeArchive } from '../image/build.js';
 import { CriError } from './errors.js';
-import { CriServer, PlaygroundPaths, cniBridgeConfig, containerdConfig, crictlConfig, crioConfig, playgroundPaths, signaturePolicy } from './config.js';
+import {
+  CriServer,
+  PlaygroundPaths,
+  cniBridgeConfig,
+  containerdConfig,
+  crictlConfig,
+  crioConfig,
+  playgroundPaths,
+  signaturePolicy,
+} from './config.js';
 
 export const DEFAULT_DIR = '/var/lib/nslab-cri';
 export const CRI_NAMESPACE = 'k8s.io';
@@ -67,7 +89,10 @@ export function missingPrograms(runtimeBinary: string, server: CriServer = 'cont
     { path: '/usr/bin/catatonit', package: 'catatonit' },
     { path: '/bin/busybox', package: 'busybox-static' },
     { path: which('unshare') ?? 'unshare', package: 'util-linux' },
-    { path: runtimeBinary, package: runtimeBinary.endsWith('/runc') || runtimeBinary === 'runc' ? 'runc' : 'nslab (npm run build)' },
+    {
+      path: runtimeBinary,
+      package: runtimeBinary.endsWith('/runc') || runtimeBinary === 'runc' ? 'runc' : 'nslab (npm run build)',
+    },
   ];
   return needs.filter((n) => !n.path.startsWith('/') || !existsSync(n.path));
 }
@@ -161,18 +186,38 @@ export function up(opts: UpOptions): UpResult {
   const paths = playgroundPaths(opts.dir, server);
   const say = opts.progress ?? (() => undefined);
   const missing = missingPrograms(opts.runtimeBinary, server);
-  if (missing.length) throw new CriError('missing-program', `${missing.map((m) => m.path).join(', ')} not found`, { packages: [...new Set(missing.map((m) => m.package))] });
+  if (missing.length)
+    throw new CriError('missing-program', `${missing.map((m) => m.path).join(', ')} not found`, {
+      packages: [...new Set(missing.map((m) => m.package))],
+    });
   const earlier = pathsOf(opts.dir);
   const running = runningServer(earlier);
-  if (running) throw new CriError('already-running', `a playground already runs in ${paths.dir} (${earlier.server} ${running})`, { pid: running, dir: paths.dir });
-  if (existsSync(earlier.socket)) throw new CriError('socket-busy', `${earlier.socket} exists but no ${earlier.server} of this playground runs`, { dir: paths.dir });
+  if (running)
+    throw new CriError('already-running', `a playground already runs in ${paths.dir} (${earlier.server} ${running})`, {
+      pid: running,
+      dir: paths.dir,
+    });
+  if (existsSync(earlier.socket))
+    throw new CriError('socket-busy', `${earlier.socket} exists but no ${earlier.server} of this playground runs`, {
+      dir: paths.dir,
+    });
   const madeDir = !existsSync(paths.dir);
   try {
-    for (const d of [paths.dir, paths.root, paths.state, paths.runtimeRoot, paths.cniConfDir, paths.images]) mkdirSync(d, { recursive: true, mode: 0o711 });
+    for (const d of [paths.dir, paths.root, paths.state, paths.runtimeRoot, paths.cniConfDir, paths.images])
+      mkdirSync(d, { recursive: true, mode: 0o711 });
     writeFileSync(paths.serverFile, `${server}\n`);
     const refusesOom = kernelRefusesLowerOomScore();
     if (server === 'crio') return upCrio(opts, paths, refusesOom, say);
-    writeFileSync(paths.config, containerdConfig({ paths, runtimeBinary: opts.runtimeBinary, sandboxImage: PAUSE_IMAGE, cniBinDir: CNI_BIN_DIR, restrictOomScoreAdj: refusesOom }));
+    writeFileSync(
+      paths.config,
+      containerdConfig({
+        paths,
+        runtimeBinary: opts.runtimeBinary,
+        sandboxImage: PAUSE_IMAGE,
+        cniBinDir: CNI_BIN_DIR,
+        restrictOomScoreAdj: refusesOom,
+      }),
+    );
     writeFileSync(join(paths.cniConfDir, '10-nslab-bridge.conf'), cniBridgeConfig());
     writeFileSync(paths.crictlConfig, crictlConfig(paths));
 
@@ -181,8 +226,15 @@ export function up(opts: UpOptions): UpResult {
     say(`containerd ${pid} listening on ${paths.socket}`);
     const images: string[] = [];
     for (const { archive } of archives) {
-      const r = spawnSync('ctr', ['-a', paths.socket, '-n', CRI_NAMESPACE, 'images', 'import', '--no-unpack', archive], { encoding: 'utf8' });
-      if (r.status !== 0) throw new CriError('import-failed', `ctr images import ${archive} failed: ${(r.stderr || r.stdout).trim()}`, { dir: paths.dir });
+      const r = spawnSync(
+        'ctr',
+        ['-a', paths.socket, '-n', CRI_NAMESPACE, 'images', 'import', '--no-unpack', archive],
+        { encoding: 'utf8' },
+      );
+      if (r.status !== 0)
+        throw new CriError('import-failed', `ctr images import ${archive} failed: ${(r.stderr || r.stdout).trim()}`, {
+          dir: paths.dir,
+        });
       images.push(...(r.stdout.match(/docker\.io\/\S+/g) ?? []));
     }
     say(`images imported into containerd's ${CRI_NAMESPACE} namespace`);
@@ -225,7 +277,17 @@ function upCrio(opts: UpOptions, paths: PlaygroundPaths, refusesOom: boolean, sa
   const runtimeName = opts.runtimeBinary.endsWith('/runc') ? 'runc' : 'ts-runc';
   writeFileSync(
     paths.config,
-    crioConfig({ paths, runtimeBinary: opts.runtimeBinary, runtimeName, conmon: which('conmon')!, pinns: which('pinns')!, sandboxImage: PAUSE_IMAGE, cniBinDir: CNI_BIN_DIR, storageDriver, signaturePolicy: policy }),
+    crioConfig({
+      paths,
+      runtimeBinary: opts.runtimeBinary,
+      runtimeName,
+      conmon: which('conmon')!,
+      pinns: which('pinns')!,
+      sandboxImage: PAUSE_IMAGE,
+      cniBinDir: CNI_BIN_DIR,
+      storageDriver,
+      signaturePolicy: policy,
+    }),
   );
   writeFileSync(join(paths.cniConfDir, '10-nslab-bridge.conf'), cniBridgeConfig());
   writeFileSync(paths.crictlConfig, crictlConfig(paths));
@@ -233,16 +295,33 @@ function upCrio(opts: UpOptions, paths: PlaygroundPaths, refusesOom: boolean, sa
   const images: string[] = [];
   const store = `containers-storage:[${storageDriver}@${join(paths.root, 'storage')}+${join(paths.state, 'storage')}]`;
   for (const { archive, name } of archives) {
-    const r = spawnSync('skopeo', ['--policy', policy, 'copy', '--quiet', `oci-archive:${archive}`, `${store}${name}`], { encoding: 'utf8', timeout: 120_000 });
-    if (r.status !== 0) throw new CriError('import-failed', `skopeo copy ${archive} failed: ${(r.stderr || r.stdout).trim()}`, { dir: paths.dir });
+    const r = spawnSync(
+      'skopeo',
+      ['--policy', policy, 'copy', '--quiet', `oci-archive:${archive}`, `${store}${name}`],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    if (r.status !== 0)
+      throw new CriError('import-failed', `skopeo copy ${archive} failed: ${(r.stderr || r.stdout).trim()}`, {
+        dir: paths.dir,
+      });
     images.push(name);
   }
   say(`images copied into CRI-O's containers-storage (${storageDriver}, ${join(paths.root, 'storage')})`);
   // CRI-O asks for oom_score_adj -998 for each pod's infra container;
   // where the kernel refuses to lower it, _CRIO_ROOTLESS=1 makes it ask for nothing.
   const env = refusesOom ? ['env', '_CRIO_ROOTLESS=1'] : [];
-  if (refusesOom) say('this kernel refuses to lower oom_score_adj (no CAP_SYS_RESOURCE): CRI-O runs with _CRIO_ROOTLESS=1, which leaves it unset');
-  const pid = startServer(paths, [...env, 'crio', '--config', paths.config, '--config-dir', join(paths.dir, 'crio', 'conf.d')]);
+  if (refusesOom)
+    say(
+      'this kernel refuses to lower oom_score_adj (no CAP_SYS_RESOURCE): CRI-O runs with _CRIO_ROOTLESS=1, which leaves it unset',
+    );
+  const pid = startServer(paths, [
+    ...env,
+    'crio',
+    '--config',
+    paths.config,
+    '--config-dir',
+    join(paths.dir, 'crio', 'conf.d'),
+  ]);
   say(`crio ${pid} listening on ${paths.socket}`);
   return { paths, pid, images, oomScoreAdj: refusesOom ? '_CRIO_ROOTLESS=1' : undefined };
 }
@@ -250,9 +329,13 @@ function upCrio(opts: UpOptions, paths: PlaygroundPaths, refusesOom: boolean, sa
 /** Whether the CRI server answers: ctr version for containerd; for CRI-O, crictl version, or just its socket without crictl. */
 function answering(paths: PlaygroundPaths): boolean {
   if (!existsSync(paths.socket)) return false;
-  if (paths.server === 'containerd') return spawnSync('ctr', ['-a', paths.socket, 'version'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+  if (paths.server === 'containerd')
+    return spawnSync('ctr', ['-a', paths.socket, 'version'], { stdio: 'ignore', timeout: 5000 }).status === 0;
   const crictl = which('crictl');
-  return !crictl || spawnSync(crictl, ['--config', paths.crictlConfig, 'version'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+  return (
+    !crictl ||
+    spawnSync(crictl, ['--config', paths.crictlConfig, 'version'], { stdio: 'ignore', timeout: 5000 }).status === 0
+  );
 }
 
 /**
@@ -281,7 +364,11 @@ function startServer(paths: PlaygroundPaths, argv: string[]): number {
     // path in each, and the pods go below it.
     const inHierarchy = [...new Set(bases.map((b, i) => '/' + relative(b.mountPoint, cgroups[i])))];
     if (inHierarchy.length !== 1)
-      throw new CriError('bad-cgroup-parent', `CRI-O needs the playground's cgroup at one path in every hierarchy, and here it would be at ${inHierarchy.join(', ')} (NSLAB_CGROUP_PARENT=${process.env.NSLAB_CGROUP_PARENT ?? ''})`, { dir: paths.dir });
+      throw new CriError(
+        'bad-cgroup-parent',
+        `CRI-O needs the playground's cgroup at one path in every hierarchy, and here it would be at ${inHierarchy.join(', ')} (NSLAB_CGROUP_PARENT=${process.env.NSLAB_CGROUP_PARENT ?? ''})`,
+        { dir: paths.dir },
+      );
     writeFileSync(join(paths.dir, 'pod-cgroup-parent'), `${inHierarchy[0]}/pods\n`);
   }
   // Recorded first: a start that fails half-way leaves down the list to remove.
@@ -323,7 +410,27 @@ function startServer(paths: PlaygroundPaths, argv: string[]): number {
   ].join('\n');
   let child;
   try {
-    child = spawn('unshare', ['--net', '--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', paths.config, paths.dir, resolv?.target ?? '', ...leaves, '--', ...argv], { detached: true, stdio: ['ignore', log, log] });
+    child = spawn(
+      'unshare',
+      [
+        '--net',
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'sh',
+        '-c',
+        script,
+        'sh',
+        paths.config,
+        paths.dir,
+        resolv?.target ?? '',
+        ...leaves,
+        '--',
+        ...argv,
+      ],
+      { detached: true, stdio: ['ignore', log, log] },
+    );
   } finally {
     closeSync(log);
   }
@@ -332,16 +439,23 @@ function startServer(paths: PlaygroundPaths, argv: string[]): number {
   writeFileSync(paths.pidFile, `${pid}\n`);
   for (let waited = 0; waited < 30_000; waited += 100) {
     if (answering(paths)) return pid;
-    if (!alive(pid)) throw new CriError('server-failed', `${paths.server} exited: ${tail(paths.log) || 'see ' + paths.log}`, { dir: paths.dir });
+    if (!alive(pid))
+      throw new CriError('server-failed', `${paths.server} exited: ${tail(paths.log) || 'see ' + paths.log}`, {
+        dir: paths.dir,
+      });
     sleepMs(100);
   }
-  throw new CriError('server-failed', `${paths.server} did not answer on ${paths.socket} within 30 s: ${tail(paths.log)}`, { dir: paths.dir });
+  throw new CriError(
+    'server-failed',
+    `${paths.server} did not answer on ${paths.socket} within 30 s: ${tail(paths.log)}`,
+    { dir: paths.dir },
+  );
 }
 
 /** This process and its ancestors: down may itself run in containerd's mount namespace (nsenter -m, to reach a playground whose directory only that namespace sees). */
 function selfAndAncestors(): Set<number> {
   const chain = new Set<number>();
-  for (let pid = process.pid; pid > 1 && !chain.has(pid); ) {
+  for (let pid = process.pid; pid > 1 && !chain.has(pid);) {
     chain.add(pid);
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -386,13 +500,22 @@ function cgroupPlacesOf(pid: number): CgroupPlace[] {
   const mounts = readMountInfo().filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2');
   const places: CgroupPlace[] = [];
   for (const line of text.trim().split('\n')) {
-    const [id, controllers, path] = [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1, line.lastIndexOf(':')), line.slice(line.lastIndexOf(':') + 1)];
+    const [id, controllers, path] = [
+      line.slice(0, line.indexOf(':')),
+      line.slice(line.indexOf(':') + 1, line.lastIndexOf(':')),
+      line.slice(line.lastIndexOf(':') + 1),
+    ];
     const wanted = controllers.split(',').filter(Boolean);
     const mount =
       id === '0'
         ? mounts.find((m) => m.fstype === 'cgroup2')
         : mounts.find((m) => m.fstype === 'cgroup' && wanted.every((c) => m.superOptions.includes(c)));
-    if (mount && path.startsWith(mount.root)) places.push({ version: mount.fstype === 'cgroup2' ? 2 : 1, mountPoint: mount.mountPoint, dir: join(mount.mountPoint, path.slice(mount.root.length)) });
+    if (mount && path.startsWith(mount.root))
+      places.push({
+        version: mount.fstype === 'cgroup2' ? 2 : 1,
+        mountPoint: mount.mountPoint,
+        dir: join(mount.mountPoint, path.slice(mount.root.length)),
+      });
   }
   return places;
 }
@@ -403,16 +526,21 @@ function cgroupPlacesOf(pid: number): CgroupPlace[] {
  * top), or below our own cgroup (NSLAB_CGROUP_PARENT relative, e.g. '.').
  */
 export function playgroundCgroupBases(parent = (process.env.NSLAB_CGROUP_PARENT ?? '').trim()): CgroupPlace[] {
-  if (parent.split('/').includes('..')) throw new CriError('bad-cgroup-parent', `NSLAB_CGROUP_PARENT=${parent}: '..' is not allowed`, {});
+  if (parent.split('/').includes('..'))
+    throw new CriError('bad-cgroup-parent', `NSLAB_CGROUP_PARENT=${parent}: '..' is not allowed`, {});
   const relative = parent !== '' && !parent.startsWith('/');
-  return cgroupPlacesOf(process.pid).map((p) => ({ ...p, dir: relative ? join(p.dir, parent) : join(p.mountPoint, parent) }));
+  return cgroupPlacesOf(process.pid).map((p) => ({
+    ...p,
+    dir: relative ? join(p.dir, parent) : join(p.mountPoint, parent),
+  }));
 }
 
 /** v1 cpuset: give an empty cpuset.cpus / cpuset.mems its parent's, so it can take processes. */
 function copyEmptyCpuset(dir: string): void {
   for (const f of ['cpuset.cpus', 'cpuset.mems']) {
     const file = join(dir, f);
-    if (existsSync(file) && readFileSync(file, 'utf8').trim() === '') writeFileSync(file, readFileSync(join(dir, '..', f), 'utf8'));
+    if (existsSync(file) && readFileSync(file, 'utf8').trim() === '')
+      writeFileSync(file, readFileSync(join(dir, '..', f), 'utf8'));
   }
 }
 
@@ -425,7 +553,10 @@ function copyEmptyCpuset(dir: string): void {
  * upstream servers when it has one: the stub's 127.0.0.53 is the host's
  * loopback, which a pod cannot reach), with the link's target to put it at.
  */
-export function resolverForSandbox(paths: PlaygroundPaths, etc = '/etc/resolv.conf'): { target: string; file: string } | undefined {
+export function resolverForSandbox(
+  paths: PlaygroundPaths,
+  etc = '/etc/resolv.conf',
+): { target: string; file: string } | undefined {
   let target: string;
   try {
     if (!lstatSync(etc).isSymbolicLink()) return undefined;
@@ -475,7 +606,12 @@ function removeCgroupTrees(paths: PlaygroundPaths): string[] {
     left = [];
     for (const root of roots) {
       if (!existsSync(root)) continue;
-      const dirs = [root, ...readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(e.parentPath ?? e.path, e.name))];
+      const dirs = [
+        root,
+        ...readdirSync(root, { recursive: true, withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => join(e.parentPath ?? e.path, e.name)),
+      ];
       for (const d of dirs.sort((a, b) => b.length - a.length)) {
         try {
           rmdirSync(d);
@@ -506,13 +642,18 @@ export function down(opts: DownOptions): { pods: number } {
     // Pods first, through CRI, so CNI gives their addresses back and the shims delete the runtime containers.
     const crictl = opts.crictl ?? which('crictl');
     if (crictl) {
-      const list = spawnSync(crictl, ['--config', paths.crictlConfig, 'pods', '-q'], { encoding: 'utf8', timeout: 30_000 });
+      const list = spawnSync(crictl, ['--config', paths.crictlConfig, 'pods', '-q'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       pods = list.stdout.trim().split('\n').filter(Boolean).length;
-      if (pods) spawnSync(crictl, ['--config', paths.crictlConfig, 'rmp', '-f', '-a'], { stdio: 'ignore', timeout: 120_000 });
+      if (pods)
+        spawnSync(crictl, ['--config', paths.crictlConfig, 'rmp', '-f', '-a'], { stdio: 'ignore', timeout: 120_000 });
     }
     // Whatever CRI did not remove (or all of it, without crictl): kill and delete the tasks.
     if (paths.server === 'containerd') {
-      const ctr = (...args: string[]) => spawnSync('ctr', ['-a', paths.socket, '-n', CRI_NAMESPACE, ...args], { encoding: 'utf8', timeout: 60_000 });
+      const ctr = (...args: string[]) =>
+        spawnSync('ctr', ['-a', paths.socket, '-n', CRI_NAMESPACE, ...args], { encoding: 'utf8', timeout: 60_000 });
       for (const id of ctr('containers', 'list', '-q').stdout.trim().split('\n').filter(Boolean)) {
         ctr('tasks', 'kill', '-a', '-s', 'SIGKILL', id);
         ctr('tasks', 'delete', '-f', id);
@@ -540,12 +681,14 @@ export function down(opts: DownOptions): { pods: number } {
   if (pid === undefined && paths.server === 'crio') deleteRuntimeContainers(paths);
   const busy = removeCgroupTrees(paths);
   // The directory keeps the list of cgroups, so that another down can try again.
-  if (busy.length) throw new CriError('cgroups-busy', `cgroups still in use: ${busy.join(', ')}`, { dir: paths.dir, cgroups: busy });
+  if (busy.length)
+    throw new CriError('cgroups-busy', `cgroups still in use: ${busy.join(', ')}`, { dir: paths.dir, cgroups: busy });
   if (opts.removeDir ?? true) {
     // The runtime's state is gone with its containers; what is left here is
     // ours. Seen from containerd's mount namespace (nsenter -m), the
     // directory is a mount point of it: emptied, it goes with the namespace.
-    if (readMountInfo().some((m) => m.mountPoint === paths.dir)) for (const name of readdirSync(paths.dir)) rmSync(join(paths.dir, name), { recursive: true, force: true });
+    if (readMountInfo().some((m) => m.mountPoint === paths.dir))
+      for (const name of readdirSync(paths.dir)) rmSync(join(paths.dir, name), { recursive: true, force: true });
     else rmSync(paths.dir, { recursive: true, force: true });
   } else {
     rmSync(paths.socket, { force: true });
@@ -569,7 +712,11 @@ function deleteRuntimeContainers(paths: PlaygroundPaths): void {
   } catch {
     runtime = undefined;
   }
-  for (const id of ids) spawnSync(runtime ?? 'runc', ['--root', paths.runtimeState, 'delete', '--force', id], { stdio: 'ignore', timeout: 30_000 });
+  for (const id of ids)
+    spawnSync(runtime ?? 'runc', ['--root', paths.runtimeState, 'delete', '--force', id], {
+      stdio: 'ignore',
+      timeout: 30_000,
+    });
 }
 
 export interface Status {
@@ -588,8 +735,16 @@ export function status(dir: string, crictl?: string): Status {
   let containers: string[] = [];
   const tool = crictl ?? which('crictl');
   if (isAnswering && tool) {
-    pods = spawnSync(tool, ['--config', paths.crictlConfig, 'pods'], { encoding: 'utf8' }).stdout.trim().split('\n').slice(1).filter(Boolean);
-    containers = spawnSync(tool, ['--config', paths.crictlConfig, 'ps', '-a'], { encoding: 'utf8' }).stdout.trim().split('\n').slice(1).filter(Boolean);
+    pods = spawnSync(tool, ['--config', paths.crictlConfig, 'pods'], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .slice(1)
+      .filter(Boolean);
+    containers = spawnSync(tool, ['--config', paths.crictlConfig, 'ps', '-a'], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')
+      .slice(1)
+      .filter(Boolean);
   }
   return { paths, pid, answering: isAnswering, pods, containers };
 }
@@ -616,6 +771,7 @@ export function crictlEnvironment(paths: PlaygroundPaths): Record<string, string
     CRI_CONFIG_FILE: paths.crictlConfig,
   };
   // ctr's variables only where there is a containerd for ctr to reach.
-  return paths.server === 'containerd' ? { ...common, CONTAINERD_ADDRESS: paths.socket, CONTAINERD_NAMESPACE: CRI_NAMESPACE } : common;
+  return paths.server === 'containerd'
+    ? { ...common, CONTAINERD_ADDRESS: paths.socket, CONTAINERD_NAMESPACE: CRI_NAMESPACE }
+    : common;
 }
-

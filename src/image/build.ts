@@ -9,7 +9,17 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar';
 import { ImageError } from './errors.js';
-import { Descriptor, ImageConfig, MEDIA, adoptBlob, imageNames, initLayout, sha256, tagManifest, writeBlob } from './layout.js';
+import {
+  Descriptor,
+  ImageConfig,
+  MEDIA,
+  adoptBlob,
+  imageNames,
+  initLayout,
+  sha256,
+  tagManifest,
+  writeBlob,
+} from './layout.js';
 
 export interface BuildOptions {
   /** The directory that becomes the image's root filesystem. */
@@ -39,7 +49,15 @@ export interface BuiltImage {
   diffId: string;
 }
 
-const GOARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const GOARCH: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
 
 /** The image-spec architecture name of this machine (Go's GOARCH names). */
 export function imageArchitecture(): string {
@@ -75,7 +93,8 @@ function packLayer(layout: string, source: string): { layer: Descriptor; diffId:
 }
 
 export function buildImage(opts: BuildOptions): BuiltImage {
-  if (!existsSync(opts.source) || !statSync(opts.source).isDirectory()) throw new ImageError('no-source', `${opts.source} is not a directory`, { path: opts.source });
+  if (!existsSync(opts.source) || !statSync(opts.source).isDirectory())
+    throw new ImageError('no-source', `${opts.source} is not a directory`, { path: opts.source });
   const { ref, full } = imageNames(opts.name);
   const madeLayout = !existsSync(opts.layout);
   initLayout(opts.layout);
@@ -104,7 +123,9 @@ function writeImage(opts: BuildOptions, ref: string, full: string): BuiltImage {
       ...(opts.cmd ? { Cmd: opts.cmd } : {}),
       ...(opts.workingDir ? { WorkingDir: opts.workingDir } : {}),
       ...(opts.labels && Object.keys(opts.labels).length ? { Labels: opts.labels } : {}),
-      ...(opts.exposedPorts?.length ? { ExposedPorts: Object.fromEntries(opts.exposedPorts.map((p) => [p.includes('/') ? p : `${p}/tcp`, {}])) } : {}),
+      ...(opts.exposedPorts?.length
+        ? { ExposedPorts: Object.fromEntries(opts.exposedPorts.map((p) => [p.includes('/') ? p : `${p}/tcp`, {}])) }
+        : {}),
       ...(opts.stopSignal ? { StopSignal: opts.stopSignal } : {}),
     },
     rootfs: { type: 'layers', diff_ids: [diffId] },
@@ -122,7 +143,11 @@ function writeImage(opts: BuildOptions, ref: string, full: string): BuiltImage {
 
 /** Pack a layout into an oci-archive file: a tar whose top holds oci-layout, index.json and blobs/. */
 export function writeArchive(layout: string, file: string): void {
-  tar.c({ sync: true, file, cwd: layout, portable: true, filter: (p) => !/(^|\/)\.(index\.json|layer-)/.test(p) }, ['oci-layout', 'index.json', 'blobs']);
+  tar.c({ sync: true, file, cwd: layout, portable: true, filter: (p) => !/(^|\/)\.(index\.json|layer-)/.test(p) }, [
+    'oci-layout',
+    'index.json',
+    'blobs',
+  ]);
 }
 
 /** Unpack an oci-archive into a directory (which then is a layout). */

@@ -3,7 +3,17 @@
 // blobs under blobs/sha256/. Reading and writing them, and finding an image by
 // its reference name (the `org.opencontainers.image.ref.name` annotation).
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ImageError } from './errors.js';
 
@@ -80,12 +90,17 @@ export function isLayout(dir: string): boolean {
 /** Make `dir` an empty layout, or keep the one that is there. */
 export function initLayout(dir: string): void {
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
-  if (!existsSync(join(dir, 'oci-layout'))) writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  if (!existsSync(join(dir, 'index.json'))) writeIndex(dir, { schemaVersion: 2, mediaType: MEDIA.index, manifests: [] });
+  if (!existsSync(join(dir, 'oci-layout')))
+    writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  if (!existsSync(join(dir, 'index.json')))
+    writeIndex(dir, { schemaVersion: 2, mediaType: MEDIA.index, manifests: [] });
 }
 
 export function readIndex(layout: string): ImageIndex {
-  if (!isLayout(layout)) throw new ImageError('not-a-layout', `${layout} is not an OCI image layout (no oci-layout and index.json)`, { path: layout });
+  if (!isLayout(layout))
+    throw new ImageError('not-a-layout', `${layout} is not an OCI image layout (no oci-layout and index.json)`, {
+      path: layout,
+    });
   return JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as ImageIndex;
 }
 
@@ -122,7 +137,12 @@ export function adoptBlob(layout: string, mediaType: string, file: string, diges
 export function readBlob(layout: string, desc: Pick<Descriptor, 'digest'> & { size?: number }): Buffer {
   const path = blobPath(layout, desc.digest);
   const size = desc.size;
-  if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0)) throw new ImageError('bad-blob', `descriptor of ${desc.digest} has size ${JSON.stringify(size)}, not a byte count`, { path: layout });
+  if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0))
+    throw new ImageError(
+      'bad-blob',
+      `descriptor of ${desc.digest} has size ${JSON.stringify(size)}, not a byte count`,
+      { path: layout },
+    );
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -140,15 +160,26 @@ export function readBlob(layout: string, desc: Pick<Descriptor, 'digest'> & { si
       const n = readSync(fd, chunk, 0, want, null);
       if (n === 0) break;
       total += n;
-      if (size !== undefined && total > size) throw new ImageError('bad-blob', `blob ${desc.digest} in ${layout} is larger than the ${size} bytes its descriptor says`, { path: layout });
+      if (size !== undefined && total > size)
+        throw new ImageError(
+          'bad-blob',
+          `blob ${desc.digest} in ${layout} is larger than the ${size} bytes its descriptor says`,
+          { path: layout },
+        );
       hash.update(chunk.subarray(0, n));
       chunks.push(chunk.subarray(0, n));
     }
   } finally {
     closeSync(fd);
   }
-  if (size !== undefined && total !== size) throw new ImageError('bad-blob', `blob ${desc.digest} in ${layout} has ${total} bytes, its descriptor says ${size}`, { path: layout });
-  if ('sha256:' + hash.digest('hex') !== desc.digest) throw new ImageError('bad-blob', `blob ${desc.digest} in ${layout} does not match its digest`, { path: layout });
+  if (size !== undefined && total !== size)
+    throw new ImageError(
+      'bad-blob',
+      `blob ${desc.digest} in ${layout} has ${total} bytes, its descriptor says ${size}`,
+      { path: layout },
+    );
+  if ('sha256:' + hash.digest('hex') !== desc.digest)
+    throw new ImageError('bad-blob', `blob ${desc.digest} in ${layout} does not match its digest`, { path: layout });
   return Buffer.concat(chunks, total);
 }
 
@@ -182,10 +213,22 @@ export function resolveImage(layout: string, ref?: string): ResolvedImage {
   const index = readIndex(layout);
   const named = index.manifests.filter((m) => (ref === undefined ? true : m.annotations?.[REF_NAME] === ref));
   const [manifestDescriptor, ...others] = named;
-  if (!manifestDescriptor) throw new ImageError('no-such-ref', ref === undefined ? `${layout} holds no image` : `no image named '${ref}' in ${layout}`, { path: layout, ref, known: refNames(layout) });
-  if (others.length) throw new ImageError('ambiguous-ref', `${layout} holds several images: name one`, { path: layout, known: refNames(layout) });
+  if (!manifestDescriptor)
+    throw new ImageError(
+      'no-such-ref',
+      ref === undefined ? `${layout} holds no image` : `no image named '${ref}' in ${layout}`,
+      { path: layout, ref, known: refNames(layout) },
+    );
+  if (others.length)
+    throw new ImageError('ambiguous-ref', `${layout} holds several images: name one`, {
+      path: layout,
+      known: refNames(layout),
+    });
   if (manifestDescriptor.mediaType !== MEDIA.manifest && manifestDescriptor.mediaType !== MEDIA.dockerManifest)
-    throw new ImageError('unsupported', `image '${ref}' is a ${manifestDescriptor.mediaType}, not an image manifest`, { path: layout, ref });
+    throw new ImageError('unsupported', `image '${ref}' is a ${manifestDescriptor.mediaType}, not an image manifest`, {
+      path: layout,
+      ref,
+    });
   const manifest = readJsonBlob<ImageManifest>(layout, manifestDescriptor);
   const config = readJsonBlob<ImageConfig>(layout, manifest.config);
   return { ref: manifestDescriptor.annotations?.[REF_NAME] ?? '', manifestDescriptor, manifest, config };
@@ -208,8 +251,17 @@ export function splitLayoutRef(text: string): { layout: string; ref?: string } {
  */
 export function imageNames(name: string): { ref: string; full: string } {
   // [host[:port]/]path/components[:tag], the distribution reference grammar without digests.
-  if (!/^([a-z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/.test(name) || name.includes('//'))
-    throw new ImageError('bad-name', `invalid image name '${name}': lower-case path components, then an optional :tag`, { ref: name });
+  if (
+    !/^([a-z0-9.-]+(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/.test(
+      name,
+    ) ||
+    name.includes('//')
+  )
+    throw new ImageError(
+      'bad-name',
+      `invalid image name '${name}': lower-case path components, then an optional :tag`,
+      { ref: name },
+    );
   const ref = /:[^/]+$/.test(name) ? name : `${name}:latest`;
   const first = ref.split('/')[0] ?? '';
   const hasHost = ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');

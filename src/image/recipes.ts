@@ -3,7 +3,16 @@
 // running to hold the pod's namespaces) and `nslab/web` (busybox's httpd
 // serving one page). A recipe is data: files to copy in, files to write,
 // and the image config.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ImageError } from './errors.js';
@@ -19,7 +28,10 @@ export interface Recipe {
   /** Files written into the image. */
   write?: Record<string, string>;
   dirs?: string[];
-  config: Pick<BuildOptions, 'entrypoint' | 'cmd' | 'env' | 'workingDir' | 'user' | 'exposedPorts' | 'stopSignal' | 'labels'>;
+  config: Pick<
+    BuildOptions,
+    'entrypoint' | 'cmd' | 'env' | 'workingDir' | 'user' | 'exposedPorts' | 'stopSignal' | 'labels'
+  >;
 }
 
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n';
@@ -31,17 +43,42 @@ export const RECIPES: Record<string, Recipe> = {
     summary: 'the pod sandbox process: catatonit -P waits for signals and never exits on its own',
     copy: [{ from: ['/usr/bin/catatonit', '/usr/libexec/catatonit/catatonit'], to: 'catatonit', package: 'catatonit' }],
     write: { 'etc/passwd': PASSWD, 'etc/group': GROUP },
-    config: { entrypoint: ['/catatonit', '-P'], stopSignal: 'SIGINT', labels: { 'org.opencontainers.image.title': 'nslab pause' } },
+    config: {
+      entrypoint: ['/catatonit', '-P'],
+      stopSignal: 'SIGINT',
+      labels: { 'org.opencontainers.image.title': 'nslab pause' },
+    },
   },
   web: {
     name: 'nslab/web:latest',
     summary: "busybox's httpd serving /www/index.html on port 80, plus a shell, ip and wget for exercises",
     copy: [{ from: ['/bin/busybox', '/usr/bin/busybox'], to: 'bin/busybox', package: 'busybox-static' }],
-    links: Object.fromEntries(['sh', 'ls', 'cat', 'echo', 'ip', 'wget', 'ps', 'hostname', 'sleep', 'httpd', 'id', 'ifconfig', 'netstat', 'true', 'readlink', 'mount', 'env'].map((a) => [`bin/${a}`, 'busybox'])),
+    links: Object.fromEntries(
+      [
+        'sh',
+        'ls',
+        'cat',
+        'echo',
+        'ip',
+        'wget',
+        'ps',
+        'hostname',
+        'sleep',
+        'httpd',
+        'id',
+        'ifconfig',
+        'netstat',
+        'true',
+        'readlink',
+        'mount',
+        'env',
+      ].map((a) => [`bin/${a}`, 'busybox']),
+    ),
     write: {
       'etc/passwd': PASSWD,
       'etc/group': GROUP,
-      'www/index.html': '<!doctype html>\n<title>nslab web</title>\n<h1>Hello from a pod</h1>\n<p>Served by busybox httpd from a container in a pod.</p>\n',
+      'www/index.html':
+        '<!doctype html>\n<title>nslab web</title>\n<h1>Hello from a pod</h1>\n<p>Served by busybox httpd from a container in a pod.</p>\n',
     },
     dirs: ['tmp', 'proc', 'sys', 'dev', 'etc', 'root'],
     config: {
@@ -57,13 +94,18 @@ export const RECIPES: Record<string, Recipe> = {
 /** Assemble a recipe's root filesystem in a scratch directory and build it into `layout`. */
 export function buildRecipe(recipeName: string, layout: string, created?: Date): BuiltImage {
   const recipe = RECIPES[recipeName];
-  if (!recipe) throw new ImageError('no-such-ref', `no recipe '${recipeName}'`, { ref: recipeName, known: Object.keys(RECIPES) });
+  if (!recipe)
+    throw new ImageError('no-such-ref', `no recipe '${recipeName}'`, { ref: recipeName, known: Object.keys(RECIPES) });
   const root = mkdtempSync(join(tmpdir(), `nslab-image-${recipeName}-`));
   try {
     for (const d of recipe.dirs ?? []) mkdirSync(join(root, d), { recursive: true });
     for (const c of recipe.copy) {
       const from = c.from.find((f) => existsSync(f));
-      if (!from) throw new ImageError('missing-program', `${c.from[0]} is missing: install the ${c.package} package`, { path: c.from[0], ref: c.package });
+      if (!from)
+        throw new ImageError('missing-program', `${c.from[0]} is missing: install the ${c.package} package`, {
+          path: c.from[0],
+          ref: c.package,
+        });
       mkdirSync(dirname(join(root, c.to)), { recursive: true });
       copyFileSync(from, join(root, c.to));
       chmodSync(join(root, c.to), 0o755);

@@ -8,7 +8,19 @@
 // followed either (O_NOFOLLOW, AT_SYMLINK_NOFOLLOW, unlinkat), and metadata
 // is set on an fd of the file itself, or on the name with AT_SYMLINK_NOFOLLOW.
 import { closeSync, fchmodSync, fchownSync, fstatSync, futimesSync, Stats, writeSync } from 'node:fs';
-import { AT_O, AT_REMOVEDIR, lchownAt, linkAt, listDirectory, lutimesAt, mkdirAt, openAt, readlinkAt, symlinkAt, unlinkAt } from '../syscalls/dirfd.js';
+import {
+  AT_O,
+  AT_REMOVEDIR,
+  lchownAt,
+  linkAt,
+  listDirectory,
+  lutimesAt,
+  mkdirAt,
+  openAt,
+  readlinkAt,
+  symlinkAt,
+  unlinkAt,
+} from '../syscalls/dirfd.js';
 import { errnoNumber } from '../syscalls/errors.js';
 import { traceLine } from '../syscalls/trace.js';
 import { ImageError } from './errors.js';
@@ -32,9 +44,13 @@ export interface Owner {
  * are dropped ("./etc//passwd" is ["etc", "passwd"]).
  */
 export function pathNames(path: string): string[] {
-  if (path.includes('\0')) throw new ImageError('unsafe-path', `'${path.replace(/\0/g, '\\0')}' holds a NUL byte`, { path });
+  if (path.includes('\0'))
+    throw new ImageError('unsafe-path', `'${path.replace(/\0/g, '\\0')}' holds a NUL byte`, { path });
   const names = path.split('/').filter((n) => n !== '' && n !== '.');
-  if (names.includes('..')) throw new ImageError('unsafe-path', `'${path}' has a '..' component, which could leave the root filesystem`, { path });
+  if (names.includes('..'))
+    throw new ImageError('unsafe-path', `'${path}' has a '..' component, which could leave the root filesystem`, {
+      path,
+    });
   return names;
 }
 
@@ -43,7 +59,9 @@ export class RootTree {
   readonly fd: number;
 
   constructor(readonly host: string) {
-    this.fd = openAt(-100 /* AT_FDCWD */, host, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0, { what: `open the root filesystem ${host}` });
+    this.fd = openAt(-100 /* AT_FDCWD */, host, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0, {
+      what: `open the root filesystem ${host}`,
+    });
   }
 
   close(): void {
@@ -63,7 +81,9 @@ export class RootTree {
     try {
       for (let i = 0; i < names.length; i++) {
         const name = names[i]!;
-        let next = openAt(cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0, { allow: ['ENOENT', 'ENOTDIR', 'ELOOP'] });
+        let next = openAt(cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0, {
+          allow: ['ENOENT', 'ENOTDIR', 'ELOOP'],
+        });
         if (next === ENOENT && how.create) {
           mkdirAt(cur, name, 0o755);
           next = openAt(cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -73,8 +93,14 @@ export class RootTree {
           const where = '/' + names.slice(0, i + 1).join('/');
           const target = readlinkAt(cur, name, { allow: ['EINVAL', 'ENOENT'] });
           if (target) {
-            traceLine(`refused: ${where} is a symbolic link (-> ${target}); it is not followed while the root filesystem is built`);
-            throw new ImageError('unsafe-path', `goes through the symbolic link ${where} (-> ${target}), which is not followed while the root filesystem is built`, { path: where });
+            traceLine(
+              `refused: ${where} is a symbolic link (-> ${target}); it is not followed while the root filesystem is built`,
+            );
+            throw new ImageError(
+              'unsafe-path',
+              `goes through the symbolic link ${where} (-> ${target}), which is not followed while the root filesystem is built`,
+              { path: where },
+            );
           }
           if (how.fileIsMissing) return undefined;
           throw new ImageError('bad-layer', `${where} is not a directory`, { path: where });
@@ -103,7 +129,9 @@ export class RootTree {
 
   /** Remove `name` from `dir`, a directory with everything below it; symbolic links are removed, not followed. */
   removeAt(dir: number, name: string): void {
-    const fd = openAt(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0, { allow: ['ENOENT', 'ENOTDIR', 'ELOOP'] });
+    const fd = openAt(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0, {
+      allow: ['ENOENT', 'ENOTDIR', 'ELOOP'],
+    });
     if (fd === ENOENT) return;
     if (fd < 0) {
       unlinkAt(dir, name, 0);
@@ -135,7 +163,7 @@ export class RootTree {
   writeFile(dir: number, name: string, data: Buffer, meta: Owner, chown: boolean): void {
     const fd = openAt(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600);
     try {
-      for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at);
+      for (let at = 0; at < data.length;) at += writeSync(fd, data, at, data.length - at);
       // chown clears set-id bits, so the mode comes after it.
       if (chown) fchownSync(fd, meta.uid, meta.gid);
       fchmodSync(fd, meta.mode);
@@ -162,7 +190,9 @@ export class RootTree {
    * directory (a later entry replaced it with a file or a link).
    */
   setDirMetadata(dir: number, name: string, meta: Owner, chown: boolean): void {
-    const fd = openAt(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0, { allow: ['ENOENT', 'ENOTDIR', 'ELOOP'] });
+    const fd = openAt(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0, {
+      allow: ['ENOENT', 'ENOTDIR', 'ELOOP'],
+    });
     if (fd < 0) return;
     try {
       if (chown) fchownSync(fd, meta.uid, meta.gid);

@@ -54,8 +54,19 @@ function readEntries(plain: Buffer): LayerEntry[] {
         const data = Buffer.concat(chunks);
         const size = e.size ?? 0;
         const hasData = e.type === 'File' || e.type === 'OldFile' || e.type === 'ContiguousFile';
-        if (hasData && data.length !== size) problem ??= `entry '${e.path}' is cut short: ${data.length} of its ${size} bytes`;
-        entries.push({ path: e.path, type: e.type, size, mode: (e.mode ?? 0o644) & 0o7777, uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: e.mtime, linkpath: e.linkpath, data });
+        if (hasData && data.length !== size)
+          problem ??= `entry '${e.path}' is cut short: ${data.length} of its ${size} bytes`;
+        entries.push({
+          path: e.path,
+          type: e.type,
+          size,
+          mode: (e.mode ?? 0o644) & 0o7777,
+          uid: e.uid ?? 0,
+          gid: e.gid ?? 0,
+          mtime: e.mtime,
+          linkpath: e.linkpath,
+          data,
+        });
       });
     },
   });
@@ -115,8 +126,10 @@ export function applyLayer(tree: RootTree, plain: Buffer, label: string): void {
   const fail = (e: LayerEntry, err: unknown): never => {
     const where = `${label}: entry '${e.path}'`;
     if (err instanceof ImageError) throw new ImageError(err.kind, `${where}: ${err.message}`, { path: e.path });
-    if (err instanceof SyscallError) throw new ImageError('unpack-failed', `${where}: ${err.message}`, { path: e.path });
-    if ((err as NodeJS.ErrnoException)?.code) throw new ImageError('unpack-failed', `${where}: ${(err as Error).message}`, { path: e.path });
+    if (err instanceof SyscallError)
+      throw new ImageError('unpack-failed', `${where}: ${err.message}`, { path: e.path });
+    if ((err as NodeJS.ErrnoException)?.code)
+      throw new ImageError('unpack-failed', `${where}: ${(err as Error).message}`, { path: e.path });
     throw err;
   };
   for (const item of entries) {
@@ -145,15 +158,24 @@ export function applyLayer(tree: RootTree, plain: Buffer, label: string): void {
       if (d.names.length === 0) tree.setDirMetadata(parent, '.', d.meta, asRoot);
       else tree.setDirMetadata(parent, d.names[d.names.length - 1]!, d.meta, asRoot);
     } catch (err) {
-      throw new ImageError('unpack-failed', `${label}: directory '${key || '.'}': ${(err as Error).message}`, { path: key });
+      throw new ImageError('unpack-failed', `${label}: directory '${key || '.'}': ${(err as Error).message}`, {
+        path: key,
+      });
     }
   }
 }
 
-function applyEntry(tree: RootTree, e: LayerEntry, names: string[], meta: Owner, directories: Map<string, { names: string[]; meta: Owner }>): void {
+function applyEntry(
+  tree: RootTree,
+  e: LayerEntry,
+  names: string[],
+  meta: Owner,
+  directories: Map<string, { names: string[]; meta: Owner }>,
+): void {
   const key = names.join('/');
   if (names.length === 0) {
-    if (e.type !== 'Directory') throw new ImageError('bad-layer', `the root of the layer is a ${e.type}, not a directory`);
+    if (e.type !== 'Directory')
+      throw new ImageError('bad-layer', `the root of the layer is a ${e.type}, not a directory`);
     directories.set(key, { names, meta });
     return;
   }
@@ -186,7 +208,8 @@ function applyEntry(tree: RootTree, e: LayerEntry, names: string[], meta: Owner,
         const target = pathNames(e.linkpath ?? '');
         if (target.length === 0) throw new ImageError('bad-layer', 'a hard link with no target');
         const from = tree.openDir(target.slice(0, -1));
-        if (from === undefined) throw new ImageError('bad-layer', `hard link to '${e.linkpath}', which is not in the root filesystem`);
+        if (from === undefined)
+          throw new ImageError('bad-layer', `hard link to '${e.linkpath}', which is not in the root filesystem`);
         try {
           tree.link(from, target[target.length - 1]!, dir, name);
         } finally {
@@ -226,9 +249,13 @@ function layerBytes(layout: string, image: ResolvedImage, i: number, label: stri
       throw new ImageError('bad-layer', `${label}: not valid gzip: ${(err as Error).message}`, { path: layout });
     }
   } else if (desc.mediaType === MEDIA.layerTar) plain = blob;
-  else throw new ImageError('unsupported', `${label} has media type ${desc.mediaType} (gzip or plain tar layers only)`, { path: layout });
+  else
+    throw new ImageError('unsupported', `${label} has media type ${desc.mediaType} (gzip or plain tar layers only)`, {
+      path: layout,
+    });
   const diffId = image.config.rootfs.diff_ids[i];
-  if (sha256(plain) !== diffId) throw new ImageError('bad-blob', `${label} does not match its diff_id ${diffId}`, { path: layout });
+  if (sha256(plain) !== diffId)
+    throw new ImageError('bad-blob', `${label} does not match its diff_id ${diffId}`, { path: layout });
   return plain;
 }
 
@@ -245,7 +272,9 @@ function readImageFile(rootfs: string, path: string): string | undefined {
     const dir = tree.openDir(names.slice(0, -1));
     if (dir === undefined) return undefined;
     try {
-      const fd = openAt(dir, names[names.length - 1]!, AT_O.O_RDONLY | AT_O.O_NOFOLLOW | AT_O.O_CLOEXEC, 0, { allow: ['ENOENT', 'ELOOP', 'ENOTDIR'] });
+      const fd = openAt(dir, names[names.length - 1]!, AT_O.O_RDONLY | AT_O.O_NOFOLLOW | AT_O.O_CLOEXEC, 0, {
+        allow: ['ENOENT', 'ELOOP', 'ENOTDIR'],
+      });
       if (fd < 0) return undefined;
       try {
         return readFileSync(fd, 'utf8');
@@ -275,7 +304,9 @@ function lookupId(rootfs: string, file: 'passwd' | 'group', who: string): { id: 
 }
 
 function homeOf(rootfs: string, uid: number): string | undefined {
-  const line = readImageFile(rootfs, 'etc/passwd')?.split('\n').find((l) => l.split(':')[2] === String(uid));
+  const line = readImageFile(rootfs, 'etc/passwd')
+    ?.split('\n')
+    .find((l) => l.split(':')[2] === String(uid));
   return line?.split(':')[5] || undefined;
 }
 
@@ -353,10 +384,16 @@ export interface UnpackOptions {
 
 export function unpackImage(opts: UnpackOptions): { rootfs: string; config: RuntimeSpecLike; image: ResolvedImage } {
   const image = resolveImage(opts.layout, opts.ref);
-  if (existsSync(opts.bundle) && readdirSync(opts.bundle).length > 0) throw new ImageError('exists', `bundle ${opts.bundle} exists and is not empty`, { path: opts.bundle });
+  if (existsSync(opts.bundle) && readdirSync(opts.bundle).length > 0)
+    throw new ImageError('exists', `bundle ${opts.bundle} exists and is not empty`, { path: opts.bundle });
   const layers = image.manifest.layers ?? [];
   const diffIds = image.config.rootfs?.diff_ids ?? [];
-  if (layers.length !== diffIds.length) throw new ImageError('bad-blob', `the manifest has ${layers.length} layers but the image config ${diffIds.length} diff_ids`, { path: opts.layout });
+  if (layers.length !== diffIds.length)
+    throw new ImageError(
+      'bad-blob',
+      `the manifest has ${layers.length} layers but the image config ${diffIds.length} diff_ids`,
+      { path: opts.layout },
+    );
   const madeBundle = !existsSync(opts.bundle);
   const rootfs = join(opts.bundle, 'rootfs');
   try {
@@ -367,7 +404,9 @@ export function unpackImage(opts: UnpackOptions): { rootfs: string; config: Runt
         const layer = layers[i]!;
         const label = layerLabel(i, layer);
         const plain = layerBytes(opts.layout, image, i, label);
-        traceLine(`${label}: ${layer.size} bytes, digest and diff_id checked; applying it below ${rootfs}, no symbolic link followed`);
+        traceLine(
+          `${label}: ${layer.size} bytes, digest and diff_id checked; applying it below ${rootfs}, no symbolic link followed`,
+        );
         applyLayer(tree, plain, label);
       }
     } finally {

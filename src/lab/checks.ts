@@ -35,10 +35,14 @@ export function describePattern(pattern: string, expect?: string): string {
   if (expect) return expect;
   const end = pattern.endsWith('$') && !pattern.endsWith('\\$');
   const start = pattern.startsWith('^');
-  const core = pattern.replace(/^\^/, '').replace(/(?<!\\)\$$/, '').replace(/\\b/g, '');
+  const core = pattern
+    .replace(/^\^/, '')
+    .replace(/(?<!\\)\$$/, '')
+    .replace(/\\b/g, '');
   const literal = core.replace(/\\([.\-/()[\]{}?*+|^$\\])/g, '$1');
   // Anything left that is special means a real pattern: say so and show it.
-  if (/(?<!\\)[\\[\](){}?*+|^$]/.test(core.replace(/\\[.\-/()[\]{}?*+|^$\\]/g, '')) || literal.trim() === '') return `text matching the pattern ${pattern}`;
+  if (/(?<!\\)[\\[\](){}?*+|^$]/.test(core.replace(/\\[.\-/()[\]{}?*+|^$\\]/g, '')) || literal.trim() === '')
+    return `text matching the pattern ${pattern}`;
   if (start && end) return `the line "${literal}"`;
   return start ? `a line starting with "${literal}"` : end ? `a line ending with "${literal}"` : `"${literal}"`;
 }
@@ -56,10 +60,14 @@ export function matchResult(check: Check, r: CommandResult): string | undefined 
     const ok = check.exit === 'nonzero' ? r.exit !== 0 && r.exit !== null : r.exit === check.exit;
     if (!ok) return `${exitSentence(check.exit, r.exit)} ${printed(r.output)}`;
   }
-  if (check.match !== undefined && !new RegExp(check.match, 'm').test(r.output)) return `The output should show ${describePattern(check.match, check.expect)}, and does not. ${printed(r.output)}`;
-  if (check.notMatch !== undefined && new RegExp(check.notMatch, 'm').test(r.output)) return `The output shows ${describePattern(check.notMatch, check.expect)}, and should not. ${printed(r.output)}`;
-  if (check.contains !== undefined && !r.output.includes(check.contains)) return `The output should contain "${check.contains}", and does not. ${printed(r.output)}`;
-  if (check.notContains !== undefined && r.output.includes(check.notContains)) return `The output contains "${check.notContains}", and should not. ${printed(r.output)}`;
+  if (check.match !== undefined && !new RegExp(check.match, 'm').test(r.output))
+    return `The output should show ${describePattern(check.match, check.expect)}, and does not. ${printed(r.output)}`;
+  if (check.notMatch !== undefined && new RegExp(check.notMatch, 'm').test(r.output))
+    return `The output shows ${describePattern(check.notMatch, check.expect)}, and should not. ${printed(r.output)}`;
+  if (check.contains !== undefined && !r.output.includes(check.contains))
+    return `The output should contain "${check.contains}", and does not. ${printed(r.output)}`;
+  if (check.notContains !== undefined && r.output.includes(check.notContains))
+    return `The output contains "${check.notContains}", and should not. ${printed(r.output)}`;
   return undefined;
 }
 
@@ -78,7 +86,8 @@ async function predicate(p: PredicateSpec, runIn: RunIn): Promise<string | undef
     case 'namespace': {
       const mine = readlinkHost(`/proc/self/ns/${p.type}`);
       const r = await runIn(p.session, `readlink /proc/self/ns/${p.type}`);
-      if (r.error || r.exit !== 0) return `could not read the session's ${p.type} namespace: ${r.error ?? short(r.output)}`;
+      if (r.error || r.exit !== 0)
+        return `could not read the session's ${p.type} namespace: ${r.error ?? short(r.output)}`;
       const theirs = r.output.trim();
       if ((theirs === mine) === p.same) return undefined;
       return p.same ? `the session is in ${theirs}, the host in ${mine}` : `the session shares the host's ${mine}`;

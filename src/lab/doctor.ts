@@ -6,7 +6,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseMountInfo } from '../syscalls/mountinfo.js';
-import { cgroupControllersUnavailable, installHint, labCgroupParent, readShadowed as read, shadowed, unmet, userNamespaceSwitches } from './requirements.js';
+import {
+  cgroupControllersUnavailable,
+  installHint,
+  labCgroupParent,
+  readShadowed as read,
+  shadowed,
+  unmet,
+  userNamespaceSwitches,
+} from './requirements.js';
 import { which } from '../core/which.js';
 import { detectCgroups, unifiedHierarchy } from '../cgroup/hierarchy.js';
 import { blockingFlags, chooseWorkDir } from './workdir.js';
@@ -42,7 +50,6 @@ function versionAtLeast(release: string, want: [number, number]): boolean {
   return maj > want[0] || (maj === want[0] && min >= want[1]);
 }
 
-
 /** `path`: where the labs will look for programs (ts-lab's own bin directory first). */
 export function runDoctor(labPath?: string): DoctorCheck[] {
   const checks: DoctorCheck[] = [];
@@ -52,39 +59,74 @@ export function runDoctor(labPath?: string): DoctorCheck[] {
   };
 
   const euid = process.geteuid?.();
-  add('root', euid === 0, euid === 0 ? 'running as root' : `running as uid ${euid}`, 'most labs mount, make namespaces and cgroups: run ts-lab with sudo');
+  add(
+    'root',
+    euid === 0,
+    euid === 0 ? 'running as root' : `running as uid ${euid}`,
+    'most labs mount, make namespaces and cgroups: run ts-lab with sudo',
+  );
 
   const release = read('/proc/sys/kernel/osrelease') ?? 'unknown';
-  add('kernel', versionAtLeast(release, [5, 6]), `Linux ${release}`, 'the labs use every namespace type, the newest (time) came with Linux 5.6: boot a newer kernel');
+  add(
+    'kernel',
+    versionAtLeast(release, [5, 6]),
+    `Linux ${release}`,
+    'the labs use every namespace type, the newest (time) came with Linux 5.6: boot a newer kernel',
+  );
 
   for (const [file, name, since, config] of NAMESPACE_TYPES) {
     const ok = exists(`/proc/self/ns/${file}`);
-    add(`${name} namespace`, ok, ok ? `/proc/self/ns/${file} exists` : `no /proc/self/ns/${file}`, `this kernel was built without ${config} (Linux ${since}+): use a distribution kernel`);
+    add(
+      `${name} namespace`,
+      ok,
+      ok ? `/proc/self/ns/${file} exists` : `no /proc/self/ns/${file}`,
+      `this kernel was built without ${config} (Linux ${since}+): use a distribution kernel`,
+    );
   }
 
   // Unprivileged user namespaces: three switches, any of which can forbid them.
   for (const sw of userNamespaceSwitches(read)) add(sw.name, sw.ok, sw.found, sw.fix);
 
   // cgroups: which version, and whether memory and pids can be limited.
-  const fstypes = parseMountInfo(read('/proc/self/mountinfo') ?? '').map((m) => ({ point: m.mountPoint, fstype: m.fstype, opts: m.superOptions.join(',') }));
+  const fstypes = parseMountInfo(read('/proc/self/mountinfo') ?? '').map((m) => ({
+    point: m.mountPoint,
+    fstype: m.fstype,
+    opts: m.superOptions.join(','),
+  }));
   const v1 = fstypes.filter((m) => m.fstype === 'cgroup');
   const v2 = fstypes.find((m) => m.fstype === 'cgroup2');
-  const version = v1.length && v2 ? `hybrid (v1 controllers, cgroup2 at ${v2.point})` : v1.length ? 'v1' : v2 ? `v2 at ${v2.point}` : 'none';
-  add('cgroups mounted', version !== 'none', `cgroup ${version}`, 'mount cgroup2: sudo mount -t cgroup2 none /sys/fs/cgroup');
+  const version =
+    v1.length && v2
+      ? `hybrid (v1 controllers, cgroup2 at ${v2.point})`
+      : v1.length
+        ? 'v1'
+        : v2
+          ? `v2 at ${v2.point}`
+          : 'none';
+  add(
+    'cgroups mounted',
+    version !== 'none',
+    `cgroup ${version}`,
+    'mount cgroup2: sudo mount -t cgroup2 none /sys/fs/cgroup',
+  );
   const v1Controllers = new Set(v1.flatMap((m) => m.opts.split(',')));
-  const v2Controllers = new Set(v2 ? (read(join(v2.point, 'cgroup.controllers')) ?? '').split(/\s+/).filter(Boolean) : []);
+  const v2Controllers = new Set(
+    v2 ? (read(join(v2.point, 'cgroup.controllers')) ?? '').split(/\s+/).filter(Boolean) : [],
+  );
   for (const ctl of ['memory', 'pids']) {
     const where = v1Controllers.has(ctl) ? 'v1' : v2Controllers.has(ctl) ? 'v2' : undefined;
     add(
       `${ctl} controller`,
       where !== undefined,
       where ? `${ctl} controller on cgroup ${where}` : `no ${ctl} controller mounted`,
-      ctl === 'memory' ? "boot with cgroup_enable=memory on the kernel command line (Raspberry Pi and some ARM boards disable it)" : 'use a kernel with CONFIG_CGROUP_PIDS',
+      ctl === 'memory'
+        ? 'boot with cgroup_enable=memory on the kernel command line (Raspberry Pi and some ARM boards disable it)'
+        : 'use a kernel with CONFIG_CGROUP_PIDS',
     );
   }
 
   const binDir = process.env.NSLAB_BIN_DIR;
-  const path = labPath ?? (binDir ? `${binDir}:${process.env.PATH ?? ''}` : process.env.PATH ?? '');
+  const path = labPath ?? (binDir ? `${binDir}:${process.env.PATH ?? ''}` : (process.env.PATH ?? ''));
   for (const b of ['ps', 'ip', 'ping', 'busybox', 'ipcmk', 'setpriv', 'ts-unshare']) {
     const at = which(b, path);
     add(`${b} binary`, !!at, at ?? `${b} is not on PATH`, installHint(b));
@@ -134,7 +176,12 @@ function machineChecks(path: string): DoctorCheck[] {
     const parent = labCgroupParent();
     const uni = unifiedHierarchy(layout);
     const own = uni?.own ?? '/';
-    const where = parent === '' ? 'below the root cgroup' : parent.startsWith('/') ? `below ${parent}` : `below your own cgroup (NSLAB_CGROUP_PARENT=${parent})`;
+    const where =
+      parent === ''
+        ? 'below the root cgroup'
+        : parent.startsWith('/')
+          ? `below ${parent}`
+          : `below your own cgroup (NSLAB_CGROUP_PARENT=${parent})`;
     const why = cgroupControllersUnavailable(['memory', 'pids'], layout);
     add(
       "labs' cgroups",
@@ -146,7 +193,13 @@ function machineChecks(path: string): DoctorCheck[] {
     if (layout.mode === 'v2' && uni) {
       const subtree = read(join(uni.mountPoint, 'cgroup.subtree_control')) ?? '';
       const cpuset = subtree.split(/\s+/).includes('cpuset');
-      add('cpuset (cgroup v2)', 'ok', cpuset ? `enabled below the root (containerd.service's Delegate=yes does that): an empty cpuset.cpus means the parent's, and the root has none; ts-cri and ts-runc leave them alone` : 'not enabled below the root');
+      add(
+        'cpuset (cgroup v2)',
+        'ok',
+        cpuset
+          ? `enabled below the root (containerd.service's Delegate=yes does that): an empty cpuset.cpus means the parent's, and the root has none; ts-cri and ts-runc leave them alone`
+          : 'not enabled below the root',
+      );
     }
   }
 
@@ -158,26 +211,44 @@ function machineChecks(path: string): DoctorCheck[] {
     flags.length ? 'fail' : 'ok',
     `${work.dir}${flags.length ? ` is mounted ${flags.join(',')}` : ''}${work.passed.length ? ` (passed over: ${work.passed.join(', ')})` : ''}`,
     'choose a directory on a mount without nodev and noexec: NSLAB_WORK_DIR=/var/lib/nslab',
-    { outcome: 'fail', why: `its root filesystem is built in ${work.dir}, mounted ${flags.join(',')}`, labs: usesRootfs },
+    {
+      outcome: 'fail',
+      why: `its root filesystem is built in ${work.dir}, mounted ${flags.join(',')}`,
+      labs: usesRootfs,
+    },
   );
 
   // The tools as nobody: rootless steps run them as another user.
   const tool = which('ts-unshare', path);
   if (tool) {
     const blocked = unreadableBy(tool);
-    let found = blocked ? `${blocked} is closed to other users` : `${realpathOrSelf(tool)} and its bundle are readable by all`;
+    let found = blocked
+      ? `${blocked} is closed to other users`
+      : `${realpathOrSelf(tool)} and its bundle are readable by all`;
     let bad = !!blocked;
     const setpriv = which('setpriv', path);
     if (process.geteuid?.() === 0 && setpriv) {
-      const r = spawnSync(setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', '--', tool, '--version'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, PATH: path } });
+      const r = spawnSync(setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', '--', tool, '--version'], {
+        encoding: 'utf8',
+        timeout: 20_000,
+        env: { ...process.env, PATH: path },
+      });
       bad = r.status !== 0;
-      found = bad ? `nobody cannot run ${tool}: ${(r.stderr || r.error?.message || '').trim().split('\n')[0]}${blocked ? ` (${blocked} is closed to other users)` : ''}` : `nobody runs ${tool}`;
+      found = bad
+        ? `nobody cannot run ${tool}: ${(r.stderr || r.error?.message || '').trim().split('\n')[0]}${blocked ? ` (${blocked} is closed to other users)` : ''}`
+        : `nobody runs ${tool}`;
     }
-    add('tools for nobody', bad ? 'fail' : 'ok', found, 'install the tools outside your home (Debian 13 homes are 0700): sudo bash scripts/setup-vm.sh (copies them to /usr/local/lib/nslab, links in /usr/local/bin)', {
-      outcome: 'fail',
-      why: `nobody cannot run the ts-* tools (${found})`,
-      labs: runsAsNobody,
-    });
+    add(
+      'tools for nobody',
+      bad ? 'fail' : 'ok',
+      found,
+      'install the tools outside your home (Debian 13 homes are 0700): sudo bash scripts/setup-vm.sh (copies them to /usr/local/lib/nslab, links in /usr/local/bin)',
+      {
+        outcome: 'fail',
+        why: `nobody cannot run the ts-* tools (${found})`,
+        labs: runsAsNobody,
+      },
+    );
   }
 
   // The pods' resolver: containerd copies /etc/resolv.conf into each pod.
@@ -192,13 +263,23 @@ function machineChecks(path: string): DoctorCheck[] {
         `${etc} is a link to ${target}${there ? '' : ', which does not exist'}${target.startsWith('/run/') ? ': ts-cri writes that file into the playground, whose /run is empty' : ''}`,
         'the pods get an empty resolver configuration; start systemd-resolved, or make /etc/resolv.conf a file',
       );
-    } else add('resolv.conf', existsSync(etc) ? 'ok' : 'warn', existsSync(etc) ? `${etc} is a file` : `no ${etc}`, 'the pods get no resolver configuration');
+    } else
+      add(
+        'resolv.conf',
+        existsSync(etc) ? 'ok' : 'warn',
+        existsSync(etc) ? `${etc} is a file` : `no ${etc}`,
+        'the pods get no resolver configuration',
+      );
   } catch {
     add('resolv.conf', 'warn', 'no /etc/resolv.conf', 'the pods get no resolver configuration');
   }
 
   const crictl = which('crictl', path);
-  add('crictl', crictl ? 'ok' : 'fail', crictl ?? 'crictl is not on PATH', installHint('crictl'), { outcome: 'skip', why: `needs crictl: ${installHint('crictl')}`, labs: (l) => l.id.startsWith('cri-') });
+  add('crictl', crictl ? 'ok' : 'fail', crictl ?? 'crictl is not on PATH', installHint('crictl'), {
+    outcome: 'skip',
+    why: `needs crictl: ${installHint('crictl')}`,
+    labs: (l) => l.id.startsWith('cri-'),
+  });
   return out;
 }
 

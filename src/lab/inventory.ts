@@ -60,7 +60,11 @@ export function ownCgroupDirs(): string[] {
   const dirs: string[] = [];
   for (const l of lines('/proc/self/cgroup')) {
     const [, controllers = '', path = ''] = l.split(/:(.*?):/);
-    const base = controllers === '' ? v2Mount : mountsByController.get(controllers.split(',')[0]!) ?? mountsByController.get(`name=${controllers.replace(/^name=/, '')}`);
+    const base =
+      controllers === ''
+        ? v2Mount
+        : (mountsByController.get(controllers.split(',')[0]!) ??
+          mountsByController.get(`name=${controllers.replace(/^name=/, '')}`));
     if (base) dirs.push(join(base, path));
   }
   return [...new Set(dirs)].filter((d) => existsSync(d));
@@ -70,7 +74,13 @@ export function ownCgroupDirs(): string[] {
 function labCgroupRoots(): string[] {
   const parent = labCgroupParent();
   if (parent !== '' && !parent.startsWith('/')) return ownCgroupDirs();
-  return [...new Set(mountTable().filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2').map((m) => join(m.mountPoint, parent)))].filter((d) => existsSync(d));
+  return [
+    ...new Set(
+      mountTable()
+        .filter((m) => m.fstype === 'cgroup' || m.fstype === 'cgroup2')
+        .map((m) => join(m.mountPoint, parent)),
+    ),
+  ].filter((d) => existsSync(d));
 }
 
 /** Every directory below `dir` (a cgroup tree), at most `maxDepth` levels down. */

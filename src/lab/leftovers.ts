@@ -15,7 +15,29 @@ import { basename } from 'node:path';
 import { Lab } from './types.js';
 
 /** Directories that many programs mount under: a lab naming one owns only the exact path, not everything below. */
-const SHARED_DIRS = new Set(['/', '/proc', '/sys', '/sys/fs', '/sys/fs/cgroup', '/dev', '/run', '/run/netns', '/var/run', '/tmp', '/var', '/var/tmp', '/var/lib', '/mnt', '/media', '/home', '/usr', '/etc', '/opt', '/srv', '/root']);
+const SHARED_DIRS = new Set([
+  '/',
+  '/proc',
+  '/sys',
+  '/sys/fs',
+  '/sys/fs/cgroup',
+  '/dev',
+  '/run',
+  '/run/netns',
+  '/var/run',
+  '/tmp',
+  '/var',
+  '/var/tmp',
+  '/var/lib',
+  '/mnt',
+  '/media',
+  '/home',
+  '/usr',
+  '/etc',
+  '/opt',
+  '/srv',
+  '/root',
+]);
 
 /** Every command the lab runs, as one text. */
 export function labCommands(lab: Lab): string {
@@ -45,7 +67,9 @@ export function ownership(lab: Lab, labDir: string): Ownership {
   const text = labCommands(lab);
   const words = new Set(text.match(/[A-Za-z0-9_.@:+-]+/g) ?? []);
   // A path stops at what the shell would end it with; $VAR/... paths are not literal.
-  const paths = [...new Set((text.match(/(?<![\w$}])\/[^\s'"`;|&()<>$]*/g) ?? []).map((p) => p.replace(/\/+$/, '') || '/'))];
+  const paths = [
+    ...new Set((text.match(/(?<![\w$}])\/[^\s'"`;|&()<>$]*/g) ?? []).map((p) => p.replace(/\/+$/, '') || '/')),
+  ];
   return { words, paths, labDir, owns: (lab.owns ?? []).map(glob) };
 }
 

@@ -18,7 +18,13 @@ export class NoLabsError extends Error {
     readonly dir: string,
     readonly problem: 'missing' | 'not-a-directory' | 'empty',
   ) {
-    super(problem === 'missing' ? `no labs in ${dir}: it does not exist` : problem === 'not-a-directory' ? `no labs in ${dir}: it is not a directory` : `no labs in ${dir}: it has no lab files (*.json)`);
+    super(
+      problem === 'missing'
+        ? `no labs in ${dir}: it does not exist`
+        : problem === 'not-a-directory'
+          ? `no labs in ${dir}: it is not a directory`
+          : `no labs in ${dir}: it has no lab files (*.json)`,
+    );
   }
 }
 
@@ -67,8 +73,10 @@ const MATCHERS = ['exit', 'match', 'notMatch', 'contains', 'notContains', 'probe
 function validateChecks(where: string, checks: Check[] | undefined, problems: string[]): void {
   for (const [i, c] of (checks ?? []).entries()) {
     if (!c.that) problems.push(`${where} check ${i + 1}: no 'that' (what the check proves)`);
-    if (!MATCHERS.some((m) => c[m] !== undefined)) problems.push(`${where} check '${c.that}': nothing to check (${MATCHERS.join(', ')})`);
-    if (c.expect !== undefined && c.match === undefined && c.notMatch === undefined) problems.push(`${where} check '${c.that}': 'expect' words a match or notMatch pattern, and there is none`);
+    if (!MATCHERS.some((m) => c[m] !== undefined))
+      problems.push(`${where} check '${c.that}': nothing to check (${MATCHERS.join(', ')})`);
+    if (c.expect !== undefined && c.match === undefined && c.notMatch === undefined)
+      problems.push(`${where} check '${c.that}': 'expect' words a match or notMatch pattern, and there is none`);
     for (const re of [c.match, c.notMatch])
       if (re !== undefined)
         try {
@@ -85,9 +93,14 @@ export function validateLab(lab: Lab, file: string): Lab {
   if (!lab.title) problems.push('no title');
   if (!Array.isArray(lab.intro)) problems.push('intro must be a list of paragraphs');
   if (!Array.isArray(lab.steps) || lab.steps.length === 0) problems.push('no steps');
-  if (lab.minutes !== undefined && !(Number.isInteger(lab.minutes) && lab.minutes > 0)) problems.push('minutes must be a whole number of minutes above 0');
+  if (lab.minutes !== undefined && !(Number.isInteger(lab.minutes) && lab.minutes > 0))
+    problems.push('minutes must be a whole number of minutes above 0');
   if (lab.core !== undefined && typeof lab.core !== 'boolean') problems.push('core must be true or false');
-  if (lab.owns !== undefined && (!Array.isArray(lab.owns) || lab.owns.some((o) => typeof o !== 'string' || o === '' || o === '*'))) problems.push(`owns must be a list of name patterns (not '*': that would own everything)`);
+  if (
+    lab.owns !== undefined &&
+    (!Array.isArray(lab.owns) || lab.owns.some((o) => typeof o !== 'string' || o === '' || o === '*'))
+  )
+    problems.push(`owns must be a list of name patterns (not '*': that would own everything)`);
   const seen = new Set<string>();
   for (const step of lab.steps ?? []) {
     const where = `step '${step.id}'`;
@@ -97,10 +110,12 @@ export function validateLab(lab: Lab, file: string): Lab {
     if (!step.run) problems.push(`${where}: no command`);
     if (!step.explain) problems.push(`${where}: no explanation`);
     const place = step.in ?? 'host';
-    if (place !== 'host' && !lab.sessions?.[place]) problems.push(`${where}: runs in session '${place}', which the lab does not define`);
+    if (place !== 'host' && !lab.sessions?.[place])
+      problems.push(`${where}: runs in session '${place}', which the lab does not define`);
     validateChecks(where, step.checks, problems);
     validateChecks(`${where} guard`, step.guard, problems);
-    if (step.capture && !/^[A-Z_][A-Z0-9_]*$/.test(step.capture.var)) problems.push(`${where}: capture var must be an upper-case shell name`);
+    if (step.capture && !/^[A-Z_][A-Z0-9_]*$/.test(step.capture.var))
+      problems.push(`${where}: capture var must be an upper-case shell name`);
     for (const c of [...(step.checks ?? []), ...(step.guard ?? [])]) {
       const s = c.probe?.in ?? (c.predicate && 'session' in c.predicate ? c.predicate.session : 'host');
       if (s !== 'host' && !lab.sessions?.[s]) problems.push(`${where} check '${c.that}': no session '${s}'`);
@@ -116,8 +131,11 @@ export function validateExercise(ex: Exercise, file: string): Exercise {
   if (!Array.isArray(ex.task)) problems.push('task must be a list of paragraphs');
   if (!Array.isArray(ex.grader) || ex.grader.length === 0) problems.push('no grader checks');
   validateChecks('grader', ex.grader, problems);
-  if (ex.reset !== undefined && (!Array.isArray(ex.reset) || ex.reset.some((l) => typeof l !== 'string'))) problems.push('reset must be a list of shell lines');
-  for (const c of ex.grader ?? []) if (!c.probe && !c.predicate) problems.push(`grader check '${c.that}': needs a probe (the grader looks at the system, not at a step)`);
+  if (ex.reset !== undefined && (!Array.isArray(ex.reset) || ex.reset.some((l) => typeof l !== 'string')))
+    problems.push('reset must be a list of shell lines');
+  for (const c of ex.grader ?? [])
+    if (!c.probe && !c.predicate)
+      problems.push(`grader check '${c.that}': needs a probe (the grader looks at the system, not at a step)`);
   if (problems.length) throw new LabFileError(`${file}: ${problems.join('; ')}`);
   return { ...ex, file };
 }
@@ -189,10 +207,17 @@ export function loadLabSet(base: string, extra?: string): LabSet {
     }
     return out;
   };
-  return { labs: merge(labs, ownLabs, 'lab').sort((a, b) => a.order - b.order), exercises: merge(exercises, ownExercises, 'exercise'), replaced };
+  return {
+    labs: merge(labs, ownLabs, 'lab').sort((a, b) => a.order - b.order),
+    exercises: merge(exercises, ownExercises, 'exercise'),
+    replaced,
+  };
 }
 
 /** A lab by id, by its order number, or by a unique prefix of the id. */
 export function findLab(labs: Lab[], name: string): Lab | undefined {
-  return labs.find((l) => l.id === name || String(l.order) === name) ?? (labs.filter((l) => l.id.startsWith(name)).length === 1 ? labs.find((l) => l.id.startsWith(name)) : undefined);
+  return (
+    labs.find((l) => l.id === name || String(l.order) === name) ??
+    (labs.filter((l) => l.id.startsWith(name)).length === 1 ? labs.find((l) => l.id.startsWith(name)) : undefined)
+  );
 }

@@ -9,7 +9,9 @@ export class UnknownStepError extends Error {
     readonly lab: Lab,
     readonly given: string,
   ) {
-    super(`lab ${lab.id} has no step '${given}' (its steps: ${lab.steps.map((s, i) => `${i + 1} ${s.id}`).join(', ')})`);
+    super(
+      `lab ${lab.id} has no step '${given}' (its steps: ${lab.steps.map((s, i) => `${i + 1} ${s.id}`).join(', ')})`,
+    );
   }
 }
 
@@ -30,12 +32,18 @@ export function traceTip(lab: Lab, tracing: boolean): string | undefined {
 /** The recap at the end of a lab, as lines (empty when the lab file has none). */
 export function recapLines(lab: Lab): string[] {
   if (!lab.recap) return [];
-  return [`What you built: ${lab.recap.built}`, `System calls that did it: ${lab.recap.syscalls.join(', ')}`, `Try next: ${lab.recap.next}`];
+  return [
+    `What you built: ${lab.recap.built}`,
+    `System calls that did it: ${lab.recap.syscalls.join(', ')}`,
+    `Try next: ${lab.recap.next}`,
+  ];
 }
 
 /** One line on the steps run without pauses before --from: how they went. */
 export function caughtUpLine(steps: StepResult[], from: number): string {
   const failed = steps.filter((s) => s.outcome === 'fail').map((s) => s.id);
   const what = `${from === 1 ? 'step 1' : `steps 1-${from}`} run without pauses to get here`;
-  return failed.length ? `${what}; failed: ${failed.join(', ')} (what follows may fail for that reason: run the lab from its start)` : `${what}: all passed`;
+  return failed.length
+    ? `${what}; failed: ${failed.join(', ')} (what follows may fail for that reason: run the lab from its start)`
+    : `${what}: all passed`;
 }

@@ -53,7 +53,7 @@ export function realUser(env: NodeJS.ProcessEnv = process.env): Student {
 }
 
 function passwdEntry(name: string): Student | undefined {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync('/etc/passwd', 'utf8');
   } catch {
@@ -94,7 +94,10 @@ function giveTo(path: string, student: Student): void {
 }
 
 /** Append one record; returns the file, or why it could not be written (never throws: a lab's result matters more). */
-export function recordProgress(record: ProgressRecord, env: NodeJS.ProcessEnv = process.env): { file?: string; error?: string } {
+export function recordProgress(
+  record: ProgressRecord,
+  env: NodeJS.ProcessEnv = process.env,
+): { file?: string; error?: string } {
   const student = realUser(env);
   const file = progressFile(env, student);
   if (!file) return {};
@@ -110,25 +113,65 @@ export function recordProgress(record: ProgressRecord, env: NodeJS.ProcessEnv = 
 }
 
 /** A record for a lab's result. */
-export function labRecord(r: LabResult, command: 'run' | 'check', start: Date, sandboxed: boolean, env: NodeJS.ProcessEnv = process.env, from?: string): ProgressRecord {
+export function labRecord(
+  r: LabResult,
+  command: 'run' | 'check',
+  start: Date,
+  sandboxed: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+  from?: string,
+): ProgressRecord {
   const checks: ProgressRecord['checks'] = [];
   for (const s of r.steps) {
     for (const c of s.checks) checks.push({ step: s.id, that: c.that, outcome: c.outcome });
     // A step that did not finish fails even without a failed check (as tally() counts it).
-    if (s.outcome === 'fail' && s.checks.every((c) => c.outcome !== 'fail')) checks.push({ step: s.id, that: 'the command finished', outcome: 'fail' });
+    if (s.outcome === 'fail' && s.checks.every((c) => c.outcome !== 'fail'))
+      checks.push({ step: s.id, that: 'the command finished', outcome: 'fail' });
   }
   if (!r.skipReason) checks.push({ that: 'leaves nothing behind', outcome: r.leftovers.length ? 'fail' : 'pass' });
-  return { ...common(env, start, sandboxed), kind: 'lab', name: r.id, command, outcome: r.outcome, checks, ...(from ? { from } : {}) };
+  return {
+    ...common(env, start, sandboxed),
+    kind: 'lab',
+    name: r.id,
+    command,
+    outcome: r.outcome,
+    checks,
+    ...(from ? { from } : {}),
+  };
 }
 
 /** A record for an exercise's grade. */
-export function gradeRecord(exercise: string, results: CheckResult[], start: Date, sandboxed: boolean, env: NodeJS.ProcessEnv = process.env): ProgressRecord {
-  const outcome = results.some((c) => c.outcome === 'fail') ? 'fail' : results.some((c) => c.outcome === 'skip') ? 'skip' : 'pass';
-  return { ...common(env, start, sandboxed), kind: 'exercise', name: exercise, command: 'grade', outcome, checks: results.map((c) => ({ that: c.that, outcome: c.outcome })) };
+export function gradeRecord(
+  exercise: string,
+  results: CheckResult[],
+  start: Date,
+  sandboxed: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+): ProgressRecord {
+  const outcome = results.some((c) => c.outcome === 'fail')
+    ? 'fail'
+    : results.some((c) => c.outcome === 'skip')
+      ? 'skip'
+      : 'pass';
+  return {
+    ...common(env, start, sandboxed),
+    kind: 'exercise',
+    name: exercise,
+    command: 'grade',
+    outcome,
+    checks: results.map((c) => ({ that: c.that, outcome: c.outcome })),
+  };
 }
 
 function common(env: NodeJS.ProcessEnv, start: Date, sandboxed: boolean) {
-  return { v: 1 as const, user: realUser(env).name, host: hostname(), start: start.toISOString(), durationMs: Date.now() - start.getTime(), sandboxed };
+  return {
+    v: 1 as const,
+    user: realUser(env).name,
+    host: hostname(),
+    start: start.toISOString(),
+    durationMs: Date.now() - start.getTime(),
+    sandboxed,
+  };
 }
 
 export class ProgressFileError extends Error {
@@ -141,7 +184,9 @@ export function readProgress(file: string): ProgressRecord[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ProgressFileError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new ProgressFileError(
+      `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
   }
   const records: ProgressRecord[] = [];
   text.split('\n').forEach((line, i) => {
@@ -152,7 +197,13 @@ export function readProgress(file: string): ProgressRecord[] {
     } catch (err) {
       throw new ProgressFileError(`${file} line ${i + 1}: not JSON (${(err as Error).message})`);
     }
-    if (r?.v !== 1 || typeof r.user !== 'string' || typeof r.name !== 'string' || !['lab', 'exercise'].includes(r.kind) || !['pass', 'fail', 'skip'].includes(r.outcome))
+    if (
+      r?.v !== 1 ||
+      typeof r.user !== 'string' ||
+      typeof r.name !== 'string' ||
+      !['lab', 'exercise'].includes(r.kind) ||
+      !['pass', 'fail', 'skip'].includes(r.outcome)
+    )
       throw new ProgressFileError(`${file} line ${i + 1}: not a progress record (v 1 with user, kind, name, outcome)`);
     records.push(r);
   });
@@ -192,23 +243,36 @@ function minutes(ms: number): string {
 
 /** The student's table, as lines. `order` puts labs in the series' order (lab id -> order). */
 export function progressTable(records: ProgressRecord[], order: Map<string, number> = new Map()): string[] {
-  const rows = summarize(records).sort((a, b) => (a.kind === b.kind ? (order.get(a.name) ?? 999) - (order.get(b.name) ?? 999) : a.kind === 'lab' ? -1 : 1));
-  if (rows.length === 0) return ['nothing recorded yet: ts-lab run LAB, ts-lab check LAB or ts-lab grade NAME record here'];
+  const rows = summarize(records).sort((a, b) =>
+    a.kind === b.kind ? (order.get(a.name) ?? 999) - (order.get(b.name) ?? 999) : a.kind === 'lab' ? -1 : 1,
+  );
+  if (rows.length === 0)
+    return ['nothing recorded yet: ts-lab run LAB, ts-lab check LAB or ts-lab grade NAME record here'];
   const lines = [`${'what'.padEnd(32)} ${'best'.padEnd(5)} ${'tries'.padStart(5)}  last attempt`];
   for (const r of rows) {
     const l = r.last;
     const passed = l.checks.filter((c) => c.outcome === 'pass').length;
     const what = `${r.kind === 'lab' ? `lab ${order.has(r.name) ? String(order.get(r.name)).padStart(2) + ' ' : ''}` : 'exercise '}${r.name}`;
-    lines.push(`${what.padEnd(32)} ${r.best.padEnd(5)} ${String(r.attempts).padStart(5)}  ${l.start.slice(0, 16).replace('T', ' ')} ${l.command} ${l.outcome} ${passed}/${l.checks.length} checks ${minutes(l.durationMs)}`);
+    lines.push(
+      `${what.padEnd(32)} ${r.best.padEnd(5)} ${String(r.attempts).padStart(5)}  ${l.start.slice(0, 16).replace('T', ' ')} ${l.command} ${l.outcome} ${passed}/${l.checks.length} checks ${minutes(l.durationMs)}`,
+    );
   }
   const labsPassed = rows.filter((r) => r.kind === 'lab' && r.best === 'pass').length;
   const exPassed = rows.filter((r) => r.kind === 'exercise' && r.best === 'pass').length;
-  lines.push(`passed: ${labsPassed} of ${rows.filter((r) => r.kind === 'lab').length} labs tried, ${exPassed} of ${rows.filter((r) => r.kind === 'exercise').length} exercises tried`);
+  lines.push(
+    `passed: ${labsPassed} of ${rows.filter((r) => r.kind === 'lab').length} labs tried, ${exPassed} of ${rows.filter((r) => r.kind === 'exercise').length} exercises tried`,
+  );
   return lines;
 }
 
 function xml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!).replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '');
+  return (
+    text
+      .replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!)
+      // XML 1.0 allows no control characters but tab, newline and carriage return.
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, '')
+  );
 }
 
 /**
@@ -235,23 +299,36 @@ export function junit(records: ProgressRecord[]): string {
     for (const c of last.checks) {
       const name = xml(c.step ? `${c.step}: ${c.that}` : c.that);
       const body = c.outcome === 'fail' ? '<failure message="failed"/>' : c.outcome === 'skip' ? '<skipped/>' : '';
-      suites.push(`    <testcase classname="${xml(`${last.user}.${last.name}`)}" name="${name}"${body ? `>${body}</testcase>` : '/>'}`);
+      suites.push(
+        `    <testcase classname="${xml(`${last.user}.${last.name}`)}" name="${name}"${body ? `>${body}</testcase>` : '/>'}`,
+      );
     }
     suites.push('  </testsuite>');
   }
-  out.push(`<testsuites name="nslab progress" tests="${tests}" failures="${failures}" skipped="${skipped}">`, ...suites, '</testsuites>');
+  out.push(
+    `<testsuites name="nslab progress" tests="${tests}" failures="${failures}" skipped="${skipped}">`,
+    ...suites,
+    '</testsuites>',
+  );
   return out.join('\n') + '\n';
 }
 
 /** The class: one row per student (user@host), one column per lab or exercise, from many progress files. */
 export interface ClassTable {
   columns: Array<{ kind: 'lab' | 'exercise'; name: string }>;
-  students: Array<{ student: string; files: string[]; /** "lab:ID" or "exercise:ID" -> best outcome. */
+  students: Array<{
+    student: string;
+    files: string[]; /** "lab:ID" or "exercise:ID" -> best outcome. */
     results: Record<string, 'pass' | 'fail' | 'skip'>;
-    labsPassed: number; exercisesPassed: number }>;
+    labsPassed: number;
+    exercisesPassed: number;
+  }>;
 }
 
-export function mergeProgress(files: Array<{ file: string; records: ProgressRecord[] }>, order: Map<string, number> = new Map()): ClassTable {
+export function mergeProgress(
+  files: Array<{ file: string; records: ProgressRecord[] }>,
+  order: Map<string, number> = new Map(),
+): ClassTable {
   const byStudent = new Map<string, { files: Set<string>; records: ProgressRecord[] }>();
   for (const { file, records } of files)
     for (const r of records) {
@@ -265,7 +342,9 @@ export function mergeProgress(files: Array<{ file: string; records: ProgressReco
   const students: ClassTable['students'] = [];
   for (const [student, { files: f, records }] of [...byStudent].sort(([a], [b]) => a.localeCompare(b))) {
     // Files collected twice (or copied) hold the same records: count each once.
-    const unique = [...new Map(records.map((r) => [`${r.start} ${r.kind} ${r.name} ${r.command}`, r])).values()].sort((a, b) => a.start.localeCompare(b.start));
+    const unique = [...new Map(records.map((r) => [`${r.start} ${r.kind} ${r.name} ${r.command}`, r])).values()].sort(
+      (a, b) => a.start.localeCompare(b.start),
+    );
     const results: Record<string, 'pass' | 'fail' | 'skip'> = {};
     for (const row of summarize(unique)) {
       columns.set(`${row.kind}:${row.name}`, { kind: row.kind, name: row.name });
@@ -280,7 +359,13 @@ export function mergeProgress(files: Array<{ file: string; records: ProgressReco
       exercisesPassed: rows.filter((r) => r.kind === 'exercise' && r.best === 'pass').length,
     });
   }
-  const cols = [...columns.values()].sort((a, b) => (a.kind === b.kind ? (order.get(a.name) ?? 999) - (order.get(b.name) ?? 999) || a.name.localeCompare(b.name) : a.kind === 'lab' ? -1 : 1));
+  const cols = [...columns.values()].sort((a, b) =>
+    a.kind === b.kind
+      ? (order.get(a.name) ?? 999) - (order.get(b.name) ?? 999) || a.name.localeCompare(b.name)
+      : a.kind === 'lab'
+        ? -1
+        : 1,
+  );
   return { columns: cols, students };
 }
 
@@ -291,12 +376,20 @@ export function classTableLines(t: ClassTable, order: Map<string, number> = new 
   if (t.students.length === 0) return ['no records in these files'];
   // A lab by its number in the series; labs this install does not have (l1, l2, ...) and exercises (e1, e2, ...) by letter.
   const counters = { l: 0, e: 0 };
-  const labels = t.columns.map((c) => (c.kind === 'lab' && order.has(c.name) ? String(order.get(c.name)) : c.kind === 'lab' ? `l${++counters.l}` : `e${++counters.e}`));
+  const labels = t.columns.map((c) =>
+    c.kind === 'lab' && order.has(c.name)
+      ? String(order.get(c.name))
+      : c.kind === 'lab'
+        ? `l${++counters.l}`
+        : `e${++counters.e}`,
+  );
   const width = Math.max(7, ...t.students.map((s) => s.student.length));
   const lines = [`${'student'.padEnd(width)}  ${labels.map((l) => l.padStart(3)).join('')}  labs  exercises`];
   for (const s of t.students) {
     const cells = t.columns.map((c) => (MARK[s.results[`${c.kind}:${c.name}`]] ?? '·').padStart(3)).join('');
-    lines.push(`${s.student.padEnd(width)}  ${cells}  ${String(s.labsPassed).padStart(4)}  ${String(s.exercisesPassed).padStart(9)}`);
+    lines.push(
+      `${s.student.padEnd(width)}  ${cells}  ${String(s.labsPassed).padStart(4)}  ${String(s.exercisesPassed).padStart(9)}`,
+    );
   }
   lines.push('', `✔ passed (at least once)  ✘ failed  – skipped or incomplete  · not tried`);
   t.columns.forEach((c, i) => lines.push(`${labels[i].padStart(3)}  ${c.kind} ${c.name}`));

@@ -59,7 +59,9 @@ export class HtmlReportCollector implements Reporter {
     this.also.sessionStart?.(name, describe, command);
   }
   sessionOutput(name: string, r: CommandResult) {
-    const s = [...this.pendingSessions, ...(this.current()?.sessions ?? [])].find((x) => x.name === name && x.output === '');
+    const s = [...this.pendingSessions, ...(this.current()?.sessions ?? [])].find(
+      (x) => x.name === name && x.output === '',
+    );
     if (s) s.output = r.output;
     this.also.sessionOutput?.(name, r);
   }
@@ -73,12 +75,30 @@ export class HtmlReportCollector implements Reporter {
     return this.lab?.steps.indexOf(step) ?? -1;
   }
   stepSkipped(step: Step, reason: string) {
-    this.steps.push({ index: this.indexOf(step), step, command: step.run, sessions: [], output: '', checks: [], skipped: reason, diagrams: [] });
+    this.steps.push({
+      index: this.indexOf(step),
+      step,
+      command: step.run,
+      sessions: [],
+      output: '',
+      checks: [],
+      skipped: reason,
+      diagrams: [],
+    });
     this.also.stepSkipped?.(step, reason);
   }
   stepOutput(step: Step, r: CommandResult) {
     // The lab's setup failing is reported as a step that never started: shown as one.
-    if (this.current()?.step !== step) this.steps.push({ index: this.indexOf(step), step, command: step.run, sessions: [], output: '', checks: [], diagrams: [] });
+    if (this.current()?.step !== step)
+      this.steps.push({
+        index: this.indexOf(step),
+        step,
+        command: step.run,
+        sessions: [],
+        output: '',
+        checks: [],
+        diagrams: [],
+      });
     const s = this.current();
     if (s) {
       s.output = r.output;
@@ -180,20 +200,29 @@ export function renderReport(c: HtmlReportCollector, opts: PageOptions): string 
   body.push(
     `<p class="meta">lab <code>${escapeXml(lab.id)}</code> · ${escapeXml(hostname())} · ${escapeXml(opts.started.toISOString())}${opts.sandboxed ? ' · run in the sandbox (a throwaway network, mount and UTS namespace)' : ''}${opts.trace ? ' · with --trace: the system calls of every ts-* tool' : ''}</p>`,
   );
-  body.push(`<p class="verdict ${outcome}"><strong>${outcome === 'pass' ? 'passed' : outcome === 'skip' ? 'incomplete' : 'failed'}</strong>${r?.skipReason ? `: ${escapeXml(r.skipReason)}` : ''}</p>`);
+  body.push(
+    `<p class="verdict ${outcome}"><strong>${outcome === 'pass' ? 'passed' : outcome === 'skip' ? 'incomplete' : 'failed'}</strong>${r?.skipReason ? `: ${escapeXml(r.skipReason)}` : ''}</p>`,
+  );
   for (const p of lab.intro) body.push(`<p>${escapeXml(p)}</p>`);
   for (const s of c.steps) {
-    body.push(`<section class="step" id="step-${escapeXml(s.step.id)}"><h2>${s.index < 0 ? 'Before the steps' : `Step ${s.index + 1}`}: ${escapeXml(s.step.id)}</h2>`);
+    body.push(
+      `<section class="step" id="step-${escapeXml(s.step.id)}"><h2>${s.index < 0 ? 'Before the steps' : `Step ${s.index + 1}`}: ${escapeXml(s.step.id)}</h2>`,
+    );
     body.push(`<p>${escapeXml(s.step.explain)}</p>`);
     if (s.skipped) {
       body.push(`<p class="skip">skipped: ${escapeXml(s.skipped)}</p></section>`);
       continue;
     }
     for (const ses of s.sessions) {
-      body.push(`<p>opens session <code>${escapeXml(ses.name)}</code>: ${escapeXml(ses.describe)}</p><pre class="command">$ ${escapeXml(ses.command)}</pre>`);
+      body.push(
+        `<p>opens session <code>${escapeXml(ses.name)}</code>: ${escapeXml(ses.describe)}</p><pre class="command">$ ${escapeXml(ses.command)}</pre>`,
+      );
       if (ses.output.trim()) body.push(...outputBlocks(ses.output));
     }
-    if (s.command) body.push(`<p class="where">[${escapeXml(where(s.step, opts.sandboxed))}]</p><pre class="command">$ ${escapeXml(s.command)}</pre>`);
+    if (s.command)
+      body.push(
+        `<p class="where">[${escapeXml(where(s.step, opts.sandboxed))}]</p><pre class="command">$ ${escapeXml(s.command)}</pre>`,
+      );
     if (s.output.trim()) body.push(...outputBlocks(s.output));
     if (s.error) body.push(`<p class="fail">${escapeXml(s.error)}</p>`);
     for (const d of s.diagrams) body.push(diagramFigure(d));

@@ -22,7 +22,8 @@ export function count(n: number, word: string): string {
 }
 
 /** Said once at the start of a sandboxed run, in every output form. */
-export const SANDBOX_BANNER = 'sandbox: this runs in a throwaway network, mount and UTS namespace; the links, routes, mounts, /run/netns files and host name it makes stay in there';
+export const SANDBOX_BANNER =
+  'sandbox: this runs in a throwaway network, mount and UTS namespace; the links, routes, mounts, /run/netns files and host name it makes stay in there';
 
 export function indent(text: string, prefix: string, rest = prefix): string {
   return text
@@ -148,7 +149,9 @@ export class PlainReporter implements Reporter {
   labEnd(lab: Lab, r: LabResult) {
     const t = tally([r]).checks;
     if (this.verbose && !r.skipReason) for (const l of recapLines(lab)) out(wrap(l, 100, '  '));
-    out(`result ${lab.id} ${r.outcome} (${r.skipReason ? r.skipReason : `${t.pass} passed, ${t.fail} failed, ${t.skip} skipped`})`);
+    out(
+      `result ${lab.id} ${r.outcome} (${r.skipReason ? r.skipReason : `${t.pass} passed, ${t.fail} failed, ${t.skip} skipped`})`,
+    );
   }
 }
 
@@ -180,13 +183,24 @@ export class TapReporter implements Reporter {
     out(`# ${lab.id}: ${lab.title}`);
   }
   check(step: Step, c: CheckResult) {
-    this.point(c.outcome !== 'fail', `${this.current} / ${step.id}: ${c.that}`, c.outcome === 'skip' ? `SKIP ${c.why}` : undefined, c.outcome === 'fail' ? { why: c.why, hint: c.hint } : undefined);
+    this.point(
+      c.outcome !== 'fail',
+      `${this.current} / ${step.id}: ${c.that}`,
+      c.outcome === 'skip' ? `SKIP ${c.why}` : undefined,
+      c.outcome === 'fail' ? { why: c.why, hint: c.hint } : undefined,
+    );
   }
   stepEnd(step: Step, r: StepResult) {
-    if (r.error && r.checks.every((c) => c.outcome !== 'fail')) this.point(false, `${this.current} / ${step.id}: the command finished`, undefined, { why: r.error });
+    if (r.error && r.checks.every((c) => c.outcome !== 'fail'))
+      this.point(false, `${this.current} / ${step.id}: the command finished`, undefined, { why: r.error });
   }
   cleanup(lab: Lab, _problems: string[], leftovers: string[]) {
-    this.point(leftovers.length === 0, `${lab.id}: leaves nothing behind`, undefined, leftovers.length ? { left: leftovers.join('; ') } : undefined);
+    this.point(
+      leftovers.length === 0,
+      `${lab.id}: leaves nothing behind`,
+      undefined,
+      leftovers.length ? { left: leftovers.join('; ') } : undefined,
+    );
   }
   finish() {
     out(`1..${this.n}`);
@@ -291,7 +305,7 @@ export class GuidedReporter implements Reporter {
     this.tipped = true;
     if (tip) out(c.cyan(wrap(tip, this.width, '  ')));
     // b shows the step before again, and b again the one before that; Enter runs this one.
-    for (let back = 0; ; ) {
+    for (let back = 0; ;) {
       const answer = await this.waitForEnter(`  (Enter to run it, b to see the step before again, Ctrl-C to stop)`);
       if (answer?.toLowerCase() !== 'b') break;
       if (this.showAgain(back)) back++;
@@ -310,7 +324,12 @@ export class GuidedReporter implements Reporter {
   }
   check(_step: Step, cr: CheckResult) {
     const c = this.chalk;
-    const mark = cr.outcome === 'pass' ? c.green(`  ✔ ${cr.that}`) : cr.outcome === 'skip' ? c.yellow(`  – ${cr.that} (skipped: ${cr.why})`) : c.red(`  ✘ ${cr.that}`);
+    const mark =
+      cr.outcome === 'pass'
+        ? c.green(`  ✔ ${cr.that}`)
+        : cr.outcome === 'skip'
+          ? c.yellow(`  – ${cr.that} (skipped: ${cr.why})`)
+          : c.red(`  ✘ ${cr.that}`);
     this.shown[this.shown.length - 1]?.marks.push(mark);
     out(mark);
     if (cr.outcome === 'fail') {
@@ -329,7 +348,12 @@ export class GuidedReporter implements Reporter {
     const c = this.chalk;
     // A lab skipped as a whole already said why (labSkipped).
     if (r.skipReason) return;
-    const mark = r.outcome === 'pass' ? c.green.bold('passed') : r.outcome === 'skip' ? c.yellow.bold('incomplete') : c.red.bold('failed');
+    const mark =
+      r.outcome === 'pass'
+        ? c.green.bold('passed')
+        : r.outcome === 'skip'
+          ? c.yellow.bold('incomplete')
+          : c.red.bold('failed');
     out(`\nLab ${lab.order} ${mark}: ${labVerdict(r)}.`);
     const recap = recapLines(lab);
     if (recap.length) {

@@ -34,9 +34,11 @@ export const PACKAGE_OF: Record<string, string> = {
 };
 
 export function installHint(binary: string): string {
-  if (binary.startsWith('ts-')) return `${binary} is built by this project: sudo bash scripts/setup-vm.sh builds and installs it for every user (after 'npm run build' alone: sudo bash scripts/setup-vm.sh --install-only)`;
+  if (binary.startsWith('ts-'))
+    return `${binary} is built by this project: sudo bash scripts/setup-vm.sh builds and installs it for every user (after 'npm run build' alone: sudo bash scripts/setup-vm.sh --install-only)`;
   // Not packaged by Debian: the upstream release, as docs/cri.md explains.
-  if (binary === 'crictl') return `sudo bash scripts/setup-vm.sh installs cri-tools v1.32.0 (from ../shared/tools, or the release, sha256-checked), or install the cri-tools release for your Kubernetes version into /usr/local/bin by hand (docs/cri.md, "Getting crictl")`;
+  if (binary === 'crictl')
+    return `sudo bash scripts/setup-vm.sh installs cri-tools v1.32.0 (from ../shared/tools, or the release, sha256-checked), or install the cri-tools release for your Kubernetes version into /usr/local/bin by hand (docs/cri.md, "Getting crictl")`;
   const pkg = PACKAGE_OF[binary];
   return pkg ? `install it with 'apt-get install ${pkg}'` : `install the package that provides ${binary}`;
 }
@@ -78,13 +80,25 @@ export function readShadowed(path: string): string | undefined {
  * 24.04) kernel.apparmor_restrict_unprivileged_userns. Only those this
  * kernel has are listed.
  */
-export function userNamespaceSwitches(read: (path: string) => string | undefined = readShadowed): UserNamespaceSwitch[] {
+export function userNamespaceSwitches(
+  read: (path: string) => string | undefined = readShadowed,
+): UserNamespaceSwitch[] {
   const switches: UserNamespaceSwitch[] = [];
   const max = read('/proc/sys/user/max_user_namespaces');
-  switches.push({ name: 'user namespaces allowed', ok: max !== undefined && Number(max) > 0, found: `user.max_user_namespaces = ${max ?? 'missing'}`, fix: sysctlFix('user.max_user_namespaces', '15000') });
+  switches.push({
+    name: 'user namespaces allowed',
+    ok: max !== undefined && Number(max) > 0,
+    found: `user.max_user_namespaces = ${max ?? 'missing'}`,
+    fix: sysctlFix('user.max_user_namespaces', '15000'),
+  });
   const debianSwitch = read('/proc/sys/kernel/unprivileged_userns_clone');
   if (debianSwitch !== undefined)
-    switches.push({ name: 'unprivileged user namespaces (Debian switch)', ok: debianSwitch === '1', found: `kernel.unprivileged_userns_clone = ${debianSwitch}`, fix: sysctlFix('kernel.unprivileged_userns_clone', '1') });
+    switches.push({
+      name: 'unprivileged user namespaces (Debian switch)',
+      ok: debianSwitch === '1',
+      found: `kernel.unprivileged_userns_clone = ${debianSwitch}`,
+      fix: sysctlFix('kernel.unprivileged_userns_clone', '1'),
+    });
   const apparmor = read('/proc/sys/kernel/apparmor_restrict_unprivileged_userns');
   if (apparmor !== undefined)
     switches.push({
@@ -136,7 +150,8 @@ export function unmet(needs: Requirement | undefined, path: string, projectRoot 
     }
     if (!which(b, path)) return `needs ${b}, which is not on PATH: ${installHint(b)}${other}`;
     // bin/ts-* are stubs that load dist/ts-*.cjs: a tool that is not built yet is missing.
-    if (b.startsWith('ts-') && !existsSync(join(projectRoot, 'dist', `${b}.cjs`))) return `needs ${b}, which is not built: ${installHint(b)}${other}`;
+    if (b.startsWith('ts-') && !existsSync(join(projectRoot, 'dist', `${b}.cjs`)))
+      return `needs ${b}, which is not built: ${installHint(b)}${other}`;
   }
   if (needs.cgroupControllers?.length) {
     const why = cgroupControllersUnavailable(needs.cgroupControllers);
@@ -144,7 +159,10 @@ export function unmet(needs: Requirement | undefined, path: string, projectRoot 
   }
   for (const f of needs.files ?? []) {
     const full = isAbsolute(f) ? f : join(projectRoot, f);
-    if (!existsSync(full)) return f.startsWith('/proc') || f.startsWith('/sys') ? `needs ${f}, which this kernel does not have` : `needs ${f}: run 'npm run build'`;
+    if (!existsSync(full))
+      return f.startsWith('/proc') || f.startsWith('/sys')
+        ? `needs ${f}, which this kernel does not have`
+        : `needs ${f}: run 'npm run build'`;
   }
   return undefined;
 }
@@ -171,7 +189,11 @@ export function labCgroupParent(env: NodeJS.ProcessEnv = process.env): string {
  * relative parent), cgroup v2 also needs our cgroup to hold no processes
  * ("no internal processes"), which a login session's cgroup never is.
  */
-export function cgroupControllersUnavailable(controllers: string[], found?: CgroupLayout, parent = labCgroupParent()): string | undefined {
+export function cgroupControllersUnavailable(
+  controllers: string[],
+  found?: CgroupLayout,
+  parent = labCgroupParent(),
+): string | undefined {
   let layout = found;
   try {
     layout ??= detectCgroups();

@@ -103,7 +103,12 @@ export class LabRun {
     const shown = { ...ready, output: ready.output.replace(/^\n+/, '').replace(/\n(?=\n)/g, '') };
     this.reporter.sessionOutput?.(name, shown);
     this.started.push({ name, command: start, output: shown.output });
-    if (ready.error) return { exit: null, output: ready.output, error: `the session '${name}' (${start}) did not start: ${ready.error}` };
+    if (ready.error)
+      return {
+        exit: null,
+        output: ready.output,
+        error: `the session '${name}' (${start}) did not start: ${ready.error}`,
+      };
     // Host commands can reach the session's shell: ts-nsenter -t $SESSION_name_PID
     if (s.shellPid) this.env[`SESSION_${name.replace(/\W/g, '_')}_PID`] = String(s.shellPid);
     return s;
@@ -132,7 +137,14 @@ export class LabRun {
 
   async run(): Promise<LabResult> {
     const lab = this.lab;
-    const result: LabResult = { id: lab.id, title: lab.title, outcome: 'pass', steps: [], cleanupProblems: [], leftovers: [] };
+    const result: LabResult = {
+      id: lab.id,
+      title: lab.title,
+      outcome: 'pass',
+      steps: [],
+      cleanupProblems: [],
+      leftovers: [],
+    };
     const path = `${this.opts.binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
     const skip = unmet(lab.needs, path, this.opts.projectRoot);
     if (skip) {
@@ -146,12 +158,22 @@ export class LabRun {
     this.labDir = mkdtempSync(join(chooseWorkDir().dir, `nslab-${lab.id}-`));
     // Readable by nobody: rootless steps may look at files the lab prepared.
     chmodSync(this.labDir, 0o755);
-    this.env = { ...process.env, PATH: path, LAB_DIR: this.labDir, NSLAB_ROOT: this.opts.projectRoot, LAB_ID: lab.id, LAB_CGROUPS: labCgroupParent() };
+    this.env = {
+      ...process.env,
+      PATH: path,
+      LAB_DIR: this.labDir,
+      NSLAB_ROOT: this.opts.projectRoot,
+      LAB_ID: lab.id,
+      LAB_CGROUPS: labCgroupParent(),
+    };
     await this.reporter.labStart?.(lab);
     try {
       for (const line of lab.setup ?? []) {
         const r = await this.runIn('host', line);
-        if (r.error || r.exit !== 0) throw new Error(`lab setup failed: '${line}': ${r.error ?? `exit status ${r.exit}${r.output.trim() ? `: ${r.output.trim()}` : ''}`}`);
+        if (r.error || r.exit !== 0)
+          throw new Error(
+            `lab setup failed: '${line}': ${r.error ?? `exit status ${r.exit}${r.output.trim() ? `: ${r.output.trim()}` : ''}`}`,
+          );
       }
       const from = this.opts.from ?? 0;
       if (from > 0) result.from = lab.steps[from].id;
@@ -164,7 +186,16 @@ export class LabRun {
     } catch (err) {
       this.catchingUp = false;
       // Shown like a step that did not finish, so every reporter names it.
-      const failed: StepResult = { id: 'setup', outcome: 'fail', command: '', in: 'host', exit: null, output: '', checks: [], error: (err as Error).message };
+      const failed: StepResult = {
+        id: 'setup',
+        outcome: 'fail',
+        command: '',
+        in: 'host',
+        exit: null,
+        output: '',
+        checks: [],
+        error: (err as Error).message,
+      };
       const pseudo: Step = { id: 'setup', explain: 'preparing the lab', run: '' };
       this.reporter.stepOutput?.(pseudo, { exit: null, output: '', error: failed.error });
       this.reporter.stepEnd?.(pseudo, failed);
@@ -203,14 +234,24 @@ export class LabRun {
     const skip = unmet(step.needs, path, this.opts.projectRoot);
     if (skip) {
       this.reporter.stepSkipped?.(step, skip);
-      return { ...base, outcome: 'skip', skipReason: skip, checks: (step.checks ?? []).map((c) => ({ that: c.that, outcome: 'skip', why: skip })) };
+      return {
+        ...base,
+        outcome: 'skip',
+        skipReason: skip,
+        checks: (step.checks ?? []).map((c) => ({ that: c.that, outcome: 'skip', why: skip })),
+      };
     }
     await this.reporter.stepStart?.(this.lab, step, index, command);
     for (const g of step.guard ?? []) {
       const c = await evaluate(g, { exit: null, output: '' }, this.runIn);
       if (c.outcome === 'fail') {
         // Reported once, as the failed check; the error is for JSON readers.
-        const refused: StepResult = { ...base, outcome: 'fail', error: `not run, because this did not hold: ${g.that}`, checks: [{ ...c, that: `before running: ${g.that}` }] };
+        const refused: StepResult = {
+          ...base,
+          outcome: 'fail',
+          error: `not run, because this did not hold: ${g.that}`,
+          checks: [{ ...c, that: `before running: ${g.that}` }],
+        };
         this.reporter.check?.(step, refused.checks[0]!);
         return refused;
       }
@@ -250,7 +291,8 @@ export class LabRun {
       for (const s of this.sessions.values()) await s.stop();
       for (const line of this.lab.cleanup ?? []) {
         const r = await runOnHost(line, { env: this.env, cwd: '/', timeoutSeconds: 30 });
-        if (r.error || r.exit !== 0) problems.push(`cleanup '${line}' failed: ${r.error ?? `exit ${r.exit}: ${r.output.trim()}`}`);
+        if (r.error || r.exit !== 0)
+          problems.push(`cleanup '${line}' failed: ${r.error ?? `exit ${r.exit}: ${r.output.trim()}`}`);
       }
       if (this.labDir) {
         // Never delete through a mount point: a bind mount of / left under

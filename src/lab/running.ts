@@ -56,7 +56,7 @@ export function markRunning(labIds: string[], pid = process.pid): () => void {
 export function runningLabs(): Map<string, number[]> {
   const dir = runningDir();
   const found = new Map<string, number[]>();
-  let names: string[] = [];
+  let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
@@ -65,7 +65,7 @@ export function runningLabs(): Map<string, number[]> {
   for (const name of names) {
     const m = /^(.+)\.(\d+)$/.exec(name);
     if (!m) continue;
-    let content = '';
+    let content: string;
     try {
       content = readFileSync(join(dir, name), 'utf8');
     } catch {
@@ -73,7 +73,8 @@ export function runningLabs(): Map<string, number[]> {
     }
     const [pidText, started] = content.trim().split(' ');
     const pid = Number(pidText);
-    if (pid > 0 && startTime(pid) !== undefined && startTime(pid) === started) found.set(m[1], [...(found.get(m[1]) ?? []), pid]);
+    if (pid > 0 && startTime(pid) !== undefined && startTime(pid) === started)
+      found.set(m[1], [...(found.get(m[1]) ?? []), pid]);
     else rmSync(join(dir, name), { force: true });
   }
   return found;

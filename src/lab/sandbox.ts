@@ -48,7 +48,11 @@ export interface SandboxOptions {
 }
 
 /** How to start `argv` in a new sandbox: ts-unshare's command line and the environment that marks it. */
-export function sandboxCommand(binDir: string, argv: string[], opts: SandboxOptions = {}): { argv: string[]; env: NodeJS.ProcessEnv } {
+export function sandboxCommand(
+  binDir: string,
+  argv: string[],
+  opts: SandboxOptions = {},
+): { argv: string[]; env: NodeJS.ProcessEnv } {
   // The tmpfs on /run hides the host's /run in here: /run/netns is made in
   // it, never on the host.
   const prepare = [
@@ -64,7 +68,20 @@ export function sandboxCommand(binDir: string, argv: string[], opts: SandboxOpti
     'exec "$@"',
   ].join('; ');
   return {
-    argv: [join(binDir, 'ts-unshare'), '-n', '-m', '-u', '--propagation', 'private', '--', 'sh', '-c', prepare, 'sh', ...argv],
+    argv: [
+      join(binDir, 'ts-unshare'),
+      '-n',
+      '-m',
+      '-u',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      '-c',
+      prepare,
+      'sh',
+      ...argv,
+    ],
     env: { ...process.env, [SANDBOX_ENV]: namespaceIds() },
   };
 }

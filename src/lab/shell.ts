@@ -62,7 +62,12 @@ export function runOnHost(script: string, opts: HostCommandOptions): Promise<Com
   return new Promise((resolve) => {
     const argv = argvFor(`{ ${script}\n} 2>&1`, opts.as);
     // detached: its own process group, so a hung step's whole tree can be killed.
-    const child = spawn(argv[0]!, argv.slice(1), { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      env: opts.env,
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     running.add(child);
     let output = '';
     let error: string | undefined;
@@ -85,7 +90,13 @@ export function runOnHost(script: string, opts: HostCommandOptions): Promise<Com
   });
 }
 
-const signalNumbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 };
+const signalNumbers: Partial<Record<NodeJS.Signals, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGKILL: 9,
+  SIGSEGV: 11,
+  SIGTERM: 15,
+};
 
 /** PIDs below `pid` (children, grandchildren, ...), deepest last. */
 export function descendants(pid: number): number[] {
@@ -138,7 +149,12 @@ export class Session {
     // stderr into stdout before the program starts: what it prints while
     // starting (errors, --trace lines) arrives in order with the rest.
     const argv = argvFor(`exec 2>&1; exec ${start}`, opts.as);
-    const child = spawn(argv[0]!, argv.slice(1), { env: opts.env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      env: opts.env,
+      cwd: opts.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
     this.child = child;
     child.stdout!.setEncoding('utf8').on('data', (d: string) => this.received(d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => this.received(d));
@@ -190,7 +206,8 @@ export class Session {
   }
 
   run(script: string, timeoutSeconds: number): Promise<CommandResult> {
-    if (!this.alive) return Promise.resolve({ exit: null, output: '', error: `the session '${this.name}' is not running` });
+    if (!this.alive)
+      return Promise.resolve({ exit: null, output: '', error: `the session '${this.name}' is not running` });
     const token = `__NSLAB_DONE_${process.pid}_${++this.counter}__`;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {

@@ -15,7 +15,10 @@ export interface Cidr {
 
 export function parseAddress(text: string): { family: number; bytes: Buffer } | undefined {
   const pton = cfunc('int inet_pton(int af, const char *src, _Out_ uint8_t *dst)');
-  for (const [family, size] of [[AF_INET, 4], [AF_INET6, 16]] as const) {
+  for (const [family, size] of [
+    [AF_INET, 4],
+    [AF_INET6, 16],
+  ] as const) {
     const dst = Buffer.alloc(size);
     if (pton(family, text, dst) === 1) return { family, bytes: dst };
   }

@@ -77,7 +77,13 @@ export const IFLA = {
   IFLA_MIN_MTU: 50,
   IFLA_MAX_MTU: 51,
 } as const;
-export const IFLA_INFO = { IFLA_INFO_KIND: 1, IFLA_INFO_DATA: 2, IFLA_INFO_XSTATS: 3, IFLA_INFO_SLAVE_KIND: 4, IFLA_INFO_SLAVE_DATA: 5 } as const;
+export const IFLA_INFO = {
+  IFLA_INFO_KIND: 1,
+  IFLA_INFO_DATA: 2,
+  IFLA_INFO_XSTATS: 3,
+  IFLA_INFO_SLAVE_KIND: 4,
+  IFLA_INFO_SLAVE_DATA: 5,
+} as const;
 // linux/veth.h: the peer is described by a whole ifinfomsg plus IFLA_* attributes.
 export const VETH_INFO_PEER = 1;
 // linux/rtnetlink.h: ask for a smaller link dump (no VF details, no statistics).
@@ -112,7 +118,13 @@ export const RTA = {
 } as const;
 export const RT_TABLE_MAIN = 254;
 export const RTPROT_BOOT = 3;
-export const RT_SCOPE = { RT_SCOPE_UNIVERSE: 0, RT_SCOPE_SITE: 200, RT_SCOPE_LINK: 253, RT_SCOPE_HOST: 254, RT_SCOPE_NOWHERE: 255 } as const;
+export const RT_SCOPE = {
+  RT_SCOPE_UNIVERSE: 0,
+  RT_SCOPE_SITE: 200,
+  RT_SCOPE_LINK: 253,
+  RT_SCOPE_HOST: 254,
+  RT_SCOPE_NOWHERE: 255,
+} as const;
 export const RTN_UNICAST = 1;
 
 // linux/if.h: net_device_flags, in the order iproute2 prints them.

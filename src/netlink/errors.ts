@@ -18,7 +18,9 @@ export class NetlinkError extends DomainError {
   readonly kernelMessage?: string;
 
   constructor(request: string, errno: number, opts: { object?: string; kernelMessage?: string } = {}) {
-    super(`${request}${opts.object ? ` ${opts.object}` : ''}: ${errnoName(errno)}${opts.kernelMessage ? ` (${opts.kernelMessage})` : ''}`);
+    super(
+      `${request}${opts.object ? ` ${opts.object}` : ''}: ${errnoName(errno)}${opts.kernelMessage ? ` (${opts.kernelMessage})` : ''}`,
+    );
     this.request = request;
     this.errno = errno;
     this.code = errnoName(errno);

@@ -6,8 +6,27 @@ import { decodeFlags, FlagTable } from '../syscalls/constants.js';
 import { errnoName } from '../syscalls/errors.js';
 import { familyName } from '../syscalls/socket.js';
 import {
-  ARPHRD, IFA, IFF, IFLA, IFLA_INFO, messageTypeName, NETNSA, nameOf, NLM_FLAGS_ACK, NLM_FLAGS_COMMON, NLM_FLAGS_GET, NLM_FLAGS_NEW,
-  NLMSG_DONE, NLMSG_ERROR, NLMSG_HDRLEN, NLMSGERR_ATTR_MSG, NLM_F_ACKFLAGS, RT_SCOPE, RTA, RTM, VETH_INFO_PEER,
+  ARPHRD,
+  IFA,
+  IFF,
+  IFLA,
+  IFLA_INFO,
+  messageTypeName,
+  NETNSA,
+  nameOf,
+  NLM_FLAGS_ACK,
+  NLM_FLAGS_COMMON,
+  NLM_FLAGS_GET,
+  NLM_FLAGS_NEW,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_HDRLEN,
+  NLMSGERR_ATTR_MSG,
+  NLM_F_ACKFLAGS,
+  RT_SCOPE,
+  RTA,
+  RTM,
+  VETH_INFO_PEER,
 } from './constants.js';
 import { formatAddress } from './address.js';
 
@@ -43,7 +62,8 @@ export function nestedAttr(type: number, children: Attr[], head?: Buffer): Attr 
 export function encodeAttrs(attrs: readonly Attr[]): Buffer {
   const parts: Buffer[] = [];
   for (const attr of attrs) {
-    const payload = 'data' in attr ? attr.data : Buffer.concat([attr.head ?? Buffer.alloc(0), encodeAttrs(attr.children)]);
+    const payload =
+      'data' in attr ? attr.data : Buffer.concat([attr.head ?? Buffer.alloc(0), encodeAttrs(attr.children)]);
     const buf = Buffer.alloc(align4(4 + payload.length));
     buf.writeUInt16LE(4 + payload.length, 0);
     buf.writeUInt16LE(attr.type, 2);
@@ -94,7 +114,14 @@ export function ifaddrmsg(fields: { family: number; prefixlen?: number; scope?: 
 }
 
 /** struct rtmsg { u8 family, dst_len, src_len, tos, table, protocol, scope, type; u32 flags; } */
-export function rtmsg(fields: { family: number; dstLen?: number; table?: number; protocol?: number; scope?: number; type?: number }): Buffer {
+export function rtmsg(fields: {
+  family: number;
+  dstLen?: number;
+  table?: number;
+  protocol?: number;
+  scope?: number;
+  type?: number;
+}): Buffer {
   const b = Buffer.alloc(12);
   b.writeUInt8(fields.family, 0);
   b.writeUInt8(fields.dstLen ?? 0, 1);
@@ -180,7 +207,13 @@ export interface IfInfo {
 }
 
 export function readIfinfomsg(p: Buffer): IfInfo {
-  return { family: p.readUInt8(0), type: p.readUInt16LE(2), index: p.readInt32LE(4), flags: p.readUInt32LE(8), change: p.readUInt32LE(12) };
+  return {
+    family: p.readUInt8(0),
+    type: p.readUInt16LE(2),
+    index: p.readInt32LE(4),
+    flags: p.readUInt32LE(8),
+    change: p.readUInt32LE(12),
+  };
 }
 
 export interface IfAddr {
@@ -192,7 +225,13 @@ export interface IfAddr {
 }
 
 export function readIfaddrmsg(p: Buffer): IfAddr {
-  return { family: p.readUInt8(0), prefixlen: p.readUInt8(1), flags: p.readUInt8(2), scope: p.readUInt8(3), index: p.readUInt32LE(4) };
+  return {
+    family: p.readUInt8(0),
+    prefixlen: p.readUInt8(1),
+    flags: p.readUInt8(2),
+    scope: p.readUInt8(3),
+    index: p.readUInt32LE(4),
+  };
 }
 
 /** struct nlmsgerr { int error; struct nlmsghdr msg; ... } and the extended-ack message, if any. */
@@ -221,14 +260,40 @@ function schema(names: Record<string, number>, kinds: Record<string, Kind>, fall
 }
 
 const LINK_SCHEMA = schema(IFLA, {
-  IFLA_ADDRESS: 'mac', IFLA_BROADCAST: 'mac', IFLA_IFNAME: 'string', IFLA_QDISC: 'string', IFLA_LINKINFO: 'linkinfo',
-  IFLA_OPERSTATE: 'u8', IFLA_LINKMODE: 'u8', IFLA_CARRIER: 'u8', IFLA_LINK_NETNSID: 's32', IFLA_EXT_MASK: 'extmask',
+  IFLA_ADDRESS: 'mac',
+  IFLA_BROADCAST: 'mac',
+  IFLA_IFNAME: 'string',
+  IFLA_QDISC: 'string',
+  IFLA_LINKINFO: 'linkinfo',
+  IFLA_OPERSTATE: 'u8',
+  IFLA_LINKMODE: 'u8',
+  IFLA_CARRIER: 'u8',
+  IFLA_LINK_NETNSID: 's32',
+  IFLA_EXT_MASK: 'extmask',
 });
-const LINKINFO_SCHEMA = schema(IFLA_INFO, { IFLA_INFO_KIND: 'string', IFLA_INFO_SLAVE_KIND: 'string', IFLA_INFO_DATA: 'infodata' });
+const LINKINFO_SCHEMA = schema(IFLA_INFO, {
+  IFLA_INFO_KIND: 'string',
+  IFLA_INFO_SLAVE_KIND: 'string',
+  IFLA_INFO_DATA: 'infodata',
+});
 const VETH_SCHEMA: Schema = { [VETH_INFO_PEER]: ['VETH_INFO_PEER', 'peer'] };
-const ADDR_SCHEMA = schema(IFA, { IFA_ADDRESS: 'addr', IFA_LOCAL: 'addr', IFA_BROADCAST: 'addr', IFA_ANYCAST: 'addr', IFA_MULTICAST: 'addr', IFA_LABEL: 'string', IFA_PROTO: 'u8' });
+const ADDR_SCHEMA = schema(IFA, {
+  IFA_ADDRESS: 'addr',
+  IFA_LOCAL: 'addr',
+  IFA_BROADCAST: 'addr',
+  IFA_ANYCAST: 'addr',
+  IFA_MULTICAST: 'addr',
+  IFA_LABEL: 'string',
+  IFA_PROTO: 'u8',
+});
 const NSID_SCHEMA = schema(NETNSA, { NETNSA_NSID: 's32', NETNSA_PID: 'u32', NETNSA_FD: 'u32' });
-const ROUTE_SCHEMA = schema(RTA, { RTA_DST: 'addr', RTA_SRC: 'addr', RTA_GATEWAY: 'addr', RTA_PREFSRC: 'addr', RTA_PREF: 'u8' });
+const ROUTE_SCHEMA = schema(RTA, {
+  RTA_DST: 'addr',
+  RTA_SRC: 'addr',
+  RTA_GATEWAY: 'addr',
+  RTA_PREFSRC: 'addr',
+  RTA_PREF: 'u8',
+});
 
 const IFF_FLAGS: FlagTable = Object.entries(IFF).map(([name, bit]) => ['IFF_' + name, bit] as const);
 
@@ -273,7 +338,13 @@ function renderValue(data: Buffer, kind: Kind, siblings: RawAttr[], brief: boole
     case 'addr':
       return formatAddress(data);
     case 'extmask':
-      return decodeFlags([['RTEXT_FILTER_VF', 1], ['RTEXT_FILTER_SKIP_STATS', 8]], data.readUInt32LE(0));
+      return decodeFlags(
+        [
+          ['RTEXT_FILTER_VF', 1],
+          ['RTEXT_FILTER_SKIP_STATS', 8],
+        ],
+        data.readUInt32LE(0),
+      );
     case 'linkinfo':
       return renderAttrs(data, LINKINFO_SCHEMA, brief);
     case 'infodata': {
@@ -318,17 +389,25 @@ export function describeMessage(m: Message, brief = false): string {
   }
   if (m.type === NLMSG_DONE) return head;
   switch (m.type) {
-    case RTM.RTM_NEWLINK: case RTM.RTM_DELLINK: case RTM.RTM_GETLINK: case RTM.RTM_SETLINK:
+    case RTM.RTM_NEWLINK:
+    case RTM.RTM_DELLINK:
+    case RTM.RTM_GETLINK:
+    case RTM.RTM_SETLINK:
       if (p.length < 16) break;
       return `${head}, ${renderIfinfo(readIfinfomsg(p))}, ${renderAttrs(p.subarray(16), LINK_SCHEMA, brief)}`;
-    case RTM.RTM_NEWADDR: case RTM.RTM_DELADDR: case RTM.RTM_GETADDR: {
+    case RTM.RTM_NEWADDR:
+    case RTM.RTM_DELADDR:
+    case RTM.RTM_GETADDR: {
       if (p.length < 8) break;
       const a = readIfaddrmsg(p);
       return `${head}, {ifa_family=${familyName(a.family)}, ifa_prefixlen=${a.prefixlen}, ifa_flags=${a.flags}, ifa_scope=${scopeName(a.scope)}, ifa_index=${a.index}}, ${renderAttrs(p.subarray(8), ADDR_SCHEMA, brief)}`;
     }
-    case RTM.RTM_NEWNSID: case RTM.RTM_GETNSID:
+    case RTM.RTM_NEWNSID:
+    case RTM.RTM_GETNSID:
       return `${head}, {rtgen_family=${familyName(p[0]!)}}, ${renderAttrs(p.subarray(4), NSID_SCHEMA, brief)}`;
-    case RTM.RTM_NEWROUTE: case RTM.RTM_DELROUTE: case RTM.RTM_GETROUTE: {
+    case RTM.RTM_NEWROUTE:
+    case RTM.RTM_DELROUTE:
+    case RTM.RTM_GETROUTE: {
       if (p.length < 12) break;
       return `${head}, {rtm_family=${familyName(p[0]!)}, rtm_dst_len=${p[1]}, rtm_table=${p[4]}, rtm_protocol=${p[5]}, rtm_scope=${scopeName(p[6]!)}, rtm_type=${p[7]}}, ${renderAttrs(p.subarray(12), ROUTE_SCHEMA, brief)}`;
     }

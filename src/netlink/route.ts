@@ -4,12 +4,42 @@
 // request and the object; the tool words it.
 import { AF_INET, AF_INET6, AF_UNSPEC } from '../syscalls/socket.js';
 import {
-  IFA, IFF, IFF_RUNNING, IFF_UP, IFLA, IFLA_INFO, OPERSTATES, RT_SCOPE, RT_TABLE_MAIN, RTA, RTEXT_FILTER_SKIP_STATS, RTEXT_FILTER_VF, RTM, RTN_UNICAST,
-  RTPROT_BOOT, NETNSA, NLM_F_NEW, VETH_INFO_PEER,
+  IFA,
+  IFF,
+  IFF_RUNNING,
+  IFF_UP,
+  IFLA,
+  IFLA_INFO,
+  OPERSTATES,
+  RT_SCOPE,
+  RT_TABLE_MAIN,
+  RTA,
+  RTEXT_FILTER_SKIP_STATS,
+  RTEXT_FILTER_VF,
+  RTM,
+  RTN_UNICAST,
+  RTPROT_BOOT,
+  NETNSA,
+  NLM_F_NEW,
+  VETH_INFO_PEER,
 } from './constants.js';
 import {
-  Attr, attrMap, attrS32, attrString, attrU32, bytesAttr, formatMac, ifaddrmsg, ifinfomsg, Message, nestedAttr, readIfaddrmsg, readIfinfomsg,
-  rtmsg, stringAttr, u32Attr,
+  Attr,
+  attrMap,
+  attrS32,
+  attrString,
+  attrU32,
+  bytesAttr,
+  formatMac,
+  ifaddrmsg,
+  ifinfomsg,
+  Message,
+  nestedAttr,
+  readIfaddrmsg,
+  readIfinfomsg,
+  rtmsg,
+  stringAttr,
+  u32Attr,
 } from './message.js';
 import { Cidr, formatAddress } from './address.js';
 import { NetlinkError, RouteFamilyMismatch, VethNameTaken } from './errors.js';
@@ -65,7 +95,7 @@ export function parseLink(m: Message): Link {
     flags: info.flags,
     type: info.type,
     mtu: attrU32(attrs.get(IFLA.IFLA_MTU)),
-    operstate: operstate ? OPERSTATES[operstate[0]!] ?? String(operstate[0]) : 'UNKNOWN',
+    operstate: operstate ? (OPERSTATES[operstate[0]!] ?? String(operstate[0])) : 'UNKNOWN',
     address: mac ? formatMac(mac) : undefined,
     broadcast: brd ? formatMac(brd) : undefined,
     // The kernel sends IFLA_LINK only for a link with a lower device (or a
@@ -106,7 +136,9 @@ export function listAddresses(s: RouteSocket): Address[] {
 
 /** RTM_GETLINK by name: the kernel answers with the one link, or ENODEV. */
 export function findLink(s: RouteSocket, name: string): Link {
-  return parseLink(s.get({ type: RTM.RTM_GETLINK, header: ifinfomsg(), attrs: [EXT_MASK, stringAttr(IFLA.IFLA_IFNAME, name)] }, name));
+  return parseLink(
+    s.get({ type: RTM.RTM_GETLINK, header: ifinfomsg(), attrs: [EXT_MASK, stringAttr(IFLA.IFLA_IFNAME, name)] }, name),
+  );
 }
 
 /** Whether a link of that name exists (to say which of two names a refusal was about). */
@@ -135,7 +167,15 @@ export function addVeth(s: RouteSocket, name: string, peer: string, peerNetnsFd?
     nestedAttr(IFLA_INFO.IFLA_INFO_DATA, [nestedAttr(VETH_INFO_PEER, peerAttrs, ifinfomsg())]),
   ]);
   try {
-    s.change({ type: RTM.RTM_NEWLINK, flags: NEW_EXCL, header: ifinfomsg(), attrs: [stringAttr(IFLA.IFLA_IFNAME, name), linkinfo] }, name);
+    s.change(
+      {
+        type: RTM.RTM_NEWLINK,
+        flags: NEW_EXCL,
+        header: ifinfomsg(),
+        attrs: [stringAttr(IFLA.IFLA_IFNAME, name), linkinfo],
+      },
+      name,
+    );
   } catch (err) {
     if (!(err instanceof NetlinkError) || err.code !== 'EEXIST') throw err;
     const elsewhere = peerNetnsFd !== undefined;
@@ -148,7 +188,15 @@ export function addVeth(s: RouteSocket, name: string, peer: string, peerNetnsFd?
 
 export function addBridge(s: RouteSocket, name: string): void {
   const linkinfo = nestedAttr(IFLA.IFLA_LINKINFO, [stringAttr(IFLA_INFO.IFLA_INFO_KIND, 'bridge')]);
-  s.change({ type: RTM.RTM_NEWLINK, flags: NEW_EXCL, header: ifinfomsg(), attrs: [stringAttr(IFLA.IFLA_IFNAME, name), linkinfo] }, name);
+  s.change(
+    {
+      type: RTM.RTM_NEWLINK,
+      flags: NEW_EXCL,
+      header: ifinfomsg(),
+      attrs: [stringAttr(IFLA.IFLA_IFNAME, name), linkinfo],
+    },
+    name,
+  );
 }
 
 /** RTM_DELLINK by name; deleting either end of a veth destroys both. */
@@ -182,7 +230,8 @@ export function setMaster(s: RouteSocket, name: string, masterIndex: number): vo
 /** iproute2's default: 127.0.0.0/8 and ::1 are host scope, anything else global. */
 function defaultScope(c: Cidr): number {
   if (c.family === AF_INET && c.bytes[0] === 127) return RT_SCOPE.RT_SCOPE_HOST;
-  if (c.family === AF_INET6 && c.bytes.subarray(0, 15).every((b) => b === 0) && c.bytes[15] === 1) return RT_SCOPE.RT_SCOPE_HOST;
+  if (c.family === AF_INET6 && c.bytes.subarray(0, 15).every((b) => b === 0) && c.bytes[15] === 1)
+    return RT_SCOPE.RT_SCOPE_HOST;
   return RT_SCOPE.RT_SCOPE_UNIVERSE;
 }
 
@@ -207,12 +256,20 @@ export function deleteAddress(s: RouteSocket, link: Link, c: Cidr): void {
  * ip sends it: with host bits set, IPv4 refuses it (EINVAL, "Invalid prefix
  * for given prefix length") and IPv6 clears them.
  */
-function routeRequest(destination: Cidr | undefined, gateway: Cidr, fields: { protocol?: number; scope: number; type?: number }): { header: Buffer; attrs: Attr[] } {
-  if (destination && destination.family !== gateway.family) throw new RouteFamilyMismatch(routeObject(destination), gateway.text);
+function routeRequest(
+  destination: Cidr | undefined,
+  gateway: Cidr,
+  fields: { protocol?: number; scope: number; type?: number },
+): { header: Buffer; attrs: Attr[] } {
+  if (destination && destination.family !== gateway.family)
+    throw new RouteFamilyMismatch(routeObject(destination), gateway.text);
   const attrs: Attr[] = [];
   if (destination && destination.prefixlen > 0) attrs.push(bytesAttr(RTA.RTA_DST, destination.bytes));
   attrs.push(bytesAttr(RTA.RTA_GATEWAY, gateway.bytes));
-  return { header: rtmsg({ family: gateway.family, dstLen: destination?.prefixlen ?? 0, table: RT_TABLE_MAIN, ...fields }), attrs };
+  return {
+    header: rtmsg({ family: gateway.family, dstLen: destination?.prefixlen ?? 0, table: RT_TABLE_MAIN, ...fields }),
+    attrs,
+  };
 }
 
 /** "default" or "10.0.0.0/8": the route's name in errors. */
@@ -221,13 +278,20 @@ function routeObject(destination: Cidr | undefined): string {
 }
 
 export function addRoute(s: RouteSocket, destination: Cidr | undefined, gateway: Cidr): void {
-  const req = routeRequest(destination, gateway, { protocol: RTPROT_BOOT, scope: RT_SCOPE.RT_SCOPE_UNIVERSE, type: RTN_UNICAST });
+  const req = routeRequest(destination, gateway, {
+    protocol: RTPROT_BOOT,
+    scope: RT_SCOPE.RT_SCOPE_UNIVERSE,
+    type: RTN_UNICAST,
+  });
   s.change({ type: RTM.RTM_NEWROUTE, flags: NEW_EXCL, ...req }, routeObject(destination));
 }
 
 /** RT_SCOPE_NOWHERE in a delete request means "any scope" (as iproute2 sends it). */
 export function deleteRoute(s: RouteSocket, destination: Cidr | undefined, gateway: Cidr): void {
-  s.change({ type: RTM.RTM_DELROUTE, ...routeRequest(destination, gateway, { scope: RT_SCOPE.RT_SCOPE_NOWHERE }) }, routeObject(destination));
+  s.change(
+    { type: RTM.RTM_DELROUTE, ...routeRequest(destination, gateway, { scope: RT_SCOPE.RT_SCOPE_NOWHERE }) },
+    routeObject(destination),
+  );
 }
 
 /**
@@ -237,7 +301,10 @@ export function deleteRoute(s: RouteSocket, destination: Cidr | undefined, gatew
  */
 export function namespaceId(s: RouteSocket, netnsFd: number, label: string): number {
   // struct rtgenmsg { u8 family; }, padded to 4 bytes like everything else.
-  const reply = s.get({ type: RTM.RTM_GETNSID, header: Buffer.alloc(4), attrs: [u32Attr(NETNSA.NETNSA_FD, netnsFd)] }, label);
+  const reply = s.get(
+    { type: RTM.RTM_GETNSID, header: Buffer.alloc(4), attrs: [u32Attr(NETNSA.NETNSA_FD, netnsFd)] },
+    label,
+  );
   return attrS32(attrMap(reply.payload.subarray(4)).get(NETNSA.NETNSA_NSID)) ?? -1;
 }
 
@@ -248,4 +315,3 @@ export function linkFlagNames(flags: number): string[] {
   for (const [name, bit] of Object.entries(IFF)) if (flags & bit) names.push(name);
   return names;
 }
-

@@ -4,8 +4,28 @@
 // several datagrams, ended by NLMSG_DONE).
 import { CLONE } from '../syscalls/constants.js';
 import { closeFd, openNamespaceFile, setns } from '../syscalls/namespaces.js';
-import { AF_NETLINK, bind, MSG_TRUNC, recvfrom, sendto, setsockoptInt, SOCK_CLOEXEC, SOCK_RAW, socket } from '../syscalls/socket.js';
-import { messageTypeName, NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_ROUTE, NLM_F, NLM_F_DUMP, NLMSG_DONE, NLMSG_ERROR, SOL_NETLINK } from './constants.js';
+import {
+  AF_NETLINK,
+  bind,
+  MSG_TRUNC,
+  recvfrom,
+  sendto,
+  setsockoptInt,
+  SOCK_CLOEXEC,
+  SOCK_RAW,
+  socket,
+} from '../syscalls/socket.js';
+import {
+  messageTypeName,
+  NETLINK_CAP_ACK,
+  NETLINK_EXT_ACK,
+  NETLINK_ROUTE,
+  NLM_F,
+  NLM_F_DUMP,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  SOL_NETLINK,
+} from './constants.js';
 import { NetlinkError, NetlinkProtocolError } from './errors.js';
 import { describeMessage, encodeMessage, Message, parseMessages, readError, Request } from './message.js';
 import { tracing } from '../syscalls/trace.js';
@@ -89,7 +109,8 @@ export class RouteSocket {
       messages = parseMessages(Buffer.from(this.buffer.subarray(0, Math.min(got, this.buffer.length))));
       return `[${messages.map((m) => describeMessage(m, true)).join(', ')}]`;
     });
-    if (n > this.buffer.length) throw new NetlinkProtocolError(`a netlink reply of ${n} bytes did not fit in ${this.buffer.length}`);
+    if (n > this.buffer.length)
+      throw new NetlinkProtocolError(`a netlink reply of ${n} bytes did not fit in ${this.buffer.length}`);
     return messages;
   }
 
@@ -106,7 +127,8 @@ export class RouteSocket {
         if (m.seq !== seq) continue; // left over from an earlier request
         if (m.type === NLMSG_ERROR) {
           const e = readError(m);
-          if (e.errno !== 0) throw new NetlinkError(messageTypeName(req.type), e.errno, { object, kernelMessage: e.message });
+          if (e.errno !== 0)
+            throw new NetlinkError(messageTypeName(req.type), e.errno, { object, kernelMessage: e.message });
           return replies; // the ack
         }
         if (m.type === NLMSG_DONE) {

@@ -28,13 +28,23 @@ import { enableTrace, q, traceLine, tracing } from '../syscalls/trace.js';
 const spec: ToolSpec = {
   name: 'chroot-escape',
   usage: '[--depth N] [PROGRAM [ARG...]]',
-  summary: 'Leave a chroot(2) jail by chrooting into a subdirectory and walking ".." up, then run PROGRAM (default /bin/sh) at the real root.',
+  summary:
+    'Leave a chroot(2) jail by chrooting into a subdirectory and walking ".." up, then run PROGRAM (default /bin/sh) at the real root.',
   options: [
-    { long: 'depth', arg: 'required', value: '<n>', help: 'how many chdir("..") to make (default 64: more than any path is deep)' },
-    { long: 'dir', arg: 'required', value: '<name>', help: 'the directory to make and chroot into (default .nslab-escape)' },
+    {
+      long: 'depth',
+      arg: 'required',
+      value: '<n>',
+      help: 'how many chdir("..") to make (default 64: more than any path is deep)',
+    },
+    {
+      long: 'dir',
+      arg: 'required',
+      value: '<name>',
+      help: 'the directory to make and chroot into (default .nslab-escape)',
+    },
   ],
 };
-
 
 runTool(spec, (cmd) => {
   const depthText = value(cmd, 'depth') ?? '64';

@@ -20,10 +20,18 @@ const spec: ToolSpec = {
   name: 'clone-demo',
   usage: '[--hostname NAME] [PROGRAM [ARG...]]',
   summary: 'Run PROGRAM in new net, UTS, mount, IPC, PID and user namespaces created by a single clone(2).',
-  options: [{ long: 'hostname', arg: 'required', value: '<name>', help: 'set this host name in the new UTS namespace' }],
+  options: [
+    { long: 'hostname', arg: 'required', value: '<name>', help: 'set this host name in the new UTS namespace' },
+  ],
 };
 
-const FLAGS = CLONE.CLONE_NEWNET | CLONE.CLONE_NEWUTS | CLONE.CLONE_NEWNS | CLONE.CLONE_NEWIPC | CLONE.CLONE_NEWPID | CLONE.CLONE_NEWUSER;
+const FLAGS =
+  CLONE.CLONE_NEWNET |
+  CLONE.CLONE_NEWUTS |
+  CLONE.CLONE_NEWNS |
+  CLONE.CLONE_NEWIPC |
+  CLONE.CLONE_NEWPID |
+  CLONE.CLONE_NEWUSER;
 
 runTool(spec, (cmd) => {
   const hostname = value(cmd, 'hostname');

@@ -35,7 +35,10 @@ runTool(spec, (cmd) => {
   const dir = value(cmd, 'chdir');
   const ids = value(cmd, 'ids');
   if (ids !== undefined && !/^\d+$/.test(ids)) throw new UsageError(`invalid id '${ids}'`);
-  const setup = [...(dir ? [chdirCall(dir)] : []), ...(ids ? [setgroupsCall(), setgidCall(Number(ids)), setuidCall(Number(ids))] : [])];
+  const setup = [
+    ...(dir ? [chdirCall(dir)] : []),
+    ...(ids ? [setgroupsCall(), setgidCall(Number(ids)), setuidCall(Number(ids))] : []),
+  ];
   const child = startProgram([...setup, ...programCalls(cmd.rest)], { barrier: { fifo, tool: spec.name } });
   const pidFile = value(cmd, 'pid-file');
   if (pidFile) writeFileSync(pidFile, `${child.pid}\n`);

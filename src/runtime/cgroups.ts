@@ -50,7 +50,8 @@ export interface ContainerCgroup {
  * cgroup) or absolute.
  */
 export function cgroupSpec(id: string, cgroupsPath: string | undefined, layout: CgroupLayout): string {
-  if (cgroupsPath && /^[^/]+:[^:]*:[^:]+$/.test(cgroupsPath)) throw new ConfigError('linux.cgroupsPath', 'a systemd slice:prefix:name path', true);
+  if (cgroupsPath && /^[^/]+:[^:]*:[^:]+$/.test(cgroupsPath))
+    throw new ConfigError('linux.cgroupsPath', 'a systemd slice:prefix:name path', true);
   // runc's CleanPath: '..' cannot climb above the start, and the form (relative or absolute) is kept.
   const inner = cgroupsPath ? cleanPath(cgroupsPath) : id;
   if (inner.startsWith('/')) return inner;
@@ -78,7 +79,10 @@ function cleanPath(p: string): string {
 
 /** A handle on the container's cgroup from what state.json kept (its directories, whoever asks). */
 export function containerCgroup(cg: { path: string; dirs: readonly CgroupDir[] }): Cgroup {
-  return cgroupAt(cg.path, cg.dirs.filter((d) => existsSync(d.dir)));
+  return cgroupAt(
+    cg.path,
+    cg.dirs.filter((d) => existsSync(d.dir)),
+  );
 }
 
 /** The cgroup manager the runtime uses unless given another: cgroupfs, laid out as runc 1.1 lays it out. */
@@ -119,7 +123,11 @@ export function createContainerCgroup(
   } catch (err) {
     cg.delete({ kill: true });
     if (err instanceof ResourceUnsupportedError) {
-      throw new ConfigError(`linux.resources.${err.resource}`, `setting it on this host's cgroups (no ${err.controller} ${err.file})`, true);
+      throw new ConfigError(
+        `linux.resources.${err.resource}`,
+        `setting it on this host's cgroups (no ${err.controller} ${err.file})`,
+        true,
+      );
     }
     throw err;
   }
@@ -166,7 +174,8 @@ function extraResources(r: Resources): Partial<Record<ExtraResource, string | nu
 
 /** Move a process into each of the container's cgroup directories (one write of its pid to cgroup.procs each). */
 export function moveIntoCgroups(dirs: readonly string[], pid: number, who: string): void {
-  for (const dir of dirs) writeKernelFile(posix.join(dir, 'cgroup.procs'), String(pid), { what: `move ${who} into ${dir}` });
+  for (const dir of dirs)
+    writeKernelFile(posix.join(dir, 'cgroup.procs'), String(pid), { what: `move ${who} into ${dir}` });
 }
 
 /** PIDs in the container's cgroups (the first hierarchy that lists any). */
@@ -181,4 +190,3 @@ export function cgroupPids(dirs: readonly string[]): number[] {
   }
   return [...all].sort((a, b) => a - b);
 }
-

@@ -95,7 +95,15 @@ export interface Resources {
     disableOOMKiller?: boolean;
   };
   pids?: { limit: number };
-  cpu?: { shares?: number; quota?: number; period?: number; realtimeRuntime?: number; realtimePeriod?: number; cpus?: string; mems?: string };
+  cpu?: {
+    shares?: number;
+    quota?: number;
+    period?: number;
+    realtimeRuntime?: number;
+    realtimePeriod?: number;
+    cpus?: string;
+    mems?: string;
+  };
   devices: DeviceRule[];
 }
 
@@ -142,7 +150,10 @@ function isObject(v: unknown): v is Json {
 
 /** Field readers that name the field on error. */
 export class Reader {
-  constructor(readonly path: string, readonly obj: Json) {}
+  constructor(
+    readonly path: string,
+    readonly obj: Json,
+  ) {}
   at(key: string): string {
     return this.path ? `${this.path}.${key}` : key;
   }
@@ -177,7 +188,8 @@ export class Reader {
   strings(key: string): string[] | undefined {
     const v = this.obj[key];
     if (v === undefined || v === null) return undefined;
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ConfigError(this.at(key), 'must be a list of strings');
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+      throw new ConfigError(this.at(key), 'must be a list of strings');
     return v as string[];
   }
   ints(key: string): number[] | undefined {
@@ -205,23 +217,78 @@ export class Reader {
   /** Refuse a field this runtime does not implement, when it is set to something. */
   refuse(key: string): void {
     const v = this.obj[key];
-    if (v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0)) return;
+    if (
+      v === undefined ||
+      v === null ||
+      v === '' ||
+      (Array.isArray(v) && v.length === 0) ||
+      (isObject(v) && Object.keys(v).length === 0)
+    )
+      return;
     throw new ConfigError(this.at(key), 'setting it', true);
   }
 }
 
 export const RLIMITS: Record<string, number> = {
-  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5, RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7,
-  RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10, RLIMIT_SIGPENDING: 11,
-  RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
+  RLIMIT_CPU: 0,
+  RLIMIT_FSIZE: 1,
+  RLIMIT_DATA: 2,
+  RLIMIT_STACK: 3,
+  RLIMIT_CORE: 4,
+  RLIMIT_RSS: 5,
+  RLIMIT_NPROC: 6,
+  RLIMIT_NOFILE: 7,
+  RLIMIT_MEMLOCK: 8,
+  RLIMIT_AS: 9,
+  RLIMIT_LOCKS: 10,
+  RLIMIT_SIGPENDING: 11,
+  RLIMIT_MSGQUEUE: 12,
+  RLIMIT_NICE: 13,
+  RLIMIT_RTPRIO: 14,
+  RLIMIT_RTTIME: 15,
 };
 
 export const CAPABILITY_NAMES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP',
-  'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER',
-  'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE',
-  'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP',
-  'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_DAC_READ_SEARCH',
+  'CAP_FOWNER',
+  'CAP_FSETID',
+  'CAP_KILL',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETPCAP',
+  'CAP_LINUX_IMMUTABLE',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_NET_BROADCAST',
+  'CAP_NET_ADMIN',
+  'CAP_NET_RAW',
+  'CAP_IPC_LOCK',
+  'CAP_IPC_OWNER',
+  'CAP_SYS_MODULE',
+  'CAP_SYS_RAWIO',
+  'CAP_SYS_CHROOT',
+  'CAP_SYS_PTRACE',
+  'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN',
+  'CAP_SYS_BOOT',
+  'CAP_SYS_NICE',
+  'CAP_SYS_RESOURCE',
+  'CAP_SYS_TIME',
+  'CAP_SYS_TTY_CONFIG',
+  'CAP_MKNOD',
+  'CAP_LEASE',
+  'CAP_AUDIT_WRITE',
+  'CAP_AUDIT_CONTROL',
+  'CAP_SETFCAP',
+  'CAP_MAC_OVERRIDE',
+  'CAP_MAC_ADMIN',
+  'CAP_SYSLOG',
+  'CAP_WAKE_ALARM',
+  'CAP_BLOCK_SUSPEND',
+  'CAP_AUDIT_READ',
+  'CAP_PERFMON',
+  'CAP_BPF',
   'CAP_CHECKPOINT_RESTORE',
 ];
 
@@ -246,7 +313,8 @@ function readProcess(r: Reader, forExec = false): ProcessSpec {
     const set = (k: string) => {
       const names = c.strings(k) ?? [];
       names.forEach((n, i) => {
-        if (!CAPABILITY_NAMES.includes(n)) throw new ConfigError(`${c.at(k)}[${i}]`, `unknown capability ${JSON.stringify(n)}`);
+        if (!CAPABILITY_NAMES.includes(n))
+          throw new ConfigError(`${c.at(k)}[${i}]`, `unknown capability ${JSON.stringify(n)}`);
       });
       return names;
     };
@@ -269,7 +337,8 @@ function readProcess(r: Reader, forExec = false): ProcessSpec {
   }
   const oom = r.int('oomScoreAdj');
   const apparmor = r.string('apparmorProfile');
-  if (oom !== undefined && (oom < -1000 || oom > 1000)) throw new ConfigError(r.at('oomScoreAdj'), 'must be between -1000 and 1000');
+  if (oom !== undefined && (oom < -1000 || oom > 1000))
+    throw new ConfigError(r.at('oomScoreAdj'), 'must be between -1000 and 1000');
   return {
     terminal: r.bool('terminal') ?? false,
     user,
@@ -291,7 +360,14 @@ export function parseProcess(json: unknown, path = 'process'): ProcessSpec {
 }
 
 /** The hooks of the OCI spec, in the order they run; REFUSED_HOOKS are the ones this runtime does not run. */
-export const HOOK_KINDS: readonly HookKind[] = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
+export const HOOK_KINDS: readonly HookKind[] = [
+  'prestart',
+  'createRuntime',
+  'createContainer',
+  'startContainer',
+  'poststart',
+  'poststop',
+];
 export const REFUSED_HOOKS: readonly HookKind[] = ['createContainer'];
 
 function readHooks(r: Reader | undefined): ContainerConfig['hooks'] {
@@ -305,10 +381,16 @@ function readHooks(r: Reader | undefined): ContainerConfig['hooks'] {
     hooks[kind] = list.map((h) => {
       const path = h.string('path', true)!;
       if (!isAbsolute(path)) throw new ConfigError(h.at('path'), 'must be an absolute path');
-      return { path, args: h.strings('args') ?? [path], env: h.strings('env') ?? [], timeout: h.int('timeout', false, 1) };
+      return {
+        path,
+        args: h.strings('args') ?? [path],
+        env: h.strings('env') ?? [],
+        timeout: h.int('timeout', false, 1),
+      };
     });
   }
-  for (const key of Object.keys(r.obj)) if (!kinds.includes(key as HookKind)) throw new ConfigError(r.at(key), 'an unknown hook', true);
+  for (const key of Object.keys(r.obj))
+    if (!kinds.includes(key as HookKind)) throw new ConfigError(r.at(key), 'an unknown hook', true);
   return hooks;
 }
 
@@ -326,7 +408,8 @@ function readResources(r: Reader | undefined): Resources | undefined {
       swappiness: m.int('swappiness', false, 0),
       disableOOMKiller: m.bool('disableOOMKiller'),
     };
-    if (res.memory.swappiness !== undefined && res.memory.swappiness > 100) throw new ConfigError(m.at('swappiness'), 'must be between 0 and 100');
+    if (res.memory.swappiness !== undefined && res.memory.swappiness > 100)
+      throw new ConfigError(m.at('swappiness'), 'must be between 0 and 100');
     for (const k of ['useHierarchy', 'checkBeforeUpdate']) m.refuse(k);
   }
   const p = r.object('pids');
@@ -346,9 +429,11 @@ function readResources(r: Reader | undefined): Resources | undefined {
   }
   res.devices = r.list('devices').map((d) => {
     const access = d.string('access');
-    if (access !== undefined && !/^[rwm]*$/.test(access)) throw new ConfigError(d.at('access'), `invalid access ${JSON.stringify(access)}`);
+    if (access !== undefined && !/^[rwm]*$/.test(access))
+      throw new ConfigError(d.at('access'), `invalid access ${JSON.stringify(access)}`);
     const type = d.string('type');
-    if (type !== undefined && !['a', 'b', 'c'].includes(type)) throw new ConfigError(d.at('type'), `invalid device type ${JSON.stringify(type)}`);
+    if (type !== undefined && !['a', 'b', 'c'].includes(type))
+      throw new ConfigError(d.at('type'), `invalid device type ${JSON.stringify(type)}`);
     const allow = d.bool('allow');
     if (allow === undefined) throw new ConfigError(d.at('allow'), 'missing');
     return { allow, type, major: d.int('major'), minor: d.int('minor'), access };
@@ -399,8 +484,14 @@ export function namespaceFile(kind: NamespaceKind): string {
 function readMounts(top: Reader): MountSpec[] {
   return top.list('mounts').map((m) => {
     const destination = m.string('destination', true)!;
-    if (!isAbsolute(destination)) throw new ConfigError(m.at('destination'), `must be an absolute path, not ${JSON.stringify(destination)}`);
-    return { destination, type: m.string('type') ?? 'none', source: m.string('source') ?? '', options: m.strings('options') ?? [] };
+    if (!isAbsolute(destination))
+      throw new ConfigError(m.at('destination'), `must be an absolute path, not ${JSON.stringify(destination)}`);
+    return {
+      destination,
+      type: m.string('type') ?? 'none',
+      source: m.string('source') ?? '',
+      options: m.strings('options') ?? [],
+    };
   });
 }
 
@@ -415,7 +506,8 @@ function readNamespaces(linux: Reader): NamespaceSpec[] {
     if (seen.has(type)) throw new ConfigError(n.at('type'), `namespace ${JSON.stringify(type)} is listed twice`);
     seen.add(type);
     const path = n.string('path');
-    if (path !== undefined && path !== '' && !isAbsolute(path)) throw new ConfigError(n.at('path'), 'must be an absolute path');
+    if (path !== undefined && path !== '' && !isAbsolute(path))
+      throw new ConfigError(n.at('path'), 'must be an absolute path');
     return { type: type as NamespaceKind, ...(path ? { path } : {}) };
   });
 }
@@ -433,7 +525,8 @@ function readDevices(linux: Reader): DeviceNode[] {
     const path = d.string('path', true)!;
     if (!isAbsolute(path)) throw new ConfigError(d.at('path'), 'must be an absolute path');
     const type = d.string('type', true)!;
-    if (!['c', 'b', 'u', 'p'].includes(type)) throw new ConfigError(d.at('type'), `invalid device type ${JSON.stringify(type)}`);
+    if (!['c', 'b', 'u', 'p'].includes(type))
+      throw new ConfigError(d.at('type'), `invalid device type ${JSON.stringify(type)}`);
     const number = (key: string) => d.int(key, type !== 'p', 0) ?? 0;
     return {
       path,
@@ -559,7 +652,8 @@ export const CONFIG_CHECKS: readonly ConfigCheck[] = [
   {
     name: 'a hostname needs a uts namespace',
     run: (c) => {
-      if (c.hostname && !has(c, 'uts')) throw new ConfigError('hostname', 'setting a hostname needs a uts namespace in linux.namespaces');
+      if (c.hostname && !has(c, 'uts'))
+        throw new ConfigError('hostname', 'setting a hostname needs a uts namespace in linux.namespaces');
     },
   },
   {
@@ -568,7 +662,8 @@ export const CONFIG_CHECKS: readonly ConfigCheck[] = [
     run: (c) => {
       for (const key of Object.keys(c.sysctl)) {
         const needs = sysctlNamespace(key);
-        if (!needs) throw new ConfigError(`linux.sysctl.${key}`, 'not a namespaced sysctl: it would change the host', true);
+        if (!needs)
+          throw new ConfigError(`linux.sysctl.${key}`, 'not a namespaced sysctl: it would change the host', true);
         if (!c.namespaces.some((n) => n.type === needs && !n.path))
           throw new ConfigError(`linux.sysctl.${key}`, `needs a new ${needs} namespace in linux.namespaces`);
       }

@@ -17,7 +17,10 @@ import { DomainError } from '../core/errors.js';
 
 export class ConsoleSocketError extends DomainError {
   readonly kind = 'console-socket';
-  constructor(readonly path: string, detail: string) {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
     super(`failed to connect to the console socket ${path}: ${detail}`);
   }
 }
@@ -36,7 +39,8 @@ const TIOCSCTTY = 0x540e;
 function unixAddress(path: string): Buffer {
   const addr = Buffer.alloc(110);
   addr.writeUInt16LE(AF_UNIX, 0);
-  if (Buffer.byteLength(path) > 107) throw new ConsoleSocketError(path, 'the path is longer than a unix socket address allows');
+  if (Buffer.byteLength(path) > 107)
+    throw new ConsoleSocketError(path, 'the path is longer than a unix socket address allows');
   addr.write(path, 2);
   return addr;
 }
@@ -49,12 +53,19 @@ function check(rc: number, call: string, show: string): number {
 
 /** A connected stream socket to `path` (close-on-exec: the container's program does not keep it). */
 export function connectConsoleSocket(path: string): number {
-  const fd = check(cfunc('int socket(int, int, int)')(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) as number, 'socket', 'socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0)');
+  const fd = check(
+    cfunc('int socket(int, int, int)')(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) as number,
+    'socket',
+    'socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0)',
+  );
   const addr = unixAddress(path);
   if ((cfunc('int connect(int, void *, int)')(fd, addr, addr.length) as number) === -1) {
     const errno = koffi.errno();
     closeSync(fd);
-    throw new ConsoleSocketError(path, new SyscallError('connect', 'connect', errno).message.replace(/^connect failed: /, ''));
+    throw new ConsoleSocketError(
+      path,
+      new SyscallError('connect', 'connect', errno).message.replace(/^connect failed: /, ''),
+    );
   }
   traceLine(`connect(${fd}, {AF_UNIX, ${q(path)}}) = 0`);
   return fd;
@@ -63,7 +74,11 @@ export function connectConsoleSocket(path: string): number {
 /** A socket pair for a runtime that keeps the terminal itself (run in the foreground): [ours, the init's]. */
 export function consoleSocketPair(): [number, number] {
   const fds = new Int32Array(2);
-  check(cfunc('int socketpair(int, int, int, _Out_ int *sv)')(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) as number, 'socketpair', 'socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC)');
+  check(
+    cfunc('int socketpair(int, int, int, _Out_ int *sv)')(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) as number,
+    'socketpair',
+    'socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC)',
+  );
   return [fds[0], fds[1]];
 }
 
@@ -93,11 +108,24 @@ export function consoleCalls(socketFd: number, ptmx = '/dev/ptmx'): Call[] {
   msg.writeBigUInt64LE(24n, 40);
   return [
     makeCall('close', [0], 'close(0)', { optional: true }),
-    makeCall('open', [ptmx, O.O_RDWR | O.O_NOCTTY | O.O_CLOEXEC], `open(${q(ptmx)}, O_RDWR|O_NOCTTY|O_CLOEXEC) /* = 0, the master */`, { what: `open ${ptmx}` }),
+    makeCall(
+      'open',
+      [ptmx, O.O_RDWR | O.O_NOCTTY | O.O_CLOEXEC],
+      `open(${q(ptmx)}, O_RDWR|O_NOCTTY|O_CLOEXEC) /* = 0, the master */`,
+      { what: `open ${ptmx}` },
+    ),
     makeCall('ioctl', [0, TIOCSPTLCK, zero], 'ioctl(0, TIOCSPTLCK, [0])', { what: 'unlock the pty' }),
     makeCall('close', [1], 'close(1)', { optional: true }),
-    makeCall('ioctl', [0, TIOCGPTPEER, O.O_RDWR | O.O_NOCTTY], 'ioctl(0, TIOCGPTPEER, O_RDWR|O_NOCTTY) /* = 1, the slave */', { what: 'open the pty slave' }),
-    makeCall('sendmsg', [socketFd, msg, 0], `sendmsg(${socketFd}, {iov=${q(ptmx)}, SCM_RIGHTS [0]}, 0)`, { what: 'send the pty master to the console socket', keep: [name, iov, cmsg, zero] }),
+    makeCall(
+      'ioctl',
+      [0, TIOCGPTPEER, O.O_RDWR | O.O_NOCTTY],
+      'ioctl(0, TIOCGPTPEER, O_RDWR|O_NOCTTY) /* = 1, the slave */',
+      { what: 'open the pty slave' },
+    ),
+    makeCall('sendmsg', [socketFd, msg, 0], `sendmsg(${socketFd}, {iov=${q(ptmx)}, SCM_RIGHTS [0]}, 0)`, {
+      what: 'send the pty master to the console socket',
+      keep: [name, iov, cmsg, zero],
+    }),
     makeCall('dup2', [1, 0], 'dup2(1, 0)', { what: 'make the pty stdin' }),
     makeCall('dup2', [1, 2], 'dup2(1, 2)', { what: 'make the pty stderr' }),
     makeCall('setsid', [], 'setsid()', { what: 'setsid' }),
@@ -121,7 +149,8 @@ export function receiveFd(socketFd: number): { fd: number; name: string } {
   const n = Number(cfunc('int64_t recvmsg(int, void *, int)')(socketFd, msg, MSG_CMSG_CLOEXEC));
   if (n === -1) throw new SyscallError('recvmsg', `recvmsg(${socketFd})`, koffi.errno());
   const controlLen = Number(msg.readBigUInt64LE(40));
-  if (controlLen < 20 || cmsg.readInt32LE(8) !== SOL_SOCKET || cmsg.readInt32LE(12) !== SCM_RIGHTS) throw new ConsoleSocketError('(socket)', 'the message carried no file descriptor');
+  if (controlLen < 20 || cmsg.readInt32LE(8) !== SOL_SOCKET || cmsg.readInt32LE(12) !== SCM_RIGHTS)
+    throw new ConsoleSocketError('(socket)', 'the message carried no file descriptor');
   const fd = cmsg.readInt32LE(16);
   traceLine(`recvmsg(${socketFd}, {SCM_RIGHTS [${fd}]}) = ${n}`);
   return { fd, name: data.subarray(0, n).toString() };
@@ -129,14 +158,26 @@ export function receiveFd(socketFd: number): { fd: number; name: string } {
 
 /** A listening unix socket at `path` (recvtty). */
 export function listenConsoleSocket(path: string): number {
-  const fd = check(cfunc('int socket(int, int, int)')(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) as number, 'socket', 'socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0)');
+  const fd = check(
+    cfunc('int socket(int, int, int)')(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) as number,
+    'socket',
+    'socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0)',
+  );
   const addr = unixAddress(path);
-  check(cfunc('int bind(int, void *, int)')(fd, addr, addr.length) as number, 'bind', `bind(${fd}, {AF_UNIX, ${q(path)}})`);
+  check(
+    cfunc('int bind(int, void *, int)')(fd, addr, addr.length) as number,
+    'bind',
+    `bind(${fd}, {AF_UNIX, ${q(path)}})`,
+  );
   check(cfunc('int listen(int, int)')(fd, 16) as number, 'listen', `listen(${fd}, 16)`);
   return fd;
 }
 
 /** accept(2), blocking: one container's connection. */
 export function acceptConsole(listener: number): number {
-  return check(cfunc('int accept4(int, void *, void *, int)')(listener, null, null, SOCK_CLOEXEC) as number, 'accept4', `accept4(${listener})`);
+  return check(
+    cfunc('int accept4(int, void *, void *, int)')(listener, null, null, SOCK_CLOEXEC) as number,
+    'accept4',
+    `accept4(${listener})`,
+  );
 }

@@ -14,15 +14,41 @@ import { callNow, makeCall } from '../syscalls/call.js';
 import { kill } from '../syscalls/process.js';
 import { writeKernelFile } from '../syscalls/fs.js';
 import { reexecSealed, runningSealed } from '../syscalls/sealed.js';
-import { ContainerConfig, JOIN_ORDER, ProcessSpec, Resources, joinNamespaceCall, loadConfig, namespaceFile, namespaceFlag } from './config.js';
+import {
+  ContainerConfig,
+  JOIN_ORDER,
+  ProcessSpec,
+  Resources,
+  joinNamespaceCall,
+  loadConfig,
+  namespaceFile,
+  namespaceFlag,
+} from './config.js';
 import type { OciLinuxResources } from '../cgroup/oci.js';
 import { ConfigError, ContainerNotFound, WrongState } from './errors.js';
 import { runHooks } from './hooks.js';
 import { STATE_GUARD, guard } from './guard.js';
-import { closeFromCall, cwdOpenCalls, execveCall, identityCalls, initCalls, initNameCalls, resolveProgram, rlimitCalls, apparmorCalls } from './init-plan.js';
+import {
+  closeFromCall,
+  cwdOpenCalls,
+  execveCall,
+  identityCalls,
+  initCalls,
+  initNameCalls,
+  resolveProgram,
+  rlimitCalls,
+  apparmorCalls,
+} from './init-plan.js';
 import { compileSeccomp, seccompAt, seccompLoad } from './seccomp.js';
 import { runStartContainerHooks } from './start-hooks.js';
-import { ContainerCgroup, cgroupPids, containerCgroup, createContainerCgroup, defaultCgroupManager, moveIntoCgroups } from './cgroups.js';
+import {
+  ContainerCgroup,
+  cgroupPids,
+  containerCgroup,
+  createContainerCgroup,
+  defaultCgroupManager,
+  moveIntoCgroups,
+} from './cgroups.js';
 import type { CgroupManager } from '../cgroup/manager.js';
 import { startMoveGracePeriod } from '../cgroup/grace-period.js';
 import { cgroup2Unified, detectCgroups } from '../cgroup/hierarchy.js';
@@ -100,7 +126,10 @@ function checkSupported(config: ContainerConfig, opts: CreateOptions): void {
  * Where the init sends its pty master: a connection to --console-socket, or
  * (a terminal in the foreground) one end of a socket pair we keep.
  */
-function consoleChannel(terminal: boolean, socketPath: string | undefined): { childFd: number; ourFd?: number } | undefined {
+function consoleChannel(
+  terminal: boolean,
+  socketPath: string | undefined,
+): { childFd: number; ourFd?: number } | undefined {
   if (!terminal) return undefined;
   if (socketPath) return { childFd: connectConsoleSocket(socketPath) };
   const [ours, theirs] = consoleSocketPair();
@@ -132,7 +161,9 @@ function listenFds(): number {
  */
 function passFdCalls(n: number): Call[] {
   return Array.from({ length: n }, (_, i) =>
-    makeCall('fcntl', [3 + i, F_SETFD, 0], `fcntl(${3 + i}, F_SETFD, 0) /* passed to the container */`, { what: `pass fd ${3 + i}` }),
+    makeCall('fcntl', [3 + i, F_SETFD, 0], `fcntl(${3 + i}, F_SETFD, 0) /* passed to the container */`, {
+      what: `pass fd ${3 + i}`,
+    }),
   );
 }
 
@@ -190,7 +221,10 @@ export function namespacesFromConfig(config: ContainerConfig, joinFds: Namespace
     try {
       fd = openSync(n.path, 'r');
     } catch (err) {
-      throw new ConfigError(`linux.namespaces (${n.type})`, `cannot open namespace path ${n.path}: ${(err as NodeJS.ErrnoException).code}`);
+      throw new ConfigError(
+        `linux.namespaces (${n.type})`,
+        `cannot open namespace path ${n.path}: ${(err as NodeJS.ErrnoException).code}`,
+      );
     }
     joinFds.push({ fd, flag, path: n.path });
   }
@@ -233,8 +267,16 @@ function idMapWriter(config: ContainerConfig, ns: NamespacePlan, isRoot: boolean
   return (pid) => {
     if (!(ns.newFlags & CLONE.CLONE_NEWUSER)) return;
     if (!isRoot) writeSetgroups(pid, 'deny');
-    writeIdMap(pid, 'uid', config.uidMappings.map((m) => ({ inner: m.containerID, outer: m.hostID, count: m.size })));
-    writeIdMap(pid, 'gid', config.gidMappings.map((m) => ({ inner: m.containerID, outer: m.hostID, count: m.size })));
+    writeIdMap(
+      pid,
+      'uid',
+      config.uidMappings.map((m) => ({ inner: m.containerID, outer: m.hostID, count: m.size })),
+    );
+    writeIdMap(
+      pid,
+      'gid',
+      config.gidMappings.map((m) => ({ inner: m.containerID, outer: m.hostID, count: m.size })),
+    );
   };
 }
 
@@ -244,14 +286,22 @@ function idMapWriter(config: ContainerConfig, ns: NamespacePlan, isRoot: boolean
  * its cgroups (unless that happened earlier, for a new cgroup namespace),
  * save state.json, and run the hooks that belong to this moment.
  */
-function recordState(rt: Runtime, opts: CreateOptions, state: SavedState, moveInit: (pid: number) => void, movedEarlier: boolean) {
+function recordState(
+  rt: Runtime,
+  opts: CreateOptions,
+  state: SavedState,
+  moveInit: (pid: number) => void,
+  movedEarlier: boolean,
+) {
   const config = state.config;
   return (pid: number) => {
     if (!movedEarlier) moveInit(pid);
-    if (config.process.oomScoreAdj !== undefined) writeKernelFile(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
+    if (config.process.oomScoreAdj !== undefined)
+      writeKernelFile(`/proc/${pid}/oom_score_adj`, String(config.process.oomScoreAdj));
     state.pid = pid;
     state.startTime = processStart(pid)?.startTime ?? '';
-    for (const n of config.namespaces) state.namespacePaths[n.type] = n.path ?? `/proc/${pid}/ns/${namespaceFile(n.type)}`;
+    for (const n of config.namespaces)
+      state.namespacePaths[n.type] = n.path ?? `/proc/${pid}/ns/${namespaceFile(n.type)}`;
     saveState(rt.root, state);
     runHooks('prestart', config.hooks.prestart, hookState(rt.root, state, 'created'));
     runHooks('createRuntime', config.hooks.createRuntime, hookState(rt.root, state, 'created'));
@@ -279,40 +329,56 @@ interface InitParts {
 function planInit(opts: CreateOptions, p: InitParts): Call[] {
   const { config, ns } = p;
   const load = p.seccomp && seccompLoad(p.seccomp, seccompState(opts.id, config));
-  const initProcess = p.listening ? { ...config.process, env: [...config.process.env, `LISTEN_FDS=${p.listening}`, 'LISTEN_PID=1'] } : config.process;
+  const initProcess = p.listening
+    ? { ...config.process, env: [...config.process.env, `LISTEN_FDS=${p.listening}`, 'LISTEN_PID=1'] }
+    : config.process;
   const cgroupMounts = (p.cg?.dirs ?? [])
     .filter((d) => d.hierarchy.version === 1)
     .map((d) => ({ name: d.hierarchy.controllers.join(',') || `name=${d.hierarchy.name}`, source: d.dir }));
-  const calls = initCalls({ ...config, process: initProcess }, {
-    noPivot: opts.noPivot,
-    joinFds: ns.joinFds,
-    unshareFlags: ns.unshareFlags,
-    // With a new cgroup namespace, before the identity calls (its unshare needs CAP_SYS_ADMIN); otherwise at ready, as late as can be.
-    joinCgroups: p.cg && ns.newCgroupns && !ns.moveEarly ? p.moveInit : undefined,
-    unshareCgroupns: ns.newCgroupns && !ns.joinsUser,
-    afterUnshare: p.writeMaps,
-    forkAfter: ns.forkAfter,
-    cgroupMounts,
-    cgroup2: cgroup2Unified(),
-    program: p.program,
-    first: opts.barrier ? initNameCalls() : [],
-    console: p.channel ? consoleCalls(p.channel.childFd) : [],
-    seccomp: load,
-    preserveFds: p.passed,
-  });
+  const calls = initCalls(
+    { ...config, process: initProcess },
+    {
+      noPivot: opts.noPivot,
+      joinFds: ns.joinFds,
+      unshareFlags: ns.unshareFlags,
+      // With a new cgroup namespace, before the identity calls (its unshare needs CAP_SYS_ADMIN); otherwise at ready, as late as can be.
+      joinCgroups: p.cg && ns.newCgroupns && !ns.moveEarly ? p.moveInit : undefined,
+      unshareCgroupns: ns.newCgroupns && !ns.joinsUser,
+      afterUnshare: p.writeMaps,
+      forkAfter: ns.forkAfter,
+      cgroupMounts,
+      cgroup2: cgroup2Unified(),
+      program: p.program,
+      first: opts.barrier ? initNameCalls() : [],
+      console: p.channel ? consoleCalls(p.channel.childFd) : [],
+      seccomp: load,
+      preserveFds: p.passed,
+    },
+  );
   calls.unshift(...passFdCalls(p.passed));
   // A step that always succeeds, right before exec (or the barrier): the
   // parent records the container there (an optional step's failure would
   // skip its after()). Before a seccomp load that comes right before exec
   // (no_new_privs): the filter may refuse getpid.
   const late = load && config.process.noNewPrivileges ? calls.indexOf(load) : -1;
-  calls.splice(late >= 0 ? late : calls.length - 1, 0, makeCall('getpid', [], 'getpid() /* ready */', { after: p.ready }));
+  calls.splice(
+    late >= 0 ? late : calls.length - 1,
+    0,
+    makeCall('getpid', [], 'getpid() /* ready */', { after: p.ready }),
+  );
   return calls;
 }
 
 /** What a seccomp agent is told about the container while it is made (linux.seccomp.listenerPath). */
 function seccompState(id: string, config: ContainerConfig) {
-  return { id, bundle: config.bundle, annotations: config.annotations, ociVersion: config.ociVersion, status: 'creating' as const, initPid: () => 0 };
+  return {
+    id,
+    bundle: config.bundle,
+    annotations: config.annotations,
+    ociVersion: config.ociVersion,
+    status: 'creating' as const,
+    initPid: () => 0,
+  };
 }
 
 /** Step 2b, launch: clone the init and start its calls; with a barrier it waits at the exec fifo. */
@@ -383,7 +449,9 @@ export function createContainer(rt: Runtime, opts: CreateOptions): Created {
     // First the cgroup: making it starts the grace period the init's move
     // will wait for (cgroups.ts), and the work below runs meanwhile.
     const made =
-      isRoot || config.resources ? createContainerCgroup(cgroupsOf(rt), opts.id, config.cgroupsPath, config.resources, rt.warn) : undefined;
+      isRoot || config.resources
+        ? createContainerCgroup(cgroupsOf(rt), opts.id, config.cgroupsPath, config.resources, rt.warn)
+        : undefined;
     if (made) undo.push(() => made.cgroup.delete({ kill: true, recursive: true }));
     const cg = made?.saved;
     // Without a mount namespace the process keeps the host's root (runc changes no root then).
@@ -551,7 +619,6 @@ export function exists(rt: Runtime, id: string): boolean {
   }
 }
 
-
 export interface ExecOptions {
   id: string;
   /** From a process.json (-p); else the container's process with the overrides below. */
@@ -567,7 +634,6 @@ export interface ExecOptions {
   /** --preserve-fds: fds 3..3+N-1 of the runtime reach the process. */
   preserveFds?: number;
 }
-
 
 function execProcessSpec(state: SavedState, opts: ExecOptions): ProcessSpec {
   if (opts.process) return opts.process;
@@ -596,7 +662,10 @@ function execProcessSpec(state: SavedState, opts: ExecOptions): ProcessSpec {
  * container's (or process.json's) identity. The child joins with setns(2)
  * and forks, so that it is inside the pid namespace too.
  */
-export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; state: SavedState; consoleFd?: number } {
+export function execInContainer(
+  rt: Runtime,
+  opts: ExecOptions,
+): { pid: number; state: SavedState; consoleFd?: number } {
   const state = loadState(rt.root, opts.id);
   const status = currentStatus(rt.root, state);
   guard('exec', opts.id, status);
@@ -636,14 +705,16 @@ export function execInContainer(rt: Runtime, opts: ExecOptions): { pid: number; 
     calls.push(...apparmorCalls(proc));
     calls.push(...rlimitCalls(proc));
     const c = state.config;
-    const load = seccomp && seccompLoad(seccomp, {
-      id: opts.id,
-      bundle: c.bundle,
-      annotations: c.annotations,
-      ociVersion: c.ociVersion,
-      status: 'running',
-      initPid: () => state.pid,
-    });
+    const load =
+      seccomp &&
+      seccompLoad(seccomp, {
+        id: opts.id,
+        bundle: c.bundle,
+        annotations: c.annotations,
+        ociVersion: c.ociVersion,
+        status: 'running',
+        initPid: () => state.pid,
+      });
     calls.push(...seccompAt(proc, load, 'before-identity'));
     calls.push(...identityCalls(proc, { setgroups: !inUserns || process.geteuid?.() === 0, cwd: true }));
     calls.push(makeCall('umask', [proc.user.umask ?? 0o022], `umask(0${(proc.user.umask ?? 0o022).toString(8)})`));

@@ -30,7 +30,11 @@ export class InvalidId extends DomainError {
 export class ConfigError extends DomainError {
   readonly kind = 'config';
   /** The JSON path of the field, e.g. "linux.namespaces[2].type". */
-  constructor(readonly field: string, readonly problem: string, readonly unsupported = false) {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+    readonly unsupported = false,
+  ) {
     super(unsupported ? `${field}: ${problem} is not supported by this runtime` : `${field}: ${problem}`);
   }
 }
@@ -38,7 +42,11 @@ export class ConfigError extends DomainError {
 /** An operation that the container's current status forbids. */
 export class WrongState extends DomainError {
   readonly kind = 'wrong-state';
-  constructor(readonly id: string, readonly status: string, message: string) {
+  constructor(
+    readonly id: string,
+    readonly status: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -46,7 +54,10 @@ export class WrongState extends DomainError {
 /** The bundle's config.json cannot be read. */
 export class BundleError extends DomainError {
   readonly kind = 'bundle';
-  constructor(readonly path: string, message: string) {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -54,7 +65,10 @@ export class BundleError extends DomainError {
 /** The program of the container's process cannot be found or run. */
 export class ProgramError extends DomainError {
   readonly kind = 'program';
-  constructor(readonly program: string, message: string) {
+  constructor(
+    readonly program: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -70,7 +84,10 @@ export class SpecExists extends DomainError {
 /** The seccomp agent named by linux.seccomp.listenerPath could not be given the listener. */
 export class SeccompListenerError extends DomainError {
   readonly kind = 'seccomp-listener';
-  constructor(readonly path: string, detail: string) {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
     super(`failed to connect with seccomp agent specified in the seccomp profile: ${detail}`);
   }
 }

@@ -30,8 +30,29 @@ export interface Features {
  * list reported is the ones this libseccomp resolves.
  */
 const LIBSECCOMP_ARCH_NAMES = [
-  'x86', 'x86_64', 'x32', 'arm', 'aarch64', 'loongarch64', 'm68k', 'mips', 'mips64', 'mips64n32', 'mipsel', 'mipsel64', 'mipsel64n32',
-  'parisc', 'parisc64', 'ppc', 'ppc64', 'ppc64le', 's390', 's390x', 'riscv64', 'sh', 'sheb',
+  'x86',
+  'x86_64',
+  'x32',
+  'arm',
+  'aarch64',
+  'loongarch64',
+  'm68k',
+  'mips',
+  'mips64',
+  'mips64n32',
+  'mipsel',
+  'mipsel64',
+  'mipsel64n32',
+  'parisc',
+  'parisc64',
+  'ppc',
+  'ppc64',
+  'ppc64le',
+  's390',
+  's390x',
+  'riscv64',
+  'sh',
+  'sheb',
 ];
 
 /** Whether the process reader takes a field (it refuses those this runtime cannot apply). */
@@ -52,8 +73,16 @@ function seccompFeatures(): Features['linux']['seccomp'] & { libseccomp?: string
     // Without libseccomp a profile cannot be compiled: runc built without seccomp says just this.
     return { enabled: false };
   }
-  const archs = LIBSECCOMP_ARCH_NAMES.filter((n) => resolveArch(n) !== undefined).map((n) => `SCMP_ARCH_${n.toUpperCase()}`);
-  return { enabled: true, actions: [...SECCOMP_ACTIONS].sort(), operators: Object.keys(SCMP_CMP).sort(), archs: archs.sort(), libseccomp: version };
+  const archs = LIBSECCOMP_ARCH_NAMES.filter((n) => resolveArch(n) !== undefined).map(
+    (n) => `SCMP_ARCH_${n.toUpperCase()}`,
+  );
+  return {
+    enabled: true,
+    actions: [...SECCOMP_ACTIONS].sort(),
+    operators: Object.keys(SCMP_CMP).sort(),
+    archs: archs.sort(),
+    libseccomp: version,
+  };
 }
 
 export function runtimeFeatures(runtimeVersion: string): Features {

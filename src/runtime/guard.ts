@@ -19,10 +19,14 @@ const notRunning = () => 'container not running';
 export const STATE_GUARD: Readonly<Record<Operation, Rule>> = {
   start: {
     allowed: ['created'],
-    refusal: (_id, status) => (status === 'stopped' ? 'cannot start a container that has stopped' : 'cannot start an already running container'),
+    refusal: (_id, status) =>
+      status === 'stopped' ? 'cannot start a container that has stopped' : 'cannot start an already running container',
   },
   // runc deletes a created container without --force: it never ran. --force skips the guard.
-  delete: { allowed: ['created', 'stopped'], refusal: (id, status) => `cannot delete container ${id} that is not stopped: ${status}` },
+  delete: {
+    allowed: ['created', 'stopped'],
+    refusal: (id, status) => `cannot delete container ${id} that is not stopped: ${status}`,
+  },
   // kill --all skips the guard: it signals whatever is left in the cgroup, also once the init is gone.
   kill: { allowed: ['created', 'running', 'paused'], refusal: notRunning },
   pause: { allowed: ['created', 'running'], refusal: notRunning },

@@ -5,7 +5,12 @@ import { DomainError } from '../core/errors.js';
 
 export class HookFailed extends DomainError {
   readonly kind = 'hook-failed';
-  constructor(readonly hook: HookKind, readonly index: number, readonly path: string, detail: string) {
+  constructor(
+    readonly hook: HookKind,
+    readonly index: number,
+    readonly path: string,
+    detail: string,
+  ) {
     super(`error running ${hook} hook #${index}: ${path}: ${detail}`);
   }
 }
@@ -25,6 +30,7 @@ export function runHooks(kind: HookKind, hooks: readonly Hook[] | undefined, sta
     });
     if (r.error) throw new HookFailed(kind, index, h.path, r.error.message);
     if (r.signal) throw new HookFailed(kind, index, h.path, `killed by ${r.signal}${h.timeout ? ' (timeout)' : ''}`);
-    if (r.status !== 0) throw new HookFailed(kind, index, h.path, `exit status ${r.status}, stderr: ${r.stderr.trim()}`);
+    if (r.status !== 0)
+      throw new HookFailed(kind, index, h.path, `exit status ${r.status}, stderr: ${r.stderr.trim()}`);
   }
 }

@@ -51,22 +51,35 @@ import { seccompAt } from './seccomp.js';
 
 // mount(8) option words -> [set?, flag]; the rest go to the filesystem as data.
 export const MOUNT_OPTIONS: Record<string, [boolean, number]> = {
-  ro: [true, MS.MS_RDONLY], rw: [false, MS.MS_RDONLY],
-  nosuid: [true, MS.MS_NOSUID], suid: [false, MS.MS_NOSUID],
-  nodev: [true, MS.MS_NODEV], dev: [false, MS.MS_NODEV],
-  noexec: [true, MS.MS_NOEXEC], exec: [false, MS.MS_NOEXEC],
-  sync: [true, MS.MS_SYNCHRONOUS], async: [false, MS.MS_SYNCHRONOUS],
+  ro: [true, MS.MS_RDONLY],
+  rw: [false, MS.MS_RDONLY],
+  nosuid: [true, MS.MS_NOSUID],
+  suid: [false, MS.MS_NOSUID],
+  nodev: [true, MS.MS_NODEV],
+  dev: [false, MS.MS_NODEV],
+  noexec: [true, MS.MS_NOEXEC],
+  exec: [false, MS.MS_NOEXEC],
+  sync: [true, MS.MS_SYNCHRONOUS],
+  async: [false, MS.MS_SYNCHRONOUS],
   dirsync: [true, MS.MS_DIRSYNC],
-  mand: [true, MS.MS_MANDLOCK], nomand: [false, MS.MS_MANDLOCK],
-  noatime: [true, MS.MS_NOATIME], atime: [false, MS.MS_NOATIME],
-  nodiratime: [true, MS.MS_NODIRATIME], diratime: [false, MS.MS_NODIRATIME],
-  relatime: [true, MS.MS_RELATIME], norelatime: [false, MS.MS_RELATIME],
-  strictatime: [true, MS.MS_STRICTATIME], nostrictatime: [false, MS.MS_STRICTATIME],
-  silent: [true, MS.MS_SILENT], loud: [false, MS.MS_SILENT],
-  bind: [true, MS.MS_BIND], rbind: [true, MS.MS_BIND | MS.MS_REC],
+  mand: [true, MS.MS_MANDLOCK],
+  nomand: [false, MS.MS_MANDLOCK],
+  noatime: [true, MS.MS_NOATIME],
+  atime: [false, MS.MS_NOATIME],
+  nodiratime: [true, MS.MS_NODIRATIME],
+  diratime: [false, MS.MS_NODIRATIME],
+  relatime: [true, MS.MS_RELATIME],
+  norelatime: [false, MS.MS_RELATIME],
+  strictatime: [true, MS.MS_STRICTATIME],
+  nostrictatime: [false, MS.MS_STRICTATIME],
+  silent: [true, MS.MS_SILENT],
+  loud: [false, MS.MS_SILENT],
+  bind: [true, MS.MS_BIND],
+  rbind: [true, MS.MS_BIND | MS.MS_REC],
   remount: [true, MS.MS_REMOUNT],
   defaults: [false, 0],
-  nosymfollow: [true, MS.MS_NOSYMFOLLOW], symfollow: [false, MS.MS_NOSYMFOLLOW],
+  nosymfollow: [true, MS.MS_NOSYMFOLLOW],
+  symfollow: [false, MS.MS_NOSYMFOLLOW],
 };
 
 export interface ParsedMountOptions {
@@ -222,7 +235,8 @@ class RootPaths {
   /** Calls that leave `path` (resolved) open as fd 0, O_PATH. `noSymlinks`: refuse any symlink on the way. */
   open(path: string, what: string, noSymlinks = false): Call[] {
     if (this.openat2) {
-      const resolve = RESOLVE.RESOLVE_IN_ROOT | RESOLVE.RESOLVE_NO_MAGICLINKS | (noSymlinks ? RESOLVE.RESOLVE_NO_SYMLINKS : 0);
+      const resolve =
+        RESOLVE.RESOLVE_IN_ROOT | RESOLVE.RESOLVE_NO_MAGICLINKS | (noSymlinks ? RESOLVE.RESOLVE_NO_SYMLINKS : 0);
       return [openat2Call(ROOT_FD, path, O.O_PATH | O.O_CLOEXEC, resolve, ' /* = 0 */', { what })];
     }
     const parts = path.split('/').filter(Boolean);
@@ -230,7 +244,11 @@ class RootPaths {
     const calls: Call[] = [fchdirCall(ROOT_FD, { what })];
     parts.forEach((name, i) => {
       const last = i === parts.length - 1;
-      calls.push(openatCall(AT_FDCWD, name, O.O_PATH | O.O_CLOEXEC | O_NOFOLLOW | (last ? 0 : O.O_DIRECTORY), ' /* = 0 */', { what }));
+      calls.push(
+        openatCall(AT_FDCWD, name, O.O_PATH | O.O_CLOEXEC | O_NOFOLLOW | (last ? 0 : O.O_DIRECTORY), ' /* = 0 */', {
+          what,
+        }),
+      );
       if (!last) calls.push(fchdirCall(0, { what }), closeCall(0));
     });
     return calls;
@@ -254,7 +272,8 @@ class RootPaths {
     let cur = '/';
     for (const name of path.split('/').filter(Boolean)) {
       const next = posix.join(cur, name);
-      if (!this.exists(next)) calls.push(...this.inDir(cur, `mkdir ${next}`, (fd) => [mkdiratCall(fd, name, 0o755, { optional: true })]));
+      if (!this.exists(next))
+        calls.push(...this.inDir(cur, `mkdir ${next}`, (fd) => [mkdiratCall(fd, name, 0o755, { optional: true })]));
       cur = next;
     }
     return { path, calls };
@@ -270,8 +289,11 @@ class RootPaths {
     const calls = this.mkdirAll(posix.dirname(path)).calls;
     const S_IFREG = 0o100000;
     if (!this.exists(path))
-      calls.push(...this.inDir(posix.dirname(path), `create ${file}`,
-        (fd) => [mknodatCall(fd, posix.basename(path), S_IFREG | 0o644, 0n, 'S_IFREG|0644', '0', { optional: true })]));
+      calls.push(
+        ...this.inDir(posix.dirname(path), `create ${file}`, (fd) => [
+          mknodatCall(fd, posix.basename(path), S_IFREG | 0o644, 0n, 'S_IFREG|0644', '0', { optional: true }),
+        ]),
+      );
     return { path, calls };
   }
 }
@@ -317,7 +339,13 @@ function isProcFs(path: string): boolean {
  * branch per kind of mount (bind, cgroup v2, cgroup v1, the rest) between
  * the checks and the propagation every kind shares, read top to bottom.
  */
-function mountCalls(config: ContainerConfig, m: MountSpec, index: number, paths: RootPaths, opts: InitPlanOptions): Call[] {
+function mountCalls(
+  config: ContainerConfig,
+  m: MountSpec,
+  index: number,
+  paths: RootPaths,
+  opts: InitPlanOptions,
+): Call[] {
   const field = `mounts[${index}]`;
   const o = parseMountOptions(m.options, field);
   const calls: Call[] = [];
@@ -328,9 +356,11 @@ function mountCalls(config: ContainerConfig, m: MountSpec, index: number, paths:
   if (special) {
     const st = lstatQuietly(join(config.rootfs, posix.resolve('/', m.destination)));
     if (st && !st.isDirectory())
-      throw new ConfigError(field,
+      throw new ConfigError(
+        field,
         `error mounting ${JSON.stringify(m.type)} to rootfs at ${JSON.stringify(m.destination)}: ` +
-          `filesystem ${JSON.stringify(m.type)} must be mounted on ordinary directory`);
+          `filesystem ${JSON.stringify(m.type)} must be mounted on ordinary directory`,
+      );
   }
   const at = (path: string, fn: (target: string, fd: number) => Call[]) => paths.at(path, what, fn, special);
   let dest: string;
@@ -346,10 +376,19 @@ function mountCalls(config: ContainerConfig, m: MountSpec, index: number, paths:
     dest = made.path;
     checkProcMount(config.rootfs, field, dest, source);
     calls.push(...made.calls);
-    calls.push(...at(dest, (t) => [mountCall(source, t, null, MS.MS_BIND | (o.flags & MS.MS_REC), null, `mount ${m.source} on ${m.destination}`)]));
+    calls.push(
+      ...at(dest, (t) => [
+        mountCall(source, t, null, MS.MS_BIND | (o.flags & MS.MS_REC), null, `mount ${m.source} on ${m.destination}`),
+      ]),
+    );
     // A bind mount takes its other flags only on a remount (of the new mount: opened again).
     const rest = o.flags & ~(MS.MS_BIND | MS.MS_REC | MS.MS_REMOUNT);
-    if (rest) calls.push(...at(dest, (t) => [mountCall(null, t, null, MS.MS_BIND | MS.MS_REMOUNT | rest, null, `remount ${m.destination}`)]));
+    if (rest)
+      calls.push(
+        ...at(dest, (t) => [
+          mountCall(null, t, null, MS.MS_BIND | MS.MS_REMOUNT | rest, null, `remount ${m.destination}`),
+        ]),
+      );
   } else if (m.type === 'cgroup' && opts.cgroup2) {
     // The mount itself comes later (cgroup2Calls), at the container's path.
     const made = paths.mkdirAll(m.destination);
@@ -370,19 +409,31 @@ function mountCalls(config: ContainerConfig, m: MountSpec, index: number, paths:
     for (const h of opts.cgroupMounts) {
       calls.push(makeCall('mkdir', [h.name, 0o755], `mkdir(${q(h.name)}, 0755)`, { optional: true }));
       calls.push(mountCall(h.source, h.name, null, MS.MS_BIND | MS.MS_REC, null, `mount cgroup ${h.name}`));
-      calls.push(mountCall(null, h.name, null, MS.MS_BIND | MS.MS_REMOUNT | rw | MS.MS_RDONLY, null, `remount cgroup ${h.name}`));
+      calls.push(
+        mountCall(null, h.name, null, MS.MS_BIND | MS.MS_REMOUNT | rw | MS.MS_RDONLY, null, `remount cgroup ${h.name}`),
+      );
     }
     if (o.flags & MS.MS_RDONLY)
-      calls.push(...at(dest, (t) => [mountCall(null, t, null, MS.MS_REMOUNT | o.flags, 'mode=755', `remount ${m.destination}`)]));
+      calls.push(
+        ...at(dest, (t) => [mountCall(null, t, null, MS.MS_REMOUNT | o.flags, 'mode=755', `remount ${m.destination}`)]),
+      );
   } else {
     const made = paths.mkdirAll(m.destination);
     dest = made.path;
     if (!special && m.type !== 'tmpfs' && m.type !== 'mqueue') checkProcMount(config.rootfs, field, dest, m.source);
     calls.push(...made.calls);
-    calls.push(...at(dest, (t) => [mountCall(m.source || m.type, t, m.type, o.flags, o.data.length ? o.data.join(',') : null, what)]));
+    calls.push(
+      ...at(dest, (t) => [
+        mountCall(m.source || m.type, t, m.type, o.flags, o.data.length ? o.data.join(',') : null, what),
+      ]),
+    );
   }
   if (o.propagation.length)
-    calls.push(...at(dest, (t) => o.propagation.map((p) => mountCall(null, t, null, p, null, `set propagation of ${m.destination}`))));
+    calls.push(
+      ...at(dest, (t) =>
+        o.propagation.map((p) => mountCall(null, t, null, p, null, `set propagation of ${m.destination}`)),
+      ),
+    );
   paths.hidden.push(dest);
   return calls;
 }
@@ -401,7 +452,11 @@ function deviceCalls(config: ContainerConfig, inUserns: boolean, paths: RootPath
       // mknod(2) needs CAP_MKNOD in the initial user namespace: bind the host's node instead.
       const made = paths.touch(d.path);
       calls.push(...made.calls);
-      calls.push(...paths.at(made.path, `bind device ${d.path}`, (t) => [mountCall(d.path, t, null, MS.MS_BIND, null, `bind device ${d.path}`)]));
+      calls.push(
+        ...paths.at(made.path, `bind device ${d.path}`, (t) => [
+          mountCall(d.path, t, null, MS.MS_BIND, null, `bind device ${d.path}`),
+        ]),
+      );
       openDir = undefined;
       continue;
     }
@@ -413,9 +468,18 @@ function deviceCalls(config: ContainerConfig, inUserns: boolean, paths: RootPath
     const mode = d.fileMode ?? 0o666;
     const showMode = `${d.type === 'b' ? 'S_IFBLK' : d.type === 'p' ? 'S_IFIFO' : 'S_IFCHR'}|0${mode.toString(8)}`;
     const make = (fd: number) => [
-      mknodatCall(fd, name, kind | (mode & 0o7777), makedev(d.major, d.minor), showMode,
-        `makedev(${d.major}, ${d.minor})`, { what: `create device ${d.path}` }),
-      ...(d.uid !== undefined || d.gid !== undefined ? [fchownatCall(fd, name, d.uid ?? 0, d.gid ?? 0, { what: `chown device ${d.path}` })] : []),
+      mknodatCall(
+        fd,
+        name,
+        kind | (mode & 0o7777),
+        makedev(d.major, d.minor),
+        showMode,
+        `makedev(${d.major}, ${d.minor})`,
+        { what: `create device ${d.path}` },
+      ),
+      ...(d.uid !== undefined || d.gid !== undefined
+        ? [fchownatCall(fd, name, d.uid ?? 0, d.gid ?? 0, { what: `chown device ${d.path}` })]
+        : []),
     ];
     // Nodes of one directory (the usual /dev) share one open of it: the
     // calls go in before the close(0) that ends the previous node's.
@@ -434,7 +498,8 @@ function deviceCalls(config: ContainerConfig, inUserns: boolean, paths: RootPath
       ['/proc/self/fd/2', 'stderr'],
     ];
     if (existsSync('/proc/kcore')) links.push(['/proc/kcore', 'core']);
-    if (config.mounts.some((m) => m.destination === '/dev/pts' && m.type === 'devpts')) links.push(['pts/ptmx', 'ptmx']);
+    if (config.mounts.some((m) => m.destination === '/dev/pts' && m.type === 'devpts'))
+      links.push(['pts/ptmx', 'ptmx']);
     const make = (fd: number) => links.map(([to, name]) => symlinkatCall(to, fd, name, { optional: true }));
     if (openDir === '/dev') calls.splice(calls.length - 1, 0, ...make(0));
     else calls.push(...paths.inDir('/dev', 'make the /dev symlinks', make));
@@ -450,16 +515,26 @@ function deviceCalls(config: ContainerConfig, inUserns: boolean, paths: RootPath
  * in for it.
  */
 function nullDeviceCalls(paths: RootPaths, check?: (pid: number) => void): Call[] {
-  return paths.at('/dev/null', 'open /dev/null to mask paths with',
-    (_, fd) => [dup3Call(fd, NULL_FD, { what: 'keep /dev/null', after: check })], true);
+  return paths.at(
+    '/dev/null',
+    'open /dev/null to mask paths with',
+    (_, fd) => [dup3Call(fd, NULL_FD, { what: 'keep /dev/null', after: check })],
+    true,
+  );
 }
 
 /** The parent's check of the child's NULL_FD: the null device, or the create is refused. */
 function checkNullDevice(pid: number): void {
   const st = statSync(`/proc/${pid}/fd/${NULL_FD}`, { bigint: true });
   const ok = st.isCharacterDevice() && st.rdev === makedev(1, 3);
-  traceLine(`stat(${q(`/proc/${pid}/fd/${NULL_FD}`)}): ${ok ? 'the null device (1:3): masks may use it' : 'not the null device'}`);
-  if (!ok) throw new ConfigError('linux.maskedPaths', '/dev/null in the rootfs is not the null device (a character device 1:3)');
+  traceLine(
+    `stat(${q(`/proc/${pid}/fd/${NULL_FD}`)}): ${ok ? 'the null device (1:3): masks may use it' : 'not the null device'}`,
+  );
+  if (!ok)
+    throw new ConfigError(
+      'linux.maskedPaths',
+      '/dev/null in the rootfs is not the null device (a character device 1:3)',
+    );
 }
 
 /**
@@ -478,8 +553,17 @@ function lockedFlags(config: ContainerConfig): number {
     return 0; // the create fails later, naming the rootfs
   }
   const point = mountPointOf(real);
-  const top = readMountInfo('self').filter((m) => m.mountPoint === point).pop();
-  const byOption: Record<string, number> = { nosuid: MS.MS_NOSUID, nodev: MS.MS_NODEV, noexec: MS.MS_NOEXEC, noatime: MS.MS_NOATIME, nodiratime: MS.MS_NODIRATIME, relatime: MS.MS_RELATIME };
+  const top = readMountInfo('self')
+    .filter((m) => m.mountPoint === point)
+    .pop();
+  const byOption: Record<string, number> = {
+    nosuid: MS.MS_NOSUID,
+    nodev: MS.MS_NODEV,
+    noexec: MS.MS_NOEXEC,
+    noatime: MS.MS_NOATIME,
+    nodiratime: MS.MS_NODIRATIME,
+    relatime: MS.MS_RELATIME,
+  };
   return (top?.mountOptions ?? []).reduce((flags, o) => flags | (byOption[o] ?? 0), 0);
 }
 
@@ -505,7 +589,10 @@ function mountsAt(config: ContainerConfig, type: string, path: string): boolean 
  */
 function kindOf(config: ContainerConfig, path: string): 'dir' | 'file' | undefined {
   const fs = /^\/(proc|sys)(\/|$)/.exec(path)?.[1];
-  const st = fs && mountsAt(config, fs === 'proc' ? 'proc' : 'sysfs', '/' + fs) ? lstatQuietly(path) : resolveInRoot(config.rootfs, path).st;
+  const st =
+    fs && mountsAt(config, fs === 'proc' ? 'proc' : 'sysfs', '/' + fs)
+      ? lstatQuietly(path)
+      : resolveInRoot(config.rootfs, path).st;
   return st && (st.isDirectory() ? 'dir' : 'file');
 }
 
@@ -549,8 +636,16 @@ function pathCalls(config: ContainerConfig): Call[] {
   for (const p of config.readonlyPaths) {
     if (!kindOf(config, p)) continue; // runc skips paths that do not exist
     calls.push(mountCall(p, p, null, MS.MS_BIND | MS.MS_REC, null, `bind ${p}`));
-    calls.push(mountCall(null, p, null,
-      MS.MS_BIND | MS.MS_REMOUNT | MS.MS_RDONLY | MS.MS_REC | MS.MS_NOSUID | MS.MS_NODEV | MS.MS_NOEXEC, null, `make ${p} read-only`));
+    calls.push(
+      mountCall(
+        null,
+        p,
+        null,
+        MS.MS_BIND | MS.MS_REMOUNT | MS.MS_RDONLY | MS.MS_REC | MS.MS_NOSUID | MS.MS_NODEV | MS.MS_NOEXEC,
+        null,
+        `make ${p} read-only`,
+      ),
+    );
   }
   const procMounted = mountsAt(config, 'proc', '/proc');
   const maskedDirs: string[] = [];
@@ -559,22 +654,36 @@ function pathCalls(config: ContainerConfig): Call[] {
     if (!kind || (kind === 'file' && !procMounted)) continue;
     // Below a directory masked already the path is gone (an empty tmpfs): runc skips it, so may we.
     const hidden = maskedDirs.some((d) => p.startsWith(d + '/'));
-    const call = kind === 'dir' ? mountCall('tmpfs', p, 'tmpfs', MS.MS_RDONLY, null, `mask ${p}`)
-      : mountCall(`/proc/self/fd/${NULL_FD}`, p, null, MS.MS_BIND, null, `mask ${p}`);
+    const call =
+      kind === 'dir'
+        ? mountCall('tmpfs', p, 'tmpfs', MS.MS_RDONLY, null, `mask ${p}`)
+        : mountCall(`/proc/self/fd/${NULL_FD}`, p, null, MS.MS_BIND, null, `mask ${p}`);
     calls.push(hidden ? { ...call, optional: true } : call);
     if (kind === 'dir') maskedDirs.push(p);
   }
   if (maskedFiles(config).length) calls.push(closeCall(NULL_FD));
   if (config.readonlyRoot)
-    calls.push(mountCall(null, '/', null, MS.MS_BIND | MS.MS_REMOUNT | MS.MS_RDONLY | lockedFlags(config), null, 'make the root read-only'));
+    calls.push(
+      mountCall(
+        null,
+        '/',
+        null,
+        MS.MS_BIND | MS.MS_REMOUNT | MS.MS_RDONLY | lockedFlags(config),
+        null,
+        'make the root read-only',
+      ),
+    );
   return calls;
 }
 
 /** Masked files of a config without proc on /proc: before the root change, in the rootfs. */
 function preMaskCalls(config: ContainerConfig, paths: RootPaths): Call[] {
   if (mountsAt(config, 'proc', '/proc')) return [];
-  return maskedFiles(config).flatMap((p) => paths.at(paths.resolve(p), `mask ${p}`,
-    (t) => [mountCall(`/proc/self/fd/${NULL_FD}`, t, null, MS.MS_BIND, null, `mask ${p}`)]));
+  return maskedFiles(config).flatMap((p) =>
+    paths.at(paths.resolve(p), `mask ${p}`, (t) => [
+      mountCall(`/proc/self/fd/${NULL_FD}`, t, null, MS.MS_BIND, null, `mask ${p}`),
+    ]),
+  );
 }
 
 const CAP_VERSION_3 = 0x20080522;
@@ -594,8 +703,14 @@ export function identityCalls(proc: ProcessSpec, opts: { setgroups: boolean; cwd
     const keep = capMask(caps.bounding);
     for (let cap = 0; cap <= last; cap++)
       if (!(keep & (1n << BigInt(cap))))
-        calls.push(makeCall('prctl', [PR_CAPBSET_DROP, cap, 0, 0, 0], `prctl(PR_CAPBSET_DROP, ${CAPABILITY_NAMES[cap] ?? cap})`,
-          { what: `drop ${CAPABILITY_NAMES[cap] ?? cap} from the bounding set` }));
+        calls.push(
+          makeCall(
+            'prctl',
+            [PR_CAPBSET_DROP, cap, 0, 0, 0],
+            `prctl(PR_CAPBSET_DROP, ${CAPABILITY_NAMES[cap] ?? cap})`,
+            { what: `drop ${CAPABILITY_NAMES[cap] ?? cap} from the bounding set` },
+          ),
+        );
   }
   // Keep the permitted set across setuid(non-zero); capset below decides.
   calls.push(makeCall('prctl', [PR_SET_KEEPCAPS, 1, 0, 0, 0], 'prctl(PR_SET_KEEPCAPS, 1)'));
@@ -614,18 +729,33 @@ export function identityCalls(proc: ProcessSpec, opts: { setgroups: boolean; cwd
       data.writeUInt32LE(Number(m >> 32n), 12 + 4 * i);
     });
     const show = (names: string[]) => (names.length ? names.join('|') : '0');
-    calls.push(makeCall('capset', [header, data],
-      `capset({_LINUX_CAPABILITY_VERSION_3, 0}, ` +
-        `{effective=${show(caps.effective)}, permitted=${show(caps.permitted)}, inheritable=${show(caps.inheritable)}})`,
-      { what: 'capset failed' }));
+    calls.push(
+      makeCall(
+        'capset',
+        [header, data],
+        `capset({_LINUX_CAPABILITY_VERSION_3, 0}, ` +
+          `{effective=${show(caps.effective)}, permitted=${show(caps.permitted)}, inheritable=${show(caps.inheritable)}})`,
+        { what: 'capset failed' },
+      ),
+    );
     // The kernel refuses an ambient capability missing from permitted or
     // inheritable; runc goes on without it, and so do we.
     for (const n of caps.ambient)
-      calls.push(makeCall('prctl', [PR.PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAPABILITY_NAMES.indexOf(n), 0, 0],
-        `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, ${n})`, { optional: true }));
+      calls.push(
+        makeCall(
+          'prctl',
+          [PR.PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAPABILITY_NAMES.indexOf(n), 0, 0],
+          `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, ${n})`,
+          { optional: true },
+        ),
+      );
   }
   if (proc.noNewPrivileges)
-    calls.push(makeCall('prctl', [PR.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0], 'prctl(PR_SET_NO_NEW_PRIVS, 1)', { what: 'set no_new_privs' }));
+    calls.push(
+      makeCall('prctl', [PR.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0], 'prctl(PR_SET_NO_NEW_PRIVS, 1)', {
+        what: 'set no_new_privs',
+      }),
+    );
   return calls;
 }
 
@@ -646,7 +776,14 @@ export function cwdOpenCalls(cwd: string): Call[] {
   const what = `chdir to cwd (${JSON.stringify(cwd)}) set in config.json failed`;
   return [
     ...parkStdin(),
-    openat2Call(AT_FDCWD, posix.resolve('/', cwd), O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC, RESOLVE.RESOLVE_NO_MAGICLINKS, ' /* = 0 */', { what }),
+    openat2Call(
+      AT_FDCWD,
+      posix.resolve('/', cwd),
+      O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC,
+      RESOLVE.RESOLVE_NO_MAGICLINKS,
+      ' /* = 0 */',
+      { what },
+    ),
     dup3Call(0, CWD_FD, { what: 'keep the cwd open' }),
     closeCall(0),
     ...unparkStdin(),
@@ -683,7 +820,9 @@ export function apparmorCalls(proc: ProcessSpec): Call[] {
   return [
     makeCall('dup2', [0, 1000], 'dup2(0, 1000)', { optional: true }),
     makeCall('close', [0], 'close(0)', { optional: true }),
-    makeCall('open', [path, O.O_WRONLY | O.O_CLOEXEC], `open(${q(path)}, O_WRONLY|O_CLOEXEC) /* = 0 */`, { what: `${what}: open ${path}` }),
+    makeCall('open', [path, O.O_WRONLY | O.O_CLOEXEC], `open(${q(path)}, O_WRONLY|O_CLOEXEC) /* = 0 */`, {
+      what: `${what}: open ${path}`,
+    }),
     makeCall('write', [0, text, Buffer.byteLength(text)], `write(0, ${q(text)}, ${Buffer.byteLength(text)})`, { what }),
     makeCall('dup2', [1000, 0], 'dup2(1000, 0)', { optional: true }),
     makeCall('close', [1000], 'close(1000)', { optional: true }),
@@ -695,8 +834,12 @@ export function rlimitCalls(proc: ProcessSpec): Call[] {
     const buf = Buffer.alloc(16);
     buf.writeBigUInt64LE(BigInt(r.soft), 0);
     buf.writeBigUInt64LE(BigInt(r.hard), 8);
-    return makeCall('setrlimit', [RLIMITS[r.type], buf], `setrlimit(${r.type}, {rlim_cur=${r.soft}, rlim_max=${r.hard}})`,
-      { what: `setrlimit ${r.type}` });
+    return makeCall(
+      'setrlimit',
+      [RLIMITS[r.type], buf],
+      `setrlimit(${r.type}, {rlim_cur=${r.soft}, rlim_max=${r.hard}})`,
+      { what: `setrlimit ${r.type}` },
+    );
   });
 }
 
@@ -709,12 +852,21 @@ const CLOSE_RANGE_CLOEXEC = 4;
  * covers what the plan itself opened since.
  */
 export function closeFromCall(from = 3): Call {
-  return makeCall('close_range', [from, 0xffffffff, CLOSE_RANGE_CLOEXEC], `close_range(${from}, ~0U, CLOSE_RANGE_CLOEXEC)`, { optional: true });
+  return makeCall(
+    'close_range',
+    [from, 0xffffffff, CLOSE_RANGE_CLOEXEC],
+    `close_range(${from}, ~0U, CLOSE_RANGE_CLOEXEC)`,
+    { optional: true },
+  );
 }
 
 export function execveCall(program: string, proc: ProcessSpec): Call {
-  return makeCall('execve', [program, proc.args, proc.env], `execve(${q(program)}, ${qArray(proc.args)}, [${proc.env.length} vars])`,
-    { exec: { file: proc.args[0] } });
+  return makeCall(
+    'execve',
+    [program, proc.args, proc.env],
+    `execve(${q(program)}, ${qArray(proc.args)}, [${proc.env.length} vars])`,
+    { exec: { file: proc.args[0] } },
+  );
 }
 
 /**
@@ -727,7 +879,9 @@ export function resolveProgram(rootfs: string, proc: ProcessSpec): string {
   const candidates: string[] = [];
   if (name.includes('/')) candidates.push(posix.resolve(proc.cwd, name));
   else {
-    const pathVar = proc.env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    const pathVar =
+      proc.env.find((e) => e.startsWith('PATH='))?.slice(5) ??
+      '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
     for (const dir of pathVar.split(':')) if (dir) candidates.push(posix.join(posix.resolve('/', dir), name));
   }
   // The candidates share directories (/usr four times): each is looked up once.
@@ -738,7 +892,10 @@ export function resolveProgram(rootfs: string, proc: ProcessSpec): string {
   }
   // A slash name is left to execve (its error names the file), as runc does.
   if (name.includes('/')) return candidates[0];
-  throw new ProgramError(name, `unable to start container process: exec: ${JSON.stringify(name)}: executable file not found in $PATH`);
+  throw new ProgramError(
+    name,
+    `unable to start container process: exec: ${JSON.stringify(name)}: executable file not found in $PATH`,
+  );
 }
 
 /**
@@ -760,7 +917,11 @@ function lstatQuietly(path: string): Stats | undefined {
  * status (no symlink left to follow), or none when a component is missing.
  * `seen` keeps lstat results across walks.
  */
-export function resolveInRoot(rootfs: string, path: string, seen = new Map<string, Stats | undefined>()): { host: string; st?: Stats } {
+export function resolveInRoot(
+  rootfs: string,
+  path: string,
+  seen = new Map<string, Stats | undefined>(),
+): { host: string; st?: Stats } {
   const parts = path.split('/').filter(Boolean);
   let cur = '/';
   let st: Stats | undefined;
@@ -798,9 +959,12 @@ export function sysctlCalls(entries: ReadonlyArray<[string, string]>): Call[] {
     calls.push(
       makeCall('dup2', [0, 1000], 'dup2(0, 1000)', { optional: true }),
       makeCall('close', [0], 'close(0)', { optional: true }),
-      makeCall('open', [path, O.O_WRONLY | O.O_CLOEXEC], `open(${q(path)}, O_WRONLY|O_CLOEXEC) /* = 0 */`, { what: `sysctl ${key}: open ${path}` }),
-      makeCall('write', [0, value, Buffer.byteLength(value)], `write(0, ${q(value)}, ${Buffer.byteLength(value)})`,
-        { what: `sysctl ${key}=${value}` }),
+      makeCall('open', [path, O.O_WRONLY | O.O_CLOEXEC], `open(${q(path)}, O_WRONLY|O_CLOEXEC) /* = 0 */`, {
+        what: `sysctl ${key}: open ${path}`,
+      }),
+      makeCall('write', [0, value, Buffer.byteLength(value)], `write(0, ${q(value)}, ${Buffer.byteLength(value)})`, {
+        what: `sysctl ${key}=${value}`,
+      }),
       makeCall('dup2', [1000, 0], 'dup2(1000, 0)', { optional: true }),
       makeCall('close', [1000], 'close(1000)', { optional: true }),
     );
@@ -814,7 +978,11 @@ export function sysctlCalls(entries: ReadonlyArray<[string, string]>): Call[] {
  * "runc init".
  */
 export function initNameCalls(): Call[] {
-  return [makeCall('prctl', [PR.PR_SET_NAME, 'ts-runc:init', 0, 0, 0], 'prctl(PR_SET_NAME, "ts-runc:init")', { optional: true })];
+  return [
+    makeCall('prctl', [PR.PR_SET_NAME, 'ts-runc:init', 0, 0, 0], 'prctl(PR_SET_NAME, "ts-runc:init")', {
+      optional: true,
+    }),
+  ];
 }
 
 /**
@@ -829,7 +997,14 @@ function cgroup2Calls(config: ContainerConfig): Call[] {
     .filter(({ m }) => m.type === 'cgroup')
     .map(({ m, i }) => {
       const o = parseMountOptions(m.options, `mounts[${i}]`);
-      return mountCall('cgroup', m.destination, 'cgroup2', o.flags, o.data.length ? o.data.join(',') : null, `mount cgroup2 on ${m.destination}`);
+      return mountCall(
+        'cgroup',
+        m.destination,
+        'cgroup2',
+        o.flags,
+        o.data.length ? o.data.join(',') : null,
+        `mount cgroup2 on ${m.destination}`,
+      );
     });
 }
 
@@ -846,14 +1021,21 @@ function newRootCalls(config: ContainerConfig, opts: InitPlanOptions): Call[] {
   // pivot_root(2) refuses a new root whose parent mount is shared.
   const parent = mountPointOf(dirname(config.rootfs));
   calls.push({ ...mountCall(null, parent, null, MS.MS_PRIVATE, null, `make ${parent} private`), optional: true });
-  calls.push(mountCall(config.rootfs, config.rootfs, null, MS.MS_BIND | MS.MS_REC, null, `bind the rootfs ${config.rootfs}`));
+  calls.push(
+    mountCall(config.rootfs, config.rootfs, null, MS.MS_BIND | MS.MS_REC, null, `bind the rootfs ${config.rootfs}`),
+  );
   // From here every path is opened in the rootfs (RootPaths): the rootfs
   // itself, once bound, is fd 1001.
   const paths = new RootPaths(config.rootfs, []);
   calls.push(...parkStdin());
-  calls.push(makeCall('open', [config.rootfs, O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC],
-    `open(${q(config.rootfs)}, O_PATH|O_DIRECTORY|O_CLOEXEC) /* = 0 */`,
-    { what: `open the rootfs ${config.rootfs}` }));
+  calls.push(
+    makeCall(
+      'open',
+      [config.rootfs, O.O_PATH | O.O_DIRECTORY | O.O_CLOEXEC],
+      `open(${q(config.rootfs)}, O_PATH|O_DIRECTORY|O_CLOEXEC) /* = 0 */`,
+      { what: `open the rootfs ${config.rootfs}` },
+    ),
+  );
   calls.push(dup3Call(0, ROOT_FD, { what: 'keep the rootfs open' }), closeCall(0));
   config.mounts.forEach((m, i) => calls.push(...mountCalls(config, m, i, paths, opts)));
   calls.push(...deviceCalls(config, inUserns, paths));
@@ -880,7 +1062,14 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
     calls.push({ ...unshareCall(opts.unshareFlags), what: 'unshare the new namespaces', after: opts.afterUnshare });
   }
   if (opts.forkAfter)
-    calls.push({ fn: 'clone', args: [], keep: [], show: 'clone(CLONE_PARENT|CLONE_PARENT_SETTID|SIGCHLD)', what: 'cannot fork', forks: true });
+    calls.push({
+      fn: 'clone',
+      args: [],
+      keep: [],
+      show: 'clone(CLONE_PARENT|CLONE_PARENT_SETTID|SIGCHLD)',
+      what: 'cannot fork',
+      forks: true,
+    });
   // In a user namespace the process keeps its host ids, unmapped there
   // until it takes the namespace's root ids (files it makes need mapped ids).
   if (inUserns) calls.push(setgidCall(0), setuidCall(0));
@@ -890,16 +1079,27 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
 
   const mountNs = config.namespaces.find((n) => n.type === 'mount');
   calls.push(makeCall('umask', [0], 'umask(0)'));
-  if (mountNs && !mountNs.path) calls.push(...newRootCalls(config, opts), ...sysctlCalls(sysctls), ...pathCalls(config));
+  if (mountNs && !mountNs.path)
+    calls.push(...newRootCalls(config, opts), ...sysctlCalls(sysctls), ...pathCalls(config));
   else calls.push(...sysctlCalls(sysctls));
   // Into the cgroups, and then (if asked) a cgroup namespace rooted there;
   // both while the process still has its capabilities.
-  if (opts.joinCgroups) calls.push(makeCall('getpid', [], 'getpid() /* the parent moves it into its cgroups */', { after: opts.joinCgroups }));
-  if (opts.unshareCgroupns) calls.push({ ...unshareCall(CLONE.CLONE_NEWCGROUP), what: 'unshare the cgroup namespace', gate: true });
+  if (opts.joinCgroups)
+    calls.push(
+      makeCall('getpid', [], 'getpid() /* the parent moves it into its cgroups */', { after: opts.joinCgroups }),
+    );
+  if (opts.unshareCgroupns)
+    calls.push({ ...unshareCall(CLONE.CLONE_NEWCGROUP), what: 'unshare the cgroup namespace', gate: true });
   if (opts.cgroup2 && mountNs && !mountNs.path) calls.push(...cgroup2Calls(config));
   if (config.hostname)
-    calls.push(makeCall('sethostname', [config.hostname, Buffer.byteLength(config.hostname)],
-      `sethostname(${q(config.hostname)})`, { what: 'sethostname' }));
+    calls.push(
+      makeCall(
+        'sethostname',
+        [config.hostname, Buffer.byteLength(config.hostname)],
+        `sethostname(${q(config.hostname)})`,
+        { what: 'sethostname' },
+      ),
+    );
   calls.push(...opts.console);
   // Before the rlimits: an RLIMIT_NOFILE below 1003 would refuse the fd.
   calls.push(...cwdOpenCalls(config.process.cwd));
@@ -908,7 +1108,13 @@ export function initCalls(config: ContainerConfig, opts: InitPlanOptions): Call[
   calls.push(...seccompAt(config.process, opts.seccomp, 'before-identity'));
   // In a new user namespace setgroups(2) is allowed only when the parent wrote "allow" before gid_map.
   calls.push(...identityCalls(config.process, { setgroups: true, cwd: true }));
-  calls.push(makeCall('umask', [config.process.user.umask ?? 0o022], `umask(0${(config.process.user.umask ?? 0o022).toString(8)})`));
+  calls.push(
+    makeCall(
+      'umask',
+      [config.process.user.umask ?? 0o022],
+      `umask(0${(config.process.user.umask ?? 0o022).toString(8)})`,
+    ),
+  );
   calls.push(closeFromCall(3 + (opts.preserveFds ?? 0)));
   calls.push(...seccompAt(config.process, opts.seccomp, 'before-exec'));
   calls.push(execveCall(opts.program, config.process));

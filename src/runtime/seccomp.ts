@@ -82,7 +82,11 @@ export function readSeccomp(r: Reader | undefined): SeccompConfig | undefined {
   if (defaultAction === '' && list.length === 0) return undefined;
   const action = (reader: Reader, key: string) => {
     const a = reader.string(key, true)!;
-    if (!SECCOMP_ACTIONS.includes(a)) throw new ConfigError(reader.at(key), `unknown action ${JSON.stringify(a)} (known: ${SECCOMP_ACTIONS.join(', ')})`);
+    if (!SECCOMP_ACTIONS.includes(a))
+      throw new ConfigError(
+        reader.at(key),
+        `unknown action ${JSON.stringify(a)} (known: ${SECCOMP_ACTIONS.join(', ')})`,
+      );
     return a;
   };
   const cfg: SeccompConfig = {
@@ -105,28 +109,43 @@ export function readSeccomp(r: Reader | undefined): SeccompConfig | undefined {
           const index = a.int('index', true, 0)!;
           if (index > 5) throw new ConfigError(a.at('index'), 'a syscall has at most 6 arguments (index 0 to 5)');
           const op = a.string('op', true)!;
-          if (SCMP_CMP[op] === undefined) throw new ConfigError(a.at('op'), `unknown operator ${JSON.stringify(op)} (known: ${Object.keys(SCMP_CMP).join(', ')})`);
+          if (SCMP_CMP[op] === undefined)
+            throw new ConfigError(
+              a.at('op'),
+              `unknown operator ${JSON.stringify(op)} (known: ${Object.keys(SCMP_CMP).join(', ')})`,
+            );
           const value = a.int('value', false, 0) ?? 0;
           const valueTwo = a.int('valueTwo', false, 0) ?? 0;
           // JSON.parse keeps 53 bits: a larger value would reach the filter changed.
-          for (const [k, v] of [['value', value], ['valueTwo', valueTwo]] as const)
-            if (!Number.isSafeInteger(v)) throw new ConfigError(a.at(k), 'values above 2^53 are not supported by this runtime');
+          for (const [k, v] of [
+            ['value', value],
+            ['valueTwo', valueTwo],
+          ] as const)
+            if (!Number.isSafeInteger(v))
+              throw new ConfigError(a.at(k), 'values above 2^53 are not supported by this runtime');
           return { index, value, valueTwo, op };
         }),
       };
     }),
   };
   cfg.architectures.forEach((a, i) => {
-    if (!/^SCMP_ARCH_[A-Z0-9_]+$/.test(a)) throw new ConfigError(`${r.at('architectures')}[${i}]`, `unknown architecture ${JSON.stringify(a)}`);
+    if (!/^SCMP_ARCH_[A-Z0-9_]+$/.test(a))
+      throw new ConfigError(`${r.at('architectures')}[${i}]`, `unknown architecture ${JSON.stringify(a)}`);
   });
   cfg.flags.forEach((f, i) => {
-    if (!SECCOMP_FLAGS.includes(f)) throw new ConfigError(`${r.at('flags')}[${i}]`, `unknown seccomp flag ${JSON.stringify(f)} (known: ${SECCOMP_FLAGS.join(', ')})`);
+    if (!SECCOMP_FLAGS.includes(f))
+      throw new ConfigError(
+        `${r.at('flags')}[${i}]`,
+        `unknown seccomp flag ${JSON.stringify(f)} (known: ${SECCOMP_FLAGS.join(', ')})`,
+      );
   });
   // runc's rules for the notify action: the child must still be able to
   // write its report after the load, and the default action would catch it.
-  if (cfg.defaultAction === 'SCMP_ACT_NOTIFY') throw new ConfigError(r.at('defaultAction'), 'SCMP_ACT_NOTIFY cannot be used as default action');
+  if (cfg.defaultAction === 'SCMP_ACT_NOTIFY')
+    throw new ConfigError(r.at('defaultAction'), 'SCMP_ACT_NOTIFY cannot be used as default action');
   cfg.syscalls.forEach((s, i) => {
-    if (s.action === 'SCMP_ACT_NOTIFY' && s.names.includes('write')) throw new ConfigError(`${r.at('syscalls')}[${i}].names`, 'SCMP_ACT_NOTIFY cannot be used for the write syscall');
+    if (s.action === 'SCMP_ACT_NOTIFY' && s.names.includes('write'))
+      throw new ConfigError(`${r.at('syscalls')}[${i}].names`, 'SCMP_ACT_NOTIFY cannot be used for the write syscall');
   });
   if (cfg.syscalls.some((s) => s.action === 'SCMP_ACT_NOTIFY' && s.names.length) && !cfg.listenerPath)
     throw new ConfigError(r.at('listenerPath'), 'listenerPath is not set (SCMP_ACT_NOTIFY needs a seccomp agent)');
@@ -171,7 +190,8 @@ export function translateSeccomp(cfg: SeccompConfig, field = 'linux.seccomp'): T
   const defaultAction = toAction(cfg.defaultAction, cfg.defaultErrnoRet);
   const arches = cfg.architectures.map((a, i) => {
     const token = resolveArch(a.slice('SCMP_ARCH_'.length).toLowerCase());
-    if (token === undefined) throw new ConfigError(`${field}.architectures[${i}]`, `unknown architecture ${JSON.stringify(a)}`);
+    if (token === undefined)
+      throw new ConfigError(`${field}.architectures[${i}]`, `unknown architecture ${JSON.stringify(a)}`);
     return token;
   });
   const rules: FilterRule[] = [];
@@ -182,7 +202,12 @@ export function translateSeccomp(cfg: SeccompConfig, field = 'linux.seccomp'): T
     const action = toAction(s.action, s.errnoRet);
     // libseccomp refuses a rule whose action is the default one: runc skips it.
     if (action === defaultAction) return;
-    const conditions: ArgCondition[] = s.args.map((a) => ({ index: a.index, op: SCMP_CMP[a.op], value: BigInt(a.value), valueTwo: BigInt(a.valueTwo) }));
+    const conditions: ArgCondition[] = s.args.map((a) => ({
+      index: a.index,
+      op: SCMP_CMP[a.op],
+      value: BigInt(a.value),
+      valueTwo: BigInt(a.valueTwo),
+    }));
     // Conditions on different arguments are ANDed in one rule; two on the
     // same argument cannot be (libseccomp refuses it), so runc makes each
     // condition a rule of its own, ORed.
@@ -252,13 +277,19 @@ export function compileSeccomp(cfg: SeccompConfig, field = 'linux.seccomp'): Com
   try {
     t = translateSeccomp(cfg, field);
     if (t.notify && libseccompInfo().api < 6)
-      throw new ConfigError(`${field}.syscalls`, `seccomp notify unsupported: API level: got ${libseccompInfo().api}, want at least 6. Please try with libseccomp >= 2.5.0 and Linux >= 5.7`);
+      throw new ConfigError(
+        `${field}.syscalls`,
+        `seccomp notify unsupported: API level: got ${libseccompInfo().api}, want at least 6. Please try with libseccomp >= 2.5.0 and Linux >= 5.7`,
+      );
     program = compileFilter(t.spec);
   } catch (err) {
     if (err instanceof SeccompUnavailable) throw new ConfigError(field, err.message);
     if (err instanceof SeccompLibraryError) {
       const where = err.rule !== undefined ? t!.fields[err.rule] : field;
-      throw new ConfigError(where, `libseccomp refused it (${err.call}: ${new SyscallError(err.call, err.call, err.errno).message.replace(/^.*?: /, '')})`);
+      throw new ConfigError(
+        where,
+        `libseccomp refused it (${err.call}: ${new SyscallError(err.call, err.call, err.errno).message.replace(/^.*?: /, '')})`,
+      );
     }
     throw err;
   }
@@ -306,7 +337,14 @@ export function seccompLoad(c: CompiledSeccomp, agent?: ProcessStateForAgent): C
               fds: ['seccompFd'],
               pid,
               ...(c.listenerMetadata ? { metadata: c.listenerMetadata } : {}),
-              state: { ociVersion: agent.ociVersion, id: agent.id, status: agent.status, pid: initPid, bundle: agent.bundle, ...(Object.keys(agent.annotations).length ? { annotations: agent.annotations } : {}) },
+              state: {
+                ociVersion: agent.ociVersion,
+                id: agent.id,
+                status: agent.status,
+                pid: initPid,
+                bundle: agent.bundle,
+                ...(Object.keys(agent.annotations).length ? { annotations: agent.annotations } : {}),
+              },
             };
             try {
               sendFdToSocket(path, Buffer.from(JSON.stringify(state)), fd);

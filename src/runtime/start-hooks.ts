@@ -22,11 +22,13 @@ import type { SavedState } from './state.js';
 /** A startContainer hook failed: worded as runc's (configs.Command.Run). */
 export class StartHookFailed extends DomainError {
   readonly kind = 'start-hook-failed';
-  constructor(readonly path: string, detail: string) {
+  constructor(
+    readonly path: string,
+    detail: string,
+  ) {
     super(`error running hook: ${detail}`);
   }
 }
-
 
 function memfd(name: string): number {
   const fd = cfunc('int memfd_create(const char *name, unsigned int flags)')(name, 1 /* MFD_CLOEXEC */) as number;
@@ -49,7 +51,13 @@ export function runStartContainerHooks(state: SavedState, ociState: object): voi
 
 function runStartHook(state: SavedState, hook: Hook, input: string): void {
   const config = state.config;
-  const proc: ProcessSpec = { ...config.process, terminal: false, args: hook.args.length ? hook.args : [hook.path], env: hook.env, rlimits: [] };
+  const proc: ProcessSpec = {
+    ...config.process,
+    terminal: false,
+    args: hook.args.length ? hook.args : [hook.path],
+    env: hook.env,
+    rlimits: [],
+  };
   const seccomp = config.seccomp && compileSeccomp(config.seccomp);
   const fds: number[] = [];
   try {
@@ -76,14 +84,16 @@ function runStartHook(state: SavedState, hook: Hook, input: string): void {
     calls.push(makeCall('dup2', [out, 1], `dup2(${out}, 1)`));
     calls.push(makeCall('dup2', [err, 2], `dup2(${err}, 2)`));
     const inUserns = config.namespaces.some((n) => n.type === 'user');
-    const load = seccomp && seccompLoad(seccomp, {
-      id: state.id,
-      bundle: config.bundle,
-      annotations: config.annotations,
-      ociVersion: config.ociVersion,
-      status: 'running',
-      initPid: () => state.pid,
-    });
+    const load =
+      seccomp &&
+      seccompLoad(seccomp, {
+        id: state.id,
+        bundle: config.bundle,
+        annotations: config.annotations,
+        ociVersion: config.ociVersion,
+        status: 'running',
+        initPid: () => state.pid,
+      });
     calls.push(...cwdOpenCalls(proc.cwd));
     calls.push(...seccompAt(proc, load, 'before-identity'));
     calls.push(...identityCalls(proc, { setgroups: !inUserns || process.geteuid?.() === 0, cwd: true }));
@@ -92,7 +102,11 @@ function runStartHook(state: SavedState, hook: Hook, input: string): void {
     calls.push(execveCall(hook.path, proc));
     let pid: number;
     try {
-      pid = startProgram(calls, { label: 'hook', runAhead: true, alongside: (p) => moveIntoCgroups(state.cgroups, p, 'the hook') }).pid;
+      pid = startProgram(calls, {
+        label: 'hook',
+        runAhead: true,
+        alongside: (p) => moveIntoCgroups(state.cgroups, p, 'the hook'),
+      }).pid;
     } catch (e) {
       if (e instanceof ExecError || e instanceof SyscallError) throw new StartHookFailed(hook.path, e.message);
       throw e;
@@ -100,7 +114,9 @@ function runStartHook(state: SavedState, hook: Hook, input: string): void {
     const info = hook.timeout ? waitWithin(pid, hook.timeout) : waitChildSync(pid);
     if (!info) throw new StartHookFailed(hook.path, `hook ran past specified timeout of ${hook.timeout!.toFixed(1)}s`);
     if (info.code === 0) return;
-    const how = info.signal ? `signal: ${String(cfunc('const char *strsignal(int sig)')(info.signal)).toLowerCase()}` : `exit status ${info.code}`;
+    const how = info.signal
+      ? `signal: ${String(cfunc('const char *strsignal(int sig)')(info.signal)).toLowerCase()}`
+      : `exit status ${info.code}`;
     throw new StartHookFailed(hook.path, `${how}, stdout: ${readAll(out)}, stderr: ${readAll(err)}`);
   } finally {
     for (const fd of fds) closeSync(fd);

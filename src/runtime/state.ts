@@ -3,7 +3,18 @@
 // the container again) and, while the container is created but not
 // started, the exec fifo its init waits on. The status is never stored as
 // truth: it is worked out on every call from the init process itself.
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerConfig } from './config.js';
 import type { CgroupDir } from '../cgroup/hierarchy.js';

@@ -82,16 +82,21 @@ function kernelHint(call: string, code: string): string | undefined {
   if (code === 'EPERM' || code === 'EACCES') {
     if (!isRoot() && /^(unshare|clone|mount|umount2|sethostname|pivot_root|chroot|setns)$/.test(call))
       return 'this needs CAP_SYS_ADMIN (chroot: CAP_SYS_CHROOT) in the user namespace that owns the namespace; an unprivileged user has it only in a user namespace of its own';
-    if (call === 'setns') return 'joining a namespace needs CAP_SYS_ADMIN in the user namespace that owns it; the target may be in a user namespace this process has no capabilities in';
+    if (call === 'setns')
+      return 'joining a namespace needs CAP_SYS_ADMIN in the user namespace that owns it; the target may be in a user namespace this process has no capabilities in';
   }
   if (code === 'EINVAL') {
-    if (call === 'unshare') return 'a multithreaded process cannot unshare a user namespace, and CLONE_NEWNS needs an fs_struct of its own';
-    if (call === 'setns') return 'setns(2) takes a namespace file (/proc/PID/ns/TYPE or a bind mount of one) of the type asked for; a multithreaded process cannot join a user or mount namespace';
-    if (call === 'pivot_root') return 'new_root must be a mount point and / must not be shared (use a private mount namespace)';
+    if (call === 'unshare')
+      return 'a multithreaded process cannot unshare a user namespace, and CLONE_NEWNS needs an fs_struct of its own';
+    if (call === 'setns')
+      return 'setns(2) takes a namespace file (/proc/PID/ns/TYPE or a bind mount of one) of the type asked for; a multithreaded process cannot join a user or mount namespace';
+    if (call === 'pivot_root')
+      return 'new_root must be a mount point and / must not be shared (use a private mount namespace)';
   }
   if (code === 'ENOSPC' && (call === 'unshare' || call === 'clone'))
     return 'the per-user namespace limit is reached: see /proc/sys/user/max_*_namespaces';
-  if (code === 'EBUSY' && call === 'umount2') return 'something still uses the mount: a process has its cwd or an open file there';
+  if (code === 'EBUSY' && call === 'umount2')
+    return 'something still uses the mount: a process has its cwd or an open file there';
   return undefined;
 }
 

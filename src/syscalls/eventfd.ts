@@ -14,13 +14,23 @@ export const EFD_CLOEXEC = O.O_CLOEXEC;
 export const EFD_NONBLOCK = O.O_NONBLOCK;
 
 export function eventfd(initval = 0, flags = EFD_CLOEXEC): number {
-  const shown = [flags & EFD_CLOEXEC ? 'EFD_CLOEXEC' : '', flags & EFD_NONBLOCK ? 'EFD_NONBLOCK' : ''].filter(Boolean).join('|') || '0';
-  return sys('eventfd', `${initval}, ${shown}`, () => cfunc('int eventfd(unsigned int initval, int flags)')(initval, flags) as number);
+  const shown =
+    [flags & EFD_CLOEXEC ? 'EFD_CLOEXEC' : '', flags & EFD_NONBLOCK ? 'EFD_NONBLOCK' : ''].filter(Boolean).join('|') ||
+    '0';
+  return sys(
+    'eventfd',
+    `${initval}, ${shown}`,
+    () => cfunc('int eventfd(unsigned int initval, int flags)')(initval, flags) as number,
+  );
 }
 
 /** open(2) read-only and close-on-exec, for an fd the kernel is to refer to (not to read from here). */
 export function openReadOnly(path: string, what?: string): number {
-  return callNow(makeCall('open', [path, O.O_RDONLY | O.O_CLOEXEC], `open(${q(path)}, O_RDONLY|O_CLOEXEC)`, { what: what ?? `open ${path}` }));
+  return callNow(
+    makeCall('open', [path, O.O_RDONLY | O.O_CLOEXEC], `open(${q(path)}, O_RDONLY|O_CLOEXEC)`, {
+      what: what ?? `open ${path}`,
+    }),
+  );
 }
 
 /**

@@ -27,7 +27,10 @@ export function writeKernelFile(path: string, data: string, opts: { what?: strin
     const errno = errnoOf(err);
     if (errno === undefined) throw err;
     traceWrite(path, data, errno);
-    throw new SyscallError('write', `write(${JSON.stringify(path)})`, errno, { what: opts.what ?? `write ${path}`, hint: opts.hint });
+    throw new SyscallError('write', `write(${JSON.stringify(path)})`, errno, {
+      what: opts.what ?? `write ${path}`,
+      hint: opts.hint,
+    });
   }
 }
 
@@ -64,7 +67,9 @@ export function writeInBackground(path: string, data: string, note?: string): vo
     return;
   }
   const buf = Buffer.from(data);
-  traceLine(`write(${JSON.stringify(path)}, ${JSON.stringify(data)}) ... (on a worker thread${note ? `: ${note}` : ''})`);
+  traceLine(
+    `write(${JSON.stringify(path)}, ${JSON.stringify(data)}) ... (on a worker thread${note ? `: ${note}` : ''})`,
+  );
   // koffi's async calls run in libuv's thread pool, which starts on its
   // first piece of work with UV_THREADPOOL_SIZE threads, 4 unless set. One
   // is enough for this write; making and joining the other three cost 1.4 ms
@@ -73,10 +78,15 @@ export function writeInBackground(path: string, data: string, note?: string): vo
   const poolSize = process.env.UV_THREADPOOL_SIZE;
   if (poolSize === undefined) process.env.UV_THREADPOOL_SIZE = '1';
   try {
-    cfunc('long write(int fd, const uint8_t *buf, size_t count)').async(fd, buf, buf.length, (err: Error | null, n: number) => {
-      closeSync(fd);
-      if (!err) traceLine(`write(${JSON.stringify(path)}, ${JSON.stringify(data)}) = ${n} (worker thread done)`);
-    });
+    cfunc('long write(int fd, const uint8_t *buf, size_t count)').async(
+      fd,
+      buf,
+      buf.length,
+      (err: Error | null, n: number) => {
+        closeSync(fd);
+        if (!err) traceLine(`write(${JSON.stringify(path)}, ${JSON.stringify(data)}) = ${n} (worker thread done)`);
+      },
+    );
   } finally {
     if (poolSize === undefined) delete process.env.UV_THREADPOOL_SIZE;
   }

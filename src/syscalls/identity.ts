@@ -17,17 +17,27 @@ export interface IdRange {
 // plan child is a copy of Node's memory, thread list included (plan.ts), so
 // glibc's setuid() there would signal threads that are not in the child.
 // Before exec only the calling thread's ids matter: execve keeps those.
-const SYS_ID = process.arch === 'arm64' ? { setuid: 146, setgid: 144, setgroups: 159 } : { setuid: 105, setgid: 106, setgroups: 116 };
+const SYS_ID =
+  process.arch === 'arm64'
+    ? { setuid: 146, setgid: 144, setgroups: 159 }
+    : { setuid: 105, setgid: 106, setgroups: 116 };
 
 export function setgroupsCall(): Call {
-  return makeCall('syscall', [SYS_ID.setgroups, 0, null], 'setgroups(0, NULL)', { hint: 'under "setgroups deny" the kernel refuses setgroups(2) in that user namespace' });
+  return makeCall('syscall', [SYS_ID.setgroups, 0, null], 'setgroups(0, NULL)', {
+    hint: 'under "setgroups deny" the kernel refuses setgroups(2) in that user namespace',
+  });
 }
 
 /** setgroups(2) with a list (chroot --groups, --userspec). */
 export function setgroupsListCall(gids: readonly number[], what?: string): Call {
   const list = Buffer.alloc(4 * Math.max(gids.length, 1));
   gids.forEach((g, i) => list.writeUInt32LE(g, 4 * i));
-  return makeCall('syscall', [SYS_ID.setgroups, gids.length, gids.length ? list : null], `setgroups(${gids.length}, [${gids.join(', ')}])`, { what });
+  return makeCall(
+    'syscall',
+    [SYS_ID.setgroups, gids.length, gids.length ? list : null],
+    `setgroups(${gids.length}, [${gids.join(', ')}])`,
+    { what },
+  );
 }
 
 /** The supplementary groups /etc/group lists for a user, plus its primary group. */
@@ -68,7 +78,11 @@ export function writeIdMap(pid: number | 'self', kind: 'uid' | 'gid', ranges: re
 }
 
 /** The ranges /etc/subuid or /etc/subgid grant to a user (by name or id). */
-export function subordinateRanges(kind: 'uid' | 'gid', user: string, id: number): Array<{ start: number; count: number }> {
+export function subordinateRanges(
+  kind: 'uid' | 'gid',
+  user: string,
+  id: number,
+): Array<{ start: number; count: number }> {
   const file = kind === 'uid' ? '/etc/subuid' : '/etc/subgid';
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8')
@@ -91,11 +105,14 @@ export function parseIdRange(text: string, resolve: (name: string) => number | u
   return colon.length === 3 ? { inner: a, outer: b, count } : { outer: a, inner: b, count };
 }
 
-export function lookupUser(name: string): { uid: number; gid: number; name: string; home: string; shell: string } | undefined {
+export function lookupUser(
+  name: string,
+): { uid: number; gid: number; name: string; home: string; shell: string } | undefined {
   for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
     const f = line.split(':');
     const [user, , uid, gid, , home, shell] = f;
-    if (f.length >= 7 && (user === name || uid === name)) return { name: user!, uid: Number(uid), gid: Number(gid), home: home!, shell: shell! };
+    if (f.length >= 7 && (user === name || uid === name))
+      return { name: user!, uid: Number(uid), gid: Number(gid), home: home!, shell: shell! };
   }
   return undefined;
 }
@@ -147,8 +164,21 @@ export function keepCapsCalls(): Call[] {
   const data = Buffer.alloc(24);
   for (const off of [0, 4, 8]) data.writeUInt32LE(0xffffffff, off);
   for (const off of [12, 16, 20]) data.writeUInt32LE(high, off);
-  const calls = [makeCall('capset', [header, data], 'capset({_LINUX_CAPABILITY_VERSION_3, 0}, {effective=ALL, permitted=ALL, inheritable=ALL})')];
+  const calls = [
+    makeCall(
+      'capset',
+      [header, data],
+      'capset({_LINUX_CAPABILITY_VERSION_3, 0}, {effective=ALL, permitted=ALL, inheritable=ALL})',
+    ),
+  ];
   for (let cap = 0; cap <= last; cap++)
-    calls.push(makeCall('prctl', [PR.PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0], `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, ${cap})`, { optional: true }));
+    calls.push(
+      makeCall(
+        'prctl',
+        [PR.PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0],
+        `prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, ${cap})`,
+        { optional: true },
+      ),
+    );
   return calls;
 }

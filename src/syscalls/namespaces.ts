@@ -57,7 +57,11 @@ export function setns(fd: number, nstype: number, what?: string): void {
 
 /** open(2) a namespace file, close-on-exec; returns the fd. */
 export function openNamespaceFile(path: string, what?: string): number {
-  return callNow(makeCall('open', [path, O.O_RDONLY | O.O_CLOEXEC], `open(${q(path)}, O_RDONLY|O_CLOEXEC)`, { what: what ?? `open ${path}` }));
+  return callNow(
+    makeCall('open', [path, O.O_RDONLY | O.O_CLOEXEC], `open(${q(path)}, O_RDONLY|O_CLOEXEC)`, {
+      what: what ?? `open ${path}`,
+    }),
+  );
 }
 
 // linux/nsfs.h: NS_GET_NSTYPE, _IO(0xb7, 0x3): the CLONE_NEW* type of a namespace file.
@@ -83,7 +87,9 @@ const NS_GET_OWNER_UID = 0xb704;
 
 /** Open a namespace file, give its fd to `use`, close it; undefined if it cannot be opened. */
 function withNamespaceFile<T>(path: string, use: (fd: number) => T): T | undefined {
-  const fd = callNow(makeCall('open', [path, O.O_RDONLY | O.O_CLOEXEC], `open(${q(path)}, O_RDONLY|O_CLOEXEC)`, { optional: true }));
+  const fd = callNow(
+    makeCall('open', [path, O.O_RDONLY | O.O_CLOEXEC], `open(${q(path)}, O_RDONLY|O_CLOEXEC)`, { optional: true }),
+  );
   if (fd < 0) return undefined;
   try {
     return use(fd);
@@ -116,7 +122,9 @@ export function relatedNamespace(path: string, relation: 'owner' | 'parent'): nu
 export function userNamespaceOwner(path: string): number | undefined {
   return withNamespaceFile(path, (fd) => {
     const uid = Buffer.alloc(4);
-    const rc = callNow(makeCall('ioctl', [fd, NS_GET_OWNER_UID, uid], `ioctl(${fd}, NS_GET_OWNER_UID, [])`, { optional: true }));
+    const rc = callNow(
+      makeCall('ioctl', [fd, NS_GET_OWNER_UID, uid], `ioctl(${fd}, NS_GET_OWNER_UID, [])`, { optional: true }),
+    );
     return rc < 0 ? undefined : uid.readUInt32LE(0);
   });
 }

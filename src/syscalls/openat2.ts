@@ -23,7 +23,10 @@ export const AT_SYMLINK_NOFOLLOW = 0x100;
 // The same number on x86_64 and arm64 (openat2 came after the tables were unified).
 const SYS_openat2 = 437;
 export const O_NOFOLLOW = 0o400000;
-const OPEN_FLAGS: Array<[string, number]> = [...Object.entries(O).filter(([, v]) => v !== 0), ['O_NOFOLLOW', O_NOFOLLOW]];
+const OPEN_FLAGS: Array<[string, number]> = [
+  ...Object.entries(O).filter(([, v]) => v !== 0),
+  ['O_NOFOLLOW', O_NOFOLLOW],
+];
 const RESOLVE_FLAGS = Object.entries(RESOLVE);
 
 /** struct open_how: flags, mode, resolve (three u64). */
@@ -39,13 +42,25 @@ function showFd(fd: number): string {
 }
 
 /** openat2(dirfd, path, {flags, resolve}); `note` ends the trace line (e.g. the fd it will get). */
-export function openat2Call(dirfd: number, path: string, flags: number, resolve: number, note = '', extra: CallExtra = {}): Call {
+export function openat2Call(
+  dirfd: number,
+  path: string,
+  flags: number,
+  resolve: number,
+  note = '',
+  extra: CallExtra = {},
+): Call {
   const show = `openat2(${showFd(dirfd)}, ${q(path)}, {${decodeFlags(OPEN_FLAGS, flags)}, ${decodeFlags(RESOLVE_FLAGS, resolve)}})${note}`;
   return makeCall('syscall', [SYS_openat2, dirfd, path, openHow(flags, resolve), 24], show, extra);
 }
 
 export function openatCall(dirfd: number, path: string, flags: number, note = '', extra: CallExtra = {}): Call {
-  return makeCall('openat', [dirfd, path, flags, 0], `openat(${showFd(dirfd)}, ${q(path)}, ${decodeFlags(OPEN_FLAGS, flags)})${note}`, extra);
+  return makeCall(
+    'openat',
+    [dirfd, path, flags, 0],
+    `openat(${showFd(dirfd)}, ${q(path)}, ${decodeFlags(OPEN_FLAGS, flags)})${note}`,
+    extra,
+  );
 }
 
 export function mkdiratCall(dirfd: number, name: string, mode: number, extra: CallExtra = {}): Call {
@@ -53,8 +68,21 @@ export function mkdiratCall(dirfd: number, name: string, mode: number, extra: Ca
 }
 
 /** mknodat; `showMode` is how the mode reads ("S_IFCHR|0666"), `showDev` the device ("makedev(1, 3)"). */
-export function mknodatCall(dirfd: number, name: string, mode: number, dev: bigint, showMode: string, showDev: string, extra: CallExtra = {}): Call {
-  return makeCall('mknodat', [dirfd, name, mode, dev], `mknodat(${showFd(dirfd)}, ${q(name)}, ${showMode}, ${showDev})`, extra);
+export function mknodatCall(
+  dirfd: number,
+  name: string,
+  mode: number,
+  dev: bigint,
+  showMode: string,
+  showDev: string,
+  extra: CallExtra = {},
+): Call {
+  return makeCall(
+    'mknodat',
+    [dirfd, name, mode, dev],
+    `mknodat(${showFd(dirfd)}, ${q(name)}, ${showMode}, ${showDev})`,
+    extra,
+  );
 }
 
 export function symlinkatCall(target: string, dirfd: number, name: string, extra: CallExtra = {}): Call {
@@ -63,7 +91,12 @@ export function symlinkatCall(target: string, dirfd: number, name: string, extra
 
 /** fchownat without following a symlink at `name`. */
 export function fchownatCall(dirfd: number, name: string, uid: number, gid: number, extra: CallExtra = {}): Call {
-  return makeCall('fchownat', [dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW], `fchownat(${showFd(dirfd)}, ${q(name)}, ${uid}, ${gid}, AT_SYMLINK_NOFOLLOW)`, extra);
+  return makeCall(
+    'fchownat',
+    [dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW],
+    `fchownat(${showFd(dirfd)}, ${q(name)}, ${uid}, ${gid}, AT_SYMLINK_NOFOLLOW)`,
+    extra,
+  );
 }
 
 export function fchdirCall(fd: number, extra: CallExtra = {}): Call {

@@ -161,7 +161,14 @@ export class ChildDiedError extends Error {
  * only the children of the caller: util-linux nsenter forks at this point.
  */
 export function forkCall(): Call {
-  return { fn: 'clone', args: [], keep: [], show: 'clone(CLONE_PARENT|CLONE_PARENT_SETTID|SIGCHLD)', what: 'cannot fork', forks: true };
+  return {
+    fn: 'clone',
+    args: [],
+    keep: [],
+    show: 'clone(CLONE_PARENT|CLONE_PARENT_SETTID|SIGCHLD)',
+    what: 'cannot fork',
+    forks: true,
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -311,7 +318,11 @@ export function buildChain(calls: readonly Call[], barrier?: ChainBarrier, opts:
       buffers.set(stack, CLONE_STACK);
       buffers.set('childTid', 8);
       const flags = BigInt(CLONE.CLONE_PARENT | CLONE.CLONE_PARENT_SETTID | SIG.SIGCHLD);
-      add('clone', [{ symbol: 'setcontext' }, { stackTop: stack }, flags, { context: `${label}.forked` }, { buffer: 'childTid' }], { label });
+      add(
+        'clone',
+        [{ symbol: 'setcontext' }, { stackTop: stack }, flags, { context: `${label}.forked` }, { buffer: 'childTid' }],
+        { label },
+      );
       report();
       report({ buffer: 'childTid' });
       add('_exit', [0n]);
@@ -449,7 +460,8 @@ function layoutChain(chain: Chain, fds: { result: number; go: number }): { first
   };
 
   const template = Buffer.alloc(CONTEXT_SIZE);
-  if (cfunc('int getcontext(void *ucp)')(template) !== 0) throw new SyscallError('getcontext', 'getcontext()', koffi.errno());
+  if (cfunc('int getcontext(void *ucp)')(template) !== 0)
+    throw new SyscallError('getcontext', 'getcontext()', koffi.errno());
   template.fill(0, UC_SIGMASK, UC_SIGMASK + SIGSET_BYTES);
   template.writeInt32LE(0, UC_STACK_FLAGS);
   const makecontext = cfunc('void makecontext(int64_t ucp, int64_t func, int argc, ...)');
@@ -460,7 +472,8 @@ function layoutChain(chain: Chain, fds: { result: number; go: number }): { first
   for (let i = chain.links.length - 1; i >= 0; i--) {
     const link = chain.links[i]!;
     const offset = i * CONTEXT_SIZE;
-    if (link.args.length > 6) throw new Error(`${link.fn}: a link takes at most 6 arguments (they would not fit its stack step)`);
+    if (link.args.length > 6)
+      throw new Error(`${link.fn}: a link takes at most 6 arguments (they would not fit its stack step)`);
     arena.set(template, offset);
     words[(offset + UC_LINK) / 8] = next;
     words[(offset + UC_STACK_SP) / 8] = stackBase;
@@ -571,7 +584,10 @@ function drive(child: ClonedChild, calls: readonly Call[], chain: Chain, opts: P
       const call = calls[i]!;
       if (chain.barrierCall >= 0 && i === chain.barrierCall + 1) {
         // The child is on its way to the barrier: nothing more is reported.
-        traceLine(`close(<result pipe>), close(<go pipe>), open(${q(chain.buffers.get('fifo')!.toString().replace(/\0$/, ''))}, O_WRONLY|O_CLOEXEC) ... (waits for a reader of ${opts.barrier?.fifo})`, who);
+        traceLine(
+          `close(<result pipe>), close(<go pipe>), open(${q(chain.buffers.get('fifo')!.toString().replace(/\0$/, ''))}, O_WRONLY|O_CLOEXEC) ... (waits for a reader of ${opts.barrier?.fifo})`,
+          who,
+        );
         return { pid, execed: false, atBarrier: true };
       }
       // The exec's trace line comes first: once the program runs, a line
@@ -636,7 +652,8 @@ function caughtSignals(): number[] {
   const caught: number[] = [];
   for (let sig = 1; sig < 32; sig++) {
     if (sig === SIG.SIGKILL || sig === SIG.SIGSTOP) continue;
-    if (sigaction(sig, null, old) === 0 && old.readBigUInt64LE(0) > 1n /* neither SIG_DFL nor SIG_IGN */) caught.push(sig);
+    if (sigaction(sig, null, old) === 0 && old.readBigUInt64LE(0) > 1n /* neither SIG_DFL nor SIG_IGN */)
+      caught.push(sig);
   }
   return caught;
 }
@@ -658,11 +675,20 @@ interface PreparedBarrier extends ChainBarrier {
  */
 function prepareBarrier(barrier: Barrier): PreparedBarrier {
   const path = barrier.fifo;
-  const pathFd = callNow(makeCall('open', [path, O.O_PATH | O.O_CLOEXEC], `open(${q(path)}, O_PATH|O_CLOEXEC)`, { what: `cannot open ${path}` }));
+  const pathFd = callNow(
+    makeCall('open', [path, O.O_PATH | O.O_CLOEXEC], `open(${q(path)}, O_PATH|O_CLOEXEC)`, {
+      what: `cannot open ${path}`,
+    }),
+  );
   try {
     const { fstatSync } = process.getBuiltinModule('node:fs') as typeof import('node:fs');
-    if (!fstatSync(pathFd).isFIFO()) throw new SyscallError('open', `open(${q(path)})`, ERRNO.ENXIO, { what: `cannot use ${path} as a barrier (not a fifo)` });
-    const reservedFd = callNow(makeCall('open', ['/dev/null', O.O_RDONLY | O.O_CLOEXEC], 'open("/dev/null", O_RDONLY|O_CLOEXEC)'));
+    if (!fstatSync(pathFd).isFIFO())
+      throw new SyscallError('open', `open(${q(path)})`, ERRNO.ENXIO, {
+        what: `cannot use ${path} as a barrier (not a fifo)`,
+      });
+    const reservedFd = callNow(
+      makeCall('open', ['/dev/null', O.O_RDONLY | O.O_CLOEXEC], 'open("/dev/null", O_RDONLY|O_CLOEXEC)'),
+    );
     const reopen = `/proc/self/fd/${pathFd}`;
     const calls: Call[] = [
       // A signal must kill the waiting child, not run a copy of a handler of this process.
@@ -670,7 +696,10 @@ function prepareBarrier(barrier: Barrier): PreparedBarrier {
       // What would make the reopen fail (no /proc here, no write permission
       // for the child's ids) is found now, while the parent still listens.
       // A gate when the plan runs ahead: the child goes on to outlive its parent only once this is seen.
-      makeCall('access', [reopen, W_OK], `access(${q(reopen)}, W_OK)`, { what: `cannot open ${path} for writing`, gate: true }),
+      makeCall('access', [reopen, W_OK], `access(${q(reopen)}, W_OK)`, {
+        what: `cannot open ${path} for writing`,
+        gate: true,
+      }),
       // From here on the child outlives its parent.
       makeCall('prctl', [PR.PR_SET_PDEATHSIG, 0, 0, 0, 0], 'prctl(PR_SET_PDEATHSIG, 0)'),
     ];
@@ -712,19 +741,43 @@ export function closeGapsCalls(keep: ReadonlyMap<number, string>, from: number):
   const calls: Call[] = [];
   let start = from;
   for (const fd of [...keep.keys()].filter((k) => k >= from).sort((a, b) => a - b)) {
-    if (fd > start) calls.push(makeCall('close_range', [start, fd - 1, 0], `close_range(${start}, ${fd - 1}, 0) /* up to ${fd}<${keep.get(fd)}> */`, { what: 'close the runtime\'s fds' }));
+    if (fd > start)
+      calls.push(
+        makeCall(
+          'close_range',
+          [start, fd - 1, 0],
+          `close_range(${start}, ${fd - 1}, 0) /* up to ${fd}<${keep.get(fd)}> */`,
+          { what: "close the runtime's fds" },
+        ),
+      );
     start = fd + 1;
   }
-  calls.push(makeCall('close_range', [start, CLOSE_RANGE_ALL, 0], `close_range(${start}, ~0U, 0)`, { what: 'close the runtime\'s fds' }));
+  calls.push(
+    makeCall('close_range', [start, CLOSE_RANGE_ALL, 0], `close_range(${start}, ~0U, 0)`, {
+      what: "close the runtime's fds",
+    }),
+  );
   return calls;
 }
 
 /** The first calls of a runtime's child (ChildDefences), and the closes before its barrier. */
-function defenceCalls(defences: ChildDefences | undefined, pipes: PlanPipes, barrier: PreparedBarrier | undefined): { first: Call[]; beforeBarrier: Call[] } {
+function defenceCalls(
+  defences: ChildDefences | undefined,
+  pipes: PlanPipes,
+  barrier: PreparedBarrier | undefined,
+): { first: Call[]; beforeBarrier: Call[] } {
   const first: Call[] = [];
   const beforeBarrier: Call[] = [];
   if (!defences) return { first, beforeBarrier };
-  if (defences.nonDumpable) first.push(makeCall('prctl', [PR.PR_SET_DUMPABLE, 0, 0, 0, 0], 'prctl(PR_SET_DUMPABLE, 0) /* /proc/PID/exe, fd, map_files: CAP_SYS_PTRACE only, until execve */', { what: 'make the process non-dumpable' }));
+  if (defences.nonDumpable)
+    first.push(
+      makeCall(
+        'prctl',
+        [PR.PR_SET_DUMPABLE, 0, 0, 0, 0],
+        'prctl(PR_SET_DUMPABLE, 0) /* /proc/PID/exe, fd, map_files: CAP_SYS_PTRACE only, until execve */',
+        { what: 'make the process non-dumpable' },
+      ),
+    );
   if (defences.fds) {
     const keep = new Map<number, string>();
     keep.set(pipes.resultWrite, 'result pipe');
@@ -763,7 +816,9 @@ export function startPlan(setup: readonly Call[], opts: PlanOptions = {}): Start
       while (fd === barrier.pathFd) fd++;
       chainBarrier = { ...barrier, reservedFd: fd };
     }
-    const calls = barrier ? [...first, ...setup.slice(0, -1), ...beforeBarrier, ...barrier.calls, setup[setup.length - 1]!] : [...first, ...setup];
+    const calls = barrier
+      ? [...first, ...setup.slice(0, -1), ...beforeBarrier, ...barrier.calls, setup[setup.length - 1]!]
+      : [...first, ...setup];
     try {
       let chain: Chain;
       try {

@@ -1,7 +1,20 @@
 // Processes: exec, waiting for a child without blocking the event loop,
 // signals while a foreground child runs, and wait statuses. (Ending a tool
 // like its child is the tool's part: src/cli/exit.ts.)
-import { ERRNO, F_GETFD, F_GETFL, F_SETFD, F_SETFL, O, SIG, SIG_DFL, WNOHANG, WUNTRACED, signalName, signalNumber } from './constants.js';
+import {
+  ERRNO,
+  F_GETFD,
+  F_GETFL,
+  F_SETFD,
+  F_SETFL,
+  O,
+  SIG,
+  SIG_DFL,
+  WNOHANG,
+  WUNTRACED,
+  signalName,
+  signalNumber,
+} from './constants.js';
 import { Call, CallResults, callNow, makeCall } from './call.js';
 import { cfunc, koffi } from './libc.js';
 import { ExecError, SyscallError } from './errors.js';
@@ -20,7 +33,8 @@ export function restoreForExecCalls(): Call[] {
   const calls: Call[] = [];
   const fcntl = cfunc('int fcntl(int fd, int cmd, int64_t arg)');
   for (const fd of [0, 1, 2])
-    if ((fcntl(fd, F_GETFD, 0) as number) > 0) calls.push(makeCall('fcntl', [fd, F_SETFD, 0], `fcntl(${fd}, F_SETFD, 0)`, { optional: true }));
+    if ((fcntl(fd, F_GETFD, 0) as number) > 0)
+      calls.push(makeCall('fcntl', [fd, F_SETFD, 0], `fcntl(${fd}, F_SETFD, 0)`, { optional: true }));
   calls.push(makeCall('signal', [SIG.SIGPIPE, SIG_DFL], 'signal(SIGPIPE, SIG_DFL)'));
   calls.push(makeCall('signal', [SIG.SIGXFSZ, SIG_DFL], 'signal(SIGXFSZ, SIG_DFL)'));
   return calls;
@@ -36,7 +50,12 @@ export function clearNonBlockingStdio(): void {
   const fcntl = cfunc('int fcntl(int fd, int cmd, int64_t arg)');
   for (const fd of [0, 1, 2]) {
     const flags = fcntl(fd, F_GETFL, 0) as number;
-    if (flags !== -1 && flags & O.O_NONBLOCK) callNow(makeCall('fcntl', [fd, F_SETFL, flags & ~O.O_NONBLOCK], `fcntl(${fd}, F_SETFL, ~O_NONBLOCK)`, { optional: true }));
+    if (flags !== -1 && flags & O.O_NONBLOCK)
+      callNow(
+        makeCall('fcntl', [fd, F_SETFL, flags & ~O.O_NONBLOCK], `fcntl(${fd}, F_SETFL, ~O_NONBLOCK)`, {
+          optional: true,
+        }),
+      );
   }
 }
 
@@ -104,7 +123,9 @@ export function waitChild(pid: number, opts: { passStops?: boolean } = {}): Prom
         return reject(new SyscallError('waitpid', `waitpid(${pid})`, errno));
       }
       const info = decodeWaitStatus(pid, status[0]!);
-      traceLine(`wait4(${pid}) = ${pid} (${info.signal ? `killed by ${signalName(info.signal)}` : `exit ${info.code}`})`);
+      traceLine(
+        `wait4(${pid}) = ${pid} (${info.signal ? `killed by ${signalName(info.signal)}` : `exit ${info.code}`})`,
+      );
       resolve(info);
     };
     process.on('SIGCHLD', check);
@@ -143,7 +164,6 @@ export function superviseChild(pid: number): () => void {
   };
 }
 
-
 /**
  * The /proc directory of this process or of one of its children. /proc
  * numbers processes in the pid namespace that mounted it, which need not be
@@ -156,7 +176,11 @@ export function procDir(pid: number | 'self'): string {
   const selfInProc = Number(readlinkSync('/proc/self'));
   if (pid === 'self') return `/proc/${selfInProc}`;
   if (selfInProc === process.pid) return `/proc/${pid}`;
-  const nspid = (dir: string) => /^NSpid:\s*(.*)$/m.exec(readFileSync(`${dir}/status`, 'utf8'))?.[1]?.split(/\s+/).map(Number) ?? [];
+  const nspid = (dir: string) =>
+    /^NSpid:\s*(.*)$/m
+      .exec(readFileSync(`${dir}/status`, 'utf8'))?.[1]
+      ?.split(/\s+/)
+      .map(Number) ?? [];
   const depth = nspid('/proc/self').length; // our PID is at index depth-1 in our children's NSpid too
   for (const task of readdirSync('/proc/self/task')) {
     for (const child of readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {

@@ -40,7 +40,8 @@ export function runningSealed(): boolean {
 export function reexecSealed(): never {
   const memfdCreate = cfunc('int memfd_create(const char *name, unsigned int flags)');
   const fd = memfdCreate(NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING) as number;
-  if (fd < 0) throw new SyscallError('memfd_create', `memfd_create(${q(NAME)}, MFD_CLOEXEC|MFD_ALLOW_SEALING)`, koffi.errno());
+  if (fd < 0)
+    throw new SyscallError('memfd_create', `memfd_create(${q(NAME)}, MFD_CLOEXEC|MFD_ALLOW_SEALING)`, koffi.errno());
   traceLine(`memfd_create(${q(NAME)}, MFD_CLOEXEC|MFD_ALLOW_SEALING) = ${fd}`);
   const path = `/proc/self/fd/${fd}`;
   copyFileSync('/proc/self/exe', path);
@@ -51,5 +52,9 @@ export function reexecSealed(): never {
   traceLine(`fcntl(${fd}, F_ADD_SEALS, F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE) = 0`);
   const argv = [process.argv0, ...process.execArgv, ...process.argv.slice(1)];
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
-  execInPlace([makeCall('execve', [path, argv, env], `execve(${q(path)}, ${qArray(argv)}, [${env.length} vars])`, { exec: { file: path } })]);
+  execInPlace([
+    makeCall('execve', [path, argv, env], `execve(${q(path)}, ${qArray(argv)}, [${env.length} vars])`, {
+      exec: { file: path },
+    }),
+  ]);
 }

@@ -51,7 +51,9 @@ const ERRNO_EEXIST = 17;
 export function actionName(action: number): string {
   const base = action >>> 0 === SCMP_ACT.KILL_PROCESS ? action >>> 0 : (action & 0xffff0000) >>> 0;
   const name = Object.entries(SCMP_ACT).find(([, v]) => v === base)?.[0] ?? `0x${base.toString(16)}`;
-  return base === SCMP_ACT.ERRNO || base === SCMP_ACT.TRACE ? `SCMP_ACT_${name}(${action & 0xffff})` : `SCMP_ACT_${name}`;
+  return base === SCMP_ACT.ERRNO || base === SCMP_ACT.TRACE
+    ? `SCMP_ACT_${name}(${action & 0xffff})`
+    : `SCMP_ACT_${name}`;
 }
 
 export interface ArgCondition {
@@ -82,7 +84,11 @@ export interface FilterSpec {
 
 /** libseccomp refused a rule (or the filter): the negative errno it returned. */
 export class SeccompLibraryError extends Error {
-  constructor(readonly call: string, readonly errno: number, readonly rule?: number) {
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+    readonly rule?: number,
+  ) {
     super(`${call} failed: errno ${errno}`);
   }
 }
@@ -121,7 +127,9 @@ function libseccomp(): Lib {
     archResolve: h.func('uint32_t seccomp_arch_resolve_name(const char *name)'),
     syscallResolve: h.func('int seccomp_syscall_resolve_name(const char *name)'),
     syscallResolveArch: h.func('int seccomp_syscall_resolve_name_arch(uint32_t arch, const char *name)'),
-    ruleAdd: h.func('int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt, const void *args)'),
+    ruleAdd: h.func(
+      'int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt, const void *args)',
+    ),
     attrSet: h.func('int seccomp_attr_set(void *ctx, int attr, uint32_t value)'),
     exportBpf: h.func('int seccomp_export_bpf(void *ctx, int fd)'),
     apiGet: h.func('unsigned int seccomp_api_get(void)'),
@@ -198,9 +206,16 @@ export function compileFilter(spec: FilterSpec): Buffer {
     if (spec.log) must(l.attrSet(ctx, SCMP_FLTATR_CTL_LOG, 1) as number, 'seccomp_attr_set(SCMP_FLTATR_CTL_LOG)');
     if (spec.specAllow) must(l.attrSet(ctx, SCMP_FLTATR_CTL_SSB, 1) as number, 'seccomp_attr_set(SCMP_FLTATR_CTL_SSB)');
     spec.rules.forEach((r, i) => {
-      must(l.ruleAdd(ctx, r.action >>> 0, r.syscall, r.args.length, argArray(r.args)) as number, 'seccomp_rule_add_array', i);
+      must(
+        l.ruleAdd(ctx, r.action >>> 0, r.syscall, r.args.length, argArray(r.args)) as number,
+        'seccomp_rule_add_array',
+        i,
+      );
     });
-    const memfd = cfunc('int memfd_create(const char *name, unsigned int flags)')('seccomp-bpf', 1 /* MFD_CLOEXEC */) as number;
+    const memfd = cfunc('int memfd_create(const char *name, unsigned int flags)')(
+      'seccomp-bpf',
+      1 /* MFD_CLOEXEC */,
+    ) as number;
     if (memfd < 0) throw new SyscallError('memfd_create', 'memfd_create("seccomp-bpf", MFD_CLOEXEC)', koffi.errno());
     try {
       must(l.exportBpf(ctx, memfd) as number, 'seccomp_export_bpf');
@@ -219,7 +234,11 @@ export function compileFilter(spec: FilterSpec): Buffer {
 
 /** The flags for seccomp(2); TSYNC is never asked for (the child has one thread). */
 export function filterFlags(opts: { log: boolean; specAllow: boolean; listener: boolean }): number {
-  return (opts.log ? SECCOMP_FILTER_FLAG.LOG : 0) | (opts.specAllow ? SECCOMP_FILTER_FLAG.SPEC_ALLOW : 0) | (opts.listener ? SECCOMP_FILTER_FLAG.NEW_LISTENER : 0);
+  return (
+    (opts.log ? SECCOMP_FILTER_FLAG.LOG : 0) |
+    (opts.specAllow ? SECCOMP_FILTER_FLAG.SPEC_ALLOW : 0) |
+    (opts.listener ? SECCOMP_FILTER_FLAG.NEW_LISTENER : 0)
+  );
 }
 
 function flagNames(flags: number): string {
@@ -245,13 +264,23 @@ export function seccompLoadCall(program: Buffer, flags: number, summary: string,
   if (flags === 0) {
     const PR_SET_SECCOMP = 22;
     const SECCOMP_MODE_FILTER = 2;
-    return makeCall('prctl', [PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog, 0, 0], `prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ${prog}) /* ${summary} */`, { what: 'load the seccomp filter', ...extra, keep });
+    return makeCall(
+      'prctl',
+      [PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog, 0, 0],
+      `prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ${prog}) /* ${summary} */`,
+      { what: 'load the seccomp filter', ...extra, keep },
+    );
   }
-  return makeCall('syscall', [SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, fprog], `seccomp(SECCOMP_SET_MODE_FILTER, ${flagNames(flags)}, ${prog}) /* ${summary} */`, {
-    what: 'load the seccomp filter',
-    ...extra,
-    keep,
-  });
+  return makeCall(
+    'syscall',
+    [SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, fprog],
+    `seccomp(SECCOMP_SET_MODE_FILTER, ${flagNames(flags)}, ${prog}) /* ${summary} */`,
+    {
+      what: 'load the seccomp filter',
+      ...extra,
+      keep,
+    },
+  );
 }
 
 /** The fd of a process that is a seccomp listener (the process waits: nothing moves). */
@@ -265,7 +294,9 @@ export function listenerFdOf(pid: number): number {
     }
     if (target === 'anon_inode:seccomp notify') return Number(name);
   }
-  throw new SyscallError('seccomp', `seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER) in ${pid}`, 9 /* EBADF */, { what: `the seccomp listener of process ${pid} is not among its fds` });
+  throw new SyscallError('seccomp', `seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER) in ${pid}`, 9 /* EBADF */, {
+    what: `the seccomp listener of process ${pid} is not among its fds`,
+  });
 }
 
 /** A copy of another process's fd (pidfd_open + pidfd_getfd, Linux 5.6), as runc's recvSeccompFd. */
@@ -299,7 +330,8 @@ export function sendFdToSocket(path: string, data: Buffer, fd: number): void {
   const SCM_RIGHTS = 1;
   const addr = Buffer.alloc(110);
   addr.writeUInt16LE(AF_UNIX, 0);
-  if (Buffer.byteLength(path) > 107) throw new SyscallError('connect', `connect(${JSON.stringify(path)})`, 36 /* ENAMETOOLONG */);
+  if (Buffer.byteLength(path) > 107)
+    throw new SyscallError('connect', `connect(${JSON.stringify(path)})`, 36 /* ENAMETOOLONG */);
   addr.write(path, 2);
   resetErrno();
   const sock = cfunc('int socket(int, int, int)')(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) as number;
@@ -380,7 +412,12 @@ export function enosysStub(lasts: ReadonlyArray<{ arch: number; last: number }>)
       sections.push({ code: JGT, k: x32, jt: 'enosys', jf: 'filter', label: `${label}x32` });
     } else if (native === ARCH_X86_64) {
       // Only one of the two ABIs is in the profile: the other goes straight to the filter.
-      sections.push({ code: JSET, k: X32_SYSCALL_BIT, jt: own !== undefined ? 'filter' : 0, jf: own !== undefined ? 0 : 'filter' });
+      sections.push({
+        code: JSET,
+        k: X32_SYSCALL_BIT,
+        jt: own !== undefined ? 'filter' : 0,
+        jf: own !== undefined ? 0 : 'filter',
+      });
       sections.push({ code: JGT, k: (own ?? x32)!, jt: 'enosys', jf: 'filter' });
     } else {
       sections.push({ code: JGT, k: own!, jt: 'enosys', jf: 'filter' });

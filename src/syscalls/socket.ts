@@ -17,7 +17,13 @@ export const SOCK_RAW = 3;
 export const SOCK_CLOEXEC = 0o2000000;
 export const MSG_TRUNC = 0x20;
 
-const FAMILY_NAMES: Record<number, string> = { [AF_UNSPEC]: 'AF_UNSPEC', [AF_INET]: 'AF_INET', [AF_BRIDGE]: 'AF_BRIDGE', [AF_INET6]: 'AF_INET6', [AF_NETLINK]: 'AF_NETLINK' };
+const FAMILY_NAMES: Record<number, string> = {
+  [AF_UNSPEC]: 'AF_UNSPEC',
+  [AF_INET]: 'AF_INET',
+  [AF_BRIDGE]: 'AF_BRIDGE',
+  [AF_INET6]: 'AF_INET6',
+  [AF_NETLINK]: 'AF_NETLINK',
+};
 const SOCK_FLAGS: FlagTable = [['SOCK_CLOEXEC', SOCK_CLOEXEC]];
 
 export function familyName(family: number): string {
@@ -25,26 +31,55 @@ export function familyName(family: number): string {
 }
 
 /** socket(2); `protocolName` is how the protocol reads in a trace (NETLINK_ROUTE). */
-export function socket(family: number, type: number, protocol: number, protocolName = String(protocol), what?: string): number {
-  const typeText = type & SOCK_RAW ? `SOCK_RAW${type & ~SOCK_RAW ? '|' + decodeFlags(SOCK_FLAGS, type & ~SOCK_RAW) : ''}` : String(type);
-  return sys('socket', `${familyName(family)}, ${typeText}, ${protocolName}`, () => cfunc('int socket(int domain, int type, int protocol)')(family, type, protocol), { what });
+export function socket(
+  family: number,
+  type: number,
+  protocol: number,
+  protocolName = String(protocol),
+  what?: string,
+): number {
+  const typeText =
+    type & SOCK_RAW
+      ? `SOCK_RAW${type & ~SOCK_RAW ? '|' + decodeFlags(SOCK_FLAGS, type & ~SOCK_RAW) : ''}`
+      : String(type);
+  return sys(
+    'socket',
+    `${familyName(family)}, ${typeText}, ${protocolName}`,
+    () => cfunc('int socket(int domain, int type, int protocol)')(family, type, protocol),
+    { what },
+  );
 }
 
 /** bind(2) with a prepared sockaddr; `show` is the address as a trace shows it. */
 export function bind(fd: number, address: Buffer, show: string): void {
-  sys('bind', `${fd}, ${show}, ${address.length}`, () => cfunc('int bind(int fd, const void *addr, uint32_t len)')(fd, address, address.length));
+  sys('bind', `${fd}, ${show}, ${address.length}`, () =>
+    cfunc('int bind(int fd, const void *addr, uint32_t len)')(fd, address, address.length),
+  );
 }
 
 export function setsockoptInt(fd: number, level: number, option: number, value: number, show: string): number {
   const v = Buffer.alloc(4);
   v.writeInt32LE(value);
-  return sys('setsockopt', `${fd}, ${show}, [${value}], 4`, () => cfunc('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)')(fd, level, option, v, 4), { allow: ['ENOPROTOOPT'] });
+  return sys(
+    'setsockopt',
+    `${fd}, ${show}, [${value}], 4`,
+    () =>
+      cfunc('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)')(fd, level, option, v, 4),
+    { allow: ['ENOPROTOOPT'] },
+  );
 }
 
 /** sendto(2) with a prepared destination address; returns the bytes sent. */
 export function sendto(fd: number, data: Buffer, dest: Buffer, show: string): number {
   return sys('sendto', `${fd}, ${show}, ${data.length}, 0`, () =>
-    cfunc('int64_t sendto(int fd, const void *buf, uint64_t len, int flags, const void *addr, uint32_t addrlen)')(fd, data, data.length, 0, dest, dest.length),
+    cfunc('int64_t sendto(int fd, const void *buf, uint64_t len, int flags, const void *addr, uint32_t addrlen)')(
+      fd,
+      data,
+      data.length,
+      0,
+      dest,
+      dest.length,
+    ),
   );
 }
 

@@ -75,5 +75,7 @@ export function traceWrite(path: string, data: string, errno?: number): void {
 }
 
 export function traceRead(path: string, result: string | number): void {
-  traceLine(`read(${q(path)}) = ${typeof result === 'string' ? q(result.length > 60 ? result.slice(0, 57) + '...' : result) : result}`);
+  traceLine(
+    `read(${q(path)}) = ${typeof result === 'string' ? q(result.length > 60 ? result.slice(0, 57) + '...' : result) : result}`,
+  );
 }

@@ -13,31 +13,81 @@ import { Command, commandList, dispatch } from '../cli/commands.js';
 import { ToolError, UsageError } from '../cli/errors.js';
 import { CriError } from '../cri/errors.js';
 import { CRI_SERVERS, CriServer } from '../cri/config.js';
-import { DEFAULT_DIR, crictlEnvironment, crioMissing, defaultServer, down, pathsOf, runningServer, status, up } from '../cri/playground.js';
+import {
+  DEFAULT_DIR,
+  crictlEnvironment,
+  crioMissing,
+  defaultServer,
+  down,
+  pathsOf,
+  runningServer,
+  status,
+  up,
+} from '../cri/playground.js';
 import { which } from '../core/which.js';
 
 const NAME = 'ts-cri';
 
-const DIR_OPTION: OptionSpec = { long: 'dir', short: 'd', arg: 'required', value: '<dir>', help: `the playground's directory (default ${DEFAULT_DIR}, or $NSLAB_CRI_DIR)` };
+const DIR_OPTION: OptionSpec = {
+  long: 'dir',
+  short: 'd',
+  arg: 'required',
+  value: '<dir>',
+  help: `the playground's directory (default ${DEFAULT_DIR}, or $NSLAB_CRI_DIR)`,
+};
 
 const COMMANDS: Record<string, Command> = {
   up: {
     usage: 'up [--server crio|containerd] [--runtime ts-runc|runc|PATH] [--dir DIR]',
-    summary: 'Start the playground: a CRI server (CRI-O with conmon and pinns, or containerd with its CRI plugin) in its own network and mount namespaces, the CNI bridge cni0, the nslab/pause and nslab/web images, and crictl pointed at it.',
+    summary:
+      'Start the playground: a CRI server (CRI-O with conmon and pinns, or containerd with its CRI plugin) in its own network and mount namespaces, the CNI bridge cni0, the nslab/pause and nslab/web images, and crictl pointed at it.',
     options: [
       DIR_OPTION,
-      { long: 'server', short: 's', arg: 'required', value: '<server>', help: 'the CRI server: crio (the default where CRI-O is installed, as in the series) or containerd (always there), or $NSLAB_CRI_SERVER' },
-      { long: 'runtime', short: 'r', arg: 'required', value: '<runtime>', help: 'the OCI runtime the server runs (through conmon or the shim): ts-runc (default), runc, or a path' },
+      {
+        long: 'server',
+        short: 's',
+        arg: 'required',
+        value: '<server>',
+        help: 'the CRI server: crio (the default where CRI-O is installed, as in the series) or containerd (always there), or $NSLAB_CRI_SERVER',
+      },
+      {
+        long: 'runtime',
+        short: 'r',
+        arg: 'required',
+        value: '<runtime>',
+        help: 'the OCI runtime the server runs (through conmon or the shim): ts-runc (default), runc, or a path',
+      },
     ],
     operands: [0, 0],
     run: runUp,
   },
-  down: { usage: 'down [--dir DIR]', summary: 'Remove every pod and container, stop the CRI server, and leave no process, namespace, bridge, mount or file behind.', options: [DIR_OPTION], operands: [0, 0], run: runDown },
-  status: { usage: 'status [--dir DIR]', summary: 'Say whether the playground runs, and list its pods and containers.', options: [DIR_OPTION], operands: [0, 0], run: runStatus },
-  env: { usage: 'env [--dir DIR]', summary: "Print the shell lines that point crictl (and, with containerd, ctr) at the playground: eval \"$(ts-cri env)\".", options: [DIR_OPTION], operands: [0, 0], run: runEnv },
+  down: {
+    usage: 'down [--dir DIR]',
+    summary:
+      'Remove every pod and container, stop the CRI server, and leave no process, namespace, bridge, mount or file behind.',
+    options: [DIR_OPTION],
+    operands: [0, 0],
+    run: runDown,
+  },
+  status: {
+    usage: 'status [--dir DIR]',
+    summary: 'Say whether the playground runs, and list its pods and containers.',
+    options: [DIR_OPTION],
+    operands: [0, 0],
+    run: runStatus,
+  },
+  env: {
+    usage: 'env [--dir DIR]',
+    summary:
+      'Print the shell lines that point crictl (and, with containerd, ctr) at the playground: eval "$(ts-cri env)".',
+    options: [DIR_OPTION],
+    operands: [0, 0],
+    run: runEnv,
+  },
   host: {
     usage: 'host [--dir DIR] [--] COMMAND [ARG]...',
-    summary: "Run a command in the playground's network namespace, where the bridge is: the pods' \"host\" (ip addr, wget http://POD-ADDRESS/).",
+    summary:
+      'Run a command in the playground\'s network namespace, where the bridge is: the pods\' "host" (ip addr, wget http://POD-ADDRESS/).',
     options: [DIR_OPTION],
     operands: [1, Infinity],
     stopAtPositional: true,
@@ -45,7 +95,8 @@ const COMMANDS: Record<string, Command> = {
   },
   crictl: {
     usage: 'crictl [--dir DIR] [--] ARG...',
-    summary: "Run crictl, pointed at the playground, inside the playground's network namespace: what the streaming calls need (exec without -s, attach, port-forward), since the server's streaming server listens on the playground's loopback.",
+    summary:
+      "Run crictl, pointed at the playground, inside the playground's network namespace: what the streaming calls need (exec without -s, attach, port-forward), since the server's streaming server listens on the playground's loopback.",
     options: [DIR_OPTION],
     operands: [1, Infinity],
     stopAtPositional: true,
@@ -82,12 +133,18 @@ function serverChoice(cmd: ParsedCommandLine): CriServer {
   const named = value(cmd, 'server') ?? (process.env.NSLAB_CRI_SERVER || undefined);
   if (named === undefined) {
     const server = defaultServer();
-    if (server === 'containerd') out('CRI-O is not installed: the playground uses containerd (docs/cri.md, "Getting CRI-O")');
+    if (server === 'containerd')
+      out('CRI-O is not installed: the playground uses containerd (docs/cri.md, "Getting CRI-O")');
     return server;
   }
   if (!CRI_SERVERS.includes(named as CriServer)) throw new UsageError(`unknown server '${named}' (crio or containerd)`);
   const missing = named === 'crio' ? crioMissing() : [];
-  if (missing.length) throw new CriError('missing-program', `CRI-O is not installed (${missing.map((m) => m.path).join(', ')} not found)`, { packages: [...new Set(missing.map((m) => m.package))] });
+  if (missing.length)
+    throw new CriError(
+      'missing-program',
+      `CRI-O is not installed (${missing.map((m) => m.path).join(', ')} not found)`,
+      { packages: [...new Set(missing.map((m) => m.package))] },
+    );
   return named as CriServer;
 }
 
@@ -95,9 +152,14 @@ function runUp(cmd: ParsedCommandLine): void {
   const runtime = runtimeBinary(value(cmd, 'runtime') ?? 'ts-runc');
   const server = serverChoice(cmd);
   const r = up({ dir: dirOf(cmd), runtimeBinary: runtime, server, progress: out });
-  if (r.oomScoreAdj) out(`oom_score_adj: this kernel refuses to lower it (no CAP_SYS_RESOURCE), so the playground does not ask for it (${r.oomScoreAdj})`);
+  if (r.oomScoreAdj)
+    out(
+      `oom_score_adj: this kernel refuses to lower it (no CAP_SYS_RESOURCE), so the playground does not ask for it (${r.oomScoreAdj})`,
+    );
   out(`playground up: ${server} ${r.pid}, runtime ${runtime}`);
-  out(`crictl: eval "$(${NAME} env${value(cmd, 'dir') ? ` --dir ${r.paths.dir}` : ''})" then crictl pods, crictl images`);
+  out(
+    `crictl: eval "$(${NAME} env${value(cmd, 'dir') ? ` --dir ${r.paths.dir}` : ''})" then crictl pods, crictl images`,
+  );
   if (!which('crictl')) out(`crictl is not installed: see docs/cri.md ("Getting crictl")`);
 }
 
@@ -125,11 +187,19 @@ function runEnv(cmd: ParsedCommandLine): void {
 }
 
 /** Run argv in the playground's network namespace (and, with `mount`, its mount namespace, where the pods' netns files are). */
-function inPlayground(cmd: ParsedCommandLine, argv: string[], mount: boolean, env: NodeJS.ProcessEnv = process.env): number {
+function inPlayground(
+  cmd: ParsedCommandLine,
+  argv: string[],
+  mount: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
   const paths = pathsOf(dirOf(cmd));
   const pid = runningServer(paths);
   if (pid === undefined) throw new CriError('not-running', `no playground runs in ${paths.dir}`, { dir: paths.dir });
-  const r = spawnSync('nsenter', ['-t', String(pid), '-n', ...(mount ? ['-m'] : []), '--', ...argv], { stdio: 'inherit', env });
+  const r = spawnSync('nsenter', ['-t', String(pid), '-n', ...(mount ? ['-m'] : []), '--', ...argv], {
+    stdio: 'inherit',
+    env,
+  });
   if (r.error) throw new ToolError(`cannot run ${argv[0]}: ${r.error.message}`);
   if (r.signal) return 128 + osConstants.signals[r.signal];
   return r.status ?? 1;
@@ -143,7 +213,10 @@ function runCrictl(cmd: ParsedCommandLine): number {
   const crictl = which('crictl');
   if (!crictl) throw new ToolError('crictl is not installed', 1, 'see docs/cri.md, "Getting crictl"');
   const paths = pathsOf(dirOf(cmd));
-  return inPlayground(cmd, [crictl, '--config', paths.crictlConfig, ...cmd.rest], false, { ...process.env, ...crictlEnvironment(paths) });
+  return inPlayground(cmd, [crictl, '--config', paths.crictlConfig, ...cmd.rest], false, {
+    ...process.env,
+    ...crictlEnvironment(paths),
+  });
 }
 
 /** How to get what is missing: Debian packages through apt, nslab's own tools by building, CRI-O as docs/cri.md says. */
@@ -183,7 +256,8 @@ const main = (top: ParsedCommandLine) =>
       commands: COMMANDS,
       describe,
       before: (name) => {
-        if (process.geteuid?.() !== 0 && name !== 'env') throw new ToolError(`${name} needs root (the CRI server, namespaces, mounts)`, 1, `sudo ${NAME} ${name}`);
+        if (process.geteuid?.() !== 0 && name !== 'env')
+          throw new ToolError(`${name} needs root (the CRI server, namespaces, mounts)`, 1, `sudo ${NAME} ${name}`);
       },
     },
     top,

@@ -18,8 +18,19 @@ import { defaultSpec } from '../runtime/spec.js';
 const NAME = 'ts-image';
 
 const OUTPUT_OPTIONS: OptionSpec[] = [
-  { long: 'layout', short: 'o', arg: 'required', value: '<dir>', help: 'the OCI layout to write into (made if missing; other images stay)' },
-  { long: 'archive', arg: 'required', value: '<file>', help: 'also pack the layout as an oci-archive tar (for ctr images import, skopeo)' },
+  {
+    long: 'layout',
+    short: 'o',
+    arg: 'required',
+    value: '<dir>',
+    help: 'the OCI layout to write into (made if missing; other images stay)',
+  },
+  {
+    long: 'archive',
+    arg: 'required',
+    value: '<file>',
+    help: 'also pack the layout as an oci-archive tar (for ctr images import, skopeo)',
+  },
 ];
 
 const COMMANDS: Record<string, Command> = {
@@ -28,29 +39,71 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Make an image whose one layer is SOURCE-DIR (a make-rootfs root filesystem or any folder).',
     operands: [1, 1],
     options: [
-      { long: 'tag', short: 't', arg: 'required', value: '<name>', help: 'image name, e.g. nslab/web or nslab/web:1.0 (default tag latest)' },
+      {
+        long: 'tag',
+        short: 't',
+        arg: 'required',
+        value: '<name>',
+        help: 'image name, e.g. nslab/web or nslab/web:1.0 (default tag latest)',
+      },
       ...OUTPUT_OPTIONS,
-      { long: 'entrypoint', arg: 'required', value: '<cmd>', help: 'program to run: a JSON array, or words split on spaces' },
-      { long: 'cmd', arg: 'required', value: '<args>', help: 'default arguments (after the entrypoint): a JSON array, or words' },
-      { long: 'env', short: 'e', arg: 'required', repeat: true, value: '<key=value>', help: 'an environment variable (repeatable)' },
+      {
+        long: 'entrypoint',
+        arg: 'required',
+        value: '<cmd>',
+        help: 'program to run: a JSON array, or words split on spaces',
+      },
+      {
+        long: 'cmd',
+        arg: 'required',
+        value: '<args>',
+        help: 'default arguments (after the entrypoint): a JSON array, or words',
+      },
+      {
+        long: 'env',
+        short: 'e',
+        arg: 'required',
+        repeat: true,
+        value: '<key=value>',
+        help: 'an environment variable (repeatable)',
+      },
       { long: 'workdir', short: 'w', arg: 'required', value: '<dir>', help: 'working directory' },
       { long: 'user', short: 'u', arg: 'required', value: '<user>', help: 'user[:group], names or numbers' },
-      { long: 'expose', arg: 'required', repeat: true, value: '<port>', help: 'a port the image serves, e.g. 80/tcp (repeatable)' },
+      {
+        long: 'expose',
+        arg: 'required',
+        repeat: true,
+        value: '<port>',
+        help: 'a port the image serves, e.g. 80/tcp (repeatable)',
+      },
     ],
     run: build,
   },
   recipe: {
     usage: 'recipe NAME --layout DIR [--archive FILE]',
-    summary: `Build a shipped image from this host's files: ${Object.entries(RECIPES).map(([k, r]) => `${k} (${r.name}: ${r.summary})`).join('; ')}.`,
+    summary: `Build a shipped image from this host's files: ${Object.entries(RECIPES)
+      .map(([k, r]) => `${k} (${r.name}: ${r.summary})`)
+      .join('; ')}.`,
     operands: [1, 1],
     options: OUTPUT_OPTIONS,
     run: recipe,
   },
-  list: { usage: 'list LAYOUT', summary: 'The images a layout names, with their digests.', operands: [1, 1], run: list },
-  inspect: { usage: 'inspect LAYOUT[:NAME]', summary: 'The manifest and config of an image, as JSON.', operands: [1, 1], run: inspect },
+  list: {
+    usage: 'list LAYOUT',
+    summary: 'The images a layout names, with their digests.',
+    operands: [1, 1],
+    run: list,
+  },
+  inspect: {
+    usage: 'inspect LAYOUT[:NAME]',
+    summary: 'The manifest and config of an image, as JSON.',
+    operands: [1, 1],
+    run: inspect,
+  },
   unpack: {
     usage: 'unpack LAYOUT[:NAME] BUNDLE',
-    summary: "Turn an image into a runtime bundle: BUNDLE/rootfs from the layers (whiteouts applied), BUNDLE/config.json from ts-runc spec's defaults with the image's entrypoint, cmd, env, working directory and user. LAYOUT may also be an oci-archive file.",
+    summary:
+      "Turn an image into a runtime bundle: BUNDLE/rootfs from the layers (whiteouts applied), BUNDLE/config.json from ts-runc spec's defaults with the image's entrypoint, cmd, env, working directory and user. LAYOUT may also be an oci-archive file.",
     operands: [2, 2],
     run: unpack,
   },
@@ -78,7 +131,8 @@ function words(text: string, what: string): string[] {
     } catch {
       throw new UsageError(`--${what}: not a JSON array: ${text}`);
     }
-    if (!Array.isArray(parsed) || !parsed.every((w) => typeof w === 'string')) throw new UsageError(`--${what}: a JSON array of strings is needed`);
+    if (!Array.isArray(parsed) || !parsed.every((w) => typeof w === 'string'))
+      throw new UsageError(`--${what}: a JSON array of strings is needed`);
     return parsed as string[];
   }
   return text.split(/\s+/).filter(Boolean);
@@ -138,7 +192,8 @@ function recipe(cmd: ParsedCommandLine): void {
 }
 
 function list(cmd: ParsedCommandLine): void {
-  for (const m of readIndex(cmd.rest[0]!).manifests) out(`${m.annotations?.[REF_NAME] ?? '<unnamed>'}\t${m.digest}\t${m.size}`);
+  for (const m of readIndex(cmd.rest[0]!).manifests)
+    out(`${m.annotations?.[REF_NAME] ?? '<unnamed>'}\t${m.digest}\t${m.size}`);
 }
 
 /** An image source: a layout directory, or an oci-archive file unpacked to a scratch layout. */
@@ -150,7 +205,9 @@ function withLayout<T>(text: string, use: (layout: string, ref?: string) => T): 
     try {
       readArchive(layout, scratch);
     } catch {
-      throw new ImageError('not-a-layout', `${layout} is neither an OCI image layout nor an oci-archive`, { path: layout });
+      throw new ImageError('not-a-layout', `${layout} is neither an OCI image layout nor an oci-archive`, {
+        path: layout,
+      });
     }
     return use(scratch, ref);
   } finally {
@@ -161,7 +218,13 @@ function withLayout<T>(text: string, use: (layout: string, ref?: string) => T): 
 function inspect(cmd: ParsedCommandLine): void {
   withLayout(cmd.rest[0]!, (layout, ref) => {
     const image = resolveImage(layout, ref);
-    out(JSON.stringify({ name: image.ref, digest: image.manifestDescriptor.digest, manifest: image.manifest, config: image.config }, null, 2));
+    out(
+      JSON.stringify(
+        { name: image.ref, digest: image.manifestDescriptor.digest, manifest: image.manifest, config: image.config },
+        null,
+        2,
+      ),
+    );
   });
 }
 

@@ -13,16 +13,48 @@ import { grade } from '../lab/grade.js';
 import { unmet } from '../lab/requirements.js';
 import { which } from '../core/which.js';
 import { findLab, LabSet, labsDir, loadLabSet, NoLabsError } from '../lab/load.js';
-import { count, GuidedReporter, indent, JsonReporter, out, PlainReporter, SANDBOX_BANNER, TapReporter, tally, wrap } from '../lab/reporters.js';
+import {
+  count,
+  GuidedReporter,
+  indent,
+  JsonReporter,
+  out,
+  PlainReporter,
+  SANDBOX_BANNER,
+  TapReporter,
+  tally,
+  wrap,
+} from '../lab/reporters.js';
 import { LabRun, Reporter } from '../lab/runner.js';
 import { runOnHost } from '../lab/shell.js';
 import { hostMountPoints } from '../lab/checks.js';
 import { processesWithEnv } from '../lab/inventory.js';
 import { markRunning, runningLabs } from '../lab/running.js';
 import { stepIndex, UnknownStepError } from '../lab/navigation.js';
-import { insideSandbox, SANDBOX_ENV, SANDBOX_SHELL_ENV, namespaceIds, sandboxCommand, sandboxShells, STAND_IN_ADDRESS } from '../lab/sandbox.js';
+import {
+  insideSandbox,
+  SANDBOX_ENV,
+  SANDBOX_SHELL_ENV,
+  namespaceIds,
+  sandboxCommand,
+  sandboxShells,
+  STAND_IN_ADDRESS,
+} from '../lab/sandbox.js';
 import { Lab, LabResult } from '../lab/types.js';
-import { classTableLines, gradeRecord, junit, labRecord, mergeProgress, progressFile, ProgressFileError, progressTable, readProgress, realUser, recordProgress, summarize } from '../lab/progress.js';
+import {
+  classTableLines,
+  gradeRecord,
+  junit,
+  labRecord,
+  mergeProgress,
+  progressFile,
+  ProgressFileError,
+  progressTable,
+  readProgress,
+  realUser,
+  recordProgress,
+  summarize,
+} from '../lab/progress.js';
 import type { DiagramKind } from '../lab/draw/diagram.js';
 import type { Paint } from '../lab/draw/text.js';
 import { mkdtempSync } from 'node:fs';
@@ -62,8 +94,20 @@ const COMMANDS: Record<string, Command> = {
     operands: [0, Infinity],
     run: check,
   },
-  exercise: { usage: 'exercise [NAME]', summary: 'a classroom task (--hint N shows the first N hints)', options: ['hint', 'labs-dir'], operands: [0, 1], run: exercise },
-  shell: { usage: 'shell --sandbox', summary: 'a shell in throwaway namespaces, to do the exercises in', options: ['sandbox'], operands: [0, 0], run: shell },
+  exercise: {
+    usage: 'exercise [NAME]',
+    summary: 'a classroom task (--hint N shows the first N hints)',
+    options: ['hint', 'labs-dir'],
+    operands: [0, 1],
+    run: exercise,
+  },
+  shell: {
+    usage: 'shell --sandbox',
+    summary: 'a shell in throwaway namespaces, to do the exercises in',
+    options: ['sandbox'],
+    operands: [0, 0],
+    run: shell,
+  },
   grade: {
     usage: 'grade [--sandbox] NAME',
     summary: "check the state an exercise asks for (--sandbox: the sandbox shell's)",
@@ -71,15 +115,27 @@ const COMMANDS: Record<string, Command> = {
     operands: [1, 1],
     run: gradeCommand,
   },
-  reset: { usage: 'reset', summary: 'remove what labs and exercises left behind (labs running elsewhere are kept)', options: ['labs-dir'], operands: [0, 0], run: reset },
+  reset: {
+    usage: 'reset',
+    summary: 'remove what labs and exercises left behind (labs running elsewhere are kept)',
+    options: ['labs-dir'],
+    operands: [0, 0],
+    run: reset,
+  },
   progress: {
     usage: 'progress [--merge FILE...]',
-    summary: 'your recorded runs, checks and grades (--merge: a class table from many students\' files)',
+    summary: "your recorded runs, checks and grades (--merge: a class table from many students' files)",
     options: ['json', 'junit', 'merge', 'labs-dir'],
     operands: [0, Infinity],
     run: progressCommand,
   },
-  doctor: { usage: 'doctor', summary: 'can this machine run the labs?', options: ['json'], operands: [0, 0], run: doctor },
+  doctor: {
+    usage: 'doctor',
+    summary: 'can this machine run the labs?',
+    options: ['json'],
+    operands: [0, 0],
+    run: doctor,
+  },
   draw: {
     usage: 'draw processes|cgroups|network|pod',
     summary: 'a picture of the live state: namespaces, cgroups, veths and bridges, a pod',
@@ -87,7 +143,13 @@ const COMMANDS: Record<string, Command> = {
     operands: [1, 1],
     run: draw,
   },
-  report: { usage: 'report LAB --html FILE', summary: 'run a lab (as check does, traced) into one offline HTML page', options: ['html', 'sandbox', 'no-sandbox', 'labs-dir'], operands: [1, 1], run: report },
+  report: {
+    usage: 'report LAB --html FILE',
+    summary: 'run a lab (as check does, traced) into one offline HTML page',
+    options: ['html', 'sandbox', 'no-sandbox', 'labs-dir'],
+    operands: [1, 1],
+    run: report,
+  },
 };
 
 const spec: ToolSpec = {
@@ -105,19 +167,52 @@ const spec: ToolSpec = {
     { long: 'auto', help: 'run: do not wait for Enter' },
     { long: 'tap', help: 'check/grade: TAP output' },
     { long: 'json', help: 'check/grade/doctor: JSON output' },
-    { long: 'sandbox', help: 'check, run, shell: inside a throwaway network, mount and UTS namespace (check: the default when CI=true); grade: in the running sandbox shell' },
+    {
+      long: 'sandbox',
+      help: 'check, run, shell: inside a throwaway network, mount and UTS namespace (check: the default when CI=true); grade: in the running sandbox shell',
+    },
     { long: 'no-sandbox', help: 'check: run in the current namespaces even when CI=true' },
     { long: 'allow-skips', help: 'check, run: exit 0 even when labs or steps were skipped (not everything checked)' },
-    { long: 'labs-dir', arg: 'required', value: '<dir>', help: 'add the labs and exercises of <dir> to the built-in ones (same id: <dir>\'s replaces it); NSLAB_LABS_DIR replaces the built-in labs' },
+    {
+      long: 'labs-dir',
+      arg: 'required',
+      value: '<dir>',
+      help: "add the labs and exercises of <dir> to the built-in ones (same id: <dir>'s replaces it); NSLAB_LABS_DIR replaces the built-in labs",
+    },
     { long: 'junit', help: 'progress: JUnit XML' },
     { long: 'merge', help: 'progress: the class table (students x labs) from the progress files given' },
-    { long: 'from', arg: 'required', value: '<step>', help: 'run: start at this step (its id or number); the steps before it run first without pauses' },
+    {
+      long: 'from',
+      arg: 'required',
+      value: '<step>',
+      help: 'run: start at this step (its id or number); the steps before it run first without pauses',
+    },
     { long: 'hint', arg: 'required', value: '<n>', help: 'exercise: show the first <n> hints' },
-    { long: 'pid', arg: 'required', value: '<pid>', help: 'draw processes: the tree below this process; draw pod: its pause process' },
-    { long: 'cgroup', arg: 'required', value: '<path>', help: 'draw cgroups: the tree below this cgroup (as ts-cgroup reads PATH; default /)' },
+    {
+      long: 'pid',
+      arg: 'required',
+      value: '<pid>',
+      help: 'draw processes: the tree below this process; draw pod: its pause process',
+    },
+    {
+      long: 'cgroup',
+      arg: 'required',
+      value: '<path>',
+      help: 'draw cgroups: the tree below this cgroup (as ts-cgroup reads PATH; default /)',
+    },
     { long: 'depth', arg: 'required', value: '<n>', help: 'draw cgroups: levels to draw (default 4)' },
-    { long: 'netns', arg: 'required', value: '<name>', help: 'draw network: only this namespace (a name in /run/netns, or a path)' },
-    { long: 'root', arg: 'required', value: '<dir>', help: "draw pod: a runtime's state root (ts-runc --root, containerd's runc/k8s.io)" },
+    {
+      long: 'netns',
+      arg: 'required',
+      value: '<name>',
+      help: 'draw network: only this namespace (a name in /run/netns, or a path)',
+    },
+    {
+      long: 'root',
+      arg: 'required',
+      value: '<dir>',
+      help: "draw pod: a runtime's state root (ts-runc --root, containerd's runc/k8s.io)",
+    },
     { long: 'html', arg: 'required', value: '<file>', help: 'report: write the page here' },
   ],
   epilog: 'With --trace, every ts-* tool a lab runs prints its system calls.',
@@ -130,7 +225,8 @@ let loaded: LabSet | undefined;
 function labSet(cmd: ParsedCommandLine): LabSet {
   if (!loaded) {
     loaded = loadLabSet(labsDir(PROJECT_ROOT), value(cmd, 'labs-dir'));
-    for (const r of loaded.replaced) process.stderr.write(`ts-lab: note: ${r.kind} ${r.id} is ${r.file}, in place of the built-in one\n`);
+    for (const r of loaded.replaced)
+      process.stderr.write(`ts-lab: note: ${r.kind} ${r.id} is ${r.file}, in place of the built-in one\n`);
   }
   return loaded;
 }
@@ -144,12 +240,17 @@ const CLASS_MINUTES = 120;
 
 function list(cmd: ParsedCommandLine): number {
   const all = labs(cmd);
-  for (const l of all) out(`${String(l.order).padStart(2)} ${l.core ? '*' : ' '} ${l.id.padEnd(22)} ${l.minutes ? `${String(l.minutes).padStart(3)} min` : '       '}  ${l.title}`);
+  for (const l of all)
+    out(
+      `${String(l.order).padStart(2)} ${l.core ? '*' : ' '} ${l.id.padEnd(22)} ${l.minutes ? `${String(l.minutes).padStart(3)} min` : '       '}  ${l.title}`,
+    );
   const path = all.filter((l) => l.core);
   if (path.length) {
     const total = path.reduce((sum, l) => sum + (l.minutes ?? 0), 0);
     const rest = all.filter((l) => !l.core).reduce((sum, l) => sum + (l.minutes ?? 0), 0);
-    out(`\n* a two-hour class (${CLASS_MINUTES} min): labs ${path.map((l) => l.order).join(', ')} take ${total} min; the other labs add ${rest} min (docs/teaching.md)`);
+    out(
+      `\n* a two-hour class (${CLASS_MINUTES} min): labs ${path.map((l) => l.order).join(', ')} take ${total} min; the other labs add ${rest} min (docs/teaching.md)`,
+    );
   }
   const exercises = labSet(cmd).exercises;
   if (exercises.length) {
@@ -180,7 +281,13 @@ function cleanUpOnSignals(): void {
     });
 }
 
-async function runLabs(selected: Lab[], reporter: Reporter, trace: boolean, command: 'run' | 'check', from?: number): Promise<LabResult[]> {
+async function runLabs(
+  selected: Lab[],
+  reporter: Reporter,
+  trace: boolean,
+  command: 'run' | 'check',
+  from?: number,
+): Promise<LabResult[]> {
   cleanUpOnSignals();
   const results: LabResult[] = [];
   for (const lab of selected) {
@@ -277,7 +384,12 @@ async function check(cmd: ParsedCommandLine, names: string[]): Promise<number> {
   // one, as CI=true does: `sudo ts-lab check --all` then runs every lab.
   const needed = process.geteuid?.() === 0 && selected.some((l) => l.needs?.sandbox);
   const wantSandbox = flag(cmd, 'sandbox') || ((process.env.CI === 'true' || needed) && !flag(cmd, 'no-sandbox'));
-  if (wantSandbox && !insideSandbox()) return inSandbox(process.argv.slice(2), false, selected.map((l) => l.id));
+  if (wantSandbox && !insideSandbox())
+    return inSandbox(
+      process.argv.slice(2),
+      false,
+      selected.map((l) => l.id),
+    );
   const sandboxed = insideSandbox();
   let results: LabResult[];
   if (flag(cmd, 'json')) {
@@ -291,7 +403,9 @@ async function check(cmd: ParsedCommandLine, names: string[]): Promise<number> {
   } else {
     results = await runLabs(selected, new PlainReporter(false, { sandboxed }), flag(cmd, 'trace'), 'check');
     const t = tally(results);
-    out(`summary: ${count(results.length, 'lab')}: ${t.labs.pass} passed, ${t.labs.fail} failed, ${t.labs.skip} skipped; checks: ${t.checks.pass} passed, ${t.checks.fail} failed, ${t.checks.skip} skipped`);
+    out(
+      `summary: ${count(results.length, 'lab')}: ${t.labs.pass} passed, ${t.labs.fail} failed, ${t.labs.skip} skipped; checks: ${t.checks.pass} passed, ${t.checks.fail} failed, ${t.checks.skip} skipped`,
+    );
   }
   return verdict(results, flag(cmd, 'allow-skips'));
 }
@@ -299,7 +413,8 @@ async function check(cmd: ParsedCommandLine, names: string[]): Promise<number> {
 /** A shell in a sandbox of its own, marked so that `grade --sandbox` can find it. */
 function shell(): number {
   if (!insideSandbox()) {
-    if (process.geteuid?.() !== 0) throw new ToolError('the sandbox shell needs root to make its namespaces', 1, 'sudo ts-lab shell --sandbox');
+    if (process.geteuid?.() !== 0)
+      throw new ToolError('the sandbox shell needs root to make its namespaces', 1, 'sudo ts-lab shell --sandbox');
     return inSandbox(['shell', '--sandbox'], true);
   }
   out(
@@ -311,7 +426,12 @@ function shell(): number {
       'Grade here with ts-lab grade NAME, or from another terminal with sudo ts-lab grade --sandbox NAME.',
     ].join('\n'),
   );
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN_DIR}:${process.env.PATH ?? ''}`, [SANDBOX_SHELL_ENV]: String(process.pid), PS1: '(nslab sandbox) # ' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${BIN_DIR}:${process.env.PATH ?? ''}`,
+    [SANDBOX_SHELL_ENV]: String(process.pid),
+    PS1: '(nslab sandbox) # ',
+  };
   const bash = which('bash');
   let argv = [process.env.SHELL ?? '/bin/sh'];
   if (bash) {
@@ -328,7 +448,12 @@ function shell(): number {
 }
 
 async function reset(cmd: ParsedCommandLine): Promise<number> {
-  const env = { ...process.env, PATH: `${BIN_DIR}:${process.env.PATH ?? ''}`, LAB_DIR: '/nonexistent-nslab-lab-dir', NSLAB_ROOT: PROJECT_ROOT };
+  const env = {
+    ...process.env,
+    PATH: `${BIN_DIR}:${process.env.PATH ?? ''}`,
+    LAB_DIR: '/nonexistent-nslab-lab-dir',
+    NSLAB_ROOT: PROJECT_ROOT,
+  };
   const all = labs(cmd);
   // A lab running in another terminal keeps what it made: its cleanup would pull the floor from under it.
   const running = runningLabs();
@@ -355,13 +480,22 @@ async function reset(cmd: ParsedCommandLine): Promise<number> {
   const ids = all.map((l) => l.id);
   // Every command a lab runs has LAB_DIR in its environment.
   const inUse = new Set(processesWithEnv('LAB_DIR').values());
-  const found = allWorkDirs().flatMap((base) => (existsSync(base) ? readdirSync(base).filter((n) => ids.some((id) => new RegExp(`^nslab-${id}-\\w{6}$`).test(n))).map((n) => join(base, n)) : []));
+  const found = allWorkDirs().flatMap((base) =>
+    existsSync(base)
+      ? readdirSync(base)
+          .filter((n) => ids.some((id) => new RegExp(`^nslab-${id}-\\w{6}$`).test(n)))
+          .map((n) => join(base, n))
+      : [],
+  );
   for (const dir of found) {
     if (inUse.has(dir)) {
       out(`kept    ${dir}: in use by a running lab`);
       continue;
     }
-    for (const m of hostMountPoints().filter((p) => p.startsWith(dir + '/')).reverse()) spawnSync('umount', ['-l', m]);
+    for (const m of hostMountPoints()
+      .filter((p) => p.startsWith(dir + '/'))
+      .reverse())
+      spawnSync('umount', ['-l', m]);
     if (hostMountPoints().some((p) => p === dir || p.startsWith(dir + '/'))) out(`kept    ${dir}: still mounted`);
     else {
       rmSync(dir, { recursive: true, force: true });
@@ -375,7 +509,8 @@ async function reset(cmd: ParsedCommandLine): Promise<number> {
 function numberOption(cmd: ParsedCommandLine, name: string, min: number): number | undefined {
   const given = value(cmd, name);
   if (given === undefined) return undefined;
-  if (!/^\d+$/.test(given) || Number(given) < min) throw new UsageError(`--${name} takes a whole number${min ? ` from ${min}` : ''}, not '${given}'`);
+  if (!/^\d+$/.test(given) || Number(given) < min)
+    throw new UsageError(`--${name} takes a whole number${min ? ` from ${min}` : ''}, not '${given}'`);
   return Number(given);
 }
 
@@ -385,11 +520,28 @@ const DRAW_KINDS: readonly DiagramKind[] = ['processes', 'cgroups', 'network', '
 async function draw(cmd: ParsedCommandLine, [kind]: string[]): Promise<number> {
   const { captureDiagram, makeDrawing } = await import('../lab/draw/index.js');
   const { diagramText } = await import('../lab/draw/text.js');
-  if (!(DRAW_KINDS as readonly string[]).includes(kind)) throw new UsageError(`nothing called '${kind}' to draw (${DRAW_KINDS.join(', ')})`);
-  const fits: Record<string, string[]> = { processes: ['pid'], cgroups: ['cgroup', 'depth'], network: ['netns'], pod: ['pid', 'root'] };
-  for (const o of ['pid', 'cgroup', 'depth', 'netns', 'root']) if (value(cmd, o) !== undefined && !fits[kind].includes(o)) throw new UsageError(`ts-lab draw ${kind} does not take --${o}`);
-  const req = { pid: numberOption(cmd, 'pid', 1), depth: numberOption(cmd, 'depth', 0), cgroup: value(cmd, 'cgroup'), netns: value(cmd, 'netns'), root: value(cmd, 'root') };
-  if (kind === 'pod' && (req.pid === undefined) === (req.root === undefined)) throw new UsageError('ts-lab draw pod needs --pid PID (the pause process) or --root DIR (a runtime state root), one of them');
+  if (!(DRAW_KINDS as readonly string[]).includes(kind))
+    throw new UsageError(`nothing called '${kind}' to draw (${DRAW_KINDS.join(', ')})`);
+  const fits: Record<string, string[]> = {
+    processes: ['pid'],
+    cgroups: ['cgroup', 'depth'],
+    network: ['netns'],
+    pod: ['pid', 'root'],
+  };
+  for (const o of ['pid', 'cgroup', 'depth', 'netns', 'root'])
+    if (value(cmd, o) !== undefined && !fits[kind].includes(o))
+      throw new UsageError(`ts-lab draw ${kind} does not take --${o}`);
+  const req = {
+    pid: numberOption(cmd, 'pid', 1),
+    depth: numberOption(cmd, 'depth', 0),
+    cgroup: value(cmd, 'cgroup'),
+    netns: value(cmd, 'netns'),
+    root: value(cmd, 'root'),
+  };
+  if (kind === 'pod' && (req.pid === undefined) === (req.root === undefined))
+    throw new UsageError(
+      'ts-lab draw pod needs --pid PID (the pause process) or --root DIR (a runtime state root), one of them',
+    );
   const diagram = await drawWorded(() => makeDrawing(kind as DiagramKind, req));
   captureDiagram(diagram);
   if (flag(cmd, 'json')) out(JSON.stringify(diagram, null, 2));
@@ -405,9 +557,15 @@ async function drawWorded<T>(fn: () => T): Promise<T> {
     return fn();
   } catch (err) {
     if (err instanceof NoSuchProcessError) throw new ToolError(`no process ${err.pid} (gone, or never there)`, 1);
-    if (err instanceof NoPodError) throw new ToolError(`no pod in ${err.root}: no container there is a CRI sandbox`, 1, 'give the runtime root the pods were made with (ts-cri: DIR/runc/k8s.io), or --pid of the pause process');
+    if (err instanceof NoPodError)
+      throw new ToolError(
+        `no pod in ${err.root}: no container there is a CRI sandbox`,
+        1,
+        'give the runtime root the pods were made with (ts-cri: DIR/runc/k8s.io), or --pid of the pause process',
+      );
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && (err as NodeJS.ErrnoException).path) throw new ToolError(`cannot draw: ${(err as NodeJS.ErrnoException).path} does not exist`, 1);
+    if (code === 'ENOENT' && (err as NodeJS.ErrnoException).path)
+      throw new ToolError(`cannot draw: ${(err as NodeJS.ErrnoException).path} does not exist`, 1);
     throw err;
   }
 }
@@ -415,18 +573,31 @@ async function drawWorded<T>(fn: () => T): Promise<T> {
 /** chalk 5 is ESM-only and costs start-up time: loaded only for a terminal. */
 async function terminalPaint(): Promise<Paint> {
   const c = (await import('chalk')).default;
-  return { new: c.yellow.bold, inherited: c.magenta, host: c.dim, limit: c.red.bold, usage: c.green, warn: c.red, heading: c.bold.cyan, dim: c.dim };
+  return {
+    new: c.yellow.bold,
+    inherited: c.magenta,
+    host: c.dim,
+    limit: c.red.bold,
+    usage: c.green,
+    warn: c.red,
+    heading: c.bold.cyan,
+    dim: c.dim,
+  };
 }
 
 async function report(cmd: ParsedCommandLine, names: string[]): Promise<number> {
   const file = value(cmd, 'html');
   if (!file) throw new UsageError('ts-lab report needs --html FILE: where to write the page');
   const [lab] = pick(cmd, labs(cmd), names);
-  const wantSandbox = flag(cmd, 'sandbox') || ((process.env.CI === 'true' || (process.geteuid?.() === 0 && lab.needs?.sandbox)) && !flag(cmd, 'no-sandbox'));
+  const wantSandbox =
+    flag(cmd, 'sandbox') ||
+    ((process.env.CI === 'true' || (process.geteuid?.() === 0 && lab.needs?.sandbox)) && !flag(cmd, 'no-sandbox'));
   // The page is written from inside the sandbox, whose /run is its own: an absolute path outside /run.
   if (wantSandbox && !insideSandbox()) {
     const dir = value(cmd, 'labs-dir');
-    return inSandbox(['report', lab.id, '--html', resolve(file), ...(dir ? ['--labs-dir', resolve(dir)] : [])], false, [lab.id]);
+    return inSandbox(['report', lab.id, '--html', resolve(file), ...(dir ? ['--labs-dir', resolve(dir)] : [])], false, [
+      lab.id,
+    ]);
   }
   const sandboxed = insideSandbox();
   const { CAPTURE_ENV } = await import('../lab/draw/index.js');
@@ -464,14 +635,26 @@ function doctor(cmd: ParsedCommandLine): number {
     if (forecast.length) {
       out('');
       out('labs on this machine (sudo ts-lab check --all):');
-      for (const f of forecast) out(`${f.outcome === 'run' ? 'run ' : f.outcome}  ${String(f.order ?? '').padStart(2)} ${f.id}${f.why ? `: ${f.why}` : ''}`);
+      for (const f of forecast)
+        out(
+          `${f.outcome === 'run' ? 'run ' : f.outcome}  ${String(f.order ?? '').padStart(2)} ${f.id}${f.why ? `: ${f.why}` : ''}`,
+        );
     }
   }
   const failed = checks.filter((c) => c.status === 'fail').length;
   const stopped = forecast.filter((f) => f.outcome !== 'run');
   if (!flag(cmd, 'json')) {
-    if (forecast.length) out(`${count(forecast.length - stopped.length, 'lab')} will run, ${forecast.filter((f) => f.outcome === 'skip').length} will be skipped, ${forecast.filter((f) => f.outcome === 'fail').length} will fail`);
-    out(failed ? `${count(failed, 'problem')} found` : stopped.length ? `0 problems found, but ${count(stopped.length, 'lab')} will not run here (see above)` : 'this machine can run every lab');
+    if (forecast.length)
+      out(
+        `${count(forecast.length - stopped.length, 'lab')} will run, ${forecast.filter((f) => f.outcome === 'skip').length} will be skipped, ${forecast.filter((f) => f.outcome === 'fail').length} will fail`,
+      );
+    out(
+      failed
+        ? `${count(failed, 'problem')} found`
+        : stopped.length
+          ? `0 problems found, but ${count(stopped.length, 'lab')} will not run here (see above)`
+          : 'this machine can run every lab',
+    );
   }
   // As check --all would: not every lab running is not a success.
   return failed || stopped.length ? 1 : 0;
@@ -497,7 +680,8 @@ function exercise(cmd: ParsedCommandLine, [name]: string[]): number {
   const n = hintCount(cmd);
   const { all, ex } = findExercise(cmd, name);
   if (!ex) {
-    if (value(cmd, 'hint') !== undefined) throw new UsageError('--hint goes with an exercise name: ts-lab exercise NAME --hint 1');
+    if (value(cmd, 'hint') !== undefined)
+      throw new UsageError('--hint goes with an exercise name: ts-lab exercise NAME --hint 1');
     for (const e of all) out(`${e.id.padEnd(22)} ${e.title}`);
     return 0;
   }
@@ -509,7 +693,9 @@ function exercise(cmd: ParsedCommandLine, [name]: string[]): number {
   const more = ex.hints.length - n;
   if (more > 0) out(`(${count(more, 'more hint')}: ts-lab exercise ${ex.id} --hint ${n + 1})`);
   out(`Do it in a sandbox: sudo ts-lab shell --sandbox (what you make there is thrown away when you leave).`);
-  out(`When you are done: ts-lab grade ${ex.id} in that shell, or sudo ts-lab grade --sandbox ${ex.id} from another terminal.`);
+  out(
+    `When you are done: ts-lab grade ${ex.id} in that shell, or sudo ts-lab grade --sandbox ${ex.id} from another terminal.`,
+  );
   return 0;
 }
 
@@ -541,7 +727,12 @@ async function gradeCommand(cmd: ParsedCommandLine, [name]: string[]): Promise<n
   const failed = results.filter((r) => r.outcome === 'fail').length;
   if (tap) out(`1..${n}`);
   else if (json) out(JSON.stringify({ exercise: ex!.id, sandboxed, checks: results, passed: failed === 0 }, null, 2));
-  else out(failed ? `${failed} of ${count(results.length, 'check')} failed` : `all ${count(results.length, 'check')} passed: well done`);
+  else
+    out(
+      failed
+        ? `${failed} of ${count(results.length, 'check')} failed`
+        : `all ${count(results.length, 'check')} passed: well done`,
+    );
   return failed ? 1 : 0;
 }
 
@@ -558,9 +749,18 @@ function labOrder(cmd: ParsedCommandLine): Map<string, number> {
 function progressCommand(cmd: ParsedCommandLine, files: string[]): number {
   const order = labOrder(cmd);
   if (flag(cmd, 'merge')) {
-    if (files.length === 0) throw new UsageError('--merge needs the progress files to merge (ts-lab progress --merge vm01.jsonl vm02.jsonl ...)');
-    if (flag(cmd, 'junit')) throw new UsageError('--junit exports one student\'s progress, not a merged class table (--json gives the class table as JSON)');
-    const table = mergeProgress(files.map((file) => ({ file, records: readProgress(file) })), order);
+    if (files.length === 0)
+      throw new UsageError(
+        '--merge needs the progress files to merge (ts-lab progress --merge vm01.jsonl vm02.jsonl ...)',
+      );
+    if (flag(cmd, 'junit'))
+      throw new UsageError(
+        "--junit exports one student's progress, not a merged class table (--json gives the class table as JSON)",
+      );
+    const table = mergeProgress(
+      files.map((file) => ({ file, records: readProgress(file) })),
+      order,
+    );
     if (flag(cmd, 'json')) out(JSON.stringify(table, null, 2));
     else for (const l of classTableLines(table, order)) out(l);
     return 0;
@@ -569,7 +769,8 @@ function progressCommand(cmd: ParsedCommandLine, files: string[]): number {
   const file = progressFile();
   if (!file) throw new ToolError('progress recording is off (NSLAB_PROGRESS_FILE=off)', 1);
   const records = existsSync(file) ? readProgress(file) : [];
-  if (flag(cmd, 'json')) out(JSON.stringify({ file, user: realUser().name, rows: summarize(records), records }, null, 2));
+  if (flag(cmd, 'json'))
+    out(JSON.stringify({ file, user: realUser().name, rows: summarize(records), records }, null, 2));
   else if (flag(cmd, 'junit')) out(junit(records));
   else {
     out(`progress of ${realUser().name} (${file}):`);
@@ -581,20 +782,44 @@ function progressCommand(cmd: ParsedCommandLine, files: string[]): number {
 /** grade --sandbox from outside: run this same grade in the namespaces of the one sandbox shell. */
 function gradeInSandboxShell(): number {
   const shells = sandboxShells();
-  if (shells.length === 0) throw new ToolError('no sandbox shell is running', 1, 'start one with sudo ts-lab shell --sandbox, do the exercise in it, and grade again');
-  if (shells.length > 1) throw new ToolError(`${shells.length} sandbox shells are running (held by ts-lab ${shells.join(', ')})`, 1, 'grade inside the one you mean: ts-lab grade NAME');
-  const r = spawnSync(join(BIN_DIR, 'ts-nsenter'), ['-t', String(shells[0]), '-n', '-m', '-u', '--', process.execPath, __filename, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, [SANDBOX_ENV]: namespaceIds() },
-  });
+  if (shells.length === 0)
+    throw new ToolError(
+      'no sandbox shell is running',
+      1,
+      'start one with sudo ts-lab shell --sandbox, do the exercise in it, and grade again',
+    );
+  if (shells.length > 1)
+    throw new ToolError(
+      `${shells.length} sandbox shells are running (held by ts-lab ${shells.join(', ')})`,
+      1,
+      'grade inside the one you mean: ts-lab grade NAME',
+    );
+  const r = spawnSync(
+    join(BIN_DIR, 'ts-nsenter'),
+    ['-t', String(shells[0]), '-n', '-m', '-u', '--', process.execPath, __filename, ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, [SANDBOX_ENV]: namespaceIds() },
+    },
+  );
   if (r.error) throw new ToolError(`cannot enter the sandbox: ${r.error.message}`, 1);
   return r.status ?? 1;
 }
 
 /** Lab-file problems in the tool's words: what to do about --labs-dir. */
 function worded(err: unknown): unknown {
-  if (err instanceof ProgressFileError) return new ToolError(err.message, 1, 'a progress file has one JSON record per line, as ts-lab writes it (docs/teaching.md)');
-  if (err instanceof NoLabsError) return new ToolError(err.message, 1, '--labs-dir (or NSLAB_LABS_DIR) names a directory of lab files (*.json), like labs/ in this project');
+  if (err instanceof ProgressFileError)
+    return new ToolError(
+      err.message,
+      1,
+      'a progress file has one JSON record per line, as ts-lab writes it (docs/teaching.md)',
+    );
+  if (err instanceof NoLabsError)
+    return new ToolError(
+      err.message,
+      1,
+      '--labs-dir (or NSLAB_LABS_DIR) names a directory of lab files (*.json), like labs/ in this project',
+    );
   return err;
 }
 
@@ -611,11 +836,19 @@ async function main(cmd: ParsedCommandLine): Promise<number> {
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) throw new UsageError(`unknown command '${name}'`);
   for (const [opt, v] of Object.entries(cmd.opts))
-    if (v !== undefined && opt !== 'help' && opt !== 'version' && !command.options.includes(opt)) throw new UsageError(`ts-lab ${name} does not take --${opt}`);
-  for (const [a, b] of EXCLUSIVE) if (flag(cmd, a) && flag(cmd, b)) throw new UsageError(`--${a} and --${b} cannot go together`);
+    if (v !== undefined && opt !== 'help' && opt !== 'version' && !command.options.includes(opt))
+      throw new UsageError(`ts-lab ${name} does not take --${opt}`);
+  for (const [a, b] of EXCLUSIVE)
+    if (flag(cmd, a) && flag(cmd, b)) throw new UsageError(`--${a} and --${b} cannot go together`);
   const [min, max] = command.operands;
-  if (operands.length > max) throw new UsageError(`ts-lab ${name} takes ${max === 0 ? 'no operands' : max === 1 ? 'one operand' : `at most ${max} operands`}; '${operands.slice(max).join(' ')}' is extra (usage: ts-lab ${command.usage})`);
-  if (operands.length < min) throw new UsageError(`ts-lab ${name} needs ${min === 1 && name === 'grade' ? 'an exercise name' : name === 'draw' ? `what to draw (${DRAW_KINDS.join(', ')})` : 'a lab name'} (usage: ts-lab ${command.usage})`);
+  if (operands.length > max)
+    throw new UsageError(
+      `ts-lab ${name} takes ${max === 0 ? 'no operands' : max === 1 ? 'one operand' : `at most ${max} operands`}; '${operands.slice(max).join(' ')}' is extra (usage: ts-lab ${command.usage})`,
+    );
+  if (operands.length < min)
+    throw new UsageError(
+      `ts-lab ${name} needs ${min === 1 && name === 'grade' ? 'an exercise name' : name === 'draw' ? `what to draw (${DRAW_KINDS.join(', ')})` : 'a lab name'} (usage: ts-lab ${command.usage})`,
+    );
   try {
     return await command.run(cmd, operands);
   } catch (err) {

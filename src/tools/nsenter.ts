@@ -37,15 +37,43 @@ const spec: ToolSpec = {
     { long: 'root', short: 'r', arg: 'optional', value: '<dir>', help: 'set the root directory' },
     { long: 'wd', short: 'w', arg: 'optional', value: '<dir>', help: 'set the working directory' },
     // util-linux 2.38: -W requires a directory, --wdns only takes one with '=' (--wdns alone sets none).
-    { long: 'wdns', short: 'W', arg: 'optional', shortArg: 'required', value: '<dir>', help: 'set the working directory in namespace' },
+    {
+      long: 'wdns',
+      short: 'W',
+      arg: 'optional',
+      shortArg: 'required',
+      value: '<dir>',
+      help: 'set the working directory in namespace',
+    },
     { long: 'env', short: 'e', help: 'inherit environment variables from target process' },
     { long: 'no-fork', short: 'F', help: "do not fork before exec'ing <program>" },
   ],
   epilog:
-    'The namespaces are joined in a child process (Node may not setns() into a user or mount namespace), so the program never has ts-nsenter\'s PID. With --trace, every system call is printed with its result, the child\'s included.',
+    "The namespaces are joined in a child process (Node may not setns() into a user or mount namespace), so the program never has ts-nsenter's PID. With --trace, every system call is printed with its result, the child's included.",
   docs: 'docs/nsenter.md',
   // util-linux's table order: ambiguous prefixes (--w) list their possibilities in it.
-  longOrder: ['all', 'help', 'version', 'target', 'mount', 'uts', 'ipc', 'net', 'pid', 'user', 'cgroup', 'time', 'setuid', 'setgid', 'root', 'wd', 'wdns', 'no-fork', 'preserve-credentials', 'env'],
+  longOrder: [
+    'all',
+    'help',
+    'version',
+    'target',
+    'mount',
+    'uts',
+    'ipc',
+    'net',
+    'pid',
+    'user',
+    'cgroup',
+    'time',
+    'setuid',
+    'setgid',
+    'root',
+    'wd',
+    'wdns',
+    'no-fork',
+    'preserve-credentials',
+    'env',
+  ],
 };
 
 /** The largest pid_t and uid_t/gid_t. */
@@ -55,7 +83,8 @@ function parseNumber(text: string, what: 'pid' | 'uid' | 'gid'): number {
   // util-linux reports these without the usage hint (errx, exit 1). A value
   // too large is refused, where util-linux would cut it down to 32 bits.
   if (!/^\d+$/.test(text)) throw new ToolError(`failed to parse ${what}: '${text}'`);
-  if (BigInt(text) > BigInt(MAX[what])) throw new ToolError(`failed to parse ${what}: '${text}': Numerical result out of range`);
+  if (BigInt(text) > BigInt(MAX[what]))
+    throw new ToolError(`failed to parse ${what}: '${text}': Numerical result out of range`);
   return Number(text);
 }
 
@@ -75,8 +104,8 @@ function toNsenterOptions(cmd: ParsedCommandLine): NsenterOptions {
     uid: uid === undefined ? undefined : parseNumber(uid, 'uid'),
     gid: gid === undefined ? undefined : parseNumber(gid, 'gid'),
     preserveCredentials: flag(cmd, 'preserve-credentials'),
-    root: flag(cmd, 'root') ? value(cmd, 'root') ?? '' : undefined,
-    wd: flag(cmd, 'wd') ? value(cmd, 'wd') ?? '' : undefined,
+    root: flag(cmd, 'root') ? (value(cmd, 'root') ?? '') : undefined,
+    wd: flag(cmd, 'wd') ? (value(cmd, 'wd') ?? '') : undefined,
     wdns: value(cmd, 'wdns') || undefined,
     fork: !flag(cmd, 'no-fork'),
     env: flag(cmd, 'env'),

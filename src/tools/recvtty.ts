@@ -12,9 +12,16 @@ import { acceptConsole, listenConsoleSocket, receiveFd } from '../runtime/consol
 const spec: ToolSpec = {
   name: 'ts-recvtty',
   usage: '[--mode single|null] [--pid-file FILE] SOCKET',
-  summary: "Receive a container's terminal (a pty master sent over a unix socket, as ts-runc --console-socket does) and connect it to this one.",
+  summary:
+    "Receive a container's terminal (a pty master sent over a unix socket, as ts-runc --console-socket does) and connect it to this one.",
   options: [
-    { long: 'mode', short: 'm', arg: 'required', value: 'MODE', help: "single: one container, connected to this terminal (default); null: any number, their output dropped" },
+    {
+      long: 'mode',
+      short: 'm',
+      arg: 'required',
+      value: 'MODE',
+      help: 'single: one container, connected to this terminal (default); null: any number, their output dropped',
+    },
     { long: 'pid-file', arg: 'required', value: 'FILE', help: 'write the pid of this process to FILE' },
   ],
   stopAtPositional: false,

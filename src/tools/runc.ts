@@ -3,7 +3,16 @@
 // stderr, or JSON lines in --log for containerd's shim). The work is done
 // by src/runtime/.
 import { appendFileSync, closeSync, readFileSync, writeSync } from 'node:fs';
-import { OptionSpec, ParsedCommandLine, ToolSpec, flag, parseCommandLine, renderHelp, value, values } from '../cli/options.js';
+import {
+  OptionSpec,
+  ParsedCommandLine,
+  ToolSpec,
+  flag,
+  parseCommandLine,
+  renderHelp,
+  value,
+  values,
+} from '../cli/options.js';
 import { UsageError } from '../cli/errors.js';
 import { VERSION, runMain } from '../cli/run.js';
 import { ExecError, SyscallError, errnoText } from '../syscalls/errors.js';
@@ -17,15 +26,36 @@ import type { Runtime } from '../runtime/container.js';
 const GLOBAL: ToolSpec = {
   name: 'ts-runc',
   usage: '[global options] command [command options] [arguments...]',
-  summary: 'An OCI container runtime with the command line of runc 1.1, made of the same kernel calls, shown with --trace.',
+  summary:
+    'An OCI container runtime with the command line of runc 1.1, made of the same kernel calls, shown with --trace.',
   options: [
-    { long: 'root', arg: 'required', value: 'DIR', help: `root directory for storage of container state (default: "${DEFAULT_ROOT}")` },
-    { long: 'log', arg: 'required', value: 'FILE', help: 'set the log file to write runc logs to (default is /dev/stderr)' },
+    {
+      long: 'root',
+      arg: 'required',
+      value: 'DIR',
+      help: `root directory for storage of container state (default: "${DEFAULT_ROOT}")`,
+    },
+    {
+      long: 'log',
+      arg: 'required',
+      value: 'FILE',
+      help: 'set the log file to write runc logs to (default is /dev/stderr)',
+    },
     { long: 'log-format', arg: 'required', value: 'text|json', help: 'set the log format (default: "text")' },
     { long: 'debug', help: 'enable debug logging' },
     { long: 'systemd-cgroup', help: 'not supported: cgroups are managed through cgroupfs' },
-    { long: 'rootless', arg: 'required', value: 'true|false|auto', help: 'accepted for compatibility; rootless mode follows the config' },
-    { long: 'criu', arg: 'required', value: 'PATH', help: 'accepted for compatibility; checkpointing is not supported' },
+    {
+      long: 'rootless',
+      arg: 'required',
+      value: 'true|false|auto',
+      help: 'accepted for compatibility; rootless mode follows the config',
+    },
+    {
+      long: 'criu',
+      arg: 'required',
+      value: 'PATH',
+      help: 'accepted for compatibility; checkpointing is not supported',
+    },
   ],
   epilog:
     'Commands: spec, create, start, run, state, list, ps, exec, kill, delete, pause, resume, events, update, features. ' +
@@ -54,10 +84,18 @@ const CONSOLE: OptionSpec = {
   long: 'console-socket',
   arg: 'required',
   value: 'PATH',
-  help: 'path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console\'s pseudoterminal',
+  help: "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal",
 };
-const PIDFILE: OptionSpec = { long: 'pid-file', arg: 'required', value: 'FILE', help: 'specify the file to write the process id to' };
-const NOPIVOT: OptionSpec = { long: 'no-pivot', help: 'do not use pivot root to jail process inside rootfs (chroot after moving the rootfs onto /)' };
+const PIDFILE: OptionSpec = {
+  long: 'pid-file',
+  arg: 'required',
+  value: 'FILE',
+  help: 'specify the file to write the process id to',
+};
+const NOPIVOT: OptionSpec = {
+  long: 'no-pivot',
+  help: 'do not use pivot root to jail process inside rootfs (chroot after moving the rootfs onto /)',
+};
 const NOKEYRING: OptionSpec = { long: 'no-new-keyring', help: 'do not create a new session keyring for the container' };
 const PRESERVE: OptionSpec = {
   long: 'preserve-fds',
@@ -85,7 +123,8 @@ function bundleOf(cmd: ParsedCommandLine): string {
 function checkPreserveFds(cmd: ParsedCommandLine): number {
   const n = value(cmd, 'preserve-fds');
   if (n === undefined) return 0;
-  if (!/^\d+$/.test(n) || Number(n) > 1 << 20) throw new UsageError(`invalid value "${n}" for flag -preserve-fds: parse error`);
+  if (!/^\d+$/.test(n) || Number(n) > 1 << 20)
+    throw new UsageError(`invalid value "${n}" for flag -preserve-fds: parse error`);
   return Number(n);
 }
 
@@ -128,10 +167,16 @@ const COMMANDS: Record<string, Command> = {
   run: {
     usage: 'run [command options] <container-id>',
     summary: 'create and run a container',
-    options: [BUNDLE, CONSOLE,
-      { long: 'detach', short: 'd', help: 'detach from the container\'s process' },
+    options: [
+      BUNDLE,
+      CONSOLE,
+      { long: 'detach', short: 'd', help: "detach from the container's process" },
       { long: 'keep', help: 'do not delete the container after it exits' },
-      PIDFILE, NOPIVOT, NOKEYRING, PRESERVE],
+      PIDFILE,
+      NOPIVOT,
+      NOKEYRING,
+      PRESERVE,
+    ],
     args: [1, 1],
     prefix: 'runc run failed: ',
     run: async (rt, cmd) => {
@@ -208,8 +253,12 @@ const COMMANDS: Record<string, Command> = {
         out((rows.length ? JSON.stringify(rows.map(({ annotations: _a, ...r }) => r)) : 'null') + '\n');
         return 0;
       }
-      out(goTable([['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
-        ...rows.map((r) => [r.id, String(r.pid), r.status, r.bundle, r.created, r.owner])]));
+      out(
+        goTable([
+          ['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
+          ...rows.map((r) => [r.id, String(r.pid), r.status, r.bundle, r.created, r.owner]),
+        ]),
+      );
       return 0;
     },
   },
@@ -249,7 +298,7 @@ const COMMANDS: Record<string, Command> = {
       { long: 'tty', short: 't', help: 'allocate a pseudo-TTY' },
       { long: 'user', short: 'u', arg: 'required', value: 'UID[:GID]', help: 'UID (format: <uid>[:<gid>])' },
       { long: 'process', short: 'p', arg: 'required', value: 'FILE', help: 'path to the process.json' },
-      { long: 'detach', short: 'd', help: 'detach from the container\'s process' },
+      { long: 'detach', short: 'd', help: "detach from the container's process" },
       PIDFILE,
       PRESERVE,
     ],
@@ -345,8 +394,18 @@ const COMMANDS: Record<string, Command> = {
         value: 'FILE',
         help: "path to a JSON file with linux.resources to update, or '-' for standard input",
       },
-      { long: 'memory', arg: 'required', value: 'BYTES', help: 'memory limit (in bytes, or with K, M, G suffix; -1 for none)' },
-      { long: 'memory-swap', arg: 'required', value: 'BYTES', help: 'total memory usage (memory + swap); -1 for unlimited swap' },
+      {
+        long: 'memory',
+        arg: 'required',
+        value: 'BYTES',
+        help: 'memory limit (in bytes, or with K, M, G suffix; -1 for none)',
+      },
+      {
+        long: 'memory-swap',
+        arg: 'required',
+        value: 'BYTES',
+        help: 'total memory usage (memory + swap); -1 for unlimited swap',
+      },
       { long: 'pids-limit', arg: 'required', value: 'N', help: 'maximum number of pids allowed in the container' },
       { long: 'cpu-quota', arg: 'required', value: 'USECS', help: 'CPU CFS hardcap limit (in usecs) per period' },
       { long: 'cpu-period', arg: 'required', value: 'USECS', help: 'CPU CFS period (in usecs)' },
@@ -399,7 +458,7 @@ const COMMANDS: Record<string, Command> = {
   },
   kill: {
     usage: 'kill [command options] <container-id> [signal]',
-    summary: 'kill sends the specified signal (default: SIGTERM) to the container\'s init process',
+    summary: "kill sends the specified signal (default: SIGTERM) to the container's init process",
     options: [{ long: 'all', short: 'a', help: 'send the specified signal to all processes inside the container' }],
     args: [1, 2],
     run: async (rt, cmd) => {
@@ -413,7 +472,9 @@ const COMMANDS: Record<string, Command> = {
   delete: {
     usage: 'delete [command options] <container-id>',
     summary: 'delete any resources held by the container often used with detached container',
-    options: [{ long: 'force', short: 'f', help: 'Forcibly deletes the container if it is still running (uses SIGKILL)' }],
+    options: [
+      { long: 'force', short: 'f', help: 'Forcibly deletes the container if it is still running (uses SIGKILL)' },
+    ],
     args: [1, 1],
     run: async (rt, cmd) => {
       const id = cmd.rest[0];
@@ -487,7 +548,9 @@ class UsageErrorPlain extends Error {}
 /** Go's text/tabwriter as runc sets it up: min width 12, padding 3, spaces. */
 function goTable(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(12, ...rows.map((r) => r[c].length + 3)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('')).join('\n') + '\n';
+  return (
+    rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('')).join('\n') + '\n'
+  );
 }
 
 function out(text: string): void {
@@ -522,7 +585,8 @@ function goDuration(text: string): number {
     total += Number(m[1]) * units[m[2]];
     at = re.lastIndex;
   }
-  if (at !== text.length || at === 0 || total <= 0) throw new UsageErrorPlain(`invalid value "${text}" for flag -interval: parse error`);
+  if (at !== text.length || at === 0 || total <= 0)
+    throw new UsageErrorPlain(`invalid value "${text}" for flag -interval: parse error`);
   return total;
 }
 
@@ -534,7 +598,9 @@ let logFile: string | undefined;
 let logJson = false;
 
 function logWarning(msg: string): void {
-  const line = logJson ? JSON.stringify({ level: 'warning', msg, time: goTime() }) : `time="${goTime()}" level=warning msg=${JSON.stringify(msg)}`;
+  const line = logJson
+    ? JSON.stringify({ level: 'warning', msg, time: goTime() })
+    : `time="${goTime()}" level=warning msg=${JSON.stringify(msg)}`;
   try {
     if (logFile) appendFileSync(logFile, line + '\n');
     else writeSync(2, line + '\n');
@@ -545,7 +611,9 @@ function logWarning(msg: string): void {
 
 function logError(msg: string): void {
   if (logFile) {
-    const line = logJson ? JSON.stringify({ level: 'error', msg, time: goTime() }) : `time="${goTime()}" level=error msg=${JSON.stringify(msg)}`;
+    const line = logJson
+      ? JSON.stringify({ level: 'error', msg, time: goTime() })
+      : `time="${goTime()}" level=error msg=${JSON.stringify(msg)}`;
     try {
       appendFileSync(logFile, line + '\n');
     } catch {
@@ -588,7 +656,8 @@ async function main(argv: string[]): Promise<number> {
   if (format !== 'text' && format !== 'json') throw new UsageErrorPlain(`invalid log-format: ${format}`);
   logJson = format === 'json';
   if (flag(global, 'trace')) enableTrace(true, 'ts-runc');
-  if (flag(global, 'systemd-cgroup')) throw new UsageErrorPlain('--systemd-cgroup is not supported: ts-runc manages cgroups through cgroupfs');
+  if (flag(global, 'systemd-cgroup'))
+    throw new UsageErrorPlain('--systemd-cgroup is not supported: ts-runc manages cgroups through cgroupfs');
   const rt: Runtime = { root: value(global, 'root') ?? DEFAULT_ROOT, warn: logWarning };
 
   const [name, ...rest] = global.rest;
@@ -598,7 +667,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) throw new UsageErrorPlain(`No help topic for '${name}'`);
-  const spec: ToolSpec = { name: `ts-runc ${name}`, usage: command.usage.replace(/^\S+ ?/, ''), summary: command.summary, options: command.options };
+  const spec: ToolSpec = {
+    name: `ts-runc ${name}`,
+    usage: command.usage.replace(/^\S+ ?/, ''),
+    summary: command.summary,
+    options: command.options,
+  };
   let cmd: ParsedCommandLine;
   try {
     cmd = parseCommandLine(spec, normalizeDashes(rest, command.options));
@@ -634,4 +708,3 @@ void runMain('ts-runc', () => main(process.argv.slice(2)), {
   describe: (err) => ({ message: messageOf(err), exitCode: (err as { exitCode?: number } | undefined)?.exitCode ?? 1 }),
   print: (_tool, d) => logError(d.message),
 });
-

@@ -35,38 +35,155 @@ const spec: ToolSpec = {
       help: NS_HELP[long]!,
     })),
     { long: 'fork', short: 'f', help: 'fork before launching <program>', gap: true },
-    { long: 'map-user', arg: 'required', valueSep: '=', value: '<uid>|<name>', help: 'map current user to uid (implies --user)' },
-    { long: 'map-group', arg: 'required', valueSep: '=', value: '<gid>|<name>', help: 'map current group to gid (implies --user)' },
+    {
+      long: 'map-user',
+      arg: 'required',
+      valueSep: '=',
+      value: '<uid>|<name>',
+      help: 'map current user to uid (implies --user)',
+    },
+    {
+      long: 'map-group',
+      arg: 'required',
+      valueSep: '=',
+      value: '<gid>|<name>',
+      help: 'map current group to gid (implies --user)',
+    },
     { long: 'map-root-user', short: 'r', help: 'map current user to root (implies --user)' },
     { long: 'map-current-user', short: 'c', help: 'map current user to itself (implies --user)' },
     { long: 'map-auto', help: 'map users and groups automatically from /etc/subuid and /etc/subgid (implies --user)' },
-    { long: 'map-users', arg: 'required', repeat: true, valueSep: '=', value: '<inner>:<outer>:<count>', help: 'map count users from <outer> to <inner>\n(implies --user); also <outer>,<inner>,<count>' },
-    { long: 'map-groups', arg: 'required', repeat: true, valueSep: '=', value: '<inner>:<outer>:<count>', help: 'map count groups from <outer> to <inner>\n(implies --user); also <outer>,<inner>,<count>' },
-    { long: 'kill-child', arg: 'optional', value: '<signame>', help: 'when dying, kill the forked child (implies --fork)\ndefaults to SIGKILL', gap: true, check: (v) => v && killSignal(v) },
+    {
+      long: 'map-users',
+      arg: 'required',
+      repeat: true,
+      valueSep: '=',
+      value: '<inner>:<outer>:<count>',
+      help: 'map count users from <outer> to <inner>\n(implies --user); also <outer>,<inner>,<count>',
+    },
+    {
+      long: 'map-groups',
+      arg: 'required',
+      repeat: true,
+      valueSep: '=',
+      value: '<inner>:<outer>:<count>',
+      help: 'map count groups from <outer> to <inner>\n(implies --user); also <outer>,<inner>,<count>',
+    },
+    {
+      long: 'kill-child',
+      arg: 'optional',
+      value: '<signame>',
+      help: 'when dying, kill the forked child (implies --fork)\ndefaults to SIGKILL',
+      gap: true,
+      check: (v) => v && killSignal(v),
+    },
     { long: 'mount-proc', arg: 'optional', value: '<dir>', help: 'mount proc filesystem first (implies --mount)' },
-    { long: 'propagation', arg: 'required', value: 'slave|shared|private|unchanged', help: 'modify mount propagation in mount namespace', check: (v) => propagationMode(v!) },
-    { long: 'setgroups', arg: 'required', value: 'allow|deny', help: 'control the setgroups syscall in user namespaces', check: (v) => setgroupsMode(v!) },
+    {
+      long: 'propagation',
+      arg: 'required',
+      value: 'slave|shared|private|unchanged',
+      help: 'modify mount propagation in mount namespace',
+      check: (v) => propagationMode(v!),
+    },
+    {
+      long: 'setgroups',
+      arg: 'required',
+      value: 'allow|deny',
+      help: 'control the setgroups syscall in user namespaces',
+      check: (v) => setgroupsMode(v!),
+    },
     { long: 'keep-caps', help: 'retain capabilities granted in user namespaces' },
-    { long: 'root', short: 'R', arg: 'required', valueSep: '=', value: '<dir>', help: 'run the command with root directory set to <dir>', gap: true },
-    { long: 'wd', short: 'w', arg: 'required', valueSep: '=', value: '<dir>', help: 'change working directory to <dir>' },
-    { long: 'setuid', short: 'S', arg: 'required', value: '<uid>', help: 'set uid in entered namespace', check: (v) => parseId(v!, 'uid') },
-    { long: 'setgid', short: 'G', arg: 'required', value: '<gid>', help: 'set gid in entered namespace', check: (v) => parseId(v!, 'gid') },
-    { long: 'monotonic', arg: 'required', value: '<offset>', help: 'set clock monotonic offset (seconds) in time namespaces', check: (v) => parseOffset(v!, 'monotonic') },
-    { long: 'boottime', arg: 'required', value: '<offset>', help: 'set clock boottime offset (seconds) in time namespaces', check: (v) => parseOffset(v!, 'boottime') },
+    {
+      long: 'root',
+      short: 'R',
+      arg: 'required',
+      valueSep: '=',
+      value: '<dir>',
+      help: 'run the command with root directory set to <dir>',
+      gap: true,
+    },
+    {
+      long: 'wd',
+      short: 'w',
+      arg: 'required',
+      valueSep: '=',
+      value: '<dir>',
+      help: 'change working directory to <dir>',
+    },
+    {
+      long: 'setuid',
+      short: 'S',
+      arg: 'required',
+      value: '<uid>',
+      help: 'set uid in entered namespace',
+      check: (v) => parseId(v!, 'uid'),
+    },
+    {
+      long: 'setgid',
+      short: 'G',
+      arg: 'required',
+      value: '<gid>',
+      help: 'set gid in entered namespace',
+      check: (v) => parseId(v!, 'gid'),
+    },
+    {
+      long: 'monotonic',
+      arg: 'required',
+      value: '<offset>',
+      help: 'set clock monotonic offset (seconds) in time namespaces',
+      check: (v) => parseOffset(v!, 'monotonic'),
+    },
+    {
+      long: 'boottime',
+      arg: 'required',
+      value: '<offset>',
+      help: 'set clock boottime offset (seconds) in time namespaces',
+      check: (v) => parseOffset(v!, 'boottime'),
+    },
   ],
-  epilog: 'With --trace, every system call is printed with its result, the child\'s included.',
+  epilog: "With --trace, every system call is printed with its result, the child's included.",
   docs: 'README.md, section ts-unshare',
   // The checks above run as each option is read, as util-linux's option loop
   // does them: `--propagation bogus -x` reports the mode, not the -x.
   // util-linux's table order: `--map` lists its possibilities in this order.
-  longOrder: ['help', 'version', 'mount', 'uts', 'ipc', 'net', 'pid', 'user', 'cgroup', 'time', 'fork', 'kill-child', 'mount-proc', 'map-user', 'map-users', 'map-group', 'map-groups', 'map-root-user', 'map-current-user', 'map-auto', 'propagation', 'setgroups', 'keep-caps', 'setuid', 'setgid', 'root', 'wd', 'monotonic', 'boottime'],
+  longOrder: [
+    'help',
+    'version',
+    'mount',
+    'uts',
+    'ipc',
+    'net',
+    'pid',
+    'user',
+    'cgroup',
+    'time',
+    'fork',
+    'kill-child',
+    'mount-proc',
+    'map-user',
+    'map-users',
+    'map-group',
+    'map-groups',
+    'map-root-user',
+    'map-current-user',
+    'map-auto',
+    'propagation',
+    'setgroups',
+    'keep-caps',
+    'setuid',
+    'setgid',
+    'root',
+    'wd',
+    'monotonic',
+    'boottime',
+  ],
 };
 
 // Bad values are one line, no usage hint, as util-linux words them (errx).
 function parseId(text: string, what: 'uid' | 'gid'): number {
   if (!/^\d+$/.test(text)) throw new ToolError(`failed to parse ${what}: '${text}'`);
   // uid_t and gid_t are 32 bits: a larger number is refused, not cut down.
-  if (BigInt(text) > 2n ** 32n - 1n) throw new ToolError(`failed to parse ${what}: '${text}': Numerical result out of range`);
+  if (BigInt(text) > 2n ** 32n - 1n)
+    throw new ToolError(`failed to parse ${what}: '${text}': Numerical result out of range`);
   return Number(text);
 }
 
@@ -96,7 +213,11 @@ function killSignal(name: string): number {
  * and whether one of them maps a single group (then setgroups must stay
  * denied).
  */
-function idMapsFromOptions(cmd: ParsedCommandLine, euid: number, egid: number): { uidMap: IdRange[]; gidMap: IdRange[]; singleGroupMapped: boolean } {
+function idMapsFromOptions(
+  cmd: ParsedCommandLine,
+  euid: number,
+  egid: number,
+): { uidMap: IdRange[]; gidMap: IdRange[]; singleGroupMapped: boolean } {
   const uidMap: IdRange[] = [];
   const gidMap: IdRange[] = [];
   const mapUser = (inner: number) => uidMap.push({ inner, outer: euid, count: 1 });
@@ -123,12 +244,18 @@ function idMapsFromOptions(cmd: ParsedCommandLine, euid: number, egid: number): 
   }
   for (const text of values(cmd, 'map-users')) {
     const r = parseIdRange(text, lookupUid);
-    if (!r) throw new ToolError(`invalid --map-users argument '${text}': expected <inner>:<outer>:<count> or <outer>,<inner>,<count>`);
+    if (!r)
+      throw new ToolError(
+        `invalid --map-users argument '${text}': expected <inner>:<outer>:<count> or <outer>,<inner>,<count>`,
+      );
     uidMap.push(r);
   }
   for (const text of values(cmd, 'map-groups')) {
     const r = parseIdRange(text, lookupGroup);
-    if (!r) throw new ToolError(`invalid --map-groups argument '${text}': expected <inner>:<outer>:<count> or <outer>,<inner>,<count>`);
+    if (!r)
+      throw new ToolError(
+        `invalid --map-groups argument '${text}': expected <inner>:<outer>:<count> or <outer>,<inner>,<count>`,
+      );
     gidMap.push(r);
   }
   if (flag(cmd, 'map-auto')) {
@@ -210,7 +337,12 @@ function toUnshareOptions(cmd: ParsedCommandLine): UnshareOptions {
 /** ts-unshare's advice: the kernel's refusals, with the flags that get round them. */
 function describe(err: unknown): Described | undefined {
   if (err instanceof IdMapHelperError && err.missing) return { hint: 'install the uidmap package, or run as root' };
-  if (err instanceof SyscallError && (err.code === 'EPERM' || err.code === 'EACCES') && process.geteuid?.() !== 0 && /^(unshare|clone|mount|sethostname|chroot)$/.test(err.call))
+  if (
+    err instanceof SyscallError &&
+    (err.code === 'EPERM' || err.code === 'EACCES') &&
+    process.geteuid?.() !== 0 &&
+    /^(unshare|clone|mount|sethostname|chroot)$/.test(err.call)
+  )
     return { hint: 'this needs CAP_SYS_ADMIN: run as root, or add -U/-r to do it inside a new user namespace' };
   return undefined;
 }

@@ -9,8 +9,30 @@ import { IFNAMSIZ } from '../netlink/constants.js';
 import { Cidr, formatAddress, networkOf, parseCidr } from '../netlink/address.js';
 import { NetlinkError, RouteFamilyMismatch, VethNameTaken } from '../netlink/errors.js';
 import { RouteSocket } from '../netlink/socket.js';
-import { addAddress, addBridge, addRoute, addVeth, deleteAddress, deleteLink, deleteRoute, findLink, moveLink, setLinkUp, setMaster } from '../netlink/route.js';
-import { addNetns, deleteNetns, execInNetns, InvalidNetnsName, listNetns, NetnsExists, NoSuchNetns, openNetns, OpenNetns } from '../core/netns.js';
+import {
+  addAddress,
+  addBridge,
+  addRoute,
+  addVeth,
+  deleteAddress,
+  deleteLink,
+  deleteRoute,
+  findLink,
+  moveLink,
+  setLinkUp,
+  setMaster,
+} from '../netlink/route.js';
+import {
+  addNetns,
+  deleteNetns,
+  execInNetns,
+  InvalidNetnsName,
+  listNetns,
+  NetnsExists,
+  NoSuchNetns,
+  openNetns,
+  OpenNetns,
+} from '../core/netns.js';
 import { formatLinks, netnsNames, showLinks } from '../core/veth.js';
 import { isUtf8 } from 'node:buffer';
 import { existsSync, readFileSync } from 'node:fs';
@@ -23,7 +45,13 @@ const spec: ToolSpec = {
   // ip reads its own words: -1.2.3.4/24 is a bad address there, not options.
   dashDigitOperands: true,
   options: [
-    { long: 'netns', short: 'n', arg: 'required', value: '<name>', help: 'work in this network namespace (for move: the destination)' },
+    {
+      long: 'netns',
+      short: 'n',
+      arg: 'required',
+      value: '<name>',
+      help: 'work in this network namespace (for move: the destination)',
+    },
     { long: 'peer-netns', arg: 'required', value: '<name>', help: 'add: create the peer in this network namespace' },
     { long: 'bridge', arg: 'required', value: '<name>', help: 'attach: the bridge' },
     { long: 'json', short: 'j', help: 'show: JSON, with the keys of ip -j addr' },
@@ -35,7 +63,7 @@ const spec: ToolSpec = {
     '  netns exec NAME CMD...              run CMD inside the namespace, with its own /sys',
     '  add NAME peer PEER                  create a veth pair (--peer-netns puts PEER in a namespace)',
     '  del NAME                            delete a link (a veth takes its peer with it)',
-    '  move NAME --netns NS|PID            move a link into a named namespace or a process\'s',
+    "  move NAME --netns NS|PID            move a link into a named namespace or a process's",
     '  addr add|del CIDR dev NAME          add or remove an address',
     '  up|down NAME                        set a link up or down (lo included)',
     '  bridge add NAME                     create a bridge',
@@ -59,7 +87,7 @@ function rawArguments(): Buffer[] {
   try {
     const all = readFileSync('/proc/self/cmdline');
     const parts: Buffer[] = [];
-    for (let start = 0; start < all.length; ) {
+    for (let start = 0; start < all.length;) {
       const end = all.indexOf(0, start);
       parts.push(all.subarray(start, end < 0 ? all.length : end));
       start = end < 0 ? all.length : end + 1;
@@ -81,7 +109,7 @@ function shown(word: string): string {
   const raw = mangled(word) ? RAW_ARGUMENTS.find((r) => r.toString('utf8') === word) : undefined;
   if (!raw) return word;
   let out = '';
-  for (let i = 0; i < raw.length; ) {
+  for (let i = 0; i < raw.length;) {
     const byte = raw[i]!; // i < raw.length
     const len = byte < 0x80 ? 1 : byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 0;
     const seq = len ? raw.subarray(i, i + len) : undefined;
@@ -134,7 +162,8 @@ function cidr(text: string | undefined, what: string, usage: string): Cidr {
 /** Positional words after the command: `word` must appear where the grammar has it ("peer", "dev", "via"). */
 function keyword(words: readonly string[], index: number, word: string, usage: string): void {
   if (words[index] === undefined) throw missing(`'${word}'`, usage);
-  if (words[index] !== word) throw new ToolError(`expected '${word}' rather than '${shown(words[index])}' in: ${usage}`);
+  if (words[index] !== word)
+    throw new ToolError(`expected '${word}' rather than '${shown(words[index])}' in: ${usage}`);
 }
 
 /** Words after the last one the grammar has are refused, as ip refuses them ("... is a garbage"). */
@@ -155,7 +184,9 @@ function isRoot(): boolean {
 /** Advice for a refusal: privilege for non-root callers, else the kernel's own sentence. */
 function hintFor(err: NetlinkError | SyscallError): string | undefined {
   if ((err.code === 'EPERM' || err.code === 'EACCES') && !isRoot())
-    return err instanceof NetlinkError ? 'changing links, addresses and routes needs CAP_NET_ADMIN: run as root' : 'run as root';
+    return err instanceof NetlinkError
+      ? 'changing links, addresses and routes needs CAP_NET_ADMIN: run as root'
+      : 'run as root';
   if (err instanceof NetlinkError && err.kernelMessage) return `the kernel says: ${err.kernelMessage}`;
   return err instanceof SyscallError ? err.hint : undefined;
 }
@@ -172,12 +203,18 @@ function cannot(action: string, errno: number, hint?: string): ToolError {
 function worded(action: string, err: unknown): unknown {
   if (err instanceof VethNameTaken) {
     if (err.taken === 'name') return worded(action, err.cause);
-    return cannot(`${action}: its peer ${err.peer}${err.peerElsewhere ? ' in the target netns' : ''}`, err.cause.errno, hintFor(err.cause));
+    return cannot(
+      `${action}: its peer ${err.peer}${err.peerElsewhere ? ' in the target netns' : ''}`,
+      err.cause.errno,
+      hintFor(err.cause),
+    );
   }
   if (err instanceof NetlinkError || err instanceof SyscallError) return cannot(action, err.errno, hintFor(err));
   if (err instanceof NetnsExists || err instanceof NoSuchNetns) return cannot(action, err.cause.errno);
-  if (err instanceof InvalidNetnsName) return new ToolError(`invalid netns name '${err.netns}': ${NETNS_NAME_PROBLEM[err.reason](err.netns)}`);
-  if (err instanceof RouteFamilyMismatch) return new ToolError(`cannot ${action}: the gateway and the destination are of different address families`);
+  if (err instanceof InvalidNetnsName)
+    return new ToolError(`invalid netns name '${err.netns}': ${NETNS_NAME_PROBLEM[err.reason](err.netns)}`);
+  if (err instanceof RouteFamilyMismatch)
+    return new ToolError(`cannot ${action}: the gateway and the destination are of different address families`);
   return err;
 }
 
@@ -194,7 +231,8 @@ function step<T>(action: string, fn: () => T): T {
 
 /** The named namespace open during `fn` (none if no name given), closed after. */
 function withNetns<T>(name: string | undefined, fn: (ns: OpenNetns | undefined) => T): T {
-  const ns = name === undefined ? undefined : step(`open netns ${name}`, () => openNetns(netnsName(name, '--netns NAME')));
+  const ns =
+    name === undefined ? undefined : step(`open netns ${name}`, () => openNetns(netnsName(name, '--netns NAME')));
   try {
     return fn(ns);
   } finally {
@@ -224,14 +262,22 @@ interface Command {
   usage: string;
   /** The tool's options this command reads; any other is refused, like an extra word. */
   options: readonly Option[];
-  run(words: readonly string[], cmd: ParsedCommandLine, program: readonly string[]): number | ExitInfo | Promise<number | ExitInfo>;
+  run(
+    words: readonly string[],
+    cmd: ParsedCommandLine,
+    program: readonly string[],
+  ): number | ExitInfo | Promise<number | ExitInfo>;
 }
 
 /** move --netns: a named namespace (or path), else a PID's (IFLA_NET_NS_PID). */
 function moveTo(name: string, dest: string): void {
   if (/^\d+$/.test(dest) && !existsSync(`/run/netns/${dest}`))
-    return withSocket(undefined, (s) => step(`move ${name} to the netns of pid ${dest}`, () => moveLink(s, name, { pid: Number(dest) })));
-  withNetns(dest, (ns) => withSocket(undefined, (s) => step(`move ${name} to ${ns!.label}`, () => moveLink(s, name, { fd: ns!.fd }))));
+    return withSocket(undefined, (s) =>
+      step(`move ${name} to the netns of pid ${dest}`, () => moveLink(s, name, { pid: Number(dest) })),
+    );
+  withNetns(dest, (ns) =>
+    withSocket(undefined, (s) => step(`move ${name} to ${ns!.label}`, () => moveLink(s, name, { fd: ns!.fd }))),
+  );
 }
 
 /** `del NAME`, `up NAME`, ...: one device name and nothing after it. */
@@ -313,7 +359,9 @@ const COMMANDS: Record<string, Command> = {
       keyword(words, 1, 'peer', usage);
       const peer = deviceName(words[2], usage, 'peer');
       noMore(words, 3, usage);
-      withNetns(value(cmd, 'peer-netns'), (peerNs) => withSocket(value(cmd, 'netns'), (s) => step(`add ${name}`, () => addVeth(s, name, peer, peerNs?.fd))));
+      withNetns(value(cmd, 'peer-netns'), (peerNs) =>
+        withSocket(value(cmd, 'netns'), (s) => step(`add ${name}`, () => addVeth(s, name, peer, peerNs?.fd))),
+      );
       return 0;
     },
   },
@@ -343,7 +391,10 @@ const COMMANDS: Record<string, Command> = {
     run: (words, cmd) => {
       const usage = 'addr add|del CIDR dev NAME';
       const [op] = words;
-      if (op !== 'add' && op !== 'del') throw op === undefined ? missing('add or del', usage) : new ToolError(`expected add or del rather than '${shown(op)}' in: ${usage}`);
+      if (op !== 'add' && op !== 'del')
+        throw op === undefined
+          ? missing('add or del', usage)
+          : new ToolError(`expected add or del rather than '${shown(op)}' in: ${usage}`);
       const address = cidr(words[1], 'address', usage);
       keyword(words, 2, 'dev', usage);
       const name = deviceName(words[3], usage);
@@ -400,7 +451,8 @@ const COMMANDS: Record<string, Command> = {
       withSocket(value(cmd, 'netns'), (s) => {
         const master = step(`find device ${bridge}`, () => findLink(s, bridge));
         // The kernel answers EOPNOTSUPP for a master that is not a bridge; say what is wrong.
-        if (master.kind !== 'bridge') throw new ToolError(`cannot attach ${name} to ${bridge}: ${bridge} is not a bridge`);
+        if (master.kind !== 'bridge')
+          throw new ToolError(`cannot attach ${name} to ${bridge}: ${bridge} is not a bridge`);
         step(`attach ${name} to ${bridge}`, () => setMaster(s, name, master.index));
       });
       return 0;
@@ -412,7 +464,10 @@ const COMMANDS: Record<string, Command> = {
     run: (words, cmd) => {
       const usage = 'route add|del default|CIDR via IP';
       const [op, dest] = words;
-      if (op !== 'add' && op !== 'del') throw op === undefined ? missing('add or del', usage) : new ToolError(`expected add or del rather than '${shown(op)}' in: ${usage}`);
+      if (op !== 'add' && op !== 'del')
+        throw op === undefined
+          ? missing('add or del', usage)
+          : new ToolError(`expected add or del rather than '${shown(op)}' in: ${usage}`);
       if (dest === undefined) throw missing('destination', usage);
       const destination = dest === 'default' ? undefined : cidr(dest, 'destination', usage);
       keyword(words, 2, 'via', usage);
@@ -457,7 +512,11 @@ function withPrefixAdvice(err: unknown, destination: Cidr | undefined): unknown 
   if (!err.message.includes('EINVAL')) return err;
   const network = `${formatAddress(networkOf(destination))}/${destination.prefixlen}`;
   const said = err.hint ? `${err.hint}; ` : '';
-  return new ToolError(err.message, err.exitCode, `${said}${destination.text}/${destination.prefixlen} has host bits set: the network is ${network}`);
+  return new ToolError(
+    err.message,
+    err.exitCode,
+    `${said}${destination.text}/${destination.prefixlen} has host bits set: the network is ${network}`,
+  );
 }
 
 function main(cmd: ParsedCommandLine, program: readonly string[]): number | ExitInfo | Promise<number | ExitInfo> {
@@ -466,7 +525,8 @@ function main(cmd: ParsedCommandLine, program: readonly string[]): number | Exit
   const command = COMMANDS[ALIASES[name] ?? name];
   if (!command) throw new UsageError(`unknown command '${shown(name)}'`);
   for (const option of OPTIONS)
-    if (cmd.opts[option] !== undefined && !command.options.includes(option)) throw new ToolError(`${name} does not take --${option}`);
+    if (cmd.opts[option] !== undefined && !command.options.includes(option))
+      throw new ToolError(`${name} does not take --${option}`);
   return command.run(words, cmd, program);
 }
 

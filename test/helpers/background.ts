@@ -18,9 +18,16 @@ export interface Background {
  * Start argv in the background and wait until the process named `comm`
  * (e.g. 'sleep') exists below it. A bounded wait for an event, not a timing.
  */
-export async function startBackground(argv: string[], opts: { comm: string; as?: 'nobody'; cwd?: string; env?: NodeJS.ProcessEnv }): Promise<Background> {
+export async function startBackground(
+  argv: string[],
+  opts: { comm: string; as?: 'nobody'; cwd?: string; env?: NodeJS.ProcessEnv },
+): Promise<Background> {
   const full = [...NO_TAP, ...(opts.as === 'nobody' ? asNobody(argv) : argv)];
-  const parent = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], cwd: opts.cwd ?? '/', env: opts.env ?? cleanEnv() });
+  const parent = spawn(full[0]!, full.slice(1), {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: opts.cwd ?? '/',
+    env: opts.env ?? cleanEnv(),
+  });
   const exited = new Promise<void>((resolve) => parent.on('exit', () => resolve()));
   const stop = async () => {
     for (const pid of [...descendants(parent.pid!)].reverse()) {
@@ -34,10 +41,13 @@ export async function startBackground(argv: string[], opts: { comm: string; as?:
     await exited;
   };
   let found: number | undefined;
-  await waitFor(() => {
-    found = [parent.pid!, ...descendants(parent.pid!)].find((p) => comm(p) === opts.comm);
-    return found !== undefined || parent.exitCode !== null;
-  }, { timeoutMs: 10_000, intervalMs: 25 });
+  await waitFor(
+    () => {
+      found = [parent.pid!, ...descendants(parent.pid!)].find((p) => comm(p) === opts.comm);
+      return found !== undefined || parent.exitCode !== null;
+    },
+    { timeoutMs: 10_000, intervalMs: 25 },
+  );
   if (found !== undefined) return { parent, pid: found, stop };
   await stop();
   throw new Error(`${argv.join(' ')}: no process named ${opts.comm} appeared`);

@@ -13,7 +13,11 @@ import { cleanEnv, inventory, ROOT, run, RunOptions, RunResult, tool } from './t
  * and no progress recorded in root's home (NSLAB_PROGRESS_FILE=off).
  */
 export function tsLab(args: string[], opts: RunOptions & { extraEnv?: NodeJS.ProcessEnv } = {}): RunResult {
-  return run([tool('lab'), ...args], { timeout: 600_000, ...opts, env: cleanEnv({ NSLAB_CGROUP_PARENT: '.', NSLAB_PROGRESS_FILE: 'off', ...opts.extraEnv }) });
+  return run([tool('lab'), ...args], {
+    timeout: 600_000,
+    ...opts,
+    env: cleanEnv({ NSLAB_CGROUP_PARENT: '.', NSLAB_PROGRESS_FILE: 'off', ...opts.extraEnv }),
+  });
 }
 
 export function labIds(): string[] {
@@ -50,7 +54,13 @@ export function labInventory(): LabInventory {
     cgroups: directoriesBelow('/sys/fs/cgroup', 8).filter((d) => basename(d).startsWith('nslab-lab')),
     processes: labProcesses(),
     // Lab directories only (nslab-<lab id>-XXXXXX): other tests use /tmp/nslab-* too.
-    labDirs: allWorkDirs().flatMap((base) => (existsSync(base) ? readdirSync(base).filter((n) => labIds().some((id) => new RegExp(`^nslab-${id}-\\w{6}$`).test(n))).map((n) => join(base, n)) : [])),
+    labDirs: allWorkDirs().flatMap((base) =>
+      existsSync(base)
+        ? readdirSync(base)
+            .filter((n) => labIds().some((id) => new RegExp(`^nslab-${id}-\\w{6}$`).test(n)))
+            .map((n) => join(base, n))
+        : [],
+    ),
   };
 }
 

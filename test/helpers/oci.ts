@@ -9,6 +9,13 @@ export function addUserNamespace(config: any): void {
   config.linux.namespaces.push({ type: 'user' });
   config.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
   config.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-  config.mounts = config.mounts.filter((m: { type: string; destination: string }) => m.type !== 'cgroup' && m.destination !== '/sys');
-  config.mounts.push({ destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] });
+  config.mounts = config.mounts.filter(
+    (m: { type: string; destination: string }) => m.type !== 'cgroup' && m.destination !== '/sys',
+  );
+  config.mounts.push({
+    destination: '/sys',
+    type: 'none',
+    source: '/sys',
+    options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'],
+  });
 }

@@ -16,9 +16,21 @@ export class TmuxSession {
     this.name = `nslab-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     // Start an idle pane, keep it after its command ends, then start the
     // command in it: no race with a command that ends at once.
-    this.tmux(['new-session', '-d', '-s', this.name, '-x', String(opts.width ?? 160), '-y', String(opts.height ?? 50), 'sleep 600']);
+    this.tmux([
+      'new-session',
+      '-d',
+      '-s',
+      this.name,
+      '-x',
+      String(opts.width ?? 160),
+      '-y',
+      String(opts.height ?? 50),
+      'sleep 600',
+    ]);
     this.tmux(['set-option', '-t', this.name, 'remain-on-exit', 'on']);
-    const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
+    const env = Object.entries(opts.env ?? {})
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(' ');
     this.tmux(['respawn-pane', '-k', '-t', this.name, env ? `env ${env} ${command}` : command]);
   }
   private tmux(args: string[]): string {
@@ -40,7 +52,15 @@ export class TmuxSession {
   /** The pane's command ended: its exit status, else undefined. */
   exitStatus(): number | undefined {
     // tmux may show the pane dead a moment before it has the status: poll on.
-    const [dead, status, signal] = this.tmux(['display-message', '-p', '-t', this.name, '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}']).trim().split(':');
+    const [dead, status, signal] = this.tmux([
+      'display-message',
+      '-p',
+      '-t',
+      this.name,
+      '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}',
+    ])
+      .trim()
+      .split(':');
     if (dead !== '1') return undefined;
     if (signal) return 128 + Number(signal);
     return status === '' ? undefined : Number(status);

@@ -12,7 +12,8 @@ import { asNobody, run, RunOptions, RunResult } from './tools.js';
 /** The environment without the test runner's variables (tap preloads code through NODE_OPTIONS). */
 function toolEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (k !== 'NODE_OPTIONS' && !k.startsWith('TAP') && !k.startsWith('_TAP')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (k !== 'NODE_OPTIONS' && !k.startsWith('TAP') && !k.startsWith('_TAP')) env[k] = v;
   return env;
 }
 
@@ -25,7 +26,15 @@ export class NetSandbox {
   static start(): Promise<NetSandbox> {
     const holder = spawn(
       'unshare',
-      ['--net', '--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs -o mode=755 nslab-test-run /run && echo ready && exec sleep infinity'],
+      [
+        '--net',
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        'mount -t tmpfs -o mode=755 nslab-test-run /run && echo ready && exec sleep infinity',
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'], env: toolEnv() },
     );
     return new Promise((resolve, reject) => {
@@ -42,7 +51,11 @@ export class NetSandbox {
   /** Run argv inside the sandbox (as root, or as nobody through setpriv). */
   run(argv: string[], opts: RunOptions = {}): RunResult {
     const inner = opts.as === 'nobody' ? asNobody(argv) : argv;
-    return run(['env', '-u', 'NODE_OPTIONS', 'nsenter', '-t', String(this.pid), '-n', '-m', '--', ...inner], { ...opts, as: undefined, env: opts.env ?? toolEnv() });
+    return run(['env', '-u', 'NODE_OPTIONS', 'nsenter', '-t', String(this.pid), '-n', '-m', '--', ...inner], {
+      ...opts,
+      as: undefined,
+      env: opts.env ?? toolEnv(),
+    });
   }
 
   sh(script: string, opts: RunOptions = {}): RunResult {

@@ -36,7 +36,9 @@ let nobodyRoot: string | undefined;
  */
 function reachableRoot(): string {
   if (nobodyRoot) return nobodyRoot;
-  const probe = spawnSync(NOBODY[0]!, [...NOBODY.slice(1), 'test', '-r', join(ROOT, 'package.json')], { stdio: 'ignore' });
+  const probe = spawnSync(NOBODY[0]!, [...NOBODY.slice(1), 'test', '-r', join(ROOT, 'package.json')], {
+    stdio: 'ignore',
+  });
   if (probe.status === 0) return (nobodyRoot = ROOT);
   const copy = mkdtempSync('/tmp/nslab-tools-for-nobody-');
   for (const part of ['package.json', 'bin', 'dist', 'node_modules/koffi', 'node_modules/@koromix']) {
@@ -70,7 +72,8 @@ export const NO_TAP = ['env', '-u', 'NODE_OPTIONS'];
  */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (k !== 'NODE_OPTIONS' && !k.startsWith('TAP') && !k.startsWith('_TAP')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (k !== 'NODE_OPTIONS' && !k.startsWith('TAP') && !k.startsWith('_TAP')) env[k] = v;
   // The tools of this checkout come first on PATH (labs run them by name),
   // whatever `npm link` made global.
   env.PATH = `${BIN}:${env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;

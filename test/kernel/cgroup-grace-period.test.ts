@@ -12,7 +12,11 @@ import { isRoot } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 
 const layout = detectCgroups();
-const skip = !isRoot() ? 'needs root to write cgroup.procs (CI runs as root)' : layout.hierarchies.length === 0 ? 'this host mounts no cgroup hierarchy' : false;
+const skip = !isRoot()
+  ? 'needs root to write cgroup.procs (CI runs as root)'
+  : layout.hierarchies.length === 0
+    ? 'this host mounts no cgroup hierarchy'
+    : false;
 
 /** This process's open fds on files whose path ends in `suffix`. */
 function openOn(suffix: string): string[] {

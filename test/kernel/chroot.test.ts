@@ -22,7 +22,10 @@ t.teardown(() => {
 const built = run(['node', join(ROOT, 'scripts/make-rootfs.mjs'), '-q', '--with-node', rootfs]);
 if (built.code !== 0) throw new Error(`make-rootfs failed: ${built.stderr}`);
 
-const topLevel = () => readdirSync(rootfs).filter((f) => !f.startsWith('.')).sort();
+const topLevel = () =>
+  readdirSync(rootfs)
+    .filter((f) => !f.startsWith('.'))
+    .sort();
 /**
  * coreutils quotes command names with ‘’ in a UTF-8 locale, '' in C; our
  * lines name the errno before its text (docs/errors.md): "ENOENT (No such
@@ -70,23 +73,46 @@ t.test('the chroot escape: out under chroot, not under --pivot', rootOnly, async
   t.match(pivoted.stderr, /No such file or directory/);
 
   const traced = runTool('chroot', [rootfs, ...escape.slice(0, 2), '--trace', 'true'], { env });
-  t.match(traced.stderr, /chroot\(".nslab-escape"\) = 0\n.*chdir\(".."\) = 0\n.*more chdir\(".."\)\n.*chroot\("."\) = 0/, 'the escape shows its calls');
+  t.match(
+    traced.stderr,
+    /chroot\(".nslab-escape"\) = 0\n.*chdir\(".."\) = 0\n.*more chdir\(".."\)\n.*chroot\("."\) = 0/,
+    'the escape shows its calls',
+  );
 });
 
 t.test('--pivot: nothing of the host stays mounted inside', rootOnly, async (t) => {
-  const r = runTool('chroot', ['--pivot', rootfs, '/bin/sh', '-c', 'mount -t proc proc /proc && cut -d" " -f5 /proc/self/mountinfo'], { env });
+  const r = runTool(
+    'chroot',
+    ['--pivot', rootfs, '/bin/sh', '-c', 'mount -t proc proc /proc && cut -d" " -f5 /proc/self/mountinfo'],
+    { env },
+  );
   t.equal(r.code, 0, r.stderr);
   t.same(r.stdout.trim().split('\n').sort(), ['/', '/proc'], 'only the new root and the proc mounted inside');
-  t.same(runTool('chroot', ['--pivot', rootfs, '/bin/sh', '-c', 'ls /'], { env }).stdout.trim().split('\n').sort(), topLevel());
+  t.same(
+    runTool('chroot', ['--pivot', rootfs, '/bin/sh', '-c', 'ls /'], { env }).stdout.trim().split('\n').sort(),
+    topLevel(),
+  );
   const traced = runTool('chroot', ['--trace', '--pivot', rootfs, 'true'], { env });
-  t.match(traced.stderr, /unshare\(CLONE_NEWNS\) = 0\n.*MS_REC\|MS_PRIVATE.*= 0\n.*MS_BIND\|MS_REC.*= 0\n.*chdir.*\n.*pivot_root\("\.", "\."\) = 0\n.*umount2\("\.", MNT_DETACH\) = 0/);
+  t.match(
+    traced.stderr,
+    /unshare\(CLONE_NEWNS\) = 0\n.*MS_REC\|MS_PRIVATE.*= 0\n.*MS_BIND\|MS_REC.*= 0\n.*chdir.*\n.*pivot_root\("\.", "\."\) = 0\n.*umount2\("\.", MNT_DETACH\) = 0/,
+  );
 });
 
 t.test('--userspec and --groups, as coreutils', rootOnly, async (t) => {
-  for (const args of [['--userspec=nobody:nogroup'], ['--userspec=65534'], ['--groups=0,65534'], ['--userspec=0:0', '--groups=65534']]) {
+  for (const args of [
+    ['--userspec=nobody:nogroup'],
+    ['--userspec=65534'],
+    ['--groups=0,65534'],
+    ['--userspec=0:0', '--groups=65534'],
+  ]) {
     const ours = runTool('chroot', [...args, rootfs, 'id'], { env });
     t.equal(ours.code, 0, ours.stderr);
-    t.equal(ours.stdout, run(['chroot', ...args, rootfs, 'id'], { env }).stdout, `${args.join(' ')}: the same ids as coreutils`);
+    t.equal(
+      ours.stdout,
+      run(['chroot', ...args, rootfs, 'id'], { env }).stdout,
+      `${args.join(' ')}: the same ids as coreutils`,
+    );
   }
   t.match(runTool('chroot', ['--userspec=nobody', rootfs, 'id', '-u'], { env }).stdout, /^65534\n/);
 });
@@ -113,23 +139,45 @@ t.test('errors: coreutils messages and exit statuses, nothing mounted', async (t
     const theirs = run(['chroot', ...args], { env });
     t.equal(ours.code, status, `${what}: exit ${status}`);
     t.equal(theirs.code, status, `${what}: coreutils agrees`);
-    t.equal(sameText(ours.stderr).replace(/ts-chroot/g, 'chroot'), sameText(theirs.stderr), `${what}: coreutils' message`);
+    t.equal(
+      sameText(ours.stderr).replace(/ts-chroot/g, 'chroot'),
+      sameText(theirs.stderr),
+      `${what}: coreutils' message`,
+    );
   }
   if (isRoot()) {
-    for (const args of [['--pivot', '/nonexistent-nslab', 'true'], ['--pivot', file, 'true']]) {
+    for (const args of [
+      ['--pivot', '/nonexistent-nslab', 'true'],
+      ['--pivot', file, 'true'],
+    ]) {
       const r = runTool('chroot', args, { env });
       t.equal(r.code, 125, `${args.join(' ')}: exit 125`);
-      t.match(r.stderr, /^ts-chroot: cannot change root directory to '[^']+': (ENOENT \(No such file or directory|ENOTDIR \(Not a directory)\)\n$/);
+      t.match(
+        r.stderr,
+        /^ts-chroot: cannot change root directory to '[^']+': (ENOENT \(No such file or directory|ENOTDIR \(Not a directory)\)\n$/,
+      );
     }
   }
   // coreutils words a bad user spec without the name; our hint line adds it.
-  for (const args of [['--userspec=nslab-no-such-user', '/', 'true'], ['--userspec=0:nslab-no-such-group', '/', 'true'], ['--groups=nslab-no-such-group', '/', 'true']]) {
+  for (const args of [
+    ['--userspec=nslab-no-such-user', '/', 'true'],
+    ['--userspec=0:nslab-no-such-group', '/', 'true'],
+    ['--groups=nslab-no-such-group', '/', 'true'],
+  ]) {
     const ours = runTool('chroot', args, { env });
     const theirs = run(['chroot', ...args], { env });
     t.equal(ours.code, 125, `${args[0]}: exit 125`);
     t.equal(theirs.code, 125, `${args[0]}: coreutils agrees`);
-    t.equal(sameText(ours.stderr.split('\n')[0] ?? ''), sameText(theirs.stderr.trim()), `${args[0]}: coreutils' message`);
-    t.match(ours.stderr.split('\n')[1], /^ts-chroot: hint: no (user|group) 'nslab-no-such-(user|group)' in \/etc\/(passwd|group)$/, 'and a hint naming it');
+    t.equal(
+      sameText(ours.stderr.split('\n')[0] ?? ''),
+      sameText(theirs.stderr.trim()),
+      `${args[0]}: coreutils' message`,
+    );
+    t.match(
+      ours.stderr.split('\n')[1],
+      /^ts-chroot: hint: no (user|group) 'nslab-no-such-(user|group)' in \/etc\/(passwd|group)$/,
+      'and a hint naming it',
+    );
   }
   t.same(inventory().mounts, before.mounts, 'nothing left mounted');
 });
@@ -149,10 +197,16 @@ t.test('as nobody: EPERM like coreutils; root of a user namespace may chroot', a
   t.equal(sameText(same.stderr.split('\n')[0] ?? ''), sameText(sameTheirs.stderr.trim()));
   const traced = runTool('chroot', ['--trace', '/', 'true'], { as: 'nobody', env });
   t.match(traced.stderr, /chroot\("\/"\) = -1 EPERM/, 'chroot(2) was called');
-  const inUserns = run([join(ROOT, 'bin/ts-unshare'), '-r', join(ROOT, 'bin/ts-chroot'), rootfs, '/bin/sh', '-c', 'id -u; ls /'], { as: 'nobody', env });
+  const inUserns = run(
+    [join(ROOT, 'bin/ts-unshare'), '-r', join(ROOT, 'bin/ts-chroot'), rootfs, '/bin/sh', '-c', 'id -u; ls /'],
+    { as: 'nobody', env },
+  );
   t.equal(inUserns.code, 0, inUserns.stderr);
   t.same(inUserns.stdout.trim().split('\n'), ['0', ...topLevel()]);
-  const pivot = run([join(ROOT, 'bin/ts-unshare'), '-r', join(ROOT, 'bin/ts-chroot'), '--pivot', rootfs, '/bin/sh', '-c', 'ls /'], { as: 'nobody', env });
+  const pivot = run(
+    [join(ROOT, 'bin/ts-unshare'), '-r', join(ROOT, 'bin/ts-chroot'), '--pivot', rootfs, '/bin/sh', '-c', 'ls /'],
+    { as: 'nobody', env },
+  );
   t.equal(pivot.code, 0, pivot.stderr);
 });
 

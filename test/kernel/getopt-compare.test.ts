@@ -17,7 +17,11 @@ import { startBackground } from '../helpers/background.js';
 
 const before = inventory();
 const haveAll = ['unshare', 'nsenter', 'lsns', 'chroot'].every((p) => run(['sh', '-c', `command -v ${p}`]).code === 0);
-const skip = !isRoot() ? 'needs root (CI runs as root): the forms create namespaces' : !haveAll ? 'util-linux unshare, nsenter or lsns, or coreutils chroot, is not installed' : false;
+const skip = !isRoot()
+  ? 'needs root (CI runs as root): the forms create namespaces'
+  : !haveAll
+    ? 'util-linux unshare, nsenter or lsns, or coreutils chroot, is not installed'
+    : false;
 
 type Program = 'unshare' | 'nsenter' | 'lsns' | 'chroot';
 
@@ -34,7 +38,11 @@ const hostNet = readlinkSync('/proc/self/ns/net');
 /** readlink /proc/self/ns/net: 'host' or 'new', since two new namespaces have different inodes. */
 const netSeen = (out: string) => (out.trim() === hostNet ? 'host' : /^net:\[\d+\]$/.test(out.trim()) ? 'new' : out);
 /** The table's cells, whatever the column widths. */
-const cells = (out: string) => out.split('\n').map((l) => l.trim().split(/\s+/).join(' ')).join('\n');
+const cells = (out: string) =>
+  out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).join(' '))
+    .join('\n');
 const missing = '/nonexistent-nslab-getopt/f';
 const helpOrVersion = (out: string) => (out.startsWith('\nUsage:\n') ? 'help' : / from /.test(out) ? 'version' : out);
 
@@ -138,13 +146,17 @@ t.test('--net=FILE, inside a private mount namespace', { skip }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'nslab-getopt-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   // The namespace file is bind-mounted inside the outer namespace only, and gone with it.
-  const script = 'f="$1/ns"; shift; touch "$f" && "$@" --net="$f" true && awk -v f="$f" \'$5 == f { print $9 }\' /proc/self/mountinfo';
+  const script =
+    'f="$1/ns"; shift; touch "$f" && "$@" --net="$f" true && awk -v f="$f" \'$5 == f { print $9 }\' /proc/self/mountinfo';
   for (const program of ['unshare', tool('unshare')]) {
     const r = run(['unshare', '-m', '--propagation', 'private', 'sh', '-c', script, 'sh', dir, program]);
     t.equal(r.code, 0, `${program} --net=FILE: ${r.stderr}`);
     t.equal(r.stdout.trim(), 'nsfs', `${program} --net=FILE: the file holds the namespace`);
   }
-  t.notOk(existsSync(join(dir, 'ns')) && run(['mountpoint', '-q', join(dir, 'ns')]).code === 0, 'nothing mounted on the host');
+  t.notOk(
+    existsSync(join(dir, 'ns')) && run(['mountpoint', '-q', join(dir, 'ns')]).code === 0,
+    'nothing mounted on the host',
+  );
 });
 
 t.test('ts-nsenter against nsenter', { skip }, async (t) => {

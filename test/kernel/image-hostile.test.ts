@@ -10,7 +10,19 @@
 import t, { Test } from 'tap';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { needRoot, run, tool } from '../helpers/tools.js';
@@ -88,10 +100,44 @@ function hostileLayout(name: string, layers: Buffer[], opts: LayoutOptions = {})
     writeFileSync(join(dir, 'blobs', 'sha256', sha256(b).slice(7)), b);
     return { digest: sha256(b), size: b.length };
   };
-  const descriptors = layers.map((l, i) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...put(l), ...(opts.sizes?.[i] !== undefined ? { size: opts.sizes[i] } : {}) }));
-  const config = put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: layers.map(sha256) } })));
-  const manifest = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: descriptors })));
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'hostile' } }] }));
+  const descriptors = layers.map((l, i) => ({
+    mediaType: 'application/vnd.oci.image.layer.v1.tar',
+    ...put(l),
+    ...(opts.sizes?.[i] !== undefined ? { size: opts.sizes[i] } : {}),
+  }));
+  const config = put(
+    Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        config: { Cmd: ['/bin/sh'] },
+        rootfs: { type: 'layers', diff_ids: layers.map(sha256) },
+      }),
+    ),
+  );
+  const manifest = put(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: descriptors,
+      }),
+    ),
+  );
+  writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          annotations: { 'org.opencontainers.image.ref.name': 'hostile' },
+        },
+      ],
+    }),
+  );
   descriptors.forEach((d, i) => opts.tamper?.(join(dir, 'blobs', 'sha256', d.digest.slice(7)), i));
   return dir;
 }
@@ -108,7 +154,14 @@ function makeVictims(): void {
   writeFileSync(victimFile, 'root:secret\n');
   chmodSync(victimFile, 0o600);
   // Fixed times, so victims made again between two runs compare equal, and a change shows.
-  for (const p of [victimFile, join(victimDir, 'sub', 'deep'), join(victimDir, 'sub'), join(victimDir, 'precious'), victimDir]) utimesSync(p, 1_500_000_000, 1_500_000_000);
+  for (const p of [
+    victimFile,
+    join(victimDir, 'sub', 'deep'),
+    join(victimDir, 'sub'),
+    join(victimDir, 'precious'),
+    victimDir,
+  ])
+    utimesSync(p, 1_500_000_000, 1_500_000_000);
 }
 makeVictims();
 
@@ -117,18 +170,32 @@ function victimState(): string[] {
   const lines: string[] = [];
   const walk = (path: string) => {
     const st = lstatSync(path);
-    lines.push(`${path} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.mtimeMs} ${st.size} ${st.isFile() ? sha256(readFileSync(path)) : st.isSymbolicLink() ? readlinkSync(path) : ''}`);
+    lines.push(
+      `${path} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.mtimeMs} ${st.size} ${st.isFile() ? sha256(readFileSync(path)) : st.isSymbolicLink() ? readlinkSync(path) : ''}`,
+    );
     if (st.isDirectory()) for (const n of readdirSync(path).sort()) walk(join(path, n));
   };
   walk(victimDir);
   walk(victimFile);
-  lines.push(`temp dir holds: ${readdirSync(work).filter((n) => !n.startsWith('bundle-') && !n.startsWith('layout-')).sort().join(' ')}`);
+  lines.push(
+    `temp dir holds: ${readdirSync(work)
+      .filter((n) => !n.startsWith('bundle-') && !n.startsWith('layout-'))
+      .sort()
+      .join(' ')}`,
+  );
   return lines;
 }
 const pristine = victimState();
 
 let count = 0;
-function unpackBoth(layout: string): { ours: ReturnType<typeof run>; oursBundle: string; oursVictims: string[]; umoci?: ReturnType<typeof run>; umociBundle: string; umociVictims?: string[] } {
+function unpackBoth(layout: string): {
+  ours: ReturnType<typeof run>;
+  oursBundle: string;
+  oursVictims: string[];
+  umoci?: ReturnType<typeof run>;
+  umociBundle: string;
+  umociVictims?: string[];
+} {
   const n = ++count;
   const oursBundle = join(work, `bundle-ours-${n}`);
   const umociBundle = join(work, `bundle-umoci-${n}`);
@@ -169,7 +236,11 @@ function umociAcceptsSafely(t: Test, r: ReturnType<typeof unpackBoth>, why: stri
   t.same(r.umociVictims, pristine, 'umoci leaves the victims alone too');
 }
 
-const opts = { skip: needRoot() || (haveUmoci ? false : 'umoci is not installed (apt-get install umoci): it is the oracle of every case') };
+const opts = {
+  skip:
+    needRoot() ||
+    (haveUmoci ? false : 'umoci is not installed (apt-get install umoci): it is the oracle of every case'),
+};
 
 t.test('an opaque whiteout in a directory a lower layer made a link to a host directory', opts, async (t) => {
   for (const [how, target] of [
@@ -177,7 +248,10 @@ t.test('an opaque whiteout in a directory a lower layer made a link to a host di
     ['relative', '../'.repeat(12) + victimDir.slice(1)],
   ]) {
     t.test(`${how} link`, async (t) => {
-      const layout = hostileLayout(`layout-opaque-${how}`, [tarOf([{ name: 'etc', type: 'symlink', link: target }]), tarOf([{ name: 'etc/.wh..wh..opq' }])]);
+      const layout = hostileLayout(`layout-opaque-${how}`, [
+        tarOf([{ name: 'etc', type: 'symlink', link: target }]),
+        tarOf([{ name: 'etc/.wh..wh..opq' }]),
+      ]);
       const r = unpackBoth(layout);
       refused(t, r, /goes through the symbolic link \/etc \(-> .*victim\)/, 'etc/.wh..wh..opq');
       // umoci resolves etc inside the rootfs (securejoin): the link's target is
@@ -188,28 +262,43 @@ t.test('an opaque whiteout in a directory a lower layer made a link to a host di
 });
 
 t.test('a whiteout of a file through a link to a host directory', opts, async (t) => {
-  const layout = hostileLayout('layout-whiteout-through', [tarOf([{ name: 'etc', type: 'symlink', link: victimDir }]), tarOf([{ name: 'etc/.wh.precious' }])]);
+  const layout = hostileLayout('layout-whiteout-through', [
+    tarOf([{ name: 'etc', type: 'symlink', link: victimDir }]),
+    tarOf([{ name: 'etc/.wh.precious' }]),
+  ]);
   const r = unpackBoth(layout);
   refused(t, r, /goes through the symbolic link \/etc/, 'etc/.wh.precious');
   umociAcceptsSafely(t, r, 'the whiteout is resolved inside the rootfs, where there is nothing to remove');
 });
 
-t.test('a directory replaced by a link to a host file in the same layer gets no mode or time on the host', opts, async (t) => {
-  const layout = hostileLayout('layout-dir-then-link', [tarOf([{ name: 'd/', type: 'dir', mode: 0o777, mtime: 12345 }, { name: 'd', type: 'symlink', link: victimFile }])]);
-  const r = unpackBoth(layout);
-  // A legal (if odd) layer: the link wins, both tools unpack it.
-  t.equal(r.ours.code, 0, r.ours.stderr);
-  t.same(r.oursVictims, pristine, 'the host file keeps its mode 0600 and its mtime');
-  t.equal(readlinkSync(join(r.oursBundle, 'rootfs', 'd')), victimFile, 'the rootfs holds the link');
-  if (r.umoci) {
-    t.equal(r.umoci.code, 0, r.umoci.stderr);
-    t.same(r.umociVictims, pristine, 'umoci leaves the host file alone too');
-    t.equal(readlinkSync(join(r.umociBundle, 'rootfs', 'd')), victimFile, 'the same link as umoci');
-  }
-});
+t.test(
+  'a directory replaced by a link to a host file in the same layer gets no mode or time on the host',
+  opts,
+  async (t) => {
+    const layout = hostileLayout('layout-dir-then-link', [
+      tarOf([
+        { name: 'd/', type: 'dir', mode: 0o777, mtime: 12345 },
+        { name: 'd', type: 'symlink', link: victimFile },
+      ]),
+    ]);
+    const r = unpackBoth(layout);
+    // A legal (if odd) layer: the link wins, both tools unpack it.
+    t.equal(r.ours.code, 0, r.ours.stderr);
+    t.same(r.oursVictims, pristine, 'the host file keeps its mode 0600 and its mtime');
+    t.equal(readlinkSync(join(r.oursBundle, 'rootfs', 'd')), victimFile, 'the rootfs holds the link');
+    if (r.umoci) {
+      t.equal(r.umoci.code, 0, r.umoci.stderr);
+      t.same(r.umociVictims, pristine, 'umoci leaves the host file alone too');
+      t.equal(readlinkSync(join(r.umociBundle, 'rootfs', 'd')), victimFile, 'the same link as umoci');
+    }
+  },
+);
 
-t.test('a file over a lower layer\'s link to a host file replaces the link', opts, async (t) => {
-  const layout = hostileLayout('layout-file-over-link', [tarOf([{ name: 'passwd', type: 'symlink', link: victimFile }]), tarOf([{ name: 'passwd', data: 'pwned\n', mode: 0o4777 }])]);
+t.test("a file over a lower layer's link to a host file replaces the link", opts, async (t) => {
+  const layout = hostileLayout('layout-file-over-link', [
+    tarOf([{ name: 'passwd', type: 'symlink', link: victimFile }]),
+    tarOf([{ name: 'passwd', data: 'pwned\n', mode: 0o4777 }]),
+  ]);
   const r = unpackBoth(layout);
   t.equal(r.ours.code, 0, r.ours.stderr);
   t.same(r.oursVictims, pristine, 'the host file is not written through the link');
@@ -219,12 +308,19 @@ t.test('a file over a lower layer\'s link to a host file replaces the link', opt
   if (r.umoci) {
     t.equal(r.umoci.code, 0, r.umoci.stderr);
     t.same(r.umociVictims, pristine);
-    t.equal(readFileSync(join(r.umociBundle, 'rootfs', 'passwd'), 'utf8'), readFileSync(join(r.oursBundle, 'rootfs', 'passwd'), 'utf8'), 'the same content as umoci');
+    t.equal(
+      readFileSync(join(r.umociBundle, 'rootfs', 'passwd'), 'utf8'),
+      readFileSync(join(r.oursBundle, 'rootfs', 'passwd'), 'utf8'),
+      'the same content as umoci',
+    );
   }
 });
 
 t.test("whiteouts of '..' and '.' are refused", opts, async (t) => {
-  const lower = tarOf([{ name: 'a/', type: 'dir' }, { name: 'a/f', data: '1' }]);
+  const lower = tarOf([
+    { name: 'a/', type: 'dir' },
+    { name: 'a/f', data: '1' },
+  ]);
   for (const [what, name, victim] of [
     ['..', '.wh...', '..'],
     ['. in a directory', 'a/.wh..', '.'],
@@ -240,22 +336,33 @@ t.test("whiteouts of '..' and '.' are refused", opts, async (t) => {
 });
 
 t.test('a hard link through a link to a host directory', opts, async (t) => {
-  const layout = hostileLayout('layout-hardlink', [tarOf([{ name: 'etc', type: 'symlink', link: work }]), tarOf([{ name: 'pw', type: 'hardlink', link: 'etc/secret' }])]);
+  const layout = hostileLayout('layout-hardlink', [
+    tarOf([{ name: 'etc', type: 'symlink', link: work }]),
+    tarOf([{ name: 'pw', type: 'hardlink', link: 'etc/secret' }]),
+  ]);
   const r = unpackBoth(layout);
   refused(t, r, /goes through the symbolic link \/etc/, 'pw');
   umociFails(t, r);
   t.test('and to an absolute host path', async (t) => {
-    const r = unpackBoth(hostileLayout('layout-hardlink-abs', [tarOf([{ name: 'pw', type: 'hardlink', link: victimFile }])]));
+    const r = unpackBoth(
+      hostileLayout('layout-hardlink-abs', [tarOf([{ name: 'pw', type: 'hardlink', link: victimFile }])]),
+    );
     refused(t, r, /hard link to '.*secret', which is not in the root filesystem/, 'pw');
     umociFails(t, r);
   });
 });
 
 t.test('a file written through a link to a host directory', opts, async (t) => {
-  const layout = hostileLayout('layout-write-through', [tarOf([{ name: 'etc', type: 'symlink', link: victimDir }]), tarOf([{ name: 'etc/precious', data: 'overwritten\n' }, { name: 'etc/new', data: 'planted\n' }])]);
+  const layout = hostileLayout('layout-write-through', [
+    tarOf([{ name: 'etc', type: 'symlink', link: victimDir }]),
+    tarOf([
+      { name: 'etc/precious', data: 'overwritten\n' },
+      { name: 'etc/new', data: 'planted\n' },
+    ]),
+  ]);
   const r = unpackBoth(layout);
   refused(t, r, /goes through the symbolic link \/etc/, 'etc/precious');
-  umociAcceptsSafely(t, r, 'it writes the files below the link\'s target inside the rootfs');
+  umociAcceptsSafely(t, r, "it writes the files below the link's target inside the rootfs");
 });
 
 t.test("an entry with '..' components", opts, async (t) => {
@@ -327,7 +434,11 @@ t.test('--trace shows the walk that refused a path', opts, async (t) => {
   const r = run([tool('image'), '--trace', 'unpack', `${layout}:hostile`, bundle]);
   t.equal(r.code, 1);
   t.match(r.stderr, /layer 1 \(sha256:[0-9a-f]{12}\): \d+ bytes, digest and diff_id checked/, 'the checked layer');
-  t.match(r.stderr, /openat\(\d+, "etc", O_DIRECTORY\|O_NOFOLLOW\|O_CLOEXEC\|O_PATH\) = -1 (ENOTDIR|ELOOP)/, 'the step of the walk that met the link');
+  t.match(
+    r.stderr,
+    /openat\(\d+, "etc", O_DIRECTORY\|O_NOFOLLOW\|O_CLOEXEC\|O_PATH\) = -1 (ENOTDIR|ELOOP)/,
+    'the step of the walk that met the link',
+  );
   t.match(r.stderr, /readlinkat\(\d+, "etc"\) = \d+/);
   t.match(r.stderr, /refused: \/etc is a symbolic link \(-> .*victim\)/);
   t.notOk(existsSync(bundle));
@@ -355,14 +466,28 @@ t.test('as nobody, with victims nobody owns', { skip: needRoot() }, async (t) =>
   writeFileSync(file, 'secret\n');
   chmodSync(file, 0o600);
   for (const p of [home, dir, join(dir, 'precious'), file]) spawnSync('chown', ['65534:65534', p]);
-  const state = () => [dir, join(dir, 'precious'), file].map((p) => `${p} ${lstatSync(p).mode.toString(8)} ${lstatSync(p).mtimeMs} ${lstatSync(p).size}`);
+  const state = () =>
+    [dir, join(dir, 'precious'), file].map(
+      (p) => `${p} ${lstatSync(p).mode.toString(8)} ${lstatSync(p).mtimeMs} ${lstatSync(p).size}`,
+    );
   const before = state();
-  const opaque = hostileLayout('layout-nobody-opaque', [tarOf([{ name: 'etc', type: 'symlink', link: dir }]), tarOf([{ name: 'etc/.wh..wh..opq' }])]);
-  const dirThenLink = hostileLayout('layout-nobody-dir-link', [tarOf([{ name: 'd/', type: 'dir', mode: 0o777, mtime: 12345 }, { name: 'd', type: 'symlink', link: file }])]);
+  const opaque = hostileLayout('layout-nobody-opaque', [
+    tarOf([{ name: 'etc', type: 'symlink', link: dir }]),
+    tarOf([{ name: 'etc/.wh..wh..opq' }]),
+  ]);
+  const dirThenLink = hostileLayout('layout-nobody-dir-link', [
+    tarOf([
+      { name: 'd/', type: 'dir', mode: 0o777, mtime: 12345 },
+      { name: 'd', type: 'symlink', link: file },
+    ]),
+  ]);
   spawnSync('chmod', ['-R', 'a+rX', opaque, dirThenLink]);
   const a = run([tool('image'), 'unpack', `${opaque}:hostile`, join(home, 'b1')], { as: 'nobody' });
   t.equal(a.code, 1);
-  t.match(a.stderr, /^ts-image: layer 2 \(sha256:[0-9a-f]{12}\): entry 'etc\/\.wh\.\.wh\.\.opq': goes through the symbolic link \/etc/);
+  t.match(
+    a.stderr,
+    /^ts-image: layer 2 \(sha256:[0-9a-f]{12}\): entry 'etc\/\.wh\.\.wh\.\.opq': goes through the symbolic link \/etc/,
+  );
   t.notOk(existsSync(join(home, 'b1')), 'no bundle is left');
   const b = run([tool('image'), 'unpack', `${dirThenLink}:hostile`, join(home, 'b2')], { as: 'nobody' });
   t.equal(b.code, 0, b.stderr);
@@ -370,5 +495,8 @@ t.test('as nobody, with victims nobody owns', { skip: needRoot() }, async (t) =>
 });
 
 t.test('no scratch files are left in the temp directory', async (t) => {
-  t.same(readdirSync(tmpdir()).filter((n) => n.startsWith('ts-image-')), []);
+  t.same(
+    readdirSync(tmpdir()).filter((n) => n.startsWith('ts-image-')),
+    [],
+  );
 });

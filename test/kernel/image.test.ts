@@ -4,14 +4,32 @@
 // `umoci unpack`.
 import t, { Test } from 'tap';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar';
 import { buildImage, writeArchive } from '../../src/image/build.js';
 import { ImageError } from '../../src/image/errors.js';
-import { MEDIA, imageNames, readJsonBlob, resolveImage, sha256, splitLayoutRef, tagManifest, writeBlob } from '../../src/image/layout.js';
+import {
+  MEDIA,
+  imageNames,
+  readJsonBlob,
+  resolveImage,
+  sha256,
+  splitLayoutRef,
+  tagManifest,
+  writeBlob,
+} from '../../src/image/layout.js';
 import { buildRecipe } from '../../src/image/recipes.js';
 import { bundleConfig, unpackImage } from '../../src/image/unpack.js';
 
@@ -26,7 +44,12 @@ function have(program: string): boolean {
 function treeListing(dir: string): string[] {
   const r = spawnSync('find', ['.', '-printf', '%p %y %m %U %G %s %l\\n'], { cwd: dir, encoding: 'utf8' });
   const lines = r.stdout.trim().split('\n').sort();
-  const sums = spawnSync('sh', ['-c', 'find . -type f -print0 | sort -z | xargs -0 -r sha256sum'], { cwd: dir, encoding: 'utf8' }).stdout.trim().split('\n');
+  const sums = spawnSync('sh', ['-c', 'find . -type f -print0 | sort -z | xargs -0 -r sha256sum'], {
+    cwd: dir,
+    encoding: 'utf8',
+  })
+    .stdout.trim()
+    .split('\n');
   return [...lines, ...sums];
 }
 
@@ -50,9 +73,21 @@ function stackLayer(layout: string, baseRef: string, dir: string, ref: string): 
   tar.c({ sync: true, file: plainFile, cwd: dir }, readdirSync(dir).sort());
   const plain = readFileSync(plainFile);
   const layer = writeBlob(layout, MEDIA.layerGzip, gzipSync(plain));
-  const config = { ...base.config, rootfs: { type: 'layers' as const, diff_ids: [...base.config.rootfs.diff_ids, sha256(plain)] } };
+  const config = {
+    ...base.config,
+    rootfs: { type: 'layers' as const, diff_ids: [...base.config.rootfs.diff_ids, sha256(plain)] },
+  };
   const configDesc = writeBlob(layout, MEDIA.config, JSON.stringify(config));
-  const manifest = writeBlob(layout, MEDIA.manifest, JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.manifest, config: configDesc, layers: [...base.manifest.layers, layer] }));
+  const manifest = writeBlob(
+    layout,
+    MEDIA.manifest,
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA.manifest,
+      config: configDesc,
+      layers: [...base.manifest.layers, layer],
+    }),
+  );
   tagManifest(layout, manifest, ref, imageNames(ref).full);
 }
 
@@ -67,7 +102,11 @@ function throwsKind(t: Test, fn: () => unknown, kind: string, extra: Record<stri
   }
 }
 
-const BASE_CONFIG = { ociVersion: '1.0.2-dev', process: { terminal: true, user: { uid: 0, gid: 0 }, args: ['sh'], env: ['PATH=/bin', 'TERM=xterm'], cwd: '/' }, root: { path: 'rootfs', readonly: true } };
+const BASE_CONFIG = {
+  ociVersion: '1.0.2-dev',
+  process: { terminal: true, user: { uid: 0, gid: 0 }, args: ['sh'], env: ['PATH=/bin', 'TERM=xterm'], cwd: '/' },
+  root: { path: 'rootfs', readonly: true },
+};
 
 t.test('names: short refs, docker.io full names, DIR:REF', async (t) => {
   t.same(imageNames('nslab/web'), { ref: 'nslab/web:latest', full: 'docker.io/nslab/web:latest' });
@@ -81,8 +120,27 @@ t.test('names: short refs, docker.io full names, DIR:REF', async (t) => {
 
 t.test('a built image is read by skopeo and unpacked like umoci does', async (t) => {
   const layout = join(work, 'layout');
-  const src = makeSource('src1', { 'bin/hello': '#!/bin/sh\necho hello\n', 'etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nweb:x:33:33:web:/srv:/bin/sh\n', 'etc/group': 'root:x:0:\nwww:x:33:\n', 'srv/index.html': 'hi\n' }, { 'bin/sh': '/bin/busybox' });
-  const built = buildImage({ source: src, layout, name: 'nslab/test', entrypoint: ['/bin/hello'], cmd: ['a', 'b'], env: ['PATH=/bin', 'X=1'], workingDir: '/srv', user: 'web:www', exposedPorts: ['8080'] });
+  const src = makeSource(
+    'src1',
+    {
+      'bin/hello': '#!/bin/sh\necho hello\n',
+      'etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nweb:x:33:33:web:/srv:/bin/sh\n',
+      'etc/group': 'root:x:0:\nwww:x:33:\n',
+      'srv/index.html': 'hi\n',
+    },
+    { 'bin/sh': '/bin/busybox' },
+  );
+  const built = buildImage({
+    source: src,
+    layout,
+    name: 'nslab/test',
+    entrypoint: ['/bin/hello'],
+    cmd: ['a', 'b'],
+    env: ['PATH=/bin', 'X=1'],
+    workingDir: '/srv',
+    user: 'web:www',
+    exposedPorts: ['8080'],
+  });
   t.equal(built.ref, 'nslab/test:latest');
   const image = resolveImage(layout, 'nslab/test:latest');
   t.same(image.config.config?.Entrypoint, ['/bin/hello']);
@@ -105,7 +163,13 @@ t.test('a built image is read by skopeo and unpacked like umoci does', async (t)
 
   const ours = join(work, 'bundle-ours');
   const result = unpackImage({ layout, ref: 'nslab/test:latest', bundle: ours, baseConfig: BASE_CONFIG });
-  t.same(result.config.process, { terminal: true, user: { uid: 33, gid: 33 }, args: ['/bin/hello', 'a', 'b'], env: ['PATH=/bin', 'TERM=xterm', 'X=1', 'HOME=/srv'], cwd: '/srv' });
+  t.same(result.config.process, {
+    terminal: true,
+    user: { uid: 33, gid: 33 },
+    args: ['/bin/hello', 'a', 'b'],
+    env: ['PATH=/bin', 'TERM=xterm', 'X=1', 'HOME=/srv'],
+    cwd: '/srv',
+  });
   t.equal(result.config.root?.path, 'rootfs');
 
   t.test('umoci', { skip: have('umoci') ? false : 'umoci is not installed (apt-get install umoci)' }, async (t) => {
@@ -115,7 +179,11 @@ t.test('a built image is read by skopeo and unpacked like umoci does', async (t)
     t.same(treeListing(join(ours, 'rootfs')), treeListing(join(theirs, 'rootfs')));
     const uc = JSON.parse(readFileSync(join(theirs, 'config.json'), 'utf8'));
     t.same(result.config.process?.args, uc.process.args, 'the same args as umoci');
-    t.same(result.config.process?.user, { uid: uc.process.user.uid, gid: uc.process.user.gid }, 'the same user as umoci');
+    t.same(
+      result.config.process?.user,
+      { uid: uc.process.user.uid, gid: uc.process.user.gid },
+      'the same user as umoci',
+    );
     t.same(result.config.process?.env, uc.process.env, 'the same env as umoci');
     t.equal(result.config.process?.cwd, uc.process.cwd, 'the same cwd as umoci');
   });
@@ -123,9 +191,15 @@ t.test('a built image is read by skopeo and unpacked like umoci does', async (t)
 
 t.test('layers with whiteouts and opaque directories match umoci', async (t) => {
   const layout = join(work, 'layout-wh');
-  const base = makeSource('base', { 'a/keep': '1', 'a/gone': '2', 'b/x': '3', 'b/sub/y': '4', 'c/z': '5', 'top': '6' });
+  const base = makeSource('base', { 'a/keep': '1', 'a/gone': '2', 'b/x': '3', 'b/sub/y': '4', 'c/z': '5', top: '6' });
   buildImage({ source: base, layout, name: 'nslab/base' });
-  const upper = makeSource('upper', { 'a/.wh.gone': '', 'b/.wh..wh..opq': '', 'b/new': '7', '.wh.top': '', 'c/z': 'changed' });
+  const upper = makeSource('upper', {
+    'a/.wh.gone': '',
+    'b/.wh..wh..opq': '',
+    'b/new': '7',
+    '.wh.top': '',
+    'c/z': 'changed',
+  });
   stackLayer(layout, 'nslab/base:latest', upper, 'nslab/stacked:latest');
   const ours = join(work, 'wh-ours');
   unpackImage({ layout, ref: 'nslab/stacked:latest', bundle: ours, baseConfig: BASE_CONFIG });
@@ -135,7 +209,10 @@ t.test('layers with whiteouts and opaque directories match umoci', async (t) => 
   t.same(readdirSync(join(root, 'b')).sort(), ['new'], 'an opaque directory hides the lower contents');
   t.notOk(existsSync(join(root, 'top')));
   t.equal(readFileSync(join(root, 'c/z'), 'utf8'), 'changed');
-  t.notOk(readdirSync(root, { recursive: true }).some((p) => String(p).includes('.wh.')), 'no whiteout file is left in the root filesystem');
+  t.notOk(
+    readdirSync(root, { recursive: true }).some((p) => String(p).includes('.wh.')),
+    'no whiteout file is left in the root filesystem',
+  );
   t.test('umoci', { skip: have('umoci') ? false : 'umoci is not installed (apt-get install umoci)' }, async (t) => {
     const theirs = join(work, 'wh-umoci');
     const r = spawnSync('umoci', ['unpack', '--image', `${layout}:nslab/stacked:latest`, theirs], { encoding: 'utf8' });
@@ -146,12 +223,21 @@ t.test('layers with whiteouts and opaque directories match umoci', async (t) => 
 
 t.test('a whiteout through a planted symlink is refused and leaves no bundle', async (t) => {
   const layout = join(work, 'layout-evil');
-  const victimDir = makeSource('victim', { 'precious': 'do not delete' });
-  const base = makeSource('evil-base', { 'keep': 'x' }, { 'etc': victimDir });
+  const victimDir = makeSource('victim', { precious: 'do not delete' });
+  const base = makeSource('evil-base', { keep: 'x' }, { etc: victimDir });
   buildImage({ source: base, layout, name: 'nslab/evil-base' });
-  stackLayer(layout, 'nslab/evil-base:latest', makeSource('evil-upper', { 'etc/.wh.precious': '' }), 'nslab/evil:latest');
+  stackLayer(
+    layout,
+    'nslab/evil-base:latest',
+    makeSource('evil-upper', { 'etc/.wh.precious': '' }),
+    'nslab/evil:latest',
+  );
   const bundle = join(work, 'evil-bundle');
-  throwsKind(t, () => unpackImage({ layout, ref: 'nslab/evil:latest', bundle, baseConfig: BASE_CONFIG }), 'unsafe-path');
+  throwsKind(
+    t,
+    () => unpackImage({ layout, ref: 'nslab/evil:latest', bundle, baseConfig: BASE_CONFIG }),
+    'unsafe-path',
+  );
   t.equal(readFileSync(join(victimDir, 'precious'), 'utf8'), 'do not delete');
   t.notOk(existsSync(bundle), 'the half-made bundle is removed');
 });
@@ -163,7 +249,7 @@ t.test('bad input: clear errors, nothing left', async (t) => {
   throwsKind(t, () => buildImage({ source: work, layout, name: 'UPPER' }), 'bad-name');
   t.notOk(existsSync(layout));
   buildImage({ source: makeSource('small', { f: '1' }), layout, name: 'nslab/small' });
-  throwsKind(t, () => resolveImage(layout, 'nslab/other:latest'), 'no-such-ref', {known: ['nslab/small:latest']});
+  throwsKind(t, () => resolveImage(layout, 'nslab/other:latest'), 'no-such-ref', { known: ['nslab/small:latest'] });
   throwsKind(t, () => resolveImage(join(work, 'small')), 'not-a-layout');
   const full = join(work, 'full-bundle');
   mkdirSync(full);
@@ -174,7 +260,10 @@ t.test('bad input: clear errors, nothing left', async (t) => {
 
 t.test('recipes: pause and web from this host', async (t) => {
   const layout = join(work, 'layout-recipes');
-  for (const [name, program] of [['pause', '/usr/bin/catatonit'], ['web', '/bin/busybox']] as const) {
+  for (const [name, program] of [
+    ['pause', '/usr/bin/catatonit'],
+    ['web', '/bin/busybox'],
+  ] as const) {
     if (!existsSync(program)) {
       t.test(name, { skip: `${program} is not installed (scripts/setup-vm.sh installs it)` }, async () => {});
       continue;
@@ -184,12 +273,19 @@ t.test('recipes: pause and web from this host', async (t) => {
     t.ok(image.config.config?.Entrypoint?.length, `${name} has an entrypoint`);
     const bundle = join(work, `recipe-${name}`);
     const { config } = unpackImage({ layout, ref: built.ref, bundle, baseConfig: BASE_CONFIG });
-    t.ok(existsSync(join(bundle, 'rootfs', config.process!.args![0]!)), `${name}: the entrypoint is in the root filesystem`);
+    t.ok(
+      existsSync(join(bundle, 'rootfs', config.process!.args![0]!)),
+      `${name}: the entrypoint is in the root filesystem`,
+    );
   }
 });
 
 t.test('bundleConfig keeps the base where the image says nothing', async (t) => {
-  const cfg = bundleConfig(BASE_CONFIG, { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }, work);
+  const cfg = bundleConfig(
+    BASE_CONFIG,
+    { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } },
+    work,
+  );
   t.same(cfg.process?.args, ['sh']);
   t.same(cfg.process?.env, ['PATH=/bin', 'TERM=xterm', 'HOME=/']);
   t.equal(cfg.process?.cwd, '/');

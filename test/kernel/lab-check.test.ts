@@ -7,7 +7,19 @@ import { cleanEnv, BIN, needRoot, tool } from '../helpers/tools.js';
 import { labIds, labInventory, leftSince, tsLab } from '../helpers/lab.js';
 
 interface CheckJson {
-  labs: Array<{ id: string; outcome: string; skipReason?: string; leftovers: string[]; steps: Array<{ id: string; outcome: string; skipReason?: string; error?: string; checks: Array<{ that: string; outcome: string; why?: string }> }> }>;
+  labs: Array<{
+    id: string;
+    outcome: string;
+    skipReason?: string;
+    leftovers: string[];
+    steps: Array<{
+      id: string;
+      outcome: string;
+      skipReason?: string;
+      error?: string;
+      checks: Array<{ that: string; outcome: string; why?: string }>;
+    }>;
+  }>;
   summary: { labs: Record<string, number>; checks: Record<string, number> };
 }
 
@@ -30,7 +42,10 @@ t.test('ts-lab check --all', { skip: needRoot() }, async (t) => {
     return;
   }
   const failures = report.labs.flatMap((l) => [
-    ...l.steps.flatMap((s) => [...s.checks.filter((c) => c.outcome === 'fail').map((c) => `${l.id}/${s.id}: ${c.that}: ${c.why}`), ...(s.error ? [`${l.id}/${s.id}: ${s.error}`] : [])]),
+    ...l.steps.flatMap((s) => [
+      ...s.checks.filter((c) => c.outcome === 'fail').map((c) => `${l.id}/${s.id}: ${c.that}: ${c.why}`),
+      ...(s.error ? [`${l.id}/${s.id}: ${s.error}`] : []),
+    ]),
     ...l.leftovers.map((x) => `${l.id} left ${x}`),
   ]);
   t.same(failures, [], 'no check failed');
@@ -40,10 +55,15 @@ t.test('ts-lab check --all', { skip: needRoot() }, async (t) => {
   for (const l of report.labs)
     for (const s of l.steps.filter((s) => s.outcome === 'skip')) {
       t.match(s.skipReason, /needs .+/, `${l.id}/${s.id} says why it was skipped`);
-      t.ok(s.checks.every((c) => c.outcome === 'skip'), `${l.id}/${s.id}: its checks are skipped, not passed`);
+      t.ok(
+        s.checks.every((c) => c.outcome === 'skip'),
+        `${l.id}/${s.id}: its checks are skipped, not passed`,
+      );
     }
   for (const l of report.labs) t.not(l.outcome, 'fail', `${l.id} did not fail`);
-  const incomplete = report.labs.filter((l) => l.outcome === 'skip').map((l) => `${l.id}: ${l.skipReason ?? l.steps.find((s) => s.skipReason)?.skipReason}`);
+  const incomplete = report.labs
+    .filter((l) => l.outcome === 'skip')
+    .map((l) => `${l.id}: ${l.skipReason ?? l.steps.find((s) => s.skipReason)?.skipReason}`);
   if (incomplete.length) t.comment(`incomplete labs (steps skipped):\n${incomplete.join('\n')}`);
 });
 
@@ -62,8 +82,12 @@ t.test('ts-lab list names every lab in order', async (t) => {
   const r = tsLab(['list']);
   t.equal(r.code, 0);
   const orders = [...r.stdout.matchAll(/^\s*(\d+) [ *] [a-z-]+\s/gm)].map((m) => Number(m[1]));
-  t.equal(orders.length, labIds().length, "every lab has its line");
-  t.same(orders, [...orders].sort((a, b) => a - b), "sorted by order");
+  t.equal(orders.length, labIds().length, 'every lab has its line');
+  t.same(
+    orders,
+    [...orders].sort((a, b) => a - b),
+    'sorted by order',
+  );
   t.match(r.stdout, /pid-namespace/);
   t.match(r.stdout, /exercises/);
 });

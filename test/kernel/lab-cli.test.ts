@@ -24,7 +24,13 @@ const tinyLab = (needs?: unknown, stepNeeds?: unknown) => ({
   ...(needs ? { needs } : {}),
   steps: [
     { id: 'hello', explain: 'says hello', run: 'echo hello', checks: [{ that: 'it says hello', contains: 'hello' }] },
-    { id: 'other', explain: 'needs something', run: 'echo other', ...(stepNeeds ? { needs: stepNeeds } : {}), checks: [{ that: 'it says other', contains: 'other' }] },
+    {
+      id: 'other',
+      explain: 'needs something',
+      run: 'echo other',
+      ...(stepNeeds ? { needs: stepNeeds } : {}),
+      checks: [{ that: 'it says other', contains: 'other' }],
+    },
   ],
 });
 
@@ -65,8 +71,16 @@ t.test('as nobody, a lab that needs root is skipped and the run is not green', a
     // The real lab of the report: uts-namespace needs root, so nobody gets a skip before any step runs.
     const r = tsLab(['check', '--no-sandbox', 'uts-namespace'], { as: 'nobody' });
     t.equal(r.code, 2, 'exit 2, not 0');
-    t.match(r.stdout, /^result uts-namespace skip \(needs root: run it with sudo\)$/m, 'the skip says why, not "0 passed, 0 failed, 0 skipped"');
-    t.match(r.stdout, /^summary: 1 lab: 0 passed, 0 failed, 1 skipped; checks: 0 passed, 0 failed, 0 skipped$/m, '"1 lab", not "1 labs"');
+    t.match(
+      r.stdout,
+      /^result uts-namespace skip \(needs root: run it with sudo\)$/m,
+      'the skip says why, not "0 passed, 0 failed, 0 skipped"',
+    );
+    t.match(
+      r.stdout,
+      /^summary: 1 lab: 0 passed, 0 failed, 1 skipped; checks: 0 passed, 0 failed, 0 skipped$/m,
+      '"1 lab", not "1 labs"',
+    );
     t.match(r.stderr, /^ts-lab: nothing was checked: 1 lab skipped or incomplete \(uts-namespace\)$/m);
     const allowed = tsLab(['check', '--no-sandbox', '--allow-skips', 'uts-namespace'], { as: 'nobody' });
     t.equal(allowed.code, 0, '--allow-skips accepts it');
@@ -108,7 +122,12 @@ t.test('--hint takes a count', async (t) => {
   for (const bad of ['-1', '1.5', 'abc', '']) {
     const r = tsLab(['exercise', 'bridge', `--hint=${bad}`]);
     t.equal(r.code, 1, `--hint=${bad} is refused`);
-    t.match(r.stderr, bad === '' ? /requires an argument|--hint takes how many hints/ : new RegExp(`--hint takes how many hints to show \\(0, 1, 2, \\.\\.\\.\\), not '${bad.replace('.', '\\.')}'`));
+    t.match(
+      r.stderr,
+      bad === ''
+        ? /requires an argument|--hint takes how many hints/
+        : new RegExp(`--hint takes how many hints to show \\(0, 1, 2, \\.\\.\\.\\), not '${bad.replace('.', '\\.')}'`),
+    );
   }
   const one = tsLab(['exercise', 'bridge', '--hint', '1']);
   t.equal(one.code, 0);
@@ -127,17 +146,36 @@ t.test('--hint takes a count', async (t) => {
 t.test('--help lists every command of the table', async (t) => {
   const r = tsLab(['--help']);
   t.equal(r.code, 0);
-  for (const c of ['list', 'run LAB \\[--from STEP\\]', 'progress \\[--merge FILE\\.\\.\\.\\]', 'check --all \\| LAB\\.\\.\\.', 'exercise \\[NAME\\]', 'shell --sandbox', 'grade \\[--sandbox\\] NAME', 'reset', 'doctor']) t.match(r.stdout, new RegExp(`^\\s*${c}\\s{2,}\\S`, 'm'), c);
+  for (const c of [
+    'list',
+    'run LAB \\[--from STEP\\]',
+    'progress \\[--merge FILE\\.\\.\\.\\]',
+    'check --all \\| LAB\\.\\.\\.',
+    'exercise \\[NAME\\]',
+    'shell --sandbox',
+    'grade \\[--sandbox\\] NAME',
+    'reset',
+    'doctor',
+  ])
+    t.match(r.stdout, new RegExp(`^\\s*${c}\\s{2,}\\S`, 'm'), c);
   t.match(r.stdout, /--allow-skips/);
 });
 
-t.test('as root, a lab that needs the sandbox takes check into one; --no-sandbox keeps the skip', { skip: needRoot() }, async (t) => {
-  const dir = labsDirWith({ 'tiny.json': tinyLab({ root: true, sandbox: true }) });
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const r = tsLab(['check', '--labs-dir', dir, 'tiny'], { extraEnv: { CI: '' } });
-  t.equal(r.code, 0, r.stdout + r.stderr);
-  t.match(r.stdout, /^sandbox: /m, 'it says it runs in the sandbox');
-  t.match(r.stdout, /^result tiny pass/m, 'and the lab runs');
-  const kept = tsLab(['check', '--no-sandbox', '--labs-dir', dir, 'tiny'], { extraEnv: { CI: '' } });
-  t.match(kept.stdout, /^result tiny skip \(runs only in the sandbox/m, 'with --no-sandbox it is skipped, with how to run it');
-});
+t.test(
+  'as root, a lab that needs the sandbox takes check into one; --no-sandbox keeps the skip',
+  { skip: needRoot() },
+  async (t) => {
+    const dir = labsDirWith({ 'tiny.json': tinyLab({ root: true, sandbox: true }) });
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const r = tsLab(['check', '--labs-dir', dir, 'tiny'], { extraEnv: { CI: '' } });
+    t.equal(r.code, 0, r.stdout + r.stderr);
+    t.match(r.stdout, /^sandbox: /m, 'it says it runs in the sandbox');
+    t.match(r.stdout, /^result tiny pass/m, 'and the lab runs');
+    const kept = tsLab(['check', '--no-sandbox', '--labs-dir', dir, 'tiny'], { extraEnv: { CI: '' } });
+    t.match(
+      kept.stdout,
+      /^result tiny skip \(runs only in the sandbox/m,
+      'with --no-sandbox it is skipped, with how to run it',
+    );
+  },
+);

@@ -17,21 +17,54 @@ import { tsLab } from '../helpers/lab.js';
 
 const LABS = ['cri-pod-sandbox', 'cri-containers'];
 const crictl = crictlForTests();
-const missing = ['/usr/bin/containerd', '/usr/bin/ctr', '/usr/lib/cni/bridge', '/usr/lib/cni/host-local', '/usr/lib/cni/loopback', '/usr/bin/catatonit', '/bin/busybox'].filter((p) => !existsSync(p));
-const machineSkip = needRoot() || (missing.length ? `missing ${missing.join(', ')}: apt-get install containerd containernetworking-plugins catatonit busybox-static` : false) || (crictl.path ? false : crictl.why);
+const missing = [
+  '/usr/bin/containerd',
+  '/usr/bin/ctr',
+  '/usr/lib/cni/bridge',
+  '/usr/lib/cni/host-local',
+  '/usr/lib/cni/loopback',
+  '/usr/bin/catatonit',
+  '/bin/busybox',
+].filter((p) => !existsSync(p));
+const machineSkip =
+  needRoot() ||
+  (missing.length
+    ? `missing ${missing.join(', ')}: apt-get install containerd containernetworking-plugins catatonit busybox-static`
+    : false) ||
+  (crictl.path ? false : crictl.why);
 /** The PATH the labs get: the system's, plus where the tests' crictl is. */
 const PATH = `${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}${crictl.dir ? `:${crictl.dir}` : ''}`;
 
 const tsRuncBuilt = existsSync(tool('runc')) && existsSync(join(ROOT, 'dist', 'ts-runc.cjs'));
 const RUNTIMES: Array<{ name: string; env: NodeJS.ProcessEnv; why?: string }> = [
   // The labs' default: ts-runc from this checkout, no variable set.
-  { name: 'ts-runc', env: {}, why: tsRuncBuilt ? undefined : 'ts-runc is not built in this checkout (bin/ts-runc and dist/ts-runc.cjs; npm run build once the runc branch is merged)' },
-  { name: 'runc', env: { NSLAB_CRI_RUNTIME: 'runc' }, why: existsSync('/usr/sbin/runc') || existsSync('/usr/bin/runc') ? undefined : 'runc is not installed (apt-get install runc)' },
+  {
+    name: 'ts-runc',
+    env: {},
+    why: tsRuncBuilt
+      ? undefined
+      : 'ts-runc is not built in this checkout (bin/ts-runc and dist/ts-runc.cjs; npm run build once the runc branch is merged)',
+  },
+  {
+    name: 'runc',
+    env: { NSLAB_CRI_RUNTIME: 'runc' },
+    why:
+      existsSync('/usr/sbin/runc') || existsSync('/usr/bin/runc')
+        ? undefined
+        : 'runc is not installed (apt-get install runc)',
+  },
 ];
 
-const crioMissing = ['crio', 'pinns', 'conmon', 'skopeo'].filter((p) => spawnSync('sh', ['-c', `command -v ${p}`]).status !== 0);
+const crioMissing = ['crio', 'pinns', 'conmon', 'skopeo'].filter(
+  (p) => spawnSync('sh', ['-c', `command -v ${p}`]).status !== 0,
+);
 const SERVERS: Array<{ name: string; why?: string }> = [
-  { name: 'crio', why: crioMissing.length ? `CRI-O is not installed (${crioMissing.join(', ')} missing: scripts/setup-vm.sh, docs/cri.md "Getting CRI-O")` : undefined },
+  {
+    name: 'crio',
+    why: crioMissing.length
+      ? `CRI-O is not installed (${crioMissing.join(', ')} missing: scripts/setup-vm.sh, docs/cri.md "Getting CRI-O")`
+      : undefined,
+  },
   { name: 'containerd' },
 ];
 
@@ -52,15 +85,27 @@ const OWN_CGROUP_PATHS = new Set(
 const CRIO_CGROUP_PARENT = OWN_CGROUP_PATHS.size > 1 ? `/nslab-lab-cri-test-${process.pid}` : '.';
 t.teardown(() => {
   if (CRIO_CGROUP_PARENT === '.') return;
-  const dirs = spawnSync('find', ['/sys/fs/cgroup', '-maxdepth', '3', '-type', 'd', '-name', CRIO_CGROUP_PARENT.slice(1)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  const dirs = spawnSync(
+    'find',
+    ['/sys/fs/cgroup', '-maxdepth', '3', '-type', 'd', '-name', CRIO_CGROUP_PARENT.slice(1)],
+    { encoding: 'utf8' },
+  )
+    .stdout.trim()
+    .split('\n')
+    .filter(Boolean);
   for (const d of dirs) spawnSync('rmdir', [d]);
 });
 
 /** The pods' cgroup parents the labs name, and the cgroups ts-cri makes for the labs' playgrounds (a hash of the directory, then a random part). */
 const OUR_CGROUPS = ['nslab-lab-pod-sandbox', 'nslab-lab-containers'];
 // Lab 17 also starts a containerd playground beside its own, in /run/nslab-cri-pod-sandbox-containerd.
-const PLAYGROUND_DIRS = [...LABS.map((id) => `/run/nslab-cri-${id.replace(/^cri-/, '')}`), '/run/nslab-cri-pod-sandbox-containerd'];
-const PLAYGROUND_CGROUP = new RegExp(`^(${PLAYGROUND_DIRS.map((dir) => `nslab-cri-${createHash('sha256').update(dir).digest('hex').slice(0, 8)}`).join('|')})-[0-9a-f]{6}$`);
+const PLAYGROUND_DIRS = [
+  ...LABS.map((id) => `/run/nslab-cri-${id.replace(/^cri-/, '')}`),
+  '/run/nslab-cri-pod-sandbox-containerd',
+];
+const PLAYGROUND_CGROUP = new RegExp(
+  `^(${PLAYGROUND_DIRS.map((dir) => `nslab-cri-${createHash('sha256').update(dir).digest('hex').slice(0, 8)}`).join('|')})-[0-9a-f]{6}$`,
+);
 
 function readFileOr(path: string): string {
   try {
@@ -83,9 +128,14 @@ function machineState(): Record<string, string[]> {
   };
   return {
     playgrounds: existsSync('/run') ? readdirSync('/run').filter((n) => n.startsWith('nslab-cri-')) : [],
-    cgroups: directoriesBelow('/sys/fs/cgroup', 8).filter((d) => OUR_CGROUPS.includes(basename(d)) || PLAYGROUND_CGROUP.test(basename(d))),
+    cgroups: directoriesBelow('/sys/fs/cgroup', 8).filter(
+      (d) => OUR_CGROUPS.includes(basename(d)) || PLAYGROUND_CGROUP.test(basename(d)),
+    ),
     processes: [
-      ...spawnSync('pgrep', ['-af', '[/]run/nslab-cri-(pod-sandbox|containers)'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean),
+      ...spawnSync('pgrep', ['-af', '[/]run/nslab-cri-(pod-sandbox|containers)'], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n')
+        .filter(Boolean),
       // CRI-O's processes, running ones only: one killed a moment ago may be a zombie until its new parent reaps it.
       ...spawnSync('pgrep', ['-x', '(crio|conmon|pinns)'], { encoding: 'utf8' })
         .stdout.trim()
@@ -129,22 +179,41 @@ interface JsonLab {
 
 t.test('the requirements: sandbox only, the runtime the student chose', async (t) => {
   t.equal(expandBinary('${NSLAB_CRI_RUNTIME:-ts-runc}', {}), 'ts-runc', 'the default when the variable is unset');
-  t.equal(expandBinary('${NSLAB_CRI_RUNTIME:-ts-runc}', { NSLAB_CRI_RUNTIME: 'runc' }), 'runc', 'the variable when set');
+  t.equal(
+    expandBinary('${NSLAB_CRI_RUNTIME:-ts-runc}', { NSLAB_CRI_RUNTIME: 'runc' }),
+    'runc',
+    'the variable when set',
+  );
   t.equal(expandBinary('$X', { X: '/usr/sbin/runc' }), '/usr/sbin/runc');
   t.equal(expandBinary('crictl', {}), 'crictl', 'a plain name stays');
   // This test process is not in a sandbox: a sandbox-only lab is skipped, and says how to run it.
   t.match(unmet({ sandbox: true }, '/usr/bin'), /runs only in the sandbox.*--sandbox/);
-  t.match(unmet({ binaries: ['/nonexistent/runtime'] }, '/usr/bin'), /needs \/nonexistent\/runtime, which is not an executable file/);
-  t.match(unmet({ binaries: ['crictl'] }, '/nonexistent'), /needs crictl, which is not on PATH: .*docs\/cri\.md, "Getting crictl"/);
+  t.match(
+    unmet({ binaries: ['/nonexistent/runtime'] }, '/usr/bin'),
+    /needs \/nonexistent\/runtime, which is not an executable file/,
+  );
+  t.match(
+    unmet({ binaries: ['crictl'] }, '/nonexistent'),
+    /needs crictl, which is not on PATH: .*docs\/cri\.md, "Getting crictl"/,
+  );
 });
 
-t.test('outside the sandbox the pod labs are skipped with the way to run them, and start nothing', { skip: needRoot() }, async (t) => {
-  const before = machineState();
-  const r = tsLab(['check', '--no-sandbox', ...LABS], { extraEnv: { PATH, NSLAB_CRI_RUNTIME: 'runc' } });
-  t.equal(r.code, 2, 'skips only: exit 2');
-  for (const lab of LABS) t.match(r.stdout, new RegExp(`result ${lab} skip \\(runs only in the sandbox.*add --sandbox`), `${lab}: skipped, with how to run it`);
-  t.same(added(before, machineState()), {}, 'no playground, cgroup, process or link was made');
-});
+t.test(
+  'outside the sandbox the pod labs are skipped with the way to run them, and start nothing',
+  { skip: needRoot() },
+  async (t) => {
+    const before = machineState();
+    const r = tsLab(['check', '--no-sandbox', ...LABS], { extraEnv: { PATH, NSLAB_CRI_RUNTIME: 'runc' } });
+    t.equal(r.code, 2, 'skips only: exit 2');
+    for (const lab of LABS)
+      t.match(
+        r.stdout,
+        new RegExp(`result ${lab} skip \\(runs only in the sandbox.*add --sandbox`),
+        `${lab}: skipped, with how to run it`,
+      );
+    t.same(added(before, machineState()), {}, 'no playground, cgroup, process or link was made');
+  },
+);
 
 t.test('without crictl the labs are skipped with the fix', { skip: needRoot() }, async (t) => {
   const bare = (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin')
@@ -154,45 +223,89 @@ t.test('without crictl the labs are skipped with the fix', { skip: needRoot() },
   const r = tsLab(['check', '--sandbox', '--json', ...LABS], { extraEnv: { PATH: bare, NSLAB_CRI_RUNTIME: 'runc' } });
   t.equal(r.code, 2, r.stderr);
   const labs: JsonLab[] = JSON.parse(r.stdout).labs;
-  for (const lab of labs) t.match(lab.skipReason, /needs crictl, which is not on PATH: sudo bash scripts\/setup-vm\.sh installs cri-tools v1\.32\.0 .*docs\/cri\.md, "Getting crictl"/, `${lab.id}: the reason and the fix`);
+  for (const lab of labs)
+    t.match(
+      lab.skipReason,
+      /needs crictl, which is not on PATH: sudo bash scripts\/setup-vm\.sh installs cri-tools v1\.32\.0 .*docs\/cri\.md, "Getting crictl"/,
+      `${lab.id}: the reason and the fix`,
+    );
 });
 
-t.test('with NSLAB_CRI_RUNTIME naming a missing program the labs are skipped, naming the variable', { skip: needRoot() }, async (t) => {
-  const r = tsLab(['check', '--sandbox', '--json', ...LABS], { extraEnv: { PATH, NSLAB_CRI_RUNTIME: '/nonexistent/runtime' } });
-  t.equal(r.code, 2, r.stderr);
-  for (const lab of JSON.parse(r.stdout).labs as JsonLab[]) t.match(lab.skipReason, /needs \/nonexistent\/runtime, which is not an executable file; or choose another program with NSLAB_CRI_RUNTIME=/);
-});
+t.test(
+  'with NSLAB_CRI_RUNTIME naming a missing program the labs are skipped, naming the variable',
+  { skip: needRoot() },
+  async (t) => {
+    const r = tsLab(['check', '--sandbox', '--json', ...LABS], {
+      extraEnv: { PATH, NSLAB_CRI_RUNTIME: '/nonexistent/runtime' },
+    });
+    t.equal(r.code, 2, r.stderr);
+    for (const lab of JSON.parse(r.stdout).labs as JsonLab[])
+      t.match(
+        lab.skipReason,
+        /needs \/nonexistent\/runtime, which is not an executable file; or choose another program with NSLAB_CRI_RUNTIME=/,
+      );
+  },
+);
 
 if (!tsRuncBuilt)
-  t.test('without ts-runc built, the default runtime is skipped with the fix', { skip: needRoot() || (crictl.path ? false : crictl.why) }, async (t) => {
-    const r = tsLab(['check', '--sandbox', '--json', ...LABS], { extraEnv: { PATH } });
-    t.equal(r.code, 2, r.stderr);
-    for (const lab of JSON.parse(r.stdout).labs as JsonLab[]) t.match(lab.skipReason, /needs ts-runc, .*npm run build.*NSLAB_CRI_RUNTIME=/);
-  });
+  t.test(
+    'without ts-runc built, the default runtime is skipped with the fix',
+    { skip: needRoot() || (crictl.path ? false : crictl.why) },
+    async (t) => {
+      const r = tsLab(['check', '--sandbox', '--json', ...LABS], { extraEnv: { PATH } });
+      t.equal(r.code, 2, r.stderr);
+      for (const lab of JSON.parse(r.stdout).labs as JsonLab[])
+        t.match(lab.skipReason, /needs ts-runc, .*npm run build.*NSLAB_CRI_RUNTIME=/);
+    },
+  );
 
 for (const [server, runtime] of SERVERS.flatMap((s) => RUNTIMES.map((r) => [s, r] as const))) {
-  t.test(`ts-lab check --sandbox ${LABS.join(' ')} under ${server.name} with ${runtime.name} passes and leaves nothing`, { skip: machineSkip || server.why || runtime.why || false, timeout: 900_000 }, async (t) => {
-    const before = machineState();
-    const r = tsLab(['check', '--sandbox', '--json', ...LABS], { extraEnv: { PATH, NSLAB_CRI_SERVER: server.name, ...(server.name === 'crio' ? { NSLAB_CGROUP_PARENT: CRIO_CGROUP_PARENT } : {}), ...runtime.env }, timeout: 900_000 });
-    const report = JSON.parse(r.stdout || '{"labs": []}');
-    t.equal(report.sandboxed, true, 'the run says it was sandboxed');
-    const labs: JsonLab[] = report.labs;
-    t.same(
-      labs.map((l) => l.id),
-      LABS,
-      'both labs ran',
-    );
-    for (const lab of labs) {
-      const failed = lab.steps.flatMap((s) => [...(s.error ? [`${s.id}: ${s.error}`] : []), ...s.checks.filter((c) => c.outcome !== 'pass').map((c) => `${s.id}: ${c.that}: ${c.outcome}: ${c.why ?? ''}`)]);
-      t.equal(lab.outcome, 'pass', `${lab.id} passes${lab.skipReason ? ` (skipped: ${lab.skipReason})` : ''}`);
-      t.same(failed, [], `${lab.id}: every check passed`);
-      t.ok(lab.steps.reduce((n, s) => n + s.checks.length, 0) >= 30, `${lab.id}: it checked (${lab.steps.reduce((n, s) => n + s.checks.length, 0)} checks)`);
-      t.same(lab.leftovers, [], `${lab.id}: the runner saw nothing left`);
-      t.same(lab.cleanupProblems, [], `${lab.id}: its cleanup had nothing to complain about`);
-    }
-    t.equal(r.code, 0, `exit 0 ${r.stderr}`);
-    t.same(added(before, machineState()), {}, 'no playground directory, cgroup, process, lab directory, CNI or containerd state, link, mount or netns file left on the machine');
-  });
+  t.test(
+    `ts-lab check --sandbox ${LABS.join(' ')} under ${server.name} with ${runtime.name} passes and leaves nothing`,
+    { skip: machineSkip || server.why || runtime.why || false, timeout: 900_000 },
+    async (t) => {
+      const before = machineState();
+      const r = tsLab(['check', '--sandbox', '--json', ...LABS], {
+        extraEnv: {
+          PATH,
+          NSLAB_CRI_SERVER: server.name,
+          ...(server.name === 'crio' ? { NSLAB_CGROUP_PARENT: CRIO_CGROUP_PARENT } : {}),
+          ...runtime.env,
+        },
+        timeout: 900_000,
+      });
+      const report = JSON.parse(r.stdout || '{"labs": []}');
+      t.equal(report.sandboxed, true, 'the run says it was sandboxed');
+      const labs: JsonLab[] = report.labs;
+      t.same(
+        labs.map((l) => l.id),
+        LABS,
+        'both labs ran',
+      );
+      for (const lab of labs) {
+        const failed = lab.steps.flatMap((s) => [
+          ...(s.error ? [`${s.id}: ${s.error}`] : []),
+          ...s.checks
+            .filter((c) => c.outcome !== 'pass')
+            .map((c) => `${s.id}: ${c.that}: ${c.outcome}: ${c.why ?? ''}`),
+        ]);
+        t.equal(lab.outcome, 'pass', `${lab.id} passes${lab.skipReason ? ` (skipped: ${lab.skipReason})` : ''}`);
+        t.same(failed, [], `${lab.id}: every check passed`);
+        t.ok(
+          lab.steps.reduce((n, s) => n + s.checks.length, 0) >= 30,
+          `${lab.id}: it checked (${lab.steps.reduce((n, s) => n + s.checks.length, 0)} checks)`,
+        );
+        t.same(lab.leftovers, [], `${lab.id}: the runner saw nothing left`);
+        t.same(lab.cleanupProblems, [], `${lab.id}: its cleanup had nothing to complain about`);
+      }
+      t.equal(r.code, 0, `exit 0 ${r.stderr}`);
+      t.same(
+        added(before, machineState()),
+        {},
+        'no playground directory, cgroup, process, lab directory, CNI or containerd state, link, mount or netns file left on the machine',
+      );
+    },
+  );
 }
 
 t.test('the file leaves no child process', async (t) => {

@@ -28,9 +28,17 @@ t.test('bridge: two namespaces and the host on br-lab', { skip: needRoot() }, as
   const untouched = grade();
   t.equal(untouched.code, 1, 'the grader fails on the untouched system');
   t.match(untouched.stdout, /^FAIL {2}the namespaces red and blue exist$/m);
-  t.match(untouched.stdout, /^ {6}why: The output should show both red and blue in the list of named namespaces, and does not\. It printed nothing\.$/m, 'why, in words, not a regular expression');
+  t.match(
+    untouched.stdout,
+    /^ {6}why: The output should show both red and blue in the list of named namespaces, and does not\. It printed nothing\.$/m,
+    'why, in words, not a regular expression',
+  );
   const tap = box.run([tool('lab'), 'grade', '--tap', 'bridge'], { env: env() });
-  t.match(tap.stdout, /^not ok 1 - the namespaces red and blue exist\n {2}# why: The output should show both red and blue/m, 'TAP: the why is a comment');
+  t.match(
+    tap.stdout,
+    /^not ok 1 - the namespaces red and blue exist\n {2}# why: The output should show both red and blue/m,
+    'TAP: the why is a comment',
+  );
   t.notMatch(tap.stdout, /^ +why:/m, 'no line TAP cannot parse');
 
   const solution = box.sh(
@@ -93,7 +101,10 @@ t.test('pids-limit: a cgroup capped at 20 processes', { skip: needRoot() }, asyn
   // A cgroup without the limit is not enough.
   // Started through two shells that wait for it, as 'sudo cmd &' from a
   // user shell does (sudo, its monitor, then the command): $! is the outer one.
-  const unlimited = box.sh(`ts-cgroup create nslab-lab-test-pids -c pids && { sh -c 'sh -c "ts-cgroup exec nslab-lab-test-pids -- sleep 1000; :"; :' >/dev/null 2>&1 </dev/null & echo $! > ${pidFile}; }`, { env: env() });
+  const unlimited = box.sh(
+    `ts-cgroup create nslab-lab-test-pids -c pids && { sh -c 'sh -c "ts-cgroup exec nslab-lab-test-pids -- sleep 1000; :"; :' >/dev/null 2>&1 </dev/null & echo $! > ${pidFile}; }`,
+    { env: env() },
+  );
   t.equal(unlimited.code, 0, unlimited.stderr);
   const wrong = grade();
   t.equal(wrong.code, 1, 'a cgroup without pids.max = 20 fails');
@@ -105,21 +116,36 @@ t.test('pids-limit: a cgroup capped at 20 processes', { skip: needRoot() }, asyn
   const done = grade();
   t.equal(done.code, 0, done.stdout);
   t.match(done.stdout, /^ok {4}a fork is refused at the limit$/m, 'the grader saw fork refused');
-  t.equal(box.sh('grep -l nslab-lab-test-pids /proc/[0-9]*/cgroup 2>/dev/null | wc -l').stdout.trim(), '1', "the grader's test processes are gone: only the sleep is left in the cgroup");
+  t.equal(
+    box.sh('grep -l nslab-lab-test-pids /proc/[0-9]*/cgroup 2>/dev/null | wc -l').stdout.trim(),
+    '1',
+    "the grader's test processes are gone: only the sleep is left in the cgroup",
+  );
 
   // The sleep dies with its cgroup's kill; the two shells waiting for it then end.
-  t.equal(box.run([tool('cgroup'), 'delete', '--kill', 'nslab-lab-test-pids'], { env: env() }).code, 0, 'the cgroup is removed');
+  t.equal(
+    box.run([tool('cgroup'), 'delete', '--kill', 'nslab-lab-test-pids'], { env: env() }).code,
+    0,
+    'the cgroup is removed',
+  );
   rmSync(pidFile, { force: true });
 
   // The limit on a parent cgroup, the process in a child without one of its own: the effective limit is 20.
-  const parent = box.sh(`ts-cgroup create nslab-lab-test-pids -c pids --pids 20 && ts-cgroup create nslab-lab-test-pids/leaf -c pids && { ts-cgroup exec nslab-lab-test-pids/leaf -- sleep 1000 >/dev/null 2>&1 </dev/null & echo $! > ${pidFile}; }`, { env: env() });
+  const parent = box.sh(
+    `ts-cgroup create nslab-lab-test-pids -c pids --pids 20 && ts-cgroup create nslab-lab-test-pids/leaf -c pids && { ts-cgroup exec nslab-lab-test-pids/leaf -- sleep 1000 >/dev/null 2>&1 </dev/null & echo $! > ${pidFile}; }`,
+    { env: env() },
+  );
   t.equal(parent.code, 0, parent.stderr);
   const viaParent = grade();
   t.equal(viaParent.code, 0, `a limit on the parent cgroup is accepted: ${viaParent.stdout}`);
   t.match(viaParent.stdout, /^ok {4}the process \(or one it started\) is in a cgroup limited to 20 processes$/m);
   t.match(viaParent.stdout, /^ok {4}a fork is refused at the limit$/m);
   t.equal(box.run([tool('cgroup'), 'delete', '--kill', 'nslab-lab-test-pids/leaf'], { env: env() }).code, 0);
-  t.equal(box.run([tool('cgroup'), 'delete', 'nslab-lab-test-pids'], { env: env() }).code, 0, 'the cgroups are removed');
+  t.equal(
+    box.run([tool('cgroup'), 'delete', 'nslab-lab-test-pids'], { env: env() }).code,
+    0,
+    'the cgroups are removed',
+  );
   rmSync(pidFile, { force: true });
   t.same((await leftSince(before)).cgroups, undefined, 'no cgroup left');
 });
@@ -139,7 +165,10 @@ t.test('rootless-container: nobody, root inside, own name and /proc', { skip: ne
   t.equal(untouched.code, 1, 'the grader fails on the untouched system');
 
   // Started as root, it is not rootless: the grader must say so.
-  const asRoot = box.sh(`ts-unshare -fpu --mount-proc sh -c 'hostname lab-rootless; exec sleep 1000' >/dev/null 2>&1 </dev/null & echo $! > ${pidFile}`, { env: env() });
+  const asRoot = box.sh(
+    `ts-unshare -fpu --mount-proc sh -c 'hostname lab-rootless; exec sleep 1000' >/dev/null 2>&1 </dev/null & echo $! > ${pidFile}`,
+    { env: env() },
+  );
   t.equal(asRoot.code, 0);
   const wrong = grade();
   t.equal(wrong.code, 1, 'a container made by root fails');

@@ -40,8 +40,14 @@ t.test('ts-lab run --sandbox pid-namespace, guided to the end', { skip: needRoot
   const first = await term.waitFor((s) => s.includes('Lab 8: PID namespace'));
   t.match(first, /sandbox: this runs in a throwaway network, mount and UTS namespace/, 'the sandbox is announced');
   for (let i = 1; i <= total; i++) {
-    const screen = await term.waitFor((s) => s.includes(`Step ${i}/${total}`) && lastLine(s).includes('Enter to run it'));
-    t.match(screen, new RegExp(`Step ${i}/${total} [●○]+ ${lab.steps[i - 1].id}`), `step ${i} is announced with its progress`);
+    const screen = await term.waitFor(
+      (s) => s.includes(`Step ${i}/${total}`) && lastLine(s).includes('Enter to run it'),
+    );
+    t.match(
+      screen,
+      new RegExp(`Step ${i}/${total} [●○]+ ${lab.steps[i - 1].id}`),
+      `step ${i} is announced with its progress`,
+    );
     if (!lab.steps[i - 1].in) t.match(screen, /\[host, sandboxed\] \$ /, `step ${i} runs on the sandbox's host`);
     term.send('Enter');
   }
@@ -68,14 +74,25 @@ t.test('Ctrl-C in the middle of a lab cleans up', { skip: needRoot() || noTmux }
   term.send('C-c');
   const screen = await term.waitFor((s) => exitStatus(s) !== undefined);
   t.match(screen, /interrupted: cleaning up/);
-  t.notMatch(screen.slice(screen.indexOf('interrupted: cleaning up')), /✘|✔/, 'no check is reported after the interruption');
+  t.notMatch(
+    screen.slice(screen.indexOf('interrupted: cleaning up')),
+    /✘|✔/,
+    'no check is reported after the interruption',
+  );
   t.equal(exitStatus(screen), 130, 'exit status 130, like a shell after SIGINT');
   t.same(await leftSince(before), {}, 'the session and the lab directory are gone');
-  t.ok(readdirSync('/tmp').every((n) => !existsSync(`/tmp/${n}/scratch`) || !n.startsWith('nslab-mount-namespace-')), 'no scratch directory of this lab remains');
+  t.ok(
+    readdirSync('/tmp').every((n) => !existsSync(`/tmp/${n}/scratch`) || !n.startsWith('nslab-mount-namespace-')),
+    'no scratch directory of this lab remains',
+  );
 });
 
 t.test('without a terminal, ts-lab run prints plain text and does not wait', { skip: needRoot() }, async (t) => {
-  const r = spawnSync(tool('lab'), ['run', 'uts-namespace'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', NSLAB_PROGRESS_FILE: 'off' }, input: '' });
+  const r = spawnSync(tool('lab'), ['run', 'uts-namespace'], {
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '', NSLAB_PROGRESS_FILE: 'off' },
+    input: '',
+  });
   t.equal(r.status, 0, r.stderr);
   // eslint-disable-next-line no-control-regex -- the ESC that starts a colour code is what is looked for
   t.notMatch(r.stdout, /\x1b\[/, 'no colour codes');
@@ -89,7 +106,14 @@ t.test('without a terminal, ts-lab run prints plain text and does not wait', { s
 t.test('a lab skipped as a whole says why, not "0 checks passed"', { skip: needRoot() || noTmux }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'nslab-test-labs-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const lab = { id: 'tiny', order: 1, title: 'Tiny', intro: ['x'], needs: { binaries: ['nslab-no-such-binary'] }, steps: [{ id: 'a', explain: 'e', run: 'true', checks: [{ that: 'c', exit: 0 }] }] };
+  const lab = {
+    id: 'tiny',
+    order: 1,
+    title: 'Tiny',
+    intro: ['x'],
+    needs: { binaries: ['nslab-no-such-binary'] },
+    steps: [{ id: 'a', explain: 'e', run: 'true', checks: [{ that: 'c', exit: 0 }] }],
+  };
   writeFileSync(join(dir, 'tiny.json'), JSON.stringify(lab));
   const term = new TmuxSession(inTerminal(`run --sandbox --labs-dir ${dir} tiny`), { width: 120, height: 30 });
   t.teardown(() => term.kill());

@@ -6,7 +6,16 @@
 // UTS namespaces of the test's own, with its own /run and /tmp: reset sees
 // no other process, pid file or lab of the machine.
 import t from 'tap';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { needRoot, ROOT, run, tool } from '../helpers/tools.js';
 import { cleanEnv } from '../helpers/tools.js';
@@ -32,29 +41,39 @@ function pidsCgroupHome(): { dir?: string; why?: string } {
 
 const home = pidsCgroupHome();
 
-t.test('reset keeps a running lab, cleans an ended one, and undoes the pids exercise', { skip: needRoot() || (home.dir ? false : home.why) }, async (t) => {
-  // Not in /tmp: the script puts a tmpfs of its own there.
-  const labs = mkdtempSync(join('/var/tmp', 'nslab-test-labs-'));
-  t.teardown(() => rmSync(labs, { recursive: true, force: true }));
-  mkdirSync(join(labs, 'exercises'));
-  copyFileSync(join(ROOT, 'labs/exercises/pids-limit.json'), join(labs, 'exercises/pids-limit.json'));
-  writeFileSync(
-    join(labs, 'waits.json'),
-    JSON.stringify({
-      id: 'waits',
-      order: 1,
-      title: 'A lab that waits',
-      intro: ['For tests.'],
-      steps: [{ id: 'wait', explain: 'waits for the test', run: 'for i in $(seq 600); do [ -e /tmp/release ] && break; sleep 0.1; done; echo released', checks: [{ that: 'released', contains: 'released' }] }],
-      cleanup: ['touch /tmp/cleanup-ran'],
-    }),
-  );
-  const cgroup = join(home.dir!, `nslab-test-reset-${process.pid}`);
-  const stale = join(home.dir!, `nslab-test-stale-${process.pid}`);
-  t.teardown(() => {
-    for (const d of [cgroup, stale]) if (existsSync(d)) rmdirSync(d);
-  });
-  const script = `
+t.test(
+  'reset keeps a running lab, cleans an ended one, and undoes the pids exercise',
+  { skip: needRoot() || (home.dir ? false : home.why) },
+  async (t) => {
+    // Not in /tmp: the script puts a tmpfs of its own there.
+    const labs = mkdtempSync(join('/var/tmp', 'nslab-test-labs-'));
+    t.teardown(() => rmSync(labs, { recursive: true, force: true }));
+    mkdirSync(join(labs, 'exercises'));
+    copyFileSync(join(ROOT, 'labs/exercises/pids-limit.json'), join(labs, 'exercises/pids-limit.json'));
+    writeFileSync(
+      join(labs, 'waits.json'),
+      JSON.stringify({
+        id: 'waits',
+        order: 1,
+        title: 'A lab that waits',
+        intro: ['For tests.'],
+        steps: [
+          {
+            id: 'wait',
+            explain: 'waits for the test',
+            run: 'for i in $(seq 600); do [ -e /tmp/release ] && break; sleep 0.1; done; echo released',
+            checks: [{ that: 'released', contains: 'released' }],
+          },
+        ],
+        cleanup: ['touch /tmp/cleanup-ran'],
+      }),
+    );
+    const cgroup = join(home.dir!, `nslab-test-reset-${process.pid}`);
+    const stale = join(home.dir!, `nslab-test-stale-${process.pid}`);
+    t.teardown(() => {
+      for (const d of [cgroup, stale]) if (existsSync(d)) rmdirSync(d);
+    });
+    const script = `
     set -u
     mount --make-rprivate / && mount -t tmpfs t /run && mount -t tmpfs t /tmp || exit 1
     "$TS_LAB" check --no-sandbox waits > /tmp/lab.out 2>&1 &
@@ -91,23 +110,47 @@ t.test('reset keeps a running lab, cleans an ended one, and undoes the pids exer
     rmdir ${stale}
     true
   `;
-  const r = run(['unshare', '-p', '-f', '--mount-proc', '-n', '-m', '-u', '--', 'bash', '-c', script], {
-    env: cleanEnv({ NSLAB_LABS_DIR: labs, NSLAB_CGROUP_PARENT: '.', NSLAB_PROGRESS_FILE: 'off', TS_LAB: tool('lab') }),
-    timeout: 300_000,
-  });
-  t.equal(r.code, 0, r.stderr);
-  // The output of each part of the script, by its "== name" line.
-  const parts = new Map(r.stdout.split(/^== /m).map((p) => [p.slice(0, p.indexOf('\n')), p.slice(p.indexOf('\n') + 1)]));
-  const part = (name: string) => parts.get(name) ?? '';
-  t.match(part('marks'), /^waits\.\d+$/m, 'the running lab holds its mark');
-  t.match(part('reset while running'), /^kept {4}waits: running in another terminal \(ts-lab \d+\)$/m, 'reset says it keeps the running lab');
-  t.notMatch(r.stdout, /CLEANUP RAN WHILE RUNNING/, "and does not run that lab's cleanup");
-  t.match(r.stdout, /^== lab exit 0$/m, 'the lab, left alone, passes');
-  t.equal(part('marks after').trim(), '', 'its mark is gone when it ends');
-  t.match(part('reset after'), /^done {4}waits: touch \/tmp\/cleanup-ran$/m, 'once ended, reset runs its cleanup');
-  t.match(r.stdout, /^cleanup ran after$/m);
-  t.match(part('reset exercise'), /^done {4}exercise pids-limit: stopped the processes of \S+ and removed it$/m, 'reset undoes the exercise');
-  t.notMatch(r.stdout, /EXERCISE PROCESS ALIVE|EXERCISE CGROUP LEFT|PID FILE LEFT/, 'process, cgroup and pid file are gone');
-  t.match(part('reset stale'), /^nothing exercise pids-limit: process \d+ started after \/tmp\/nslab-pids\.pid was written: another program's PID, left alone$/m, 'a PID reused since the file was written is not touched');
-  t.match(r.stdout, /^stale process kept$/m);
-});
+    const r = run(['unshare', '-p', '-f', '--mount-proc', '-n', '-m', '-u', '--', 'bash', '-c', script], {
+      env: cleanEnv({
+        NSLAB_LABS_DIR: labs,
+        NSLAB_CGROUP_PARENT: '.',
+        NSLAB_PROGRESS_FILE: 'off',
+        TS_LAB: tool('lab'),
+      }),
+      timeout: 300_000,
+    });
+    t.equal(r.code, 0, r.stderr);
+    // The output of each part of the script, by its "== name" line.
+    const parts = new Map(
+      r.stdout.split(/^== /m).map((p) => [p.slice(0, p.indexOf('\n')), p.slice(p.indexOf('\n') + 1)]),
+    );
+    const part = (name: string) => parts.get(name) ?? '';
+    t.match(part('marks'), /^waits\.\d+$/m, 'the running lab holds its mark');
+    t.match(
+      part('reset while running'),
+      /^kept {4}waits: running in another terminal \(ts-lab \d+\)$/m,
+      'reset says it keeps the running lab',
+    );
+    t.notMatch(r.stdout, /CLEANUP RAN WHILE RUNNING/, "and does not run that lab's cleanup");
+    t.match(r.stdout, /^== lab exit 0$/m, 'the lab, left alone, passes');
+    t.equal(part('marks after').trim(), '', 'its mark is gone when it ends');
+    t.match(part('reset after'), /^done {4}waits: touch \/tmp\/cleanup-ran$/m, 'once ended, reset runs its cleanup');
+    t.match(r.stdout, /^cleanup ran after$/m);
+    t.match(
+      part('reset exercise'),
+      /^done {4}exercise pids-limit: stopped the processes of \S+ and removed it$/m,
+      'reset undoes the exercise',
+    );
+    t.notMatch(
+      r.stdout,
+      /EXERCISE PROCESS ALIVE|EXERCISE CGROUP LEFT|PID FILE LEFT/,
+      'process, cgroup and pid file are gone',
+    );
+    t.match(
+      part('reset stale'),
+      /^nothing exercise pids-limit: process \d+ started after \/tmp\/nslab-pids\.pid was written: another program's PID, left alone$/m,
+      'a PID reused since the file was written is not touched',
+    );
+    t.match(r.stdout, /^stale process kept$/m);
+  },
+);

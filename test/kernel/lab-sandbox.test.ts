@@ -34,7 +34,10 @@ t.test('--trace shows how a session starts', { skip: needRoot() }, async (t) => 
     report.labs
       .find((l: { id: string }) => l.id === lab)
       .steps.filter((s: { sessions?: unknown[] }) => s.sessions)
-      .map((s: { id: string; sessions: Array<{ command: string; output: string }> }) => ({ id: s.id, ...s.sessions[0] }));
+      .map((s: { id: string; sessions: Array<{ command: string; output: string }> }) => ({
+        id: s.id,
+        ...s.sessions[0],
+      }));
   const [pid] = started('pid-namespace');
   t.equal(pid.id, 'shell-as-pid-1', 'pid-namespace: the step that opens the session');
   t.match(pid.command, /^ts-unshare --trace -fp --mount-proc bash/);
@@ -49,7 +52,11 @@ t.test('--trace shows how a session starts', { skip: needRoot() }, async (t) => 
   );
 
   const plain = tsLab(['run', '--sandbox', '--trace', 'pid-namespace']);
-  t.match(plain.stdout, /^ {2}session container \([^)]*\): ts-unshare --trace -fp --mount-proc bash.*\n {4}\| \[ts-unshare \d+\] unshare\(CLONE_NEWNS\|CLONE_NEWPID\) = 0$/m, 'run shows the trace under the session line');
+  t.match(
+    plain.stdout,
+    /^ {2}session container \([^)]*\): ts-unshare --trace -fp --mount-proc bash.*\n {4}\| \[ts-unshare \d+\] unshare\(CLONE_NEWNS\|CLONE_NEWPID\) = 0$/m,
+    'run shows the trace under the session line',
+  );
 });
 
 t.test('an interrupted run reports nothing after "interrupted"', { skip: needRoot() }, async (t) => {
@@ -67,7 +74,9 @@ t.test('an interrupted run reports nothing after "interrupted"', { skip: needRoo
   t.teardown(() => box.stop());
   const before = labInventory();
   // SIGINT to ts-lab while the step runs, as Ctrl-C would send it.
-  const r = box.run(['timeout', '--preserve-status', '-s', 'INT', '3', tool('lab'), 'run', '--labs-dir', dir, 'slow'], { env: cleanEnv() });
+  const r = box.run(['timeout', '--preserve-status', '-s', 'INT', '3', tool('lab'), 'run', '--labs-dir', dir, 'slow'], {
+    env: cleanEnv(),
+  });
   t.equal(r.code, 130, 'exit status 130');
   const after = r.stdout.slice(r.stdout.indexOf('interrupted: cleaning up'));
   t.match(r.stdout, /interrupted: cleaning up/);
@@ -79,7 +88,10 @@ t.test('an interrupted run reports nothing after "interrupted"', { skip: needRoo
 class Shell {
   output = '';
   readonly exited: Promise<number | null>;
-  private readonly child = spawn('env', ['-u', 'NODE_OPTIONS', tool('lab'), 'shell', '--sandbox'], { stdio: ['pipe', 'pipe', 'pipe'], env: cleanEnv() });
+  private readonly child = spawn('env', ['-u', 'NODE_OPTIONS', tool('lab'), 'shell', '--sandbox'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: cleanEnv(),
+  });
   constructor() {
     this.child.stdout.setEncoding('utf8').on('data', (d: string) => (this.output += d));
     this.child.stderr.setEncoding('utf8').on('data', (d: string) => (this.output += d));
@@ -115,7 +127,9 @@ t.test('ts-lab shell --sandbox: what happens there stays there', { skip: needRoo
   const sh = new Shell();
   t.teardown(() => sh.end());
   // Before any network command: the shell's namespaces must differ from ours, else stop.
-  sh.send(`for ns in net mnt uts; do [ "$(readlink /proc/self/ns/$ns)" != "$(case $ns in net) echo '${host[0]}';; mnt) echo '${host[1]}';; uts) echo '${host[2]}';; esac)" ] || { echo "NOT-SANDBOXED $ns"; exit 99; }; done; echo SANDBOX-OK`);
+  sh.send(
+    `for ns in net mnt uts; do [ "$(readlink /proc/self/ns/$ns)" != "$(case $ns in net) echo '${host[0]}';; mnt) echo '${host[1]}';; uts) echo '${host[2]}';; esac)" ] || { echo "NOT-SANDBOXED $ns"; exit 99; }; done; echo SANDBOX-OK`,
+  );
   const [seen] = await sh.waitFor(/SANDBOX-OK|NOT-SANDBOXED \w+/);
   if (seen !== 'SANDBOX-OK') {
     t.fail(`the shell is not in a sandbox (${seen}): nothing more is sent to it`);
@@ -123,7 +137,9 @@ t.test('ts-lab shell --sandbox: what happens there stays there', { skip: needRoo
   }
   t.match(sh.output, /You are in a sandbox/, 'the shell says where it is');
 
-  sh.send('ip link add nslab-tbr0 type bridge && ts-veth netns add nslab-tred && hostname nslab-sandboxed && echo MADE $(cat /proc/sys/kernel/hostname)');
+  sh.send(
+    'ip link add nslab-tbr0 type bridge && ts-veth netns add nslab-tred && hostname nslab-sandboxed && echo MADE $(cat /proc/sys/kernel/hostname)',
+  );
   await sh.waitFor(/MADE nslab-sandboxed/);
   t.not(run(['ip', 'link', 'show', 'nslab-tbr0']).code, 0, 'the bridge made in the shell is not on the host');
   t.notOk(existsSync('/run/netns/nslab-tred'), 'nor its named network namespace');
@@ -133,7 +149,11 @@ t.test('ts-lab shell --sandbox: what happens there stays there', { skip: needRoo
   const untouched = tsLab(['grade', '--sandbox', 'bridge']);
   t.equal(untouched.code, 1, 'grade --sandbox fails before the work is done');
   t.match(untouched.stdout, /^sandbox: /, 'and says it graded the sandbox');
-  t.match(untouched.stdout, /^FAIL {2}the namespaces red and blue exist\n {6}why: The output should show both red and blue in the list of named namespaces, and does not\. It printed:\n {13}nslab-tred/m, 'why, in words, with the output below');
+  t.match(
+    untouched.stdout,
+    /^FAIL {2}the namespaces red and blue exist\n {6}why: The output should show both red and blue in the list of named namespaces, and does not\. It printed:\n {13}nslab-tred/m,
+    'why, in words, with the output below',
+  );
   sh.send(
     [
       'ts-veth netns add red && ts-veth netns add blue && ts-veth bridge add br-lab && ts-veth addr add 10.44.0.1/24 dev br-lab && ts-veth up br-lab',
@@ -146,7 +166,11 @@ t.test('ts-lab shell --sandbox: what happens there stays there', { skip: needRoo
   const done = tsLab(['grade', '--sandbox', 'bridge']);
   t.equal(done.code, 0, 'the solved exercise passes');
   t.match(done.stdout, /^all 13 checks passed: well done$/m);
-  t.match(done.stdout, /^ok {4}red reaches a host address outside the bridge's subnet, through its default route$/m, "the sandbox's stand-in address is reachable");
+  t.match(
+    done.stdout,
+    /^ok {4}red reaches a host address outside the bridge's subnet, through its default route$/m,
+    "the sandbox's stand-in address is reachable",
+  );
   sh.send('ts-lab grade bridge >/dev/null && echo GRADED-INSIDE');
   await sh.waitFor(/GRADED-INSIDE/);
   t.pass('grading inside the shell works too');
@@ -154,5 +178,9 @@ t.test('ts-lab shell --sandbox: what happens there stays there', { skip: needRoo
 
   t.equal(await sh.end(), 0, 'the shell ends with its last status');
   t.same(await leftSince(before), {}, 'nothing left on the machine');
-  t.match(tsLab(['grade', '--sandbox', 'bridge']).stderr, /no sandbox shell is running/, 'the sandbox went with the shell');
+  t.match(
+    tsLab(['grade', '--sandbox', 'bridge']).stderr,
+    /no sandbox shell is running/,
+    'the sandbox went with the shell',
+  );
 });

@@ -61,20 +61,46 @@ t.test('-J agrees with util-linux lsns -J for new pid, uts and net namespaces', 
   t.equal(pidns.pid, bg.pid);
   t.equal(typeof pidns.ns, 'number', 'numbers are JSON numbers');
   const args = ['-J', '-o', 'NS,TYPE,PID,USER,COMMAND,PNS,ONS', '-p', String(bg.pid)];
-  t.equal(runTool('lsns', args).stdout, lsns(args).stdout, 'the same JSON text, byte for byte (no process counts, which move)');
+  t.equal(
+    runTool('lsns', args).stdout,
+    lsns(args).stdout,
+    'the same JSON text, byte for byte (no process counts, which move)',
+  );
 });
 
 t.test('table, raw, -n, -o, -t, -p, a namespace operand', rootOnly, async (t) => {
   const bg = await startBackground([tool('unshare'), '-fpun', 'sleep', '60'], { comm: 'sleep' });
   t.teardown(bg.stop);
   const net = inode(bg.pid, 'net');
-  const row = (args: string[]) => runTool('lsns', args).stdout.split('\n').find((l) => l.includes(String(net)));
-  const theirsRow = (args: string[]) => lsns(args).stdout.split('\n').find((l) => l.includes(String(net)));
-  for (const args of [['-l'], ['-r'], ['-l', '-o', 'NS,TYPE,PATH,NPROCS,PID,PPID,UID,USER,PNS,ONS'], ['-r', '-n', '-t', 'net']]) t.equal(row(args), theirsRow(args), `${args.join(' ')}: the row util-linux prints`);
+  const row = (args: string[]) =>
+    runTool('lsns', args)
+      .stdout.split('\n')
+      .find((l) => l.includes(String(net)));
+  const theirsRow = (args: string[]) =>
+    lsns(args)
+      .stdout.split('\n')
+      .find((l) => l.includes(String(net)));
+  for (const args of [
+    ['-l'],
+    ['-r'],
+    ['-l', '-o', 'NS,TYPE,PATH,NPROCS,PID,PPID,UID,USER,PNS,ONS'],
+    ['-r', '-n', '-t', 'net'],
+  ])
+    t.equal(row(args), theirsRow(args), `${args.join(' ')}: the row util-linux prints`);
   const heads = runTool('lsns', ['-l', '-o', '+PATH']).stdout.split('\n')[0]!.trim().split(/\s+/);
   t.same(heads, ['NS', 'TYPE', 'NPROCS', 'PID', 'USER', 'COMMAND', 'PATH'], '+LIST adds to the default columns');
-  t.equal(runTool('lsns', ['-n', '-t', 'net', '-t', 'uts', '-o', 'TYPE']).stdout.split('\n').filter((l) => l && !/^(net|uts)\s*$/.test(l.replace(/^[\s│├└─]+/, ''))).length, 0, '-t twice: only net and uts');
-  const mine = runTool('lsns', ['-p', String(bg.pid), '-l', '-n', '-o', 'NS']).stdout.trim().split('\n').map(Number).sort();
+  t.equal(
+    runTool('lsns', ['-n', '-t', 'net', '-t', 'uts', '-o', 'TYPE'])
+      .stdout.split('\n')
+      .filter((l) => l && !/^(net|uts)\s*$/.test(l.replace(/^[\s│├└─]+/, ''))).length,
+    0,
+    '-t twice: only net and uts',
+  );
+  const mine = runTool('lsns', ['-p', String(bg.pid), '-l', '-n', '-o', 'NS'])
+    .stdout.trim()
+    .split('\n')
+    .map(Number)
+    .sort();
   const procNs = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'].map((ty) => inode(bg.pid, ty)).sort();
   t.same(mine, procNs, '-p: the namespaces of that process, as /proc says');
   t.same(runTool('lsns', ['-n', '-o', 'TYPE', String(net)]).stdout.trim(), 'net', 'an operand selects one namespace');
@@ -82,7 +108,10 @@ t.test('table, raw, -n, -o, -t, -p, a namespace operand', rootOnly, async (t) =>
 
 t.test('-T: the tree matches /proc for ts-unshare -Urfp inside ts-unshare -Urfp', async (t) => {
   // --mount-proc on the outer one: the inner ts-unshare finds its child in /proc by a PID of its own pid namespace.
-  const bg = await startBackground([tool('unshare'), '-Urfp', '--mount-proc', tool('unshare'), '-Urfp', 'sleep', '60'], { comm: 'sleep', as: isRoot() ? undefined : 'nobody' });
+  const bg = await startBackground(
+    [tool('unshare'), '-Urfp', '--mount-proc', tool('unshare'), '-Urfp', 'sleep', '60'],
+    { comm: 'sleep', as: isRoot() ? undefined : 'nobody' },
+  );
   t.teardown(bg.stop);
   const middle = Number(/^PPid:\s+(\d+)/m.exec(run(['cat', `/proc/${bg.pid}/status`]).stdout)![1]);
   const innerUser = inode(bg.pid, 'user');
@@ -160,25 +189,45 @@ t.test('PID 1 of a nested pid namespace: -r, -l, -n, -o NS,TYPE as util-linux', 
       t.equal(ours, theirs, `${locale}: ${args.slice(2).join(' ')}: the output of util-linux`);
     }
     // The default columns: the rows of the nested namespaces (one process each).
-    for (const args of [['-p', pid, '-r'], ['-p', pid, '-l'], ['-p', pid]]) {
+    for (const args of [
+      ['-p', pid, '-r'],
+      ['-p', pid, '-l'],
+      ['-p', pid],
+    ]) {
       const { ours, theirs } = both(args);
-      const nested = (out: string) => out.split('\n').filter((l) => l.includes(String(pidns)) || l.includes(String(mntns)));
-      t.same(nested(ours), nested(theirs), `${locale}: ${args.slice(2).join(' ') || 'table'}: the nested rows of util-linux`);
+      const nested = (out: string) =>
+        out.split('\n').filter((l) => l.includes(String(pidns)) || l.includes(String(mntns)));
+      t.same(
+        nested(ours),
+        nested(theirs),
+        `${locale}: ${args.slice(2).join(' ') || 'table'}: the nested rows of util-linux`,
+      );
       t.equal(nested(ours).length, 2);
     }
     const rawList = runTool('lsns', ['-p', pid, '-n', '-r', '-o', 'NS,TYPE'], { env }).stdout;
     t.match(rawList, new RegExp(`^${pidns} pid$`, 'm'), `${locale}: the pid row is listed`);
-    t.notMatch(runTool('lsns', ['-p', pid, '-r'], { env }).stdout, /[└├│]/, `${locale}: --raw prints no tree glyph unescaped`);
+    t.notMatch(
+      runTool('lsns', ['-p', pid, '-r'], { env }).stdout,
+      /[└├│]/,
+      `${locale}: --raw prints no tree glyph unescaped`,
+    );
   }
 });
 
 t.test('command lines that are not UTF-8 keep their bytes, as util-linux shows them', rootOnly, async (t) => {
   // argv[0] with a lone 0xff and a cut-off three-byte sequence.
-  const bg = await startBackground(['unshare', '-fp', '--mount-proc', 'bash', '-c', `exec -a $'sl\\xffep x\\xe2\\x94' sleep 60`], { comm: 'sleep' });
+  const bg = await startBackground(
+    ['unshare', '-fp', '--mount-proc', 'bash', '-c', `exec -a $'sl\\xffep x\\xe2\\x94' sleep 60`],
+    { comm: 'sleep' },
+  );
   t.teardown(bg.stop);
   for (const locale of LOCALES) {
     const env = cleanEnv({ LC_ALL: locale });
-    for (const args of [['-r', '-o', 'NS,TYPE,COMMAND'], ['-o', 'NS,TYPE,COMMAND'], ['-J', '-o', 'NS,TYPE,COMMAND']]) {
+    for (const args of [
+      ['-r', '-o', 'NS,TYPE,COMMAND'],
+      ['-o', 'NS,TYPE,COMMAND'],
+      ['-J', '-o', 'NS,TYPE,COMMAND'],
+    ]) {
       const full = ['-p', String(bg.pid), ...args];
       const ours = runTool('lsns', full, { env }).stdout;
       t.equal(ours, lsns(full, { env }).stdout, `${locale}: ${args.join(' ')}: as util-linux`);
@@ -188,13 +237,17 @@ t.test('command lines that are not UTF-8 keep their bytes, as util-linux shows t
     }
     // JSON keeps the bytes themselves, as libsmartcols writes them.
     const bytes = (argv: string[]) => {
-      const once = () => spawnSync(NO_TAP[0]!, [...NO_TAP.slice(1), ...argv, '-p', String(bg.pid), '-J', '-o', 'NS,COMMAND'], { env });
+      const once = () =>
+        spawnSync(NO_TAP[0]!, [...NO_TAP.slice(1), ...argv, '-p', String(bg.pid), '-J', '-o', 'NS,COMMAND'], { env });
       let r = once();
       for (let i = 0; i < 5 && r.status === 1 && r.stderr.length === 0; i++) r = once(); // util-linux's race: see lsns()
       return r.stdout;
     };
     const json = bytes([tool('lsns')]);
-    t.ok(json.includes(Buffer.from('"sl\xffep x\xe2\x94 60"', 'latin1')), `${locale}: -J: the bytes 0xff and 0xe2 0x94, kept`);
+    t.ok(
+      json.includes(Buffer.from('"sl\xffep x\xe2\x94 60"', 'latin1')),
+      `${locale}: -J: the bytes 0xff and 0xe2 0x94, kept`,
+    );
     t.ok(json.equals(bytes(['lsns'])), `${locale}: -J: byte for byte util-linux's`);
   }
 });
@@ -202,7 +255,9 @@ t.test('command lines that are not UTF-8 keep their bytes, as util-linux shows t
 t.test('as nobody: only what nobody may read, no error', async (t) => {
   const r = runTool('lsns', ['-J'], { as: 'nobody' });
   t.equal(r.code, 0, r.stderr);
-  const users = new Set(flatten((JSON.parse(r.stdout) as { namespaces: JsonNamespace[] }).namespaces).map((n) => n.user));
+  const users = new Set(
+    flatten((JSON.parse(r.stdout) as { namespaces: JsonNamespace[] }).namespaces).map((n) => n.user),
+  );
   t.same([...users], ['nobody'], "other users' processes are skipped");
 });
 
@@ -223,11 +278,26 @@ t.test('bad input: util-linux statuses', async (t) => {
   t.equal(runTool('lsns', ['-p', '999999']).stdout, '', 'a process that is gone: nothing listed, no headings');
   const emptyTheirs = lsns(['-J', '-p', '999999']);
   t.equal(emptyTheirs.code, 0, `util-linux: ${emptyTheirs.stderr}`);
-  t.equal(runTool('lsns', ['-J', '-p', '999999']).stdout, emptyTheirs.stdout, 'and an empty JSON array laid out as util-linux does');
+  t.equal(
+    runTool('lsns', ['-J', '-p', '999999']).stdout,
+    emptyTheirs.stdout,
+    'and an empty JSON array laid out as util-linux does',
+  );
   t.equal(runTool('lsns', ['--help']).code, 0);
 
   // Values util-linux refuses in one line (no "Try ... --help"); numbers too large are refused, not cut down.
-  for (const args of [['12345678901234567890'], ['99999999999999999999'], ['extra', 'args', 'here'], ['-p', '99999999999999999999'], ['-p', '12345678901234567890'], ['-p', 'x'], ['x'], ['-t', 'nosuch'], ['-o', 'NOSUCH'], ['--tree=sideways']]) {
+  for (const args of [
+    ['12345678901234567890'],
+    ['99999999999999999999'],
+    ['extra', 'args', 'here'],
+    ['-p', '99999999999999999999'],
+    ['-p', '12345678901234567890'],
+    ['-p', 'x'],
+    ['x'],
+    ['-t', 'nosuch'],
+    ['-o', 'NOSUCH'],
+    ['--tree=sideways'],
+  ]) {
     const ours = runTool('lsns', args);
     const theirs = lsns(args);
     t.equal(theirs.code, 1, `${args.join(' ')}: util-linux exits 1`);
@@ -239,7 +309,11 @@ t.test('bad input: util-linux statuses', async (t) => {
   t.equal(extra.code, 0, 'a valid namespace and more words: the others are ignored, as util-linux does');
   t.equal(extra.stdout, runTool('lsns', ['-n', '-o', 'NS,TYPE', netns]).stdout);
   const bogus = runTool('lsns', ['--bogus']);
-  t.equal(bogus.stderr, "ts-lsns: unrecognized option '--bogus'\nTry 'ts-lsns --help' for more information.\n", 'a bad option: the usage line, as util-linux');
+  t.equal(
+    bogus.stderr,
+    "ts-lsns: unrecognized option '--bogus'\nTry 'ts-lsns --help' for more information.\n",
+    'a bad option: the usage line, as util-linux',
+  );
 });
 
 t.test('nothing left behind', async (t) => {

@@ -17,16 +17,25 @@ const STARTER = join(ROOT, 'dist/programs/plan-barrier.cjs');
 // open/openat, where the waiting child must be blocked.
 const OPENAT: Record<string, number> = { x64: 257, arm64: 56 };
 
-if (cfunc('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)')(PR.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !== 0)
+if (
+  cfunc('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)')(
+    PR.PR_SET_CHILD_SUBREAPER,
+    1,
+    0,
+    0,
+    0,
+  ) !== 0
+)
   throw new Error('cannot become a subreaper');
 
 const started: number[] = [];
 t.teardown(() => {
   // A test that failed half-way: the waiting children are ours, end them.
-  for (const pid of started) if (existsSync(`/proc/${pid}`)) {
-    kill(pid, SIG.SIGKILL);
-    waitChildSync(pid);
-  }
+  for (const pid of started)
+    if (existsSync(`/proc/${pid}`)) {
+      kill(pid, SIG.SIGKILL);
+      waitChildSync(pid);
+    }
 });
 
 function workdir(t: Test): string {
@@ -45,7 +54,16 @@ function workdir(t: Test): string {
 function create(dir: string, args: string[], as?: 'nobody') {
   const errFile = join(dir, 'stderr');
   const err = openSync(errFile, 'a');
-  const argv = ['-u', 'NODE_OPTIONS', ...(as ? asNobody([process.execPath, STARTER]) : [process.execPath, STARTER]), '--fifo', join(dir, 'exec.fifo'), '--pid-file', join(dir, 'pid'), ...args];
+  const argv = [
+    '-u',
+    'NODE_OPTIONS',
+    ...(as ? asNobody([process.execPath, STARTER]) : [process.execPath, STARTER]),
+    '--fifo',
+    join(dir, 'exec.fifo'),
+    '--pid-file',
+    join(dir, 'pid'),
+    ...args,
+  ];
   const r = spawnSync('env', argv, { stdio: ['ignore', err, err], env: cleanEnv(), cwd: dir, timeout: 30_000 });
   closeSync(err);
   const pid = existsSync(join(dir, 'pid')) ? Number(readFileSync(join(dir, 'pid'), 'utf8')) : undefined;
@@ -97,36 +115,48 @@ t.test('as nobody too', async (t) => {
   t.equal(readFileSync(join(dir, 'marker'), 'utf8'), '65534\n', 'as nobody');
 });
 
-t.test('setup that drops to nobody before the barrier (as a runtime does)', { skip: isRoot() ? false : 'needs root to change ids' }, async (t) => {
-  const dir = workdir(t);
-  const c = create(dir, ['--ids', '65534', 'sh', '-c', 'id -u > marker']);
-  t.equal(c.status, 0, 'the starter exits 0');
-  if (!c.pid) return t.fail(`no pid file: ${c.stderr()}`);
-  checkWaiting(t, c.pid, dir);
-  t.equal(field(c.pid, 'Uid')?.split(/\s+/)[0], '65534', 'the waiting child is already nobody');
-  t.equal(release(dir), '0', 'it could still reopen the fifo through /proc/self/fd');
-  t.same(waitChildSync(c.pid), { pid: c.pid, code: 0 }, 'the program exited 0');
-  t.equal(readFileSync(join(dir, 'marker'), 'utf8'), '65534\n', 'as nobody');
-});
+t.test(
+  'setup that drops to nobody before the barrier (as a runtime does)',
+  { skip: isRoot() ? false : 'needs root to change ids' },
+  async (t) => {
+    const dir = workdir(t);
+    const c = create(dir, ['--ids', '65534', 'sh', '-c', 'id -u > marker']);
+    t.equal(c.status, 0, 'the starter exits 0');
+    if (!c.pid) return t.fail(`no pid file: ${c.stderr()}`);
+    checkWaiting(t, c.pid, dir);
+    t.equal(field(c.pid, 'Uid')?.split(/\s+/)[0], '65534', 'the waiting child is already nobody');
+    t.equal(release(dir), '0', 'it could still reopen the fifo through /proc/self/fd');
+    t.same(waitChildSync(c.pid), { pid: c.pid, code: 0 }, 'the program exited 0');
+    t.equal(readFileSync(join(dir, 'marker'), 'utf8'), '65534\n', 'as nobody');
+  },
+);
 
 t.test('a failed setup step is reported by the starter and leaves no process', async (t) => {
   const dir = workdir(t);
   const c = create(dir, ['--chdir', join(dir, 'missing'), 'sh', '-c', 'echo ran > marker']);
   t.equal(c.status, 1, 'the starter fails');
-  t.match(c.stderr(), /^plan-barrier: cannot chdir to '.*\/missing': ENOENT \(No such file or directory\)\n/, 'naming the step');
+  t.match(
+    c.stderr(),
+    /^plan-barrier: cannot chdir to '.*\/missing': ENOENT \(No such file or directory\)\n/,
+    'naming the step',
+  );
   t.equal(c.pid, undefined, 'and reports no child');
   t.same(children(), [], 'the child was killed and reaped, not left waiting');
 });
 
-t.test('a fifo the child may not open is found before the barrier', { skip: isRoot() ? false : 'needs root to make a fifo nobody may open' }, async (t) => {
-  const dir = workdir(t);
-  chmodSync(join(dir, 'exec.fifo'), 0o600);
-  const c = create(dir, ['true'], 'nobody');
-  t.equal(c.status, 1, 'the starter fails');
-  t.match(c.stderr(), /for writing: EACCES/, 'with the error of the check');
-  t.equal(c.pid, undefined, 'and reports no child');
-  t.same(children(), [], 'nothing left');
-});
+t.test(
+  'a fifo the child may not open is found before the barrier',
+  { skip: isRoot() ? false : 'needs root to make a fifo nobody may open' },
+  async (t) => {
+    const dir = workdir(t);
+    chmodSync(join(dir, 'exec.fifo'), 0o600);
+    const c = create(dir, ['true'], 'nobody');
+    t.equal(c.status, 1, 'the starter fails');
+    t.match(c.stderr(), /for writing: EACCES/, 'with the error of the check');
+    t.equal(c.pid, undefined, 'and reports no child');
+    t.same(children(), [], 'nothing left');
+  },
+);
 
 t.test('not a fifo: refused before any child exists', async (t) => {
   const dir = workdir(t);

@@ -26,7 +26,11 @@ t.test('every failed call is reported failed: its conditional follow-up always r
     mkdirSync(dir);
     const calls: Call[] = [];
     for (let i = 0; i < pairs; i++) {
-      calls.push({ ...makeCall('access', ['/nonexistent/nslab', 0], 'access("/nonexistent/nslab", F_OK)'), id: `probe-${i}`, optional: true });
+      calls.push({
+        ...makeCall('access', ['/nonexistent/nslab', 0], 'access("/nonexistent/nslab", F_OK)'),
+        id: `probe-${i}`,
+        optional: true,
+      });
       calls.push({ ...makeCall('mkdir', [join(dir, String(i)), 0o755], `mkdir(${i})`), onlyIfFailed: `probe-${i}` });
     }
     const child = startPlan([...calls, execCall('true', ['true'])]);

@@ -26,12 +26,21 @@ t.test('a plan that runs ahead makes every call and execs', async (t) => {
   const child = startPlan([...dirs.map(mkdir), trueProgram()], { runAhead: true });
   t.ok(child.execed, 'the program runs');
   t.same(waitChildSync(child.pid), { pid: child.pid, code: 0 }, 'and ends with status 0');
-  t.ok(dirs.every((d) => existsSync(d)), 'every call was made');
+  t.ok(
+    dirs.every((d) => existsSync(d)),
+    'every call was made',
+  );
 });
 
 t.test('a failed call: the parent reads it in order, kills the child before exec, and throws', async (t) => {
   const before = join(scratch, 'before-failure');
-  t.throws(() => startPlan([mkdir(before), chdirCall('/nonexistent/nslab'), mkdir(join(scratch, 'maybe')), trueProgram()], { runAhead: true }), { name: 'SyscallError', call: 'chdir', code: 'ENOENT' });
+  t.throws(
+    () =>
+      startPlan([mkdir(before), chdirCall('/nonexistent/nslab'), mkdir(join(scratch, 'maybe')), trueProgram()], {
+        runAhead: true,
+      }),
+    { name: 'SyscallError', call: 'chdir', code: 'ENOENT' },
+  );
   t.ok(existsSync(before), 'the call before the failure was made');
 });
 

@@ -33,7 +33,8 @@ t.test('busybox root filesystem: layout, and a second run changes nothing', root
   const first = makeRootfs([dir]);
   t.equal(first.code, 0, first.stderr);
   t.match(first.stdout, /[1-9]\d* files copied, [1-9]\d* links made/);
-  for (const d of ['bin', 'sbin', 'usr/bin', 'etc', 'root', 'tmp', 'proc', 'sys', 'dev', 'var', 'run']) t.ok(statSync(join(dir, d)).isDirectory(), `${d}/`);
+  for (const d of ['bin', 'sbin', 'usr/bin', 'etc', 'root', 'tmp', 'proc', 'sys', 'dev', 'var', 'run'])
+    t.ok(statSync(join(dir, d)).isDirectory(), `${d}/`);
   t.equal(statSync(join(dir, 'tmp')).mode & 0o7777, 0o1777, 'tmp is 1777');
   t.equal(statSync(join(dir, 'root')).mode & 0o777, 0o700, 'root is 0700');
   t.ok(statSync(join(dir, 'dev/null')).isCharacterDevice(), 'dev/null is a device node');
@@ -53,7 +54,11 @@ t.test('ts-unshare -fpmu --mount-proc -R ROOTFS: ps shows PID 1; hostname stays 
   t.equal(rows.length, 2, 'one process');
   t.match(rows[1], /^\s*1\s+root\s.*\bps$/, 'ps itself, as PID 1');
   const host = hostname();
-  const h = runTool('unshare', ['-fpmu', '--mount-proc', '-R', dir, '/bin/sh', '-c', 'hostname nslab-rootfs && hostname'], { env });
+  const h = runTool(
+    'unshare',
+    ['-fpmu', '--mount-proc', '-R', dir, '/bin/sh', '-c', 'hostname nslab-rootfs && hostname'],
+    { env },
+  );
   t.equal(h.code, 0, h.stderr);
   t.equal(h.stdout.trim(), 'nslab-rootfs');
   t.equal(hostname(), host, "the host's hostname is untouched");

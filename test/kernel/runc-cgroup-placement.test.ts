@@ -4,13 +4,27 @@
 // runtimes side by side on this host, comparing /proc/PID/cgroup.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, posix } from 'node:path';
 import { CgroupLayout, detectCgroups, unifiedHierarchy } from '../../src/cgroup/hierarchy.js';
 import { cgroupSpec, runcLayout } from '../../src/runtime/cgroups.js';
 import { cleanEnv, isRoot, ROOT, run, tool } from '../helpers/tools.js';
 
-const v2 = (own: string): CgroupLayout => ({ mode: 'v2', hierarchies: [{ version: 2, mountPoint: '/sys/fs/cgroup', mountRoot: '/', controllers: ['memory', 'pids'], own }] });
+const v2 = (own: string): CgroupLayout => ({
+  mode: 'v2',
+  hierarchies: [{ version: 2, mountPoint: '/sys/fs/cgroup', mountRoot: '/', controllers: ['memory', 'pids'], own }],
+});
 const hybrid = (own: string): CgroupLayout => ({
   mode: 'hybrid',
   hierarchies: [
@@ -21,22 +35,46 @@ const hybrid = (own: string): CgroupLayout => ({
 
 t.test('the rule, as runc 1.1 has it (specconv, fs/paths.go, fs2/defaultpath.go)', async (t) => {
   const session = '/user.slice/user-1000.slice/session-3.scope';
-  t.equal(cgroupSpec('web', undefined, v2(session)), '/user.slice/user-1000.slice/web', 'pure v2, no cgroupsPath: the id beside the session scope, not in it');
-  t.equal(cgroupSpec('web', 'pods/web', v2(session)), '/user.slice/user-1000.slice/pods/web', 'pure v2, relative: below the parent of our cgroup');
+  t.equal(
+    cgroupSpec('web', undefined, v2(session)),
+    '/user.slice/user-1000.slice/web',
+    'pure v2, no cgroupsPath: the id beside the session scope, not in it',
+  );
+  t.equal(
+    cgroupSpec('web', 'pods/web', v2(session)),
+    '/user.slice/user-1000.slice/pods/web',
+    'pure v2, relative: below the parent of our cgroup',
+  );
   t.equal(cgroupSpec('web', 'web', v2('/')), '/web', 'pure v2 from the root cgroup: below the root');
   t.equal(cgroupSpec('web', '/machine/web', v2(session)), '/machine/web', 'absolute: from the top, on every layout');
-  t.equal(cgroupSpec('web', undefined, hybrid(session)), 'web', 'hybrid (and v1): relative to our own cgroup in each hierarchy');
+  t.equal(
+    cgroupSpec('web', undefined, hybrid(session)),
+    'web',
+    'hybrid (and v1): relative to our own cgroup in each hierarchy',
+  );
   t.equal(cgroupSpec('web', '../../web', hybrid(session)), 'web', "'..' cannot climb out (runc's CleanPath)");
   t.equal(cgroupSpec('web', '/a/../../b', v2(session)), '/b', 'nor above the top');
-  t.throws(() => cgroupSpec('web', 'system.slice:runc:web', v2(session)), /systemd/, 'the systemd driver form is refused by name');
+  t.throws(
+    () => cgroupSpec('web', 'system.slice:runc:web', v2(session)),
+    /systemd/,
+    'the systemd driver form is refused by name',
+  );
   const h = runcLayout(hybrid(session));
-  t.same(h.hierarchies.map((x) => x.own), [session, '/'], "hybrid: a relative path is below our cgroup in v1, from the top of the unified hierarchy (runc's GetOwnCgroupPath(\"\") is the hybrid mount point)");
+  t.same(
+    h.hierarchies.map((x) => x.own),
+    [session, '/'],
+    'hybrid: a relative path is below our cgroup in v1, from the top of the unified hierarchy (runc\'s GetOwnCgroupPath("") is the hybrid mount point)',
+  );
   const pure = v2(session);
   t.equal(runcLayout(pure), pure, 'pure v2: the layout as it is (cgroupSpec takes the parent)');
 });
 
 const haveRunc = existsSync('/usr/sbin/runc');
-const skip = !isRoot() ? 'needs root (CI runs as root)' : !haveRunc ? 'runc is not installed (apt-get install runc)' : false;
+const skip = !isRoot()
+  ? 'needs root (CI runs as root)'
+  : !haveRunc
+    ? 'runc is not installed (apt-get install runc)'
+    : false;
 
 t.test('ts-runc and runc put the same container in the same cgroups', { skip, timeout: 120_000 }, async (t) => {
   const layout = detectCgroups();
@@ -55,7 +93,8 @@ t.test('ts-runc and runc put the same container in the same cgroups', { skip, ti
     wrapDir = join(uni.mountPoint, posix.relative(uni.mountRoot, uni.own), tag, 'runner');
     mkdirSync(wrapDir, { recursive: true });
   }
-  const wrap = (argv: string[]) => (wrapDir ? ['sh', '-c', `echo $$ > ${wrapDir}/cgroup.procs && exec "$@"`, 'sh', ...argv] : argv);
+  const wrap = (argv: string[]) =>
+    wrapDir ? ['sh', '-c', `echo $$ > ${wrapDir}/cgroup.procs && exec "$@"`, 'sh', ...argv] : argv;
   const rel = `${tag}-rel`;
   t.teardown(() => {
     rmSync(scratch, { recursive: true, force: true });
@@ -73,13 +112,18 @@ t.test('ts-runc and runc put the same container in the same cgroups', { skip, ti
     if (cgroupsPath) c.linux.cgroupsPath = cgroupsPath;
     writeFileSync(join(b, 'config.json'), JSON.stringify(c));
     const out = openSync(join(scratch, `${id}.out`), 'w');
-    const r = spawnSync(wrap([runtime, '--root', root, 'run', '-d', '--bundle', b, id])[0]!, wrap([runtime, '--root', root, 'run', '-d', '--bundle', b, id]).slice(1), { stdio: ['ignore', out, out], env: cleanEnv(), timeout: 30_000 });
+    const r = spawnSync(
+      wrap([runtime, '--root', root, 'run', '-d', '--bundle', b, id])[0]!,
+      wrap([runtime, '--root', root, 'run', '-d', '--bundle', b, id]).slice(1),
+      { stdio: ['ignore', out, out], env: cleanEnv(), timeout: 30_000 },
+    );
     closeSync(out);
     if (r.status !== 0) throw new Error(`${runtime} run -d ${id}: ${readFileSync(join(scratch, `${id}.out`), 'utf8')}`);
     const state = JSON.parse(String(spawnSync(runtime, ['--root', root, 'state', id], { env: cleanEnv() }).stdout));
     return readFileSync(`/proc/${state.pid}/cgroup`, 'utf8');
   };
-  const remove = (runtime: string, root: string, id: string) => spawnSync(runtime, ['--root', root, 'delete', '-f', id], { env: cleanEnv() });
+  const remove = (runtime: string, root: string, id: string) =>
+    spawnSync(runtime, ['--root', root, 'delete', '-f', id], { env: cleanEnv() });
   const ours = join(scratch, 'ts-state');
   const theirs = join(scratch, 'runc-state');
   for (const [what, cgroupsPath] of [
@@ -102,13 +146,24 @@ t.test('ts-runc and runc put the same container in the same cgroups', { skip, ti
     // where ts-runc made the container a cgroup, runc made the same one.
     // runc also joins hierarchies ts-runc has no use for (name=systemd):
     // those are listed, not compared.
-    const byHierarchy = (text: string, id: string) => new Map(text.split('\n').filter(Boolean).map((l) => { const [, ctl, path] = /^\d+:([^:]*):(.*)$/.exec(l)!; return [ctl, path!.replaceAll(id, 'ID')]; }));
+    const byHierarchy = (text: string, id: string) =>
+      new Map(
+        text
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => {
+            const [, ctl, path] = /^\d+:([^:]*):(.*)$/.exec(l)!;
+            return [ctl, path!.replaceAll(id, 'ID')];
+          }),
+      );
     const mine = byHierarchy(a, tsId);
     const runcs = byHierarchy(b, rcId);
     const joined = [...mine].filter(([, p]) => p.includes('ID'));
     t.ok(joined.length > 0, `${what}: ts-runc made the container cgroups`);
     for (const [ctl, p] of joined) t.equal(p, runcs.get(ctl), `${what}: ${ctl || 'cgroup2'}: ${p}`);
-    const onlyRunc = [...runcs].filter(([ctl, p]) => p.includes('ID') && !mine.get(ctl)?.includes('ID')).map(([ctl]) => ctl);
+    const onlyRunc = [...runcs]
+      .filter(([ctl, p]) => p.includes('ID') && !mine.get(ctl)?.includes('ID'))
+      .map(([ctl]) => ctl);
     if (onlyRunc.length) t.comment(`${what}: runc also joins ${onlyRunc.join(', ')}; ts-runc does not`);
   }
   // runc leaves the parents of a relative path; remove ours and theirs (empty), deepest first.
@@ -123,6 +178,24 @@ t.test('ts-runc and runc put the same container in the same cgroups', { skip, ti
       }
     }
   }
-  const left = layout.hierarchies.flatMap((h) => run(['find', h.mountPoint, '-maxdepth', '8', '-type', 'd', '(', '-name', `*${tag}*`, '-o', '-name', `*p-${process.pid}`, ')']).stdout.split('\n').filter(Boolean));
+  const left = layout.hierarchies.flatMap((h) =>
+    run([
+      'find',
+      h.mountPoint,
+      '-maxdepth',
+      '8',
+      '-type',
+      'd',
+      '(',
+      '-name',
+      `*${tag}*`,
+      '-o',
+      '-name',
+      `*p-${process.pid}`,
+      ')',
+    ])
+      .stdout.split('\n')
+      .filter(Boolean),
+  );
   t.same(left, [], 'no cgroup left behind');
 });

@@ -46,39 +46,51 @@ function removeNewEmptyCgroups(before: Set<string>): string[] {
 
 const script = join(ROOT, '..', 'shared', 'conformance', 'run-runtime-tools.sh');
 const suite = existsSync(script) ? script : undefined;
-const skip = !isRoot() ? 'needs root (CI runs as root)' : !suite ? 'the runtime-tools archive (../shared/conformance) is not beside the clone' : false;
+const skip = !isRoot()
+  ? 'needs root (CI runs as root)'
+  : !suite
+    ? 'the runtime-tools archive (../shared/conformance) is not beside the clone'
+    : false;
 
 // Where ts-runc still passes fewer points than runc (see README, ts-runc).
 const KNOWN_GAPS: Record<string, string> = {};
 
 function counts(runtime: string, leftBy: Map<string, string[]>): Map<string, { ok: number; notOk: number }> {
   const before = cgroupDirs();
-  const r = run(['bash', suite!, runtime], { timeout: 1_800_000, env: { ...process.env, RT_DIR: `/tmp/nslab-rt-${process.pid}` } });
+  const r = run(['bash', suite!, runtime], {
+    timeout: 1_800_000,
+    env: { ...process.env, RT_DIR: `/tmp/nslab-rt-${process.pid}` },
+  });
   const out = new Map<string, { ok: number; notOk: number }>();
-  for (const m of r.stdout.matchAll(/^(\S+)\s+(\d+) ok\s+(\d+) not ok$/gm)) out.set(m[1]!, { ok: Number(m[2]), notOk: Number(m[3]) });
+  for (const m of r.stdout.matchAll(/^(\S+)\s+(\d+) ok\s+(\d+) not ok$/gm))
+    out.set(m[1]!, { ok: Number(m[2]), notOk: Number(m[3]) });
   leftBy.set(runtime, removeNewEmptyCgroups(before));
   return out;
 }
 
-t.test('runtime-tools: ts-runc passes every point runc passes, test by test', { skip, timeout: 3_600_000 }, async (t) => {
-  const leftBy = new Map<string, string[]>();
-  const ours = counts(tool('runc'), leftBy);
-  t.same(leftBy.get(tool('runc')), [], 'ts-runc left no cgroup behind');
-  t.ok(ours.size >= 30, `the suite ran (${ours.size} tests)`);
-  const haveRunc = run(['sh', '-c', 'command -v runc']).code === 0;
-  if (!haveRunc) {
-    t.comment('runc is not installed: the counts are not compared');
-    return;
-  }
-  const theirs = counts('runc', leftBy);
-  const runcLeft = leftBy.get('runc') ?? [];
-  if (runcLeft.length) t.comment(`runc left ${runcLeft.length} empty cgroups, removed: ${runcLeft.join(' ')}`);
-  for (const [name, r] of theirs) {
-    const o = ours.get(name) ?? { ok: 0, notOk: 1 };
-    const msg = `${name}: ts-runc ${o.ok} ok, runc ${r.ok} ok`;
-    if (KNOWN_GAPS[name] && o.ok < r.ok) t.ok(true, msg, { todo: KNOWN_GAPS[name] });
-    else t.ok(o.ok >= r.ok, msg);
-  }
-  const sum = (m: Map<string, { ok: number }>) => [...m.values()].reduce((n, c) => n + c.ok, 0);
-  t.comment(`ts-runc ${sum(ours)} passed, runc ${sum(theirs)} passed`);
-});
+t.test(
+  'runtime-tools: ts-runc passes every point runc passes, test by test',
+  { skip, timeout: 3_600_000 },
+  async (t) => {
+    const leftBy = new Map<string, string[]>();
+    const ours = counts(tool('runc'), leftBy);
+    t.same(leftBy.get(tool('runc')), [], 'ts-runc left no cgroup behind');
+    t.ok(ours.size >= 30, `the suite ran (${ours.size} tests)`);
+    const haveRunc = run(['sh', '-c', 'command -v runc']).code === 0;
+    if (!haveRunc) {
+      t.comment('runc is not installed: the counts are not compared');
+      return;
+    }
+    const theirs = counts('runc', leftBy);
+    const runcLeft = leftBy.get('runc') ?? [];
+    if (runcLeft.length) t.comment(`runc left ${runcLeft.length} empty cgroups, removed: ${runcLeft.join(' ')}`);
+    for (const [name, r] of theirs) {
+      const o = ours.get(name) ?? { ok: 0, notOk: 1 };
+      const msg = `${name}: ts-runc ${o.ok} ok, runc ${r.ok} ok`;
+      if (KNOWN_GAPS[name] && o.ok < r.ok) t.ok(true, msg, { todo: KNOWN_GAPS[name] });
+      else t.ok(o.ok >= r.ok, msg);
+    }
+    const sum = (m: Map<string, { ok: number }>) => [...m.values()].reduce((n, c) => n + c.ok, 0);
+    t.comment(`ts-runc ${sum(ours)} passed, runc ${sum(theirs)} passed`);
+  },
+);

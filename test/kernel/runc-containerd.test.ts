@@ -11,8 +11,14 @@ import { join } from 'node:path';
 import { cleanEnv, inventory, isRoot, registerLeftoverCheck, ROOT, run, tool } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 
-const missing = ['containerd', 'ctr', 'umoci', 'containerd-shim-runc-v2'].filter((p) => run(['sh', '-c', `command -v ${p}`]).code !== 0);
-const skip = !isRoot() ? 'needs root (CI runs as root)' : missing.length ? `not installed: ${missing.join(', ')}` : false;
+const missing = ['containerd', 'ctr', 'umoci', 'containerd-shim-runc-v2'].filter(
+  (p) => run(['sh', '-c', `command -v ${p}`]).code !== 0,
+);
+const skip = !isRoot()
+  ? 'needs root (CI runs as root)'
+  : missing.length
+    ? `not installed: ${missing.join(', ')}`
+    : false;
 const before = inventory();
 
 /**
@@ -20,7 +26,10 @@ const before = inventory();
  * /default/ID; the runtime removes ID, and the parent stays. The ones this
  * test made, it removes.
  */
-const ctrParents = () => detectCgroups().hierarchies.map((h) => join(h.mountPoint, 'default')).filter((d) => existsSync(d));
+const ctrParents = () =>
+  detectCgroups()
+    .hierarchies.map((h) => join(h.mountPoint, 'default'))
+    .filter((d) => existsSync(d));
 
 t.test('ctr run --runc-binary ts-runc', { skip }, async (t) => {
   const parentsBefore = new Set(ctrParents());
@@ -38,10 +47,22 @@ t.test('ctr run --runc-binary ts-runc', { skip }, async (t) => {
     join(dir, 'config.toml'),
     `version = 2\nroot = "${dir}/root"\nstate = "${dir}/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "${sock}"\n[ttrpc]\n  address = "${sock}.ttrpc"\n[debug]\n  address = "${dir}/debug.sock"\n`,
   );
-  const daemon = spawn('unshare', ['-n', '-m', '--propagation', 'private', 'sh', '-c', `mount -t tmpfs tmpfs /run && exec containerd --config ${dir}/config.toml`], {
-    env: cleanEnv(),
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const daemon = spawn(
+    'unshare',
+    [
+      '-n',
+      '-m',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      `mount -t tmpfs tmpfs /run && exec containerd --config ${dir}/config.toml`,
+    ],
+    {
+      env: cleanEnv(),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let log = '';
   daemon.stderr.on('data', (d) => (log += d));
   const exited = new Promise((r) => daemon.on('exit', r));
@@ -49,7 +70,14 @@ t.test('ctr run --runc-binary ts-runc', { skip }, async (t) => {
     daemon.kill('SIGTERM');
     await exited;
     // The shims are gone with their containers; the namespace's mounts with its last process.
-    for (let i = 0; i < 50 && existsSync(`${dir}/root`) && run(['sh', '-c', `grep -c ${dir} /proc/*/mountinfo 2>/dev/null | grep -v ':0$'`]).stdout.trim(); i++) await new Promise((r) => setTimeout(r, 100));
+    for (
+      let i = 0;
+      i < 50 &&
+      existsSync(`${dir}/root`) &&
+      run(['sh', '-c', `grep -c ${dir} /proc/*/mountinfo 2>/dev/null | grep -v ':0$'`]).stdout.trim();
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
     rmSync(dir, { recursive: true, force: true });
     // After containerd: its containers' cgroups are gone by now.
     for (const d of ctrParents()) if (!parentsBefore.has(d)) rmdirSync(d);
@@ -58,7 +86,12 @@ t.test('ctr run --runc-binary ts-runc', { skip }, async (t) => {
   t.match(log, /successfully booted/, 'containerd is up');
   // ctr runs in containerd's namespaces: its fifos live in the private /run.
   const ctr = (...args: string[]) => {
-    const r = spawnSync('nsenter', ['-t', String(daemon.pid), '-m', '-n', '--', 'ctr', '-a', sock, ...args], { env: cleanEnv(), encoding: 'utf8', timeout: 60_000, input: '' });
+    const r = spawnSync('nsenter', ['-t', String(daemon.pid), '-m', '-n', '--', 'ctr', '-a', sock, ...args], {
+      env: cleanEnv(),
+      encoding: 'utf8',
+      timeout: 60_000,
+      input: '',
+    });
     return { code: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
   };
   // ctr's child: the unshare'd sh became containerd (exec), so its pid is containerd's.

@@ -9,7 +9,19 @@
 // runs `env node`); runc runs from a copy of runc. After each attack the
 // copy's sha256 must be unchanged wherever runc's is (docs/runc.md, "Defences").
 import t from 'tap';
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -18,7 +30,11 @@ import { addUserNamespace } from '../helpers/oci.js';
 import { waitFor } from '../helpers/wait.js';
 
 const haveRunc = existsSync('/usr/sbin/runc');
-const skip = !isRoot() ? 'needs root (CI runs as root)' : !haveRunc ? 'runc (the oracle) is not installed at /usr/sbin/runc' : false;
+const skip = !isRoot()
+  ? 'needs root (CI runs as root)'
+  : !haveRunc
+    ? 'runc (the oracle) is not installed at /usr/sbin/runc'
+    : false;
 
 const scratch = mkdtempSync('/tmp/nslab-exe-attack-');
 chmodSync(scratch, 0o755);
@@ -27,7 +43,12 @@ const baseRootfs = join(scratch, 'rootfs');
 const made: Array<{ rt: Runtime; id: string }> = [];
 
 t.teardown(() => {
-  for (const { rt, id } of made) spawnSync(rt.argv[0]!, [...rt.argv.slice(1), 'delete', '-f', id], { env: rt.env, stdio: 'ignore', timeout: 30_000 });
+  for (const { rt, id } of made)
+    spawnSync(rt.argv[0]!, [...rt.argv.slice(1), 'delete', '-f', id], {
+      env: rt.env,
+      stdio: 'ignore',
+      timeout: 30_000,
+    });
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -73,7 +94,10 @@ echo stopped
 
 let count = 0;
 /** A bundle with its own copy of the rootfs (the attack writes its log there). */
-function bundle(rt: Runtime, opts: { userns: boolean; ptrace?: boolean; args: string[] }): { dir: string; rootfs: string } {
+function bundle(
+  rt: Runtime,
+  opts: { userns: boolean; ptrace?: boolean; args: string[] },
+): { dir: string; rootfs: string } {
   const dir = join(scratch, `bundle-${++count}`);
   const rootfs = join(dir, 'rootfs');
   mkdirSync(dir);
@@ -88,7 +112,8 @@ function bundle(rt: Runtime, opts: { userns: boolean; ptrace?: boolean; args: st
   config.root = { path: rootfs, readonly: false };
   config.process.terminal = false;
   config.process.args = opts.args;
-  if (opts.ptrace) for (const set of ['bounding', 'effective', 'permitted']) config.process.capabilities[set].push('CAP_SYS_PTRACE');
+  if (opts.ptrace)
+    for (const set of ['bounding', 'effective', 'permitted']) config.process.capabilities[set].push('CAP_SYS_PTRACE');
   if (opts.userns) addUserNamespace(config);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
   void rt;
@@ -99,7 +124,12 @@ function bundle(rt: Runtime, opts: { userns: boolean; ptrace?: boolean; args: st
 function cmd(rt: Runtime, args: string[], cwd = '/'): { code: number | null; stderr: string } {
   const err = join(scratch, `stderr-${++count}`);
   const e = openSync(err, 'w');
-  const r = spawnSync(rt.argv[0]!, [...rt.argv.slice(1), ...args], { stdio: ['ignore', 'ignore', e], env: rt.env, cwd, timeout: 30_000 });
+  const r = spawnSync(rt.argv[0]!, [...rt.argv.slice(1), ...args], {
+    stdio: ['ignore', 'ignore', e],
+    env: rt.env,
+    cwd,
+    timeout: 30_000,
+  });
   closeSync(e);
   return { code: r.status, stderr: readFileSync(err, 'utf8') };
 }
@@ -120,7 +150,11 @@ interface Outcome {
  * starts it. Then the attacker gets time to write, is stopped, and the
  * container deleted.
  */
-async function attack(rt: Runtime, scenario: 'exec' | 'created', opts: { userns: boolean; ptrace?: boolean }): Promise<Outcome> {
+async function attack(
+  rt: Runtime,
+  scenario: 'exec' | 'created',
+  opts: { userns: boolean; ptrace?: boolean },
+): Promise<Outcome> {
   const before = sha256(rt.victim);
   const id = `atk-${count + 1}`;
   const { dir, rootfs } = bundle(rt, { ...opts, args: scenario === 'exec' ? ['/attack.sh'] : ['sleep', '1000'] });
@@ -131,7 +165,8 @@ async function attack(rt: Runtime, scenario: 'exec' | 'created', opts: { userns:
       const r = cmd(rt, ['run', '-d', id], dir);
       if (r.code !== 0) throw new Error(`${rt.name} run -d: ${r.stderr}`);
       // The attacker runs once its log exists (its first line opens it).
-      if (!(await waitFor(() => existsSync(log), { timeoutMs: 10_000 }))) throw new Error(`${rt.name}: the attacker did not start`);
+      if (!(await waitFor(() => existsSync(log), { timeoutMs: 10_000 })))
+        throw new Error(`${rt.name}: the attacker did not start`);
       for (let i = 0; i < 8; i++) {
         const e = cmd(rt, ['exec', id, 'true']);
         if (e.code !== 0) throw new Error(`${rt.name} exec: ${e.stderr}`);
@@ -152,11 +187,18 @@ async function attack(rt: Runtime, scenario: 'exec' | 'created', opts: { userns:
     await waitFor(() => existsSync(log) && /^stopped$/m.test(readFileSync(log, 'utf8')), { timeoutMs: 10_000 });
   } finally {
     cmd(rt, ['delete', '-f', id]);
-    made.splice(made.findIndex((m) => m.id === id), 1);
+    made.splice(
+      made.findIndex((m) => m.id === id),
+      1,
+    );
   }
   const lines = (existsSync(log) ? readFileSync(log, 'utf8') : '').split('\n');
   return {
-    held: [...new Set(lines.filter((l) => l.startsWith('held ')).map((l) => l.replace(/^held \/proc\/\d+\//, 'held /proc/N/')))],
+    held: [
+      ...new Set(
+        lines.filter((l) => l.startsWith('held ')).map((l) => l.replace(/^held \/proc\/\d+\//, 'held /proc/N/')),
+      ),
+    ],
     wrote: [...new Set(lines.filter((l) => l.startsWith('wrote ')))],
     intact: sha256(rt.victim) === before,
   };
@@ -176,15 +218,27 @@ t.before(() => {
   chmodSync(join(binDir, 'runc'), 0o755);
   const env = cleanEnv();
   env.PATH = `${binDir}:${env.PATH}`;
-  ts = { name: 'ts-runc', argv: [tool('runc'), '--root', join(scratch, 'ts-state')], env, victim: join(binDir, 'node') };
-  runc = { name: 'runc', argv: [join(binDir, 'runc'), '--root', join(scratch, 'runc-state')], env, victim: join(binDir, 'runc') };
+  ts = {
+    name: 'ts-runc',
+    argv: [tool('runc'), '--root', join(scratch, 'ts-state')],
+    env,
+    victim: join(binDir, 'node'),
+  };
+  runc = {
+    name: 'runc',
+    argv: [join(binDir, 'runc'), '--root', join(scratch, 'runc-state')],
+    env,
+    victim: join(binDir, 'runc'),
+  };
 });
 
 t.test('ts-runc runs from the copy of node', { skip }, async (t) => {
   const { dir } = bundle(ts, { userns: false, args: ['true'] });
   made.push({ rt: ts, id: 'which-node' });
   t.equal(cmd(ts, ['create', 'which-node'], dir).code, 0);
-  const state = JSON.parse(spawnSync(ts.argv[0]!, [...ts.argv.slice(1), 'state', 'which-node'], { env: ts.env, encoding: 'utf8' }).stdout);
+  const state = JSON.parse(
+    spawnSync(ts.argv[0]!, [...ts.argv.slice(1), 'state', 'which-node'], { env: ts.env, encoding: 'utf8' }).stdout,
+  );
   t.equal(readlinkSync(`/proc/${state.pid}/exe`), ts.victim, 'the waiting init is a clone of the copy');
   cmd(ts, ['delete', '-f', 'which-node']);
   made.pop();
@@ -192,16 +246,20 @@ t.test('ts-runc runs from the copy of node', { skip }, async (t) => {
 
 for (const userns of [false, true]) {
   for (const scenario of ['exec', 'created'] as const) {
-    t.test(`${scenario}${userns ? ', user namespace' : ''}: the runtime's executable stays out of reach`, { skip }, async (t) => {
-      const theirs = await attack(runc, scenario, { userns });
-      const ours = await attack(ts, scenario, { userns });
-      t.comment(`runc: ${JSON.stringify(theirs)}`);
-      t.comment(`ts-runc: ${JSON.stringify(ours)}`);
-      t.ok(theirs.intact, 'the oracle: runc\'s copy is intact');
-      t.ok(ours.intact, 'the copy of node is intact');
-      t.same(ours.wrote, [], 'the attacker wrote to no file outside the container');
-      t.same(ours.held, [], 'and could not even hold one');
-    });
+    t.test(
+      `${scenario}${userns ? ', user namespace' : ''}: the runtime's executable stays out of reach`,
+      { skip },
+      async (t) => {
+        const theirs = await attack(runc, scenario, { userns });
+        const ours = await attack(ts, scenario, { userns });
+        t.comment(`runc: ${JSON.stringify(theirs)}`);
+        t.comment(`ts-runc: ${JSON.stringify(ours)}`);
+        t.ok(theirs.intact, "the oracle: runc's copy is intact");
+        t.ok(ours.intact, 'the copy of node is intact');
+        t.same(ours.wrote, [], 'the attacker wrote to no file outside the container');
+        t.same(ours.held, [], 'and could not even hold one');
+      },
+    );
   }
 }
 
@@ -215,7 +273,7 @@ for (const scenario of ['exec', 'created'] as const) {
     const ours = await attack(ts, scenario, { userns: false, ptrace: true });
     t.comment(`runc: ${JSON.stringify(theirs)}`);
     t.comment(`ts-runc: ${JSON.stringify(ours)}`);
-    t.ok(theirs.intact, 'the oracle: runc\'s copy is intact');
+    t.ok(theirs.intact, "the oracle: runc's copy is intact");
     t.ok(ours.intact, 'the copy of node is intact');
   });
 }
@@ -226,5 +284,5 @@ t.test('CAP_SYS_PTRACE in a user namespace does not reach the runtime', { skip }
   t.comment(`runc: ${JSON.stringify(theirs)}`);
   t.comment(`ts-runc: ${JSON.stringify(ours)}`);
   t.ok(theirs.intact && ours.intact, 'both copies intact');
-  t.same(ours.held, [], 'ptrace access needs CAP_SYS_PTRACE in the host\'s user namespace');
+  t.same(ours.held, [], "ptrace access needs CAP_SYS_PTRACE in the host's user namespace");
 });

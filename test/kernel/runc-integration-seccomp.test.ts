@@ -72,7 +72,12 @@ function runSuite(runtime: string, out: string, baseline?: string): Summary {
   if (baseline) env.BASELINE = baseline;
   const r = run(['bash', script, runtime, ...FILES], { env, timeout: 1_500_000 });
   const m = r.stdout.match(/^(\d+) passed, (\d+) failed(?:, (\d+) skipped)?$/m);
-  return { passed: Number(m?.[1] ?? 0), failed: Number(m?.[2] ?? -1), skipped: Number(m?.[3] ?? 0), text: r.stdout + r.stderr };
+  return {
+    passed: Number(m?.[1] ?? 0),
+    failed: Number(m?.[2] ?? -1),
+    skipped: Number(m?.[3] ?? 0),
+    text: r.stdout + r.stderr,
+  };
 }
 
 t.test("runc's seccomp tests: ts-runc passes every one runc passes", { skip }, async (t) => {
@@ -82,7 +87,11 @@ t.test("runc's seccomp tests: ts-runc passes every one runc passes", { skip }, a
     rmSync(dir, { recursive: true, force: true });
   });
   const base = runSuite(runc, join(dir, 'runc'));
-  t.ok(base.passed > 0, `runc passes some of them (${base.passed} passed, ${base.failed} failed, ${base.skipped} skipped)`, { output: base.text.slice(-2000) });
+  t.ok(
+    base.passed > 0,
+    `runc passes some of them (${base.passed} passed, ${base.failed} failed, ${base.skipped} skipped)`,
+    { output: base.text.slice(-2000) },
+  );
   let ours = runSuite(tool('runc'), join(dir, 'ts-runc'), join(dir, 'runc'));
   let regressionsFile = join(dir, 'ts-runc', 'regressions.txt');
   let regressions = existsSync(regressionsFile) ? readFileSync(regressionsFile, 'utf8') : '';
@@ -97,10 +106,16 @@ t.test("runc's seccomp tests: ts-runc passes every one runc passes", { skip }, a
     regressionsFile = join(dir, 'ts-runc-again', 'regressions.txt');
     regressions = existsSync(regressionsFile) ? readFileSync(regressionsFile, 'utf8') : '';
   }
-  t.comment(`runc: ${base.passed} passed, ${base.failed} failed, ${base.skipped} skipped; ts-runc: ${ours.passed} passed, ${ours.failed} failed, ${ours.skipped} skipped`);
+  t.comment(
+    `runc: ${base.passed} passed, ${base.failed} failed, ${base.skipped} skipped; ts-runc: ${ours.passed} passed, ${ours.failed} failed, ${ours.skipped} skipped`,
+  );
   const names = [...regressions.matchAll(/^=== (.*)$/gm)].map((m) => m[1]);
   t.ok(existsSync(regressionsFile), 'the comparison with runc ran');
-  t.equal(regressions.trim(), '', `no test fails with ts-runc that passes with runc${names.length ? ': ' + names.join('; ') : ''}`);
+  t.equal(
+    regressions.trim(),
+    '',
+    `no test fails with ts-runc that passes with runc${names.length ? ': ' + names.join('; ') : ''}`,
+  );
   t.ok(ours.passed >= base.passed, `ts-runc passes at least as many (${ours.passed} against ${base.passed})`);
   const left = removeEmpty(suiteCgroups().filter((d) => !preexisting.has(d)));
   t.same(left, [], "the suite's cgroups are gone");

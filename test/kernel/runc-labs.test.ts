@@ -12,7 +12,11 @@ for (const lab of ['runc-lifecycle', 'runc-config']) {
     t.equal(r.code, 0, r.stderr);
     const report = JSON.parse(r.stdout);
     const result = report.labs?.[0] ?? report[0];
-    t.equal(result?.outcome, 'pass', JSON.stringify(result?.steps?.filter((s: { outcome: string }) => s.outcome !== 'pass') ?? report));
+    t.equal(
+      result?.outcome,
+      'pass',
+      JSON.stringify(result?.steps?.filter((s: { outcome: string }) => s.outcome !== 'pass') ?? report),
+    );
     t.same(result?.leftovers ?? [], [], 'the lab leaves nothing behind');
   });
 }

@@ -7,12 +7,26 @@
 // where runc does. Each runtime gets its own copy of the rootfs.
 import t, { Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, cleanEnv, inventory, isRoot, registerLeftoverCheck, run, tool } from '../helpers/tools.js';
 
 const RUNC = '/usr/sbin/runc';
-const skip = !isRoot() ? 'needs root (CI runs as root)' : !existsSync(RUNC) ? `runc is not installed at ${RUNC} (scripts/setup-vm.sh installs it)` : false;
+const skip = !isRoot()
+  ? 'needs root (CI runs as root)'
+  : !existsSync(RUNC)
+    ? `runc is not installed at ${RUNC} (scripts/setup-vm.sh installs it)`
+    : false;
 if (skip) {
   t.comment(`skipped: ${skip}`);
   t.pass('skipped');
@@ -76,7 +90,7 @@ function contents(dir: string): string[] {
 /** The msg of a logrus error line, or the last stderr line. */
 function errorOf(stderr: string): string {
   const m = /level=error msg=("(?:[^"\\]|\\.)*")/.exec(stderr);
-  return m ? JSON.parse(m[1]!) : stderr.trim().split('\n').pop() ?? '';
+  return m ? JSON.parse(m[1]!) : (stderr.trim().split('\n').pop() ?? '');
 }
 
 /** Cgroup directories named `id` below this test's own cgroups. */
@@ -103,31 +117,53 @@ function refusedCleanly(t: Test, rt: Runtime, r: ReturnType<typeof run>, id: str
   t.same(cgroupsNamed(id), [], `${rt}: no cgroup left`);
 }
 
-const tmpfsAt = (destination: string) => ({ destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev'] });
+const tmpfsAt = (destination: string) => ({
+  destination,
+  type: 'tmpfs',
+  source: 'tmpfs',
+  options: ['nosuid', 'nodev'],
+});
 const bindAt = (destination: string) => ({ destination, type: 'bind', source: payload, options: ['bind', 'ro'] });
 
 for (const kind of ['absolute', 'relative'] as const) {
-  t.test(`a mount destination through a symlink to the host (${kind}): nothing outside, the mounts land inside`, async (t) => {
-    const outcomes: Record<string, { code: number | null; out: string }> = {};
-    for (const rt of RUNTIMES) {
-      // rootfs/link -> the victim: by its host path, or ../../victim-N (which from the host's view is the victim too).
-      const c = makeCase(
-        rt,
-        (c) => symlinkSync(kind === 'absolute' ? c.victim : `../../${c.victim.split('/').pop()}`, join(c.rootfs, 'link')),
-        (config) => {
-          config.mounts.push(tmpfsAt('/link/sub'), bindAt('/link/file'));
-          config.process.args = ['sh', '-c', 'cat /link/file; grep -c " /link/sub \\| $(readlink -f /link)/sub " /proc/self/mountinfo'];
-        },
+  t.test(
+    `a mount destination through a symlink to the host (${kind}): nothing outside, the mounts land inside`,
+    async (t) => {
+      const outcomes: Record<string, { code: number | null; out: string }> = {};
+      for (const rt of RUNTIMES) {
+        // rootfs/link -> the victim: by its host path, or ../../victim-N (which from the host's view is the victim too).
+        const c = makeCase(
+          rt,
+          (c) =>
+            symlinkSync(kind === 'absolute' ? c.victim : `../../${c.victim.split('/').pop()}`, join(c.rootfs, 'link')),
+          (config) => {
+            config.mounts.push(tmpfsAt('/link/sub'), bindAt('/link/file'));
+            config.process.args = [
+              'sh',
+              '-c',
+              'cat /link/file; grep -c " /link/sub \\| $(readlink -f /link)/sub " /proc/self/mountinfo',
+            ];
+          },
+        );
+        const r = runIn(rt, c, `paths-${kind}-${rt}`);
+        outcomes[rt] = { code: r.code, out: r.stdout };
+        t.same(contents(c.victim), [], `${rt}: nothing created outside the rootfs`);
+        if (r.code === 0)
+          t.equal(
+            r.stdout,
+            'PAYLOAD\n1\n',
+            `${rt}: the bind mount and the tmpfs are inside, where the symlink leads in the rootfs`,
+          );
+        else t.comment(`${rt} refused: ${errorOf(r.stderr)}`);
+      }
+      t.equal(
+        outcomes['ts-runc']?.code === 0,
+        outcomes.runc?.code === 0,
+        'ts-runc mounts where runc mounts, and refuses where it refuses',
       );
-      const r = runIn(rt, c, `paths-${kind}-${rt}`);
-      outcomes[rt] = { code: r.code, out: r.stdout };
-      t.same(contents(c.victim), [], `${rt}: nothing created outside the rootfs`);
-      if (r.code === 0) t.equal(r.stdout, 'PAYLOAD\n1\n', `${rt}: the bind mount and the tmpfs are inside, where the symlink leads in the rootfs`);
-      else t.comment(`${rt} refused: ${errorOf(r.stderr)}`);
-    }
-    t.equal(outcomes['ts-runc']?.code === 0, outcomes.runc?.code === 0, 'ts-runc mounts where runc mounts, and refuses where it refuses');
-    t.equal(outcomes['ts-runc']?.out, outcomes.runc?.out, 'the same output as with runc');
-  });
+      t.equal(outcomes['ts-runc']?.out, outcomes.runc?.out, 'the same output as with runc');
+    },
+  );
 }
 
 t.test('/proc as a symlink in the rootfs is refused', async (t) => {
@@ -149,10 +185,14 @@ t.test('/proc as a symlink in the rootfs is refused', async (t) => {
 
 t.test('a mount inside /proc is refused, as runc refuses it', async (t) => {
   for (const rt of RUNTIMES) {
-    const c = makeCase(rt, () => {}, (config) => {
-      config.mounts.push(bindAt('/proc/version'));
-      config.process.args = ['true'];
-    });
+    const c = makeCase(
+      rt,
+      () => {},
+      (config) => {
+        config.mounts.push(bindAt('/proc/version'));
+        config.process.args = ['true'];
+      },
+    );
     const id = `paths-inproc-${rt}`;
     refusedCleanly(t, rt, runIn(rt, c, id), id, /cannot be mounted because it is inside \/proc/);
   }
@@ -180,10 +220,17 @@ t.test('maskedPaths with a /dev/null that is a symlink, or a plain file: still m
       );
       const r = runIn(rt, c, `paths-null-${fake}-${rt}`);
       const masked = r.code === 0 && r.stdout === 'end\n';
-      if (rt === 'ts-runc') t.ok(masked || r.code !== 0, `${rt} (${fake}): the masked file reads empty, or the create is refused (${errorOf(r.stderr) || JSON.stringify(r.stdout)})`);
+      if (rt === 'ts-runc')
+        t.ok(
+          masked || r.code !== 0,
+          `${rt} (${fake}): the masked file reads empty, or the create is refused (${errorOf(r.stderr) || JSON.stringify(r.stdout)})`,
+        );
       // runc 1.1.5 binds whatever /dev/null is, and reopens fds 0-2 onto it when their st_rdev equals its (0 for a pipe
       // and for a plain file): its output can vanish into the fake, so this only reports what runc printed.
-      else t.comment(`runc (${fake}): exit ${r.code}, stdout ${JSON.stringify(r.stdout)} (masked would be "end\\n")${r.code ? `: ${errorOf(r.stderr)}` : ''}`);
+      else
+        t.comment(
+          `runc (${fake}): exit ${r.code}, stdout ${JSON.stringify(r.stdout)} (masked would be "end\\n")${r.code ? `: ${errorOf(r.stderr)}` : ''}`,
+        );
       if (rt === 'ts-runc' && r.code !== 0) refusedCleanly(t, rt, r, `paths-null-${fake}-${rt}`, /\/dev\/null/);
     }
 });
@@ -195,15 +242,25 @@ t.test('a device node whose path goes through a symlink to the host', async (t) 
       rt,
       (c) => symlinkSync(c.victim, join(c.rootfs, 'devlink')),
       (config) => {
-        config.linux.devices = [{ path: '/devlink/zero', type: 'c', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 }];
-        config.process.args = ['sh', '-c', 'ls -l /devlink/zero | cut -c1; ls -lL /devlink/zero | tr -s " " | cut -d" " -f5,6'];
+        config.linux.devices = [
+          { path: '/devlink/zero', type: 'c', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 },
+        ];
+        config.process.args = [
+          'sh',
+          '-c',
+          'ls -l /devlink/zero | cut -c1; ls -lL /devlink/zero | tr -s " " | cut -d" " -f5,6',
+        ];
       },
     );
     const r = runIn(rt, c, `paths-dev-${rt}`);
     outs[rt] = `${r.code} ${r.stdout}`;
     t.same(contents(c.victim), [], `${rt}: no device node outside the rootfs`);
   }
-  t.equal(outs['ts-runc'], outs.runc, 'the node is where runc makes it (inside, where the symlink leads in the rootfs)');
+  t.equal(
+    outs['ts-runc'],
+    outs.runc,
+    'the node is where runc makes it (inside, where the symlink leads in the rootfs)',
+  );
   t.match(outs['ts-runc'], /^0 c\n1, 5\n$/, 'a character device 1:5');
 });
 
@@ -236,13 +293,24 @@ t.test('a directory swapped for a symlink to the host while containers are creat
       },
       (config) => {
         config.mounts.push(tmpfsAt('/race/a/b'), bindAt('/race/c/file'));
-        config.linux.devices = [{ path: '/race/d/zero', type: 'c', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 }];
+        config.linux.devices = [
+          { path: '/race/d/zero', type: 'c', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 },
+        ];
         config.process.cwd = '/race/e';
         config.process.args = ['true'];
       },
     );
     // Swap rootfs/race between the directory and the symlink as fast as mv goes.
-    const swapper = spawn('sh', ['-c', 'cd "$1" && while :; do mv -T race race.dir; mv -T race.link race; mv -T race race.link; mv -T race.dir race; done 2>/dev/null', 'swap', c.rootfs], { stdio: 'ignore', env: cleanEnv() });
+    const swapper = spawn(
+      'sh',
+      [
+        '-c',
+        'cd "$1" && while :; do mv -T race race.dir; mv -T race.link race; mv -T race race.link; mv -T race.dir race; done 2>/dev/null',
+        'swap',
+        c.rootfs,
+      ],
+      { stdio: 'ignore', env: cleanEnv() },
+    );
     let ok = 0;
     try {
       for (let i = 0; i < runs; i++) if (runIn(rt, c, `paths-race-${rt}-${i}`).code === 0) ok++;
@@ -251,13 +319,15 @@ t.test('a directory swapped for a symlink to the host while containers are creat
       await new Promise((resolve) => swapper.once('exit', resolve));
     }
     const outside = contents(c.victim);
-    if (rt === 'ts-runc') t.same(outside, [], `${rt}: nothing outside the rootfs after ${runs} creates (${ok} started, the rest refused)`);
+    if (rt === 'ts-runc')
+      t.same(outside, [], `${rt}: nothing outside the rootfs after ${runs} creates (${ok} started, the rest refused)`);
     else t.comment(`runc: ${ok} of ${runs} started; outside the rootfs: ${JSON.stringify(outside)}`);
   }
 });
 
 t.test('no container left in either state root', async (t) => {
-  for (const rt of RUNTIMES) t.same(existsSync(stateRoot(rt)) ? readdirSync(stateRoot(rt)) : [], [], `${rt}: state root empty`);
+  for (const rt of RUNTIMES)
+    t.same(existsSync(stateRoot(rt)) ? readdirSync(stateRoot(rt)) : [], [], `${rt}: state root empty`);
 });
 
 registerLeftoverCheck(t, before);

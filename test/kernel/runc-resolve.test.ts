@@ -22,18 +22,34 @@ chmodSync(join(rootfs, 'opt/tools/bin/hello'), 0o755);
 symlinkSync('/nowhere/at/all', join(rootfs, 'bin/dangling'));
 
 const proc = (name: string, path = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'): ProcessSpec =>
-  ({ terminal: false, user: { uid: 0, gid: 0, additionalGids: [] }, args: [name], env: [`PATH=${path}`], cwd: '/', rlimits: [], noNewPrivileges: false }) as ProcessSpec;
+  ({
+    terminal: false,
+    user: { uid: 0, gid: 0, additionalGids: [] },
+    args: [name],
+    env: [`PATH=${path}`],
+    cwd: '/',
+    rlimits: [],
+    noNewPrivileges: false,
+  }) as ProcessSpec;
 
 t.test('the first executable on PATH, as the container names it', async (t) => {
   t.equal(resolveProgram(rootfs, proc('true')), '/bin/true', 'a relative symlink to an executable');
   t.equal(resolveProgram(rootfs, proc('abs')), '/usr/bin/abs', 'an absolute symlink, followed inside the rootfs');
   t.equal(resolveProgram(rootfs, proc('hello')), '/usr/local/bin/hello', 'through a symlinked directory');
-  t.equal(resolveProgram(rootfs, proc('true', '/usr/bin:/bin:/usr/bin')), '/bin/true', 'the first directory that has it');
+  t.equal(
+    resolveProgram(rootfs, proc('true', '/usr/bin:/bin:/usr/bin')),
+    '/bin/true',
+    'the first directory that has it',
+  );
 });
 
 t.test('not found: a missing name, a file that is not executable, a dangling symlink', async (t) => {
   for (const name of ['no-such-program', 'notes', 'dangling'])
-    t.throws(() => resolveProgram(rootfs, proc(name)), { message: `unable to start container process: exec: "${name}": executable file not found in $PATH` }, name);
+    t.throws(
+      () => resolveProgram(rootfs, proc(name)),
+      { message: `unable to start container process: exec: "${name}": executable file not found in $PATH` },
+      name,
+    );
 });
 
 t.test('a name with a slash is taken as it is (execve will say why it fails)', async (t) => {
@@ -45,5 +61,9 @@ t.test('resolveInRoot: host paths inside the rootfs', async (t) => {
   t.equal(resolveInRoot(rootfs, '/usr/bin/abs').host, join(rootfs, 'bin/busybox'));
   t.equal(resolveInRoot(rootfs, '/usr/local/bin/hello').host, join(rootfs, 'opt/tools/bin/hello'));
   t.ok(resolveInRoot(rootfs, '/usr/local/bin/hello').st?.isFile(), 'with the status of the file itself');
-  t.same(resolveInRoot(rootfs, '/usr/local/missing/x'), { host: join(rootfs, 'opt/tools/missing/x') }, 'a missing path, joined below what exists, without a status');
+  t.same(
+    resolveInRoot(rootfs, '/usr/local/missing/x'),
+    { host: join(rootfs, 'opt/tools/missing/x') },
+    'a missing path, joined below what exists, without a status',
+  );
 });

@@ -5,7 +5,19 @@
 // --log json lines, and nothing left behind.
 import t from 'tap';
 import { cgroup2Unified } from '../../src/cgroup/hierarchy.js';
-import { closeSync, existsSync, mkdirSync, openSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+  chmodSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { TmuxSession } from '../helpers/pty.js';
@@ -43,7 +55,11 @@ function runcDetached(args: string[]) {
   const errFile = join(scratch, 'detached.err');
   const o = openSync(outFile, 'w');
   const e = openSync(errFile, 'w');
-  const r = spawnSync(tool('runc'), ['--root', stateRoot, ...args], { stdio: ['ignore', o, e], env: cleanEnv(), timeout: 30_000 });
+  const r = spawnSync(tool('runc'), ['--root', stateRoot, ...args], {
+    stdio: ['ignore', o, e],
+    env: cleanEnv(),
+    timeout: 30_000,
+  });
   closeSync(o);
   closeSync(e);
   const stderr = readFileSync(errFile, 'utf8');
@@ -82,14 +98,16 @@ function cgroupDirsNamed(name: string): string[] {
   const found: string[] = [];
   for (const h of readdirSync('/sys/fs/cgroup')) {
     const top = join('/sys/fs/cgroup', h);
-    const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes(h) || (h === 'unified' && l.startsWith('0::')));
+    const own = readFileSync('/proc/self/cgroup', 'utf8')
+      .split('\n')
+      .find((l) => l.split(':')[1]?.split(',').includes(h) || (h === 'unified' && l.startsWith('0::')));
     const dir = join(top, own?.split(':')[2] ?? '/', name);
     if (existsSync(dir)) found.push(dir);
   }
   return found;
 }
 
-t.test('spec writes runc 1.1\'s default config, byte for byte', async (t) => {
+t.test("spec writes runc 1.1's default config, byte for byte", async (t) => {
   const ours = join(scratch, 'spec-ours');
   const theirs = join(scratch, 'spec-runc');
   mkdirSync(ours);
@@ -101,12 +119,24 @@ t.test('spec writes runc 1.1\'s default config, byte for byte', async (t) => {
   t.equal(errorOf(again.stderr), 'File config.json exists. Remove it first');
   const rootless = join(ours, 'rootless');
   mkdirSync(rootless);
-  t.equal(runTool('runc', ['spec', '--rootless', '-bundle', rootless]).code, 0, 'single-dash long options, as urfave/cli takes them');
+  t.equal(
+    runTool('runc', ['spec', '--rootless', '-bundle', rootless]).code,
+    0,
+    'single-dash long options, as urfave/cli takes them',
+  );
   const cfg = JSON.parse(readFileSync(join(rootless, 'config.json'), 'utf8'));
   // runc adds a cgroup namespace where /sys/fs/cgroup is cgroup2 (a pure v2 host).
   const cgroupNs = cgroup2Unified() ? ['cgroup'] : [];
-  t.same(cfg.linux.namespaces.map((n: any) => n.type), ['pid', 'ipc', 'uts', 'mount', ...cgroupNs, 'user'], 'rootless: a user namespace, no network namespace');
-  t.same(cfg.linux.uidMappings, [{ containerID: 0, hostID: process.geteuid!(), size: 1 }], "the caller's uid mapped to 0");
+  t.same(
+    cfg.linux.namespaces.map((n: any) => n.type),
+    ['pid', 'ipc', 'uts', 'mount', ...cgroupNs, 'user'],
+    'rootless: a user namespace, no network namespace',
+  );
+  t.same(
+    cfg.linux.uidMappings,
+    [{ containerID: 0, hostID: process.geteuid!(), size: 1 }],
+    "the caller's uid mapped to 0",
+  );
   if (!haveRunc) {
     t.comment('runc is not installed: no byte comparison');
     return;
@@ -116,15 +146,27 @@ t.test('spec writes runc 1.1\'s default config, byte for byte', async (t) => {
   // own (Debian 13's runc 1.1.15: "1.2.0"), the only line that differs.
   const ourVersion = JSON.parse(readFileSync(join(ours, 'config.json'), 'utf8')).ociVersion as string;
   const runcVersion = /^spec: (\S+)$/m.exec(run(['runc', '--version']).stdout)?.[1] ?? ourVersion;
-  if (runcVersion !== ourVersion) t.comment(`this runc writes ociVersion ${runcVersion}, ts-runc ${ourVersion} (runc 1.1.5's): compared with that line aligned`);
-  const theirsText = (file: string) => readFileSync(file, 'utf8').replace(`"ociVersion": "${runcVersion}"`, `"ociVersion": "${ourVersion}"`);
-  t.equal(readFileSync(join(ours, 'config.json'), 'utf8'), theirsText(join(theirs, 'config.json')), 'same bytes as runc spec');
+  if (runcVersion !== ourVersion)
+    t.comment(
+      `this runc writes ociVersion ${runcVersion}, ts-runc ${ourVersion} (runc 1.1.5's): compared with that line aligned`,
+    );
+  const theirsText = (file: string) =>
+    readFileSync(file, 'utf8').replace(`"ociVersion": "${runcVersion}"`, `"ociVersion": "${ourVersion}"`);
+  t.equal(
+    readFileSync(join(ours, 'config.json'), 'utf8'),
+    theirsText(join(theirs, 'config.json')),
+    'same bytes as runc spec',
+  );
   mkdirSync(join(theirs, 'rootless'));
   run(['runc', 'spec', '--rootless', '-b', join(theirs, 'rootless')]);
-  t.equal(readFileSync(join(rootless, 'config.json'), 'utf8'), theirsText(join(theirs, 'rootless', 'config.json')), 'rootless: same bytes as runc spec --rootless');
+  t.equal(
+    readFileSync(join(rootless, 'config.json'), 'utf8'),
+    theirsText(join(theirs, 'rootless', 'config.json')),
+    'rootless: same bytes as runc spec --rootless',
+  );
 });
 
-t.test('ids, missing containers and usage errors are runc\'s', async (t) => {
+t.test("ids, missing containers and usage errors are runc's", async (t) => {
   const bad = runc(['run', '-b', bundle(), 'bad/id']);
   t.equal(bad.code, 1);
   t.equal(bad.error, 'runc run failed: invalid container ID format');
@@ -143,7 +185,11 @@ t.test('ids, missing containers and usage errors are runc\'s', async (t) => {
   t.equal(unknown.code, 1);
   t.match(unknown.stderr, /No help topic for 'bogus'/);
   const list = runc(['list']);
-  t.equal(list.stdout, 'ID          PID         STATUS      BUNDLE      CREATED     OWNER\n', 'an empty list is the header');
+  t.equal(
+    list.stdout,
+    'ID          PID         STATUS      BUNDLE      CREATED     OWNER\n',
+    'an empty list is the header',
+  );
   t.equal(runc(['list', '-f', 'json']).stdout, 'null\n', 'an empty JSON list is null, as runc prints it');
   t.match(runTool('runc', ['--version']).stdout, /^ts-runc version .*\ncommit: .*\nspec: 1\.0\.2-dev\n$/);
 });
@@ -152,19 +198,55 @@ t.test('config errors name the field and leave nothing', async (t) => {
   const cases: Array<[string, (c: any) => void, RegExp]> = [
     ['no args', (c) => (c.process.args = []), /process\.args: must name the program/],
     ['bad cwd', (c) => (c.process.cwd = 'relative'), /process\.cwd: must be an absolute path/],
-    ['bad namespace', (c) => c.linux.namespaces.push({ type: 'bogus' }), /linux\.namespaces\[\d+\]\.type: unknown namespace type "bogus"/],
-    ['bad capability', (c) => (c.process.capabilities.bounding = ['CAP_NOPE']), /process\.capabilities\.bounding\[0\]: unknown capability "CAP_NOPE"/],
-    ['bad rlimit', (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOPE', hard: 1, soft: 1 }]), /process\.rlimits\[0\]\.type: unknown rlimit/],
+    [
+      'bad namespace',
+      (c) => c.linux.namespaces.push({ type: 'bogus' }),
+      /linux\.namespaces\[\d+\]\.type: unknown namespace type "bogus"/,
+    ],
+    [
+      'bad capability',
+      (c) => (c.process.capabilities.bounding = ['CAP_NOPE']),
+      /process\.capabilities\.bounding\[0\]: unknown capability "CAP_NOPE"/,
+    ],
+    [
+      'bad rlimit',
+      (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOPE', hard: 1, soft: 1 }]),
+      /process\.rlimits\[0\]\.type: unknown rlimit/,
+    ],
     ['intelRdt', (c) => (c.linux.intelRdt = { closID: 'x' }), /linux\.intelRdt: setting it is not supported/],
-    ['host sysctl', (c) => (c.linux.sysctl = { 'vm.swappiness': '1' }), /linux\.sysctl\.vm\.swappiness: not a namespaced sysctl: it would change the host is not supported/],
-    ['net sysctl, host network', (c) => {
-      c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
-      c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'network');
-    }, /linux\.sysctl\.net\.ipv4\.ip_forward: needs a new network namespace/],
-    ['relative mount', (c) => c.mounts.push({ destination: 'tmp', type: 'tmpfs', source: 'tmpfs' }), /mounts\[7\]\.destination: must be an absolute path/],
-    ['missing program', withArgs('no-such-program'), /^runc run failed: unable to start container process: exec: "no-such-program": executable file not found in \$PATH$/],
-    ['terminal, detached, no socket', (c) => (c.process.terminal = true), /cannot allocate tty if runc will detach without setting console socket/],
-    ['masked paths, no mount namespace', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount')), /linux\.maskedPaths: unable to restrict sys entries without a private MNT namespace/],
+    [
+      'host sysctl',
+      (c) => (c.linux.sysctl = { 'vm.swappiness': '1' }),
+      /linux\.sysctl\.vm\.swappiness: not a namespaced sysctl: it would change the host is not supported/,
+    ],
+    [
+      'net sysctl, host network',
+      (c) => {
+        c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+        c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'network');
+      },
+      /linux\.sysctl\.net\.ipv4\.ip_forward: needs a new network namespace/,
+    ],
+    [
+      'relative mount',
+      (c) => c.mounts.push({ destination: 'tmp', type: 'tmpfs', source: 'tmpfs' }),
+      /mounts\[7\]\.destination: must be an absolute path/,
+    ],
+    [
+      'missing program',
+      withArgs('no-such-program'),
+      /^runc run failed: unable to start container process: exec: "no-such-program": executable file not found in \$PATH$/,
+    ],
+    [
+      'terminal, detached, no socket',
+      (c) => (c.process.terminal = true),
+      /cannot allocate tty if runc will detach without setting console socket/,
+    ],
+    [
+      'masked paths, no mount namespace',
+      (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount')),
+      /linux\.maskedPaths: unable to restrict sys entries without a private MNT namespace/,
+    ],
   ];
   for (const [name, edit, message] of cases) {
     const r = runcDetached(['run', '-d', '-b', bundle(edit), 'cfg']);
@@ -191,18 +273,39 @@ t.test('run: the process in its namespaces, root, devices and identity', rootOnl
     'pwd',
     'exit 7',
   ].join('; ');
-  const r = runc(['run', '-b', bundle((c) => {
-    c.process.args = ['sh', '-c', script];
-    c.process.cwd = '/tmp';
-    c.hostname = 'box';
-    c.process.rlimits = [{ type: 'RLIMIT_NOFILE', hard: 512, soft: 256 }];
-  }), 'fg']);
+  const r = runc([
+    'run',
+    '-b',
+    bundle((c) => {
+      c.process.args = ['sh', '-c', script];
+      c.process.cwd = '/tmp';
+      c.hostname = 'box';
+      c.process.rlimits = [{ type: 'RLIMIT_NOFILE', hard: 512, soft: 256 }];
+    }),
+    'fg',
+  ]);
   t.equal(r.code, 7, `the program's exit status passes through (${r.stderr})`);
   const lines = r.stdout.trim().split('\n');
   t.equal(lines[0], 'pid=1', 'PID 1 in a new pid namespace');
   t.equal(lines[1], 'box', 'hostname from the config, in a new uts namespace');
   t.same(lines.slice(2, 4), ['0', '0'], 'uid and gid 0');
-  for (const dev of ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'pts', 'shm', 'mqueue', 'ptmx', 'fd', 'stdin', 'stdout', 'stderr']) t.match(lines[4], new RegExp(`(^| )${dev}( |$)`), `/dev/${dev}`);
+  for (const dev of [
+    'null',
+    'zero',
+    'full',
+    'random',
+    'urandom',
+    'tty',
+    'pts',
+    'shm',
+    'mqueue',
+    'ptmx',
+    'fd',
+    'stdin',
+    'stdout',
+    'stderr',
+  ])
+    t.match(lines[4], new RegExp(`(^| )${dev}( |$)`), `/dev/${dev}`);
   t.equal(lines[5], 'CapEff:\t0000000020000420', 'effective: AUDIT_WRITE, KILL, NET_BIND_SERVICE');
   t.equal(lines[6], 'CapBnd:\t0000000020000420', 'bounding set cut down to the same three');
   t.equal(lines[7], '256', 'RLIMIT_NOFILE soft limit');
@@ -228,11 +331,12 @@ t.test('run: the process in its namespaces, root, devices and identity', rootOnl
   }
 });
 
-t.test('a cgroup namespace has the container\'s cgroups as its root, as with runc', rootOnly, async (t) => {
+t.test("a cgroup namespace has the container's cgroups as its root, as with runc", rootOnly, async (t) => {
   const b = bundle((c) => {
     c.process.args = ['cat', '/proc/self/cgroup'];
     // runc spec has one already on a pure v2 host
-    if (!c.linux.namespaces.some((n: { type: string }) => n.type === 'cgroup')) c.linux.namespaces.push({ type: 'cgroup' });
+    if (!c.linux.namespaces.some((n: { type: string }) => n.type === 'cgroup'))
+      c.linux.namespaces.push({ type: 'cgroup' });
   });
   const r = runc(['run', '-b', b, 'cgns']);
   t.equal(r.code, 0, r.stderr);
@@ -245,22 +349,41 @@ t.test('a cgroup namespace has the container\'s cgroups as its root, as with run
   }
 });
 
-const pureV2 = cgroup2Unified() ? rootOnly : { skip: 'this host is not pure cgroup v2 (/sys/fs/cgroup is no cgroup2 filesystem); npm run test:vm runs this' };
-t.test('pure cgroup v2: the default spec has a cgroup namespace, and /sys/fs/cgroup is the container\'s cgroup2', pureV2, async (t) => {
-  const b = bundle((c) => {
-    c.process.args = ['sh', '-c', 'cat /proc/self/cgroup; test -f /sys/fs/cgroup/cgroup.procs && echo cgroup2; cat /sys/fs/cgroup/cgroup.procs'];
-  });
-  t.ok(JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')).linux.namespaces.some((n: { type: string }) => n.type === 'cgroup'), 'spec adds a cgroup namespace, as runc does here');
-  const r = runc(['run', '-b', b, 'v2ns']);
-  t.equal(r.code, 0, r.stderr);
-  t.match(r.stdout, /^0::\/\ncgroup2\n1\n$/, 'its cgroup is the namespace\'s top; a cgroup2 filesystem with only the init in it');
-  if (haveRunc) {
-    const theirs = run(['runc', '--root', join(scratch, 'runc-state'), 'run', '-b', b, 'v2ns-runc']);
-    t.equal(r.stdout, theirs.stdout, 'the same lines as runc run');
-  }
-});
+const pureV2 = cgroup2Unified()
+  ? rootOnly
+  : { skip: 'this host is not pure cgroup v2 (/sys/fs/cgroup is no cgroup2 filesystem); npm run test:vm runs this' };
+t.test(
+  "pure cgroup v2: the default spec has a cgroup namespace, and /sys/fs/cgroup is the container's cgroup2",
+  pureV2,
+  async (t) => {
+    const b = bundle((c) => {
+      c.process.args = [
+        'sh',
+        '-c',
+        'cat /proc/self/cgroup; test -f /sys/fs/cgroup/cgroup.procs && echo cgroup2; cat /sys/fs/cgroup/cgroup.procs',
+      ];
+    });
+    t.ok(
+      JSON.parse(readFileSync(join(b, 'config.json'), 'utf8')).linux.namespaces.some(
+        (n: { type: string }) => n.type === 'cgroup',
+      ),
+      'spec adds a cgroup namespace, as runc does here',
+    );
+    const r = runc(['run', '-b', b, 'v2ns']);
+    t.equal(r.code, 0, r.stderr);
+    t.match(
+      r.stdout,
+      /^0::\/\ncgroup2\n1\n$/,
+      "its cgroup is the namespace's top; a cgroup2 filesystem with only the init in it",
+    );
+    if (haveRunc) {
+      const theirs = run(['runc', '--root', join(scratch, 'runc-state'), 'run', '-b', b, 'v2ns-runc']);
+      t.equal(r.stdout, theirs.stdout, 'the same lines as runc run');
+    }
+  },
+);
 
-t.test('no mount namespace: the host\'s root, and nothing mounted', rootOnly, async (t) => {
+t.test("no mount namespace: the host's root, and nothing mounted", rootOnly, async (t) => {
   const hostOnly = (c: any) => {
     c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'mount');
     c.linux.maskedPaths = [];
@@ -274,30 +397,56 @@ t.test('no mount namespace: the host\'s root, and nothing mounted', rootOnly, as
   // under the rootfs in the host's mount namespace then, and leaves them.
 });
 
-t.test('sysctls in the container\'s namespaces; a user namespace', rootOnly, async (t) => {
+t.test("sysctls in the container's namespaces; a user namespace", rootOnly, async (t) => {
   const host = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
-  const r = runc(['run', '-b', bundle((c) => {
-    c.process.args = ['sh', '-c', 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax; readlink /proc/self/fd/0 | grep -c /proc/sys; true'];
-    c.linux.sysctl = { 'net.ipv4.ip_forward': host.trim() === '1' ? '0' : '1', 'kernel.shmmax': '12345678' };
-  }), 'sys'], { input: '' });
+  const r = runc(
+    [
+      'run',
+      '-b',
+      bundle((c) => {
+        c.process.args = [
+          'sh',
+          '-c',
+          'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmax; readlink /proc/self/fd/0 | grep -c /proc/sys; true',
+        ];
+        c.linux.sysctl = { 'net.ipv4.ip_forward': host.trim() === '1' ? '0' : '1', 'kernel.shmmax': '12345678' };
+      }),
+      'sys',
+    ],
+    { input: '' },
+  );
   t.equal(r.code, 0, r.stderr);
-  t.match(r.stdout, new RegExp(`^${host.trim() === '1' ? 0 : 1}\\n12345678\\n0\\n$`), 'set in the container, stdin back in place');
+  t.match(
+    r.stdout,
+    new RegExp(`^${host.trim() === '1' ? 0 : 1}\\n12345678\\n0\\n$`),
+    'set in the container, stdin back in place',
+  );
   t.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8'), host, 'the host keeps its value');
-  const u = runc(['run', '-b', bundle((c) => {
-    c.process.args = ['sh', '-c', 'id -u; cat /proc/self/uid_map; mkdir /dev/made && echo made'];
-    c.linux.namespaces.push({ type: 'user' });
-    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
-  }), 'userns']);
+  const u = runc([
+    'run',
+    '-b',
+    bundle((c) => {
+      c.process.args = ['sh', '-c', 'id -u; cat /proc/self/uid_map; mkdir /dev/made && echo made'];
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    }),
+    'userns',
+  ]);
   t.equal(u.code, 0, u.stderr);
   t.match(u.stdout, /^0\n\s+0\s+100000\s+65536\nmade\n$/, 'root of a user namespace mapped to 100000');
 });
 
 t.test('a seccomp profile is applied, with no warning (the rest: runc-seccomp.test.ts)', rootOnly, async (t) => {
-  const r = runc(['run', '-b', bundle((c) => {
-    c.process.args = ['grep', 'Seccomp:', '/proc/self/status'];
-    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
-  }), 'sec']);
+  const r = runc([
+    'run',
+    '-b',
+    bundle((c) => {
+      c.process.args = ['grep', 'Seccomp:', '/proc/self/status'];
+      c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+    }),
+    'sec',
+  ]);
   t.equal(r.code, 0, r.stderr);
   t.equal(r.stdout, 'Seccomp:\t2\n');
   t.equal(r.stderr, '', 'no warning');
@@ -307,20 +456,34 @@ t.test('run: user, groups, no_new_privs, a bind mount and a signal', rootOnly, a
   const host = join(scratch, 'shared');
   mkdirSync(host);
   writeFileSync(join(host, 'hello'), 'from the host\n');
-  const r = runc(['run', '-b', bundle((c) => {
-    c.process.args = ['sh', '-c', 'id; cat /mnt/shared/hello; touch /mnt/shared/x 2>/dev/null || echo bind-ro; grep NoNewPrivs /proc/self/status'];
-    c.process.user = { uid: 1000, gid: 1000, additionalGids: [20, 30] };
-    c.mounts.push({ destination: '/mnt/shared', type: 'bind', source: host, options: ['rbind', 'ro'] });
-  }), 'usr']);
+  const r = runc([
+    'run',
+    '-b',
+    bundle((c) => {
+      c.process.args = [
+        'sh',
+        '-c',
+        'id; cat /mnt/shared/hello; touch /mnt/shared/x 2>/dev/null || echo bind-ro; grep NoNewPrivs /proc/self/status',
+      ];
+      c.process.user = { uid: 1000, gid: 1000, additionalGids: [20, 30] };
+      c.mounts.push({ destination: '/mnt/shared', type: 'bind', source: host, options: ['rbind', 'ro'] });
+    }),
+    'usr',
+  ]);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /^uid=1000 gid=1000 groups=20,30\n/, 'uid, gid and additionalGids');
   t.match(r.stdout, /from the host\nbind-ro\n/, 'a read-only bind mount of a host directory');
   t.match(r.stdout, /NoNewPrivs:\t1/, 'noNewPrivileges');
   // The init of a pid namespace ignores a SIGKILL sent from inside: without one, sh dies of it.
-  const killed = runc(['run', '-b', bundle((c) => {
-    c.process.args = ['sh', '-c', 'echo $$; kill -9 $$'];
-    c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'pid');
-  }), 'sig']);
+  const killed = runc([
+    'run',
+    '-b',
+    bundle((c) => {
+      c.process.args = ['sh', '-c', 'echo $$; kill -9 $$'];
+      c.linux.namespaces = c.linux.namespaces.filter((n: any) => n.type !== 'pid');
+    }),
+    'sig',
+  ]);
   t.equal(killed.code, 137, 'killed by a signal: 128 + signal, as runc');
   t.not(killed.stdout.trim(), '1', "no pid namespace: the host's numbering");
   const noPivot = runc(['run', '--no-pivot', '-b', bundle(withArgs('sh', '-c', 'echo ok; exit 0')), 'np']);
@@ -336,21 +499,28 @@ t.test('run -d: state, list, ps, pause, resume, kill, delete', rootOnly, async (
   const r = runcDetached(['run', '-d', '--pid-file', pidFile, '-b', b, id]);
   t.equal(r.code, 0, r.stderr);
   const pid = Number(readFileSync(pidFile, 'utf8'));
-  t.ok(pid > 0, 'the pid file holds the init\'s pid (no newline)');
+  t.ok(pid > 0, "the pid file holds the init's pid (no newline)");
   const state = JSON.parse(runc(['state', id]).stdout);
   t.match(state, { ociVersion: '1.0.2-dev', id, pid, status: 'running', bundle: b, rootfs, owner: '' });
   t.match(state.created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/, 'created is RFC 3339');
-  t.same(Object.keys(state), ['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner'], "runc's field order");
+  t.same(
+    Object.keys(state),
+    ['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner'],
+    "runc's field order",
+  );
   const again = runcDetached(['run', '-d', '-b', b, id]);
   t.equal(again.code, 1);
   t.equal(again.error, 'runc run failed: container with given ID already exists');
   t.match(runc(['list']).stdout, new RegExp(`^${id} +${pid} +running +${b} +\\S+ +root$`, 'm'));
-  t.same(JSON.parse(runc(['list', '--format', 'json']).stdout).map((c: any) => c.id), [id]);
+  t.same(
+    JSON.parse(runc(['list', '--format', 'json']).stdout).map((c: any) => c.id),
+    [id],
+  );
   t.equal(runc(['list', '-q']).stdout, `${id}\n`);
   t.same(JSON.parse(runc(['ps', '--format', 'json', id]).stdout), [pid], 'ps --format json: the pids of the container');
   const ps = runc(['ps', id]);
   t.match(ps.stdout, /^UID +PID +PPID/, 'ps: the header of ps -ef');
-  t.match(ps.stdout, new RegExp(`\\n\\S+ +${pid} .*sleep 300\\n$`), 'ps: only the container\'s processes');
+  t.match(ps.stdout, new RegExp(`\\n\\S+ +${pid} .*sleep 300\\n$`), "ps: only the container's processes");
   const del = runc(['delete', id]);
   t.equal(del.code, 1);
   t.equal(del.error, 'cannot delete container life that is not stopped: running');
@@ -368,12 +538,20 @@ t.test('run -d: state, list, ps, pause, resume, kill, delete', rootOnly, async (
   t.equal(stopped.status, 'stopped', 'stopped once the init is gone');
   t.equal(stopped.pid, 0, 'a stopped container shows pid 0');
   t.equal(runc(['kill', id]).error, 'container not running');
-  t.equal(runc(['kill', '--all', id, 'KILL']).code, 0, 'kill --all of a stopped container: nothing to signal, no error (runc 1.1; containerd sends it)');
+  t.equal(
+    runc(['kill', '--all', id, 'KILL']).code,
+    0,
+    'kill --all of a stopped container: nothing to signal, no error (runc 1.1; containerd sends it)',
+  );
   const cgroups = JSON.parse(readFileSync(join(stateRoot, id, 'state.json'), 'utf8')).cgroups as string[];
   t.ok(cgroups.length > 0, 'the container had cgroups');
   t.equal(runc(['delete', id]).code, 0);
   t.notOk(existsSync(join(stateRoot, id)), 'delete removes the state directory');
-  t.same(cgroups.filter((d) => existsSync(d)), [], 'and the cgroups');
+  t.same(
+    cgroups.filter((d) => existsSync(d)),
+    [],
+    'and the cgroups',
+  );
   made = made.filter((m) => m !== id);
 });
 
@@ -386,7 +564,7 @@ t.test('create waits at the exec fifo; start releases it', rootOnly, async (t) =
   t.equal(r.code, 0, r.stderr);
   const pid = Number(readFileSync(pidFile, 'utf8'));
   const created = JSON.parse(runc(['state', id]).stdout);
-  t.match(created, { status: 'created', pid }, 'created, with the init\'s pid');
+  t.match(created, { status: 'created', pid }, "created, with the init's pid");
   t.ok(existsSync(join(stateRoot, id, 'exec.fifo')), 'the exec fifo is in the state directory');
   t.same(JSON.parse(runc(['ps', '-f', 'json', id]).stdout), [pid], 'only the init is in the container');
   t.notOk(existsSync(`/proc/${pid}/root/dev/shm/mark`), 'the program has not run');
@@ -407,7 +585,10 @@ t.test('create waits at the exec fifo; start releases it', rootOnly, async (t) =
   const pid2 = JSON.parse(runc(['state', id]).stdout).pid;
   t.equal(runc(['delete', id]).code, 0);
   t.notOk(existsSync(join(stateRoot, id)));
-  t.notOk(existsSync(`/proc/${pid2}/stat`) && !/\) Z /.test(readFileSync(`/proc/${pid2}/stat`, 'utf8')), 'its init is gone');
+  t.notOk(
+    existsSync(`/proc/${pid2}/stat`) && !/\) Z /.test(readFileSync(`/proc/${pid2}/stat`, 'utf8')),
+    'its init is gone',
+  );
 
   // A created container whose init was killed: stopped, and start says so.
   t.equal(runcDetached(['create', '-b', b, id]).code, 0);
@@ -432,22 +613,54 @@ t.test('exec: a process in the container, foreground and detached', rootOnly, as
   t.ok(Number(pidInside) < 100, "numbered in the container's pid namespace");
   t.equal(host, 'runc', "the container's hostname");
   t.equal(initExe, '/bin/busybox', "the container's root");
-  const as = runc(['exec', '-u', '1000:1000', '--cwd', '/tmp', '-e', 'FOO=bar', '--env', 'PATH=/bin', id, 'sh', '-c', 'id; pwd; echo $FOO $PATH']);
+  const as = runc([
+    'exec',
+    '-u',
+    '1000:1000',
+    '--cwd',
+    '/tmp',
+    '-e',
+    'FOO=bar',
+    '--env',
+    'PATH=/bin',
+    id,
+    'sh',
+    '-c',
+    'id; pwd; echo $FOO $PATH',
+  ]);
   t.equal(as.stdout, 'uid=1000 gid=1000\n/tmp\nbar /bin\n', '-u, --cwd, -e');
   const procFile = join(scratch, 'process.json');
-  writeFileSync(procFile, JSON.stringify({ args: ['sh', '-c', 'echo from process.json; id -u'], cwd: '/', env: ['PATH=/bin'], user: { uid: 7, gid: 7 } }));
+  writeFileSync(
+    procFile,
+    JSON.stringify({
+      args: ['sh', '-c', 'echo from process.json; id -u'],
+      cwd: '/',
+      env: ['PATH=/bin'],
+      user: { uid: 7, gid: 7 },
+    }),
+  );
   const p = runc(['exec', '--process', procFile, id]);
   t.equal(p.stdout, 'from process.json\n7\n', '-p process.json');
   const missing = runc(['exec', id, 'no-such-program']);
   t.equal(missing.code, 255, 'a program that cannot start: 255');
-  t.equal(missing.error, 'exec failed: unable to start container process: exec: "no-such-program": executable file not found in $PATH');
+  t.equal(
+    missing.error,
+    'exec failed: unable to start container process: exec: "no-such-program": executable file not found in $PATH',
+  );
   t.equal(runc(['exec', id]).error, 'exec failed: process args cannot be empty');
   const pidFile = join(scratch, 'exec.pid');
   const d = runcDetached(['exec', '-d', '--pid-file', pidFile, id, 'sleep', '300']);
   t.equal(d.code, 0, d.stderr);
   const execPid = Number(readFileSync(pidFile, 'utf8'));
-  t.ok(JSON.parse(runc(['ps', '-f', 'json', id]).stdout).includes(execPid), 'the detached process is in the container\'s cgroup');
-  t.equal(readFileSync(`/proc/${execPid}/status`, 'utf8').match(/^PPid:\s+(\d+)/m)?.[1] !== String(process.pid), true, 'and nothing of ts-runc waits for it');
+  t.ok(
+    JSON.parse(runc(['ps', '-f', 'json', id]).stdout).includes(execPid),
+    "the detached process is in the container's cgroup",
+  );
+  t.equal(
+    readFileSync(`/proc/${execPid}/status`, 'utf8').match(/^PPid:\s+(\d+)/m)?.[1] !== String(process.pid),
+    true,
+    'and nothing of ts-runc waits for it',
+  );
   t.equal(runc(['delete', '-f', id]).code, 0);
   const gone = runc(['exec', id, 'true']);
   t.equal(gone.code, 255);
@@ -461,7 +674,8 @@ t.test('resources: memory and pids limits, events --stats, an OOM kill and its e
   // The inner shell fills its memory until the OOM killer ends it; the init
   // lives on. The hog and its pipeline ask to be the OOM killer's first
   // choice (oom_score_adj 1000), else the kernel may take the init as well.
-  const hog = 'while [ ! -e /dev/shm/go ]; do sleep 0.05; done; sh -c "echo 1000 > /proc/self/oom_score_adj; x=\\$(head -c 200000000 /dev/zero | tr \\"\\\\0\\" a)"; echo hog-done > /dev/shm/hog; sleep 300';
+  const hog =
+    'while [ ! -e /dev/shm/go ]; do sleep 0.05; done; sh -c "echo 1000 > /proc/self/oom_score_adj; x=\\$(head -c 200000000 /dev/zero | tr \\"\\\\0\\" a)"; echo hog-done > /dev/shm/hog; sleep 300';
   const b = bundle((c) => {
     c.process.args = ['sh', '-c', hog];
     c.linux.resources.memory = { limit: 16 * 1024 * 1024 };
@@ -475,7 +689,10 @@ t.test('resources: memory and pids limits, events --stats, an OOM kill and its e
   t.equal(stats.data.pids.limit, 20, 'pids.limit reached the cgroup');
   t.ok(stats.data.pids.current >= 1, 'pids.current counts the init');
   t.ok(stats.data.cpu.usage.total > 0, 'cpu usage in ns');
-  const events = spawn(tool('runc'), ['--root', stateRoot, 'events', '--interval', '200ms', id], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
+  const events = spawn(tool('runc'), ['--root', stateRoot, 'events', '--interval', '200ms', id], {
+    env: cleanEnv(),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   // Listened for at once: events may end before the OOM is seen (the container stopped).
   const exited = new Promise((r) => events.on('exit', r));
   let text = '';
@@ -551,14 +768,22 @@ t.test('terminal: ts-recvtty gets the pty on the console socket; exec -t and run
   t.notOk(existsSync(sock), 'and removes its socket');
   made = made.filter((m) => m !== id);
 
-  const run = runc(['run', '-b', bundle((c) => {
-    c.process.terminal = true;
-    c.process.args = ['sh', '-c', 'tty; exit 5'];
-  }), 'tty-fg']);
+  const run = runc([
+    'run',
+    '-b',
+    bundle((c) => {
+      c.process.terminal = true;
+      c.process.args = ['sh', '-c', 'tty; exit 5'];
+    }),
+    'tty-fg',
+  ]);
   t.equal(run.code, 5, 'run in the foreground with a terminal: the exit status');
   t.match(run.stdout, /^\/dev\/pts\/0\r?\n$/, 'and the pty relayed');
   const noTty = runcDetached(['run', '-d', '--console-socket', sock, '-b', bundle(withArgs('true')), 'tty-no']);
-  t.equal(noTty.error, 'runc run failed: process.terminal: cannot use console socket if runc will not detach or allocate tty');
+  t.equal(
+    noTty.error,
+    'runc run failed: process.terminal: cannot use console socket if runc will not detach or allocate tty',
+  );
 });
 
 t.test('delete -f kills a running container; kill -a signals every process', rootOnly, async (t) => {
@@ -576,7 +801,11 @@ t.test('delete -f kills a running container; kill -a signals every process', roo
   const r = runc(['delete', '--force', id]);
   t.equal(r.code, 0, r.stderr);
   t.notOk(existsSync(join(stateRoot, id)));
-  for (const p of pids) t.notOk(existsSync(`/proc/${p}/stat`) && !/\) Z /.test(readFileSync(`/proc/${p}/stat`, 'utf8')), `process ${p} is gone`);
+  for (const p of pids)
+    t.notOk(
+      existsSync(`/proc/${p}/stat`) && !/\) Z /.test(readFileSync(`/proc/${p}/stat`, 'utf8')),
+      `process ${p} is gone`,
+    );
   made = made.filter((m) => m !== id);
 });
 
@@ -593,7 +822,23 @@ t.test('--log --log-format json: errors as JSON lines for containerd', async (t)
 
 t.test('the state root is left empty', async (t) => {
   t.same(existsSync(stateRoot) ? readdirSync(stateRoot) : [], [], 'no state directory left');
-  for (const id of ['fg', 'usr', 'sig', 'np', 'life', 'force', 'cfg', 'cs', 'ex', 'res', 'tty', 'tty-fg', 'tty-no', 'sec']) t.same(cgroupDirsNamed(id), [], `no cgroup ${id} left`);
+  for (const id of [
+    'fg',
+    'usr',
+    'sig',
+    'np',
+    'life',
+    'force',
+    'cfg',
+    'cs',
+    'ex',
+    'res',
+    'tty',
+    'tty-fg',
+    'tty-no',
+    'sec',
+  ])
+    t.same(cgroupDirsNamed(id), [], `no cgroup ${id} left`);
 });
 
 registerLeftoverCheck(t, before);

@@ -5,18 +5,33 @@
 // /usr/local is not touched. The build and the apt/npm/crictl parts need
 // the network and a fresh VM: the VM stage runs them.
 import t from 'tap';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { NOBODY, ROOT, isRoot, run } from '../helpers/tools.js';
 
 const built = existsSync(join(ROOT, 'dist', 'ts-unshare.cjs'));
 const skip = !isRoot() ? 'needs root (CI runs as root)' : !built ? 'not built (npm run build)' : false;
 
-t.test('bad option: one line, exit 2', { skip: isRoot() ? false : 'needs root (the script refuses others first)' }, async (t) => {
-  const r = run(['bash', join(ROOT, 'scripts/setup-vm.sh'), '--bogus']);
-  t.equal(r.code, 2);
-  t.match(r.stderr, /^setup-vm\.sh: unknown option '--bogus'/);
-});
+t.test(
+  'bad option: one line, exit 2',
+  { skip: isRoot() ? false : 'needs root (the script refuses others first)' },
+  async (t) => {
+    const r = run(['bash', join(ROOT, 'scripts/setup-vm.sh'), '--bogus']);
+    t.equal(r.code, 2);
+    t.match(r.stderr, /^setup-vm\.sh: unknown option '--bogus'/);
+  },
+);
 
 t.test('--install-only: tools from a 0700 home run as nobody', { skip, timeout: 120_000 }, async (t) => {
   const scratch = mkdtempSync('/tmp/nslab-install-');
@@ -27,23 +42,45 @@ t.test('--install-only: tools from a 0700 home run as nobody', { skip, timeout: 
   mkdirSync(home, { mode: 0o700 });
   chmodSync(home, 0o700);
   const checkout = join(home, 'nslab');
-  for (const part of ['bin', 'dist', 'labs', 'package.json', 'scripts']) cpSync(join(ROOT, part), join(checkout, part), { recursive: true });
-  cpSync(join(ROOT, 'node_modules', 'koffi'), join(checkout, 'node_modules', 'koffi'), { recursive: true, dereference: true });
-  cpSync(join(ROOT, 'node_modules', '@koromix'), join(checkout, 'node_modules', '@koromix'), { recursive: true, dereference: true });
+  for (const part of ['bin', 'dist', 'labs', 'package.json', 'scripts'])
+    cpSync(join(ROOT, part), join(checkout, part), { recursive: true });
+  cpSync(join(ROOT, 'node_modules', 'koffi'), join(checkout, 'node_modules', 'koffi'), {
+    recursive: true,
+    dereference: true,
+  });
+  cpSync(join(ROOT, 'node_modules', '@koromix'), join(checkout, 'node_modules', '@koromix'), {
+    recursive: true,
+    dereference: true,
+  });
   const prefix = join(scratch, 'usr-local', 'lib', 'nslab');
   const bindir = join(scratch, 'usr-local', 'bin');
   mkdirSync(join(scratch, 'usr-local'), { mode: 0o755 });
 
   const asNobody = (argv: string[]) => run([...NOBODY, ...argv]);
-  t.not(asNobody([join(checkout, 'bin', 'ts-unshare'), '--version']).code, 0, 'before: nobody cannot run the tools inside the 0700 home');
+  t.not(
+    asNobody([join(checkout, 'bin', 'ts-unshare'), '--version']).code,
+    0,
+    'before: nobody cannot run the tools inside the 0700 home',
+  );
 
-  const r = run(['bash', join(checkout, 'scripts', 'setup-vm.sh'), '--install-only'], { env: { ...process.env, NSLAB_PREFIX: prefix, NSLAB_BINDIR: bindir } });
+  const r = run(['bash', join(checkout, 'scripts', 'setup-vm.sh'), '--install-only'], {
+    env: { ...process.env, NSLAB_PREFIX: prefix, NSLAB_BINDIR: bindir },
+  });
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, new RegExp(`installed in ${prefix}, linked from ${bindir}`));
 
-  const links = readdirSync(bindir).filter((n) => n.startsWith('ts-')).sort();
-  t.same(links, readdirSync(join(ROOT, 'bin')).filter((n) => n.startsWith('ts-')).sort(), 'a link for every tool');
-  for (const l of links) t.equal(readlinkSync(join(bindir, l)), join(prefix, 'bin', l), `${l} points into ${prefix}, not the checkout`);
+  const links = readdirSync(bindir)
+    .filter((n) => n.startsWith('ts-'))
+    .sort();
+  t.same(
+    links,
+    readdirSync(join(ROOT, 'bin'))
+      .filter((n) => n.startsWith('ts-'))
+      .sort(),
+    'a link for every tool',
+  );
+  for (const l of links)
+    t.equal(readlinkSync(join(bindir, l)), join(prefix, 'bin', l), `${l} points into ${prefix}, not the checkout`);
 
   // Every file root's, nothing writable by group or others.
   const bad: string[] = [];
@@ -62,13 +99,18 @@ t.test('--install-only: tools from a 0700 home run as nobody', { skip, timeout: 
   const v = asNobody([join(bindir, 'ts-unshare'), '--version']);
   t.equal(v.code, 0, `nobody runs ts-unshare: ${v.stdout.trim()}${v.stderr.trim()}`);
   const u = asNobody([join(bindir, 'ts-unshare'), '-U', '-r', '--', 'id', '-u']);
-  t.ok(u.code === 0 ? u.stdout.trim() === '0' : /user namespace|EPERM|EACCES/.test(u.stderr), `and a user namespace with it, or a refusal from the kernel, not from the files: ${u.stdout.trim()}${u.stderr.trim()}`);
+  t.ok(
+    u.code === 0 ? u.stdout.trim() === '0' : /user namespace|EPERM|EACCES/.test(u.stderr),
+    `and a user namespace with it, or a refusal from the kernel, not from the files: ${u.stdout.trim()}${u.stderr.trim()}`,
+  );
   const list = asNobody([join(bindir, 'ts-lab'), 'list']);
   t.equal(list.code, 0, list.stderr);
   t.match(list.stdout, /pid-namespace/, 'ts-lab finds its labs in the copy');
 
   // Again: the copy is replaced whole, nothing left beside it.
-  const again = run(['bash', join(checkout, 'scripts', 'setup-vm.sh'), '--install-only'], { env: { ...process.env, NSLAB_PREFIX: prefix, NSLAB_BINDIR: bindir } });
+  const again = run(['bash', join(checkout, 'scripts', 'setup-vm.sh'), '--install-only'], {
+    env: { ...process.env, NSLAB_PREFIX: prefix, NSLAB_BINDIR: bindir },
+  });
   t.equal(again.code, 0, again.stderr);
   t.same(readdirSync(join(scratch, 'usr-local', 'lib')), ['nslab'], 'a second run leaves no staging or old copy');
 });

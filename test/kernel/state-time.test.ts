@@ -17,5 +17,8 @@ t.test('nowRfc3339Nano: RFC 3339 in UTC, nanoseconds without trailing zeros, and
   const after = Date.now();
   t.match(text, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z$/);
   const parsed = Date.parse(text);
-  t.ok(parsed >= Math.floor(before / 1000) * 1000 && parsed <= after, `${text} lies between the clock readings around it`);
+  t.ok(
+    parsed >= Math.floor(before / 1000) * 1000 && parsed <= after,
+    `${text} lies between the clock readings around it`,
+  );
 });

@@ -5,14 +5,26 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
-import { children, cleanEnv, comm, descendants, inventory, isRoot, NO_TAP, registerLeftoverCheck, run, runTool, sh, tool } from '../helpers/tools.js';
+import {
+  children,
+  cleanEnv,
+  comm,
+  descendants,
+  inventory,
+  isRoot,
+  NO_TAP,
+  registerLeftoverCheck,
+  run,
+  runTool,
+  sh,
+  tool,
+} from '../helpers/tools.js';
 import { TmuxSession } from '../helpers/pty.js';
 import { waitFor } from '../helpers/wait.js';
 
 const NS = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'pid_for_children', 'time', 'time_for_children', 'user', 'uts'];
 const rootOnly = { skip: isRoot() ? false : 'needs root (CI runs as root)' };
 const before = inventory();
-
 
 function fullCapMask(): string {
   const last = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
@@ -22,7 +34,13 @@ function fullCapMask(): string {
 t.test('-fp --mount-proc: ps sees only itself, as PID 1', rootOnly, async (t) => {
   const r = runTool('unshare', ['-fp', '--mount-proc', 'ps', '-o', 'pid=,comm=']);
   t.equal(r.code, 0, r.stderr);
-  t.same(r.stdout.trim().split('\n').map((l) => l.trim()), ['1 ps']);
+  t.same(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trim()),
+    ['1 ps'],
+  );
 });
 
 t.test('-u: the hostname changes inside only', rootOnly, async (t) => {
@@ -36,9 +54,14 @@ t.test('-u: the hostname changes inside only', rootOnly, async (t) => {
 t.test('-m: a tmpfs mounted inside stays inside', rootOnly, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'nslab-unshare-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const r = runTool('unshare', ['-m', 'sh', '-c', `mount -t tmpfs nslab-test ${dir} && grep -c ' ${dir} ' /proc/mounts`]);
+  const r = runTool('unshare', [
+    '-m',
+    'sh',
+    '-c',
+    `mount -t tmpfs nslab-test ${dir} && grep -c ' ${dir} ' /proc/mounts`,
+  ]);
   t.equal(r.code, 0, r.stderr);
-  t.equal(r.stdout.trim(), '1', 'the tmpfs is in the namespace\'s /proc/mounts');
+  t.equal(r.stdout.trim(), '1', "the tmpfs is in the namespace's /proc/mounts");
   t.notMatch(readFileSync('/proc/mounts', 'utf8'), dir, "and not in the host's");
 });
 
@@ -51,13 +74,22 @@ t.test('unprivileged user namespaces (as nobody)', async (t) => {
   t.same(map.stdout.trim().split(/\s+/), ['0', '65534', '1'], 'uid_map is 0 -> 65534, length 1');
   const gmap = runTool('unshare', ['-r', 'sh', '-c', 'cat /proc/self/gid_map /proc/self/setgroups'], { as: 'nobody' });
   t.same(gmap.stdout.trim().split(/\s+/), ['0', '65534', '1', 'deny'], 'gid_map after setgroups deny');
-  const pid1 = runTool('unshare', ['-Urfp', '--mount-proc', 'sh', '-c', 'echo $$; grep CapEff /proc/self/status'], { as: 'nobody' });
+  const pid1 = runTool('unshare', ['-Urfp', '--mount-proc', 'sh', '-c', 'echo $$; grep CapEff /proc/self/status'], {
+    as: 'nobody',
+  });
   t.equal(pid1.code, 0, pid1.stderr);
   const [pid, caps = ''] = pid1.stdout.trim().split('\n');
   t.equal(pid, '1', 'the shell is PID 1');
   t.equal(caps.split(/\s+/)[1], fullCapMask(), 'with a full capability mask');
   const ps = runTool('unshare', ['-Urfp', '--mount-proc', 'ps', '-o', 'pid=,comm='], { as: 'nobody' });
-  t.same(ps.stdout.trim().split('\n').map((l) => l.trim()), ['1 ps'], '/proc is the new one');
+  t.same(
+    ps.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.trim()),
+    ['1 ps'],
+    '/proc is the new one',
+  );
 });
 
 t.test('-m as nobody without -U: EPERM, with a hint', async (t) => {
@@ -66,7 +98,11 @@ t.test('-m as nobody without -U: EPERM, with a hint', async (t) => {
   const lines = r.stderr.trim().split('\n');
   t.equal(lines[0], 'ts-unshare: cannot unshare(CLONE_NEWNS): EPERM (Operation not permitted)');
   t.equal(lines.length, 2, 'one error line and one hint, no usage line');
-  t.match(run(['unshare', '-m', 'true'], { as: 'nobody' }).stderr, /^unshare: unshare failed: Operation not permitted\n$/, 'util-linux: the same errno, one line');
+  t.match(
+    run(['unshare', '-m', 'true'], { as: 'nobody' }).stderr,
+    /^unshare: unshare failed: Operation not permitted\n$/,
+    'util-linux: the same errno, one line',
+  );
   t.match(lines[1], /-U\/-r/, 'the hint names -U/-r');
 });
 
@@ -78,7 +114,12 @@ function changedNamespaces(argv: string[]): string[] {
   const r = run([...argv, 'find', '/proc/self/ns/', '-mindepth', '1', '-printf', '%f %l\n']);
   // pid_for_children of a pid namespace that has no process yet cannot be
   // read (find then exits 1): that one counts as changed.
-  const seen = new Map(r.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]));
+  const seen = new Map(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ') as [string, string]),
+  );
   if (r.code !== 0 && !/pid_for_children/.test(r.stderr)) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
   return NS.filter((n) => seen.get(n) !== readlinkSync(`/proc/self/ns/${n}`)).sort();
 }
@@ -135,7 +176,7 @@ t.test('--net=FILE keeps the namespace; umount releases it', rootOnly, async (t)
 });
 
 t.test('exit statuses and messages as util-linux', async (t) => {
-  t.equal(runTool('unshare', ['-f', 'sh', '-c', 'exit 7']).code, 7, '-f: the child\'s status');
+  t.equal(runTool('unshare', ['-f', 'sh', '-c', 'exit 7']).code, 7, "-f: the child's status");
   const killed = runTool('unshare', ['-f', 'sh', '-c', 'kill -TERM $$']);
   t.equal(killed.signal, 'SIGTERM', 'a child killed by SIGTERM: ts-unshare ends by SIGTERM');
   const missing = runTool('unshare', ['nosuchcmd']);
@@ -175,7 +216,16 @@ t.test('exit statuses and messages as util-linux', async (t) => {
   t.match(help.stdout, /--mount-proc/);
 
   // A "Try ... --help" line where util-linux prints one (a bad option), none for a bad value.
-  for (const args of [['--propagation', 'sideways', 'true'], ['--kill-child=NOPE', 'true'], ['-S', 'abc', 'true'], ['-G', 'abc', 'true'], ['--setgroups=x', 'true'], ['-r', '--setgroups=allow', 'true'], ['-T', '--monotonic', 'x', 'true'], ['--map-user=nslab-no-such-user', 'true']]) {
+  for (const args of [
+    ['--propagation', 'sideways', 'true'],
+    ['--kill-child=NOPE', 'true'],
+    ['-S', 'abc', 'true'],
+    ['-G', 'abc', 'true'],
+    ['--setgroups=x', 'true'],
+    ['-r', '--setgroups=allow', 'true'],
+    ['-T', '--monotonic', 'x', 'true'],
+    ['--map-user=nslab-no-such-user', 'true'],
+  ]) {
     const ours = runTool('unshare', args);
     const theirs = run(['unshare', ...args]);
     t.equal(theirs.code, 1, `${args.join(' ')}: util-linux exits 1`);
@@ -183,17 +233,37 @@ t.test('exit statuses and messages as util-linux', async (t) => {
     t.equal(ours.stderr.split('\n').length, 2, `${args.join(' ')}: one line, as util-linux: ${theirs.stderr.trim()}`);
     t.equal(theirs.stderr.split('\n').length, 2);
   }
-  for (const args of [['-S', 'abc', 'true'], ['--propagation', 'sideways', 'true'], ['--kill-child=NOPE', 'true']]) {
-    t.equal(runTool('unshare', args).stderr, run(['unshare', ...args]).stderr.replace(/^unshare/, 'ts-unshare'), `${args.join(' ')}: util-linux's words`);
+  for (const args of [
+    ['-S', 'abc', 'true'],
+    ['--propagation', 'sideways', 'true'],
+    ['--kill-child=NOPE', 'true'],
+  ]) {
+    t.equal(
+      runTool('unshare', args).stderr,
+      run(['unshare', ...args]).stderr.replace(/^unshare/, 'ts-unshare'),
+      `${args.join(' ')}: util-linux's words`,
+    );
   }
   const bigUid = runTool('unshare', ['-S', '4294967296', 'true']);
   t.equal(bigUid.code, 1);
-  t.equal(bigUid.stderr, "ts-unshare: failed to parse uid: '4294967296': Numerical result out of range\n", 'a uid beyond 32 bits is refused, not cut down');
-  for (const args of [['--bogus'], ['-X'], ['-R']]) t.match(runTool('unshare', args).stderr, /\nTry 'ts-unshare --help' for more information\.\n$/, `${args[0]}: the usage line, as util-linux`);
+  t.equal(
+    bigUid.stderr,
+    "ts-unshare: failed to parse uid: '4294967296': Numerical result out of range\n",
+    'a uid beyond 32 bits is refused, not cut down',
+  );
+  for (const args of [['--bogus'], ['-X'], ['-R']])
+    t.match(
+      runTool('unshare', args).stderr,
+      /\nTry 'ts-unshare --help' for more information\.\n$/,
+      `${args[0]}: the usage line, as util-linux`,
+    );
 });
 
-t.test('without -f the program keeps ts-unshare\'s PID (exec in place)', rootOnly, async (t) => {
-  const child = spawn(NO_TAP[0]!, [...NO_TAP.slice(1), tool('unshare'), '-u', 'sh', '-c', 'echo $$'], { stdio: ['ignore', 'pipe', 'inherit'], env: cleanEnv() });
+t.test("without -f the program keeps ts-unshare's PID (exec in place)", rootOnly, async (t) => {
+  const child = spawn(NO_TAP[0]!, [...NO_TAP.slice(1), tool('unshare'), '-u', 'sh', '-c', 'echo $$'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: cleanEnv(),
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   await new Promise((resolve) => child.on('close', resolve));
@@ -203,7 +273,10 @@ t.test('without -f the program keeps ts-unshare\'s PID (exec in place)', rootOnl
 t.test('stdin, stdout, environment and working directory pass through', async (t) => {
   t.equal(sh(`echo hello | ${tool('unshare')} -f cat`).stdout, 'hello\n');
   t.equal(sh(`${tool('unshare')} -f seq 1 200000 | tail -n1`).stdout, '200000\n');
-  t.equal(runTool('unshare', ['-f', 'sh', '-c', 'echo $NSLAB_PROBE'], { env: cleanEnv({ NSLAB_PROBE: 'kept' }) }).stdout, 'kept\n');
+  t.equal(
+    runTool('unshare', ['-f', 'sh', '-c', 'echo $NSLAB_PROBE'], { env: cleanEnv({ NSLAB_PROBE: 'kept' }) }).stdout,
+    'kept\n',
+  );
   t.equal(runTool('unshare', ['-f', 'pwd'], { cwd: '/tmp' }).stdout, '/tmp\n');
   t.equal(runTool('unshare', ['pwd'], { cwd: '/tmp' }).stdout, '/tmp\n', 'in place too');
   // Node sets O_NONBLOCK on some stdio; a reader that loops on stdin must see a blocking fd.
@@ -213,7 +286,7 @@ t.test('stdin, stdout, environment and working directory pass through', async (t
   t.equal(Number.parseInt(flags.stdout.split(/\s+/)[1] ?? '', 8) & 0o4000, 0, 'fd 0 is not O_NONBLOCK in the child');
 });
 
-t.test('--trace shows the calls with decoded flags and results, the child\'s too', rootOnly, async (t) => {
+t.test("--trace shows the calls with decoded flags and results, the child's too", rootOnly, async (t) => {
   const r = runTool('unshare', ['--trace', '-fp', '--mount-proc', 'true']);
   t.equal(r.code, 0, r.stderr);
   t.match(r.stderr, /unshare\(CLONE_NEWNS\|CLONE_NEWPID\) = 0/);
@@ -221,7 +294,10 @@ t.test('--trace shows the calls with decoded flags and results, the child\'s too
   t.match(r.stderr, /clone\(SIGCHLD\) = (\d+)/);
   t.notMatch(r.stderr, /CLONE_VM/);
   const pid = /clone\(SIGCHLD\) = (\d+)/.exec(r.stderr)![1];
-  t.match(r.stderr, new RegExp(`\\[pid ${pid}\\] mount\\("proc", "/proc", "proc", MS_NOSUID\\|MS_NODEV\\|MS_NOEXEC, NULL\\) = 0`));
+  t.match(
+    r.stderr,
+    new RegExp(`\\[pid ${pid}\\] mount\\("proc", "/proc", "proc", MS_NOSUID\\|MS_NODEV\\|MS_NOEXEC, NULL\\) = 0`),
+  );
   t.match(r.stderr, new RegExp(`\\[pid ${pid}\\] execvp\\("true", \\["true"\\]\\) \\.\\.\\.\n`));
   const fail = runTool('unshare', ['--trace', '-f', 'nosuchcmd']);
   t.match(fail.stderr, /execvp\("nosuchcmd", \["nosuchcmd"\]\) = -1 ENOENT \(No such file or directory\)/);
@@ -234,9 +310,24 @@ t.test('-R, -w, -S, -G, --map-users, --keep-caps, --kill-child', async (t) => {
   if (isRoot()) t.equal(runTool('unshare', ['-R', '/', '-w', '/tmp', 'pwd']).stdout, '/tmp\n', '-R then -w');
   if (isRoot()) {
     const ids = runTool('unshare', ['-S', '65534', '-G', '65534', 'id']);
-    t.equal(ids.stdout.trim(), 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)', '-S/-G set ids and drop groups');
-    const big = runTool('unshare', ['--map-users=0:100000:65536', '--map-groups', '100000,0,65536', 'sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map']);
-    t.same(big.stdout.trim().split(/\s+/), ['0', '100000', '65536', '0', '100000', '65536'], `both range syntaxes (exit ${big.code}, ${big.signal ?? 'no signal'}: ${big.stderr.trim()})`);
+    t.equal(
+      ids.stdout.trim(),
+      'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)',
+      '-S/-G set ids and drop groups',
+    );
+    const big = runTool('unshare', [
+      '--map-users=0:100000:65536',
+      '--map-groups',
+      '100000,0,65536',
+      'sh',
+      '-c',
+      'cat /proc/self/uid_map /proc/self/gid_map',
+    ]);
+    t.same(
+      big.stdout.trim().split(/\s+/),
+      ['0', '100000', '65536', '0', '100000', '65536'],
+      `both range syntaxes (exit ${big.code}, ${big.signal ?? 'no signal'}: ${big.stderr.trim()})`,
+    );
   }
   const amb = runTool('unshare', ['-r', '--keep-caps', 'grep', 'CapAmb', '/proc/self/status'], { as: 'nobody' });
   t.equal(amb.stdout.split(/\s+/)[1], fullCapMask(), '--keep-caps fills the ambient set');
@@ -244,29 +335,40 @@ t.test('-R, -w, -S, -G, --map-users, --keep-caps, --kill-child', async (t) => {
   t.equal(noAmb.stdout.split(/\s+/)[1], '0000000000000000', 'and without it the ambient set is empty');
 
   // --kill-child: when ts-unshare dies, its child gets SIGKILL.
-  const parent = spawn(NO_TAP[0]!, [...NO_TAP.slice(1), tool('unshare'), '--kill-child', 'sleep', '60'], { stdio: 'ignore', env: cleanEnv() });
+  const parent = spawn(NO_TAP[0]!, [...NO_TAP.slice(1), tool('unshare'), '--kill-child', 'sleep', '60'], {
+    stdio: 'ignore',
+    env: cleanEnv(),
+  });
   let sleeper = 0;
   // Wait until the child has exec'd sleep (it is a plan child before that).
-  const running = await waitFor(() => {
-    sleeper = children(parent.pid!)[0] ?? 0;
-    return sleeper !== 0 && comm(sleeper) === 'sleep';
-  }, { timeoutMs: 5_000, intervalMs: 50 });
+  const running = await waitFor(
+    () => {
+      sleeper = children(parent.pid!)[0] ?? 0;
+      return sleeper !== 0 && comm(sleeper) === 'sleep';
+    },
+    { timeoutMs: 5_000, intervalMs: 50 },
+  );
   t.ok(running, 'the child runs');
   const closed = new Promise((r) => parent.on('close', r));
   parent.kill('SIGKILL');
   await closed;
-  const gone = await waitFor(() => {
-    try {
-      return readFileSync(`/proc/${sleeper}/stat`, 'utf8').split(' ')[2] === 'Z';
-    } catch {
-      return true; // reaped between two looks
-    }
-  }, { timeoutMs: 5_000, intervalMs: 50 });
+  const gone = await waitFor(
+    () => {
+      try {
+        return readFileSync(`/proc/${sleeper}/stat`, 'utf8').split(' ')[2] === 'Z';
+      } catch {
+        return true; // reaped between two looks
+      }
+    },
+    { timeoutMs: 5_000, intervalMs: 50 },
+  );
   t.ok(gone, 'the child was killed with its parent');
 });
 
 t.test('interactive: -fp --mount-proc bash under a terminal', rootOnly, async (t) => {
-  const term = new TmuxSession(`sh -c '${tool('unshare')} -fp --mount-proc bash --norc --noprofile; echo STATUS=$?; sleep 60'`);
+  const term = new TmuxSession(
+    `sh -c '${tool('unshare')} -fp --mount-proc bash --norc --noprofile; echo STATUS=$?; sleep 60'`,
+  );
   t.teardown(() => term.kill());
   await term.waitFor((s) => /[#$] *$/m.test(s));
   term.type('echo "pid=$$"');
@@ -313,18 +415,33 @@ t.test('--map-auto and --map-users through newuidmap, with /etc/subuid in an ove
   ].join('\n');
   const r = run(['unshare', '-m', '--propagation', 'private', 'sh', '-c', script]);
   const words = r.stdout.trim().split(/\s+/);
-  t.same(words.slice(0, 7), ['root', '0', '300000', '65536', '0', '300000', '65536'], 'root: the first subordinate range at 0');
+  t.same(
+    words.slice(0, 7),
+    ['root', '0', '300000', '65536', '0', '300000', '65536'],
+    'root: the first subordinate range at 0',
+  );
   t.same(words.slice(7, 11), ['nobody', '0', '200000', '65536'], 'nobody: through newuidmap');
-  t.same(words.slice(11, 18), ['users', '0', '200000', '1000', '0', '200000', '1000'], 'explicit ranges, both syntaxes');
+  t.same(
+    words.slice(11, 18),
+    ['users', '0', '200000', '1000', '0', '200000', '1000'],
+    'explicit ranges, both syntaxes',
+  );
   t.same(words.slice(18), ['refused', 'status=1'], 'a range not granted in /etc/subuid: exit 1');
-  t.match(r.stderr, /ts-unshare: newuidmap failed: /, 'with newuidmap\'s reason');
+  t.match(r.stderr, /ts-unshare: newuidmap failed: /, "with newuidmap's reason");
   t.ok(existsSync(`${dir}/up/subuid`), 'the test wrote into the overlay');
-  t.notOk(existsSync('/etc/subuid') && readFileSync('/etc/subuid', 'utf8').includes('root:300000'), "and the host's /etc is untouched");
+  t.notOk(
+    existsSync('/etc/subuid') && readFileSync('/etc/subuid', 'utf8').includes('root:300000'),
+    "and the host's /etc is untouched",
+  );
 });
 
 t.test('nested: ts-unshare -Urfp inside ts-unshare -Urfp without --mount-proc', async (t) => {
   // The inner one sees the host's /proc, where its child has another PID.
-  const r = runTool('unshare', ['-Urfp', tool('unshare'), '-Urfp', 'sh', '-c', 'echo $$; id -u; cat /proc/self/uid_map'], { as: 'nobody' });
+  const r = runTool(
+    'unshare',
+    ['-Urfp', tool('unshare'), '-Urfp', 'sh', '-c', 'echo $$; id -u; cat /proc/self/uid_map'],
+    { as: 'nobody' },
+  );
   t.equal(r.code, 0, r.stderr);
   t.same(r.stdout.trim().split(/\s+/), ['1', '0', '0', '0', '1']);
   if (isRoot()) {
@@ -337,14 +454,20 @@ t.test('-T with -U and -f: the child unshares time and forks, as util-linux', as
   // As nobody: the time namespace must be owned by the new user namespace.
   const script = 'echo $$; cut -d" " -f1 /proc/uptime; readlink /proc/self/ns/time';
   const hostUptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
-  const r = runTool('unshare', ['-UrfpT', '--boottime', '100000', '--mount-proc', 'sh', '-c', script], { as: 'nobody' });
+  const r = runTool('unshare', ['-UrfpT', '--boottime', '100000', '--mount-proc', 'sh', '-c', script], {
+    as: 'nobody',
+  });
   t.equal(r.code, 0, r.stderr);
   const [pid, uptime, timeNs] = r.stdout.trim().split('\n');
   t.equal(pid, '1', 'the program is PID 1');
   t.ok(Number(uptime) >= hostUptime + 100000, 'and sees the boottime offset in /proc/uptime');
   t.not(timeNs, readlinkSync('/proc/self/ns/time'), 'in a new time namespace');
   const trace = runTool('unshare', ['--trace', '-UrfT', 'true'], { as: 'nobody' });
-  t.match(trace.stderr, /unshare\(CLONE_NEWTIME\) = 0[^]*clone\(CLONE_PARENT\|CLONE_PARENT_SETTID\|SIGCHLD\) = \d+/, 'the trace shows unshare, then the fork');
+  t.match(
+    trace.stderr,
+    /unshare\(CLONE_NEWTIME\) = 0[^]*clone\(CLONE_PARENT\|CLONE_PARENT_SETTID\|SIGCHLD\) = \d+/,
+    'the trace shows unshare, then the fork',
+  );
 });
 
 registerLeftoverCheck(t, before);

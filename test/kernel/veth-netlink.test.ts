@@ -3,9 +3,29 @@
 // and the parsing of replies, errors and CIDRs.
 import t from 'tap';
 import {
-  attrMap, attrString, describeMessage, encodeAttrs, encodeMessage, ifinfomsg, nestedAttr, parseAttrs, parseMessages, readError, stringAttr, u32Attr,
+  attrMap,
+  attrString,
+  describeMessage,
+  encodeAttrs,
+  encodeMessage,
+  ifinfomsg,
+  nestedAttr,
+  parseAttrs,
+  parseMessages,
+  readError,
+  stringAttr,
+  u32Attr,
 } from '../../src/netlink/message.js';
-import { IFLA, IFLA_INFO, NLM_F, NLM_F_NEW, NLMSG_ERROR, NLMSG_DONE, RTM, VETH_INFO_PEER } from '../../src/netlink/constants.js';
+import {
+  IFLA,
+  IFLA_INFO,
+  NLM_F,
+  NLM_F_NEW,
+  NLMSG_ERROR,
+  NLMSG_DONE,
+  RTM,
+  VETH_INFO_PEER,
+} from '../../src/netlink/constants.js';
 import { formatAddress, networkOf, parseCidr } from '../../src/netlink/address.js';
 import { ROOT } from '../helpers/tools.js';
 
@@ -17,7 +37,11 @@ t.test('rtattr: length without padding, payload padded to 4 bytes', async (t) =>
   t.equal(b.subarray(4, 8).toString('latin1'), 'v0\0\0', 'NUL, then one byte of padding');
   t.equal(b.readUInt16LE(8), 8);
   t.equal(b.readUInt32LE(12), 1500);
-  t.same(parseAttrs(b).map((a) => a.type), [IFLA.IFLA_IFNAME, IFLA.IFLA_MTU], 'parsed back');
+  t.same(
+    parseAttrs(b).map((a) => a.type),
+    [IFLA.IFLA_IFNAME, IFLA.IFLA_MTU],
+    'parsed back',
+  );
 });
 
 t.test('a veth request has the bytes iproute2 sends', async (t) => {
@@ -29,7 +53,9 @@ t.test('a veth request has the bytes iproute2 sends', async (t) => {
       stringAttr(IFLA.IFLA_IFNAME, 'v0'),
       nestedAttr(IFLA.IFLA_LINKINFO, [
         stringAttr(IFLA_INFO.IFLA_INFO_KIND, 'veth'),
-        nestedAttr(IFLA_INFO.IFLA_INFO_DATA, [nestedAttr(VETH_INFO_PEER, [stringAttr(IFLA.IFLA_IFNAME, 'v1')], ifinfomsg())]),
+        nestedAttr(IFLA_INFO.IFLA_INFO_DATA, [
+          nestedAttr(VETH_INFO_PEER, [stringAttr(IFLA.IFLA_IFNAME, 'v1')], ifinfomsg()),
+        ]),
       ]),
     ],
   };
@@ -50,10 +76,19 @@ t.test('a veth request has the bytes iproute2 sends', async (t) => {
   t.equal(linkinfo.readUInt16LE(4), 9, 'IFLA_INFO_KIND nla_len: 4 + "veth" + NUL');
   const attrs = attrMap(msg.subarray(16 + 16));
   const data = attrMap(attrs.get(IFLA.IFLA_LINKINFO)!).get(IFLA_INFO.IFLA_INFO_DATA)!;
-  const expected = Buffer.concat([Buffer.from([0x1c, 0, 1, 0]), Buffer.alloc(16), Buffer.from([7, 0, 3, 0]), Buffer.from('v1\0\0', 'latin1')]);
+  const expected = Buffer.concat([
+    Buffer.from([0x1c, 0, 1, 0]),
+    Buffer.alloc(16),
+    Buffer.from([7, 0, 3, 0]),
+    Buffer.from('v1\0\0', 'latin1'),
+  ]);
   t.same([...data], [...expected], 'IFLA_INFO_DATA: VETH_INFO_PEER { ifinfomsg, IFLA_IFNAME "v1" }');
   const shown = describeMessage(parseMessages(msg)[0]!);
-  t.match(shown, 'type=RTM_NEWLINK, flags=NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE', 'trace: type and flags by name');
+  t.match(
+    shown,
+    'type=RTM_NEWLINK, flags=NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE',
+    'trace: type and flags by name',
+  );
   t.match(shown, 'IFLA_INFO_DATA=[VETH_INFO_PEER={ifi_family=AF_UNSPEC', 'trace: the peer decoded');
 });
 
@@ -69,15 +104,27 @@ function message(type: number, flags: number, seq: number, payload: Buffer): Buf
 }
 
 t.test('several messages in one datagram, each aligned', async (t) => {
-  const first = message(RTM.RTM_NEWLINK, NLM_F.NLM_F_MULTI, 5, Buffer.concat([ifinfomsg({ index: 1 }), encodeAttrs([stringAttr(IFLA.IFLA_IFNAME, 'lo')])]));
+  const first = message(
+    RTM.RTM_NEWLINK,
+    NLM_F.NLM_F_MULTI,
+    5,
+    Buffer.concat([ifinfomsg({ index: 1 }), encodeAttrs([stringAttr(IFLA.IFLA_IFNAME, 'lo')])]),
+  );
   const done = message(NLMSG_DONE, NLM_F.NLM_F_MULTI, 5, Buffer.alloc(4));
   const msgs = parseMessages(Buffer.concat([first, done]));
-  t.same(msgs.map((m) => m.type), [RTM.RTM_NEWLINK, NLMSG_DONE]);
+  t.same(
+    msgs.map((m) => m.type),
+    [RTM.RTM_NEWLINK, NLMSG_DONE],
+  );
   t.equal(attrString(attrMap(msgs[0]!.payload.subarray(16)).get(IFLA.IFLA_IFNAME)), 'lo');
-  t.same(parseMessages(Buffer.concat([first, done]).subarray(0, first.length + 8)).length, 1, 'a cut-off message is not read');
+  t.same(
+    parseMessages(Buffer.concat([first, done]).subarray(0, first.length + 8)).length,
+    1,
+    'a cut-off message is not read',
+  );
 });
 
-t.test('NLMSG_ERROR: errno, the request\'s sequence number, the extended-ack text', async (t) => {
+t.test("NLMSG_ERROR: errno, the request's sequence number, the extended-ack text", async (t) => {
   // struct nlmsgerr { int error; struct nlmsghdr msg; } then (capped ack) the TLVs.
   const echoed = Buffer.alloc(16);
   echoed.writeUInt32LE(40, 0);

@@ -27,7 +27,11 @@ t.test('the blog: lo, a veth pair into mynet, addresses, ping both ways', rootOn
   t.match(before.stderr, /Network is unreachable/, 'because the network is unreachable');
 
   ok(t, box.run([V, 'up', 'lo', '-n', 'mynet']), 'up lo -n mynet');
-  ok(t, box.run([V, 'netns', 'exec', 'mynet', 'ping', '-c1', '-W1', '127.0.0.1']), 'ping 127.0.0.1 in mynet once lo is up');
+  ok(
+    t,
+    box.run([V, 'netns', 'exec', 'mynet', 'ping', '-c1', '-W1', '127.0.0.1']),
+    'ping 127.0.0.1 in mynet once lo is up',
+  );
 
   ok(t, box.run([V, 'add', 'veth0', 'peer', 'veth1']), 'add veth0 peer veth1');
   t.same(box.links(), ['lo', 'veth0', 'veth1'], 'both ends are here');
@@ -35,11 +39,19 @@ t.test('the blog: lo, a veth pair into mynet, addresses, ping both ways', rootOn
   t.same(box.links(), ['lo', 'veth0'], 'veth1 left this namespace');
   t.same(box.links('mynet'), ['lo', 'veth1'], 'and is in mynet');
 
-  ok(t, box.run([V, 'addr', 'add', '172.2.0.1/24', 'dev', 'veth1', '-n', 'mynet']), 'addr add 172.2.0.1/24 dev veth1 -n mynet');
+  ok(
+    t,
+    box.run([V, 'addr', 'add', '172.2.0.1/24', 'dev', 'veth1', '-n', 'mynet']),
+    'addr add 172.2.0.1/24 dev veth1 -n mynet',
+  );
   ok(t, box.run([V, 'addr', 'add', '172.2.0.2/24', 'dev', 'veth0']), 'addr add 172.2.0.2/24 dev veth0');
   ok(t, box.run([V, 'up', 'veth1', '-n', 'mynet']), 'up veth1 -n mynet');
   ok(t, box.run([V, 'up', 'veth0']), 'up veth0');
-  t.match(box.run(['ip', '-n', 'mynet', '-4', 'addr', 'show', 'veth1']).stdout, /inet 172\.2\.0\.1\/24 scope global veth1/, 'ip sees the address in mynet');
+  t.match(
+    box.run(['ip', '-n', 'mynet', '-4', 'addr', 'show', 'veth1']).stdout,
+    /inet 172\.2\.0\.1\/24 scope global veth1/,
+    'ip sees the address in mynet',
+  );
 
   ok(t, box.run(['ping', '-c1', '-W1', '172.2.0.1']), 'ping mynet (172.2.0.1) from outside');
   ok(t, box.run([V, 'netns', 'exec', 'mynet', 'ping', '-c1', '-W1', '172.2.0.2']), 'ping 172.2.0.2 from mynet');
@@ -58,7 +70,20 @@ t.test('the blog: lo, a veth pair into mynet, addresses, ping both ways', rootOn
 /** ip -j addr's shape: ShownLink keeps ip's keys on purpose, so the two compare key by key. */
 type IpLink = ShownLink;
 
-const LINK_KEYS = ['ifindex', 'ifname', 'link', 'link_index', 'link_netnsid', 'flags', 'mtu', 'master', 'operstate', 'link_type', 'address', 'broadcast'] as const;
+const LINK_KEYS = [
+  'ifindex',
+  'ifname',
+  'link',
+  'link_index',
+  'link_netnsid',
+  'flags',
+  'mtu',
+  'master',
+  'operstate',
+  'link_type',
+  'address',
+  'broadcast',
+] as const;
 
 function pick(l: IpLink, withAddresses: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -112,16 +137,32 @@ t.test('show --json agrees with ip -j link and ip -j addr', rootOnly, async (t) 
     const shown = JSON.parse(ours.stdout) as IpLink[];
     const ipLink = JSON.parse(box.run(['ip', ...ipArgs, '-j', 'link']).stdout) as IpLink[];
     const ipAddr = JSON.parse(box.run(['ip', ...ipArgs, '-j', 'addr']).stdout) as IpLink[];
-    t.same(shown.map((l) => pick(l, false)), ipLink.map((l) => pick(l, false)), `${label}: names, indexes, peers, flags, state, MACs as ip -j link`);
-    t.same(shown.map((l) => pick(l, true)), ipAddr.map((l) => pick(l, true)), `${label}: and the addresses as ip -j addr`);
+    t.same(
+      shown.map((l) => pick(l, false)),
+      ipLink.map((l) => pick(l, false)),
+      `${label}: names, indexes, peers, flags, state, MACs as ip -j link`,
+    );
+    t.same(
+      shown.map((l) => pick(l, true)),
+      ipAddr.map((l) => pick(l, true)),
+      `${label}: and the addresses as ip -j addr`,
+    );
   }
   const text = box.run([V, 'show']).stdout;
-  t.match(text, /^\d+: va0@va1: <[A-Z_,-]*UP[A-Z_,-]*> mtu 1500 master br0 state \w+/m, 'text: name@peer, flags, mtu, master, state');
+  t.match(
+    text,
+    /^\d+: va0@va1: <[A-Z_,-]*UP[A-Z_,-]*> mtu 1500 master br0 state \w+/m,
+    'text: name@peer, flags, mtu, master, state',
+  );
   t.match(text, /^\d+: vb0@if\d+: .* state UP/m, 'text: a peer in another namespace is @ifN');
   t.match(text, /^ {4}inet 10\.2\.0\.1\/30 scope global vb0$/m, 'text: the address line');
   t.match(box.run([V, 'show', 'vb0']).stdout, /^\d+: vb0@/, 'show NAME shows that link');
   // The hardware line, peer namespace named as ip names it (RTM_GETNSID for each /run/netns file).
-  for (const [name, ns] of [['vb0', []], ['tw0', ['-n', 'x']], ['vb1', ['-n', 'other']]] as const) {
+  for (const [name, ns] of [
+    ['vb0', []],
+    ['tw0', ['-n', 'x']],
+    ['vb1', ['-n', 'other']],
+  ] as const) {
     const ours = box.run([V, 'show', name, ...ns]).stdout.split('\n')[1];
     const ip = box.run(['ip', ...ns, 'link', 'show', name]).stdout.split('\n')[1] ?? '';
     t.equal(ours, ip, `${name}: ${ip.trim()}`);
@@ -140,7 +181,11 @@ t.test('a dump over several datagrams (multi-part replies)', rootOnly, async (t)
   const datagrams = r.stderr.split('\n').filter((l) => /recvfrom\(\d+, \[\{type=RTM_NEWLINK/.test(l)).length;
   t.ok(datagrams > 1, `the link dump came in ${datagrams} datagrams`);
   const ours = (JSON.parse(r.stdout) as ShownLink[]).map((l) => [l.ifindex, l.ifname, l.link]);
-  const ip = (JSON.parse(box.run(['ip', '-j', 'link']).stdout) as ShownLink[]).map((l) => [l.ifindex, l.ifname, l.link]);
+  const ip = (JSON.parse(box.run(['ip', '-j', 'link']).stdout) as ShownLink[]).map((l) => [
+    l.ifindex,
+    l.ifname,
+    l.link,
+  ]);
   t.equal(ours.length, 161, 'every link, once');
   t.same(ours, ip, 'the same links, indexes and peers as ip -j link');
 });
@@ -179,11 +224,31 @@ t.test('a bridge: two namespaces ping each other, and reach the outer side by a 
   const noRoute = box.run([V, 'netns', 'exec', 'red', 'ping', '-c1', '-W1', '10.99.0.1']);
   t.equal(noRoute.code, 2, 'without a default route the outer address is unreachable');
   t.match(noRoute.stderr, /Network is unreachable/);
-  ok(t, box.run([V, 'route', 'add', 'default', 'via', '10.20.0.1', '-n', 'red']), 'route add default via 10.20.0.1 -n red');
-  ok(t, box.run([V, 'route', 'add', '10.99.0.0/24', 'via', '10.20.0.1', '-n', 'blue']), 'route add 10.99.0.0/24 via 10.20.0.1 -n blue');
-  t.match(box.run(['ip', '-n', 'red', 'route']).stdout, /^default via 10\.20\.0\.1 dev vred1/m, 'ip sees the default route');
-  t.match(box.run(['ip', '-n', 'blue', 'route']).stdout, /^10\.99\.0\.0\/24 via 10\.20\.0\.1 dev vblue1/m, 'ip sees the CIDR route');
-  ok(t, box.run([V, 'netns', 'exec', 'red', 'ping', '-c1', '-W1', '10.99.0.1']), 'red reaches the outer side by its default route');
+  ok(
+    t,
+    box.run([V, 'route', 'add', 'default', 'via', '10.20.0.1', '-n', 'red']),
+    'route add default via 10.20.0.1 -n red',
+  );
+  ok(
+    t,
+    box.run([V, 'route', 'add', '10.99.0.0/24', 'via', '10.20.0.1', '-n', 'blue']),
+    'route add 10.99.0.0/24 via 10.20.0.1 -n blue',
+  );
+  t.match(
+    box.run(['ip', '-n', 'red', 'route']).stdout,
+    /^default via 10\.20\.0\.1 dev vred1/m,
+    'ip sees the default route',
+  );
+  t.match(
+    box.run(['ip', '-n', 'blue', 'route']).stdout,
+    /^10\.99\.0\.0\/24 via 10\.20\.0\.1 dev vblue1/m,
+    'ip sees the CIDR route',
+  );
+  ok(
+    t,
+    box.run([V, 'netns', 'exec', 'red', 'ping', '-c1', '-W1', '10.99.0.1']),
+    'red reaches the outer side by its default route',
+  );
   ok(t, box.run([V, 'netns', 'exec', 'blue', 'ping', '-c1', '-W1', '10.99.0.1']), 'blue reaches it by its route');
   ok(t, box.run([V, 'route', 'del', 'default', 'via', '10.20.0.1', '-n', 'red']), 'route del default');
   t.notMatch(box.run(['ip', '-n', 'red', 'route']).stdout, /default/, 'the default route is gone');
@@ -200,7 +265,11 @@ t.test('IPv6: addresses and routes', rootOnly, async (t) => {
     [V, 'route', 'add', 'default', 'via', 'fd00:aa::2'],
   ])
     ok(t, box.run(argv), argv.slice(1).join(' '));
-  t.match(box.run(['ip', '-6', 'addr', 'show', 'six0']).stdout, /inet6 fd00:aa::1\/64 scope global/, 'ip sees the address');
+  t.match(
+    box.run(['ip', '-6', 'addr', 'show', 'six0']).stdout,
+    /inet6 fd00:aa::1\/64 scope global/,
+    'ip sees the address',
+  );
   const routes = box.run(['ip', '-6', 'route']).stdout;
   t.match(routes, /^fd01::\/64 via fd00:aa::2 dev six0/m, 'the CIDR route');
   t.match(routes, /^default via fd00:aa::2 dev six0/m, 'the default route');
@@ -208,7 +277,10 @@ t.test('IPv6: addresses and routes', rootOnly, async (t) => {
   t.notMatch(box.run(['ip', '-6', 'route']).stdout, /fd01::/, 'gone');
   const mixed = box.run([V, 'route', 'add', '10.0.0.0/8', 'via', 'fd00:aa::2']);
   t.equal(mixed.code, 1, 'an IPv4 destination through an IPv6 gateway: exit 1');
-  t.match(mixed.stderr, /^ts-veth: cannot add route 10\.0\.0\.0\/8 via fd00:aa::2: the gateway and the destination are of different address families\n$/);
+  t.match(
+    mixed.stderr,
+    /^ts-veth: cannot add route 10\.0\.0\.0\/8 via fd00:aa::2: the gateway and the destination are of different address families\n$/,
+  );
 });
 
 t.test('interchangeable with ip netns, both ways', rootOnly, async (t) => {
@@ -216,14 +288,35 @@ t.test('interchangeable with ip netns, both ways', rootOnly, async (t) => {
   t.teardown(() => box.stop());
   ok(t, box.run([V, 'netns', 'add', 'ours']), 'ts-veth netns add ours');
   ok(t, box.run(['ip', 'netns', 'add', 'theirs']), 'ip netns add theirs');
-  t.same(box.run(['ip', 'netns', 'list']).stdout.split('\n').filter(Boolean).map((l) => l.split(' ')[0]).sort(), ['ours', 'theirs'], 'ip netns list shows both');
-  t.same(box.run([V, 'netns', 'list']).stdout.split('\n').filter(Boolean), ['ours', 'theirs'], 'ts-veth netns list shows both');
+  t.same(
+    box
+      .run(['ip', 'netns', 'list'])
+      .stdout.split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ')[0])
+      .sort(),
+    ['ours', 'theirs'],
+    'ip netns list shows both',
+  );
+  t.same(
+    box.run([V, 'netns', 'list']).stdout.split('\n').filter(Boolean),
+    ['ours', 'theirs'],
+    'ts-veth netns list shows both',
+  );
 
   const inOurs = box.run(['ip', 'netns', 'exec', 'ours', 'ip', '-o', 'link']);
   ok(t, inOurs, 'ip netns exec ours');
   t.match(inOurs.stdout, /^1: lo: <LOOPBACK>/, 'a fresh namespace: only lo, down');
   t.equal(inOurs.stdout.trim().split('\n').length, 1);
-  const inTheirs = box.run([V, 'netns', 'exec', 'theirs', 'sh', '-c', 'ip -o link; ls /sys/class/net; readlink /proc/self/ns/net']);
+  const inTheirs = box.run([
+    V,
+    'netns',
+    'exec',
+    'theirs',
+    'sh',
+    '-c',
+    'ip -o link; ls /sys/class/net; readlink /proc/self/ns/net',
+  ]);
   ok(t, inTheirs, 'ts-veth netns exec theirs');
   t.match(inTheirs.stdout, /^1: lo: <LOOPBACK>/, 'runs inside the namespace ip made');
   t.match(inTheirs.stdout, /\nlo\n/, '/sys/class/net describes that namespace');
@@ -231,13 +324,17 @@ t.test('interchangeable with ip netns, both ways', rootOnly, async (t) => {
   t.ok(inTheirs.stdout.includes(theirsId), 'the same namespace as ip netns exec enters');
 
   // A link moved into each namespace is seen by the other tool.
-  ok(t, box.run([V, 'add', 'x0', 'peer', 'x1', '--peer-netns', 'theirs']), 'add a peer into ip\'s namespace');
+  ok(t, box.run([V, 'add', 'x0', 'peer', 'x1', '--peer-netns', 'theirs']), "add a peer into ip's namespace");
   t.same(box.links('theirs'), ['lo', 'x1'], 'ip sees it there');
-  ok(t, box.run(['ip', 'link', 'add', 'y0', 'netns', 'ours', 'type', 'veth', 'peer', 'name', 'y1']), 'ip adds a link into ours');
+  ok(
+    t,
+    box.run(['ip', 'link', 'add', 'y0', 'netns', 'ours', 'type', 'veth', 'peer', 'name', 'y1']),
+    'ip adds a link into ours',
+  );
   t.match(box.run([V, 'show', '-n', 'ours']).stdout, /: y0@if\d+:/, 'ts-veth sees it there');
 
   const exitStatus = box.run([V, 'netns', 'exec', 'ours', 'sh', '-c', 'exit 7']);
-  t.equal(exitStatus.code, 7, 'netns exec exits with the command\'s status');
+  t.equal(exitStatus.code, 7, "netns exec exits with the command's status");
   const missing = box.run([V, 'netns', 'exec', 'ours', 'no-such-command-nslab']);
   t.equal(missing.code, 127, 'a missing command: 127');
   t.match(missing.stderr, /^ts-veth: failed to execute no-such-command-nslab: No such file or directory\n$/);
@@ -245,14 +342,26 @@ t.test('interchangeable with ip netns, both ways', rootOnly, async (t) => {
   // /etc/netns/NAME/*: bound over /etc inside, as ip does. /etc is overlaid in
   // the sandbox only (the upper layer on its /run tmpfs): the host's /etc is untouched.
   const hostHadEtcNetns = existsSync('/etc/netns');
-  ok(t, box.sh(`mkdir -p /run/etc-upper /run/etc-work
+  ok(
+    t,
+    box.sh(`mkdir -p /run/etc-upper /run/etc-work
     mount -t overlay nslab-etc -o lowerdir=/etc,upperdir=/run/etc-upper,workdir=/run/etc-work /etc
-    mkdir -p /etc/netns/ours && echo 'nameserver 192.0.2.53' > /etc/netns/ours/resolv.conf`), 'a resolv.conf for ours, in the sandbox\'s /etc');
+    mkdir -p /etc/netns/ours && echo 'nameserver 192.0.2.53' > /etc/netns/ours/resolv.conf`),
+    "a resolv.conf for ours, in the sandbox's /etc",
+  );
   const resolv = box.run([V, 'netns', 'exec', 'ours', 'cat', '/etc/resolv.conf']);
-  t.equal(resolv.stdout, 'nameserver 192.0.2.53\n', 'netns exec: /etc/netns/ours/resolv.conf is /etc/resolv.conf inside');
-  t.equal(resolv.stdout, box.run(['ip', 'netns', 'exec', 'ours', 'cat', '/etc/resolv.conf']).stdout, 'as with ip netns exec');
+  t.equal(
+    resolv.stdout,
+    'nameserver 192.0.2.53\n',
+    'netns exec: /etc/netns/ours/resolv.conf is /etc/resolv.conf inside',
+  );
+  t.equal(
+    resolv.stdout,
+    box.run(['ip', 'netns', 'exec', 'ours', 'cat', '/etc/resolv.conf']).stdout,
+    'as with ip netns exec',
+  );
   t.notMatch(box.run(['cat', '/etc/resolv.conf']).stdout, /192\.0\.2\.53/, 'outside, /etc/resolv.conf is unchanged');
-  t.equal(existsSync('/etc/netns'), hostHadEtcNetns, 'the host\'s /etc did not change');
+  t.equal(existsSync('/etc/netns'), hostHadEtcNetns, "the host's /etc did not change");
 
   ok(t, box.run(['ip', 'netns', 'del', 'ours']), 'ip netns del ours');
   ok(t, box.run([V, 'netns', 'del', 'theirs']), 'ts-veth netns del theirs');
@@ -275,7 +384,7 @@ t.test('move NAME --netns PID: into the network namespace of a process', rootOnl
     # The kernel tears a dead namespace down later, in a work queue: wait for it (5 s at most).
     n=0; while ip link show p0 >/dev/null 2>&1 && [ $n -lt 500 ]; do sleep 0.01; n=$((n+1)); done; true`);
   t.match(r.stdout, /^move=0$/m, 'move p1 --netns PID');
-  t.match(r.stdout, /^there: p1@if\d+:$/m, 'p1 is in that process\'s namespace');
+  t.match(r.stdout, /^there: p1@if\d+:$/m, "p1 is in that process's namespace");
   t.notMatch(r.stdout, /^here: p1/m, 'and gone from ours');
   t.match(r.stdout, /^here: p0@if\d+:$/m, 'p0 stays, its peer now elsewhere');
   t.same(box.links(), ['lo'], 'when that namespace died with its process, the pair went with it');
@@ -291,37 +400,104 @@ t.test('errors: one line naming the object, exit 1, nothing half-made', rootOnly
 
   const cases: Array<[string, string[], RegExp]> = [
     ['an existing device', ['add', 'veth0', 'peer', 'vethz'], /^ts-veth: cannot add veth0: EEXIST \(File exists\)$/],
-    ['an existing peer', ['add', 'vethy', 'peer', 'veth1'], /^ts-veth: cannot add vethy: its peer veth1: EEXIST \(File exists\)$/],
-    ['an existing peer in the peer\'s netns', ['add', 'vethx', 'peer', 'lo', '--peer-netns', 'mynet'], /^ts-veth: cannot add vethx: its peer lo in the target netns: EEXIST \(File exists\)$/],
+    [
+      'an existing peer',
+      ['add', 'vethy', 'peer', 'veth1'],
+      /^ts-veth: cannot add vethy: its peer veth1: EEXIST \(File exists\)$/,
+    ],
+    [
+      "an existing peer in the peer's netns",
+      ['add', 'vethx', 'peer', 'lo', '--peer-netns', 'mynet'],
+      /^ts-veth: cannot add vethx: its peer lo in the target netns: EEXIST \(File exists\)$/,
+    ],
     ['an existing bridge', ['bridge', 'add', 'br0'], /^ts-veth: cannot add br0: EEXIST \(File exists\)$/],
     ['an existing netns', ['netns', 'add', 'mynet'], /^ts-veth: cannot create netns mynet: EEXIST \(File exists\)$/],
     ['a missing device (del)', ['del', 'nosuch0'], /^ts-veth: cannot delete nosuch0: ENODEV \(No such device\)$/],
     ['a missing device (up)', ['up', 'nosuch0'], /^ts-veth: cannot bring up nosuch0: ENODEV \(No such device\)$/],
-    ['a missing device (addr)', ['addr', 'add', '10.0.0.1/24', 'dev', 'nosuch0'], /^ts-veth: cannot find device nosuch0: ENODEV \(No such device\)$/],
-    ['a missing device (move)', ['move', 'nosuch0', '--netns', 'mynet'], /^ts-veth: cannot move nosuch0 to netns mynet: ENODEV \(No such device\)$/],
-    ['a missing bridge', ['attach', 'veth0', '--bridge', 'nobr'], /^ts-veth: cannot find device nobr: ENODEV \(No such device\)$/],
-    ['a bridge that is not one', ['attach', 'veth0', '--bridge', 'veth1'], /^ts-veth: cannot attach veth0 to veth1: veth1 is not a bridge$/],
-    ['a bridge into a bridge', ['attach', 'br0', '--bridge', 'br0'], /^ts-veth: cannot attach br0 to br0: ELOOP \(Too many levels of symbolic links\)$/],
-    ['a missing netns (-n)', ['up', 'lo', '-n', 'nosuchns'], /^ts-veth: cannot open netns nosuchns: ENOENT \(No such file or directory\)$/],
-    ['a missing netns (move)', ['move', 'veth1', '--netns', 'nosuchns'], /^ts-veth: cannot open netns nosuchns: ENOENT \(No such file or directory\)$/],
-    ['a missing netns (peer)', ['add', 'vethq', 'peer', 'vethr', '--peer-netns', 'nosuchns'], /^ts-veth: cannot open netns nosuchns: ENOENT \(No such file or directory\)$/],
-    ['a missing netns (exec)', ['netns', 'exec', 'nosuchns', 'true'], /^ts-veth: cannot open netns nosuchns: ENOENT \(No such file or directory\)$/],
-    ['a missing netns (del)', ['netns', 'del', 'nosuchns'], /^ts-veth: cannot delete netns nosuchns: ENOENT \(No such file or directory\)$/],
-    ['a missing address', ['addr', 'del', '10.9.9.9/24', 'dev', 'veth0'], /^ts-veth: cannot delete 10\.9\.9\.9\/24 from veth0: EADDRNOTAVAIL \(Cannot assign requested address\)$/],
-    ['an unreachable gateway', ['route', 'add', 'default', 'via', '10.77.0.1'], /^ts-veth: cannot add route default via 10\.77\.0\.1: ENETUNREACH \(Network is unreachable\)$/],
+    [
+      'a missing device (addr)',
+      ['addr', 'add', '10.0.0.1/24', 'dev', 'nosuch0'],
+      /^ts-veth: cannot find device nosuch0: ENODEV \(No such device\)$/,
+    ],
+    [
+      'a missing device (move)',
+      ['move', 'nosuch0', '--netns', 'mynet'],
+      /^ts-veth: cannot move nosuch0 to netns mynet: ENODEV \(No such device\)$/,
+    ],
+    [
+      'a missing bridge',
+      ['attach', 'veth0', '--bridge', 'nobr'],
+      /^ts-veth: cannot find device nobr: ENODEV \(No such device\)$/,
+    ],
+    [
+      'a bridge that is not one',
+      ['attach', 'veth0', '--bridge', 'veth1'],
+      /^ts-veth: cannot attach veth0 to veth1: veth1 is not a bridge$/,
+    ],
+    [
+      'a bridge into a bridge',
+      ['attach', 'br0', '--bridge', 'br0'],
+      /^ts-veth: cannot attach br0 to br0: ELOOP \(Too many levels of symbolic links\)$/,
+    ],
+    [
+      'a missing netns (-n)',
+      ['up', 'lo', '-n', 'nosuchns'],
+      /^ts-veth: cannot open netns nosuchns: ENOENT \(No such file or directory\)$/,
+    ],
+    [
+      'a missing netns (move)',
+      ['move', 'veth1', '--netns', 'nosuchns'],
+      /^ts-veth: cannot open netns nosuchns: ENOENT \(No such file or directory\)$/,
+    ],
+    [
+      'a missing netns (peer)',
+      ['add', 'vethq', 'peer', 'vethr', '--peer-netns', 'nosuchns'],
+      /^ts-veth: cannot open netns nosuchns: ENOENT \(No such file or directory\)$/,
+    ],
+    [
+      'a missing netns (exec)',
+      ['netns', 'exec', 'nosuchns', 'true'],
+      /^ts-veth: cannot open netns nosuchns: ENOENT \(No such file or directory\)$/,
+    ],
+    [
+      'a missing netns (del)',
+      ['netns', 'del', 'nosuchns'],
+      /^ts-veth: cannot delete netns nosuchns: ENOENT \(No such file or directory\)$/,
+    ],
+    [
+      'a missing address',
+      ['addr', 'del', '10.9.9.9/24', 'dev', 'veth0'],
+      /^ts-veth: cannot delete 10\.9\.9\.9\/24 from veth0: EADDRNOTAVAIL \(Cannot assign requested address\)$/,
+    ],
+    [
+      'an unreachable gateway',
+      ['route', 'add', 'default', 'via', '10.77.0.1'],
+      /^ts-veth: cannot add route default via 10\.77\.0\.1: ENETUNREACH \(Network is unreachable\)$/,
+    ],
   ];
   for (const [what, args, message] of cases) {
     const r = box.run([V, ...args]);
     t.equal(r.code, 1, `${what}: exit 1`);
     t.match(r.stderr.split('\n')[0], message, `${what}: ${r.stderr.split('\n')[0]}`);
-    t.ok(r.stderr.trim().split('\n').every((l) => l.startsWith('ts-veth: ')), `${what}: no stack trace`);
+    t.ok(
+      r.stderr
+        .trim()
+        .split('\n')
+        .every((l) => l.startsWith('ts-veth: ')),
+      `${what}: no stack trace`,
+    );
     // (A refusal the kernel explains gets its text as a second, hint line.)
-    if (!/address|gateway|into a bridge/.test(what)) t.equal(r.stderr.trim().split('\n').length, 1, `${what}: one line`);
+    if (!/address|gateway|into a bridge/.test(what))
+      t.equal(r.stderr.trim().split('\n').length, 1, `${what}: one line`);
   }
   for (const bad of ['172.2.0.300/24', '172.2.0.1/33', 'banana', '10.0.0.1/']) {
     const r = box.run([V, 'addr', 'add', bad, 'dev', 'veth0']);
     t.equal(r.code, 1, `bad CIDR ${bad}: exit 1`);
-    t.equal(r.stderr, `ts-veth: invalid address '${bad}': expected A.B.C.D/PREFIX (or an IPv6 address/PREFIX)\n`, `bad CIDR ${bad}: one line naming it`);
+    t.equal(
+      r.stderr,
+      `ts-veth: invalid address '${bad}': expected A.B.C.D/PREFIX (or an IPv6 address/PREFIX)\n`,
+      `bad CIDR ${bad}: one line naming it`,
+    );
   }
   const long = box.run([V, 'add', 'averyveryverylongname', 'peer', 'x']);
   t.equal(long.code, 1, 'a name longer than IFNAMSIZ-1: exit 1');
@@ -335,7 +511,11 @@ t.test('a non-root caller: one line, exit 1, nothing half-made', rootOnly, async
   t.teardown(() => box.stop());
   const first = box.run([V, 'netns', 'add', 'blue'], { as: 'nobody' });
   t.equal(first.code, 1, 'nobody: the first netns add: exit 1');
-  t.match(first.stderr, /^ts-veth: cannot create netns blue: EACCES \(Permission denied\)\n/, 'nobody: cannot create /run/netns');
+  t.match(
+    first.stderr,
+    /^ts-veth: cannot create netns blue: EACCES \(Permission denied\)\n/,
+    'nobody: cannot create /run/netns',
+  );
   t.equal(box.run(['test', '-e', '/run/netns']).code, 1, 'and /run/netns was not made');
   ok(t, box.run([V, 'netns', 'add', 'mynet']), 'netns add mynet (as root)');
   const before = box.inventory();
@@ -343,13 +523,25 @@ t.test('a non-root caller: one line, exit 1, nothing half-made', rootOnly, async
     [['add', 'veth0', 'peer', 'veth1'], /^ts-veth: cannot add veth0: EPERM \(Operation not permitted\)$/],
     [['bridge', 'add', 'br0'], /^ts-veth: cannot add br0: EPERM \(Operation not permitted\)$/],
     [['up', 'lo'], /^ts-veth: cannot bring up lo: EPERM \(Operation not permitted\)$/],
-    [['netns', 'add', 'blue'], /^ts-veth: cannot create netns blue: (EACCES \(Permission denied\)|EPERM \(Operation not permitted\))$/],
-    [['netns', 'del', 'mynet'], /^ts-veth: cannot delete netns mynet: (EACCES \(Permission denied\)|EPERM \(Operation not permitted\))$/],
-    [['addr', 'add', '10.0.0.1/24', 'dev', 'lo'], /^ts-veth: cannot add 10\.0\.0\.1\/24 to lo: EPERM \(Operation not permitted\)$/],
+    [
+      ['netns', 'add', 'blue'],
+      /^ts-veth: cannot create netns blue: (EACCES \(Permission denied\)|EPERM \(Operation not permitted\))$/,
+    ],
+    [
+      ['netns', 'del', 'mynet'],
+      /^ts-veth: cannot delete netns mynet: (EACCES \(Permission denied\)|EPERM \(Operation not permitted\))$/,
+    ],
+    [
+      ['addr', 'add', '10.0.0.1/24', 'dev', 'lo'],
+      /^ts-veth: cannot add 10\.0\.0\.1\/24 to lo: EPERM \(Operation not permitted\)$/,
+    ],
     [['up', 'lo', '-n', 'mynet'], /^ts-veth: cannot enter netns mynet: EPERM \(Operation not permitted\)$/],
     [['netns', 'exec', 'mynet', 'true'], /^ts-veth: cannot enter netns mynet: EPERM \(Operation not permitted\)$/],
     [['move', 'lo', '--netns', 'mynet'], /^ts-veth: cannot move lo to netns mynet: EPERM \(Operation not permitted\)$/],
-    [['route', 'add', 'default', 'via', '10.0.0.1'], /^ts-veth: cannot add route default via 10\.0\.0\.1: EPERM \(Operation not permitted\)$/],
+    [
+      ['route', 'add', 'default', 'via', '10.0.0.1'],
+      /^ts-veth: cannot add route default via 10\.0\.0\.1: EPERM \(Operation not permitted\)$/,
+    ],
   ];
   for (const [args, message] of cases) {
     const r = box.run([V, ...args], { as: 'nobody' });
@@ -369,27 +561,60 @@ t.test('--trace: each request decoded, and the reply', rootOnly, async (t) => {
   const add = box.run([V, '--trace', 'add', 'veth0', 'peer', 'veth1']);
   ok(t, add, 'add with --trace');
   const lines = add.stderr.split('\n');
-  t.ok(lines.some((l) => /^\[ts-veth \d+\] socket\(AF_NETLINK, SOCK_RAW\|SOCK_CLOEXEC, NETLINK_ROUTE\) = \d+$/.test(l)), 'socket(AF_NETLINK, ...)');
-  t.ok(lines.some((l) => /bind\(\d+, \{nl_family=AF_NETLINK, nl_pid=0, nl_groups=0\}, 12\) = 0/.test(l)), 'bind');
+  t.ok(
+    lines.some((l) => /^\[ts-veth \d+\] socket\(AF_NETLINK, SOCK_RAW\|SOCK_CLOEXEC, NETLINK_ROUTE\) = \d+$/.test(l)),
+    'socket(AF_NETLINK, ...)',
+  );
+  t.ok(
+    lines.some((l) => /bind\(\d+, \{nl_family=AF_NETLINK, nl_pid=0, nl_groups=0\}, 12\) = 0/.test(l)),
+    'bind',
+  );
   const sent = lines.find((l) => l.includes('sendto(') && l.includes('RTM_NEWLINK'));
   t.ok(sent, 'the request is traced');
   t.match(sent, /flags=NLM_F_REQUEST\|NLM_F_ACK\|NLM_F_EXCL\|NLM_F_CREATE/, 'with its flags by name');
-  t.match(sent, /IFLA_IFNAME="veth0", IFLA_LINKINFO=\[IFLA_INFO_KIND="veth", IFLA_INFO_DATA=\[VETH_INFO_PEER=\{ifi_family=AF_UNSPEC.*\}, \[IFLA_IFNAME="veth1"\]\]\]/, 'and its nested attributes decoded');
-  t.ok(lines.some((l) => /recvfrom\(\d+, \[\{type=NLMSG_ERROR, .*\{ack\}\]/.test(l)), 'the reply: an ack');
+  t.match(
+    sent,
+    /IFLA_IFNAME="veth0", IFLA_LINKINFO=\[IFLA_INFO_KIND="veth", IFLA_INFO_DATA=\[VETH_INFO_PEER=\{ifi_family=AF_UNSPEC.*\}, \[IFLA_IFNAME="veth1"\]\]\]/,
+    'and its nested attributes decoded',
+  );
+  t.ok(
+    lines.some((l) => /recvfrom\(\d+, \[\{type=NLMSG_ERROR, .*\{ack\}\]/.test(l)),
+    'the reply: an ack',
+  );
 
   const fail = box.run([V, '--trace', 'add', 'veth0', 'peer', 'veth1']);
-  t.match(fail.stderr, /recvfrom\(\d+, \[\{type=NLMSG_ERROR, .*error=-EEXIST/, 'a refusal is traced as NLMSG_ERROR with the errno');
+  t.match(
+    fail.stderr,
+    /recvfrom\(\d+, \[\{type=NLMSG_ERROR, .*error=-EEXIST/,
+    'a refusal is traced as NLMSG_ERROR with the errno',
+  );
 
   const dump = box.run([V, '--trace', 'show']);
-  t.match(dump.stderr, /sendto\(\d+, \[\{type=RTM_GETLINK, flags=NLM_F_REQUEST\|NLM_F_ROOT\|NLM_F_MATCH/, 'a dump request');
-  t.match(dump.stderr, /recvfrom\(\d+, \[\{type=RTM_NEWLINK, flags=NLM_F_MULTI.*IFLA_IFNAME="veth0"/, 'its multi-part replies');
+  t.match(
+    dump.stderr,
+    /sendto\(\d+, \[\{type=RTM_GETLINK, flags=NLM_F_REQUEST\|NLM_F_ROOT\|NLM_F_MATCH/,
+    'a dump request',
+  );
+  t.match(
+    dump.stderr,
+    /recvfrom\(\d+, \[\{type=RTM_NEWLINK, flags=NLM_F_MULTI.*IFLA_IFNAME="veth0"/,
+    'its multi-part replies',
+  );
   t.match(dump.stderr, /\{type=NLMSG_DONE/, 'ended by NLMSG_DONE');
 
   const ns = box.run([V, '--trace', 'netns', 'add', 'mynet']);
   t.match(ns.stderr, /unshare\(CLONE_NEWNET\) = 0/, 'netns add: unshare(CLONE_NEWNET)');
-  t.match(ns.stderr, /mount\("\/proc\/thread-self\/ns\/net", "\/run\/netns\/mynet", "none", MS_BIND, NULL\) = 0/, 'the bind mount of the nsfs file');
+  t.match(
+    ns.stderr,
+    /mount\("\/proc\/thread-self\/ns\/net", "\/run\/netns\/mynet", "none", MS_BIND, NULL\) = 0/,
+    'the bind mount of the nsfs file',
+  );
   const inNs = box.run([V, '--trace', 'up', 'lo', '-n', 'mynet']);
-  t.match(inNs.stderr, /setns\(\d+, CLONE_NEWNET\) = 0[^]*socket\(AF_NETLINK[^]*setns\(\d+, CLONE_NEWNET\) = 0/, '-n: into the namespace for socket(), and back');
+  t.match(
+    inNs.stderr,
+    /setns\(\d+, CLONE_NEWNET\) = 0[^]*socket\(AF_NETLINK[^]*setns\(\d+, CLONE_NEWNET\) = 0/,
+    '-n: into the namespace for socket(), and back',
+  );
   const exec = box.run([V, '--trace', 'netns', 'exec', 'mynet', 'true']);
   t.match(exec.stderr, /\[pid \d+\] setns\(\d+, CLONE_NEWNET\) = 0/, 'netns exec: the child joins');
   t.match(exec.stderr, /\[pid \d+\] mount\("mynet", "\/sys", "sysfs", 0, NULL\) = 0/, 'and mounts its own /sys');
@@ -417,8 +642,16 @@ t.test('class trial: a route destination with host bits set is refused, as ip re
     const r = box.run([V, 'route', op, '10.5.0.5/16', 'via', '10.4.0.2']);
     t.equal(r.code, 1, `route ${op} 10.5.0.5/16: exit 1`);
     const [line = '', hint = '', ...more] = r.stderr.split('\n');
-    t.equal(line, `ts-veth: cannot ${op === 'add' ? 'add' : 'delete'} route 10.5.0.5/16 via 10.4.0.2: EINVAL (Invalid argument)`, line);
-    t.match(hint, /^ts-veth: hint: the kernel says: Invalid prefix for given prefix length; 10\.5\.0\.5\/16 has host bits set: the network is 10\.5\.0\.0\/16$/, hint);
+    t.equal(
+      line,
+      `ts-veth: cannot ${op === 'add' ? 'add' : 'delete'} route 10.5.0.5/16 via 10.4.0.2: EINVAL (Invalid argument)`,
+      line,
+    );
+    t.match(
+      hint,
+      /^ts-veth: hint: the kernel says: Invalid prefix for given prefix length; 10\.5\.0\.5\/16 has host bits set: the network is 10\.5\.0\.0\/16$/,
+      hint,
+    );
     t.same(more, [''], 'two lines');
   }
   t.notMatch(box.run(['ip', 'route']).stdout, /10\.5\.0\.0/, 'no route to 10.5.0.0/16 was installed');
@@ -429,7 +662,7 @@ t.test('class trial: a route destination with host bits set is refused, as ip re
   ok(t, box.run(['ip', 'route', 'add', 'fd06::6/64', 'via', 'fd00:4::2']), 'ip route add fd06::6/64');
   const routes6 = box.run(['ip', '-6', 'route']).stdout;
   t.match(routes6, /^fd05::\/64 via fd00:4::2 dev r0/m, 'ours: fd05::/64');
-  t.match(routes6, /^fd06::\/64 via fd00:4::2 dev r0/m, 'ip\'s: fd06::/64, the same treatment');
+  t.match(routes6, /^fd06::\/64 via fd00:4::2 dev r0/m, "ip's: fd06::/64, the same treatment");
 });
 
 t.test('class trial: messages name the right thing, and names keep their bytes or are refused', rootOnly, async (t) => {
@@ -437,7 +670,11 @@ t.test('class trial: messages name the right thing, and names keep their bytes o
   t.teardown(() => box.stop());
   const bogus = box.run([V, 'netns', 'bogus']);
   t.equal(bogus.code, 1, 'netns bogus: exit 1');
-  t.equal(bogus.stderr, "ts-veth: unknown netns command 'bogus' (add, del, list, exec)\nTry 'ts-veth --help' for more information.\n", 'an unknown netns command, not a missing name');
+  t.equal(
+    bogus.stderr,
+    "ts-veth: unknown netns command 'bogus' (add, del, list, exec)\nTry 'ts-veth --help' for more information.\n",
+    'an unknown netns command, not a missing name',
+  );
   t.match(box.run(['ip', 'netns', 'bogus']).stderr, /unknown/, 'ip too says the command is unknown');
 
   const long = 'n'.repeat(300);
@@ -450,12 +687,22 @@ t.test('class trial: messages name the right thing, and names keep their bytes o
   const dot = box.run([V, 'netns', 'add', '..']);
   t.equal(dot.stderr, "ts-veth: invalid netns name '..': . and .. are not names\n", '..: says so');
   const dev = box.run([V, 'add', 'x'.repeat(16), 'peer', 'y']);
-  t.equal(dev.stderr, `ts-veth: invalid device name '${'x'.repeat(16)}': 16 bytes, at most 15\n`, 'a device name too long: says how long');
+  t.equal(
+    dev.stderr,
+    `ts-veth: invalid device name '${'x'.repeat(16)}': 16 bytes, at most 15\n`,
+    'a device name too long: says how long',
+  );
 
   // Bytes that are not UTF-8 (0xff): Node would read U+FFFD, another name; refused instead.
-  const bad = box.sh(`${V} netns add "$(printf 'ab\\377')"; echo "exit=$?"; ${V} add "$(printf 'v\\377')" peer w; echo "exit=$?"`);
+  const bad = box.sh(
+    `${V} netns add "$(printf 'ab\\377')"; echo "exit=$?"; ${V} add "$(printf 'v\\377')" peer w; echo "exit=$?"`,
+  );
   t.match(bad.stdout, /^exit=1\nexit=1\n$/, 'both refused with exit 1');
-  t.equal(bad.stderr, "ts-veth: invalid netns name 'ab\\xff': not valid UTF-8\nts-veth: invalid device name 'v\\xff': not valid UTF-8\n", 'naming the byte');
+  t.equal(
+    bad.stderr,
+    "ts-veth: invalid netns name 'ab\\xff': not valid UTF-8\nts-veth: invalid device name 'v\\xff': not valid UTF-8\n",
+    'naming the byte',
+  );
   // Valid UTF-8 that is not ASCII is a name like any other.
   ok(t, box.run([V, 'netns', 'add', 'réseau']), 'netns add réseau');
   t.same(box.netnsFiles(), ['réseau'], 'only the UTF-8 name was made, with its bytes');
@@ -513,13 +760,17 @@ t.test('class trial: extra words and options that do not apply are refused, noth
   for (const [args, usage] of extra) {
     const r = box.run([V, ...args]);
     t.equal(r.code, 1, `${args.join(' ')}: exit 1`);
-    t.equal(r.stderr, `ts-veth: unexpected argument 'extra' in: ${usage}\n`, `${args.join(' ')}: one line, no usage hint (as ip)`);
+    t.equal(
+      r.stderr,
+      `ts-veth: unexpected argument 'extra' in: ${usage}\n`,
+      `${args.join(' ')}: one line, no usage hint (as ip)`,
+    );
     // The command line is checked before any privilege is needed: the same line for anyone.
     const nobody = box.run([V, ...args], { as: 'nobody' });
     t.equal(nobody.stderr, r.stderr, `nobody: ${args.join(' ')}: the same line`);
   }
   const options: Array<[string[], string]> = [
-    [['up', 'e0', '--bridge', 'br0'], "up does not take --bridge"],
+    [['up', 'e0', '--bridge', 'br0'], 'up does not take --bridge'],
     [['show', '--peer-netns', 'mynet'], 'show does not take --peer-netns'],
     [['del', 'e0', '--json'], 'del does not take --json'],
     [['netns', 'add', 'blue', '-n', 'mynet'], 'netns does not take --netns'],
@@ -533,43 +784,47 @@ t.test('class trial: extra words and options that do not apply are refused, noth
   t.same(box.inventory(), before, 'nothing was made or removed');
 });
 
-t.test('class trial: a Try line for an unknown command or option only, as ip points to its help only then', rootOnly, async (t) => {
-  const box = await NetSandbox.start();
-  t.teardown(() => box.stop());
-  t.match(box.run(['ip', 'nosuchobject']).stderr, /try "ip help"/, 'ip: an unknown object points to help');
-  t.match(box.run(['ip', 'netns', 'nosuch']).stderr, /try "ip netns help"/, 'ip: an unknown netns command too');
-  t.notMatch(box.run(['ip', 'netns', 'add']).stderr, /try/i, 'ip: a missing name does not');
-  t.notMatch(box.run(['ip', 'link', 'del', 'lo', 'extra']).stderr, /try/i, 'ip: an extra word does not');
-  const withTry: string[][] = [[], ['nosuch'], ['netns', 'nosuch'], ['bridge', 'nosuch'], ['-Q']];
-  for (const args of withTry) {
-    const r = box.run([V, ...args]);
-    t.equal(r.code, 1, `${args.join(' ') || '(nothing)'}: exit 1`);
-    t.equal(tryLines(r.stderr), 1, `${args.join(' ') || '(nothing)'}: one Try line`);
-    t.equal(r.stderr.split('\n').length, 3, 'after one message line');
-  }
-  const without: string[][] = [
-    ['netns', 'add'],
-    ['netns', 'exec'],
-    ['netns', 'exec', 'x'],
-    ['add', 'x0'],
-    ['add', 'x0', 'pear', 'x1'],
-    ['addr', 'add', '10.0.0.1/24'],
-    ['addr', 'bogus'],
-    ['route', 'add'],
-    ['route', 'add', 'default', 'via'],
-    ['bridge'],
-    ['move', 'lo'],
-    ['attach', 'lo'],
-    ['up'],
-    ['addr', 'add', 'banana', 'dev', 'lo'],
-  ];
-  for (const args of without) {
-    const r = box.run([V, ...args]);
-    t.equal(r.code, 1, `${args.join(' ')}: exit 1`);
-    t.equal(tryLines(r.stderr), 0, `${args.join(' ')}: ${r.stderr.trim()}`);
-    t.equal(r.stderr.split('\n').length, 2, 'one line');
-  }
-});
+t.test(
+  'class trial: a Try line for an unknown command or option only, as ip points to its help only then',
+  rootOnly,
+  async (t) => {
+    const box = await NetSandbox.start();
+    t.teardown(() => box.stop());
+    t.match(box.run(['ip', 'nosuchobject']).stderr, /try "ip help"/, 'ip: an unknown object points to help');
+    t.match(box.run(['ip', 'netns', 'nosuch']).stderr, /try "ip netns help"/, 'ip: an unknown netns command too');
+    t.notMatch(box.run(['ip', 'netns', 'add']).stderr, /try/i, 'ip: a missing name does not');
+    t.notMatch(box.run(['ip', 'link', 'del', 'lo', 'extra']).stderr, /try/i, 'ip: an extra word does not');
+    const withTry: string[][] = [[], ['nosuch'], ['netns', 'nosuch'], ['bridge', 'nosuch'], ['-Q']];
+    for (const args of withTry) {
+      const r = box.run([V, ...args]);
+      t.equal(r.code, 1, `${args.join(' ') || '(nothing)'}: exit 1`);
+      t.equal(tryLines(r.stderr), 1, `${args.join(' ') || '(nothing)'}: one Try line`);
+      t.equal(r.stderr.split('\n').length, 3, 'after one message line');
+    }
+    const without: string[][] = [
+      ['netns', 'add'],
+      ['netns', 'exec'],
+      ['netns', 'exec', 'x'],
+      ['add', 'x0'],
+      ['add', 'x0', 'pear', 'x1'],
+      ['addr', 'add', '10.0.0.1/24'],
+      ['addr', 'bogus'],
+      ['route', 'add'],
+      ['route', 'add', 'default', 'via'],
+      ['bridge'],
+      ['move', 'lo'],
+      ['attach', 'lo'],
+      ['up'],
+      ['addr', 'add', 'banana', 'dev', 'lo'],
+    ];
+    for (const args of without) {
+      const r = box.run([V, ...args]);
+      t.equal(r.code, 1, `${args.join(' ')}: exit 1`);
+      t.equal(tryLines(r.stderr), 0, `${args.join(' ')}: ${r.stderr.trim()}`);
+      t.equal(r.stderr.split('\n').length, 2, 'one line');
+    }
+  },
+);
 
 // After the suite: no netns file, veth, bridge, mount or sandbox process left on the host.
 registerLeftoverCheck(t, hostBefore);

@@ -9,7 +9,10 @@ import { isRoot, ROOT, run, sh } from '../helpers/tools.js';
 
 const script = join(ROOT, 'scripts/test-vm.sh');
 const vm = (args: string[], timeout = 900_000) => run(['bash', script, ...args], { timeout });
-const jobDirs = () => readdirSync('/tmp').filter((f) => f.startsWith('nslab-vm.')).sort();
+const jobDirs = () =>
+  readdirSync('/tmp')
+    .filter((f) => f.startsWith('nslab-vm.'))
+    .sort();
 
 const haveQemu = sh('command -v qemu-system-x86_64').code === 0;
 const insideVm = existsSync('/run/nslab-vm/init2.sh');
@@ -43,13 +46,17 @@ t.test('--check: Debian kernel, cgroup2 alone at /sys/fs/cgroup, every controlle
   const r = vm(['--check']);
   t.equal(r.code, 0, r.stderr);
   const facts = Object.fromEntries(
-    r.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    r.stdout
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
   t.match(facts.kernel, /^6\.1\.0-\d+-amd64$/, 'the kernel is Debian 12 generic flavour');
   t.match(facts.kernel_version, /Debian 6\.1\.\d+/, 'built by Debian');
   t.equal(facts.cgroup_fstype, 'cgroup2fs', 'stat -fc %T /sys/fs/cgroup');
   t.equal(facts.cgroup_v1_mounts, '', 'no cgroup v1 hierarchy is mounted');
-  for (const c of ['cpu', 'memory', 'pids', 'io']) t.match(facts.cgroup_subtree_control, new RegExp(`\\b${c}\\b`), `${c} is enabled below the root`);
+  for (const c of ['cpu', 'memory', 'pids', 'io'])
+    t.match(facts.cgroup_subtree_control, new RegExp(`\\b${c}\\b`), `${c} is enabled below the root`);
   t.match(r.stderr, /^test-vm: exit status 0; kernel 6\.1\.0-\d+-amd64; booted in [\d.]+ s/m);
   t.same(jobDirs(), before, 'the job directory is removed');
 });
@@ -75,7 +82,15 @@ t.test('a command: its output and exit status; writes stay in the VM; no network
 });
 
 t.test('--cgroup: the command runs in a nested cgroup, controllers enabled above it', { skip: bootable }, async (t) => {
-  const r = vm(['--no-build', '--cgroup', '/test.slice/run.scope', '--', 'sh', '-c', 'cat /proc/self/cgroup; cat /sys/fs/cgroup/test.slice/cgroup.subtree_control']);
+  const r = vm([
+    '--no-build',
+    '--cgroup',
+    '/test.slice/run.scope',
+    '--',
+    'sh',
+    '-c',
+    'cat /proc/self/cgroup; cat /sys/fs/cgroup/test.slice/cgroup.subtree_control',
+  ]);
   t.equal(r.code, 0, r.stderr);
   const [own, enabled] = r.stdout.split('\n');
   t.equal(own, '0::/test.slice/run.scope');

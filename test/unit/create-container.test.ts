@@ -32,7 +32,12 @@ const NO_SUCH_PID = 4194305;
 class FakeCgroup implements Cgroup {
   readonly notes: string[] = [];
   readonly calls: string[] = [];
-  constructor(readonly path: string, readonly dirs: CgroupDir[], private readonly devices: boolean, private readonly failExtras = false) {}
+  constructor(
+    readonly path: string,
+    readonly dirs: CgroupDir[],
+    private readonly devices: boolean,
+    private readonly failExtras = false,
+  ) {}
   private unused(name: string): never {
     throw new Error(`FakeCgroup.${name}: not used by createContainer`);
   }
@@ -165,50 +170,88 @@ function runtime(cgroups: CgroupManager, launches: Launch[], fail?: Error): Runt
   return { root, cgroups, launch: fakeLauncher(launches, fail), warn: (m) => warnings.push(m), warnings };
 }
 
-t.test('create: the cgroup asked of the manager, the init launched with the namespaces of the config, the state recorded at ready', async (t) => {
-  const manager = new FakeCgroupManager();
-  const launches: Launch[] = [];
-  const rt = runtime(manager, launches);
-  const created = createContainer(rt, { id: 'c1', bundle: bundle(), noPivot: false, detached: true });
+t.test(
+  'create: the cgroup asked of the manager, the init launched with the namespaces of the config, the state recorded at ready',
+  async (t) => {
+    const manager = new FakeCgroupManager();
+    const launches: Launch[] = [];
+    const rt = runtime(manager, launches);
+    const created = createContainer(rt, { id: 'c1', bundle: bundle(), noPivot: false, detached: true });
 
-  t.equal(manager.created.length, 1, 'one cgroup made');
-  t.equal(manager.created[0].path, 'c1', 'named after the id (no cgroupsPath)');
-  t.same(manager.created[0].opts, { controllers: [], limits: { pids: 10 } }, 'pids through Limits (the layout offers no controllers)');
-  t.same(manager.created[0].cgroup.calls, ['applyDevices(1 rules, 12 always)', 'applyExtras(memory.swappiness=0)'], "device rules with runc's defaults, then the extras");
+    t.equal(manager.created.length, 1, 'one cgroup made');
+    t.equal(manager.created[0].path, 'c1', 'named after the id (no cgroupsPath)');
+    t.same(
+      manager.created[0].opts,
+      { controllers: [], limits: { pids: 10 } },
+      'pids through Limits (the layout offers no controllers)',
+    );
+    t.same(
+      manager.created[0].cgroup.calls,
+      ['applyDevices(1 rules, 12 always)', 'applyExtras(memory.swappiness=0)'],
+      "device rules with runc's defaults, then the extras",
+    );
 
-  t.equal(launches.length, 1, 'launched once');
-  const { calls, opts } = launches[0];
-  t.equal(opts.cloneFlags, CLONE.CLONE_NEWPID | CLONE.CLONE_NEWNS | CLONE.CLONE_NEWUTS | CLONE.CLONE_NEWNET, 'the new namespaces are clone flags');
-  t.equal(opts.barrier, undefined, 'run: no exec fifo');
-  const shows = calls.map((c) => c.show);
-  const ready = shows.indexOf('getpid() /* ready */');
-  t.ok(ready > 0, 'a ready step');
-  t.match(shows[ready + 1], /^execve\("\/bin\/true"/, 'right before exec');
-  t.ok(shows.includes('sethostname("box")'), 'the hostname');
+    t.equal(launches.length, 1, 'launched once');
+    const { calls, opts } = launches[0];
+    t.equal(
+      opts.cloneFlags,
+      CLONE.CLONE_NEWPID | CLONE.CLONE_NEWNS | CLONE.CLONE_NEWUTS | CLONE.CLONE_NEWNET,
+      'the new namespaces are clone flags',
+    );
+    t.equal(opts.barrier, undefined, 'run: no exec fifo');
+    const shows = calls.map((c) => c.show);
+    const ready = shows.indexOf('getpid() /* ready */');
+    t.ok(ready > 0, 'a ready step');
+    t.match(shows[ready + 1], /^execve\("\/bin\/true"/, 'right before exec');
+    t.ok(shows.includes('sethostname("box")'), 'the hostname');
 
-  const state = JSON.parse(readFileSync(join(rt.root, 'c1', 'state.json'), 'utf8'));
-  t.equal(state.pid, NO_SUCH_PID, 'state.json has the init');
-  t.same(state.cgroups, [manager.created[0].cgroup.dirs[0].dir], 'and its cgroup directories');
-  t.same(state.freezer, { dir: manager.created[0].cgroup.dirs[0].dir, version: 1 }, 'and the freezer the manager named');
-  t.same(state.namespacePaths, { pid: `/proc/${NO_SUCH_PID}/ns/pid`, mount: `/proc/${NO_SUCH_PID}/ns/mnt`, uts: `/proc/${NO_SUCH_PID}/ns/uts`, network: `/proc/${NO_SUCH_PID}/ns/net` }, 'namespace files by type');
-  t.equal(readFileSync(join(manager.created[0].cgroup.dirs[0].dir, 'cgroup.procs'), 'utf8'), String(NO_SUCH_PID), 'the init moved into its cgroup at ready');
-  t.equal(created.pid, NO_SUCH_PID, 'returns the pid');
-  t.same(rt.warnings, [], 'no warning');
-});
+    const state = JSON.parse(readFileSync(join(rt.root, 'c1', 'state.json'), 'utf8'));
+    t.equal(state.pid, NO_SUCH_PID, 'state.json has the init');
+    t.same(state.cgroups, [manager.created[0].cgroup.dirs[0].dir], 'and its cgroup directories');
+    t.same(
+      state.freezer,
+      { dir: manager.created[0].cgroup.dirs[0].dir, version: 1 },
+      'and the freezer the manager named',
+    );
+    t.same(
+      state.namespacePaths,
+      {
+        pid: `/proc/${NO_SUCH_PID}/ns/pid`,
+        mount: `/proc/${NO_SUCH_PID}/ns/mnt`,
+        uts: `/proc/${NO_SUCH_PID}/ns/uts`,
+        network: `/proc/${NO_SUCH_PID}/ns/net`,
+      },
+      'namespace files by type',
+    );
+    t.equal(
+      readFileSync(join(manager.created[0].cgroup.dirs[0].dir, 'cgroup.procs'), 'utf8'),
+      String(NO_SUCH_PID),
+      'the init moved into its cgroup at ready',
+    );
+    t.equal(created.pid, NO_SUCH_PID, 'returns the pid');
+    t.same(rt.warnings, [], 'no warning');
+  },
+);
 
 t.test('create with a barrier: the init waits at the exec fifo', async (t) => {
   const launches: Launch[] = [];
   const rt = runtime(new FakeCgroupManager(), launches);
   // mkfifo(3) in the state directory: a file, not a kernel object that outlives the test.
   createContainer(rt, { id: 'c2', bundle: bundle(), noPivot: false, detached: true, barrier: true });
-  t.same(launches[0].opts.barrier, { fifo: join(rt.root, 'c2', 'exec.fifo'), tool: 'ts-runc' }, 'the fifo in the state directory');
+  t.same(
+    launches[0].opts.barrier,
+    { fifo: join(rt.root, 'c2', 'exec.fifo'), tool: 'ts-runc' },
+    'the fifo in the state directory',
+  );
   t.ok(existsSync(join(rt.root, 'c2', 'exec.fifo')), 'made');
 });
 
 t.test('undo on failure: a launch that fails leaves no state directory, and the cgroup is deleted', async (t) => {
   const manager = new FakeCgroupManager();
   const rt = runtime(manager, [], new Error('clone failed'));
-  t.throws(() => createContainer(rt, { id: 'c3', bundle: bundle(), noPivot: false, detached: true }), { message: 'clone failed' });
+  t.throws(() => createContainer(rt, { id: 'c3', bundle: bundle(), noPivot: false, detached: true }), {
+    message: 'clone failed',
+  });
   t.notOk(existsSync(join(rt.root, 'c3')), 'no state directory');
   t.same(manager.created[0].cgroup.calls.at(-1), 'delete({"kill":true,"recursive":true})', 'the cgroup deleted');
 });
@@ -219,10 +262,15 @@ t.test('a resource no hierarchy has a file for is refused by name, and the cgrou
   const rt = runtime(manager, launches);
   t.throws(() => createContainer(rt, { id: 'c4', bundle: bundle(), noPivot: false, detached: true }), {
     field: 'linux.resources.memory.swappiness',
-    message: "linux.resources.memory.swappiness: setting it on this host's cgroups (no memory memory.swappiness) is not supported by this runtime",
+    message:
+      "linux.resources.memory.swappiness: setting it on this host's cgroups (no memory memory.swappiness) is not supported by this runtime",
   });
   t.equal(launches.length, 0, 'nothing launched');
-  t.match(manager.created[0].cgroup.calls, ['applyDevices(1 rules, 12 always)', /^applyExtras/, 'delete({"kill":true})'], 'deleted');
+  t.match(
+    manager.created[0].cgroup.calls,
+    ['applyDevices(1 rules, 12 always)', /^applyExtras/, 'delete({"kill":true})'],
+    'deleted',
+  );
   t.notOk(existsSync(join(rt.root, 'c4')), 'no state directory');
 });
 
@@ -231,7 +279,10 @@ t.test('device rules where no hierarchy applies them (cgroup v2): said by name, 
   const rt = runtime(manager, []);
   createContainer(rt, { id: 'c5', bundle: bundle(), noPivot: false, detached: true });
   t.same(rt.warnings, [DEVICES_NOT_APPLIED], 'a warning naming linux.resources.devices');
-  t.notOk(manager.created[0].cgroup.calls.some((c) => c.startsWith('applyDevices')), 'not applied');
+  t.notOk(
+    manager.created[0].cgroup.calls.some((c) => c.startsWith('applyDevices')),
+    'not applied',
+  );
 });
 
 t.test('an id already taken is refused before anything is made', async (t) => {
@@ -239,7 +290,9 @@ t.test('an id already taken is refused before anything is made', async (t) => {
   const launches: Launch[] = [];
   const rt = runtime(manager, launches);
   createContainer(rt, { id: 'c6', bundle: bundle(), noPivot: false, detached: true });
-  t.throws(() => createContainer(rt, { id: 'c6', bundle: bundle(), noPivot: false, detached: true }), { message: 'container with given ID already exists' });
+  t.throws(() => createContainer(rt, { id: 'c6', bundle: bundle(), noPivot: false, detached: true }), {
+    message: 'container with given ID already exists',
+  });
   t.equal(manager.created.length, 1, 'no second cgroup');
   t.equal(launches.length, 1, 'no second launch');
 });

@@ -21,8 +21,15 @@ const EXPECTED: Record<string, Status[]> = {
 
 // runc's words, which containerd and runtime-tools may match on.
 const REFUSALS: Record<string, Partial<Record<Status, string>>> = {
-  start: { running: 'cannot start an already running container', paused: 'cannot start an already running container', stopped: 'cannot start a container that has stopped' },
-  delete: { running: 'cannot delete container c1 that is not stopped: running', paused: 'cannot delete container c1 that is not stopped: paused' },
+  start: {
+    running: 'cannot start an already running container',
+    paused: 'cannot start an already running container',
+    stopped: 'cannot start a container that has stopped',
+  },
+  delete: {
+    running: 'cannot delete container c1 that is not stopped: running',
+    paused: 'cannot delete container c1 that is not stopped: paused',
+  },
   kill: { stopped: 'container not running' },
   pause: { paused: 'container not running', stopped: 'container not running' },
   resume: { created: 'container not paused', running: 'container not paused', stopped: 'container not paused' },
@@ -37,7 +44,11 @@ for (const [op, allowed] of Object.entries(EXPECTED)) {
   t.test(op, async (t) => {
     for (const status of STATUSES) {
       const o = op as keyof typeof STATE_GUARD;
-      t.equal(allows(o, status), allowed.includes(status), `${op} when ${status}: ${allowed.includes(status) ? 'allowed' : 'refused'}`);
+      t.equal(
+        allows(o, status),
+        allowed.includes(status),
+        `${op} when ${status}: ${allowed.includes(status) ? 'allowed' : 'refused'}`,
+      );
       if (allowed.includes(status)) {
         t.doesNotThrow(() => guard(o, 'c1', status));
         continue;
@@ -48,7 +59,7 @@ for (const [op, allowed] of Object.entries(EXPECTED)) {
       } catch (err) {
         t.ok(err instanceof WrongState, 'one error: WrongState');
         t.equal((err as WrongState).status, status, 'with the status');
-        t.equal((err as Error).message, REFUSALS[op][status], 'runc\'s message');
+        t.equal((err as Error).message, REFUSALS[op][status], "runc's message");
       }
     }
   });

@@ -37,7 +37,10 @@ function options(extra: Partial<InitPlanOptions> = {}): InitPlanOptions {
     joinFds: [],
     unshareFlags: 0,
     forkAfter: false,
-    cgroupMounts: [{ name: 'memory', source: '/sys/fs/cgroup/memory/box' }, { name: 'pids', source: '/sys/fs/cgroup/pids/box' }],
+    cgroupMounts: [
+      { name: 'memory', source: '/sys/fs/cgroup/memory/box' },
+      { name: 'pids', source: '/sys/fs/cgroup/pids/box' },
+    ],
     cgroup2: false,
     program: '/bin/sh',
     first: [],
@@ -49,7 +52,12 @@ function options(extra: Partial<InitPlanOptions> = {}): InitPlanOptions {
 /** The calls as --trace shows them, one a line, with the marks the plan acts on. */
 function listing(calls: Call[]): string {
   const lines = calls.map((c) => {
-    const marks = [c.gate && 'gate', c.optional && 'optional', c.after && 'then the parent acts', c.forks && 'forks'].filter(Boolean);
+    const marks = [
+      c.gate && 'gate',
+      c.optional && 'optional',
+      c.after && 'then the parent acts',
+      c.forks && 'forks',
+    ].filter(Boolean);
     return c.show + (marks.length ? `   [${marks.join(', ')}]` : '');
   });
   return (
@@ -59,7 +67,10 @@ function listing(calls: Call[]): string {
       .join('<rootfs>')
       .split(bundle)
       .join('<bundle>')
-      .replace(/mount\(NULL, "[^"]*", NULL, MS_PRIVATE, NULL\)/, 'mount(NULL, "<parent mount>", NULL, MS_PRIVATE, NULL)') + '\n'
+      .replace(
+        /mount\(NULL, "[^"]*", NULL, MS_PRIVATE, NULL\)/,
+        'mount(NULL, "<parent mount>", NULL, MS_PRIVATE, NULL)',
+      ) + '\n'
   );
 }
 
@@ -79,24 +90,44 @@ t.test('rootless: a new user namespace, sysfs bound from the host', async (t) =>
 
 t.test('a new cgroup namespace on a cgroup v2 host: moved, unshared, cgroup2 mounted', async (t) => {
   const config = spec(noop, undefined, true);
-  t.matchSnapshot(listing(initCalls(config, options({ cgroupMounts: [], cgroup2: true, joinCgroups: noop, unshareCgroupns: true }))));
+  t.matchSnapshot(
+    listing(initCalls(config, options({ cgroupMounts: [], cgroup2: true, joinCgroups: noop, unshareCgroupns: true }))),
+  );
 });
 
-t.test('joined namespaces: a user namespace by path owns the new ones (unshare, then fork into the pid one)', async (t) => {
-  const config = spec((c) => {
-    c.linux.namespaces = [{ type: 'user', path: '/proc/100/ns/user' }, { type: 'network', path: '/run/netns/n1' }, { type: 'pid' }, { type: 'mount' }, { type: 'uts' }];
-    delete c.linux.resources;
-  });
-  const joinFds = [
-    { fd: 7, flag: CLONE.CLONE_NEWNET, path: '/run/netns/n1' },
-    { fd: 6, flag: CLONE.CLONE_NEWUSER, path: '/proc/100/ns/user' },
-  ];
-  const unshareFlags = CLONE.CLONE_NEWPID | CLONE.CLONE_NEWNS | CLONE.CLONE_NEWUTS;
-  t.matchSnapshot(listing(initCalls(config, options({ joinFds, unshareFlags, forkAfter: true, afterUnshare: noop }))));
-});
+t.test(
+  'joined namespaces: a user namespace by path owns the new ones (unshare, then fork into the pid one)',
+  async (t) => {
+    const config = spec((c) => {
+      c.linux.namespaces = [
+        { type: 'user', path: '/proc/100/ns/user' },
+        { type: 'network', path: '/run/netns/n1' },
+        { type: 'pid' },
+        { type: 'mount' },
+        { type: 'uts' },
+      ];
+      delete c.linux.resources;
+    });
+    const joinFds = [
+      { fd: 7, flag: CLONE.CLONE_NEWNET, path: '/run/netns/n1' },
+      { fd: 6, flag: CLONE.CLONE_NEWUSER, path: '/proc/100/ns/user' },
+    ];
+    const unshareFlags = CLONE.CLONE_NEWPID | CLONE.CLONE_NEWNS | CLONE.CLONE_NEWUTS;
+    t.matchSnapshot(
+      listing(initCalls(config, options({ joinFds, unshareFlags, forkAfter: true, afterUnshare: noop }))),
+    );
+  },
+);
 
 t.test('no namespaces: the host root, only the process calls', async (t) => {
-  const config = parseConfig({ ociVersion: '1.0.2', root: { path: 'rootfs' }, process: { args: ['true'], cwd: '/', user: { uid: 1000, gid: 1000, umask: 0o027 } } }, bundle);
+  const config = parseConfig(
+    {
+      ociVersion: '1.0.2',
+      root: { path: 'rootfs' },
+      process: { args: ['true'], cwd: '/', user: { uid: 1000, gid: 1000, umask: 0o027 } },
+    },
+    bundle,
+  );
   t.matchSnapshot(listing(initCalls(config, options({ cgroupMounts: [], program: '/usr/bin/true', preserveFds: 2 }))));
 });
 

@@ -41,12 +41,15 @@ export function statsMarks(s: CgroupStats): Mark[][] {
   const lines: Mark[][] = [];
   if (s.memory) {
     const line: Mark[] = [{ text: 'memory ' }, ...usageOf(formatBytes(s.memory.current), s.memory.max, true)];
-    if (s.memory.swap?.max !== undefined && s.memory.swap.max !== 'max') line.push({ text: ', swap limit ' }, { text: limitText(s.memory.swap.max, true), tone: 'limit' });
-    if (s.memory.oom_kill) line.push({ text: `, ${s.memory.oom_kill} OOM kill${s.memory.oom_kill === 1 ? '' : 's'}`, tone: 'warn' });
+    if (s.memory.swap?.max !== undefined && s.memory.swap.max !== 'max')
+      line.push({ text: ', swap limit ' }, { text: limitText(s.memory.swap.max, true), tone: 'limit' });
+    if (s.memory.oom_kill)
+      line.push({ text: `, ${s.memory.oom_kill} OOM kill${s.memory.oom_kill === 1 ? '' : 's'}`, tone: 'warn' });
     lines.push(line);
   }
   if (s.pids) lines.push([{ text: 'pids ' }, ...usageOf(String(s.pids.current), s.pids.max, false)]);
-  if (s.cpu?.quota_percent !== undefined && s.cpu.quota_percent !== 'max') lines.push([{ text: 'cpu ' }, { text: `${s.cpu.quota_percent}% of one CPU`, tone: 'limit' }]);
+  if (s.cpu?.quota_percent !== undefined && s.cpu.quota_percent !== 'max')
+    lines.push([{ text: 'cpu ' }, { text: `${s.cpu.quota_percent}% of one CPU`, tone: 'limit' }]);
   if (s.freezer && s.freezer.state !== 'THAWED') lines.push([{ text: s.freezer.state.toLowerCase(), tone: 'warn' }]);
   return lines;
 }
@@ -68,10 +71,24 @@ function processMarks(dir: string): Mark[][] {
 function cgroupNode(c: CgroupDir, top: boolean, depth: number, maxDepth: number, key: string): DiagramNode {
   const stats = cgroupAt(c.path, [c]).stats();
   const kids = depth < maxDepth ? childCgroups(c.dir) : [];
-  const children = kids.slice(0, MAX_CHILDREN).map((name) => cgroupNode({ ...c, path: posix.join(c.path, name), dir: posix.join(c.dir, name) }, false, depth + 1, maxDepth, key));
+  const children = kids
+    .slice(0, MAX_CHILDREN)
+    .map((name) =>
+      cgroupNode(
+        { ...c, path: posix.join(c.path, name), dir: posix.join(c.dir, name) },
+        false,
+        depth + 1,
+        maxDepth,
+        key,
+      ),
+    );
   const details = [...statsMarks(stats), ...processMarks(c.dir)];
-  if (kids.length > MAX_CHILDREN) details.push([{ text: `+${kids.length - MAX_CHILDREN} more child cgroups not drawn`, tone: 'plain' }]);
-  else if (depth >= maxDepth && childCgroups(c.dir).length) details.push([{ text: `${plural(childCgroups(c.dir).length, 'child cgroup')} below, not drawn (--depth)`, tone: 'plain' }]);
+  if (kids.length > MAX_CHILDREN)
+    details.push([{ text: `+${kids.length - MAX_CHILDREN} more child cgroups not drawn`, tone: 'plain' }]);
+  else if (depth >= maxDepth && childCgroups(c.dir).length)
+    details.push([
+      { text: `${plural(childCgroups(c.dir).length, 'child cgroup')} below, not drawn (--depth)`, tone: 'plain' },
+    ]);
   return { id: `cg-${key}-${c.path}`, label: top ? c.path : posix.basename(c.path), details, children };
 }
 
@@ -79,7 +96,9 @@ function cgroupNode(c: CgroupDir, top: boolean, depth: number, maxDepth: number,
 export function drawCgroups(path = '/', opts: CgroupDrawOptions = {}): Diagram {
   const layout = detectCgroups();
   const cgroup = cgroupManager(layout).open(path);
-  const taught = cgroup.dirs.filter((c) => c.hierarchy.version === 2 || c.hierarchy.controllers.some((k) => TAUGHT.includes(k)));
+  const taught = cgroup.dirs.filter(
+    (c) => c.hierarchy.version === 2 || c.hierarchy.controllers.some((k) => TAUGHT.includes(k)),
+  );
   const dirs = taught.length ? taught : cgroup.dirs;
   const groups: DiagramGroup[] = dirs.map((c, i) => ({
     id: `h${i}`,

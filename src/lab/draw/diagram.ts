@@ -48,7 +48,13 @@ export interface Diagram {
   edges: DiagramEdge[];
 }
 
-export function node(id: string, label: string, details: Mark[][] = [], children: DiagramNode[] = [], badge?: Mark): DiagramNode {
+export function node(
+  id: string,
+  label: string,
+  details: Mark[][] = [],
+  children: DiagramNode[] = [],
+  badge?: Mark,
+): DiagramNode {
   return { id, label, details, children, ...(badge ? { badge } : {}) };
 }
 

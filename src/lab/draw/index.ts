@@ -44,7 +44,9 @@ export function captureDiagram(d: Diagram, env: NodeJS.ProcessEnv = process.env)
 
 /** The drawings captured in `dir` whose names are not in `seen`, oldest first; adds them to `seen`. */
 export function newCaptures(dir: string, seen: Set<string>): Diagram[] {
-  const names = readdirSync(dir).filter((n) => n.endsWith('.json') && !seen.has(n)).sort();
+  const names = readdirSync(dir)
+    .filter((n) => n.endsWith('.json') && !seen.has(n))
+    .sort();
   const out: Diagram[] = [];
   for (const n of names) {
     seen.add(n);

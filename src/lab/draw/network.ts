@@ -58,7 +58,10 @@ function openSpaces(only?: string): OpenSpace[] {
 
 function addressMarks(l: ShownLink): Mark[] {
   const inet = l.addr_info.filter((a) => a.family === 'inet' || (a.family === 'inet6' && a.scope === 'global'));
-  return inet.flatMap((a, i) => [...(i ? [{ text: ' ' }] : []), { text: `${a.local}/${a.prefixlen}`, tone: 'new' as const }]);
+  return inet.flatMap((a, i) => [
+    ...(i ? [{ text: ' ' }] : []),
+    { text: `${a.local}/${a.prefixlen}`, tone: 'new' as const },
+  ]);
 }
 
 export interface NetworkDrawing {
@@ -108,11 +111,24 @@ export function drawNetwork(only?: string): NetworkDrawing {
         if (l.link && l.kind === 'veth') peer = { key: ns.key, ifindex: byName.get(l.link)?.ifindex, name: l.link };
         else if (l.link_index !== undefined && l.kind === 'veth') {
           const key = l.link_netnsid === undefined ? undefined : ids.get(ns.key)?.get(l.link_netnsid);
-          peer = key ? { key, ifindex: l.link_index, name: drawn.find((d) => d.key === key)?.links.find((p) => p.ifindex === l.link_index)?.ifname } : undefined;
-          if (!peer) details.push([{ text: `peer: ifindex ${l.link_index} in a namespace with no name here`, tone: 'plain' }]);
+          peer = key
+            ? {
+                key,
+                ifindex: l.link_index,
+                name: drawn.find((d) => d.key === key)?.links.find((p) => p.ifindex === l.link_index)?.ifname,
+              }
+            : undefined;
+          if (!peer)
+            details.push([{ text: `peer: ifindex ${l.link_index} in a namespace with no name here`, tone: 'plain' }]);
         }
         if (peer) {
-          details.push([{ text: 'peer: ' }, { text: `${peer.name ?? `if${peer.ifindex}`}${peer.key === ns.key ? '' : ` in ${labelOf.get(peer.key)}`}`, tone: 'inherited' }]);
+          details.push([
+            { text: 'peer: ' },
+            {
+              text: `${peer.name ?? `if${peer.ifindex}`}${peer.key === ns.key ? '' : ` in ${labelOf.get(peer.key)}`}`,
+              tone: 'inherited',
+            },
+          ]);
           const a = `${ns.key}:${l.ifindex}`;
           const b = `${peer.key}:${peer.ifindex}`;
           const pair = [a, b].sort().join(' ');
@@ -122,7 +138,12 @@ export function drawNetwork(only?: string): NetworkDrawing {
           }
         }
         const kind = l.kind ?? (l.link_type === 'loopback' ? 'loopback' : l.link_type);
-        nodes.set(l.ifindex, { id: `${ns.key}:${l.ifindex}`, label: `${l.ifname} ${kind} ${state}`, details, children: [] });
+        nodes.set(l.ifindex, {
+          id: `${ns.key}:${l.ifindex}`,
+          label: `${l.ifname} ${kind} ${state}`,
+          details,
+          children: [],
+        });
       }
       const roots: DiagramNode[] = [];
       for (const l of ns.links) {
@@ -139,7 +160,8 @@ export function drawNetwork(only?: string): NetworkDrawing {
       diagram: {
         kind: 'network',
         title: only ? `network: ${labelOf.get(only) ?? only}` : 'network namespaces, their links and veth pairs',
-        legend: 'each namespace: its links (bridge ports under their bridge), addresses, and where the other end of each veth is',
+        legend:
+          'each namespace: its links (bridge ports under their bridge), addresses, and where the other end of each veth is',
         groups,
         edges,
       },

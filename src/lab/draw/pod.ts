@@ -45,7 +45,9 @@ interface StateFile {
 /** Annotations as ts-runc keeps them (config.annotations) or runc does (config.labels, "key=value"). */
 function annotations(s: StateFile): Record<string, string> {
   if (s.config?.annotations) return s.config.annotations;
-  return Object.fromEntries((s.config?.labels ?? []).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    (s.config?.labels ?? []).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 function alive(pid: number | undefined): number | undefined {
@@ -66,11 +68,16 @@ export function podsFromStateRoot(root: string): Pod[] {
   for (const s of states) {
     const a = annotations(s);
     if (a[CONTAINER_TYPE] !== 'sandbox') continue;
-    const members = states.filter((c) => annotations(c)[CONTAINER_TYPE] === 'container' && annotations(c)[SANDBOX_ID] === s.id);
+    const members = states.filter(
+      (c) => annotations(c)[CONTAINER_TYPE] === 'container' && annotations(c)[SANDBOX_ID] === s.id,
+    );
     pods.push({
       name: a[SANDBOX_NAME] ?? s.id.slice(0, 12),
       pause: { name: `pause (${s.id.slice(0, 12)})`, pid: alive(s.pid ?? s.init_process_pid) },
-      containers: members.map((c) => ({ name: `${annotations(c)[CONTAINER_NAME] ?? 'container'} (${c.id.slice(0, 12)})`, pid: alive(c.pid ?? c.init_process_pid) })),
+      containers: members.map((c) => ({
+        name: `${annotations(c)[CONTAINER_NAME] ?? 'container'} (${c.id.slice(0, 12)})`,
+        pid: alive(c.pid ?? c.init_process_pid),
+      })),
     });
   }
   if (pods.length === 0) throw new NoPodError(root);
@@ -83,16 +90,25 @@ export function podFromPause(pid: number, procs: ProcessInfo[] = readProcesses()
   if (!pause) throw new NoSuchProcessError(pid);
   const net = pause.namespaces.get('net');
   const mnt = pause.namespaces.get('mnt');
-  const inPod = procs.filter((p) => p.pid !== pid && p.namespaces.get('net') === net && p.namespaces.get('mnt') !== mnt);
+  const inPod = procs.filter(
+    (p) => p.pid !== pid && p.namespaces.get('net') === net && p.namespaces.get('mnt') !== mnt,
+  );
   const byMnt = new Map<number, ProcessInfo[]>();
   for (const p of inPod) byMnt.set(p.namespaces.get('mnt')!, [...(byMnt.get(p.namespaces.get('mnt')!) ?? []), p]);
   const containers = [...byMnt.values()].map((group) => {
     const pids = new Set(group.map((p) => p.pid));
     // The container's init: PID 1 of a pid namespace of its own, else the top of the group.
-    const init = group.find((p) => namespacePids(p.pid).length > 1 && namespacePids(p.pid).at(-1) === 1) ?? group.find((p) => !pids.has(p.ppid)) ?? group[0];
+    const init =
+      group.find((p) => namespacePids(p.pid).length > 1 && namespacePids(p.pid).at(-1) === 1) ??
+      group.find((p) => !pids.has(p.ppid)) ??
+      group[0];
     return { name: init.command.split(' ')[0].split('/').pop() ?? 'container', pid: init.pid };
   });
-  return { name: `pod of PID ${pid}`, pause: { name: pause.command.split(' ')[0].split('/').pop() ?? 'pause', pid }, containers: containers.sort((a, b) => a.pid - b.pid) };
+  return {
+    name: `pod of PID ${pid}`,
+    pause: { name: pause.command.split(' ')[0].split('/').pop() ?? 'pause', pid },
+    containers: containers.sort((a, b) => a.pid - b.pid),
+  };
 }
 
 function nsList(proc: ProcessInfo, types: NamespaceName[], tone: Mark['tone']): Mark[] {
@@ -111,8 +127,16 @@ export function drawPods(pods: Pod[], procs: ProcessInfo[] = readProcesses()): P
   const shared: Record<string, NamespaceName[]> = {};
   const groups: DiagramGroup[] = pods.map((pod, i) => {
     const pause = pod.pause.pid === undefined ? undefined : byPid.get(pod.pause.pid);
-    const running = pod.containers.map((c) => (c.pid === undefined ? undefined : byPid.get(c.pid))).filter((p): p is ProcessInfo => p !== undefined);
-    const common = pause ? NAMESPACE_ORDER.filter((t) => pause.namespaces.get(t) !== host?.namespaces.get(t) && running.every((c) => c.namespaces.get(t) === pause.namespaces.get(t))) : [];
+    const running = pod.containers
+      .map((c) => (c.pid === undefined ? undefined : byPid.get(c.pid)))
+      .filter((p): p is ProcessInfo => p !== undefined);
+    const common = pause
+      ? NAMESPACE_ORDER.filter(
+          (t) =>
+            pause.namespaces.get(t) !== host?.namespaces.get(t) &&
+            running.every((c) => c.namespaces.get(t) === pause.namespaces.get(t)),
+        )
+      : [];
     shared[pod.name] = common;
     const pauseDetails: Mark[][] = [];
     if (pause) {
@@ -126,27 +150,55 @@ export function drawPods(pods: Pod[], procs: ProcessInfo[] = readProcesses()): P
       const details: Mark[][] = [];
       if (!proc) details.push([{ text: 'not running', tone: 'warn' }]);
       else {
-        const withPause = pause ? NAMESPACE_ORDER.filter((t) => proc.namespaces.get(t) === pause.namespaces.get(t) && proc.namespaces.get(t) !== host?.namespaces.get(t)) : [];
-        const own = NAMESPACE_ORDER.filter((t) => proc.namespaces.get(t) !== pause?.namespaces.get(t) && proc.namespaces.get(t) !== host?.namespaces.get(t));
+        const withPause = pause
+          ? NAMESPACE_ORDER.filter(
+              (t) =>
+                proc.namespaces.get(t) === pause.namespaces.get(t) &&
+                proc.namespaces.get(t) !== host?.namespaces.get(t),
+            )
+          : [];
+        const own = NAMESPACE_ORDER.filter(
+          (t) =>
+            proc.namespaces.get(t) !== pause?.namespaces.get(t) && proc.namespaces.get(t) !== host?.namespaces.get(t),
+        );
         const hosts = NAMESPACE_ORDER.filter((t) => proc.namespaces.get(t) === host?.namespaces.get(t));
-        if (withPause.length) details.push([{ text: 'shares with pause: ' }, { text: withPause.join(' '), tone: 'inherited' }]);
+        if (withPause.length)
+          details.push([{ text: 'shares with pause: ' }, { text: withPause.join(' '), tone: 'inherited' }]);
         if (own.length) details.push([{ text: 'own: ' }, ...nsList(proc, own, 'new')]);
         if (hosts.length) details.push([{ text: "host's: " }, { text: hosts.join(' '), tone: 'host' }]);
       }
-      return { id: `pod${i}-c${j}`, label: `${c.name}${c.pid !== undefined ? ` PID ${c.pid}` : ''}`, details, children: [] };
+      return {
+        id: `pod${i}-c${j}`,
+        label: `${c.name}${c.pid !== undefined ? ` PID ${c.pid}` : ''}`,
+        details,
+        children: [],
+      };
     });
-    const pauseNode: DiagramNode = { id: `pod${i}-pause`, label: `${pod.pause.name}${pod.pause.pid !== undefined ? ` PID ${pod.pause.pid}` : ''}`, badge: { text: 'sandbox', tone: 'new' }, details: pauseDetails, children: containerNodes };
+    const pauseNode: DiagramNode = {
+      id: `pod${i}-pause`,
+      label: `${pod.pause.name}${pod.pause.pid !== undefined ? ` PID ${pod.pause.pid}` : ''}`,
+      badge: { text: 'sandbox', tone: 'new' },
+      details: pauseDetails,
+      children: containerNodes,
+    };
     return {
       id: `pod${i}`,
       label: `pod ${pod.name}`,
-      note: common.length ? `shared by all: ${common.join(' ')}` : pod.containers.length ? 'the containers share no namespace with the pause process' : 'no containers yet',
+      note: common.length
+        ? `shared by all: ${common.join(' ')}`
+        : pod.containers.length
+          ? 'the containers share no namespace with the pause process'
+          : 'no containers yet',
       nodes: [pauseNode],
     };
   });
   return {
     diagram: {
       kind: 'pod',
-      title: pods.length === 1 ? `pod ${pods[0].name}: the pause process and its containers` : `${pods.length} pods: each pause process and its containers`,
+      title:
+        pods.length === 1
+          ? `pod ${pods[0].name}: the pause process and its containers`
+          : `${pods.length} pods: each pause process and its containers`,
       legend: "shares with pause: the pod's namespaces; own: the container's alone; host's: the same as PID 1's",
       groups,
       edges: [],

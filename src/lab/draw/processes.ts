@@ -26,7 +26,11 @@ export interface NamespaceComparison {
   host: NamespaceName[];
 }
 
-export function compareNamespaces(proc: ProcessInfo, parent: ProcessInfo | undefined, host: ProcessInfo | undefined): NamespaceComparison {
+export function compareNamespaces(
+  proc: ProcessInfo,
+  parent: ProcessInfo | undefined,
+  host: ProcessInfo | undefined,
+): NamespaceComparison {
   const out: NamespaceComparison = { fresh: [], inherited: [], host: [] };
   for (const type of NAMESPACE_ORDER) {
     const ns = proc.namespaces.get(type);
@@ -62,7 +66,14 @@ function shortCommand(command: string): string {
   return command.length > COMMAND_WIDTH ? `${command.slice(0, COMMAND_WIDTH - 1)}…` : command;
 }
 
-function processNode(proc: ProcessInfo, parent: ProcessInfo | undefined, host: ProcessInfo | undefined, children: Map<number, ProcessInfo[]>, depth: number, keep?: Set<number>): DiagramNode {
+function processNode(
+  proc: ProcessInfo,
+  parent: ProcessInfo | undefined,
+  host: ProcessInfo | undefined,
+  children: Map<number, ProcessInfo[]>,
+  depth: number,
+  keep?: Set<number>,
+): DiagramNode {
   const c = compareNamespaces(proc, parent, host);
   const ids = (types: NamespaceName[], tone: Mark['tone']): Mark[] =>
     types.flatMap((t, i) => [...(i ? [{ text: ', ' }] : []), { text: `${t}:[${proc.namespaces.get(t)}]`, tone }]);
@@ -71,7 +82,8 @@ function processNode(proc: ProcessInfo, parent: ProcessInfo | undefined, host: P
   if (c.inherited.length) details.push([{ text: 'inherited: ' }, ...ids(c.inherited, 'inherited')]);
   if (c.host.length) details.push([{ text: "host's:    " }, { text: c.host.join(' '), tone: 'host' }]);
   const pids = namespacePids(proc.pid);
-  const badge: Mark | undefined = pids.length > 1 ? { text: `PID ${pids[pids.length - 1]} in its pid namespace`, tone: 'new' } : undefined;
+  const badge: Mark | undefined =
+    pids.length > 1 ? { text: `PID ${pids[pids.length - 1]} in its pid namespace`, tone: 'new' } : undefined;
   const kids = depth < 12 ? (children.get(proc.pid) ?? []).filter((k) => !keep || keep.has(k.pid)) : [];
   return {
     id: `pid-${proc.pid}`,
@@ -112,7 +124,8 @@ export function drawProcesses(pid?: number, procs: ProcessInfo[] = readProcesses
     roots = [top];
     title = `processes from PID ${pid} and their namespaces`;
   } else {
-    const differs = (p: ProcessInfo) => host !== undefined && p.pid !== host.pid && [...p.namespaces].some(([t, ns]) => host.namespaces.get(t) !== ns);
+    const differs = (p: ProcessInfo) =>
+      host !== undefined && p.pid !== host.pid && [...p.namespaces].some(([t, ns]) => host.namespaces.get(t) !== ns);
     const tops = procs.filter((p) => differs(p) && p.ppid !== 2 && !(byPid.get(p.ppid) && differs(byPid.get(p.ppid)!)));
     // Each such subtree from the process that started it (the host side of the boundary).
     const starters = new Map<number, ProcessInfo>();
@@ -136,8 +149,16 @@ export function drawProcesses(pid?: number, procs: ProcessInfo[] = readProcesses
     diagram: {
       kind: 'processes',
       title,
-      legend: "new: not the parent's namespace; inherited: the parent's, not the host's; host's: the same as PID 1's (or the first readable process's)",
-      groups: [{ id: 'processes', label: 'process tree', note: host ? `host's = those of PID ${host.pid} (${host.command.split(' ')[0]})` : undefined, nodes }],
+      legend:
+        "new: not the parent's namespace; inherited: the parent's, not the host's; host's: the same as PID 1's (or the first readable process's)",
+      groups: [
+        {
+          id: 'processes',
+          label: 'process tree',
+          note: host ? `host's = those of PID ${host.pid} (${host.command.split(' ')[0]})` : undefined,
+          nodes,
+        },
+      ],
       edges: [],
     },
     processes: drawn,

@@ -58,7 +58,12 @@ function placeTree(nodes: DiagramNode[], x: number, y: number, out: Placed[], pa
 }
 
 function marksSvg(line: Mark[]): string {
-  return line.map((m) => `<tspan fill="${TONE_COLOUR[m.tone ?? 'plain']}"${m.tone === 'new' || m.tone === 'limit' ? ' font-weight="bold"' : ''}>${escapeXml(m.text)}</tspan>`).join('');
+  return line
+    .map(
+      (m) =>
+        `<tspan fill="${TONE_COLOUR[m.tone ?? 'plain']}"${m.tone === 'new' || m.tone === 'limit' ? ' font-weight="bold"' : ''}>${escapeXml(m.text)}</tspan>`,
+    )
+    .join('');
 }
 
 export function diagramSvg(d: Diagram): string {
@@ -91,12 +96,17 @@ export function diagramSvg(d: Diagram): string {
   }
   parts.push(...groupBoxes);
   for (const p of placed.values()) {
-    if (p.parent) parts.push(`<path d="M${p.parent.x + 10} ${p.parent.y + p.parent.h} V${p.y + LINE / 2 + 2} H${p.x}" fill="none" stroke="#94a3b8"/>`);
+    if (p.parent)
+      parts.push(
+        `<path d="M${p.parent.x + 10} ${p.parent.y + p.parent.h} V${p.y + LINE / 2 + 2} H${p.x}" fill="none" stroke="#94a3b8"/>`,
+      );
     const lines = [
       `<text x="${p.x + PAD}" y="${p.y + LINE}" font-weight="bold" fill="#111827">${escapeXml(p.node.label)}${p.node.badge ? ` <tspan fill="${TONE_COLOUR[p.node.badge.tone ?? 'plain']}">(${escapeXml(p.node.badge.text)})</tspan>` : ''}</text>`,
       ...p.node.details.map((l, i) => `<text x="${p.x + PAD}" y="${p.y + LINE * (i + 2)}">${marksSvg(l)}</text>`),
     ];
-    parts.push(`<g class="node" data-id="${escapeXml(p.node.id)}"><title>${escapeXml(p.node.label)}</title><rect x="${p.x}" y="${p.y}" width="${p.w}" height="${p.h}" rx="4" fill="#ffffff" stroke="#475569"/>${lines.join('')}</g>`);
+    parts.push(
+      `<g class="node" data-id="${escapeXml(p.node.id)}"><title>${escapeXml(p.node.label)}</title><rect x="${p.x}" y="${p.y}" width="${p.w}" height="${p.h}" rx="4" fill="#ffffff" stroke="#475569"/>${lines.join('')}</g>`,
+    );
   }
   for (const e of d.edges) {
     const a = placed.get(e.from);
@@ -108,7 +118,9 @@ export function diagramSvg(d: Diagram): string {
     const x2 = r.x;
     const y2 = r.y + r.h / 2;
     const mid = (x1 + x2) / 2;
-    parts.push(`<path class="edge" d="M${x1} ${y1} C${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}" fill="none" stroke="#b45309" stroke-width="2"><title>${escapeXml(e.label ?? '')}</title></path>`);
+    parts.push(
+      `<path class="edge" d="M${x1} ${y1} C${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}" fill="none" stroke="#b45309" stroke-width="2"><title>${escapeXml(e.label ?? '')}</title></path>`,
+    );
   }
   width = Math.max(width, 200);
   return (

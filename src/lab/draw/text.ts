@@ -11,7 +11,14 @@ function marks(line: Mark[], paint: Paint): string {
   return line.map((m) => (m.tone && paint[m.tone] ? paint[m.tone]!(m.text) : m.text)).join('');
 }
 
-function drawNode(n: DiagramNode, prefix: string, connector: string, childPrefix: string, paint: Paint, lines: string[]): void {
+function drawNode(
+  n: DiagramNode,
+  prefix: string,
+  connector: string,
+  childPrefix: string,
+  paint: Paint,
+  lines: string[],
+): void {
   const badge = n.badge ? `  ${marks([{ ...n.badge, text: `(${n.badge.text})` }], paint)}` : '';
   lines.push(`${prefix}${connector}${n.label}${badge}`);
   const under = childPrefix + (n.children.length ? '│  ' : '   ');
@@ -43,7 +50,8 @@ export function diagramText(d: Diagram, paint: Paint = {}): string {
       };
       g.nodes.forEach(walk);
     }
-    for (const e of d.edges) lines.push(`${label.get(e.from) ?? e.from}  <==>  ${label.get(e.to) ?? e.to}${e.label ? `  (${e.label})` : ''}`);
+    for (const e of d.edges)
+      lines.push(`${label.get(e.from) ?? e.from}  <==>  ${label.get(e.to) ?? e.to}${e.label ? `  (${e.label})` : ''}`);
   }
   return lines.join('\n') + '\n';
 }
