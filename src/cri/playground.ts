@@ -71,9 +71,14 @@ export function crioInstalled(): boolean {
   return crioMissing().length === 0;
 }
 
-/** The server ts-cri up starts when none is named: CRI-O where installed, else containerd. */
+/**
+ * The server ts-cri up starts when none is named: containerd. CRI-O (the
+ * series' choice) is asked for with --server crio or NSLAB_CRI_SERVER=crio;
+ * it becomes the default where installed once the pod labs pass under it
+ * on main (issue 21).
+ */
 export function defaultServer(): CriServer {
-  return crioInstalled() ? 'crio' : 'containerd';
+  return 'containerd';
 }
 
 export function missingPrograms(runtimeBinary: string, server: CriServer = 'containerd'): Need[] {
@@ -356,19 +361,25 @@ function startServer(paths: PlaygroundPaths, argv: string[]): number {
   // Named after the directory, plus a random part: two playgrounds with the
   // same directory in different mount namespaces (two sandboxes) must not share one.
   const name = `nslab-cri-${createHash('sha256').update(paths.dir).digest('hex').slice(0, 8)}-${randomBytes(3).toString('hex')}`;
-  const bases = playgroundCgroupBases();
-  const cgroups = bases.map((b) => join(b.dir, name));
+  let bases = playgroundCgroupBases();
+  let cgroups = bases.map((b) => join(b.dir, name));
   if (paths.server === 'crio') {
     // CRI-O's cgroupfs driver takes a pod's cgroup_parent as one path from
     // the top of every hierarchy: the playground's cgroup must have the same
-    // path in each, and the pods go below it.
-    const inHierarchy = [...new Set(bases.map((b, i) => '/' + relative(b.mountPoint, cgroups[i])))];
-    if (inHierarchy.length !== 1)
-      throw new CriError(
-        'bad-cgroup-parent',
-        `CRI-O needs the playground's cgroup at one path in every hierarchy, and here it would be at ${inHierarchy.join(', ')} (NSLAB_CGROUP_PARENT=${process.env.NSLAB_CGROUP_PARENT ?? ''})`,
-        { dir: paths.dir },
+    // path in each, and the pods go below it. Where the asked-for place is
+    // at different paths in different hierarchies (a relative
+    // NSLAB_CGROUP_PARENT below a caller whose v1 hierarchies differ), the
+    // playground goes below the root of each, where runc and the series put
+    // cgroups, and says so; down removes it as always.
+    let inHierarchy = [...new Set(bases.map((b, i) => '/' + relative(b.mountPoint, cgroups[i]!)))];
+    if (inHierarchy.length !== 1) {
+      process.stderr.write(
+        `ts-cri: CRI-O needs the playground's cgroup at one path in every hierarchy; ${inHierarchy.join(', ')} differ, so it is /${name} in each\n`,
       );
+      bases = playgroundCgroupBases('/');
+      cgroups = bases.map((b) => join(b.dir, name));
+      inHierarchy = [`/${name}`];
+    }
     writeFileSync(join(paths.dir, 'pod-cgroup-parent'), `${inHierarchy[0]}/pods\n`);
   }
   // Recorded first: a start that fails half-way leaves down the list to remove.

@@ -17,6 +17,7 @@ import {
   DEFAULT_DIR,
   crictlEnvironment,
   crioMissing,
+  crioInstalled,
   defaultServer,
   down,
   pathsOf,
@@ -133,8 +134,11 @@ function serverChoice(cmd: ParsedCommandLine): CriServer {
   const named = value(cmd, 'server') ?? (process.env.NSLAB_CRI_SERVER || undefined);
   if (named === undefined) {
     const server = defaultServer();
-    if (server === 'containerd')
-      out('CRI-O is not installed: the playground uses containerd (docs/cri.md, "Getting CRI-O")');
+    out(
+      crioInstalled()
+        ? 'the playground uses containerd (--server crio for CRI-O)'
+        : 'CRI-O is not installed: the playground uses containerd (docs/cri.md, "Getting CRI-O")',
+    );
     return server;
   }
   if (!CRI_SERVERS.includes(named as CriServer)) throw new UsageError(`unknown server '${named}' (crio or containerd)`);
