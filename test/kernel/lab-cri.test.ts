@@ -63,8 +63,8 @@ const SERVERS: Array<{ name: string; why?: string; todo?: string }> = [
     name: 'crio',
     // Known failure, issue 21 still open: on the merged main the pod labs
     // under CRI-O fail (lab 17's on-containerd step finds no parent for the
-    // pause process, lab 18's steps after it); they pass on the CRI-O branch.
-    todo: 'the pod labs under CRI-O fail on main (issue 21 open): lab 17 on-containerd, lab 18',
+    // pause process; lab 17 is back to its containerd version), lab 18 too.
+    todo: 'the pod labs under CRI-O are not yet passing on main (issue 21 open): lab 17 is back to its containerd version, lab 18 fails under CRI-O',
     why: crioMissing.length
       ? `CRI-O is not installed (${crioMissing.join(', ')} missing: scripts/setup-vm.sh, docs/cri.md "Getting CRI-O")`
       : undefined,
