@@ -3,7 +3,7 @@
 // same machine: for every test, ts-runc must pass at least as many points
 // as runc. The gaps still open are listed by name and reported as todo.
 import t from 'tap';
-import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectCgroups } from '../../src/cgroup/hierarchy.js';
 import { isRoot, ROOT, run, tool } from '../helpers/tools.js';
@@ -55,11 +55,15 @@ const skip = !isRoot()
 // Where ts-runc still passes fewer points than runc (see README, ts-runc).
 const KNOWN_GAPS: Record<string, string> = {};
 
+// The suite unpacks itself here; removed at the end (it was left in /tmp).
+const RT_DIR = `/tmp/nslab-rt-${process.pid}`;
+t.teardown(() => rmSync(RT_DIR, { recursive: true, force: true }));
+
 function counts(runtime: string, leftBy: Map<string, string[]>): Map<string, { ok: number; notOk: number }> {
   const before = cgroupDirs();
   const r = run(['bash', suite!, runtime], {
     timeout: 1_800_000,
-    env: { ...process.env, RT_DIR: `/tmp/nslab-rt-${process.pid}` },
+    env: { ...process.env, RT_DIR },
   });
   const out = new Map<string, { ok: number; notOk: number }>();
   for (const m of r.stdout.matchAll(/^(\S+)\s+(\d+) ok\s+(\d+) not ok$/gm))
