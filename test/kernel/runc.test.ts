@@ -449,7 +449,10 @@ t.test('a seccomp profile is applied, with no warning (the rest: runc-seccomp.te
   ]);
   t.equal(r.code, 0, r.stderr);
   t.equal(r.stdout, 'Seccomp:\t2\n');
-  t.equal(r.stderr, '', 'no warning');
+  // On pure cgroup v2 every default config warns that its device rules are
+  // not applied (no eBPF device filter yet, issue 20); nothing else may warn.
+  const others = r.stderr.split('\n').filter((l) => l && !l.includes('linux.resources.devices: not applied'));
+  t.same(others, [], 'no warning about seccomp');
 });
 
 t.test('run: user, groups, no_new_privs, a bind mount and a signal', rootOnly, async (t) => {
