@@ -382,8 +382,14 @@ function startServer(paths: PlaygroundPaths, argv: string[]): number {
     }
     writeFileSync(join(paths.dir, 'pod-cgroup-parent'), `${inHierarchy[0]}/pods\n`);
   }
+  // containerd puts a pod that names no cgroup_parent at /k8s.io/ID, from
+  // the top of each hierarchy (crictl runp of a file without one): where
+  // no k8s.io is there yet, it is this playground's to remove at down
+  // (rmdir only, so one another containerd fills meanwhile stays).
+  const podDefaults =
+    paths.server === 'containerd' ? bases.map((b) => join(b.mountPoint, 'k8s.io')).filter((d) => !existsSync(d)) : [];
   // Recorded first: a start that fails half-way leaves down the list to remove.
-  writeFileSync(paths.cgroupsFile, JSON.stringify(cgroups));
+  writeFileSync(paths.cgroupsFile, JSON.stringify([...cgroups, ...podDefaults]));
   const leaves = cgroups.map((c) => join(c, paths.server));
   bases.forEach((b, i) => {
     const leaf = leaves[i]!;

@@ -171,3 +171,53 @@ t.test(
     t.equal(box.run(['sh', '-c', `grep -c ' ${dir}' /proc/self/mountinfo`]).stdout.trim(), '0', 'nor a mount below it');
   },
 );
+
+const k8s = () =>
+  spawnSync('sh', ['-c', 'ls -d /sys/fs/cgroup/k8s.io /sys/fs/cgroup/*/k8s.io 2>/dev/null'], {
+    encoding: 'utf8',
+  }).stdout.trim();
+
+// A pod whose config names no cgroup_parent (crictl runp of a minimal file,
+// as a student may write): containerd puts it at /k8s.io/ID from the top of
+// every hierarchy. down removes that k8s.io when the playground's containerd
+// made it. This test's pod is made there on purpose, and removed by down.
+t.test(
+  'down removes the k8s.io cgroup containerd made for a pod without cgroup_parent',
+  {
+    skip:
+      needRoot() || (k8s() !== '' && `a k8s.io cgroup exists already (another containerd's): ${k8s().split('\n')[0]}`),
+    timeout: 300_000,
+  },
+  async (t) => {
+    const box = await NetSandbox.start();
+    const dir = `/run/nslab-cri-k8s-${process.pid}`;
+    const work = mkdtempSync(join(tmpdir(), 'nslab-cri-k8s-'));
+    t.teardown(async () => {
+      box.run([tool('cri'), 'down', '--dir', dir], { timeout: 120_000 });
+      await box.stop();
+      rmSync(work, { recursive: true, force: true });
+      // On a failure half-way: what down could not remove, removed here (rmdir only).
+      spawnSync('sh', [
+        '-c',
+        'for d in /sys/fs/cgroup/k8s.io /sys/fs/cgroup/*/k8s.io; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + ; done 2>/dev/null; true',
+      ]);
+    });
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${BIN}:${process.env.PATH}`, NSLAB_CGROUP_PARENT: '.' };
+    delete env.NODE_OPTIONS;
+    const up = box.run([tool('cri'), 'up', '--server', 'containerd', '--dir', dir, '--runtime', tool('runc')], {
+      env,
+      timeout: 180_000,
+    });
+    t.equal(up.code, 0, `up: ${up.stderr}`);
+    writeFileSync(join(work, 'pod.yml'), 'metadata:\n  name: bare\n  namespace: nslab\n  uid: bare-uid\n');
+    const runp = box.run([tool('cri'), 'crictl', '--dir', dir, 'runp', join(work, 'pod.yml')], {
+      env,
+      timeout: 120_000,
+    });
+    t.equal(runp.code, 0, `runp: ${runp.stderr}`);
+    t.not(k8s(), '', 'the pod is in a k8s.io cgroup at the top');
+    const down = box.run([tool('cri'), 'down', '--dir', dir], { env, timeout: 120_000 });
+    t.equal(down.code, 0, `down: ${down.stderr}`);
+    t.equal(k8s(), '', 'down removed it');
+  },
+);
