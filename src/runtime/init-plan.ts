@@ -809,24 +809,13 @@ const PR_CAPBSET_DROP = 24;
  * runc does: "exec PROFILE" written to the process's own
  * /proc/self/attr/apparmor/exec (Linux 5.8+; /proc/self/attr/exec before),
  * the container's /proc. Where AppArmor is not enabled the write fails and
- * so does the create, naming the profile. stdin is parked as for sysctls.
+ * so does the create, naming the profile (procWriteCalls).
  */
 export function apparmorCalls(proc: ProcessSpec): Call[] {
   const profile = proc.apparmorProfile;
   if (!profile) return [];
   const path = existsSync('/proc/self/attr/apparmor') ? '/proc/self/attr/apparmor/exec' : '/proc/self/attr/exec';
-  const text = `exec ${profile}`;
-  const what = `apply apparmor profile ${JSON.stringify(profile)}`;
-  return [
-    makeCall('dup2', [0, 1000], 'dup2(0, 1000)', { optional: true }),
-    makeCall('close', [0], 'close(0)', { optional: true }),
-    makeCall('open', [path, O.O_WRONLY | O.O_CLOEXEC], `open(${q(path)}, O_WRONLY|O_CLOEXEC) /* = 0 */`, {
-      what: `${what}: open ${path}`,
-    }),
-    makeCall('write', [0, text, Buffer.byteLength(text)], `write(0, ${q(text)}, ${Buffer.byteLength(text)})`, { what }),
-    makeCall('dup2', [1000, 0], 'dup2(1000, 0)', { optional: true }),
-    makeCall('close', [1000], 'close(1000)', { optional: true }),
-  ];
+  return procWriteCalls(path, `exec ${profile}`, `apply apparmor profile ${JSON.stringify(profile)}`);
 }
 
 export function rlimitCalls(proc: ProcessSpec): Call[] {
@@ -947,29 +936,33 @@ export function resolveInRoot(
 }
 
 /**
- * Write each sysctl under /proc/sys from inside the container's namespaces.
- * A plan call cannot use a returned fd, so the file is opened where the
- * number is known: fd 0 is parked at fd 1000, the file opens as 0, and
- * stdin comes back.
+ * Write each sysctl under /proc/sys from inside the container's namespaces
+ * (procWriteCalls).
  */
 export function sysctlCalls(entries: ReadonlyArray<[string, string]>): Call[] {
-  const calls: Call[] = [];
-  for (const [key, value] of entries) {
-    const path = '/proc/sys/' + key.replace(/\./g, '/');
-    calls.push(
-      makeCall('dup2', [0, 1000], 'dup2(0, 1000)', { optional: true }),
-      makeCall('close', [0], 'close(0)', { optional: true }),
-      makeCall('open', [path, O.O_WRONLY | O.O_CLOEXEC], `open(${q(path)}, O_WRONLY|O_CLOEXEC) /* = 0 */`, {
-        what: `sysctl ${key}: open ${path}`,
-      }),
-      makeCall('write', [0, value, Buffer.byteLength(value)], `write(0, ${q(value)}, ${Buffer.byteLength(value)})`, {
-        what: `sysctl ${key}=${value}`,
-      }),
-      makeCall('dup2', [1000, 0], 'dup2(1000, 0)', { optional: true }),
-      makeCall('close', [1000], 'close(1000)', { optional: true }),
-    );
-  }
-  return calls;
+  return entries.flatMap(([key, value]) =>
+    procWriteCalls('/proc/sys/' + key.replace(/\./g, '/'), value, `sysctl ${key}=${value}`, `sysctl ${key}`),
+  );
+}
+
+/**
+ * Write `text` to a /proc file from inside the container. A plan call
+ * cannot use a returned fd, so the file is opened where the number is
+ * known: fd 0 is parked at fd 1000, the file opens as 0, and stdin comes
+ * back. `what` names the write, `opening` the open (errors say which).
+ */
+function procWriteCalls(path: string, text: string, what: string, opening = what): Call[] {
+  const size = Buffer.byteLength(text);
+  return [
+    makeCall('dup2', [0, 1000], 'dup2(0, 1000)', { optional: true }),
+    makeCall('close', [0], 'close(0)', { optional: true }),
+    makeCall('open', [path, O.O_WRONLY | O.O_CLOEXEC], `open(${q(path)}, O_WRONLY|O_CLOEXEC) /* = 0 */`, {
+      what: `${opening}: open ${path}`,
+    }),
+    makeCall('write', [0, text, size], `write(0, ${q(text)}, ${size})`, { what }),
+    makeCall('dup2', [1000, 0], 'dup2(1000, 0)', { optional: true }),
+    makeCall('close', [1000], 'close(1000)', { optional: true }),
+  ];
 }
 
 /**
