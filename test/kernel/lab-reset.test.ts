@@ -47,7 +47,11 @@ t.test(
   async (t) => {
     // Not in /tmp: the script puts a tmpfs of its own there.
     const labs = mkdtempSync(join('/var/tmp', 'nslab-test-labs-'));
-    t.teardown(() => rmSync(labs, { recursive: true, force: true }));
+    const keep = mkdtempSync(join('/var/tmp', 'nslab-test-keep-'));
+    t.teardown(() => {
+      rmSync(labs, { recursive: true, force: true });
+      rmSync(keep, { recursive: true, force: true });
+    });
     mkdirSync(join(labs, 'exercises'));
     copyFileSync(join(ROOT, 'labs/exercises/pids-limit.json'), join(labs, 'exercises/pids-limit.json'));
     writeFileSync(
@@ -75,7 +79,12 @@ t.test(
     });
     const script = `
     set -u
-    mount --make-rprivate / && mount -t tmpfs t /run && mount -t tmpfs t /tmp || exit 1
+    mount --make-rprivate / && mount -t tmpfs t /run || exit 1
+    # A checkout under /tmp (a CI clone) stays reachable below the new /tmp.
+    case "$NSLAB_ROOT/" in
+      /tmp/*) mount --rbind "$NSLAB_ROOT" "$KEEP" && mount -t tmpfs t /tmp && mkdir -p "$NSLAB_ROOT" && mount --move "$KEEP" "$NSLAB_ROOT" || exit 1 ;;
+      *) mount -t tmpfs t /tmp || exit 1 ;;
+    esac
     "$TS_LAB" check --no-sandbox waits > /tmp/lab.out 2>&1 &
     lab=$!
     for i in $(seq 600); do ls /run/nslab/running/waits.* >/dev/null 2>&1 && break; sleep 0.1; done
@@ -116,6 +125,8 @@ t.test(
         NSLAB_CGROUP_PARENT: '.',
         NSLAB_PROGRESS_FILE: 'off',
         TS_LAB: tool('lab'),
+        NSLAB_ROOT: ROOT,
+        KEEP: keep,
       }),
       timeout: 300_000,
     });
